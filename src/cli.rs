@@ -1,0 +1,112 @@
+//! Command-line definitions (clap). No logic here.
+
+use clap::{Args, Parser, Subcommand};
+use std::path::PathBuf;
+
+/// Tells whether TLS connections are being intercepted, and proves it.
+#[derive(Debug, Parser)]
+#[command(name = "mitmwatch", version, about, long_about = None)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Handshake with targets and record what they serve, as JSON Lines.
+    Scan(ScanArgs),
+    /// Run the built-in simulated intercepted network and scan it.
+    Demo(DemoArgs),
+    /// Keep the simulated network running for other tools to probe.
+    Sim(SimArgs),
+}
+
+/// Trust store options, shared by every command that verifies chains.
+#[derive(Debug, Args, Clone, Default)]
+pub struct TrustArgs {
+    /// Use only the roots in this PEM file instead of Mozilla's (webpki-roots).
+    #[arg(long, value_name = "FILE.pem")]
+    pub roots: Option<PathBuf>,
+    /// Add the roots in this PEM file to the trust store (repeatable).
+    #[arg(long, value_name = "FILE.pem")]
+    pub extra_roots: Vec<PathBuf>,
+}
+
+/// Options of the collector.
+#[derive(Debug, Args, Clone)]
+pub struct CollectArgs {
+    /// Connect to HOST2:PORT2 instead of HOST1:PORT1 (curl syntax; empty
+    /// fields match anything or keep the original; repeatable).
+    #[arg(long, value_name = "HOST1:PORT1:HOST2:PORT2")]
+    pub connect_to: Vec<String>,
+    /// Use these addresses for HOST:PORT instead of DNS (`*` for any host; repeatable).
+    #[arg(long, value_name = "HOST:PORT:ADDR[,ADDR]")]
+    pub resolve: Vec<String>,
+    /// Send this SNI for every target instead of its host name.
+    #[arg(long, value_name = "NAME", conflicts_with = "no_sni")]
+    pub sni: Option<String>,
+    /// Send no SNI at all.
+    #[arg(long)]
+    pub no_sni: bool,
+    /// Port for targets given without one.
+    #[arg(long, default_value_t = 443)]
+    pub port: u16,
+    /// Seconds allowed for DNS + TCP connect and, separately, for the TLS handshake.
+    #[arg(long, default_value_t = 10.0, value_name = "SECS")]
+    pub timeout: f64,
+    /// Seconds for DNS + TCP connect (overrides --timeout).
+    #[arg(long, value_name = "SECS")]
+    pub connect_timeout: Option<f64>,
+    /// Seconds for the TLS handshake (overrides --timeout).
+    #[arg(long, value_name = "SECS")]
+    pub handshake_timeout: Option<f64>,
+    /// Handshakes in flight at once.
+    #[arg(long, default_value_t = 200)]
+    pub concurrency: usize,
+}
+
+#[derive(Debug, Args)]
+pub struct ScanArgs {
+    /// Targets: HOST, HOST:PORT, [IPv6]:PORT or https://HOST/.
+    #[arg(value_name = "HOST[:PORT]")]
+    pub targets: Vec<String>,
+    /// Read targets from a file, one per line (`-` for stdin; `#` comments).
+    #[arg(short, long, value_name = "FILE|-")]
+    pub input: Option<PathBuf>,
+    /// Write observations here (`-` for stdout, the default).
+    #[arg(short, long, value_name = "FILE|-")]
+    pub output: Option<PathBuf>,
+    /// Print no progress or summary on stderr.
+    #[arg(short, long)]
+    pub quiet: bool,
+    #[command(flatten)]
+    pub collect: CollectArgs,
+    #[command(flatten)]
+    pub trust: TrustArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// Also write the observations to this file (JSON Lines).
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct SimArgs {
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1")]
+    pub bind: std::net::IpAddr,
+    /// Port of the origin server (0 = any free port).
+    #[arg(long, default_value_t = 0)]
+    pub origin_port: u16,
+    /// Port of the interception box (0 = any free port).
+    #[arg(long, default_value_t = 0)]
+    pub interceptor_port: u16,
+    /// Write the simulated public root here as PEM (trust it with --roots).
+    #[arg(long, value_name = "FILE.pem")]
+    pub roots_out: Option<PathBuf>,
+    /// Stop after this many seconds (default: run until Ctrl-C).
+    #[arg(long, value_name = "SECS")]
+    pub duration: Option<f64>,
+}

@@ -1,0 +1,145 @@
+//! The one place where certificate verification is bypassed.
+//!
+//! [`RecordingVerifier`] accepts whatever chain the server sends so that it
+//! can be recorded, exactly as sent, even when it is bogus. It still checks
+//! the handshake signature with the leaf's key (TLS 1.2 and 1.3), so a
+//! recorded chain provably belongs to the party that completed the
+//! handshake. Stock verification against the configured trust store is run
+//! and its result recorded, but never enforced.
+//!
+//! Nothing received over a connection that uses this verifier may be
+//! trusted: the collector sends no application data on it and closes it
+//! right after the handshake.
+
+use crate::model::StockVerification;
+use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
+use rustls::client::WebPkiServerVerifier;
+use rustls::crypto::{verify_tls12_signature, verify_tls13_signature, CryptoProvider};
+use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
+use rustls::{DigitallySignedStruct, Error, SignatureScheme};
+use std::sync::{Arc, Mutex};
+
+/// What the verifier saw: the chain as sent (leaf first) and stock
+/// verification's opinion of it.
+#[derive(Clone, Debug)]
+pub struct RecordedChain {
+    /// Certificates in the order the server sent them.
+    pub certs: Vec<CertificateDer<'static>>,
+    /// Stock verification's result.
+    pub stock: StockVerification,
+}
+
+/// Accepts any certificate chain, records it, and still verifies handshake
+/// signatures. One instance per connection: rustls calls the verifier of
+/// the `ClientConfig`, so sharing one would mix up records.
+#[derive(Debug)]
+pub struct RecordingVerifier {
+    provider: Arc<CryptoProvider>,
+    stock: Option<Arc<WebPkiServerVerifier>>,
+    trust_store: String,
+    record: Mutex<Option<RecordedChain>>,
+}
+
+impl RecordingVerifier {
+    /// `stock` is `None` when the trust store is empty (rustls refuses to
+    /// build a verifier without anchors); every chain is then recorded as
+    /// unverified.
+    pub fn new(
+        provider: Arc<CryptoProvider>,
+        stock: Option<Arc<WebPkiServerVerifier>>,
+        trust_store: String,
+    ) -> Self {
+        RecordingVerifier {
+            provider,
+            stock,
+            trust_store,
+            record: Mutex::new(None),
+        }
+    }
+
+    /// The chain recorded during the handshake, if the server got as far as
+    /// sending one.
+    pub fn take_record(&self) -> Option<RecordedChain> {
+        self.record.lock().map(|mut r| r.take()).unwrap_or(None)
+    }
+}
+
+impl ServerCertVerifier for RecordingVerifier {
+    fn verify_server_cert(
+        &self,
+        end_entity: &CertificateDer<'_>,
+        intermediates: &[CertificateDer<'_>],
+        server_name: &ServerName<'_>,
+        ocsp_response: &[u8],
+        now: UnixTime,
+    ) -> Result<ServerCertVerified, Error> {
+        let stock = match &self.stock {
+            Some(verifier) => match verifier.verify_server_cert(
+                end_entity,
+                intermediates,
+                server_name,
+                ocsp_response,
+                now,
+            ) {
+                Ok(_) => StockVerification {
+                    trust_store: self.trust_store.clone(),
+                    ok: true,
+                    error: None,
+                },
+                Err(e) => StockVerification {
+                    trust_store: self.trust_store.clone(),
+                    ok: false,
+                    error: Some(e.to_string()),
+                },
+            },
+            None => StockVerification {
+                trust_store: self.trust_store.clone(),
+                ok: false,
+                error: Some("the trust store is empty".into()),
+            },
+        };
+        let certs = std::iter::once(end_entity)
+            .chain(intermediates)
+            .map(|c| c.clone().into_owned())
+            .collect();
+        if let Ok(mut slot) = self.record.lock() {
+            *slot = Some(RecordedChain { certs, stock });
+        }
+        // Deliberately accepted: the point is to record, not to judge.
+        Ok(ServerCertVerified::assertion())
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, Error> {
+        verify_tls12_signature(
+            message,
+            cert,
+            dss,
+            &self.provider.signature_verification_algorithms,
+        )
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, Error> {
+        verify_tls13_signature(
+            message,
+            cert,
+            dss,
+            &self.provider.signature_verification_algorithms,
+        )
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+        self.provider
+            .signature_verification_algorithms
+            .supported_schemes()
+    }
+}

@@ -1,0 +1,15 @@
+//! The handshake collector: the only code that opens sockets to targets.
+//! It records what servers send and never judges it; see `analyze` for that.
+
+pub mod danger;
+pub mod probe;
+pub mod route;
+pub mod scan;
+pub mod targets;
+pub mod tls_config;
+
+pub use probe::{Collector, Timeouts};
+pub use route::{ConnectTo, Resolve, Router};
+pub use scan::scan;
+pub use targets::{parse_target, DomainListReader, TargetLineError};
+pub use tls_config::ProbeTls;

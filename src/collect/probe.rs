@@ -1,0 +1,275 @@
+//! One handshake against one target, turned into one [`Observation`].
+//! Every path out of [`Collector::probe`] yields a record with a status from
+//! the closed set; nothing here panics on what a server sends.
+
+use super::route::Router;
+use super::tls_config::ProbeTls;
+use crate::certinfo::cert_record;
+use crate::model::{Observation, Status, Target, TlsParams, OBSERVATION_SCHEMA};
+use rustls::pki_types::ServerName;
+use std::io;
+use std::net::{IpAddr, SocketAddr};
+use std::time::{Duration, Instant};
+use time::OffsetDateTime;
+use tokio::io::AsyncWriteExt;
+use tokio::net::TcpStream;
+
+/// Time limits for one probe.
+#[derive(Clone, Copy, Debug)]
+pub struct Timeouts {
+    /// DNS resolution plus TCP connect.
+    pub connect: Duration,
+    /// TLS handshake, from connect to Finished.
+    pub handshake: Duration,
+}
+
+impl Default for Timeouts {
+    fn default() -> Self {
+        Timeouts {
+            connect: Duration::from_secs(10),
+            handshake: Duration::from_secs(10),
+        }
+    }
+}
+
+/// Everything a probe needs; cheap to share between tasks.
+#[derive(Clone, Debug)]
+pub struct Collector {
+    tls: ProbeTls,
+    router: Router,
+    timeouts: Timeouts,
+}
+
+/// The program name and version written into every record.
+pub fn tool_name() -> String {
+    format!("mitmwatch {}", env!("CARGO_PKG_VERSION"))
+}
+
+struct Failure {
+    status: Status,
+    message: String,
+}
+
+impl Failure {
+    fn new(status: Status, message: impl Into<String>) -> Self {
+        Failure {
+            status,
+            message: message.into(),
+        }
+    }
+}
+
+impl Collector {
+    /// A collector with the given TLS setup, overrides and timeouts.
+    pub fn new(tls: ProbeTls, router: Router, timeouts: Timeouts) -> Self {
+        Collector {
+            tls,
+            router,
+            timeouts,
+        }
+    }
+
+    /// Connects, handshakes, records and closes. Never fails: errors are
+    /// data in the returned observation.
+    pub async fn probe(&self, target: &Target) -> Observation {
+        let started_at = OffsetDateTime::now_utc();
+        let clock = Instant::now();
+        let dest = self.router.destination(&target.host, target.port);
+        let mut obs = Observation {
+            schema: OBSERVATION_SCHEMA,
+            tool: tool_name(),
+            target: target.clone(),
+            address: None,
+            route: dest.route.clone(),
+            started_at,
+            duration_ms: 0.0,
+            status: Status::Ok,
+            failure: None,
+            tls: None,
+            chain: Vec::new(),
+            stock_verification: None,
+        };
+        let deadline = tokio::time::Instant::now() + self.timeouts.connect;
+        let result = match self.connect(&dest, deadline).await {
+            Ok((tcp, addr)) => {
+                obs.address = Some(addr.to_string());
+                self.handshake(target, tcp, &mut obs).await
+            }
+            Err(f) => Err(f),
+        };
+        if let Err(f) = result {
+            obs.status = f.status;
+            obs.failure = Some(f.message);
+        }
+        obs.duration_ms = (clock.elapsed().as_secs_f64() * 1e6).round() / 1e3;
+        obs
+    }
+
+    async fn resolve(
+        &self,
+        dest: &super::route::Destination,
+        deadline: tokio::time::Instant,
+    ) -> Result<Vec<SocketAddr>, Failure> {
+        if let Some(fixed) = &dest.fixed {
+            return Ok(fixed.clone());
+        }
+        if let Ok(ip) = dest.host.parse::<IpAddr>() {
+            return Ok(vec![SocketAddr::new(ip, dest.port)]);
+        }
+        // tokio runs getaddrinfo on its blocking pool: the runtime is not blocked.
+        match tokio::time::timeout_at(
+            deadline,
+            tokio::net::lookup_host((dest.host.as_str(), dest.port)),
+        )
+        .await
+        {
+            Err(_) => Err(Failure::new(
+                Status::DnsFailed,
+                format!("resolving {} timed out", dest.host),
+            )),
+            Ok(Err(e)) => Err(Failure::new(
+                Status::DnsFailed,
+                format!("cannot resolve {}: {e}", dest.host),
+            )),
+            Ok(Ok(addrs)) => {
+                let addrs: Vec<SocketAddr> = addrs.collect();
+                if addrs.is_empty() {
+                    Err(Failure::new(
+                        Status::DnsFailed,
+                        format!("{} has no addresses", dest.host),
+                    ))
+                } else {
+                    Ok(addrs)
+                }
+            }
+        }
+    }
+
+    async fn connect(
+        &self,
+        dest: &super::route::Destination,
+        deadline: tokio::time::Instant,
+    ) -> Result<(TcpStream, SocketAddr), Failure> {
+        let addrs = self.resolve(dest, deadline).await?;
+        let mut last = None;
+        for addr in addrs {
+            match tokio::time::timeout_at(deadline, TcpStream::connect(addr)).await {
+                Err(_) => {
+                    return Err(Failure::new(
+                        Status::ConnectTimeout,
+                        format!(
+                            "no TCP connection to {addr} within {:?}",
+                            self.timeouts.connect
+                        ),
+                    ))
+                }
+                Ok(Ok(tcp)) => {
+                    let _ = tcp.set_nodelay(true);
+                    return Ok((tcp, addr));
+                }
+                Ok(Err(e)) => last = Some((addr, e)),
+            }
+        }
+        let (addr, e) = last.expect("resolve returns at least one address");
+        let status = if e.kind() == io::ErrorKind::ConnectionRefused {
+            Status::ConnectRefused
+        } else {
+            Status::ConnectFailed
+        };
+        Err(Failure::new(status, format!("connecting to {addr}: {e}")))
+    }
+
+    async fn handshake(
+        &self,
+        target: &Target,
+        tcp: TcpStream,
+        obs: &mut Observation,
+    ) -> Result<(), Failure> {
+        let name_text = target.expected_name().to_string();
+        let server_name = match ServerName::try_from(name_text.clone()) {
+            Ok(n) => n,
+            Err(e) => {
+                return Err(Failure::new(
+                    Status::ProtocolError,
+                    format!("{name_text:?} cannot be sent as a server name: {e}"),
+                ))
+            }
+        };
+        let (config, verifier) = self.tls.config_for_probe(target.sni.is_some());
+        let connector = tokio_rustls::TlsConnector::from(config);
+        let outcome =
+            tokio::time::timeout(self.timeouts.handshake, connector.connect(server_name, tcp))
+                .await;
+        // The chain is recorded by the verifier even when the handshake failed later.
+        if let Some(record) = verifier.take_record() {
+            obs.chain = record.certs.iter().map(|c| cert_record(c)).collect();
+            obs.stock_verification = Some(record.stock);
+        }
+        match outcome {
+            Err(_) => Err(Failure::new(
+                Status::HandshakeTimeout,
+                format!(
+                    "TLS handshake not finished within {:?}",
+                    self.timeouts.handshake
+                ),
+            )),
+            Ok(Err(e)) => Err(classify_handshake_error(&e)),
+            Ok(Ok(mut tls)) => {
+                let (_, conn) = tls.get_ref();
+                obs.tls = Some(TlsParams {
+                    version: conn
+                        .protocol_version()
+                        .map(version_name)
+                        .unwrap_or_else(|| "unknown".into()),
+                    cipher_suite: conn
+                        .negotiated_cipher_suite()
+                        .map(|s| format!("{:?}", s.suite()))
+                        .unwrap_or_else(|| "unknown".into()),
+                    kx_group: conn
+                        .negotiated_key_exchange_group()
+                        .map(|g| format!("{:?}", g.name())),
+                    alpn: conn
+                        .alpn_protocol()
+                        .map(|p| String::from_utf8_lossy(p).into_owned()),
+                });
+                // No application data: send close_notify and go.
+                let _ = tokio::time::timeout(Duration::from_secs(1), tls.shutdown()).await;
+                Ok(())
+            }
+        }
+    }
+}
+
+fn version_name(v: rustls::ProtocolVersion) -> String {
+    match v {
+        rustls::ProtocolVersion::TLSv1_3 => "TLSv1.3".into(),
+        rustls::ProtocolVersion::TLSv1_2 => "TLSv1.2".into(),
+        other => format!("{other:?}"),
+    }
+}
+
+fn classify_handshake_error(e: &io::Error) -> Failure {
+    if let Some(tls_err) = e.get_ref().and_then(|i| i.downcast_ref::<rustls::Error>()) {
+        return match tls_err {
+            rustls::Error::AlertReceived(alert) => Failure::new(
+                Status::TlsAlert,
+                format!("the server sent a TLS alert: {alert:?}"),
+            ),
+            other => Failure::new(
+                Status::ProtocolError,
+                format!("TLS protocol error: {other}"),
+            ),
+        };
+    }
+    match e.kind() {
+        io::ErrorKind::UnexpectedEof => Failure::new(
+            Status::IoError,
+            "the server closed the connection during the handshake",
+        ),
+        io::ErrorKind::ConnectionReset => Failure::new(
+            Status::IoError,
+            "the connection was reset during the handshake",
+        ),
+        _ => Failure::new(Status::IoError, format!("during the handshake: {e}")),
+    }
+}

@@ -1,0 +1,284 @@
+//! Target specifications (`host[:port]`, `[v6]:port`, `https://host/`) and
+//! streaming domain lists (one target per line, `#` comments, blank lines,
+//! Tranco-style `rank,domain` lines). A bad line is an error value naming
+//! the input and line; reading goes on.
+
+use crate::model::Target;
+use std::io::BufRead;
+use std::net::IpAddr;
+
+/// Longest line accepted in a domain list, in bytes.
+pub const MAX_LINE_BYTES: usize = 4096;
+
+/// A target specification that could not be understood.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{input}:{line}: {message}")]
+pub struct TargetLineError {
+    /// File name (or `-` for stdin, `argument` for the command line).
+    pub input: String,
+    /// 1-based line number (argument position for the command line).
+    pub line: usize,
+    /// What was wrong.
+    pub message: String,
+}
+
+/// Parses one target specification. `default_port` applies when none is
+/// given. Host names are lower-cased and a trailing dot is removed.
+pub fn parse_target(spec: &str, default_port: u16) -> Result<Target, String> {
+    let mut s = spec.trim();
+    if s.is_empty() {
+        return Err("empty target".into());
+    }
+    if let Some(rest) = s.strip_prefix("https://") {
+        s = rest;
+        s = s.split(['/', '?', '#']).next().unwrap_or(s);
+    } else if s.contains("://") {
+        return Err(format!("only https:// URLs are understood, not {s:?}"));
+    }
+    let (host, port) = split_host_port(s)?;
+    let port = match port {
+        None => default_port,
+        Some(p) => parse_port(p)?,
+    };
+    let host = normalise_host(host)?;
+    Ok(Target::new(host, port))
+}
+
+/// Splits `host:port`, `[v6]:port`, `[v6]`, bare IPv6 or `host`.
+pub fn split_host_port(s: &str) -> Result<(&str, Option<&str>), String> {
+    if let Some(rest) = s.strip_prefix('[') {
+        let end = rest
+            .find(']')
+            .ok_or_else(|| format!("unclosed '[' in {s:?}"))?;
+        let host = &rest[..end];
+        let after = &rest[end + 1..];
+        return match after {
+            "" => Ok((host, None)),
+            _ => match after.strip_prefix(':') {
+                Some(port) => Ok((host, Some(port))),
+                None => Err(format!("unexpected text after ']' in {s:?}")),
+            },
+        };
+    }
+    if s.matches(':').count() > 1 {
+        // A bare IPv6 literal without brackets: no port possible.
+        return Ok((s, None));
+    }
+    match s.split_once(':') {
+        Some((host, port)) => Ok((host, Some(port))),
+        None => Ok((s, None)),
+    }
+}
+
+/// Parses a TCP port (1–65535).
+pub fn parse_port(p: &str) -> Result<u16, String> {
+    match p.parse::<u32>() {
+        Ok(n) if (1..=65535).contains(&n) => Ok(n as u16),
+        Ok(n) => Err(format!("port {n} is out of range (1-65535)")),
+        Err(_) => Err(format!("{p:?} is not a port number")),
+    }
+}
+
+/// Validates and normalises a host name or IP literal.
+pub fn normalise_host(host: &str) -> Result<String, String> {
+    if host.is_empty() {
+        return Err("empty host name".into());
+    }
+    if let Ok(ip) = host.parse::<IpAddr>() {
+        return Ok(ip.to_string());
+    }
+    if !host.is_ascii() {
+        return Err(format!(
+            "{host:?} is not ASCII: give internationalised names in punycode (xn--…)"
+        ));
+    }
+    let host = host.strip_suffix('.').unwrap_or(host).to_ascii_lowercase();
+    if host.len() > 253 {
+        return Err(format!(
+            "host name is {} characters long (max 253)",
+            host.len()
+        ));
+    }
+    for label in host.split('.') {
+        if label.is_empty() {
+            return Err(format!("{host:?} has an empty label"));
+        }
+        if label.len() > 63 {
+            return Err(format!("{host:?} has a label longer than 63 characters"));
+        }
+        if label.starts_with('-') || label.ends_with('-') {
+            return Err(format!("{host:?} has a label that starts or ends with '-'"));
+        }
+        if let Some(bad) = label
+            .chars()
+            .find(|c| !(c.is_ascii_alphanumeric() || *c == '-' || *c == '_'))
+        {
+            return Err(format!(
+                "{host:?} contains {bad:?}, not allowed in a host name"
+            ));
+        }
+    }
+    Ok(host)
+}
+
+/// Reads targets from a domain list, one per line, as an iterator. Lines
+/// are read one at a time, so memory does not grow with the list.
+pub struct DomainListReader<R> {
+    reader: R,
+    input: String,
+    line: usize,
+    default_port: u16,
+    buf: Vec<u8>,
+    done: bool,
+}
+
+impl<R: BufRead> DomainListReader<R> {
+    /// `input` names the source in error messages.
+    pub fn new(reader: R, input: impl Into<String>, default_port: u16) -> Self {
+        DomainListReader {
+            reader,
+            input: input.into(),
+            line: 0,
+            default_port,
+            buf: Vec::new(),
+            done: false,
+        }
+    }
+
+    fn error(&self, message: String) -> TargetLineError {
+        TargetLineError {
+            input: self.input.clone(),
+            line: self.line,
+            message,
+        }
+    }
+}
+
+impl<R: BufRead> Iterator for DomainListReader<R> {
+    type Item = Result<Target, TargetLineError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        loop {
+            if self.done {
+                return None;
+            }
+            self.buf.clear();
+            let read = std::io::Read::take(&mut self.reader, MAX_LINE_BYTES as u64 + 1)
+                .read_until(b'\n', &mut self.buf);
+            match read {
+                Ok(0) => {
+                    self.done = true;
+                    return None;
+                }
+                Ok(_) => {}
+                Err(e) => {
+                    self.done = true;
+                    self.line += 1;
+                    return Some(Err(self.error(format!("read error: {e}"))));
+                }
+            }
+            self.line += 1;
+            if self.buf.len() > MAX_LINE_BYTES && !self.buf.ends_with(b"\n") {
+                // Skip the rest of the over-long line.
+                let mut rest = Vec::new();
+                while let Ok(n) = std::io::Read::take(&mut self.reader, MAX_LINE_BYTES as u64)
+                    .read_until(b'\n', &mut rest)
+                {
+                    if n == 0 || rest.ends_with(b"\n") {
+                        break;
+                    }
+                    rest.clear();
+                }
+                return Some(Err(
+                    self.error(format!("line is longer than {MAX_LINE_BYTES} bytes"))
+                ));
+            }
+            let text = match std::str::from_utf8(&self.buf) {
+                Ok(t) => t,
+                Err(_) => return Some(Err(self.error("line is not valid UTF-8".into()))),
+            };
+            let text = text.split('#').next().unwrap_or("").trim();
+            if text.is_empty() {
+                continue;
+            }
+            let spec = tranco_domain(text).unwrap_or(text);
+            if spec.split_whitespace().count() > 1 {
+                return Some(Err(
+                    self.error(format!("{spec:?}: one target per line expected"))
+                ));
+            }
+            let result = parse_target(spec, self.default_port)
+                .map_err(|m| self.error(format!("{spec:?}: {m}")));
+            return Some(result);
+        }
+    }
+}
+
+/// For a Tranco-style `rank,domain` line, the domain.
+fn tranco_domain(line: &str) -> Option<&str> {
+    let (rank, domain) = line.split_once(',')?;
+    if !rank.is_empty() && rank.bytes().all(|b| b.is_ascii_digit()) {
+        Some(domain.trim())
+    } else {
+        None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_common_forms() {
+        assert_eq!(
+            parse_target("Example.COM.", 443).unwrap(),
+            Target::new("example.com", 443)
+        );
+        assert_eq!(parse_target("example.com:8443", 443).unwrap().port, 8443);
+        assert_eq!(
+            parse_target("https://example.com/a?b", 443).unwrap().host,
+            "example.com"
+        );
+        let v6 = parse_target("[::1]:444", 443).unwrap();
+        assert_eq!(
+            (v6.host.as_str(), v6.port, v6.sni.clone()),
+            ("::1", 444, None)
+        );
+        assert_eq!(parse_target("::1", 443).unwrap().host, "::1");
+        assert_eq!(parse_target("127.0.0.1", 443).unwrap().sni, None);
+    }
+
+    #[test]
+    fn rejects_bad_forms() {
+        assert!(parse_target("example.com:0", 443).is_err());
+        assert!(parse_target("example.com:70000", 443).is_err());
+        assert!(parse_target("exa mple.com", 443).is_err());
+        assert!(parse_target("-bad.com", 443).is_err());
+        assert!(parse_target("bücher.de", 443).is_err());
+        assert!(parse_target("ftp://x", 443).is_err());
+        assert!(parse_target("a..b", 443).is_err());
+    }
+
+    #[test]
+    fn domain_list_skips_comments_and_reports_bad_lines() {
+        let text = b"# list\nexample.com\n\n  bad host  \n2,tranco.example # rank\nok.example:8443\n\xff\n";
+        let items: Vec<_> = DomainListReader::new(&text[..], "list.txt", 443).collect();
+        assert_eq!(items.len(), 5);
+        assert_eq!(items[0].as_ref().unwrap().host, "example.com");
+        let err = items[1].as_ref().unwrap_err();
+        assert_eq!((err.input.as_str(), err.line), ("list.txt", 4));
+        assert_eq!(items[2].as_ref().unwrap().host, "tranco.example");
+        assert_eq!(items[3].as_ref().unwrap().port, 8443);
+        assert_eq!(items[4].as_ref().unwrap_err().line, 7);
+    }
+
+    #[test]
+    fn over_long_lines_are_reported_and_skipped() {
+        let mut text = vec![b'a'; MAX_LINE_BYTES * 3];
+        text.extend_from_slice(b"\nexample.org\n");
+        let items: Vec<_> = DomainListReader::new(&text[..], "x", 443).collect();
+        assert_eq!(items.len(), 2);
+        assert!(items[0].is_err());
+        assert_eq!(items[1].as_ref().unwrap().host, "example.org");
+    }
+}

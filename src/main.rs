@@ -1,0 +1,41 @@
+//! The `mitmwatch` binary: parse flags, run a subcommand, map the result to
+//! an exit code. The work happens in the library.
+
+mod cli;
+mod cmd;
+
+use clap::Parser;
+
+fn main() {
+    let cli = cli::Cli::parse();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("mitmwatch: cannot start the async runtime: {e}");
+            std::process::exit(cmd::exit::ERROR);
+        }
+    };
+    let result = runtime.block_on(async {
+        match cli.command {
+            cli::Command::Scan(args) => cmd::scan::run(args).await,
+            cli::Command::Demo(args) => cmd::demo::run(args).await,
+            cli::Command::Sim(args) => cmd::sim::run(args).await,
+        }
+    });
+    let code = match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!(
+                "mitmwatch: {}",
+                mitmwatch::report::terminal::escape(&format!("{e:#}"))
+            );
+            cmd::exit::ERROR
+        }
+    };
+    // Do not wait for lingering connections of the simulated network.
+    runtime.shutdown_timeout(std::time::Duration::from_millis(100));
+    std::process::exit(code);
+}

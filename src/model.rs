@@ -1,0 +1,218 @@
+//! The records that flow between the parts of mitmwatch.
+//!
+//! An [`Observation`] is one TLS handshake attempt against one [`Target`]:
+//! what was sent, what came back, and what stock verification said. It is
+//! written as one JSON object per line (JSON Lines) and is versioned by
+//! [`OBSERVATION_SCHEMA`]. The README documents every field; the test
+//! `tests/observation_schema.rs` re-declares the schema with
+//! `deny_unknown_fields` so that a change here cannot go unnoticed.
+
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use time::OffsetDateTime;
+
+/// Version of the observation format. Bump on any incompatible change.
+pub const OBSERVATION_SCHEMA: u32 = 1;
+
+/// What to connect to: a host name (or IP literal), a port and the SNI to
+/// send. `sni` is `None` when no server_name extension is sent at all.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Target {
+    /// Host name or IP literal (IPv6 without brackets).
+    pub host: String,
+    /// TCP port.
+    pub port: u16,
+    /// Server name sent in the ClientHello, or `None` for no SNI.
+    pub sni: Option<String>,
+}
+
+impl Target {
+    /// A target whose SNI is its host name (none for IP literals, as TLS
+    /// clients do not send IP addresses in SNI).
+    pub fn new(host: impl Into<String>, port: u16) -> Self {
+        let host = host.into();
+        let sni = if host.parse::<std::net::IpAddr>().is_ok() {
+            None
+        } else {
+            Some(host.clone())
+        };
+        Target { host, port, sni }
+    }
+
+    /// The name the certificate is expected to cover: the SNI if one was
+    /// sent, else the host.
+    pub fn expected_name(&self) -> &str {
+        self.sni.as_deref().unwrap_or(&self.host)
+    }
+}
+
+impl fmt::Display for Target {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.host.contains(':') {
+            write!(f, "[{}]:{}", self.host, self.port)?;
+        } else {
+            write!(f, "{}:{}", self.host, self.port)?;
+        }
+        match &self.sni {
+            Some(sni) if *sni != self.host => write!(f, " (sni {sni})"),
+            Some(_) => Ok(()),
+            None if self.host.parse::<std::net::IpAddr>().is_ok() => Ok(()),
+            None => write!(f, " (no sni)"),
+        }
+    }
+}
+
+/// How a handshake attempt ended. The set is closed: every attempt gets
+/// exactly one of these, so a batch never loses a row.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Status {
+    /// The handshake completed.
+    Ok,
+    /// The host name did not resolve.
+    DnsFailed,
+    /// The TCP connection was actively refused (RST).
+    ConnectRefused,
+    /// The TCP connection did not complete within the connect timeout.
+    ConnectTimeout,
+    /// The TCP connection failed otherwise (unreachable network, …).
+    ConnectFailed,
+    /// TCP connected but the TLS handshake did not finish in time.
+    HandshakeTimeout,
+    /// The peer sent a TLS alert instead of completing the handshake.
+    TlsAlert,
+    /// The peer sent something that is not valid TLS, or broke the protocol.
+    ProtocolError,
+    /// The connection broke (reset, closed early) during the handshake.
+    IoError,
+}
+
+impl Status {
+    /// Every status, in documentation order.
+    pub const ALL: [Status; 9] = [
+        Status::Ok,
+        Status::DnsFailed,
+        Status::ConnectRefused,
+        Status::ConnectTimeout,
+        Status::ConnectFailed,
+        Status::HandshakeTimeout,
+        Status::TlsAlert,
+        Status::ProtocolError,
+        Status::IoError,
+    ];
+
+    /// The kebab-case name used in JSON.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Ok => "ok",
+            Status::DnsFailed => "dns-failed",
+            Status::ConnectRefused => "connect-refused",
+            Status::ConnectTimeout => "connect-timeout",
+            Status::ConnectFailed => "connect-failed",
+            Status::HandshakeTimeout => "handshake-timeout",
+            Status::TlsAlert => "tls-alert",
+            Status::ProtocolError => "protocol-error",
+            Status::IoError => "io-error",
+        }
+    }
+}
+
+impl fmt::Display for Status {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Parameters the handshake negotiated. Present only when it completed.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TlsParams {
+    /// `TLSv1.3` or `TLSv1.2`.
+    pub version: String,
+    /// IANA-style suite name, e.g. `TLS13_AES_256_GCM_SHA384`.
+    pub cipher_suite: String,
+    /// Key-exchange group, e.g. `X25519`, when known.
+    pub kx_group: Option<String>,
+    /// Negotiated ALPN protocol, e.g. `h2`, if any.
+    pub alpn: Option<String>,
+}
+
+/// One certificate exactly as the server sent it, with the values an analyst
+/// looks up first. `der` is authoritative; the other fields are derived from
+/// it and are absent when the DER does not parse (`parse_error` says why).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CertRecord {
+    /// The certificate, DER, standard base64.
+    pub der: String,
+    /// SHA-256 of the DER certificate, lowercase hex (as `openssl x509
+    /// -fingerprint -sha256`, without colons).
+    pub sha256: String,
+    /// SHA-256 of the DER SubjectPublicKeyInfo, lowercase hex (the value
+    /// browsers pin and block).
+    pub spki_sha256: Option<String>,
+    /// Subject DN as `CN=…, O=…` (raw text from the certificate: escape it
+    /// before showing it on a terminal or in HTML).
+    pub subject: Option<String>,
+    /// Issuer DN, same form.
+    pub issuer: Option<String>,
+    /// Serial number, lowercase hex.
+    pub serial: Option<String>,
+    /// Start of validity.
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub not_before: Option<OffsetDateTime>,
+    /// End of validity.
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub not_after: Option<OffsetDateTime>,
+    /// Why the DER could not be parsed, if it could not.
+    pub parse_error: Option<String>,
+}
+
+/// What stock verification (rustls' webpki verifier, with the configured
+/// trust store, at collection time) said about the served chain. Recorded,
+/// never enforced.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StockVerification {
+    /// Which trust store was used, e.g. `webpki-roots (Mozilla, 1xx roots)`.
+    pub trust_store: String,
+    /// `true` when the chain verified for the expected name.
+    pub ok: bool,
+    /// The verifier's error when it did not.
+    pub error: Option<String>,
+}
+
+/// One handshake attempt against one target: the unit of collection.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Observation {
+    /// Format version, [`OBSERVATION_SCHEMA`].
+    pub schema: u32,
+    /// The program that made the record, e.g. `mitmwatch 0.1.0`.
+    pub tool: String,
+    /// What was probed.
+    pub target: Target,
+    /// The address actually connected to (`ip:port`), when a connection was
+    /// attempted.
+    pub address: Option<String>,
+    /// How the address was chosen when not by plain DNS, e.g.
+    /// `connect-to ::127.0.0.1:4443` or `resolve example.com:443:127.0.0.1`.
+    pub route: Option<String>,
+    /// When the attempt started (UTC).
+    #[serde(with = "time::serde::rfc3339")]
+    pub started_at: OffsetDateTime,
+    /// Wall time of the whole attempt in milliseconds.
+    pub duration_ms: f64,
+    /// How it ended.
+    pub status: Status,
+    /// A human-readable reason when `status` is not `ok`.
+    pub failure: Option<String>,
+    /// Negotiated parameters, when the handshake completed.
+    pub tls: Option<TlsParams>,
+    /// The certificates the server sent, leaf first, in the order sent. Kept
+    /// even when the handshake failed after the Certificate message.
+    pub chain: Vec<CertRecord>,
+    /// Stock verification's opinion, when a chain was received.
+    pub stock_verification: Option<StockVerification>,
+}

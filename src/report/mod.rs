@@ -1,0 +1,3 @@
+//! Output: JSON Lines and terminal text.
+
+pub mod terminal;

@@ -1,0 +1,143 @@
+//! The set of trust anchors that "stock verification" and the analyzer's
+//! chain building use: Mozilla's roots from webpki-roots by default,
+//! replaceable (`--roots`) or extendable (`--extra-roots`) with PEM files.
+//! Construction from bytes is pure; reading the files is the caller's job.
+
+use rustls::RootCertStore;
+use rustls_pki_types::pem::PemObject;
+use rustls_pki_types::CertificateDer;
+use std::sync::Arc;
+
+/// Error while building a trust store from PEM text.
+#[derive(Debug, thiserror::Error)]
+pub enum TrustStoreError {
+    /// The PEM text could not be read.
+    #[error("{source_name}: bad PEM: {detail}")]
+    BadPem {
+        /// File name or label of the input.
+        source_name: String,
+        /// What was wrong.
+        detail: String,
+    },
+    /// A certificate could not be used as a trust anchor.
+    #[error("{source_name}: certificate #{index} is not usable as a trust anchor: {detail}")]
+    BadAnchor {
+        /// File name or label of the input.
+        source_name: String,
+        /// 1-based position of the certificate in the file.
+        index: usize,
+        /// What was wrong.
+        detail: String,
+    },
+    /// The input held no certificate at all.
+    #[error("{source_name}: no CERTIFICATE block found")]
+    Empty {
+        /// File name or label of the input.
+        source_name: String,
+    },
+}
+
+/// A trust store plus a description of where it came from.
+#[derive(Clone, Debug)]
+pub struct TrustStore {
+    roots: Arc<RootCertStore>,
+    description: String,
+    /// The anchor certificates given as files (webpki-roots ships anchors,
+    /// not certificates, so this only holds user-supplied ones).
+    extra_certs: Vec<CertificateDer<'static>>,
+}
+
+impl TrustStore {
+    /// Mozilla's root store as shipped by the webpki-roots crate.
+    pub fn mozilla() -> Self {
+        let mut roots = RootCertStore::empty();
+        roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
+        let description = format!("webpki-roots (Mozilla, {} roots)", roots.len());
+        TrustStore {
+            roots: Arc::new(roots),
+            description,
+            extra_certs: Vec::new(),
+        }
+    }
+
+    /// An empty store (every chain is untrusted).
+    pub fn empty() -> Self {
+        TrustStore {
+            roots: Arc::new(RootCertStore::empty()),
+            description: "empty".into(),
+            extra_certs: Vec::new(),
+        }
+    }
+
+    /// A store holding only the certificates in `pem`.
+    pub fn from_pem(pem: &[u8], source_name: &str) -> Result<Self, TrustStoreError> {
+        let mut store = TrustStore::empty();
+        store.description = String::new();
+        store.add_pem(pem, source_name)?;
+        Ok(store)
+    }
+
+    /// Adds the certificates in `pem` as anchors.
+    pub fn add_pem(&mut self, pem: &[u8], source_name: &str) -> Result<(), TrustStoreError> {
+        let certs = parse_pem_certs(pem, source_name)?;
+        let mut roots = (*self.roots).clone();
+        for (i, cert) in certs.iter().enumerate() {
+            roots
+                .add(cert.clone())
+                .map_err(|e| TrustStoreError::BadAnchor {
+                    source_name: source_name.to_string(),
+                    index: i + 1,
+                    detail: e.to_string(),
+                })?;
+        }
+        self.roots = Arc::new(roots);
+        let added = format!("{source_name} ({} roots)", certs.len());
+        self.description = if self.description.is_empty() || self.description == "empty" {
+            added
+        } else {
+            format!("{} + {added}", self.description)
+        };
+        self.extra_certs.extend(certs);
+        Ok(())
+    }
+
+    /// The rustls root store.
+    pub fn roots(&self) -> Arc<RootCertStore> {
+        self.roots.clone()
+    }
+
+    /// Where the anchors came from, for records and messages.
+    pub fn description(&self) -> &str {
+        &self.description
+    }
+
+    /// Anchor certificates that were given as files.
+    pub fn extra_certs(&self) -> &[CertificateDer<'static>] {
+        &self.extra_certs
+    }
+}
+
+/// Reads every CERTIFICATE block from PEM text.
+pub fn parse_pem_certs(
+    pem: &[u8],
+    source_name: &str,
+) -> Result<Vec<CertificateDer<'static>>, TrustStoreError> {
+    let mut certs = Vec::new();
+    for item in CertificateDer::pem_slice_iter(pem) {
+        match item {
+            Ok(cert) => certs.push(cert),
+            Err(e) => {
+                return Err(TrustStoreError::BadPem {
+                    source_name: source_name.to_string(),
+                    detail: e.to_string(),
+                })
+            }
+        }
+    }
+    if certs.is_empty() {
+        return Err(TrustStoreError::Empty {
+            source_name: source_name.to_string(),
+        });
+    }
+    Ok(certs)
+}
