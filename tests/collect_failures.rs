@@ -1,0 +1,137 @@
+//! Every way a handshake can fail yields exactly one observation with the
+//! right status, within the configured timeout.
+
+mod common;
+
+use common::{collector_to, misbehaving_server, probe, refused_port, Misbehaviour};
+use mitmwatch::collect::{Collector, ProbeTls, Router, Timeouts};
+use mitmwatch::model::{Status, Target};
+use mitmwatch::trust_store::TrustStore;
+use std::time::{Duration, Instant};
+
+#[tokio::test]
+async fn refused_port_is_connect_refused() {
+    let c = collector_to(
+        refused_port().await,
+        &TrustStore::mozilla(),
+        Duration::from_secs(2),
+    );
+    let obs = probe(&c, "example.com").await;
+    assert_eq!(obs.status, Status::ConnectRefused);
+    assert!(obs.failure.unwrap().contains("127.0.0.1"));
+    assert!(obs.chain.is_empty());
+}
+
+#[tokio::test]
+async fn silent_server_hits_the_handshake_timeout() {
+    let addr = misbehaving_server(Misbehaviour::Silent).await;
+    let c = collector_to(addr, &TrustStore::mozilla(), Duration::from_millis(400));
+    let started = Instant::now();
+    let obs = probe(&c, "example.com").await;
+    assert_eq!(obs.status, Status::HandshakeTimeout);
+    assert!(started.elapsed() < Duration::from_secs(3));
+    assert!(obs.duration_ms >= 390.0);
+}
+
+#[tokio::test]
+async fn garbage_is_a_protocol_error() {
+    let addr = misbehaving_server(Misbehaviour::Garbage).await;
+    let c = collector_to(addr, &TrustStore::mozilla(), Duration::from_secs(2));
+    let obs = probe(&c, "example.com").await;
+    assert_eq!(obs.status, Status::ProtocolError, "{:?}", obs.failure);
+}
+
+#[tokio::test]
+async fn close_after_hello_is_an_io_error() {
+    let addr = misbehaving_server(Misbehaviour::CloseAfterHello).await;
+    let c = collector_to(addr, &TrustStore::mozilla(), Duration::from_secs(2));
+    let obs = probe(&c, "example.com").await;
+    assert_eq!(obs.status, Status::IoError, "{:?}", obs.failure);
+}
+
+#[tokio::test]
+async fn alert_is_a_tls_alert() {
+    let addr = misbehaving_server(Misbehaviour::Alert).await;
+    let c = collector_to(addr, &TrustStore::mozilla(), Duration::from_secs(2));
+    let obs = probe(&c, "example.com").await;
+    assert_eq!(obs.status, Status::TlsAlert, "{:?}", obs.failure);
+    assert!(obs.failure.unwrap().contains("HandshakeFailure"));
+}
+
+#[tokio::test]
+async fn unresolvable_name_is_dns_failed() {
+    let c = Collector::new(
+        ProbeTls::new(&TrustStore::mozilla()),
+        Router::default(),
+        Timeouts {
+            connect: Duration::from_secs(5),
+            handshake: Duration::from_secs(5),
+        },
+    );
+    // RFC 6761 reserves .invalid: it never resolves, and no query leaves a
+    // correctly configured resolver for it.
+    let obs = c.probe(&Target::new("nothing.invalid", 443)).await;
+    assert_eq!(obs.status, Status::DnsFailed, "{:?}", obs.failure);
+}
+
+#[tokio::test]
+async fn a_scan_yields_one_record_per_target_whatever_happens() {
+    use std::sync::Arc;
+    use tokio::sync::mpsc;
+    let sim = mitmwatch::sim::SimNetwork::start(Default::default())
+        .await
+        .unwrap();
+    let refused = refused_port().await;
+    let silent = misbehaving_server(Misbehaviour::Silent).await;
+    let garbage = misbehaving_server(Misbehaviour::Garbage).await;
+    let rules = vec![
+        mitmwatch::collect::ConnectTo::parse(&format!(
+            "refused.test::127.0.0.1:{}",
+            refused.port()
+        ))
+        .unwrap(),
+        mitmwatch::collect::ConnectTo::parse(&format!("silent.test::127.0.0.1:{}", silent.port()))
+            .unwrap(),
+        mitmwatch::collect::ConnectTo::parse(&format!(
+            "garbage.test::127.0.0.1:{}",
+            garbage.port()
+        ))
+        .unwrap(),
+        sim.via_interceptor(),
+    ];
+    let collector = Arc::new(Collector::new(
+        ProbeTls::new(&sim.trust_store()),
+        Router::new(rules, vec![]),
+        Timeouts {
+            connect: Duration::from_millis(500),
+            handshake: Duration::from_millis(500),
+        },
+    ));
+    let names = [
+        "refused.test",
+        "silent.test",
+        "garbage.test",
+        "facebook.com",
+        "github.com",
+    ];
+    let (ttx, trx) = mpsc::channel(2);
+    let (otx, mut orx) = mpsc::channel(2);
+    let task = tokio::spawn(mitmwatch::collect::scan(collector, trx, 2, otx));
+    let feeder = tokio::spawn(async move {
+        for round in 0..4 {
+            for n in names {
+                ttx.send(Target::new(n, 443 - round)).await.unwrap();
+            }
+        }
+    });
+    let mut seen = std::collections::HashMap::new();
+    while let Some(obs) = orx.recv().await {
+        *seen
+            .entry((obs.target.host.clone(), obs.target.port))
+            .or_insert(0) += 1;
+    }
+    task.await.unwrap();
+    feeder.await.unwrap();
+    assert_eq!(seen.len(), 20);
+    assert!(seen.values().all(|n| *n == 1));
+}

@@ -1,0 +1,96 @@
+//! Helpers shared by the integration tests: the simulated network,
+//! purpose-built misbehaving servers on 127.0.0.1, and a collector aimed at
+//! them. Nothing here touches the internet.
+#![allow(dead_code)]
+
+use mitmwatch::collect::{Collector, ConnectTo, ProbeTls, Router, Timeouts};
+use mitmwatch::model::{Observation, Target};
+use mitmwatch::trust_store::TrustStore;
+use std::net::SocketAddr;
+use std::time::Duration;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpListener;
+
+/// A collector that sends every name to `addr`.
+pub fn collector_to(addr: SocketAddr, store: &TrustStore, timeout: Duration) -> Collector {
+    let rule = ConnectTo::parse(&format!("::{}:{}", addr.ip(), addr.port())).unwrap();
+    Collector::new(
+        ProbeTls::new(store),
+        Router::new(vec![rule], vec![]),
+        Timeouts {
+            connect: timeout,
+            handshake: timeout,
+        },
+    )
+}
+
+/// Probes `name` through `collector`.
+pub async fn probe(collector: &Collector, name: &str) -> Observation {
+    collector.probe(&Target::new(name, 443)).await
+}
+
+/// A port on 127.0.0.1 where nothing listens.
+pub async fn refused_port() -> SocketAddr {
+    let l = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = l.local_addr().unwrap();
+    drop(l);
+    addr
+}
+
+/// What a purpose-built server does after accepting.
+#[derive(Clone, Copy, Debug)]
+pub enum Misbehaviour {
+    /// Accepts and never says anything.
+    Silent,
+    /// Sends bytes that are not TLS.
+    Garbage,
+    /// Reads the ClientHello and closes.
+    CloseAfterHello,
+    /// Answers the ClientHello with a fatal handshake_failure alert.
+    Alert,
+}
+
+/// Starts a misbehaving server; it runs until the test's runtime ends.
+pub async fn misbehaving_server(kind: Misbehaviour) -> SocketAddr {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        loop {
+            let Ok((mut tcp, _)) = listener.accept().await else {
+                return;
+            };
+            tokio::spawn(async move {
+                let mut buf = [0u8; 4096];
+                match kind {
+                    Misbehaviour::Silent => {
+                        tokio::time::sleep(Duration::from_secs(60)).await;
+                    }
+                    Misbehaviour::Garbage => {
+                        let _ = tcp.read(&mut buf).await;
+                        let _ = tcp
+                            .write_all(b"HTTP/1.0 400 Bad Request\r\n\r\nnot tls at all")
+                            .await;
+                        tokio::time::sleep(Duration::from_secs(5)).await;
+                    }
+                    Misbehaviour::CloseAfterHello => {
+                        let _ = tcp.read(&mut buf).await;
+                    }
+                    Misbehaviour::Alert => {
+                        let _ = tcp.read(&mut buf).await;
+                        // TLS record: alert, TLS 1.2, length 2, fatal(2) handshake_failure(40).
+                        let _ = tcp
+                            .write_all(&[0x15, 0x03, 0x03, 0x00, 0x02, 0x02, 0x28])
+                            .await;
+                        tokio::time::sleep(Duration::from_secs(5)).await;
+                    }
+                }
+            });
+        }
+    });
+    addr
+}
+
+/// Path of the built `mitmwatch` binary.
+pub fn binary() -> &'static str {
+    env!("CARGO_BIN_EXE_mitmwatch")
+}

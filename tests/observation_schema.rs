@@ -1,0 +1,126 @@
+//! The observation format as documented in the README, re-declared here
+//! with `deny_unknown_fields`: adding, renaming or removing a field in
+//! `src/model.rs` without updating this file (and the README, and the
+//! `schema` number when incompatible) fails this test.
+
+mod common;
+
+use mitmwatch::sim::{SimConfig, SimNetwork};
+use serde::Deserialize;
+use std::time::Duration;
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)]
+struct Observation {
+    schema: u32,
+    tool: String,
+    target: Target,
+    address: Option<String>,
+    route: Option<String>,
+    started_at: String,
+    duration_ms: f64,
+    status: String,
+    failure: Option<String>,
+    tls: Option<Tls>,
+    chain: Vec<Cert>,
+    stock_verification: Option<Stock>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)]
+struct Target {
+    host: String,
+    port: u16,
+    sni: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)]
+struct Tls {
+    version: String,
+    cipher_suite: String,
+    kx_group: Option<String>,
+    alpn: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)]
+struct Cert {
+    der: String,
+    sha256: String,
+    spki_sha256: Option<String>,
+    subject: Option<String>,
+    issuer: Option<String>,
+    serial: Option<String>,
+    not_before: Option<String>,
+    not_after: Option<String>,
+    parse_error: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)]
+struct Stock {
+    trust_store: String,
+    ok: bool,
+    error: Option<String>,
+}
+
+const STATUSES: [&str; 9] = [
+    "ok",
+    "dns-failed",
+    "connect-refused",
+    "connect-timeout",
+    "connect-failed",
+    "handshake-timeout",
+    "tls-alert",
+    "protocol-error",
+    "io-error",
+];
+
+#[tokio::test]
+async fn records_match_the_documented_schema() {
+    let sim = SimNetwork::start(SimConfig::default()).await.unwrap();
+    let c = common::collector_to(sim.interceptor, &sim.trust_store(), Duration::from_secs(5));
+    let refused = common::collector_to(
+        common::refused_port().await,
+        &sim.trust_store(),
+        Duration::from_secs(1),
+    );
+    for obs in [
+        common::probe(&c, "google.com").await,
+        common::probe(&c, "example.com").await,
+        common::probe(&refused, "example.com").await,
+    ] {
+        let line = serde_json::to_string(&obs).unwrap();
+        let parsed: Observation = serde_json::from_str(&line).unwrap();
+        assert_eq!(parsed.schema, mitmwatch::model::OBSERVATION_SCHEMA);
+        assert!(STATUSES.contains(&parsed.status.as_str()));
+        assert!(time::OffsetDateTime::parse(
+            &parsed.started_at,
+            &time::format_description::well_known::Rfc3339
+        )
+        .is_ok());
+        assert_eq!(parsed.failure.is_some(), parsed.status != "ok");
+    }
+}
+
+#[test]
+fn the_documented_status_set_is_the_implemented_one() {
+    let implemented: Vec<&str> = mitmwatch::model::Status::ALL
+        .iter()
+        .map(|s| s.as_str())
+        .collect();
+    assert_eq!(implemented, STATUSES);
+    let readme = include_str!("../README.md");
+    for s in STATUSES {
+        assert!(
+            readme.contains(&format!("`{s}`")),
+            "README must document status {s}"
+        );
+    }
+}
