@@ -19,6 +19,40 @@ pub enum Command {
     Demo(DemoArgs),
     /// Keep the simulated network running for other tools to probe.
     Sim(SimArgs),
+    /// Judge saved observations (JSON Lines from `scan`): verdicts and findings.
+    Analyze(AnalyzeArgs),
+    /// Judge certificate chains in PEM or DER files.
+    Inspect(InspectArgs),
+    /// Am I intercepted right now? Scan popular sites and explain the verdict.
+    Check(CheckArgs),
+    /// Build a baseline (domain -> accepted issuing CAs) from a scan made from a trusted vantage.
+    Baseline(BaselineArgs),
+}
+
+/// Output format of the judging commands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    /// Human-readable text.
+    Text,
+    /// JSON Lines: one `assessment` object per target, then one `summary`.
+    Json,
+}
+
+/// What the analyzer consults, shared by analyze, inspect, check and demo.
+#[derive(Debug, Args, Clone, Default)]
+pub struct AnalysisArgs {
+    #[command(flatten)]
+    pub trust: TrustArgs,
+    /// Add the entries of this catalog file (same format as certs/catalog.json; repeatable).
+    #[arg(long, value_name = "FILE.json")]
+    pub catalog: Vec<PathBuf>,
+    /// Compare issuing CAs with this baseline (from `mitmwatch baseline`).
+    #[arg(long, value_name = "FILE.json")]
+    pub baseline: Option<PathBuf>,
+    /// Validation time: RFC 3339 (2024-03-01T00:00:00Z), `now`, or `observed`
+    /// (each observation's own time).
+    #[arg(long, value_name = "TIME", default_value = "now")]
+    pub at: String,
 }
 
 /// Trust store options, shared by every command that verifies chains.
@@ -86,10 +120,70 @@ pub struct ScanArgs {
 }
 
 #[derive(Debug, Args)]
+pub struct AnalyzeArgs {
+    /// Observations, JSON Lines (`-` for stdin).
+    #[arg(value_name = "FILE.jsonl")]
+    pub input: PathBuf,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+    /// Write the report here instead of stdout.
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// In text format, explain every finding of every target.
+    #[arg(short, long)]
+    pub verbose: bool,
+    #[command(flatten)]
+    pub analysis: AnalysisArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct InspectArgs {
+    /// Chain files, PEM (one or more certificates, leaf first) or DER (`-` for stdin).
+    #[arg(value_name = "FILE", required = true)]
+    pub files: Vec<PathBuf>,
+    /// The host name the chain is for (default: the leaf's first DNS name).
+    #[arg(long)]
+    pub host: Option<String>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+    #[command(flatten)]
+    pub analysis: AnalysisArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// Print JSON (summary and assessments) instead of text.
+    #[arg(long)]
+    pub json: bool,
+    /// Also write the raw observations here (JSON Lines), for evidence.
+    #[arg(long, value_name = "FILE.jsonl")]
+    pub save: Option<PathBuf>,
+    #[command(flatten)]
+    pub collect: CollectArgs,
+    #[command(flatten)]
+    pub analysis: AnalysisArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct BaselineArgs {
+    /// Observations from a trusted vantage, JSON Lines (`-` for stdin).
+    #[arg(value_name = "FILE.jsonl")]
+    pub input: PathBuf,
+    /// Write the baseline here (default stdout).
+    #[arg(short, long, value_name = "FILE.json")]
+    pub output: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
 pub struct DemoArgs {
     /// Also write the observations to this file (JSON Lines).
     #[arg(short, long, value_name = "FILE")]
     pub output: Option<PathBuf>,
+    /// Explain every finding of every target.
+    #[arg(short, long)]
+    pub verbose: bool,
 }
 
 #[derive(Debug, Args)]

@@ -23,6 +23,10 @@ fn main() {
             cli::Command::Scan(args) => cmd::scan::run(args).await,
             cli::Command::Demo(args) => cmd::demo::run(args).await,
             cli::Command::Sim(args) => cmd::sim::run(args).await,
+            cli::Command::Analyze(args) => cmd::analyze::run(args),
+            cli::Command::Inspect(args) => cmd::inspect::run(args),
+            cli::Command::Check(args) => cmd::check::run(args).await,
+            cli::Command::Baseline(args) => cmd::baseline::run(args),
         }
     });
     let code = match result {

@@ -174,3 +174,45 @@ pub fn open_output(path: Option<&Path>) -> Result<Box<dyn Write + Send>> {
         }
     }
 }
+
+/// Probes every target and returns the observations in the targets' order.
+pub async fn collect_all(
+    collector: Collector,
+    targets: Vec<Target>,
+    concurrency: usize,
+) -> Vec<mitmwatch::model::Observation> {
+    let collector = Arc::new(collector);
+    let (target_tx, target_rx) = mpsc::channel(targets.len().max(1));
+    for t in &targets {
+        let _ = target_tx.send(t.clone()).await;
+    }
+    drop(target_tx);
+    let (tx, mut rx) = mpsc::channel(targets.len().max(1));
+    let task = tokio::spawn(mitmwatch::collect::scan(
+        collector,
+        target_rx,
+        concurrency,
+        tx,
+    ));
+    let mut observations = Vec::with_capacity(targets.len());
+    while let Some(obs) = rx.recv().await {
+        observations.push(obs);
+    }
+    let _ = task.await;
+    observations.sort_by_key(|o| targets.iter().position(|t| *t == o.target));
+    observations
+}
+
+/// Writes observations as JSON Lines to a file.
+pub fn save_observations(
+    path: &Path,
+    observations: &[mitmwatch::model::Observation],
+) -> Result<()> {
+    let mut out = open_output(Some(path))?;
+    for obs in observations {
+        super::scan::write_observation(&mut out, obs)
+            .with_context(|| format!("writing {}", path.display()))?;
+    }
+    out.flush()
+        .with_context(|| format!("writing {}", path.display()))
+}

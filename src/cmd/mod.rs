@@ -1,6 +1,11 @@
 //! The subcommands: orchestration and messages around the library.
 
+pub mod analysis;
+pub mod analyze;
+pub mod baseline;
+pub mod check;
 pub mod demo;
+pub mod inspect;
 pub mod io;
 pub mod scan;
 pub mod sim;
@@ -11,4 +16,8 @@ pub mod exit {
     pub const OK: i32 = 0;
     /// Usage or runtime error.
     pub const ERROR: i32 = 1;
+    /// Interception found.
+    pub const INTERCEPTED: i32 = 2;
+    /// Inconclusive: nothing, or too little, could be reached or judged.
+    pub const INCONCLUSIVE: i32 = 3;
 }

@@ -1,3 +1,5 @@
-//! Output: JSON Lines and terminal text.
+//! Output: terminal escaping and human-readable text. (JSON output is the
+//! serde form of the model types, one object per line.)
 
 pub mod terminal;
+pub mod text;

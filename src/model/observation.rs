@@ -1,4 +1,4 @@
-//! The records that flow between the parts of mitmwatch.
+//! One handshake attempt: the unit the collector produces.
 //!
 //! An [`Observation`] is one TLS handshake attempt against one [`Target`]:
 //! what was sent, what came back, and what stock verification said. It is

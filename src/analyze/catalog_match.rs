@@ -1,0 +1,165 @@
+//! Naming the interceptor: served certificates, the issuer of the topmost
+//! one and its authority key identifier are matched against the catalog of
+//! known interception roots. Hash and key-identifier matches identify one
+//! key; name matches say "looks like product X".
+
+use super::chain::CertFacts;
+use super::finding::{cert_evidence, finding, with_detail, with_evidence};
+use super::trust::TrustOutcome;
+use crate::catalog::{Catalog, CatalogEntry, Kind};
+use crate::model::{Finding, FindingCode, Interceptor, Severity};
+
+/// How an entry was matched, strongest first.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum MatchStrength {
+    /// SPKI SHA-256 of a served certificate.
+    Spki,
+    /// Certificate SHA-256 of a served certificate.
+    CertHash,
+    /// A served certificate's authority key identifier is the entry's key id.
+    KeyId,
+    /// A served certificate's subject or issuer name.
+    Name,
+}
+
+impl MatchStrength {
+    fn describe(self) -> &'static str {
+        match self {
+            MatchStrength::Spki => "its public key (SPKI SHA-256)",
+            MatchStrength::CertHash => "its certificate fingerprint",
+            MatchStrength::KeyId => "the key identifier of the certificate it signed",
+            MatchStrength::Name => "its name",
+        }
+    }
+}
+
+/// One catalog entry found in a chain.
+#[derive(Clone, Debug)]
+pub struct CatalogMatch<'c> {
+    /// The entry.
+    pub entry: &'c CatalogEntry,
+    /// How.
+    pub strength: MatchStrength,
+    /// Which served certificate.
+    pub cert_index: usize,
+}
+
+/// Every entry the chain matches, strongest first, one match per entry.
+pub fn find<'c>(catalog: &'c Catalog, certs: &[CertFacts]) -> Vec<CatalogMatch<'c>> {
+    let mut found: Vec<CatalogMatch<'c>> = Vec::new();
+    let mut add = |entry: Option<&'c CatalogEntry>, strength, cert_index| {
+        if let Some(entry) = entry {
+            match found.iter_mut().find(|m| m.entry.id == entry.id) {
+                Some(m) if strength < m.strength => {
+                    m.strength = strength;
+                    m.cert_index = cert_index;
+                }
+                Some(_) => {}
+                None => found.push(CatalogMatch {
+                    entry,
+                    strength,
+                    cert_index,
+                }),
+            }
+        }
+    };
+    for cert in certs.iter().filter(|c| c.ok()) {
+        add(
+            catalog.by_spki_sha256(&cert.spki_sha256),
+            MatchStrength::Spki,
+            cert.index,
+        );
+        add(
+            catalog.by_cert_sha256(&cert.sha256),
+            MatchStrength::CertHash,
+            cert.index,
+        );
+        if let Some(kid) = &cert.authority_key_id {
+            add(catalog.by_key_id(kid), MatchStrength::KeyId, cert.index);
+        }
+        // Subjects of CA certificates (never the leaf's: it names the site).
+        if cert.index > 0 || cert.is_ca || cert.self_issued() {
+            add(
+                catalog.by_name(&cert.subject_dn),
+                MatchStrength::Name,
+                cert.index,
+            );
+        }
+        add(
+            catalog.by_name(&cert.issuer_dn),
+            MatchStrength::Name,
+            cert.index,
+        );
+    }
+    // A certificate identified by its key or fingerprint is not also
+    // reported under the other entries that share its name.
+    let identified: Vec<usize> = found
+        .iter()
+        .filter(|m| m.strength != MatchStrength::Name)
+        .map(|m| m.cert_index)
+        .collect();
+    found.retain(|m| m.strength != MatchStrength::Name || !identified.contains(&m.cert_index));
+    found.sort_by_key(|m| (m.strength, kind_rank(m.entry.kind)));
+    found
+}
+
+fn kind_rank(kind: Kind) -> u8 {
+    match kind {
+        Kind::Root => 0,
+        Kind::Intermediate => 1,
+        Kind::ProductPattern => 2,
+    }
+}
+
+/// Findings for the matches. A name match is `high` unless the chain is
+/// trusted through one of Mozilla's public roots (then a public CA merely
+/// shares a name with a product, and it is `medium`).
+pub fn findings(
+    matches: &[CatalogMatch<'_>],
+    certs: &[CertFacts],
+    trust: &TrustOutcome,
+) -> Vec<Finding> {
+    matches
+        .iter()
+        .map(|m| {
+            let severity = if m.strength == MatchStrength::Name && trust.trusted && trust.anchor_public {
+                Severity::Medium
+            } else {
+                Severity::High
+            };
+            let e = m.entry;
+            let years = if e.years.is_empty() { String::new() } else { format!(" ({})", e.years) };
+            let f = finding(
+                FindingCode::KnownInterceptionRoot,
+                severity,
+                format!("Known interception certificate: {}{years}", e.label),
+                format!(
+                    "The chain contains or was issued by '{}', recognised by {}: {}. It is listed as {}. \
+                     Whoever holds its key can read and change this connection.{}",
+                    e.label,
+                    m.strength.describe(),
+                    e.operator,
+                    e.category.describe(),
+                    if m.strength == MatchStrength::Name {
+                        " Only the name matched, not a known key: this may be a re-issued certificate or \
+                         an imitation, and either way it is not a public CA."
+                    } else {
+                        ""
+                    }
+                ),
+            );
+            let mut evidence = cert_evidence(&certs[m.cert_index]);
+            evidence.catalog_id = Some(e.id.clone());
+            with_detail(with_evidence(f, evidence.clone()), format!("source: {}", e.sources.first().cloned().unwrap_or_default()))
+        })
+        .collect()
+}
+
+/// The interceptor to name for a chain: the strongest catalog match.
+pub fn interceptor(matches: &[CatalogMatch<'_>]) -> Option<Interceptor> {
+    matches.first().map(|m| Interceptor {
+        id: m.entry.id.clone(),
+        label: format!("'{}', {}", m.entry.label, m.entry.operator),
+        category: Some(m.entry.category),
+    })
+}

@@ -1,0 +1,205 @@
+//! The facts the checks need about each served certificate, extracted once
+//! from the DER. Owned data, so checks need not juggle borrows; a
+//! certificate that does not parse still has its fingerprint and position.
+
+use crate::catalog::dn_values;
+use crate::catalog::name_rule::DnValues;
+use crate::certinfo::name_to_string;
+use crate::encoding::{base64_decode, hex, sha256};
+use crate::model::CertRecord;
+use time::OffsetDateTime;
+use x509_parser::prelude::{FromDer, GeneralName, ParsedExtension, X509Certificate};
+use x509_parser::public_key::PublicKey;
+
+/// OID of the embedded SCT list extension (RFC 6962).
+pub const OID_SCT_LIST: &str = "1.3.6.1.4.1.11129.2.4.2";
+/// OID of Authority Information Access.
+pub const OID_AIA: &str = "1.3.6.1.5.5.7.1.1";
+
+/// The public key in brief.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum KeyFacts {
+    /// RSA with modulus size in bits and the public exponent.
+    Rsa {
+        /// Modulus size.
+        bits: usize,
+        /// Public exponent (0 if larger than 64 bits).
+        exponent: u64,
+    },
+    /// Elliptic curve (or Ed25519), by algorithm OID.
+    Ec(String),
+    /// Anything else.
+    Other(String),
+}
+
+/// What is known about one served certificate.
+#[derive(Clone, Debug)]
+pub struct CertFacts {
+    /// Position in the served chain (0 = leaf).
+    pub index: usize,
+    /// DER bytes (empty when the record's base64 was bad).
+    pub der: Vec<u8>,
+    /// SHA-256 of `der`.
+    pub sha256: [u8; 32],
+    /// Why the certificate could not be parsed, if it could not.
+    pub parse_error: Option<String>,
+    /// The rest is meaningful only when `parse_error` is `None`.
+    pub spki_sha256: [u8; 32],
+    /// Subject as text.
+    pub subject: String,
+    /// Issuer as text.
+    pub issuer: String,
+    /// Subject DER.
+    pub subject_raw: Vec<u8>,
+    /// Issuer DER.
+    pub issuer_raw: Vec<u8>,
+    /// Subject attributes for name rules.
+    pub subject_dn: DnValues,
+    /// Issuer attributes for name rules.
+    pub issuer_dn: DnValues,
+    /// Subject key identifier.
+    pub subject_key_id: Option<Vec<u8>>,
+    /// Authority key identifier (key id part).
+    pub authority_key_id: Option<Vec<u8>>,
+    /// BasicConstraints cA.
+    pub is_ca: bool,
+    /// Validity start.
+    pub not_before: OffsetDateTime,
+    /// Validity end.
+    pub not_after: OffsetDateTime,
+    /// Extension OIDs, dotted, in order.
+    pub extension_oids: Vec<String>,
+    /// DNS names in the SAN.
+    pub san_dns: Vec<String>,
+    /// The key.
+    pub key: KeyFacts,
+}
+
+impl CertFacts {
+    /// Whether the certificate parsed.
+    pub fn ok(&self) -> bool {
+        self.parse_error.is_none()
+    }
+
+    /// Subject equals issuer.
+    pub fn self_issued(&self) -> bool {
+        self.ok() && self.subject_raw == self.issuer_raw
+    }
+
+    /// Whether it carries an extension.
+    pub fn has_extension(&self, oid: &str) -> bool {
+        self.extension_oids.iter().any(|o| o == oid)
+    }
+
+    /// Hex SHA-256.
+    pub fn sha256_hex(&self) -> String {
+        hex(&self.sha256)
+    }
+
+    /// Hex SPKI SHA-256 (None if unparsed).
+    pub fn spki_hex(&self) -> Option<String> {
+        self.ok().then(|| hex(&self.spki_sha256))
+    }
+
+    /// Extracts facts from DER.
+    pub fn from_der(index: usize, der: Vec<u8>) -> Self {
+        let mut facts = CertFacts {
+            index,
+            sha256: sha256(&der),
+            parse_error: None,
+            spki_sha256: [0; 32],
+            subject: String::new(),
+            issuer: String::new(),
+            subject_raw: Vec::new(),
+            issuer_raw: Vec::new(),
+            subject_dn: Vec::new(),
+            issuer_dn: Vec::new(),
+            subject_key_id: None,
+            authority_key_id: None,
+            is_ca: false,
+            not_before: OffsetDateTime::UNIX_EPOCH,
+            not_after: OffsetDateTime::UNIX_EPOCH,
+            extension_oids: Vec::new(),
+            san_dns: Vec::new(),
+            key: KeyFacts::Other(String::new()),
+            der: Vec::new(),
+        };
+        match X509Certificate::from_der(&der) {
+            Err(e) => facts.parse_error = Some(format!("not a valid X.509 certificate: {e}")),
+            Ok((_, x)) => {
+                facts.spki_sha256 = sha256(x.public_key().raw);
+                facts.subject = name_to_string(x.subject());
+                facts.issuer = name_to_string(x.issuer());
+                facts.subject_raw = x.subject().as_raw().to_vec();
+                facts.issuer_raw = x.issuer().as_raw().to_vec();
+                facts.subject_dn = dn_values(x.subject());
+                facts.issuer_dn = dn_values(x.issuer());
+                facts.not_before = x.validity().not_before.to_datetime();
+                facts.not_after = x.validity().not_after.to_datetime();
+                facts.is_ca = x.is_ca();
+                for ext in x.extensions() {
+                    facts.extension_oids.push(ext.oid.to_id_string());
+                    match ext.parsed_extension() {
+                        ParsedExtension::SubjectKeyIdentifier(ski) => {
+                            facts.subject_key_id = Some(ski.0.to_vec())
+                        }
+                        ParsedExtension::AuthorityKeyIdentifier(aki) => {
+                            facts.authority_key_id =
+                                aki.key_identifier.as_ref().map(|k| k.0.to_vec())
+                        }
+                        ParsedExtension::SubjectAlternativeName(san) => {
+                            for name in &san.general_names {
+                                if let GeneralName::DNSName(d) = name {
+                                    facts.san_dns.push(d.to_ascii_lowercase());
+                                }
+                            }
+                        }
+                        _ => {}
+                    }
+                }
+                facts.key = match x.public_key().parsed() {
+                    Ok(PublicKey::RSA(rsa)) => KeyFacts::Rsa {
+                        bits: rsa.key_size(),
+                        exponent: rsa.try_exponent().unwrap_or(0),
+                    },
+                    Ok(PublicKey::EC(_)) => {
+                        KeyFacts::Ec(x.public_key().algorithm.algorithm.to_id_string())
+                    }
+                    _ => KeyFacts::Other(x.public_key().algorithm.algorithm.to_id_string()),
+                };
+            }
+        }
+        facts.der = der;
+        facts
+    }
+}
+
+/// Whether `child`'s signature verifies under `parent`'s key.
+pub fn signed_by(child: &CertFacts, parent: &CertFacts) -> bool {
+    if !child.ok() || !parent.ok() {
+        return false;
+    }
+    let (Ok((_, c)), Ok((_, p))) = (
+        X509Certificate::from_der(&child.der),
+        X509Certificate::from_der(&parent.der),
+    ) else {
+        return false;
+    };
+    c.verify_signature(Some(p.public_key())).is_ok()
+}
+
+/// Decodes the chain of an observation.
+pub fn chain_facts(chain: &[CertRecord]) -> Vec<CertFacts> {
+    chain
+        .iter()
+        .enumerate()
+        .map(|(i, record)| match base64_decode(&record.der) {
+            Ok(der) => CertFacts::from_der(i, der),
+            Err(e) => {
+                let mut facts = CertFacts::from_der(i, Vec::new());
+                facts.parse_error = Some(format!("the record's DER is not valid base64: {e}"));
+                facts
+            }
+        })
+        .collect()
+}

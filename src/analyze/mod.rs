@@ -1,0 +1,210 @@
+//! The chain analyzer: pure functions from an [`Observation`] (plus the
+//! catalog, trust store, pins, baseline and a validation time, all passed
+//! in) to an [`Assessment`]. No I/O, no clock, no sockets.
+//!
+//! One file per family of checks: [`linkage`] (issuer/subject/signature
+//! links), [`trust`] (chain building, names, validity), [`catalog_match`]
+//! (known interception roots), [`pins`] (static pins), [`baseline_check`]
+//! (expected issuing CA), [`leaf_traits`] (forged-leaf traits) and
+//! [`scan_traits`] (checks across a whole scan). [`verdict`] turns
+//! findings into a verdict; [`summary`] summarises a scan.
+
+pub mod baseline_check;
+pub mod catalog_match;
+pub mod chain;
+pub mod finding;
+pub mod leaf_traits;
+pub mod linkage;
+pub mod pins;
+pub mod scan_traits;
+pub mod summary;
+pub mod trust;
+pub mod verdict;
+
+use crate::baseline::Baseline;
+use crate::catalog::Catalog;
+use crate::model::{
+    Assessment, Finding, FindingCode, Interceptor, LeafBrief, Observation, ScanSummary, Severity,
+    Verdict, ASSESSMENT_SCHEMA,
+};
+use crate::pins::PinStore;
+use crate::trust_store::TrustStore;
+use chain::{chain_facts, CertFacts};
+use finding::{cert_evidence, finding, with_evidence};
+use std::collections::HashSet;
+use time::OffsetDateTime;
+
+/// Everything the analyzer consults. Build once, assess many.
+#[derive(Clone, Debug)]
+pub struct Analyzer {
+    catalog: Catalog,
+    trust: TrustStore,
+    pins: PinStore,
+    baseline: Option<Baseline>,
+    public_spki: HashSet<[u8; 32]>,
+}
+
+/// When to validate certificates.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ValidationTime {
+    /// At this instant (e.g. now, or `--at TIME`).
+    At(OffsetDateTime),
+    /// At the time each observation was made.
+    Observed,
+}
+
+impl Analyzer {
+    /// An analyzer with the given data.
+    pub fn new(
+        catalog: Catalog,
+        trust: TrustStore,
+        pins: PinStore,
+        baseline: Option<Baseline>,
+    ) -> Self {
+        let public_spki = webpki_roots::TLS_SERVER_ROOTS
+            .iter()
+            .map(|a| crate::encoding::sha256(webpki::spki_for_anchor(a).as_ref()))
+            .collect();
+        Analyzer {
+            catalog,
+            trust,
+            pins,
+            baseline,
+            public_spki,
+        }
+    }
+
+    /// The catalog in use.
+    pub fn catalog(&self) -> &Catalog {
+        &self.catalog
+    }
+
+    /// Assesses one observation on its own (no scan-level checks).
+    pub fn assess(&self, obs: &Observation, when: ValidationTime) -> Assessment {
+        let at = match when {
+            ValidationTime::At(t) => t,
+            ValidationTime::Observed => obs.started_at,
+        };
+        let certs = chain_facts(&obs.chain);
+        let name = obs.target.expected_name();
+        let mut findings: Vec<Finding> = Vec::new();
+        for cert in certs.iter().filter(|c| !c.ok()) {
+            findings.push(with_evidence(
+                finding(
+                    FindingCode::MalformedCertificate,
+                    Severity::Medium,
+                    format!("Certificate #{} could not be parsed", cert.index),
+                    format!(
+                        "The server sent bytes that are not a valid certificate ({}). Real servers do not; \
+                         a broken or hostile device may.",
+                        cert.parse_error.as_deref().unwrap_or("unknown error")
+                    ),
+                ),
+                cert_evidence(cert),
+            ));
+        }
+        let (path, link_findings) = linkage::check(&certs);
+        findings.extend(link_findings);
+        let (trust, trust_findings) = trust::evaluate(
+            &certs,
+            &path,
+            &self.trust.roots().roots,
+            &self.public_spki,
+            name,
+            at,
+        );
+        findings.extend(trust_findings);
+        let matches = catalog_match::find(&self.catalog, &certs);
+        findings.extend(catalog_match::findings(&matches, &certs, &trust));
+        findings.extend(pins::check(&self.pins, name, &certs, &trust));
+        findings.extend(baseline_check::check(self.baseline.as_ref(), name, &certs));
+        findings.extend(leaf_traits::check(&certs, &trust, obs.started_at));
+        verdict::rank(&mut findings);
+
+        let leaf_self_signed = certs.first().is_some_and(|c| c.self_issued());
+        let verdict = verdict::verdict(&findings, !certs.is_empty(), leaf_self_signed);
+        let interceptor = catalog_match::interceptor(&matches).or_else(|| {
+            matches!(verdict, Verdict::Intercepted | Verdict::Suspicious)
+                .then(|| unknown_interceptor(&certs, &path, trust.trusted))
+                .flatten()
+        });
+        Assessment {
+            record_type: "assessment".into(),
+            schema: ASSESSMENT_SCHEMA,
+            target: obs.target.clone(),
+            address: obs.address.clone(),
+            observed_at: obs.started_at,
+            validated_at: at,
+            status: obs.status,
+            failure: obs.failure.clone(),
+            verdict,
+            interceptor,
+            leaf: obs.chain.first().map(|leaf| LeafBrief {
+                subject: leaf.subject.clone(),
+                issuer: leaf.issuer.clone(),
+                sha256: leaf.sha256.clone(),
+                spki_sha256: leaf.spki_sha256.clone(),
+            }),
+            findings,
+        }
+    }
+
+    /// Assesses a whole scan: each observation, then the checks that need
+    /// all of them (one leaf key serving unrelated hosts), then the summary.
+    pub fn assess_scan(
+        &self,
+        observations: &[Observation],
+        when: ValidationTime,
+    ) -> (Vec<Assessment>, ScanSummary) {
+        self.assess_many(observations, when, true)
+    }
+
+    /// Like [`Analyzer::assess_scan`], for chains that did not come from one
+    /// network scan (files): no blanket/targeted conclusion.
+    pub fn assess_files(
+        &self,
+        observations: &[Observation],
+        when: ValidationTime,
+    ) -> (Vec<Assessment>, ScanSummary) {
+        self.assess_many(observations, when, false)
+    }
+
+    fn assess_many(
+        &self,
+        observations: &[Observation],
+        when: ValidationTime,
+        network_scan: bool,
+    ) -> (Vec<Assessment>, ScanSummary) {
+        let mut assessments: Vec<Assessment> =
+            observations.iter().map(|o| self.assess(o, when)).collect();
+        scan_traits::apply(observations, &mut assessments);
+        let summary = summary::summarise(&assessments, network_scan);
+        (assessments, summary)
+    }
+}
+
+fn unknown_interceptor(
+    certs: &[CertFacts],
+    path: &linkage::Path,
+    trusted: bool,
+) -> Option<Interceptor> {
+    let top = certs.get(path.top()?)?;
+    let (id, name) = if trusted {
+        (
+            format!("unknown:{}", &certs[0].issuer),
+            certs[0].issuer.clone(),
+        )
+    } else if top.self_issued() {
+        (
+            format!("unknown:{}", &crate::encoding::hex(&top.spki_sha256)[..16]),
+            top.subject.clone(),
+        )
+    } else {
+        (format!("unknown:{}", top.issuer), top.issuer.clone())
+    };
+    Some(Interceptor {
+        id,
+        label: format!("unknown CA '{name}'"),
+        category: None,
+    })
+}

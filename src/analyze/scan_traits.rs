@@ -1,0 +1,88 @@
+//! Checks across a whole scan. `leaf-key-reuse`: one key in leaves for
+//! unrelated hosts (certificates whose names do not overlap) is the mark of
+//! software minting certificates on the fly with a single key, as
+//! mitmproxy does; real sites use separate keys or one certificate.
+
+use super::chain::chain_facts;
+use super::finding::{finding, with_detail};
+use super::verdict;
+use crate::model::{Assessment, FindingCode, Observation, Severity};
+use std::collections::{BTreeSet, HashMap};
+
+/// Leaves of one certificate: its names and the observations that saw it.
+#[derive(Default)]
+struct LeafGroup {
+    names: BTreeSet<String>,
+    observations: Vec<usize>,
+}
+
+/// Adds scan-level findings to the assessments and recomputes verdicts.
+pub fn apply(observations: &[Observation], assessments: &mut [Assessment]) {
+    // leaf SPKI -> (leaf certificate -> (name set, observation indexes))
+    let mut by_key: HashMap<String, HashMap<String, LeafGroup>> = HashMap::new();
+    for (i, obs) in observations.iter().enumerate() {
+        let Some(leaf) = obs.chain.first() else {
+            continue;
+        };
+        let Some(spki) = &leaf.spki_sha256 else {
+            continue;
+        };
+        let certs = by_key.entry(spki.clone()).or_default();
+        let entry = certs.entry(leaf.sha256.clone()).or_insert_with(|| {
+            let names = chain_facts(&obs.chain[..1])
+                .first()
+                .map(|c| c.san_dns.iter().cloned().collect())
+                .unwrap_or_default();
+            LeafGroup {
+                names,
+                observations: Vec::new(),
+            }
+        });
+        entry.observations.push(i);
+    }
+    for (spki, certs) in by_key {
+        if certs.len() < 2 {
+            continue;
+        }
+        let sets: Vec<&BTreeSet<String>> = certs.values().map(|g| &g.names).collect();
+        let unrelated = sets
+            .iter()
+            .enumerate()
+            .any(|(a, x)| sets.iter().skip(a + 1).any(|y| x.is_disjoint(y)));
+        if !unrelated {
+            continue;
+        }
+        let hosts: BTreeSet<String> = certs
+            .values()
+            .flat_map(|g| {
+                g.observations
+                    .iter()
+                    .map(|i| observations[*i].target.expected_name().to_string())
+            })
+            .collect();
+        for group in certs.values() {
+            for &i in &group.observations {
+                let a = &mut assessments[i];
+                a.findings.push(with_detail(
+                    finding(
+                        FindingCode::LeafKeyReuse,
+                        Severity::Medium,
+                        "The same key is used in certificates for unrelated sites",
+                        format!(
+                            "{} different certificates for unrelated names share one public key in this scan. \
+                             Interception software often mints every certificate with a single key.",
+                            certs.len()
+                        ),
+                    ),
+                    format!("SPKI SHA-256 {spki}, hosts: {}", hosts.iter().cloned().collect::<Vec<_>>().join(", ")),
+                ));
+                verdict::rank(&mut a.findings);
+                let self_signed = a
+                    .leaf
+                    .as_ref()
+                    .is_some_and(|l| l.subject.is_some() && l.subject == l.issuer);
+                a.verdict = verdict::verdict(&a.findings, a.leaf.is_some(), self_signed);
+            }
+        }
+    }
+}

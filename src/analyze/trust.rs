@@ -1,0 +1,263 @@
+//! Trust: does the chain build (webpki, with the served intermediates in any
+//! order) to a root in the trust store, for the expected name, at the
+//! validation time? Validity and name problems are reported separately from
+//! trust so that an expired certificate under a public root is not mistaken
+//! for an unknown root.
+
+use super::chain::{signed_by, CertFacts, OID_AIA};
+use super::finding::{cert_evidence, finding, with_detail, with_evidence};
+use super::linkage::Path;
+use crate::model::{Finding, FindingCode, Severity};
+use rustls_pki_types::{CertificateDer, ServerName, TrustAnchor, UnixTime};
+use std::collections::HashSet;
+use time::OffsetDateTime;
+use webpki::{EndEntityCert, KeyUsage};
+
+/// What trust evaluation concluded.
+#[derive(Clone, Debug, Default)]
+pub struct TrustOutcome {
+    /// The chain builds to an anchor of the trust store (at the validation
+    /// time, or at a time when every certificate of the path is valid).
+    pub trusted: bool,
+    /// SPKI SHA-256 of the anchor used, when trusted.
+    pub anchor_spki: Option<[u8; 32]>,
+    /// The anchor is one of Mozilla's public roots.
+    pub anchor_public: bool,
+    /// The chain stops at an issuer nobody sent (rather than at a self-signed root).
+    pub ends_at_unsent_issuer: bool,
+    /// Treated as a legitimate server that forgot an intermediate.
+    pub incomplete: bool,
+}
+
+fn unix(t: OffsetDateTime) -> UnixTime {
+    UnixTime::since_unix_epoch(std::time::Duration::from_secs(
+        t.unix_timestamp().max(0) as u64
+    ))
+}
+
+fn verify_at(
+    leaf: &EndEntityCert<'_>,
+    anchors: &[TrustAnchor<'static>],
+    intermediates: &[CertificateDer<'_>],
+    at: OffsetDateTime,
+) -> Result<[u8; 32], webpki::Error> {
+    leaf.verify_for_usage(
+        webpki::ALL_VERIFICATION_ALGS,
+        anchors,
+        intermediates,
+        unix(at),
+        KeyUsage::server_auth(),
+        None,
+        None,
+    )
+    .map(|path| crate::encoding::sha256(webpki::spki_for_anchor(path.anchor()).as_ref()))
+}
+
+/// A time at which every certificate of the path is valid, if there is one.
+fn time_all_valid(certs: &[CertFacts], path: &Path) -> Option<OffsetDateTime> {
+    let in_path = path.certs.iter().map(|i| &certs[*i]);
+    let start = in_path.clone().map(|c| c.not_before).max()?;
+    let end = in_path.map(|c| c.not_after).min()?;
+    (start <= end).then_some(start)
+}
+
+/// Evaluates trust, name and validity.
+pub fn evaluate(
+    certs: &[CertFacts],
+    path: &Path,
+    anchors: &[TrustAnchor<'static>],
+    public_spki: &HashSet<[u8; 32]>,
+    expected_name: &str,
+    at: OffsetDateTime,
+) -> (TrustOutcome, Vec<Finding>) {
+    let mut out = TrustOutcome::default();
+    let mut findings = Vec::new();
+    let Some(leaf_facts) = certs.first().filter(|c| c.ok()) else {
+        return (out, findings);
+    };
+    let leaf_der = CertificateDer::from(leaf_facts.der.as_slice());
+    let intermediates: Vec<CertificateDer<'_>> = certs[1..]
+        .iter()
+        .filter(|c| c.ok())
+        .map(|c| CertificateDer::from(c.der.as_slice()))
+        .collect();
+    let verdict = match EndEntityCert::try_from(&leaf_der) {
+        Err(e) => Err(e),
+        Ok(leaf) => {
+            let first = verify_at(&leaf, anchors, &intermediates, at);
+            match first {
+                Err(webpki::Error::CertExpired { .. })
+                | Err(webpki::Error::CertNotValidYet { .. }) => match time_all_valid(certs, path) {
+                    Some(t) => verify_at(&leaf, anchors, &intermediates, t),
+                    None => first,
+                },
+                other => other,
+            }
+        }
+    };
+    if verdict.is_ok() {
+        name_check(leaf_facts, &leaf_der, expected_name, &mut findings);
+    }
+    match verdict {
+        Ok(anchor) => {
+            out.trusted = true;
+            out.anchor_spki = Some(anchor);
+            out.anchor_public = public_spki.contains(&anchor);
+        }
+        Err(e) => untrusted(certs, path, &e, &mut out, &mut findings),
+    }
+    validity(certs, path, at, &mut findings);
+    (out, findings)
+}
+
+/// Reports a leaf that does not cover the expected name (meaningful once
+/// the chain is trusted; untrusted chains are reported as such).
+fn name_check(
+    leaf_facts: &CertFacts,
+    leaf_der: &CertificateDer<'_>,
+    expected_name: &str,
+    findings: &mut Vec<Finding>,
+) {
+    let (Ok(leaf), Ok(name)) = (
+        EndEntityCert::try_from(leaf_der),
+        ServerName::try_from(expected_name),
+    ) else {
+        return;
+    };
+    if leaf.verify_is_valid_for_subject_name(&name).is_ok() {
+        return;
+    }
+    findings.push(with_detail(
+        with_evidence(
+            finding(
+                FindingCode::HostnameMismatch,
+                Severity::Medium,
+                format!("The certificate is not valid for {expected_name}"),
+                "The server presented a certificate for other names. Browsers refuse such connections. \
+                 It can be a misconfigured server, or a device answering in place of the real server.",
+            ),
+            cert_evidence(leaf_facts),
+        ),
+        format!("names in the certificate: {}", leaf_facts.san_dns.join(", ")),
+    ));
+}
+
+fn untrusted(
+    certs: &[CertFacts],
+    path: &Path,
+    error: &webpki::Error,
+    out: &mut TrustOutcome,
+    findings: &mut Vec<Finding>,
+) {
+    let top = &certs[path.top().unwrap_or(0)];
+    let leaf = &certs[0];
+    let self_signed_top = top.self_issued() && signed_by(top, top);
+    if self_signed_top {
+        let what = if top.index == 0 {
+            "The server's certificate is self-signed"
+        } else {
+            "The chain ends at a self-signed root that is not in the trust store"
+        };
+        findings.push(with_detail(
+            with_evidence(
+                finding(
+                    FindingCode::UntrustedRoot,
+                    Severity::Medium,
+                    what,
+                    format!(
+                        "The chain ends at '{}', a root certificate the server sent itself and which your trust \
+                         store does not contain. Interception devices and software use their own root \
+                         like this; so do private test servers.",
+                        top.subject
+                    ),
+                ),
+                cert_evidence(top),
+            ),
+            format!("webpki: {error:?}"),
+        ));
+        return;
+    }
+    out.ends_at_unsent_issuer = true;
+    // A chain that stops at an issuer nobody sent, whose leaf carries the
+    // Authority Information Access pointer public CAs put there, is most
+    // likely a server that forgot its intermediate.
+    if leaf.has_extension(OID_AIA) && leaf.index == top.index {
+        out.incomplete = true;
+        findings.push(with_detail(
+            with_evidence(
+                finding(
+                    FindingCode::IncompleteChain,
+                    Severity::Info,
+                    "The server did not send its intermediate certificate",
+                    format!(
+                        "The certificate was issued by '{}', which the server did not send. Browsers usually \
+                         fetch or cache the missing certificate, so this is a server misconfiguration, not \
+                         interception; mitmwatch does not fetch it, so it could not check the chain.",
+                        top.issuer
+                    ),
+                ),
+                cert_evidence(top),
+            ),
+            format!("webpki: {error:?}"),
+        ));
+        return;
+    }
+    findings.push(with_detail(
+        with_evidence(
+            finding(
+                FindingCode::UntrustedRoot,
+                Severity::Medium,
+                "The chain does not lead to a trusted root",
+                format!(
+                    "The chain stops at '{}', an issuer that the server did not send and that is not in \
+                     your trust store. Interception devices often send only their own intermediate.",
+                    top.issuer
+                ),
+            ),
+            cert_evidence(top),
+        ),
+        format!("webpki: {error:?}"),
+    ));
+}
+
+fn validity(certs: &[CertFacts], path: &Path, at: OffsetDateTime, findings: &mut Vec<Finding>) {
+    for &i in &path.certs {
+        let cert = &certs[i];
+        let role = if i == 0 {
+            "The server's certificate"
+        } else {
+            "A certificate in the chain"
+        };
+        if at > cert.not_after {
+            findings.push(with_evidence(
+                finding(
+                    FindingCode::Expired,
+                    Severity::Low,
+                    format!("{role} has expired"),
+                    format!(
+                        "'{}' was valid until {}. Expired certificates are a server problem, but \
+                         interception devices have also served expired certificates.",
+                        cert.subject,
+                        crate::certinfo::rfc3339(cert.not_after)
+                    ),
+                ),
+                cert_evidence(cert),
+            ));
+        } else if at < cert.not_before {
+            findings.push(with_evidence(
+                finding(
+                    FindingCode::NotYetValid,
+                    Severity::Low,
+                    format!("{role} is not valid yet"),
+                    format!(
+                        "'{}' becomes valid only at {}. Check this computer's clock; a certificate \
+                         minted with a wrong clock is also a sign of on-the-fly generation.",
+                        cert.subject,
+                        crate::certinfo::rfc3339(cert.not_before)
+                    ),
+                ),
+                cert_evidence(cert),
+            ));
+        }
+    }
+}

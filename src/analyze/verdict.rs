@@ -1,0 +1,90 @@
+//! The verdict rules (documented in the README):
+//!
+//! 1. no certificate was received -> `error`;
+//! 2. any `high` finding -> `intercepted`;
+//! 3. `untrusted-root` together with a forged-leaf trait (`weak-leaf-key`,
+//!    `stripped-extensions`, `freshly-minted`, `leaf-key-reuse`) on a leaf
+//!    that is not self-signed -> `intercepted`: someone runs a CA that
+//!    mints leaves the way interceptors do;
+//! 4. any `medium` finding -> `suspicious`;
+//! 5. otherwise -> `clean`.
+
+use crate::model::{Finding, FindingCode, Severity, Verdict};
+
+const FORGED_LEAF_TRAITS: [FindingCode; 4] = [
+    FindingCode::WeakLeafKey,
+    FindingCode::StrippedExtensions,
+    FindingCode::FreshlyMinted,
+    FindingCode::LeafKeyReuse,
+];
+
+/// Applies the rules. `leaf_self_signed` disables rule 3.
+pub fn verdict(findings: &[Finding], chain_received: bool, leaf_self_signed: bool) -> Verdict {
+    if !chain_received {
+        return Verdict::Error;
+    }
+    let worst = findings.iter().map(|f| f.severity).max();
+    if worst == Some(Severity::High) {
+        return Verdict::Intercepted;
+    }
+    let untrusted = findings
+        .iter()
+        .any(|f| f.code == FindingCode::UntrustedRoot);
+    let forged_trait = findings
+        .iter()
+        .any(|f| FORGED_LEAF_TRAITS.contains(&f.code));
+    if untrusted && forged_trait && !leaf_self_signed {
+        return Verdict::Intercepted;
+    }
+    if worst == Some(Severity::Medium) {
+        return Verdict::Suspicious;
+    }
+    Verdict::Clean
+}
+
+/// Orders findings most severe first, then by code.
+pub fn rank(findings: &mut [Finding]) {
+    findings.sort_by(|a, b| b.severity.cmp(&a.severity).then(a.code.cmp(&b.code)));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::analyze::finding::finding;
+
+    fn f(code: FindingCode, severity: Severity) -> Finding {
+        finding(code, severity, "", "")
+    }
+
+    #[test]
+    fn rules_in_order() {
+        assert_eq!(verdict(&[], false, false), Verdict::Error);
+        assert_eq!(verdict(&[], true, false), Verdict::Clean);
+        assert_eq!(
+            verdict(
+                &[f(FindingCode::IncompleteChain, Severity::Info)],
+                true,
+                false
+            ),
+            Verdict::Clean
+        );
+        assert_eq!(
+            verdict(
+                &[f(FindingCode::UntrustedRoot, Severity::Medium)],
+                true,
+                false
+            ),
+            Verdict::Suspicious
+        );
+        let forged = [
+            f(FindingCode::UntrustedRoot, Severity::Medium),
+            f(FindingCode::StrippedExtensions, Severity::Low),
+        ];
+        assert_eq!(verdict(&forged, true, false), Verdict::Intercepted);
+        assert_eq!(verdict(&forged, true, true), Verdict::Suspicious);
+        assert_eq!(
+            verdict(&[f(FindingCode::PinMismatch, Severity::High)], true, false),
+            Verdict::Intercepted
+        );
+    }
+}

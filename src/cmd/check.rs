@@ -1,0 +1,140 @@
+//! `mitmwatch check`: the one command for "am I intercepted right now?".
+
+use super::analysis::{analyzer, exit_code, validation_time};
+use crate::cli::CheckArgs;
+use anyhow::Result;
+use mitmwatch::model::{Assessment, Category, ScanSummary, Target, Verdict};
+use mitmwatch::report::{terminal::escape, text};
+use mitmwatch::sim::domains;
+use std::io::Write;
+
+/// Runs the check; returns the exit code.
+pub async fn run(args: CheckArgs) -> Result<i32> {
+    let when = validation_time(&args.analysis.at)?;
+    let analyzer = analyzer(&args.analysis)?;
+    let store = super::io::trust_store(&args.analysis.trust)?;
+    let collector = super::io::collector(&args.collect, &store)?;
+    let targets: Vec<Target> = domains::popular()
+        .into_iter()
+        .map(|d| super::io::apply_sni(Target::new(d, args.collect.port), &args.collect))
+        .collect();
+    if !args.json {
+        eprintln!("mitmwatch: checking {} popular sites...", targets.len());
+    }
+    let observations = super::io::collect_all(collector, targets, args.collect.concurrency).await;
+    if let Some(path) = &args.save {
+        super::io::save_observations(path, &observations)?;
+    }
+    let (assessments, summary) = analyzer.assess_scan(&observations, when);
+    // Too little reached to say "clean": fewer than half of the sites.
+    let code = exit_code(&summary, assessments.len().div_ceil(2));
+    let mut out = std::io::stdout().lock();
+    if args.json {
+        let doc = serde_json::json!({ "summary": summary, "assessments": assessments });
+        serde_json::to_writer_pretty(&mut out, &doc)?;
+        writeln!(out)?;
+    } else {
+        write!(out, "{}", report(&summary, &assessments, code))?;
+        if let Some(path) = &args.save {
+            writeln!(
+                out,
+                "\nObservations saved to {}; re-analyse them with `mitmwatch analyze -v {}`.",
+                path.display(),
+                path.display()
+            )?;
+        }
+    }
+    out.flush()?;
+    Ok(code)
+}
+
+fn report(summary: &ScanSummary, assessments: &[Assessment], code: i32) -> String {
+    let mut s = String::new();
+    let headline = match code {
+        super::exit::INTERCEPTED => "YOUR CONNECTIONS ARE BEING INTERCEPTED",
+        super::exit::INCONCLUSIVE => "INCONCLUSIVE: too few sites could be reached",
+        _ => "No interception found",
+    };
+    s.push_str(&format!("\n{headline}\n\n"));
+    s.push_str(&text::summary_text(summary));
+    let intercepted: Vec<&Assessment> = assessments
+        .iter()
+        .filter(|a| a.verdict == Verdict::Intercepted)
+        .collect();
+    let suspicious: Vec<&Assessment> = assessments
+        .iter()
+        .filter(|a| a.verdict == Verdict::Suspicious)
+        .collect();
+    if !intercepted.is_empty() {
+        s.push_str("\nIntercepted:\n");
+        for a in &intercepted {
+            s.push_str(&format!("  {}\n", text::assessment_line(a)));
+        }
+    }
+    if !suspicious.is_empty() {
+        s.push_str("\nSuspicious (not conclusive on their own):\n");
+        for a in &suspicious {
+            s.push_str(&format!("  {}\n", text::assessment_line(a)));
+        }
+    }
+    s.push('\n');
+    s.push_str(&text::wrap(&advice(summary, code), 0, 96));
+    s
+}
+
+fn advice(summary: &ScanSummary, code: i32) -> String {
+    if code == super::exit::INCONCLUSIVE {
+        return "Most sites could not be reached, so mitmwatch cannot tell whether your connections are \
+                intercepted. Check that you are online, then run the check again."
+            .into();
+    }
+    let Some(top) = summary.interceptors.first() else {
+        return if code == super::exit::INTERCEPTED {
+            "Someone who is not the real website answered for these sites with certificates of their own. \
+             Anyone able to do that can read and change what you send, including passwords. Avoid logging \
+             in to anything on this network, and use a VPN you trust or Tor."
+                .into()
+        } else {
+            "Every site that answered presented its genuine certificate chain. mitmwatch cannot see \
+             interception that targets other sites or other times."
+                .into()
+        };
+    };
+    let who = escape(&top.interceptor.label);
+    match top.interceptor.category {
+        Some(Category::StateInterception) => format!(
+            "What this means: {who} is decrypting your connections to these sites. Whoever operates it can \
+             read and change what you send them, including passwords and messages. What to do: do not log \
+             in to these sites on this network; use a VPN you trust or Tor. If you were asked to install a \
+             security certificate (in Kazakhstan: 'Qaznet Trust Network' or 'Information Security \
+             Certification Authority'), remove it from your browser and system trust stores: browsers \
+             block these roots, and removing it makes interception visible instead of silent."
+        ),
+        Some(Category::CorporateProxy) => format!(
+            "What this means: your network inspects encrypted traffic with {who}. On a work or school \
+             device this is often deliberate policy. What to do: if this is your own device or you did \
+             not agree to it, ask the network's administrator, and avoid personal logins on this network."
+        ),
+        Some(Category::Antivirus) => format!(
+            "What this means: security software on this computer ({who}) decrypts your traffic to scan \
+             it. What to do: if you did not intend that, turn off its HTTPS or web-shield scanning; a \
+             flaw in such software exposes every connection."
+        ),
+        Some(Category::DebuggingProxy) => format!(
+            "What this means: a debugging proxy ({who}) is intercepting. If you are a developer running \
+             it, this is expected. Otherwise remove its root certificate from your trust stores: someone \
+             installed it to read your traffic."
+        ),
+        Some(Category::Adware) | Some(Category::CompromisedKey) => format!(
+            "What this means: your connections are signed with {who}, whose private key is public or \
+             misused: anyone on your network can read them. What to do: remove that root certificate from \
+             your system and browsers now, and check the machine for the software that installed it."
+        ),
+        Some(Category::Test) => format!("A test interception root ({who}) is in use: this is a test setup."),
+        None => format!(
+            "What this means: an unidentified party ({who}) answered for these sites with certificates of \
+             its own. Anyone able to do that can read and change what you send. Avoid logging in to \
+             anything on this network, and use a VPN you trust or Tor."
+        ),
+    }
+}

@@ -1,0 +1,302 @@
+//! What the analyzer concludes about one observation ([`Assessment`]) and
+//! about a whole scan ([`ScanSummary`]).
+
+use super::{Status, Target};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::fmt;
+use time::OffsetDateTime;
+
+/// Version of the assessment and summary formats.
+pub const ASSESSMENT_SCHEMA: u32 = 1;
+
+/// How much a finding weighs. Ordered: `Info < Low < Medium < High`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Severity {
+    /// Worth knowing; says nothing about interception.
+    Info,
+    /// A weak signal on its own.
+    Low,
+    /// Makes the connection suspicious.
+    Medium,
+    /// Interception, by itself.
+    High,
+}
+
+/// The answer for one observation.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Verdict {
+    /// No finding above `low`.
+    Clean,
+    /// At least one `medium` finding and no `high` one.
+    Suspicious,
+    /// At least one `high` finding.
+    Intercepted,
+    /// No certificate chain was received: nothing to judge.
+    Error,
+}
+
+impl Verdict {
+    /// The kebab-case name used in JSON.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Verdict::Clean => "clean",
+            Verdict::Suspicious => "suspicious",
+            Verdict::Intercepted => "intercepted",
+            Verdict::Error => "error",
+        }
+    }
+}
+
+impl fmt::Display for Verdict {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The kind of party that uses an interception root.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Category {
+    /// A state intercepting its citizens (Kazakhstan).
+    StateInterception,
+    /// A corporate proxy, firewall or secure web gateway.
+    CorporateProxy,
+    /// Antivirus "web shield" scanning TLS locally.
+    Antivirus,
+    /// A developer's debugging proxy (Burp, Charles, mitmproxy, …).
+    DebuggingProxy,
+    /// Adware that installs its own root.
+    Adware,
+    /// A root or CA whose private key is public or was misused.
+    CompromisedKey,
+    /// A test root (badssl.com and similar).
+    Test,
+}
+
+impl Category {
+    /// Plain-language name.
+    pub fn describe(self) -> &'static str {
+        match self {
+            Category::StateInterception => "state interception",
+            Category::CorporateProxy => "corporate proxy or firewall",
+            Category::Antivirus => "antivirus TLS scanning",
+            Category::DebuggingProxy => "debugging proxy",
+            Category::Adware => "adware",
+            Category::CompromisedKey => "compromised or leaked key",
+            Category::Test => "test certificate",
+        }
+    }
+}
+
+/// Stable codes of findings. Each is documented in the README.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum FindingCode {
+    /// A served certificate, or the issuer of the topmost one, is a known
+    /// interception root or product CA from the catalog.
+    KnownInterceptionRoot,
+    /// The chain does not build to a root in the trust store.
+    UntrustedRoot,
+    /// Broken linkage in the served chain, or an issuing CA that differs
+    /// from the baseline for the domain.
+    IssuerMismatch,
+    /// A domain with static pins was served a chain with none of its pins.
+    PinMismatch,
+    /// The leaf does not cover the expected name.
+    HostnameMismatch,
+    /// A certificate had expired at the validation time.
+    Expired,
+    /// A certificate was not yet valid at the validation time.
+    NotYetValid,
+    /// The server left out an intermediate (misconfiguration, not interception).
+    IncompleteChain,
+    /// The leaf key is weak in the way forged leaves often are (RSA e=3, < 2048 bits).
+    WeakLeafKey,
+    /// The leaf lacks the extensions every publicly issued leaf carries.
+    StrippedExtensions,
+    /// A leaf that claims a public CA carries no SCT list.
+    SctMissing,
+    /// The leaf was issued moments before it was served.
+    FreshlyMinted,
+    /// One leaf key serves unrelated hosts in the same scan (on-the-fly minting).
+    LeafKeyReuse,
+    /// A served certificate could not be parsed.
+    MalformedCertificate,
+}
+
+impl FindingCode {
+    /// The kebab-case code used in JSON.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FindingCode::KnownInterceptionRoot => "known-interception-root",
+            FindingCode::UntrustedRoot => "untrusted-root",
+            FindingCode::IssuerMismatch => "issuer-mismatch",
+            FindingCode::PinMismatch => "pin-mismatch",
+            FindingCode::HostnameMismatch => "hostname-mismatch",
+            FindingCode::Expired => "expired",
+            FindingCode::NotYetValid => "not-yet-valid",
+            FindingCode::IncompleteChain => "incomplete-chain",
+            FindingCode::WeakLeafKey => "weak-leaf-key",
+            FindingCode::StrippedExtensions => "stripped-extensions",
+            FindingCode::SctMissing => "sct-missing",
+            FindingCode::FreshlyMinted => "freshly-minted",
+            FindingCode::LeafKeyReuse => "leaf-key-reuse",
+            FindingCode::MalformedCertificate => "malformed-certificate",
+        }
+    }
+}
+
+/// What a finding points at.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Evidence {
+    /// Position in the served chain (0 = leaf).
+    pub cert_index: Option<usize>,
+    /// Subject of that certificate.
+    pub subject: Option<String>,
+    /// Its SHA-256, hex.
+    pub sha256: Option<String>,
+    /// Its SPKI SHA-256, hex.
+    pub spki_sha256: Option<String>,
+    /// The catalog entry involved.
+    pub catalog_id: Option<String>,
+    /// Anything else: the verifier's error, the pinset, the baseline's CAs…
+    pub detail: Option<String>,
+}
+
+/// One reason for a verdict.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Finding {
+    /// Stable code.
+    pub code: FindingCode,
+    /// Weight.
+    pub severity: Severity,
+    /// One line for people.
+    pub title: String,
+    /// What it means and why it matters, in plain language.
+    pub explanation: String,
+    /// What it is about.
+    pub evidence: Evidence,
+}
+
+/// Who intercepted, as far as can be said.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Interceptor {
+    /// Catalog id, or `unknown:<SPKI SHA-256 prefix>` / `unknown:<issuer>`
+    /// for roots not in the catalog.
+    pub id: String,
+    /// Human name.
+    pub label: String,
+    /// Category, when known.
+    pub category: Option<Category>,
+}
+
+/// The served leaf in brief.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LeafBrief {
+    /// Subject DN.
+    pub subject: Option<String>,
+    /// Issuer DN.
+    pub issuer: Option<String>,
+    /// Certificate SHA-256.
+    pub sha256: String,
+    /// SPKI SHA-256.
+    pub spki_sha256: Option<String>,
+}
+
+/// The analyzer's judgement of one observation.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Assessment {
+    /// Always `assessment` (lines of a JSON Lines report carry a type).
+    #[serde(rename = "type")]
+    pub record_type: String,
+    /// [`ASSESSMENT_SCHEMA`].
+    pub schema: u32,
+    /// The target observed.
+    pub target: Target,
+    /// The address connected to.
+    pub address: Option<String>,
+    /// When the observation was made.
+    #[serde(with = "time::serde::rfc3339")]
+    pub observed_at: OffsetDateTime,
+    /// The validation time used.
+    #[serde(with = "time::serde::rfc3339")]
+    pub validated_at: OffsetDateTime,
+    /// The observation's status.
+    pub status: Status,
+    /// The observation's failure message.
+    pub failure: Option<String>,
+    /// The verdict.
+    pub verdict: Verdict,
+    /// Who intercepted, when the verdict is `intercepted` or `suspicious`
+    /// and the chain names someone.
+    pub interceptor: Option<Interceptor>,
+    /// The served leaf.
+    pub leaf: Option<LeafBrief>,
+    /// Findings, most severe first.
+    pub findings: Vec<Finding>,
+}
+
+impl Assessment {
+    /// The most severe finding, if any.
+    pub fn top_finding(&self) -> Option<&Finding> {
+        self.findings.first()
+    }
+
+    /// Whether a finding with this code is present.
+    pub fn has(&self, code: FindingCode) -> bool {
+        self.findings.iter().any(|f| f.code == code)
+    }
+}
+
+/// Whether interception hit everything or only some names.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Pattern {
+    /// Every reachable target was intercepted: a corporate proxy or
+    /// antivirus re-signing all traffic.
+    Blanket,
+    /// Only some targets were: interception triggered by name (SNI), as in
+    /// Kazakhstan.
+    Targeted,
+}
+
+/// One interceptor and the domains it hit.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct InterceptorHits {
+    /// Who.
+    pub interceptor: Interceptor,
+    /// Names intercepted (target SNI or host), sorted.
+    pub domains: Vec<String>,
+}
+
+/// Scan-level conclusions.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ScanSummary {
+    /// Always `summary`.
+    #[serde(rename = "type")]
+    pub record_type: String,
+    /// [`ASSESSMENT_SCHEMA`].
+    pub schema: u32,
+    /// Observations assessed.
+    pub targets: usize,
+    /// Count per verdict.
+    pub verdicts: BTreeMap<Verdict, usize>,
+    /// Count per observation status.
+    pub statuses: BTreeMap<Status, usize>,
+    /// Interceptors found, with the domains they hit.
+    pub interceptors: Vec<InterceptorHits>,
+    /// Blanket or targeted, when anything was intercepted.
+    pub pattern: Option<Pattern>,
+    /// The conclusion in a sentence or two.
+    pub conclusion: String,
+}

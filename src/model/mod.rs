@@ -1,0 +1,9 @@
+//! The records that flow between the parts of mitmwatch:
+//! targets -> [`Observation`]s (collector) -> [`Assessment`]s (analyzer) ->
+//! reports. All are serde types with documented, versioned JSON forms.
+
+mod assessment;
+mod observation;
+
+pub use assessment::*;
+pub use observation::*;

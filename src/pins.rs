@@ -1,0 +1,225 @@
+//! Static public-key pins shipped by Chromium and Firefox (`certs/pins.json`,
+//! provenance in `certs/PINS.md`). Browsers skip these pins when a chain
+//! ends in a locally installed root, which is exactly when interception
+//! happens, so mitmwatch checks them itself.
+
+use crate::encoding::base64_decode;
+use serde::Deserialize;
+use std::collections::HashMap;
+
+/// `certs/pins.json`.
+pub const PINS_JSON: &str = include_str!("../certs/pins.json");
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawPins {
+    schema: u32,
+    #[allow(dead_code)]
+    description: String,
+    sources: Vec<RawSource>,
+    pinsets: Vec<RawPinset>,
+    entries: Vec<RawEntry>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSource {
+    id: String,
+    #[serde(rename = "where")]
+    location: String,
+    date: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawPinset {
+    name: String,
+    source: String,
+    spki: Vec<RawPin>,
+    bad_spki: Vec<RawPin>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawPin {
+    name: String,
+    sha256: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawEntry {
+    host: String,
+    include_subdomains: bool,
+    pinset: String,
+    source: String,
+}
+
+/// One named SPKI hash.
+#[derive(Clone, Debug)]
+pub struct Pin {
+    /// Name of the key in the source (e.g. `GTSRootR1`).
+    pub name: String,
+    /// SHA-256 of the SPKI.
+    pub sha256: [u8; 32],
+}
+
+/// A set of acceptable (and explicitly unacceptable) keys.
+#[derive(Clone, Debug)]
+pub struct Pinset {
+    /// e.g. `chromium-google`.
+    pub name: String,
+    /// `chromium` or `firefox`.
+    pub source: String,
+    /// Keys of which at least one must appear in the chain.
+    pub spki: Vec<Pin>,
+    /// Keys that must not appear.
+    pub bad_spki: Vec<Pin>,
+}
+
+impl Pinset {
+    /// Whether a chain with these SPKI hashes satisfies the pinset.
+    pub fn accepts(&self, chain_spki: &[[u8; 32]]) -> bool {
+        let good = self.spki.iter().any(|p| chain_spki.contains(&p.sha256));
+        let bad = self.bad_spki.iter().any(|p| chain_spki.contains(&p.sha256));
+        good && !bad
+    }
+}
+
+#[derive(Clone, Debug)]
+struct HostPin {
+    include_subdomains: bool,
+    pinset: usize,
+    source: String,
+}
+
+/// The pin data with a host index.
+#[derive(Clone, Debug, Default)]
+pub struct PinStore {
+    pinsets: Vec<Pinset>,
+    hosts: HashMap<String, Vec<HostPin>>,
+    /// Where the data came from, per source id.
+    pub sources: Vec<(String, String, String)>,
+}
+
+/// A pin rule that applies to a host.
+#[derive(Clone, Debug)]
+pub struct ApplicablePin<'a> {
+    /// The entry's host (the host itself or a parent domain).
+    pub entry_host: String,
+    /// Its pinset.
+    pub pinset: &'a Pinset,
+}
+
+impl PinStore {
+    /// The built-in pins.
+    pub fn builtin() -> Result<Self, String> {
+        Self::from_json(PINS_JSON)
+    }
+
+    /// No pins at all.
+    pub fn empty() -> Self {
+        PinStore::default()
+    }
+
+    /// Parses pin data in the `certs/pins.json` format.
+    pub fn from_json(text: &str) -> Result<Self, String> {
+        let raw: RawPins = serde_json::from_str(text).map_err(|e| format!("pins: {e}"))?;
+        if raw.schema != 1 {
+            return Err(format!("pins: unsupported schema {}", raw.schema));
+        }
+        let decode = |p: &RawPin| -> Result<Pin, String> {
+            let bytes = base64_decode(&p.sha256).map_err(|e| format!("pin {}: {e}", p.name))?;
+            let sha256 = <[u8; 32]>::try_from(bytes.as_slice())
+                .map_err(|_| format!("pin {}: not a SHA-256", p.name))?;
+            Ok(Pin {
+                name: p.name.clone(),
+                sha256,
+            })
+        };
+        let mut store = PinStore::default();
+        for set in &raw.pinsets {
+            store.pinsets.push(Pinset {
+                name: set.name.clone(),
+                source: set.source.clone(),
+                spki: set.spki.iter().map(decode).collect::<Result<_, _>>()?,
+                bad_spki: set.bad_spki.iter().map(decode).collect::<Result<_, _>>()?,
+            });
+        }
+        for entry in raw.entries {
+            let pinset = store
+                .pinsets
+                .iter()
+                .position(|p| p.name == entry.pinset)
+                .ok_or_else(|| {
+                    format!(
+                        "pins: {} refers to unknown pinset {}",
+                        entry.host, entry.pinset
+                    )
+                })?;
+            store.hosts.entry(entry.host).or_default().push(HostPin {
+                include_subdomains: entry.include_subdomains,
+                pinset,
+                source: entry.source,
+            });
+        }
+        store.sources = raw
+            .sources
+            .into_iter()
+            .map(|s| (s.id, s.location, s.date))
+            .collect();
+        Ok(store)
+    }
+
+    /// The pinsets that apply to `host`: per source, the most specific entry
+    /// (the host itself, else the closest parent with include_subdomains).
+    pub fn applicable(&self, host: &str) -> Vec<ApplicablePin<'_>> {
+        let host = host.trim_end_matches('.').to_ascii_lowercase();
+        let mut found: Vec<ApplicablePin<'_>> = Vec::new();
+        let mut sources_done: Vec<&str> = Vec::new();
+        let mut candidate: &str = &host;
+        let mut exact = true;
+        loop {
+            if let Some(pins) = self.hosts.get(candidate) {
+                for pin in pins {
+                    if (exact || pin.include_subdomains)
+                        && !sources_done.contains(&pin.source.as_str())
+                    {
+                        found.push(ApplicablePin {
+                            entry_host: candidate.to_string(),
+                            pinset: &self.pinsets[pin.pinset],
+                        });
+                    }
+                }
+                for pin in pins {
+                    if exact || pin.include_subdomains {
+                        sources_done.push(&pin.source);
+                    }
+                }
+            }
+            match candidate.split_once('.') {
+                Some((_, parent)) if !parent.is_empty() => {
+                    candidate = parent;
+                    exact = false;
+                }
+                _ => break,
+            }
+        }
+        found
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn builtin_pins_load_and_cover_google_and_facebook() {
+        let pins = PinStore::builtin().unwrap();
+        let google = pins.applicable("mail.google.com");
+        assert!(google.iter().any(|p| p.pinset.name == "chromium-google"));
+        assert!(!pins.applicable("www.facebook.com").is_empty());
+        assert!(pins.applicable("example.com").is_empty());
+        assert!(pins.applicable("wikipedia.org").is_empty());
+    }
+}

@@ -1,0 +1,164 @@
+//! Human-readable text for assessments and summaries. Every string that
+//! came from a certificate or the network goes through [`escape`].
+
+use super::terminal::escape;
+use crate::model::{Assessment, Observation, ScanSummary, Severity, Verdict};
+
+/// Upper-case verdict label, fixed width.
+pub fn verdict_label(v: Verdict) -> &'static str {
+    match v {
+        Verdict::Clean => "clean",
+        Verdict::Suspicious => "SUSPICIOUS",
+        Verdict::Intercepted => "INTERCEPTED",
+        Verdict::Error => "error",
+    }
+}
+
+fn severity_label(s: Severity) -> &'static str {
+    match s {
+        Severity::Info => "info",
+        Severity::Low => "low",
+        Severity::Medium => "medium",
+        Severity::High => "HIGH",
+    }
+}
+
+/// One line: target, verdict, who, top finding.
+pub fn assessment_line(a: &Assessment) -> String {
+    let target = escape(&a.target.to_string());
+    let what = match (&a.interceptor, a.top_finding()) {
+        _ if a.verdict == Verdict::Error => {
+            escape(a.failure.as_deref().unwrap_or("no certificate received"))
+        }
+        (Some(who), _) if a.verdict != Verdict::Clean => format!("by {}", escape(&who.label)),
+        (_, Some(f)) if f.severity >= Severity::Medium => escape(&f.title),
+        _ => a
+            .leaf
+            .as_ref()
+            .and_then(|l| l.issuer.as_deref())
+            .map(|i| format!("issued by {}", escape(i)))
+            .unwrap_or_default(),
+    };
+    format!("{target:<32} {:<12} {what}", verdict_label(a.verdict))
+}
+
+/// A full account: verdict, every finding with its explanation and evidence.
+pub fn assessment_detail(a: &Assessment) -> String {
+    let mut out = String::new();
+    out.push_str(&format!(
+        "{}: {}\n",
+        escape(&a.target.to_string()),
+        verdict_label(a.verdict)
+    ));
+    if let Some(who) = &a.interceptor {
+        out.push_str(&format!("  interceptor: {}\n", escape(&who.label)));
+    }
+    if let Some(failure) = &a.failure {
+        out.push_str(&format!(
+            "  handshake: {} ({})\n",
+            a.status,
+            escape(failure)
+        ));
+    }
+    if a.findings.is_empty() && a.verdict == Verdict::Clean {
+        out.push_str("  no findings\n");
+    }
+    for f in &a.findings {
+        out.push_str(&format!(
+            "  [{}] {} ({})\n",
+            severity_label(f.severity),
+            escape(&f.title),
+            f.code.as_str()
+        ));
+        out.push_str(&wrap(&escape(&f.explanation), 6, 92));
+        let e = &f.evidence;
+        if let Some(i) = e.cert_index {
+            out.push_str(&format!(
+                "      certificate #{i}: {}\n",
+                escape(e.subject.as_deref().unwrap_or("(unparsed)"))
+            ));
+        }
+        if let Some(spki) = &e.spki_sha256 {
+            out.push_str(&format!("      SPKI SHA-256: {spki}\n"));
+        }
+        if let Some(id) = &e.catalog_id {
+            out.push_str(&format!("      catalog entry: {}\n", escape(id)));
+        }
+        if let Some(d) = &e.detail {
+            out.push_str(&format!("      {}\n", escape(d)));
+        }
+    }
+    out
+}
+
+/// The served chain, one certificate per block.
+pub fn chain_listing(obs: &Observation) -> String {
+    let mut out = String::new();
+    for (i, c) in obs.chain.iter().enumerate() {
+        out.push_str(&format!(
+            "  #{i} subject: {}\n",
+            escape(c.subject.as_deref().unwrap_or("(unparsed)"))
+        ));
+        out.push_str(&format!(
+            "     issuer:  {}\n",
+            escape(c.issuer.as_deref().unwrap_or("(unparsed)"))
+        ));
+        if let (Some(nb), Some(na)) = (c.not_before, c.not_after) {
+            out.push_str(&format!(
+                "     valid:   {} .. {}\n",
+                crate::certinfo::rfc3339(nb),
+                crate::certinfo::rfc3339(na)
+            ));
+        }
+        out.push_str(&format!("     SHA-256: {}\n", c.sha256));
+        if let Some(spki) = &c.spki_sha256 {
+            out.push_str(&format!("     SPKI SHA-256: {spki}\n"));
+        }
+        if let Some(e) = &c.parse_error {
+            out.push_str(&format!("     parse error: {}\n", escape(e)));
+        }
+    }
+    out
+}
+
+/// The scan summary.
+pub fn summary_text(s: &ScanSummary) -> String {
+    let mut out = String::new();
+    let counts: Vec<String> = s.verdicts.iter().map(|(v, n)| format!("{v} {n}")).collect();
+    out.push_str(&format!("{} targets: {}\n", s.targets, counts.join(", ")));
+    for hit in &s.interceptors {
+        out.push_str(&format!(
+            "  {} intercepted {} domain(s): {}\n",
+            escape(&hit.interceptor.label),
+            hit.domains.len(),
+            escape(&hit.domains.join(", "))
+        ));
+    }
+    out.push_str(&wrap(&escape(&s.conclusion), 0, 96));
+    out
+}
+
+/// Word-wraps `text` at `width` columns with `indent` spaces.
+pub fn wrap(text: &str, indent: usize, width: usize) -> String {
+    let pad = " ".repeat(indent);
+    let mut out = String::new();
+    let mut line = String::new();
+    for word in text.split_whitespace() {
+        if !line.is_empty() && indent + line.len() + 1 + word.len() > width {
+            out.push_str(&pad);
+            out.push_str(&line);
+            out.push('\n');
+            line.clear();
+        }
+        if !line.is_empty() {
+            line.push(' ');
+        }
+        line.push_str(word);
+    }
+    if !line.is_empty() {
+        out.push_str(&pad);
+        out.push_str(&line);
+        out.push('\n');
+    }
+    out
+}
