@@ -49,6 +49,11 @@ pub struct AnalysisArgs {
     /// Compare issuing CAs with this baseline (from `mitmwatch baseline`).
     #[arg(long, value_name = "FILE.json")]
     pub baseline: Option<PathBuf>,
+    /// Use this static-pin data instead of the built-in Chromium/Firefox pins
+    /// (same format as certs/pins.json; `mitmwatch sim --pins-out` writes one
+    /// for the simulation).
+    #[arg(long, value_name = "FILE.json")]
+    pub pins: Option<PathBuf>,
     /// Validation time: RFC 3339 (2024-03-01T00:00:00Z), `now`, or `observed`
     /// (each observation's own time).
     #[arg(long, value_name = "TIME", default_value = "now")]
@@ -200,6 +205,10 @@ pub struct SimArgs {
     /// Write the simulated public root here as PEM (trust it with --roots).
     #[arg(long, value_name = "FILE.pem")]
     pub roots_out: Option<PathBuf>,
+    /// Write pin data for the simulation here (use it with --pins): the
+    /// built-in pinned hosts, pinned to the simulated public root.
+    #[arg(long, value_name = "FILE.json")]
+    pub pins_out: Option<PathBuf>,
     /// Stop after this many seconds (default: run until Ctrl-C).
     #[arg(long, value_name = "SECS")]
     pub duration: Option<f64>,

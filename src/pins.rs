@@ -209,6 +209,26 @@ impl PinStore {
     }
 }
 
+/// Pin data for a simulated world: the built-in hosts and pinsets, with
+/// every pinset's keys replaced by `spki_sha256` (named `name`). A
+/// simulation cannot hold the real pinned CAs' keys, so its public root
+/// plays their part.
+pub fn pins_json_for_simulation(name: &str, spki_sha256: &[u8; 32]) -> String {
+    let mut doc: serde_json::Value =
+        serde_json::from_str(PINS_JSON).expect("the built-in pin data is JSON");
+    doc["description"] = serde_json::Value::String(format!(
+        "mitmwatch simulation: the built-in pinned hosts, pinned to the simulated public root {name}"
+    ));
+    let pin = serde_json::json!([{ "name": name, "sha256": crate::encoding::base64_encode(spki_sha256) }]);
+    if let Some(sets) = doc["pinsets"].as_array_mut() {
+        for set in sets {
+            set["spki"] = pin.clone();
+            set["bad_spki"] = serde_json::json!([]);
+        }
+    }
+    serde_json::to_string_pretty(&doc).expect("JSON serialises") + "\n"
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

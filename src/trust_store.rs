@@ -6,6 +6,7 @@
 use rustls::RootCertStore;
 use rustls_pki_types::pem::PemObject;
 use rustls_pki_types::CertificateDer;
+use std::collections::HashSet;
 use std::sync::Arc;
 
 /// Error while building a trust store from PEM text.
@@ -45,6 +46,15 @@ pub struct TrustStore {
     /// The anchor certificates given as files (webpki-roots ships anchors,
     /// not certificates, so this only holds user-supplied ones).
     extra_certs: Vec<CertificateDer<'static>>,
+    /// SPKI SHA-256 of the base store's anchors (Mozilla's, or those given
+    /// with `--roots`): the roots that play the part of the public web PKI.
+    /// Anchors added with `--extra-roots` are local additions, like an
+    /// installed interception root, and are not in this set.
+    public_spki: HashSet<[u8; 32]>,
+}
+
+fn anchor_spki(anchor: &rustls_pki_types::TrustAnchor<'_>) -> [u8; 32] {
+    crate::encoding::sha256(webpki::spki_for_anchor(anchor).as_ref())
 }
 
 impl TrustStore {
@@ -53,10 +63,12 @@ impl TrustStore {
         let mut roots = RootCertStore::empty();
         roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
         let description = format!("webpki-roots (Mozilla, {} roots)", roots.len());
+        let public_spki = roots.roots.iter().map(anchor_spki).collect();
         TrustStore {
             roots: Arc::new(roots),
             description,
             extra_certs: Vec::new(),
+            public_spki,
         }
     }
 
@@ -66,6 +78,7 @@ impl TrustStore {
             roots: Arc::new(RootCertStore::empty()),
             description: "empty".into(),
             extra_certs: Vec::new(),
+            public_spki: HashSet::new(),
         }
     }
 
@@ -74,6 +87,7 @@ impl TrustStore {
         let mut store = TrustStore::empty();
         store.description = String::new();
         store.add_pem(pem, source_name)?;
+        store.public_spki = store.roots.roots.iter().map(anchor_spki).collect();
         Ok(store)
     }
 
@@ -109,6 +123,12 @@ impl TrustStore {
     /// Where the anchors came from, for records and messages.
     pub fn description(&self) -> &str {
         &self.description
+    }
+
+    /// Whether the anchor with this SPKI SHA-256 belongs to the base store
+    /// (the stand-in for the public web PKI) rather than to local additions.
+    pub fn is_public_anchor(&self, spki_sha256: &[u8; 32]) -> bool {
+        self.public_spki.contains(spki_sha256)
     }
 
     /// Anchor certificates that were given as files.

@@ -31,7 +31,6 @@ use crate::pins::PinStore;
 use crate::trust_store::TrustStore;
 use chain::{chain_facts, CertFacts};
 use finding::{cert_evidence, finding, with_evidence};
-use std::collections::HashSet;
 use time::OffsetDateTime;
 
 /// Everything the analyzer consults. Build once, assess many.
@@ -41,7 +40,6 @@ pub struct Analyzer {
     trust: TrustStore,
     pins: PinStore,
     baseline: Option<Baseline>,
-    public_spki: HashSet<[u8; 32]>,
 }
 
 /// When to validate certificates.
@@ -61,16 +59,11 @@ impl Analyzer {
         pins: PinStore,
         baseline: Option<Baseline>,
     ) -> Self {
-        let public_spki = webpki_roots::TLS_SERVER_ROOTS
-            .iter()
-            .map(|a| crate::encoding::sha256(webpki::spki_for_anchor(a).as_ref()))
-            .collect();
         Analyzer {
             catalog,
             trust,
             pins,
             baseline,
-            public_spki,
         }
     }
 
@@ -109,7 +102,7 @@ impl Analyzer {
             &certs,
             &path,
             &self.trust.roots().roots,
-            &self.public_spki,
+            &self.trust,
             name,
             at,
         );

@@ -9,7 +9,6 @@ use super::finding::{cert_evidence, finding, with_detail, with_evidence};
 use super::linkage::Path;
 use crate::model::{Finding, FindingCode, Severity};
 use rustls_pki_types::{CertificateDer, ServerName, TrustAnchor, UnixTime};
-use std::collections::HashSet;
 use time::OffsetDateTime;
 use webpki::{EndEntityCert, KeyUsage};
 
@@ -21,7 +20,8 @@ pub struct TrustOutcome {
     pub trusted: bool,
     /// SPKI SHA-256 of the anchor used, when trusted.
     pub anchor_spki: Option<[u8; 32]>,
-    /// The anchor is one of Mozilla's public roots.
+    /// The anchor belongs to the base trust store (Mozilla's roots, or
+    /// `--roots`), not to `--extra-roots` additions.
     pub anchor_public: bool,
     /// The chain stops at an issuer nobody sent (rather than at a self-signed root).
     pub ends_at_unsent_issuer: bool,
@@ -66,7 +66,7 @@ pub fn evaluate(
     certs: &[CertFacts],
     path: &Path,
     anchors: &[TrustAnchor<'static>],
-    public_spki: &HashSet<[u8; 32]>,
+    store: &crate::trust_store::TrustStore,
     expected_name: &str,
     at: OffsetDateTime,
 ) -> (TrustOutcome, Vec<Finding>) {
@@ -102,7 +102,7 @@ pub fn evaluate(
         Ok(anchor) => {
             out.trusted = true;
             out.anchor_spki = Some(anchor);
-            out.anchor_public = public_spki.contains(&anchor);
+            out.anchor_public = store.is_public_anchor(&anchor);
         }
         Err(e) => untrusted(certs, path, &e, &mut out, &mut findings),
     }
@@ -181,7 +181,10 @@ fn untrusted(
     // A chain that stops at an issuer nobody sent, whose leaf carries the
     // Authority Information Access pointer public CAs put there, is most
     // likely a server that forgot its intermediate.
-    if leaf.has_extension(OID_AIA) && leaf.index == top.index {
+    let issuer_was_sent = certs
+        .iter()
+        .any(|c| c.ok() && c.index != top.index && c.subject_raw == top.issuer_raw);
+    if leaf.has_extension(OID_AIA) && leaf.index == top.index && !issuer_was_sent {
         out.incomplete = true;
         findings.push(with_detail(
             with_evidence(
@@ -202,17 +205,27 @@ fn untrusted(
         ));
         return;
     }
+    let explanation = if issuer_was_sent {
+        format!(
+            "The chain breaks at '{}': the server sent a certificate named like its issuer '{}', \
+             but the signature does not verify with it (see issuer-mismatch), so the chain leads \
+             to no trusted root.",
+            top.subject, top.issuer
+        )
+    } else {
+        format!(
+            "The chain stops at '{}', an issuer that the server did not send and that is not in \
+             your trust store. Interception devices often send only their own intermediate.",
+            top.issuer
+        )
+    };
     findings.push(with_detail(
         with_evidence(
             finding(
                 FindingCode::UntrustedRoot,
                 Severity::Medium,
                 "The chain does not lead to a trusted root",
-                format!(
-                    "The chain stops at '{}', an issuer that the server did not send and that is not in \
-                     your trust store. Interception devices often send only their own intermediate.",
-                    top.issuer
-                ),
+                explanation,
             ),
             cert_evidence(top),
         ),

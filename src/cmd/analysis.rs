@@ -46,7 +46,15 @@ pub fn analyzer(args: &AnalysisArgs) -> Result<Analyzer> {
         })?;
         catalog.extend(extra)?;
     }
-    let pins = PinStore::builtin().map_err(anyhow::Error::msg)?;
+    let pins = match &args.pins {
+        None => PinStore::builtin(),
+        Some(path) => PinStore::from_json(
+            &std::fs::read_to_string(path)
+                .with_context(|| format!("reading {}", path.display()))?,
+        )
+        .map_err(|e| format!("{}: {e}", path.display())),
+    }
+    .map_err(anyhow::Error::msg)?;
     let baseline = match &args.baseline {
         None => None,
         Some(path) => {
@@ -113,6 +121,15 @@ pub fn read_observations(path: &Path) -> Result<(Vec<Observation>, usize)> {
             continue;
         }
         match serde_json::from_str::<Observation>(text) {
+            Ok(obs) if obs.schema != OBSERVATION_SCHEMA => {
+                bad += 1;
+                eprintln!(
+                    "mitmwatch: skipped {}:{}: unsupported observation schema {} (this mitmwatch reads {OBSERVATION_SCHEMA})",
+                    escape(&name),
+                    i + 1,
+                    obs.schema
+                );
+            }
             Ok(obs) => observations.push(obs),
             Err(e) => {
                 bad += 1;

@@ -8,7 +8,6 @@ use mitmwatch::analyze::{Analyzer, ValidationTime};
 use mitmwatch::catalog::Catalog;
 use mitmwatch::collect::{Collector, ProbeTls, Router, Timeouts};
 use mitmwatch::model::Target;
-use mitmwatch::pins::PinStore;
 use mitmwatch::report::text;
 use mitmwatch::sim::{domains, SimConfig, SimNetwork};
 use std::time::Duration;
@@ -32,6 +31,7 @@ pub async fn run(args: DemoArgs) -> Result<i32> {
         sim.interceptor
     );
     println!("  trust store: the simulated public root only; the box's root is not trusted");
+    println!("  static pins: the built-in pinned hosts, pinned to the simulated public root");
     println!();
     println!("Scanning {} domains through the box...", names.len());
     let store = sim.trust_store();
@@ -49,12 +49,7 @@ pub async fn run(args: DemoArgs) -> Result<i32> {
         super::io::save_observations(path, &observations)?;
         println!("Observations written to {}", path.display());
     }
-    let analyzer = Analyzer::new(
-        Catalog::builtin()?,
-        store,
-        PinStore::builtin().map_err(anyhow::Error::msg)?,
-        None,
-    );
+    let analyzer = Analyzer::new(Catalog::builtin()?, store, sim.pins(), None);
     let (assessments, summary) = analyzer.assess_scan(&observations, ValidationTime::Observed);
     println!();
     for (obs, a) in observations.iter().zip(&assessments) {

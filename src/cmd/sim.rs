@@ -45,6 +45,15 @@ pub async fn run(args: SimArgs) -> Result<i32> {
             println!("try: mitmwatch scan facebook.com wikipedia.org --connect-to {box_rule}");
         }
     }
+    if let Some(path) = &args.pins_out {
+        std::fs::write(path, sim.pins_json())
+            .with_context(|| format!("writing {}", path.display()))?;
+        println!(
+            "pins for the simulation written to {}: analyse with --pins {} so that the simulated public CA counts as the pinned one",
+            path.display(),
+            path.display()
+        );
+    }
     println!("direct to the origin instead: --connect-to {origin_rule}");
     println!("running; press Ctrl-C to stop");
     match args.duration {

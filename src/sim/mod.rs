@@ -114,6 +114,21 @@ impl SimNetwork {
         pem_encode("CERTIFICATE", &self.public_root)
     }
 
+    /// Pin data in which the built-in pinned hosts are pinned to the
+    /// simulated public root (see [`crate::pins::pins_json_for_simulation`]).
+    pub fn pins_json(&self) -> String {
+        let spki = x509_parser::parse_x509_certificate(&self.public_root)
+            .map(|(_, c)| crate::encoding::sha256(c.public_key().raw))
+            .expect("the simulated root parses");
+        crate::pins::pins_json_for_simulation("MitmwatchSimPublicRootR1", &spki)
+    }
+
+    /// The pins of [`SimNetwork::pins_json`], loaded.
+    pub fn pins(&self) -> crate::pins::PinStore {
+        crate::pins::PinStore::from_json(&self.pins_json())
+            .expect("derived from valid built-in data")
+    }
+
     /// A trust store holding only the simulated public root.
     pub fn trust_store(&self) -> TrustStore {
         TrustStore::from_pem(self.public_root_pem().as_bytes(), "simulated public root")

@@ -3,6 +3,8 @@
 //! them. Nothing here touches the internet.
 #![allow(dead_code)]
 
+pub mod fixtures;
+
 use mitmwatch::collect::{Collector, ConnectTo, ProbeTls, Router, Timeouts};
 use mitmwatch::model::{Observation, Target};
 use mitmwatch::trust_store::TrustStore;

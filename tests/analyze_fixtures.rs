@@ -1,0 +1,174 @@
+//! Every finding on a generated fixture chain, and no false positives on
+//! legitimate chains (out of order, cross-signed, missing intermediate).
+//! Validation time is fixed (2026-06-01); the trust store is the fixtures'
+//! stand-in public root.
+
+mod common;
+
+use common::fixtures::{analyzer, assess, codes, observation, FIXTURE_TIME};
+use mitmwatch::analyze::ValidationTime;
+use mitmwatch::model::{FindingCode as C, Severity, Verdict};
+
+#[test]
+fn legitimate_chains_are_clean() {
+    for (name, host) in [
+        ("public-ok", "example.com"),
+        ("public-out-of-order", "example.com"),
+        ("public-cross-signed", "cross.example"),
+        ("public-missing-intermediate", "example.com"),
+        ("public-with-sct", "ct.example"),
+    ] {
+        let a = assess(name, host);
+        assert_eq!(a.verdict, Verdict::Clean, "{name}: {:?}", codes(&a));
+        assert!(a.interceptor.is_none(), "{name}");
+        assert!(
+            a.findings.iter().all(|f| f.severity <= Severity::Low),
+            "{name}: {:?}",
+            codes(&a)
+        );
+        assert!(
+            !a.has(C::UntrustedRoot) && !a.has(C::IssuerMismatch),
+            "{name}"
+        );
+    }
+    assert!(assess("public-missing-intermediate", "example.com").has(C::IncompleteChain));
+    assert!(assess("public-ok", "example.com").has(C::SctMissing));
+    assert!(!assess("public-with-sct", "ct.example").has(C::SctMissing));
+}
+
+#[test]
+fn kazakhstan_2019_forgery_is_intercepted_and_named() {
+    let a = assess("kz-2019-forged-facebook", "facebook.com");
+    assert_eq!(a.verdict, Verdict::Intercepted);
+    let who = a.interceptor.as_ref().unwrap();
+    assert_eq!(who.id, "kz-qaznet-trust-network");
+    assert!(who.label.contains("Qaznet Trust Network"));
+    for code in [
+        C::KnownInterceptionRoot,
+        C::PinMismatch,
+        C::UntrustedRoot,
+        C::WeakLeafKey,
+        C::StrippedExtensions,
+    ] {
+        assert!(a.has(code), "missing {code:?}: {:?}", codes(&a));
+    }
+    let weak = a
+        .findings
+        .iter()
+        .find(|f| f.code == C::WeakLeafKey)
+        .unwrap();
+    assert!(weak.title.contains("exponent 3"));
+    let kz = assess("kz-2019-forged-vk-1024", "vk.com");
+    assert!(kz
+        .findings
+        .iter()
+        .any(|f| f.code == C::WeakLeafKey && f.title.contains("1024 bits")));
+    assert_eq!(kz.verdict, Verdict::Intercepted);
+}
+
+#[test]
+fn unknown_interceptors_are_caught_by_their_traits() {
+    let a = assess("unknown-ca-forged", "example.org");
+    assert_eq!(a.verdict, Verdict::Intercepted, "{:?}", codes(&a));
+    assert!(a.has(C::UntrustedRoot) && a.has(C::StrippedExtensions));
+    assert!(a
+        .interceptor
+        .unwrap()
+        .label
+        .contains("Acme Inspection Root"));
+    let fresh = assess("unknown-ca-fresh", "fresh.example");
+    assert!(fresh.has(C::FreshlyMinted), "{:?}", codes(&fresh));
+    assert_eq!(fresh.verdict, Verdict::Intercepted);
+}
+
+#[test]
+fn server_problems_are_reported_but_are_not_interception() {
+    let expired = assess("public-expired", "expired.example");
+    assert!(expired.has(C::Expired));
+    assert_eq!(expired.verdict, Verdict::Clean);
+    let future = assess("public-not-yet-valid", "future.example");
+    assert!(future.has(C::NotYetValid));
+    let wrong = assess("public-wrong-name", "example.com");
+    assert!(wrong.has(C::HostnameMismatch));
+    assert_eq!(wrong.verdict, Verdict::Suspicious);
+    let right = assess("public-wrong-name", "other.example");
+    assert!(!right.has(C::HostnameMismatch));
+    let self_signed = assess("self-signed", "selfsigned.example");
+    assert!(self_signed.has(C::UntrustedRoot));
+    // A self-signed server is not promoted to "intercepted" by its traits.
+    assert_eq!(self_signed.verdict, Verdict::Suspicious);
+}
+
+#[test]
+fn broken_linkage_and_malformed_certificates() {
+    let a = assess("broken-linkage", "example.net");
+    assert!(a.has(C::IssuerMismatch), "{:?}", codes(&a));
+    assert!(
+        !a.has(C::IncompleteChain),
+        "the issuer was sent: not a missing intermediate"
+    );
+    assert_eq!(a.verdict, Verdict::Suspicious);
+    let m = assess("malformed-second-cert", "example.com");
+    assert!(m.has(C::MalformedCertificate));
+    assert_eq!(m.verdict, Verdict::Suspicious);
+}
+
+#[test]
+fn pins_flag_a_public_ca_that_is_not_in_the_pinset() {
+    let a = assess("pinned-google-public-ca", "www.google.com");
+    assert!(a.has(C::PinMismatch));
+    assert_eq!(a.verdict, Verdict::Intercepted);
+    let pin = a
+        .findings
+        .iter()
+        .find(|f| f.code == C::PinMismatch)
+        .unwrap();
+    assert!(pin
+        .evidence
+        .detail
+        .as_ref()
+        .unwrap()
+        .contains("chromium-google"));
+}
+
+#[test]
+fn baseline_catches_a_different_issuing_ca() {
+    let text = std::fs::read_to_string(common::fixtures::fixture("baseline-vk.json")).unwrap();
+    let baseline = serde_json::from_str(&text).unwrap();
+    let analyzer = analyzer(Some(baseline));
+    let when = ValidationTime::At(FIXTURE_TIME);
+    let other = analyzer.assess(&observation("baseline-vk-other-ca", "vk.com"), when);
+    assert!(other.has(C::IssuerMismatch));
+    assert_eq!(other.verdict, Verdict::Intercepted);
+    let usual = analyzer.assess(&observation("baseline-vk-usual-ca", "vk.com"), when);
+    assert!(!usual.has(C::IssuerMismatch), "{:?}", codes(&usual));
+    assert_eq!(usual.verdict, Verdict::Clean);
+}
+
+#[test]
+fn one_key_for_unrelated_hosts_is_leaf_key_reuse() {
+    let observations = [
+        observation("mitmproxy-a", "a.example"),
+        observation("mitmproxy-b", "b.example"),
+    ];
+    let (assessments, summary) =
+        analyzer(None).assess_scan(&observations, ValidationTime::At(FIXTURE_TIME));
+    for a in &assessments {
+        assert!(a.has(C::LeafKeyReuse), "{:?}", codes(a));
+        assert_eq!(a.interceptor.as_ref().unwrap().id, "mitmproxy");
+    }
+    assert_eq!(summary.interceptors.len(), 1);
+    assert_eq!(summary.interceptors[0].domains, ["a.example", "b.example"]);
+    // On its own, one leaf cannot show reuse.
+    assert!(!common::fixtures::assess("mitmproxy-a", "a.example").has(C::LeafKeyReuse));
+}
+
+#[test]
+fn validation_time_is_an_input() {
+    let obs = observation("public-ok", "example.com");
+    let late = time::macros::datetime!(2027-06-01 0:00 UTC);
+    let a = analyzer(None).assess(&obs, ValidationTime::At(late));
+    assert!(a.has(C::Expired));
+    let b = analyzer(None).assess(&obs, ValidationTime::Observed);
+    assert!(!b.has(C::Expired));
+}

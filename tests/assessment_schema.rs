@@ -1,0 +1,158 @@
+//! The assessment and summary formats as documented in the README,
+//! re-declared with `deny_unknown_fields`, and every finding code documented.
+
+mod common;
+
+use common::fixtures::{analyzer, observation, FIXTURE_TIME};
+use mitmwatch::analyze::ValidationTime;
+use serde::Deserialize;
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)]
+struct Assessment {
+    #[serde(rename = "type")]
+    record_type: String,
+    schema: u32,
+    target: serde_json::Value,
+    address: Option<String>,
+    observed_at: String,
+    validated_at: String,
+    status: String,
+    failure: Option<String>,
+    verdict: String,
+    interceptor: Option<Interceptor>,
+    leaf: Option<Leaf>,
+    findings: Vec<Finding>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)]
+struct Interceptor {
+    id: String,
+    label: String,
+    category: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)]
+struct Leaf {
+    subject: Option<String>,
+    issuer: Option<String>,
+    sha256: String,
+    spki_sha256: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)]
+struct Finding {
+    code: String,
+    severity: String,
+    title: String,
+    explanation: String,
+    evidence: Evidence,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)]
+struct Evidence {
+    cert_index: Option<usize>,
+    subject: Option<String>,
+    sha256: Option<String>,
+    spki_sha256: Option<String>,
+    catalog_id: Option<String>,
+    detail: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)]
+struct Summary {
+    #[serde(rename = "type")]
+    record_type: String,
+    schema: u32,
+    targets: usize,
+    verdicts: std::collections::BTreeMap<String, usize>,
+    statuses: std::collections::BTreeMap<String, usize>,
+    interceptors: Vec<Hits>,
+    pattern: Option<String>,
+    conclusion: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)]
+struct Hits {
+    interceptor: Interceptor,
+    domains: Vec<String>,
+}
+
+const CODES: [&str; 14] = [
+    "known-interception-root",
+    "untrusted-root",
+    "issuer-mismatch",
+    "pin-mismatch",
+    "hostname-mismatch",
+    "expired",
+    "not-yet-valid",
+    "incomplete-chain",
+    "weak-leaf-key",
+    "stripped-extensions",
+    "sct-missing",
+    "freshly-minted",
+    "leaf-key-reuse",
+    "malformed-certificate",
+];
+
+#[test]
+fn assessments_and_summaries_match_the_documented_format() {
+    let observations = [
+        observation("kz-2019-forged-facebook", "facebook.com"),
+        observation("public-ok", "example.com"),
+    ];
+    let (assessments, summary) =
+        analyzer(None).assess_scan(&observations, ValidationTime::At(FIXTURE_TIME));
+    for a in &assessments {
+        let parsed: Assessment = serde_json::from_str(&serde_json::to_string(a).unwrap()).unwrap();
+        assert_eq!(parsed.record_type, "assessment");
+        for f in &parsed.findings {
+            assert!(CODES.contains(&f.code.as_str()), "{}", f.code);
+        }
+    }
+    let parsed: Summary = serde_json::from_str(&serde_json::to_string(&summary).unwrap()).unwrap();
+    assert_eq!(parsed.record_type, "summary");
+}
+
+#[test]
+fn every_finding_code_is_documented() {
+    use mitmwatch::model::FindingCode as C;
+    let all = [
+        C::KnownInterceptionRoot,
+        C::UntrustedRoot,
+        C::IssuerMismatch,
+        C::PinMismatch,
+        C::HostnameMismatch,
+        C::Expired,
+        C::NotYetValid,
+        C::IncompleteChain,
+        C::WeakLeafKey,
+        C::StrippedExtensions,
+        C::SctMissing,
+        C::FreshlyMinted,
+        C::LeafKeyReuse,
+        C::MalformedCertificate,
+    ];
+    let implemented: Vec<&str> = all.iter().map(|c| c.as_str()).collect();
+    assert_eq!(implemented, CODES);
+    let readme = include_str!("../README.md");
+    for code in CODES {
+        assert!(
+            readme.contains(&format!("`{code}`")),
+            "README must document {code}"
+        );
+    }
+}

@@ -1,0 +1,388 @@
+//! The judging commands as a user runs them: inspect on the real
+//! Kazakhstan roots, analyze on saved observations (with bad lines), check
+//! against the simulation, baselines, exit codes and output escaping.
+
+mod common;
+
+use common::binary;
+use mitmwatch::catalog::Catalog;
+use mitmwatch::model::Category;
+use mitmwatch::sim::{SimConfig, SimNetwork};
+use serde_json::Value;
+use std::path::Path;
+use tokio::process::Command;
+
+fn json_lines(stdout: &[u8]) -> Vec<Value> {
+    String::from_utf8_lossy(stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("JSON line"))
+        .collect()
+}
+
+fn cert_path(file: &str) -> String {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("certs")
+        .join(file)
+        .display()
+        .to_string()
+}
+
+#[tokio::test]
+async fn inspect_names_every_real_kazakhstan_root() {
+    let catalog = Catalog::builtin().unwrap();
+    let roots: Vec<_> = catalog
+        .entries()
+        .iter()
+        .filter(|e| e.category == Category::StateInterception && e.der.is_some())
+        .collect();
+    assert_eq!(
+        roots.len(),
+        10,
+        "Qaznet and the nine ISCA roots ship as PEMs"
+    );
+    for entry in roots {
+        let pem = mitmwatch::encoding::pem_encode("CERTIFICATE", entry.der.as_ref().unwrap());
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("root.pem");
+        std::fs::write(&file, pem).unwrap();
+        let out = Command::new(binary())
+            .arg("inspect")
+            .arg(&file)
+            .args(["--format", "json"])
+            .output()
+            .await
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2), "{}", entry.id);
+        let lines = json_lines(&out.stdout);
+        assert_eq!(lines[0]["verdict"], "intercepted");
+        assert_eq!(lines[0]["interceptor"]["id"], entry.id.as_str());
+        let finding = &lines[0]["findings"][0];
+        assert_eq!(finding["code"], "known-interception-root");
+        assert_eq!(finding["evidence"]["catalog_id"], entry.id.as_str());
+    }
+    // Text output names the root in words.
+    let out = Command::new(binary())
+        .arg("inspect")
+        .arg(cert_path("qaznet-trust-network-00309c736dd661da.pem"))
+        .output()
+        .await
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("Kazakhstan state interception"), "{text}");
+    assert!(text.contains("00309c736dd661da6f1eb24173aa849944c168a43a15bffd192eecfdb6f8dbd2"));
+}
+
+#[tokio::test]
+async fn inspect_reports_unreadable_files_and_goes_on() {
+    let dir = tempfile::tempdir().unwrap();
+    let bad = dir.path().join("bad.pem");
+    std::fs::write(
+        &bad,
+        "-----BEGIN CERTIFICATE-----\n!!!!\n-----END CERTIFICATE-----\n",
+    )
+    .unwrap();
+    let empty = dir.path().join("empty.pem");
+    std::fs::write(&empty, "").unwrap();
+    let out = Command::new(binary())
+        .arg("inspect")
+        .arg(&bad)
+        .arg(&empty)
+        .arg(cert_path("superfish-b6fe9151402bad1c.pem"))
+        .args(["--format", "json"])
+        .output()
+        .await
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("bad.pem"), "{stderr}");
+    assert!(stderr.contains("empty.pem: the file is empty"), "{stderr}");
+    assert_eq!(out.status.code(), Some(2));
+    let lines = json_lines(&out.stdout);
+    assert_eq!(lines[0]["interceptor"]["id"], "superfish-komodia");
+    let out = Command::new(binary())
+        .arg("inspect")
+        .arg(&bad)
+        .output()
+        .await
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+}
+
+#[tokio::test]
+async fn certificate_text_is_escaped_on_the_terminal() {
+    let mut params = rcgen::CertificateParams::new(vec!["evil.example".to_string()]).unwrap();
+    params.distinguished_name = rcgen::DistinguishedName::new();
+    params
+        .distinguished_name
+        .push(rcgen::DnType::CommonName, "\u{1b}[2J\u{1b}[31mevil\u{7}");
+    let key = rcgen::KeyPair::generate().unwrap();
+    let cert = params.self_signed(&key).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("evil.pem");
+    std::fs::write(&file, cert.pem()).unwrap();
+    let out = Command::new(binary())
+        .arg("inspect")
+        .arg(&file)
+        .output()
+        .await
+        .unwrap();
+    assert!(
+        !out.stdout.contains(&0x1b),
+        "no raw ESC may reach the terminal"
+    );
+    assert!(!out.stdout.contains(&0x07));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("\\u{1b}[31mevil"));
+}
+
+/// Saves a scan of the popular list through the box, and one straight to the origin.
+async fn saved_scans(
+    sim: &SimNetwork,
+    dir: &Path,
+) -> (std::path::PathBuf, std::path::PathBuf, std::path::PathBuf) {
+    let roots = dir.join("root.pem");
+    std::fs::write(&roots, sim.public_root_pem()).unwrap();
+    std::fs::write(dir.join("pins.json"), sim.pins_json()).unwrap();
+    let list = dir.join("list.txt");
+    std::fs::write(&list, mitmwatch::sim::domains::popular().join("\n")).unwrap();
+    let mut outputs = Vec::new();
+    for (name, addr) in [("box.jsonl", sim.interceptor), ("direct.jsonl", sim.origin)] {
+        let path = dir.join(name);
+        let status = Command::new(binary())
+            .args(["scan", "-q", "-i"])
+            .arg(&list)
+            .args([
+                "--connect-to",
+                &format!("::127.0.0.1:{}", addr.port()),
+                "--roots",
+            ])
+            .arg(&roots)
+            .arg("-o")
+            .arg(&path)
+            .status()
+            .await
+            .unwrap();
+        assert!(status.success());
+        outputs.push(path);
+    }
+    (roots, outputs.remove(0), outputs.remove(0))
+}
+
+/// Runs `mitmwatch analyze INPUT` with the simulation's root and pins from `dir`.
+async fn analyze_sim_scan(input: &Path, dir: &Path, extra: &[&str]) -> std::process::Output {
+    Command::new(binary())
+        .arg("analyze")
+        .arg(input)
+        .arg("--roots")
+        .arg(dir.join("root.pem"))
+        .arg("--pins")
+        .arg(dir.join("pins.json"))
+        .args(extra)
+        .output()
+        .await
+        .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn analyze_finds_targeted_interception_without_false_positives() {
+    let sim = SimNetwork::start(SimConfig::default()).await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let (_roots, through_box, direct) = saved_scans(&sim, dir.path()).await;
+
+    let out = analyze_sim_scan(&through_box, dir.path(), &["--format", "json"]).await;
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let lines = json_lines(&out.stdout);
+    let (summary, assessments) = lines.split_last().unwrap();
+    assert_eq!(summary["type"], "summary");
+    assert_eq!(summary["pattern"], "targeted");
+    assert_eq!(
+        summary["interceptors"][0]["interceptor"]["id"],
+        "kz-qaznet-trust-network"
+    );
+    assert_eq!(
+        summary["interceptors"][0]["domains"]
+            .as_array()
+            .unwrap()
+            .len(),
+        37
+    );
+    for a in assessments {
+        assert_eq!(a["type"], "assessment");
+        let host = a["target"]["host"].as_str().unwrap();
+        let expected = if sim.intercepted.contains(host) {
+            "intercepted"
+        } else {
+            "clean"
+        };
+        assert_eq!(a["verdict"], expected, "{host}: {}", a["findings"]);
+        if expected == "clean" {
+            // No false positives on passed-through names: nothing above "low".
+            for f in a["findings"].as_array().unwrap() {
+                assert!(
+                    matches!(f["severity"].as_str(), Some("info" | "low")),
+                    "{host}: {f}"
+                );
+            }
+        }
+    }
+
+    // Straight to the origin: everything clean, exit 0.
+    let out = analyze_sim_scan(&direct, dir.path(), &[]).await;
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("No interception found"));
+
+    // A baseline from the direct scan turns the box's chains into issuer mismatches.
+    let baseline = dir.path().join("baseline.json");
+    let status = Command::new(binary())
+        .arg("baseline")
+        .arg(&direct)
+        .arg("-o")
+        .arg(&baseline)
+        .status()
+        .await
+        .unwrap();
+    assert!(status.success());
+    let baseline_arg = baseline.display().to_string();
+    let out = analyze_sim_scan(
+        &through_box,
+        dir.path(),
+        &["--format", "json", "--baseline", &baseline_arg],
+    )
+    .await;
+    let lines = json_lines(&out.stdout);
+    let vk = lines
+        .iter()
+        .find(|l| l["target"]["host"] == "vk.com")
+        .unwrap();
+    let codes: Vec<&str> = vk["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["code"].as_str().unwrap())
+        .collect();
+    assert!(codes.contains(&"issuer-mismatch"), "{codes:?}");
+    let wiki = lines
+        .iter()
+        .find(|l| l["target"]["host"] == "wikipedia.org")
+        .unwrap();
+    assert_eq!(wiki["verdict"], "clean");
+}
+
+#[tokio::test]
+async fn analyze_skips_bad_lines_and_names_them() {
+    let sim = SimNetwork::start(SimConfig::default()).await.unwrap();
+    let c = common::collector_to(
+        sim.interceptor,
+        &sim.trust_store(),
+        std::time::Duration::from_secs(5),
+    );
+    let good = serde_json::to_string(&common::probe(&c, "facebook.com").await).unwrap();
+    let mut future = serde_json::from_str::<Value>(&good).unwrap();
+    future["schema"] = 99.into();
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("obs.jsonl");
+    let truncated = &good[..good.len() / 2];
+    std::fs::write(
+        &file,
+        format!("{good}\nnot json\n{future}\n\n{good}\n{truncated}"),
+    )
+    .unwrap();
+    let out = Command::new(binary())
+        .arg("analyze")
+        .arg(&file)
+        .args(["--format", "json"])
+        .output()
+        .await
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("obs.jsonl:2: not valid JSON"), "{stderr}");
+    assert!(
+        stderr.contains("obs.jsonl:3: unsupported observation schema 99"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("obs.jsonl:6: truncated JSON"), "{stderr}");
+    let lines = json_lines(&out.stdout);
+    assert_eq!(lines.len(), 3, "two assessments and the summary");
+    assert_eq!(out.status.code(), Some(2));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn check_gives_a_verdict_a_person_can_act_on() {
+    let sim = SimNetwork::start(SimConfig::default()).await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let roots = dir.path().join("root.pem");
+    std::fs::write(&roots, sim.public_root_pem()).unwrap();
+    let pins = dir.path().join("pins.json");
+    std::fs::write(&pins, sim.pins_json()).unwrap();
+    let run = |addr: String| {
+        let (roots, pins) = (roots.clone(), pins.clone());
+        async move {
+            Command::new(binary())
+                .args(["check", "--timeout", "2", "--connect-to", &addr, "--roots"])
+                .arg(&roots)
+                .arg("--pins")
+                .arg(&pins)
+                .output()
+                .await
+                .unwrap()
+        }
+    };
+    let out = run(format!("::127.0.0.1:{}", sim.interceptor.port())).await;
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(2), "{text}");
+    assert!(
+        text.contains("YOUR CONNECTIONS ARE BEING INTERCEPTED"),
+        "{text}"
+    );
+    assert!(text.contains("Qaznet Trust Network"));
+    assert!(text.contains("targeted interception"));
+    assert!(text.contains("What to do"));
+
+    let out = run(format!("::127.0.0.1:{}", sim.origin.port())).await;
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("No interception found"));
+
+    let refused = common::refused_port().await;
+    let out = run(format!("::127.0.0.1:{}", refused.port())).await;
+    assert_eq!(out.status.code(), Some(3));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("INCONCLUSIVE"));
+
+    let out = Command::new(binary())
+        .args([
+            "check",
+            "--json",
+            "--connect-to",
+            &format!("::127.0.0.1:{}", sim.interceptor.port()),
+            "--roots",
+        ])
+        .arg(&roots)
+        .output()
+        .await
+        .unwrap();
+    let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(doc["summary"]["verdicts"]["intercepted"], 37);
+    assert_eq!(out.status.code(), Some(2));
+}
+
+#[tokio::test]
+async fn demo_shows_verdicts_and_exits_2() {
+    let out = Command::new(binary()).arg("demo").output().await.unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("facebook.com:443"));
+    assert!(text.contains("INTERCEPTED"));
+    assert!(text.contains("37 of 63 targets were intercepted"), "{text}");
+}

@@ -1,0 +1,68 @@
+//! Loading the generated fixture chains (see fixtures/gen_fixtures.rs).
+
+use mitmwatch::analyze::{Analyzer, ValidationTime};
+use mitmwatch::baseline::Baseline;
+use mitmwatch::catalog::Catalog;
+use mitmwatch::certinfo::cert_record;
+use mitmwatch::model::{Assessment, FindingCode, Observation, Status, Target, OBSERVATION_SCHEMA};
+use mitmwatch::pins::PinStore;
+use mitmwatch::trust_store::{parse_pem_certs, TrustStore};
+use std::path::PathBuf;
+use time::macros::datetime;
+use time::OffsetDateTime;
+
+/// The validation time the fixtures were made for.
+pub const FIXTURE_TIME: OffsetDateTime = datetime!(2026-06-01 0:00 UTC);
+
+/// Path of a file under fixtures/.
+pub fn fixture(path: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("fixtures")
+        .join(path)
+}
+
+/// The fixtures' stand-in public store (root R1).
+pub fn fixture_store() -> TrustStore {
+    let pem = std::fs::read(fixture("roots/public-root-r1.pem")).unwrap();
+    TrustStore::from_pem(&pem, "fixture root R1").unwrap()
+}
+
+/// An analyzer over the built-in catalog and pins, the fixture store and an optional baseline.
+pub fn analyzer(baseline: Option<Baseline>) -> Analyzer {
+    Analyzer::new(
+        Catalog::builtin().unwrap(),
+        fixture_store(),
+        PinStore::builtin().unwrap(),
+        baseline,
+    )
+}
+
+/// An observation holding the chain from `fixtures/chains/<name>.pem` for `host`.
+pub fn observation(name: &str, host: &str) -> Observation {
+    let pem = std::fs::read(fixture(&format!("chains/{name}.pem"))).unwrap();
+    let certs = parse_pem_certs(&pem, name).unwrap();
+    Observation {
+        schema: OBSERVATION_SCHEMA,
+        tool: "test".into(),
+        target: Target::new(host, 443),
+        address: None,
+        route: None,
+        started_at: FIXTURE_TIME,
+        duration_ms: 0.0,
+        status: Status::Ok,
+        failure: None,
+        tls: None,
+        chain: certs.iter().map(|c| cert_record(c)).collect(),
+        stock_verification: None,
+    }
+}
+
+/// Assesses one fixture chain at the fixture time.
+pub fn assess(name: &str, host: &str) -> Assessment {
+    analyzer(None).assess(&observation(name, host), ValidationTime::At(FIXTURE_TIME))
+}
+
+/// The finding codes of an assessment.
+pub fn codes(a: &Assessment) -> Vec<FindingCode> {
+    a.findings.iter().map(|f| f.code).collect()
+}
