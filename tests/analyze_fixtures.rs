@@ -67,6 +67,66 @@ fn kazakhstan_2019_forgery_is_intercepted_and_named() {
 }
 
 #[test]
+fn a_root_that_is_not_sent_is_found_by_key_identifier() {
+    let a = assess("kz-keyid-only", "mail.ru");
+    assert_eq!(a.verdict, Verdict::Intercepted, "{:?}", codes(&a));
+    assert_eq!(
+        a.interceptor.as_ref().unwrap().id,
+        "kz-qaznet-trust-network"
+    );
+    let f = a
+        .findings
+        .iter()
+        .find(|f| f.code == C::KnownInterceptionRoot)
+        .unwrap();
+    assert!(
+        f.explanation.contains("key identifier"),
+        "{}",
+        f.explanation
+    );
+    assert_eq!(f.evidence.cert_index, Some(1));
+}
+
+#[test]
+fn user_catalog_entries_name_new_interceptors() {
+    use mitmwatch::catalog::Catalog;
+    let text = r#"{"schema": 1, "description": "local additions", "entries": [{
+        "id": "acme-inspection", "label": "Acme Inspection Root", "operator": "Acme Corp's TLS inspection",
+        "category": "corporate-proxy", "kind": "root", "years": "", "pem": null,
+        "cert_sha256": [], "spki_sha256": [], "names": [{"o": "^Acme Corp$", "cn": "^Acme Inspection Root$"}],
+        "sources": ["our own proxy"], "notes": ""}]}"#;
+    let mut catalog = Catalog::builtin().unwrap();
+    catalog
+        .extend(Catalog::from_json(text, "local.json", &|_| None).unwrap())
+        .unwrap();
+    let analyzer = mitmwatch::analyze::Analyzer::new(
+        catalog,
+        common::fixtures::fixture_store(),
+        mitmwatch::pins::PinStore::builtin().unwrap(),
+        None,
+    );
+    let a = analyzer.assess(
+        &observation("unknown-ca-forged", "example.org"),
+        ValidationTime::At(FIXTURE_TIME),
+    );
+    assert_eq!(a.interceptor.unwrap().id, "acme-inspection");
+    // Duplicate ids and bad patterns are refused with the entry named.
+    let dup = text.replace("acme-inspection", "kz-qaznet-trust-network");
+    let mut catalog = Catalog::builtin().unwrap();
+    let err = catalog
+        .extend(Catalog::from_json(&dup, "local.json", &|_| None).unwrap())
+        .unwrap_err();
+    assert!(err.to_string().contains("kz-qaznet-trust-network"), "{err}");
+    let bad = text.replace("^Acme Corp$", "(");
+    let err = Catalog::from_json(&bad, "local.json", &|_| None).unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("local.json: entry acme-inspection"),
+        "{err}"
+    );
+}
+
+#[test]
 fn unknown_interceptors_are_caught_by_their_traits() {
     let a = assess("unknown-ca-forged", "example.org");
     assert_eq!(a.verdict, Verdict::Intercepted, "{:?}", codes(&a));

@@ -18,26 +18,19 @@ pub async fn run(args: ScanArgs) -> Result<i32> {
     }
     let store = io::trust_store(&args.trust)?;
     let collector = Arc::new(io::collector(&args.collect, &store)?);
-    let mut out = io::open_output(args.output.as_deref())?;
+    let out = io::open_output(args.output.as_deref())?;
     let (targets, bad_lines) = io::stream_targets(
         args.targets.clone(),
         args.input.clone(),
         args.collect.clone(),
         args.collect.concurrency * 2,
     )?;
-    let (tx, mut rx) = mpsc::channel::<Observation>(args.collect.concurrency.max(16));
+    let (tx, rx) = mpsc::channel::<Observation>(args.collect.concurrency.max(16));
     let scanner = tokio::spawn(scan(collector, targets, args.collect.concurrency, tx));
-    let mut by_status: BTreeMap<Status, usize> = BTreeMap::new();
-    let mut total = 0usize;
-    while let Some(obs) = rx.recv().await {
-        write_observation(&mut out, &obs).context("writing observations")?;
-        *by_status.entry(obs.status).or_default() += 1;
-        total += 1;
-        if rx.is_empty() {
-            out.flush().context("writing observations")?;
-        }
-    }
-    out.flush().context("writing observations")?;
+    // Writing may block (a slow pipe, a full disk): it runs off the async
+    // workers, on the blocking pool.
+    let writer = tokio::task::spawn_blocking(move || write_all(rx, out));
+    let (total, by_status) = writer.await.context("writer task")??;
     scanner.await.context("scan task")?;
     if !args.quiet {
         let counts: Vec<String> = by_status.iter().map(|(s, n)| format!("{s} {n}")).collect();
@@ -53,6 +46,26 @@ pub async fn run(args: ScanArgs) -> Result<i32> {
         );
     }
     Ok(super::exit::OK)
+}
+
+/// Writes observations as they arrive, flushing whenever the queue is
+/// empty. Returns the count and the count per status.
+fn write_all(
+    mut rx: mpsc::Receiver<Observation>,
+    mut out: Box<dyn Write + Send>,
+) -> Result<(usize, BTreeMap<Status, usize>)> {
+    let mut by_status: BTreeMap<Status, usize> = BTreeMap::new();
+    let mut total = 0usize;
+    while let Some(obs) = rx.blocking_recv() {
+        write_observation(&mut out, &obs).context("writing observations")?;
+        *by_status.entry(obs.status).or_default() += 1;
+        total += 1;
+        if rx.is_empty() {
+            out.flush().context("writing observations")?;
+        }
+    }
+    out.flush().context("writing observations")?;
+    Ok((total, by_status))
 }
 
 /// Writes one observation as one JSON line.
