@@ -102,6 +102,16 @@ pub struct CollectArgs {
     /// Handshakes in flight at once.
     #[arg(long, default_value_t = 200)]
     pub concurrency: usize,
+    /// At most this many handshakes started per second, retries included (default: no limit).
+    #[arg(long, value_name = "PER_SEC")]
+    pub rate: Option<f64>,
+    /// At most this many simultaneous connections to one IP address.
+    #[arg(long, default_value_t = 8, value_name = "N")]
+    pub per_address: usize,
+    /// Extra attempts, with exponential backoff, for transient failures
+    /// (timeouts, resets, unreachable); refusals and TLS answers are final.
+    #[arg(long, default_value_t = 1, value_name = "N")]
+    pub retries: u32,
 }
 
 #[derive(Debug, Args)]
@@ -118,10 +128,23 @@ pub struct ScanArgs {
     /// Print no progress or summary on stderr.
     #[arg(short, long)]
     pub quiet: bool,
+    /// Continue an interrupted scan: skip targets already in the --output
+    /// file, repair an unfinished last line, and append.
+    #[arg(long, requires = "output")]
+    pub resume: bool,
+    /// Scan only shard K of N (1-based) of the targets; the N outputs
+    /// together cover every target exactly once.
+    #[arg(long, value_name = "K/N")]
+    pub shard: Option<mitmwatch::batch::shard::Shard>,
+    /// Write assessments (verdicts and findings) instead of observations,
+    /// followed by a summary line.
+    #[arg(long)]
+    pub analyze: bool,
     #[command(flatten)]
     pub collect: CollectArgs,
+    /// Trust store and analysis data (analysis flags apply with --analyze).
     #[command(flatten)]
-    pub trust: TrustArgs,
+    pub analysis: AnalysisArgs,
 }
 
 #[derive(Debug, Args)]

@@ -11,6 +11,7 @@
 
 pub mod analyze;
 pub mod baseline;
+pub mod batch;
 pub mod catalog;
 pub mod certinfo;
 pub mod collect;

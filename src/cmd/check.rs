@@ -21,7 +21,8 @@ pub async fn run(args: CheckArgs) -> Result<i32> {
     if !args.json {
         eprintln!("mitmwatch: checking {} popular sites...", targets.len());
     }
-    let observations = super::io::collect_all(collector, targets, args.collect.concurrency).await;
+    let observations =
+        super::io::collect_all(collector, targets, &super::io::scan_options(&args.collect)).await;
     if let Some(path) = &args.save {
         super::io::save_observations(path, &observations)?;
     }
