@@ -27,6 +27,17 @@ pub enum Command {
     Check(CheckArgs),
     /// Build a baseline (domain -> accepted issuing CAs) from a scan made from a trusted vantage.
     Baseline(BaselineArgs),
+    /// Readable reports of saved observations: self-contained HTML, CSV or text.
+    Report(ReportArgs),
+}
+
+/// Format of `report` output other than HTML.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ReportFormat {
+    /// The summary and one line per target.
+    Text,
+    /// One row per target, for spreadsheets.
+    Csv,
 }
 
 /// Output format of the judging commands.
@@ -190,6 +201,24 @@ pub struct CheckArgs {
     pub save: Option<PathBuf>,
     #[command(flatten)]
     pub collect: CollectArgs,
+    #[command(flatten)]
+    pub analysis: AnalysisArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// Observations, JSON Lines (`-` for stdin).
+    #[arg(value_name = "FILE.jsonl")]
+    pub input: PathBuf,
+    /// Write a self-contained HTML report here.
+    #[arg(long, value_name = "OUT.html")]
+    pub html: Option<PathBuf>,
+    /// Format of the report on stdout (or -o): text or csv.
+    #[arg(long, value_enum, default_value_t = ReportFormat::Text)]
+    pub format: ReportFormat,
+    /// Write the text/CSV report here instead of stdout.
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
     #[command(flatten)]
     pub analysis: AnalysisArgs,
 }

@@ -8,6 +8,7 @@ pub mod demo;
 pub mod inspect;
 pub mod io;
 pub mod progress;
+pub mod report;
 pub mod scan;
 pub mod sim;
 
