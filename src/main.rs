@@ -27,6 +27,7 @@ fn main() {
             cli::Command::Inspect(args) => cmd::inspect::run(args),
             cli::Command::Check(args) => cmd::check::run(args).await,
             cli::Command::Baseline(args) => cmd::baseline::run(args),
+            cli::Command::Store(args) => cmd::store::run(args),
         }
     });
     let code = match result {

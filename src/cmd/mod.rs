@@ -9,6 +9,7 @@ pub mod inspect;
 pub mod io;
 pub mod scan;
 pub mod sim;
+pub mod store;
 
 /// Exit codes, documented in the README.
 pub mod exit {
