@@ -29,6 +29,8 @@ pub enum Command {
     Baseline(BaselineArgs),
     /// Readable reports of saved observations: self-contained HTML, CSV or text.
     Report(ReportArgs),
+    /// Audit this machine's trust stores: is a known interception root installed?
+    Store(StoreArgs),
 }
 
 /// Format of `report` output other than HTML.
@@ -199,8 +201,60 @@ pub struct CheckArgs {
     /// Also write the raw observations here (JSON Lines), for evidence.
     #[arg(long, value_name = "FILE.jsonl")]
     pub save: Option<PathBuf>,
+    /// When interception is found, do not look in this machine's trust
+    /// stores for the intercepting root.
+    #[arg(long)]
+    pub no_store: bool,
     #[command(flatten)]
     pub collect: CollectArgs,
+    #[command(flatten)]
+    pub analysis: AnalysisArgs,
+    #[command(flatten)]
+    pub stores: StoreDiscoveryArgs,
+}
+
+/// Where the trust-store audit looks (store, check).
+#[derive(Debug, Args, Clone, Default)]
+pub struct StoreDiscoveryArgs {
+    /// Home directory searched for Firefox profiles and Chrome's NSS
+    /// database (default: $HOME).
+    #[arg(long, value_name = "DIR")]
+    pub home: Option<PathBuf>,
+    /// Look for the standard CA bundles and anchor directories under DIR
+    /// instead of / (a mounted disk or container image); the operating
+    /// system store API is then not used.
+    #[arg(long, value_name = "DIR")]
+    pub sysroot: Option<PathBuf>,
+    /// Do not read the operating system store, CA bundles or anchor directories.
+    #[arg(long)]
+    pub no_system: bool,
+    /// Do not look for browser profiles in the home directory.
+    #[arg(long)]
+    pub no_browsers: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct StoreArgs {
+    /// Also read this certificate file (PEM or DER) or directory of them (repeatable).
+    #[arg(long, value_name = "FILE|DIR")]
+    pub path: Vec<PathBuf>,
+    /// Also read this Firefox profile directory (or NSS cert9.db file; repeatable).
+    #[arg(long, value_name = "DIR")]
+    pub firefox_profile: Vec<PathBuf>,
+    /// Tie the intercepted connections of these observations (from `scan`
+    /// or `check --save`) to the roots installed here. The analysis options
+    /// below judge them; `--roots` does not change what counts as a public
+    /// root in the audit (always Mozilla's).
+    #[arg(long, value_name = "FILE.jsonl")]
+    pub scan: Option<PathBuf>,
+    /// Print the audit as one JSON document instead of text.
+    #[arg(long)]
+    pub json: bool,
+    /// In text, also list the public roots.
+    #[arg(short, long)]
+    pub verbose: bool,
+    #[command(flatten)]
+    pub stores: StoreDiscoveryArgs,
     #[command(flatten)]
     pub analysis: AnalysisArgs,
 }

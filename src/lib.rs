@@ -20,4 +20,5 @@ pub mod model;
 pub mod pins;
 pub mod report;
 pub mod sim;
+pub mod store;
 pub mod trust_store;

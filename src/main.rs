@@ -36,6 +36,7 @@ fn main() {
             cli::Command::Check(args) => cmd::check::run(args).await,
             cli::Command::Baseline(args) => cmd::baseline::run(args),
             cli::Command::Report(args) => cmd::report::run(args),
+            cli::Command::Store(args) => cmd::store::run(args),
         }
     });
     let code = match result {

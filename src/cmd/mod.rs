@@ -11,6 +11,7 @@ pub mod progress;
 pub mod report;
 pub mod scan;
 pub mod sim;
+pub mod store;
 
 /// Exit codes, documented in the README.
 pub mod exit {

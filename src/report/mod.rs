@@ -4,5 +4,6 @@
 
 pub mod csv;
 pub mod html;
+pub mod store_text;
 pub mod terminal;
 pub mod text;
