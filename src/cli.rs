@@ -31,6 +31,9 @@ pub enum Command {
     Report(ReportArgs),
     /// Audit this machine's trust stores: is a known interception root installed?
     Store(StoreArgs),
+    /// Control-SNI differential: handshake with each host's name and with a
+    /// control name at the same address, and compare the issuing CAs.
+    Probe(ProbeArgs),
 }
 
 /// Format of `report` output other than HTML.
@@ -318,4 +321,44 @@ pub struct SimArgs {
     /// Stop after this many seconds (default: run until Ctrl-C).
     #[arg(long, value_name = "SECS")]
     pub duration: Option<f64>,
+}
+
+#[derive(Debug, Args)]
+pub struct ProbeArgs {
+    /// Hosts to probe: HOST or HOST:PORT (the host name is the target SNI).
+    #[arg(value_name = "HOST[:PORT]")]
+    pub targets: Vec<String>,
+    /// Read hosts from a file, one per line (`-` for stdin; `#` comments).
+    #[arg(short, long, value_name = "FILE|-")]
+    pub input: Option<PathBuf>,
+    /// The control name, sent to the same address: a name no censor targets.
+    #[arg(long, value_name = "NAME", default_value = "example.com")]
+    pub control_sni: String,
+    /// Print one JSON record (`sni-probe`) per host instead of text.
+    #[arg(long)]
+    pub json: bool,
+    /// Write the report here instead of stdout.
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Also write both observations of every probe here (JSON Lines, for
+    /// `analyze` and `evidence`).
+    #[arg(long, value_name = "FILE.jsonl")]
+    pub save: Option<PathBuf>,
+    /// Connect to HOST2:PORT2 instead of HOST1:PORT1 (as for `scan`; repeatable).
+    #[arg(long, value_name = "HOST1:PORT1:HOST2:PORT2")]
+    pub connect_to: Vec<String>,
+    /// Use these addresses for HOST:PORT instead of DNS (as for `scan`; repeatable).
+    #[arg(long, value_name = "HOST:PORT:ADDR[,ADDR]")]
+    pub resolve: Vec<String>,
+    /// Port for hosts given without one.
+    #[arg(long, default_value_t = 443)]
+    pub port: u16,
+    /// Seconds allowed for DNS + TCP connect and, separately, for each TLS handshake.
+    #[arg(long, default_value_t = 10.0, value_name = "SECS")]
+    pub timeout: f64,
+    /// Hosts probed at once (each probe is two handshakes, one after the other).
+    #[arg(long, default_value_t = 16)]
+    pub concurrency: usize,
+    #[command(flatten)]
+    pub trust: TrustArgs,
 }

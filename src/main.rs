@@ -37,6 +37,7 @@ fn main() {
             cli::Command::Baseline(args) => cmd::baseline::run(args),
             cli::Command::Report(args) => cmd::report::run(args),
             cli::Command::Store(args) => cmd::store::run(args),
+            cli::Command::Probe(args) => cmd::probe::run(args).await,
         }
     });
     let code = match result {

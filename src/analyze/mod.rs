@@ -7,16 +7,20 @@
 //! (known interception roots), [`pins`] (static pins), [`baseline_check`]
 //! (expected issuing CA), [`leaf_traits`] (forged-leaf traits) and
 //! [`scan_traits`] (checks across a whole scan). [`verdict`] turns
-//! findings into a verdict; [`summary`] summarises a scan.
+//! findings into a verdict; [`summary`] summarises a scan. [`issuers`]
+//! describes who issued a chain so that handshakes can be compared:
+//! [`sni_diff`] compares a target name with a control name at one address.
 
 pub mod baseline_check;
 pub mod catalog_match;
 pub mod chain;
 pub mod finding;
+pub mod issuers;
 pub mod leaf_traits;
 pub mod linkage;
 pub mod pins;
 pub mod scan_traits;
+pub mod sni_diff;
 pub mod summary;
 pub mod trust;
 pub mod verdict;

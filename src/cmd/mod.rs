@@ -7,6 +7,7 @@ pub mod check;
 pub mod demo;
 pub mod inspect;
 pub mod io;
+pub mod probe;
 pub mod progress;
 pub mod report;
 pub mod scan;

@@ -82,9 +82,30 @@ impl Collector {
     /// Connects, handshakes, records and closes. Never fails: errors are
     /// data in the returned observation.
     pub async fn probe(&self, target: &Target) -> Observation {
+        let dest = self.router.destination(&target.host, target.port);
+        self.probe_destination(target, dest).await
+    }
+
+    /// Like [`Collector::probe`], but connects to `addr` whatever the
+    /// routing rules and DNS say, so that two handshakes (a target and a
+    /// control name, say) reach the same server. The record's `route` says so.
+    pub async fn probe_at(&self, target: &Target, addr: SocketAddr) -> Observation {
+        let dest = super::route::Destination {
+            host: addr.ip().to_string(),
+            port: addr.port(),
+            fixed: Some(vec![addr]),
+            route: Some(format!("same address {addr}")),
+        };
+        self.probe_destination(target, dest).await
+    }
+
+    async fn probe_destination(
+        &self,
+        target: &Target,
+        dest: super::route::Destination,
+    ) -> Observation {
         let started_at = OffsetDateTime::now_utc();
         let clock = Instant::now();
-        let dest = self.router.destination(&target.host, target.port);
         let mut obs = Observation {
             schema: OBSERVATION_SCHEMA,
             tool: tool_name(),

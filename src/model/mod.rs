@@ -4,8 +4,10 @@
 
 mod assessment;
 mod observation;
+mod probe;
 mod store;
 
 pub use assessment::*;
 pub use observation::*;
+pub use probe::*;
 pub use store::*;

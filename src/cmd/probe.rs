@@ -1,0 +1,190 @@
+//! `mitmwatch probe`: the control-SNI differential. For each host, one
+//! handshake with a control name, then one with the host's own name to the
+//! address the control reached; the chains' issuing CAs are compared.
+
+use super::io;
+use crate::cli::{CollectArgs, ProbeArgs};
+use anyhow::{bail, Context, Result};
+use mitmwatch::analyze::sni_diff;
+use mitmwatch::collect::probe::tool_name;
+use mitmwatch::collect::targets::{normalise_host, TargetLineError};
+use mitmwatch::collect::{parse_target, Collector, DomainListReader};
+use mitmwatch::model::{SniOutcome, SniProbe, Target, SNI_PROBE_SCHEMA};
+use mitmwatch::report::probe_text;
+use std::io::{BufReader, Write};
+use std::net::SocketAddr;
+use std::sync::Arc;
+use tokio::sync::Semaphore;
+use tokio::task::JoinSet;
+
+/// The collector options `probe` offers, in the form `scan` uses.
+fn collect_args(args: &ProbeArgs) -> CollectArgs {
+    CollectArgs {
+        connect_to: args.connect_to.clone(),
+        resolve: args.resolve.clone(),
+        sni: None,
+        no_sni: false,
+        port: args.port,
+        timeout: args.timeout,
+        connect_timeout: None,
+        handshake_timeout: None,
+        concurrency: args.concurrency.max(1),
+        rate: None,
+        per_address: 8,
+        retries: 0,
+    }
+}
+
+/// Hosts from the arguments, then the file. Bad entries are reported on
+/// stderr and skipped; returns the hosts and how many were bad.
+fn read_targets(args: &ProbeArgs) -> Result<(Vec<Target>, usize)> {
+    let mut items: Vec<Result<Target, TargetLineError>> = args
+        .targets
+        .iter()
+        .enumerate()
+        .map(|(i, spec)| {
+            parse_target(spec, args.port).map_err(|message| TargetLineError {
+                input: "argument".into(),
+                line: i + 1,
+                message: format!("{spec:?}: {message}"),
+            })
+        })
+        .collect();
+    if let Some(path) = &args.input {
+        let (reader, name): (Box<dyn std::io::BufRead>, String) = if path.as_os_str() == "-" {
+            (Box::new(BufReader::new(std::io::stdin())), "-".into())
+        } else {
+            let f =
+                std::fs::File::open(path).with_context(|| format!("opening {}", path.display()))?;
+            (Box::new(BufReader::new(f)), path.display().to_string())
+        };
+        items.extend(DomainListReader::new(reader, name, args.port));
+    }
+    let mut targets = Vec::new();
+    let mut bad = 0;
+    for item in items {
+        match item {
+            Ok(t) if t.sni.is_none() => {
+                bad += 1;
+                eprintln!(
+                    "mitmwatch: skipped {}: an IP address has no name to send as SNI; \
+                     give the name and pin the address with --resolve NAME:PORT:ADDR",
+                    mitmwatch::report::terminal::escape(&t.to_string())
+                );
+            }
+            Ok(t) if !targets.contains(&t) => targets.push(t),
+            Ok(_) => {}
+            Err(e) => {
+                bad += 1;
+                io::report_bad_line(&e);
+            }
+        }
+    }
+    Ok((targets, bad))
+}
+
+/// Control first, then the target at the control's address (or routed
+/// normally when the control never connected).
+async fn probe_pair(collector: &Collector, target: Target, control_sni: String) -> SniProbe {
+    let control_target = Target {
+        host: target.host.clone(),
+        port: target.port,
+        sni: Some(control_sni.clone()),
+    };
+    let control = collector.probe(&control_target).await;
+    let address = control
+        .address
+        .as_deref()
+        .and_then(|a| a.parse::<SocketAddr>().ok());
+    let target_obs = match address {
+        Some(addr) => collector.probe_at(&target, addr).await,
+        None => collector.probe(&target).await,
+    };
+    SniProbe {
+        record_type: "sni-probe".into(),
+        schema: SNI_PROBE_SCHEMA,
+        tool: tool_name(),
+        host: target.host.clone(),
+        port: target.port,
+        target_sni: target.expected_name().to_string(),
+        control_sni,
+        address: control.address.clone().or(target_obs.address.clone()),
+        comparison: sni_diff::compare(&control, &target_obs),
+        control,
+        target: target_obs,
+    }
+}
+
+/// Runs the probes; returns the exit code.
+pub async fn run(args: ProbeArgs) -> Result<i32> {
+    let control_sni = normalise_host(&args.control_sni)
+        .map_err(|m| anyhow::anyhow!("--control-sni {:?}: {m}", args.control_sni))?;
+    if control_sni.parse::<std::net::IpAddr>().is_ok() {
+        bail!("--control-sni must be a host name, not an IP address");
+    }
+    let (targets, bad) = read_targets(&args)?;
+    if targets.is_empty() {
+        bail!("no hosts to probe: give HOST[:PORT] arguments or --input FILE (see --help)");
+    }
+    let store = io::trust_store(&args.trust)?;
+    let collector = Arc::new(io::collector(&collect_args(&args), &store)?);
+    let slots = Arc::new(Semaphore::new(args.concurrency.max(1)));
+    let mut tasks = JoinSet::new();
+    for (i, target) in targets.into_iter().enumerate() {
+        let (collector, slots, control) = (collector.clone(), slots.clone(), control_sni.clone());
+        tasks.spawn(async move {
+            let _slot = slots.acquire_owned().await;
+            (i, probe_pair(&collector, target, control).await)
+        });
+    }
+    let mut probes = Vec::new();
+    while let Some(done) = tasks.join_next().await {
+        probes.push(done.context("probe task")?);
+    }
+    probes.sort_by_key(|(i, _)| *i);
+    let probes: Vec<SniProbe> = probes.into_iter().map(|(_, p)| p).collect();
+
+    if let Some(path) = &args.save {
+        let observations: Vec<_> = probes
+            .iter()
+            .flat_map(|p| [p.control.clone(), p.target.clone()])
+            .collect();
+        io::save_observations(path, &observations)?;
+    }
+    let mut out = io::open_output(args.output.as_deref())?;
+    for p in &probes {
+        if args.json {
+            let mut line = serde_json::to_string(p)?;
+            line.push('\n');
+            out.write_all(line.as_bytes())?;
+        } else {
+            writeln!(out, "{}", probe_text::probe(p))?;
+        }
+    }
+    if !args.json {
+        write!(out, "{}", probe_text::summary(&probes))?;
+    }
+    out.flush().context("writing the report")?;
+    if bad > 0 {
+        eprintln!("mitmwatch: {bad} bad host(s) skipped");
+    }
+    Ok(exit_code(&probes))
+}
+
+/// 2 if any host showed SNI-triggered interception, 3 if no host could be
+/// compared with its control, else 0.
+fn exit_code(probes: &[SniProbe]) -> i32 {
+    let outcome = |o: SniOutcome| probes.iter().any(|p| p.comparison.outcome == o);
+    if outcome(SniOutcome::SniTriggered) {
+        super::exit::INTERCEPTED
+    } else if probes.iter().all(|p| {
+        matches!(
+            p.comparison.outcome,
+            SniOutcome::ControlFailed | SniOutcome::BothFailed
+        )
+    }) {
+        super::exit::INCONCLUSIVE
+    } else {
+        super::exit::OK
+    }
+}
