@@ -34,6 +34,9 @@ pub enum Command {
     /// Control-SNI differential: handshake with each host's name and with a
     /// control name at the same address, and compare the issuing CAs.
     Probe(ProbeArgs),
+    /// Compare two scans from different vantage points (inside and outside
+    /// a network): per domain, the same leaf key, issuing CA and root?
+    Compare(CompareArgs),
 }
 
 /// Format of `report` output other than HTML.
@@ -361,4 +364,29 @@ pub struct ProbeArgs {
     pub concurrency: usize,
     #[command(flatten)]
     pub trust: TrustArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct CompareArgs {
+    /// Observations from the first vantage point (JSON Lines from `scan`).
+    #[arg(value_name = "A.jsonl")]
+    pub a: PathBuf,
+    /// Observations from the second vantage point.
+    #[arg(value_name = "B.jsonl")]
+    pub b: PathBuf,
+    /// A name for the first vantage point, used in the output (e.g. `inside`).
+    #[arg(long, default_value = "A", value_name = "NAME")]
+    pub label_a: String,
+    /// A name for the second vantage point (e.g. `outside`).
+    #[arg(long, default_value = "B", value_name = "NAME")]
+    pub label_b: String,
+    /// Print the comparison as one JSON document instead of text.
+    #[arg(long)]
+    pub json: bool,
+    /// In text, also list the domains that agree, with their CAs.
+    #[arg(short, long)]
+    pub verbose: bool,
+    /// Write the comparison here instead of stdout.
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
 }

@@ -38,6 +38,7 @@ fn main() {
             cli::Command::Report(args) => cmd::report::run(args),
             cli::Command::Store(args) => cmd::store::run(args),
             cli::Command::Probe(args) => cmd::probe::run(args).await,
+            cli::Command::Compare(args) => cmd::compare::run(args),
         }
     });
     let code = match result {

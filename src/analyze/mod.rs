@@ -9,7 +9,8 @@
 //! [`scan_traits`] (checks across a whole scan). [`verdict`] turns
 //! findings into a verdict; [`summary`] summarises a scan. [`issuers`]
 //! describes who issued a chain so that handshakes can be compared:
-//! [`sni_diff`] compares a target name with a control name at one address.
+//! [`sni_diff`] compares a target name with a control name at one address,
+//! [`vantage`] two scans made from different places.
 
 pub mod baseline_check;
 pub mod catalog_match;
@@ -23,6 +24,7 @@ pub mod scan_traits;
 pub mod sni_diff;
 pub mod summary;
 pub mod trust;
+pub mod vantage;
 pub mod verdict;
 
 use crate::baseline::Baseline;

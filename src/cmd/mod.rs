@@ -4,6 +4,7 @@ pub mod analysis;
 pub mod analyze;
 pub mod baseline;
 pub mod check;
+pub mod compare;
 pub mod demo;
 pub mod inspect;
 pub mod io;

@@ -3,11 +3,13 @@
 //! reports. All are serde types with documented, versioned JSON forms.
 
 mod assessment;
+mod comparison;
 mod observation;
 mod probe;
 mod store;
 
 pub use assessment::*;
+pub use comparison::*;
 pub use observation::*;
 pub use probe::*;
 pub use store::*;

@@ -2,6 +2,7 @@
 //! self-contained HTML report. (JSON output is the serde form of the model
 //! types, one object per line.)
 
+pub mod compare_text;
 pub mod csv;
 pub mod html;
 pub mod probe_text;
