@@ -91,6 +91,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             }),
             chain: vec![cert_record(leaf.der()), cert_record(int_der)],
             stock_verification: None,
+            imported: None,
         };
         serde_json::to_writer(&mut file, &obs)?;
         file.write_all(b"\n")?;

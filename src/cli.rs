@@ -48,6 +48,28 @@ pub enum ReportFormat {
     Csv,
 }
 
+/// What an input of `analyze` (or `evidence`) holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum InputKind {
+    /// mitmwatch observations: JSON Lines from `scan`, `check --save`, `probe --save`.
+    Mitmwatch,
+    /// OONI measurements, JSON Lines (web_connectivity, urlgetter, tlsping, …).
+    Ooni,
+    /// A directory of PEM (or DER) chain files, one chain per file, leaf first.
+    PemDir,
+}
+
+impl InputKind {
+    /// The library's name for it.
+    pub fn format(self) -> mitmwatch::import::InputFormat {
+        match self {
+            InputKind::Mitmwatch => mitmwatch::import::InputFormat::Mitmwatch,
+            InputKind::Ooni => mitmwatch::import::InputFormat::Ooni,
+            InputKind::PemDir => mitmwatch::import::InputFormat::PemDir,
+        }
+    }
+}
+
 /// Output format of the judging commands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Format {
@@ -168,9 +190,13 @@ pub struct ScanArgs {
 
 #[derive(Debug, Args)]
 pub struct AnalyzeArgs {
-    /// Observations, JSON Lines (`-` for stdin).
+    /// Observations, JSON Lines (`-` for stdin); with `--from pem-dir`, a directory.
     #[arg(value_name = "FILE.jsonl")]
     pub input: PathBuf,
+    /// What the input holds: mitmwatch observations, OONI measurements or
+    /// a directory of PEM chains.
+    #[arg(long, value_enum, default_value_t = InputKind::Mitmwatch)]
+    pub from: InputKind,
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,

@@ -16,6 +16,7 @@ pub mod catalog;
 pub mod certinfo;
 pub mod collect;
 pub mod encoding;
+pub mod import;
 pub mod model;
 pub mod pins;
 pub mod report;

@@ -91,7 +91,7 @@ struct Hits {
     domains: Vec<String>,
 }
 
-const CODES: [&str; 14] = [
+const CODES: [&str; 15] = [
     "known-interception-root",
     "untrusted-root",
     "issuer-mismatch",
@@ -106,6 +106,7 @@ const CODES: [&str; 14] = [
     "freshly-minted",
     "leaf-key-reuse",
     "malformed-certificate",
+    "leaf-only-chain",
 ];
 
 #[test]
@@ -145,6 +146,7 @@ fn every_finding_code_is_documented() {
         C::FreshlyMinted,
         C::LeafKeyReuse,
         C::MalformedCertificate,
+        C::LeafOnlyChain,
     ];
     let implemented: Vec<&str> = all.iter().map(|c| c.as_str()).collect();
     assert_eq!(implemented, CODES);

@@ -48,6 +48,7 @@ async fn observations_file(dir: &Path) -> std::path::PathBuf {
         tls: None,
         chain: vec![cert_record(cert.der())],
         stock_verification: None,
+        imported: None,
     };
     lines.push(serde_json::to_string(&evil).unwrap());
     let path = dir.join("obs.jsonl");

@@ -25,6 +25,17 @@ struct Observation {
     tls: Option<Tls>,
     chain: Vec<Cert>,
     stock_verification: Option<Stock>,
+    #[serde(default)]
+    imported: Option<Imported>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)]
+struct Imported {
+    format: String,
+    reference: String,
+    leaf_only: bool,
 }
 
 #[derive(Deserialize)]
@@ -106,6 +117,23 @@ async fn records_match_the_documented_schema() {
         )
         .is_ok());
         assert_eq!(parsed.failure.is_some(), parsed.status != "ok");
+        // mitmwatch's own records carry no `imported` key at all.
+        assert!(!line.contains("\"imported\""));
+    }
+}
+
+#[test]
+fn imported_records_match_the_documented_schema() {
+    let path = common::fixtures::fixture("ooni/web_connectivity.jsonl");
+    let file = std::io::BufReader::new(std::fs::File::open(&path).unwrap());
+    let result = mitmwatch::import::ooni::read(file, "web_connectivity.jsonl");
+    assert!(!result.observations.is_empty());
+    for obs in &result.observations {
+        let line = serde_json::to_string(obs).unwrap();
+        let parsed: Observation = serde_json::from_str(&line).unwrap();
+        let imported = parsed.imported.expect("imported records say so");
+        assert_eq!(imported.format, "ooni");
+        assert!(STATUSES.contains(&parsed.status.as_str()));
     }
 }
 

@@ -20,6 +20,7 @@ pub mod issuers;
 pub mod leaf_traits;
 pub mod linkage;
 pub mod pins;
+pub mod recording;
 pub mod scan_traits;
 pub mod sni_diff;
 pub mod summary;
@@ -104,6 +105,10 @@ impl Analyzer {
                 cert_evidence(cert),
             ));
         }
+        let leaf_only = recording::leaf_only(obs, &certs);
+        if leaf_only {
+            findings.push(recording::leaf_only_finding(obs, &certs[0]));
+        }
         let name_path = linkage::name_path(&certs);
         let (mut trust, trust_error, name_findings) = trust::evaluate(
             &certs,
@@ -122,7 +127,11 @@ impl Analyzer {
             Some(error) => {
                 let (path, link_findings) = linkage::check(&certs);
                 findings.extend(link_findings);
-                trust::untrusted(&certs, &path, error, &mut trust, &mut findings);
+                trust::untrusted(&certs, &path, error, leaf_only, &mut trust, &mut findings);
+                if leaf_only {
+                    // No chain to build, but the leaf's names can still be checked.
+                    trust::check_name(&certs[0], name, &mut findings);
+                }
                 path
             }
         };

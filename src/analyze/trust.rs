@@ -207,6 +207,15 @@ pub fn evaluate(
     }
 }
 
+/// `hostname-mismatch` for a leaf whose chain could not be built (only
+/// the leaf was recorded), so that a leaf for other names is still reported.
+pub fn check_name(leaf: &CertFacts, expected_name: &str, findings: &mut Vec<Finding>) {
+    if leaf.ok() {
+        let der = CertificateDer::from(leaf.der.as_slice());
+        name_check(leaf, &der, expected_name, findings);
+    }
+}
+
 /// Reports a leaf that does not cover the expected name (meaningful once
 /// the chain is trusted; untrusted chains are reported as such).
 fn name_check(
@@ -242,10 +251,13 @@ fn name_check(
 /// Explains why an untrusted chain is untrusted (`untrusted-root`, or
 /// `incomplete-chain` for a server that forgot its intermediate). `path`
 /// is the signature-verified path from [`super::linkage::check`].
+/// `leaf_only` says the recorder kept only the leaf (see
+/// [`super::recording`]): then nothing is said about what the server sent.
 pub fn untrusted(
     certs: &[CertFacts],
     path: &Path,
     error: &webpki::Error,
+    leaf_only: bool,
     out: &mut TrustOutcome,
     findings: &mut Vec<Finding>,
 ) {
@@ -286,6 +298,10 @@ pub fn untrusted(
         .any(|c| c.ok() && c.index != top.index && c.subject_raw == top.issuer_raw);
     if leaf.has_extension(OID_AIA) && leaf.index == top.index && !issuer_was_sent {
         out.incomplete = true;
+        if leaf_only {
+            // `leaf-only-chain` already says the issuer was not recorded.
+            return;
+        }
         findings.push(with_detail(
             with_evidence(
                 finding(
@@ -305,7 +321,14 @@ pub fn untrusted(
         ));
         return;
     }
-    let explanation = if issuer_was_sent {
+    let explanation = if leaf_only {
+        format!(
+            "The chain stops at '{}', an issuer the recorder did not keep and that is not in your \
+             trust store. Public CAs put an AIA pointer in the leaves they issue; this leaf has \
+             none, as interceptors' forged leaves often do not.",
+            top.issuer
+        )
+    } else if issuer_was_sent {
         format!(
             "The chain breaks at '{}': the server sent a certificate named like its issuer '{}', \
              but the signature does not verify with it (see issuer-mismatch), so the chain leads \

@@ -7,6 +7,7 @@ use anyhow::{Context, Result};
 use mitmwatch::analyze::{Analyzer, ValidationTime};
 use mitmwatch::baseline::Baseline;
 use mitmwatch::catalog::Catalog;
+use mitmwatch::import::{self, InputFormat};
 use mitmwatch::model::{Observation, ScanSummary, Verdict, OBSERVATION_SCHEMA};
 use mitmwatch::pins::PinStore;
 use mitmwatch::report::terminal::escape;
@@ -162,4 +163,43 @@ pub fn exit_code(summary: &ScanSummary, min_judged: usize) -> i32 {
     } else {
         exit::OK
     }
+}
+
+/// Reads observations in the given format: mitmwatch's own (see
+/// [`read_observations`]), OONI measurements, or a directory of PEM chains.
+/// Records that cannot be read are reported on stderr as `FILE:LINE: why`
+/// (or `FILE: why`) and skipped. Returns the observations and the number
+/// of records skipped.
+pub fn load_observations(path: &Path, format: InputFormat) -> Result<(Vec<Observation>, usize)> {
+    let name = path.display().to_string();
+    let result = match format {
+        InputFormat::Mitmwatch => return read_observations(path),
+        InputFormat::Ooni => {
+            let reader: Box<dyn BufRead> = if path.as_os_str() == "-" {
+                Box::new(std::io::BufReader::new(std::io::stdin()))
+            } else {
+                Box::new(std::io::BufReader::new(
+                    std::fs::File::open(path).with_context(|| format!("opening {name}"))?,
+                ))
+            };
+            import::ooni::read(reader, &name)
+        }
+        InputFormat::PemDir => {
+            if !path.is_dir() {
+                anyhow::bail!("{name}: --from pem-dir needs a directory of PEM files");
+            }
+            import::pem_dir::read_dir(path).map_err(anyhow::Error::new)?
+        }
+    };
+    for e in &result.errors {
+        eprintln!("mitmwatch: skipped {}", escape(&e.to_string()));
+    }
+    if result.without_tls > 0 {
+        eprintln!(
+            "mitmwatch: {}: {} measurement(s) held no TLS handshake (plain HTTP, or no connection)",
+            escape(&name),
+            result.without_tls
+        );
+    }
+    Ok((result.observations, result.errors.len()))
 }

@@ -1,8 +1,10 @@
 //! `mitmwatch analyze`: verdicts for saved observations.
 
-use super::analysis::{analyzer, exit_code, read_observations, validation_time};
+use super::analysis::{analyzer, exit_code, load_observations, validation_time};
 use crate::cli::{AnalyzeArgs, Format};
 use anyhow::{Context, Result};
+use mitmwatch::import::InputFormat;
+use mitmwatch::model::FindingCode;
 use mitmwatch::report::text;
 use std::io::Write;
 
@@ -10,8 +12,14 @@ use std::io::Write;
 pub fn run(args: AnalyzeArgs) -> Result<i32> {
     let when = validation_time(&args.analysis.at)?;
     let analyzer = analyzer(&args.analysis)?;
-    let (observations, bad) = read_observations(&args.input)?;
-    let (assessments, summary) = analyzer.assess_scan(&observations, when);
+    let format = args.from.format();
+    let (observations, bad) = load_observations(&args.input, format)?;
+    // Imported records may come from many networks and times: no
+    // blanket/targeted conclusion for them.
+    let (assessments, summary) = match format {
+        InputFormat::Mitmwatch => analyzer.assess_scan(&observations, when),
+        _ => analyzer.assess_files(&observations, when),
+    };
     let mut out = super::io::open_output(args.output.as_deref())?;
     match args.format {
         Format::Json => {
@@ -32,6 +40,13 @@ pub fn run(args: AnalyzeArgs) -> Result<i32> {
             }
             writeln!(out)?;
             write!(out, "{}", text::summary_text(&summary))?;
+            let leaf_only = assessments
+                .iter()
+                .filter(|a| a.has(FindingCode::LeafOnlyChain))
+                .count();
+            if leaf_only > 0 {
+                write!(out, "{}", text::leaf_only_note(leaf_only))?;
+            }
         }
     }
     out.flush().context("writing the report")?;

@@ -6,16 +6,14 @@ use anyhow::{bail, Result};
 use mitmwatch::analyze::ValidationTime;
 use mitmwatch::certinfo::cert_record;
 use mitmwatch::collect::probe::tool_name;
+use mitmwatch::import::pem_dir;
 use mitmwatch::model::{Observation, Status, Target, OBSERVATION_SCHEMA};
 use mitmwatch::report::{terminal::escape, text};
-use rustls_pki_types::pem::PemObject;
-use rustls_pki_types::CertificateDer;
 use std::io::{Read, Write};
 use std::path::Path;
-use x509_parser::prelude::{FromDer, X509Certificate};
 
 /// Reads the certificates of one chain file (PEM with one or more
-/// certificates, leaf first, or a single DER certificate).
+/// certificates, leaf first, or a single DER certificate; `-` for stdin).
 pub fn read_chain(path: &Path) -> Result<Vec<Vec<u8>>> {
     let name = path.display().to_string();
     let mut bytes = Vec::new();
@@ -24,49 +22,7 @@ pub fn read_chain(path: &Path) -> Result<Vec<Vec<u8>>> {
     } else {
         bytes = std::fs::read(path).map_err(|e| anyhow::anyhow!("{name}: {e}"))?;
     }
-    if bytes.is_empty() {
-        bail!("{name}: the file is empty");
-    }
-    if bytes.windows(11).any(|w| w == b"-----BEGIN ") {
-        let mut certs = Vec::new();
-        for (i, item) in CertificateDer::pem_slice_iter(&bytes).enumerate() {
-            match item {
-                Ok(c) => certs.push(c.to_vec()),
-                Err(e) => bail!("{name}: PEM block {} is not readable: {e}", i + 1),
-            }
-        }
-        if certs.is_empty() {
-            bail!("{name}: no CERTIFICATE block in the PEM text");
-        }
-        Ok(certs)
-    } else if bytes[0] == 0x30 {
-        Ok(vec![bytes])
-    } else {
-        bail!("{name}: neither PEM nor DER (DER starts with byte 0x30)")
-    }
-}
-
-/// Host shown for a chain whose leaf names no host (a root, say).
-const UNNAMED: &str = "(unnamed)";
-
-fn default_host(leaf: &[u8]) -> String {
-    let Ok((_, x)) = X509Certificate::from_der(leaf) else {
-        return UNNAMED.into();
-    };
-    if let Ok(Some(san)) = x.subject_alternative_name() {
-        for n in &san.value.general_names {
-            if let x509_parser::extensions::GeneralName::DNSName(d) = n {
-                return d.trim_start_matches("*.").to_ascii_lowercase();
-            }
-        }
-    }
-    let cn = x
-        .subject()
-        .iter_common_name()
-        .next()
-        .and_then(|cn| cn.as_str().ok())
-        .and_then(|s| mitmwatch::collect::targets::normalise_host(s).ok());
-    cn.unwrap_or_else(|| UNNAMED.into())
+    pem_dir::parse_chain(&bytes).map_err(|e| anyhow::anyhow!("{name}: {e}"))
 }
 
 /// Runs the inspection; returns the exit code.
@@ -83,7 +39,10 @@ pub fn run(args: InspectArgs) -> Result<i32> {
     for path in &args.files {
         match read_chain(path) {
             Ok(ders) => {
-                let host = args.host.clone().unwrap_or_else(|| default_host(&ders[0]));
+                let host = args
+                    .host
+                    .clone()
+                    .unwrap_or_else(|| pem_dir::default_host(&ders[0]));
                 observations.push(Observation {
                     schema: OBSERVATION_SCHEMA,
                     tool: tool_name(),
@@ -97,6 +56,7 @@ pub fn run(args: InspectArgs) -> Result<i32> {
                     tls: None,
                     chain: ders.iter().map(|d| cert_record(d)).collect(),
                     stock_verification: None,
+                    imported: None,
                 });
             }
             Err(e) => {

@@ -119,6 +119,7 @@ impl Collector {
             tls: None,
             chain: Vec::new(),
             stock_verification: None,
+            imported: None,
         };
         let result = match self
             .resolve(&dest, tokio::time::Instant::now() + self.timeouts.connect)

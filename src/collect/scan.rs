@@ -134,5 +134,6 @@ fn internal_error(target: Target, message: String) -> Observation {
         tls: None,
         chain: Vec::new(),
         stock_verification: None,
+        imported: None,
     }
 }

@@ -125,6 +125,10 @@ pub enum FindingCode {
     LeafKeyReuse,
     /// A served certificate could not be parsed.
     MalformedCertificate,
+    /// Only the leaf was recorded (OONI keeps only the leaf when its
+    /// verification fails): the issuing CA can be judged only by the
+    /// leaf's issuer name and authority key identifier.
+    LeafOnlyChain,
 }
 
 impl FindingCode {
@@ -145,6 +149,7 @@ impl FindingCode {
             FindingCode::FreshlyMinted => "freshly-minted",
             FindingCode::LeafKeyReuse => "leaf-key-reuse",
             FindingCode::MalformedCertificate => "malformed-certificate",
+            FindingCode::LeafOnlyChain => "leaf-only-chain",
         }
     }
 }

@@ -215,4 +215,24 @@ pub struct Observation {
     pub chain: Vec<CertRecord>,
     /// Stock verification's opinion, when a chain was received.
     pub stock_verification: Option<StockVerification>,
+    /// Where the record came from when it was imported from another tool's
+    /// data (`analyze --from ooni`); absent for mitmwatch's own handshakes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub imported: Option<Imported>,
+}
+
+/// Provenance of an observation made by another tool and converted by an
+/// importer ([`crate::import`]).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Imported {
+    /// The input format: `ooni` or `pem-dir`.
+    pub format: String,
+    /// Where in the source: for OONI the measurement's `report_id`,
+    /// `input` and handshake index; for a PEM directory the file name.
+    pub reference: String,
+    /// The recorder kept only one certificate of the chain the server sent
+    /// (OONI does when its own verification fails), so the CA certificates
+    /// above it are missing from `chain` through no fault of the server.
+    pub leaf_only: bool,
 }

@@ -2,7 +2,7 @@
 //! came from a certificate or the network goes through [`escape`].
 
 use super::terminal::escape;
-use crate::model::{Assessment, Observation, ScanSummary, Severity, Verdict};
+use crate::model::{Assessment, FindingCode, Observation, ScanSummary, Severity, Verdict};
 
 /// Upper-case verdict label, fixed width.
 pub fn verdict_label(v: Verdict) -> &'static str {
@@ -39,7 +39,28 @@ pub fn assessment_line(a: &Assessment) -> String {
             .map(|i| format!("issued by {}", escape(i)))
             .unwrap_or_default(),
     };
-    format!("{target:<32} {:<12} {what}", verdict_label(a.verdict))
+    let leaf_only = if a.has(FindingCode::LeafOnlyChain) {
+        " [leaf only]"
+    } else {
+        ""
+    };
+    format!(
+        "{target:<32} {:<12} {what}{leaf_only}",
+        verdict_label(a.verdict)
+    )
+}
+
+/// The note under a summary when some chains were recorded leaf-only.
+pub fn leaf_only_note(count: usize) -> String {
+    wrap(
+        &format!(
+            "{count} chain(s) are leaf-only: the recorder kept only the server's certificate (OONI \
+             does when its verification fails). Their issuing CA was judged by the issuer name and \
+             key identifier in the leaf alone; its key could not be checked."
+        ),
+        0,
+        96,
+    )
 }
 
 /// A full account: verdict, every finding with its explanation and evidence.

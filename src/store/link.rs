@@ -159,6 +159,7 @@ mod tests {
             tls: None,
             chain: chain.iter().map(|d| cert_record(d)).collect(),
             stock_verification: None,
+            imported: None,
         }
     }
 

@@ -54,6 +54,7 @@ pub fn observation(name: &str, host: &str) -> Observation {
         tls: None,
         chain: certs.iter().map(|c| cert_record(c)).collect(),
         stock_verification: None,
+        imported: None,
     }
 }
 
