@@ -37,6 +37,9 @@ pub enum Command {
     /// Compare two scans from different vantage points (inside and outside
     /// a network): per domain, the same leaf key, issuing CA and root?
     Compare(CompareArgs),
+    /// Write an evidence bundle per interceptor found: certificates,
+    /// fingerprints to block, domains, times and a REPORT.md for browser vendors.
+    Evidence(EvidenceArgs),
 }
 
 /// Format of `report` output other than HTML.
@@ -415,4 +418,29 @@ pub struct CompareArgs {
     /// Write the comparison here instead of stdout.
     #[arg(short, long, value_name = "FILE")]
     pub output: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct EvidenceArgs {
+    /// Observations, JSON Lines (`-` for stdin); with `--from pem-dir`, a directory.
+    #[arg(value_name = "FILE.jsonl")]
+    pub input: PathBuf,
+    /// What the input holds (as for `analyze`).
+    #[arg(long, value_enum, default_value_t = InputKind::Mitmwatch)]
+    pub from: InputKind,
+    /// The bundle directory: created, or an existing empty directory.
+    #[arg(short, long, value_name = "DIR")]
+    pub output: PathBuf,
+    /// A note about where and how the observations were made (network,
+    /// country, date), copied into the bundle. Nothing about the vantage
+    /// point is included without it.
+    #[arg(long, value_name = "TEXT")]
+    pub vantage_note: Option<String>,
+    /// Also keep the server addresses, routing rules, failure texts,
+    /// trust-store names and import references of the observations. They
+    /// can reveal where you were; they are left out by default.
+    #[arg(long)]
+    pub include_addresses: bool,
+    #[command(flatten)]
+    pub analysis: AnalysisArgs,
 }

@@ -39,6 +39,7 @@ fn main() {
             cli::Command::Store(args) => cmd::store::run(args),
             cli::Command::Probe(args) => cmd::probe::run(args).await,
             cli::Command::Compare(args) => cmd::compare::run(args),
+            cli::Command::Evidence(args) => cmd::evidence::run(args),
         }
     });
     let code = match result {

@@ -6,6 +6,7 @@ pub mod baseline;
 pub mod check;
 pub mod compare;
 pub mod demo;
+pub mod evidence;
 pub mod inspect;
 pub mod io;
 pub mod probe;

@@ -4,12 +4,14 @@
 
 mod assessment;
 mod comparison;
+mod evidence;
 mod observation;
 mod probe;
 mod store;
 
 pub use assessment::*;
 pub use comparison::*;
+pub use evidence::*;
 pub use observation::*;
 pub use probe::*;
 pub use store::*;

@@ -1,9 +1,10 @@
-//! Output: terminal escaping, human-readable text, CSV and a
-//! self-contained HTML report. (JSON output is the serde form of the model
-//! types, one object per line.)
+//! Output: terminal escaping, human-readable text, CSV, a self-contained
+//! HTML report and evidence bundles. (JSON output is the serde form of the
+//! model types, one object per line.)
 
 pub mod compare_text;
 pub mod csv;
+pub mod evidence;
 pub mod html;
 pub mod probe_text;
 pub mod store_text;

@@ -1,0 +1,122 @@
+//! `mitmwatch evidence`: analyse observations and write an evidence bundle
+//! for each interceptor found.
+
+use super::analysis::{analyzer, exit_code, load_observations, validation_time};
+use crate::cli::EvidenceArgs;
+use anyhow::{bail, Context, Result};
+use mitmwatch::collect::probe::tool_name;
+use mitmwatch::import::InputFormat;
+use mitmwatch::report::evidence::{self, BundleFile, BundleOptions};
+use mitmwatch::report::terminal::escape;
+use std::io::Write;
+use std::path::{Component, Path};
+
+/// Runs the analysis and writes the bundle; returns the exit code.
+pub fn run(args: EvidenceArgs) -> Result<i32> {
+    let when = validation_time(&args.analysis.at)?;
+    let analyzer = analyzer(&args.analysis)?;
+    let format = args.from.format();
+    let (observations, bad) = load_observations(&args.input, format)?;
+    let (assessments, summary) = match format {
+        InputFormat::Mitmwatch => analyzer.assess_scan(&observations, when),
+        _ => analyzer.assess_files(&observations, when),
+    };
+    if bad > 0 {
+        eprintln!("mitmwatch: {bad} bad record(s) in the input were skipped");
+    }
+    let options = BundleOptions {
+        tool: tool_name(),
+        generated_at: time::OffsetDateTime::now_utc(),
+        vantage_note: args.vantage_note.clone(),
+        include_addresses: args.include_addresses,
+    };
+    let bundle = evidence::build(&observations, &assessments, analyzer.catalog(), &options);
+    if bundle.interceptors.is_empty() {
+        eprintln!(
+            "mitmwatch: no interception found in {} observation(s): no bundle written",
+            observations.len()
+        );
+        return Ok(exit_code(&summary, 1));
+    }
+    prepare_dir(&args.output)?;
+    for file in &bundle.files {
+        write_file(&args.output, file)?;
+    }
+    for entry in &bundle.interceptors {
+        eprintln!(
+            "mitmwatch: {}: {}",
+            escape(&entry.label),
+            args.output.join(&entry.dir).join("REPORT.md").display()
+        );
+    }
+    eprintln!(
+        "mitmwatch: bundle of {} file(s) written to {} (manifest.json lists their SHA-256)",
+        bundle.files.len(),
+        args.output.display()
+    );
+    Ok(exit_code(&summary, 1))
+}
+
+/// Creates the bundle directory, or accepts an existing empty one: files
+/// of an older bundle would be mixed with the new one's and missing from
+/// its manifest.
+fn prepare_dir(dir: &Path) -> Result<()> {
+    match std::fs::read_dir(dir) {
+        Ok(mut entries) => {
+            if entries.next().is_some() {
+                bail!(
+                    "{} is not empty: give a new or empty directory for the bundle",
+                    dir.display()
+                );
+            }
+            Ok(())
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => create_dirs(dir),
+        Err(e) => Err(e).with_context(|| format!("{} is not a usable directory", dir.display())),
+    }
+}
+
+/// `create_dir_all` without group or other write permission.
+fn create_dirs(dir: &Path) -> Result<()> {
+    let mut builder = std::fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::DirBuilderExt;
+        builder.mode(0o755);
+    }
+    builder
+        .create(dir)
+        .with_context(|| format!("creating {}", dir.display()))
+}
+
+/// Writes one file of the bundle. The path must be relative and plain
+/// (checked again here, whatever built it); the file must not exist yet
+/// (so no link is followed) and gets no group or other write permission.
+fn write_file(root: &Path, file: &BundleFile) -> Result<()> {
+    let relative = Path::new(&file.path);
+    if file.path.is_empty()
+        || !relative
+            .components()
+            .all(|c| matches!(c, Component::Normal(_)))
+    {
+        bail!("refusing to write {:?} outside the bundle", file.path);
+    }
+    let path = root.join(relative);
+    if let Some(parent) = path.parent() {
+        create_dirs(parent)?;
+    }
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o644);
+    }
+    let mut f = options
+        .open(&path)
+        .with_context(|| format!("creating {}", path.display()))?;
+    f.write_all(&file.bytes)
+        .and_then(|_| f.flush())
+        .with_context(|| format!("writing {}", path.display()))
+}

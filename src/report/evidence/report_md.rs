@@ -1,0 +1,363 @@
+//! `REPORT.md`: one interceptor, written for a browser vendor's bug
+//! tracker: what was seen, the fingerprints to block, how to reproduce it
+//! with mitmwatch, and every certificate in detail. Everything that came
+//! from the network is written through [`code`] or [`cell`].
+
+use super::markdown::{cell, code, quote};
+use crate::certinfo::rfc3339;
+use crate::collect::targets::normalise_host;
+use crate::model::{CertRole, EvidenceCert, InterceptionEvidence, Severity};
+use std::fmt::Write;
+
+/// Domains named in the reproduction commands, at most.
+const COMMAND_DOMAINS: usize = 8;
+
+fn severity(s: Severity) -> &'static str {
+    match s {
+        Severity::Info => "info",
+        Severity::Low => "low",
+        Severity::Medium => "medium",
+        Severity::High => "high",
+    }
+}
+
+fn time(t: Option<time::OffsetDateTime>) -> String {
+    t.map(rfc3339).unwrap_or_else(|| "unknown".into())
+}
+
+fn or_dash(text: Option<&str>) -> String {
+    text.map(cell).unwrap_or_else(|| "-".into())
+}
+
+/// Renders the report.
+pub fn render(e: &InterceptionEvidence) -> String {
+    let mut out = String::new();
+    let _ = write_report(&mut out, e);
+    out
+}
+
+fn write_report(out: &mut String, e: &InterceptionEvidence) -> std::fmt::Result {
+    writeln!(
+        out,
+        "# TLS interception by {}\n",
+        code(&e.interceptor.label)
+    )?;
+    writeln!(
+        out,
+        "Made by {} on {}. Interceptor id {}{}.\n",
+        code(&e.tool),
+        rfc3339(e.generated_at),
+        code(&e.interceptor.id),
+        e.interceptor
+            .category
+            .map(|c| format!(", category: {}", c.describe()))
+            .unwrap_or_default()
+    )?;
+
+    writeln!(out, "## What was seen\n")?;
+    writeln!(
+        out,
+        "{} TLS handshake(s) between {} and {} (UTC) to {} domain(s) were answered with \
+         certificates issued under {}, not by the sites' own certificate authorities. \
+         mitmwatch judged each of them `intercepted`. Its findings, with how many of the \
+         handshakes had each:\n",
+        e.observations,
+        rfc3339(e.first_seen),
+        rfc3339(e.last_seen),
+        e.domains.len(),
+        code(&e.interceptor.label)
+    )?;
+    for f in &e.findings {
+        writeln!(
+            out,
+            "- {} ({}, {} of {}): {}",
+            code(&f.code),
+            severity(f.severity),
+            f.observations,
+            e.observations,
+            code(&f.title)
+        )?;
+    }
+    writeln!(out)?;
+    if e.leaf_only_observations > 0 {
+        writeln!(
+            out,
+            "{} of these chains were recorded leaf-only (OONI keeps only the leaf when its own \
+             verification fails): for them the issuing CA is known only by the name and key \
+             identifier written in the leaf.\n",
+            e.leaf_only_observations
+        )?;
+    }
+    if let Some(c) = &e.catalog {
+        writeln!(
+            out,
+            "mitmwatch's catalog of known interception certificates lists it as {}, used by {} \
+             ({}). Sources:\n",
+            code(&c.label),
+            code(&c.operator),
+            c.category.describe()
+        )?;
+        for s in &c.sources {
+            writeln!(out, "- {}", code(s))?;
+        }
+        writeln!(out)?;
+    }
+
+    write_block(out, e)?;
+
+    writeln!(out, "## Affected domains\n")?;
+    writeln!(
+        out,
+        "| domain | handshakes | first seen (UTC) | last seen (UTC) |"
+    )?;
+    writeln!(out, "|---|---|---|---|")?;
+    for d in &e.domains {
+        writeln!(
+            out,
+            "| {} | {} | {} | {} |",
+            cell(&d.domain),
+            d.observations,
+            rfc3339(d.first_seen),
+            rfc3339(d.last_seen)
+        )?;
+    }
+    writeln!(out)?;
+
+    writeln!(out, "## TLS parameters\n")?;
+    writeln!(
+        out,
+        "| version | cipher suite | key exchange | ALPN | handshakes |"
+    )?;
+    writeln!(out, "|---|---|---|---|---|")?;
+    for t in &e.tls {
+        writeln!(
+            out,
+            "| {} | {} | {} | {} | {} |",
+            cell(&t.version),
+            or_dash(t.cipher_suite.as_deref()),
+            or_dash(t.kx_group.as_deref()),
+            or_dash(t.alpn.as_deref()),
+            t.observations
+        )?;
+    }
+    writeln!(out)?;
+
+    write_reproduce(out, e)?;
+
+    writeln!(out, "## Certificates\n")?;
+    for c in &e.certificates {
+        write_cert(out, c)?;
+    }
+
+    writeln!(out, "## Vantage\n")?;
+    match &e.vantage {
+        None => writeln!(
+            out,
+            "The reporter included no vantage information. mitmwatch leaves out of its bundles \
+             everything that could say who or where the reporter is (server addresses, routing \
+             rules, file names, trust-store paths, failure texts) unless asked to keep them.\n"
+        )?,
+        Some(v) => {
+            if let Some(note) = &v.note {
+                writeln!(out, "The reporter's note:\n\n{}", quote(note))?;
+            }
+            for (what, list) in [
+                ("Server addresses connected to", &v.addresses),
+                ("Routing rules", &v.routes),
+                ("Sources of imported records", &v.references),
+            ] {
+                if !list.is_empty() {
+                    writeln!(out, "{what}:\n")?;
+                    for item in list {
+                        writeln!(out, "- {}", code(item))?;
+                    }
+                    writeln!(out)?;
+                }
+            }
+        }
+    }
+
+    writeln!(out, "## Files\n")?;
+    writeln!(
+        out,
+        "- `evidence.json`: all of the above, for machines (mitmwatch evidence format, schema {});\n\
+         - `observations.jsonl`: the intercepted handshakes as mitmwatch records them{};\n\
+         - `certs/`: every certificate above, PEM.\n\n\
+         `manifest.json` at the top of the bundle lists the SHA-256 of every file.\n",
+        e.schema,
+        if e.vantage.as_ref().is_some_and(|v| !v.addresses.is_empty() || !v.routes.is_empty()) {
+            ""
+        } else {
+            " (address, route, failure text, trust-store name and import reference replaced by `(redacted)` or left out)"
+        }
+    )?;
+    Ok(())
+}
+
+fn write_block(out: &mut String, e: &InterceptionEvidence) -> std::fmt::Result {
+    writeln!(out, "## Fingerprints to block\n")?;
+    let cas: Vec<&EvidenceCert> = e
+        .certificates
+        .iter()
+        .filter(|c| c.role != CertRole::Leaf)
+        .collect();
+    if cas.is_empty() {
+        writeln!(
+            out,
+            "No CA certificate of the interceptor was recorded (the chains were leaf-only or \
+             stopped at the leaf).\n"
+        )?;
+    } else {
+        writeln!(
+            out,
+            "The interceptor's CA certificates. The SPKI SHA-256 in base64 is the form of \
+             Chromium's SPKI blocklist and of `sha256/…` pins; the certificate SHA-256 is what \
+             `openssl x509 -noout -fingerprint -sha256` prints (without colons).\n"
+        )?;
+        writeln!(
+            out,
+            "| role | subject | SPKI SHA-256 (base64) | certificate SHA-256 |"
+        )?;
+        writeln!(out, "|---|---|---|---|")?;
+        for c in cas {
+            writeln!(
+                out,
+                "| {} | {} | {} | {} |",
+                c.role.as_str(),
+                or_dash(c.subject.as_deref()),
+                or_dash(c.spki_sha256_base64.as_deref()),
+                cell(&c.sha256)
+            )?;
+        }
+        writeln!(out)?;
+    }
+    if !e.block.unseen_issuers.is_empty() {
+        writeln!(
+            out,
+            "CAs the chains name (as issuer of the leaf, or as root) whose certificate was not \
+             sent or not recorded; block them by key once their certificate is found, on crt.sh \
+             for instance:\n"
+        )?;
+        for i in &e.block.unseen_issuers {
+            writeln!(out, "- {}", code(i))?;
+        }
+        writeln!(out)?;
+    }
+    writeln!(
+        out,
+        "Leaf certificates, minted per domain (blocking the CA above covers them):\n"
+    )?;
+    writeln!(out, "| domain(s) | certificate SHA-256 |")?;
+    writeln!(out, "|---|---|")?;
+    for c in e.certificates.iter().filter(|c| c.role == CertRole::Leaf) {
+        writeln!(
+            out,
+            "| {} | {} |",
+            cell(&c.domains.join(", ")),
+            cell(&c.sha256)
+        )?;
+    }
+    writeln!(out)
+}
+
+fn write_reproduce(out: &mut String, e: &InterceptionEvidence) -> std::fmt::Result {
+    // Only names that are valid host names go into commands.
+    let domains: Vec<&str> = e
+        .domains
+        .iter()
+        .map(|d| d.domain.as_str())
+        .filter(|d| normalise_host(d).is_ok_and(|n| n == *d))
+        .take(COMMAND_DOMAINS)
+        .collect();
+    let list = if domains.is_empty() {
+        "DOMAIN".to_string()
+    } else {
+        domains.join(" ")
+    };
+    let first = domains.first().copied().unwrap_or("DOMAIN");
+    writeln!(out, "## How to reproduce\n")?;
+    writeln!(
+        out,
+        "With mitmwatch (`cargo install --path .` in its source tree), from a network where \
+         the interception happens:\n"
+    )?;
+    writeln!(
+        out,
+        "```sh\n\
+         # record what these sites serve, and judge it\n\
+         mitmwatch scan {list} -o observations.jsonl\n\
+         mitmwatch analyze observations.jsonl -v\n\
+         # is it the network choosing by name? same address, control name example.com\n\
+         mitmwatch probe {first} --control-sni example.com\n\
+         # re-judge the handshakes of this bundle, as of when they were made\n\
+         mitmwatch analyze observations.jsonl -v --at observed\n\
+         ```\n"
+    )
+}
+
+fn write_cert(out: &mut String, c: &EvidenceCert) -> std::fmt::Result {
+    writeln!(
+        out,
+        "### {} {}\n",
+        c.role.as_str(),
+        code(c.subject.as_deref().unwrap_or("(unparsed)"))
+    )?;
+    if let Some(file) = &c.file {
+        writeln!(out, "- file: {}", code(file))?;
+    }
+    writeln!(
+        out,
+        "- subject: {}",
+        code(c.subject.as_deref().unwrap_or("-"))
+    )?;
+    writeln!(
+        out,
+        "- issuer: {}",
+        code(c.issuer.as_deref().unwrap_or("-"))
+    )?;
+    writeln!(
+        out,
+        "- serial: {}",
+        code(c.serial.as_deref().unwrap_or("-"))
+    )?;
+    writeln!(
+        out,
+        "- valid: {} to {}",
+        time(c.not_before),
+        time(c.not_after)
+    )?;
+    writeln!(
+        out,
+        "- certificate SHA-256: {} (base64 {})",
+        code(&c.sha256),
+        code(&c.sha256_base64)
+    )?;
+    if let (Some(hex), Some(b64)) = (&c.spki_sha256, &c.spki_sha256_base64) {
+        writeln!(out, "- SPKI SHA-256: {} (base64 {})", code(hex), code(b64))?;
+    }
+    for link in &c.crtsh {
+        // A link is made clickable only when its query is plain hex.
+        let hex_query = link
+            .split_once('=')
+            .is_some_and(|(_, q)| !q.is_empty() && q.chars().all(|c| c.is_ascii_hexdigit()));
+        if hex_query && link.starts_with("https://crt.sh/?") {
+            writeln!(out, "- crt.sh: <{link}>")?;
+        } else {
+            writeln!(out, "- crt.sh: {}", code(link))?;
+        }
+    }
+    writeln!(
+        out,
+        "- served in {} handshake(s), for: {}",
+        c.observations,
+        c.domains
+            .iter()
+            .map(|d| code(d))
+            .collect::<Vec<_>>()
+            .join(", ")
+    )?;
+    if let Some(e) = &c.parse_error {
+        writeln!(out, "- parse error: {}", code(e))?;
+    }
+    writeln!(out)
+}

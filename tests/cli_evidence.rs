@@ -1,0 +1,444 @@
+//! `mitmwatch evidence`: bundles from scans of the simulation, their
+//! documented formats (re-declared with `deny_unknown_fields`), the
+//! manifest's hashes, what is left out by default, and certificate text
+//! that tries to escape its file name or its Markdown.
+
+mod common;
+
+use common::binary;
+use mitmwatch::certinfo::cert_record;
+use mitmwatch::encoding::{base64_decode, hex, sha256_hex};
+use mitmwatch::model::{Observation, Status, Target, OBSERVATION_SCHEMA};
+use mitmwatch::sim::{SimConfig, SimNetwork};
+use serde::Deserialize;
+use std::path::{Path, PathBuf};
+use tokio::process::Command;
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)]
+struct Manifest {
+    #[serde(rename = "type")]
+    record_type: String,
+    schema: u32,
+    tool: String,
+    generated_at: String,
+    interceptors: Vec<ManifestEntry>,
+    files: Vec<ManifestFile>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)]
+struct ManifestEntry {
+    id: String,
+    label: String,
+    dir: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ManifestFile {
+    path: String,
+    sha256: String,
+    bytes: usize,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)]
+struct Evidence {
+    #[serde(rename = "type")]
+    record_type: String,
+    schema: u32,
+    tool: String,
+    generated_at: String,
+    interceptor: serde_json::Value,
+    catalog: Option<CatalogRef>,
+    observations: usize,
+    leaf_only_observations: usize,
+    first_seen: String,
+    last_seen: String,
+    domains: Vec<Domain>,
+    tls: Vec<Tls>,
+    findings: Vec<Tally>,
+    certificates: Vec<Cert>,
+    block: Block,
+    vantage: Option<Vantage>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)]
+struct CatalogRef {
+    id: String,
+    label: String,
+    operator: String,
+    category: String,
+    sources: Vec<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)]
+struct Domain {
+    domain: String,
+    observations: usize,
+    first_seen: String,
+    last_seen: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)]
+struct Tls {
+    version: String,
+    cipher_suite: Option<String>,
+    kx_group: Option<String>,
+    alpn: Option<String>,
+    observations: usize,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)]
+struct Tally {
+    code: String,
+    severity: String,
+    title: String,
+    observations: usize,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)]
+struct Cert {
+    file: Option<String>,
+    role: String,
+    subject: Option<String>,
+    issuer: Option<String>,
+    serial: Option<String>,
+    not_before: Option<String>,
+    not_after: Option<String>,
+    sha256: String,
+    sha256_base64: String,
+    spki_sha256: Option<String>,
+    spki_sha256_base64: Option<String>,
+    crtsh: Vec<String>,
+    domains: Vec<String>,
+    observations: usize,
+    parse_error: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)]
+struct Block {
+    ca_spki_sha256_base64: Vec<String>,
+    ca_sha256: Vec<String>,
+    leaf_sha256: Vec<String>,
+    unseen_issuers: Vec<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)]
+struct Vantage {
+    note: Option<String>,
+    addresses: Vec<String>,
+    routes: Vec<String>,
+    references: Vec<String>,
+}
+
+/// Every file under `dir`, relative, `/`-separated, sorted.
+fn files_under(dir: &Path) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for entry in std::fs::read_dir(&d).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                stack.push(path);
+            } else {
+                let rel = path.strip_prefix(dir).unwrap();
+                out.push(rel.to_string_lossy().replace('\\', "/"));
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+async fn evidence(input: &Path, out: &Path, dir: &Path, extra: &[&str]) -> std::process::Output {
+    Command::new(binary())
+        .arg("evidence")
+        .arg(input)
+        .arg("-o")
+        .arg(out)
+        .arg("--roots")
+        .arg(dir.join("root.pem"))
+        .arg("--pins")
+        .arg(dir.join("pins.json"))
+        .args(extra)
+        .output()
+        .await
+        .unwrap()
+}
+
+async fn scan_through(sim: &SimNetwork, port: u16, dir: &Path, name: &str) -> PathBuf {
+    std::fs::write(dir.join("root.pem"), sim.public_root_pem()).unwrap();
+    std::fs::write(dir.join("pins.json"), sim.pins_json()).unwrap();
+    let list = dir.join("list.txt");
+    std::fs::write(&list, mitmwatch::sim::domains::popular().join("\n")).unwrap();
+    let out = dir.join(name);
+    let status = Command::new(binary())
+        .args(["scan", "-q", "-i"])
+        .arg(&list)
+        .args(["--connect-to", &format!("::127.0.0.1:{port}"), "--roots"])
+        .arg(dir.join("root.pem"))
+        .arg("-o")
+        .arg(&out)
+        .status()
+        .await
+        .unwrap();
+    assert!(status.success());
+    out
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_bundle_for_the_simulated_box() {
+    let sim = SimNetwork::start(SimConfig::default()).await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let scan = scan_through(&sim, sim.interceptor.port(), dir.path(), "box.jsonl").await;
+    let bundle = dir.path().join("bundle");
+    let out = evidence(&scan, &bundle, dir.path(), &[]).await;
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    // The manifest lists every other file, with its hash and size.
+    let manifest: Manifest =
+        serde_json::from_slice(&std::fs::read(bundle.join("manifest.json")).unwrap())
+            .expect("documented manifest format");
+    assert_eq!(
+        (manifest.record_type.as_str(), manifest.schema),
+        ("evidence-manifest", 1)
+    );
+    assert_eq!(manifest.interceptors.len(), 1);
+    let idir = &manifest.interceptors[0].dir;
+    assert_eq!(idir, "kz-qaznet-trust-network");
+    let mut listed: Vec<String> = manifest.files.iter().map(|f| f.path.clone()).collect();
+    listed.push("manifest.json".into());
+    listed.sort();
+    assert_eq!(listed, files_under(&bundle));
+    for f in &manifest.files {
+        let bytes = std::fs::read(bundle.join(&f.path)).unwrap();
+        assert_eq!(sha256_hex(&bytes), f.sha256, "{}", f.path);
+        assert_eq!(bytes.len(), f.bytes);
+    }
+    #[cfg(unix)]
+    for f in files_under(&bundle) {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(bundle.join(&f))
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o022, 0, "{f} is writable by group or others");
+    }
+
+    // evidence.json: 37 domains, the box's intermediate to block.
+    let e: Evidence =
+        serde_json::from_slice(&std::fs::read(bundle.join(idir).join("evidence.json")).unwrap())
+            .expect("documented evidence format");
+    assert_eq!(e.record_type, "interception-evidence");
+    assert_eq!(e.observations, 37);
+    assert_eq!(e.domains.len(), 37);
+    assert_eq!(e.catalog.as_ref().unwrap().id, "kz-qaznet-trust-network");
+    let intermediate = x509_spki_sha256(&sim.interceptor_intermediate);
+    let blocked: Vec<String> = e
+        .block
+        .ca_spki_sha256_base64
+        .iter()
+        .map(|b| hex(&base64_decode(b).unwrap()))
+        .collect();
+    assert_eq!(blocked, [intermediate]);
+    assert_eq!(e.block.leaf_sha256.len(), 37);
+    assert!(e
+        .block
+        .unseen_issuers
+        .iter()
+        .any(|i| i.starts_with("C=KZ, CN=Qaznet Trust Network")));
+    assert_eq!(e.tls[0].version, "TLSv1.2");
+    assert!(e
+        .findings
+        .iter()
+        .any(|f| f.code == "known-interception-root"));
+    let ca = e
+        .certificates
+        .iter()
+        .find(|c| c.role == "intermediate")
+        .unwrap();
+    assert!(ca.crtsh[0].starts_with("https://crt.sh/?q="));
+    let pem = std::fs::read(bundle.join(idir).join(ca.file.as_ref().unwrap())).unwrap();
+    let der = mitmwatch::trust_store::parse_pem_certs(&pem, "pem").unwrap();
+    assert_eq!(sha256_hex(&der[0]), ca.sha256);
+    assert!(e.vantage.is_none());
+
+    // Nothing about the vantage point by default: no address, no path.
+    let tmp = dir.path().display().to_string();
+    for f in files_under(&bundle) {
+        let text = String::from_utf8_lossy(&std::fs::read(bundle.join(&f)).unwrap()).into_owned();
+        assert!(!text.contains("127.0.0.1"), "{f} names a local address");
+        assert!(!text.contains(&tmp), "{f} names a local path");
+    }
+    let report = std::fs::read_to_string(bundle.join(idir).join("REPORT.md")).unwrap();
+    assert!(report.starts_with("# TLS interception by"));
+    assert!(report.contains("## Fingerprints to block"));
+    assert!(report.contains(&e.block.ca_spki_sha256_base64[0]));
+    assert!(report.contains("--control-sni example.com"));
+    assert!(report.contains("mitmwatch scan "));
+    assert!(report.contains("The reporter included no vantage information"));
+
+    // Asked for: the note and the addresses.
+    let bundle2 = dir.path().join("bundle2");
+    let out = evidence(
+        &scan,
+        &bundle2,
+        dir.path(),
+        &[
+            "--vantage-note",
+            "Home DSL, Almaty, July",
+            "--include-addresses",
+        ],
+    )
+    .await;
+    assert_eq!(out.status.code(), Some(2));
+    let e: Evidence =
+        serde_json::from_slice(&std::fs::read(bundle2.join(idir).join("evidence.json")).unwrap())
+            .unwrap();
+    let v = e.vantage.unwrap();
+    assert_eq!(v.note.as_deref(), Some("Home DSL, Almaty, July"));
+    assert!(v.addresses[0].starts_with("127.0.0.1:"));
+    let report = std::fs::read_to_string(bundle2.join(idir).join("REPORT.md")).unwrap();
+    assert!(report.contains("> Home DSL, Almaty, July"));
+
+    // An existing, non-empty directory is refused.
+    let out = evidence(&scan, &bundle, dir.path(), &[]).await;
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("not empty"));
+
+    // Straight to the origin: nothing intercepted, no bundle, exit 0.
+    let direct = scan_through(&sim, sim.origin.port(), dir.path(), "direct.jsonl").await;
+    let bundle3 = dir.path().join("bundle3");
+    let out = evidence(&direct, &bundle3, dir.path(), &[]).await;
+    assert_eq!(out.status.code(), Some(0));
+    assert!(!bundle3.exists());
+}
+
+fn x509_spki_sha256(der: &[u8]) -> String {
+    let (_, cert) = x509_parser::parse_x509_certificate(der).unwrap();
+    sha256_hex(cert.public_key().raw)
+}
+
+/// A leaf minted moments ago by a CA whose name is hostile, sent alone.
+fn hostile_observation(ca_name: &str, host: &str) -> Observation {
+    let now = time::OffsetDateTime::now_utc();
+    let mut ca = rcgen::CertificateParams::default();
+    ca.distinguished_name = rcgen::DistinguishedName::new();
+    ca.distinguished_name
+        .push(rcgen::DnType::CommonName, ca_name);
+    ca.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+    let ca_key = rcgen::KeyPair::generate().unwrap();
+    let issuer = rcgen::Issuer::new(ca, ca_key);
+    let mut leaf = rcgen::CertificateParams::new(vec![host.to_string()]).unwrap();
+    leaf.distinguished_name = rcgen::DistinguishedName::new();
+    leaf.distinguished_name.push(
+        rcgen::DnType::CommonName,
+        format!("{host} `|<b>x</b>\n# hi"),
+    );
+    leaf.not_before = now - time::Duration::hours(1);
+    leaf.not_after = now + time::Duration::days(30);
+    let cert = leaf
+        .signed_by(&rcgen::KeyPair::generate().unwrap(), &issuer)
+        .unwrap();
+    Observation {
+        schema: OBSERVATION_SCHEMA,
+        tool: "test".into(),
+        target: Target::new(host, 443),
+        address: Some("10.9.8.7:443".into()),
+        route: Some("resolve evil:443:10.9.8.7".into()),
+        started_at: now,
+        duration_ms: 1.0,
+        status: Status::Ok,
+        failure: None,
+        tls: None,
+        chain: vec![cert_record(cert.der())],
+        stock_verification: None,
+        imported: None,
+    }
+}
+
+#[tokio::test]
+async fn hostile_certificate_text_stays_inside_its_file_and_its_code_span() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("root.pem"), "").unwrap();
+    let mut lines = String::new();
+    for (ca, host) in [
+        ("../../../etc/evil`|\n# injected", "evil.example"),
+        ("/abs\\path\u{202e}..", "other.example"),
+    ] {
+        lines.push_str(&serde_json::to_string(&hostile_observation(ca, host)).unwrap());
+        lines.push('\n');
+    }
+    let input = dir.path().join("hostile.jsonl");
+    std::fs::write(&input, lines).unwrap();
+    let bundle = dir.path().join("bundle");
+    let out = Command::new(binary())
+        .arg("evidence")
+        .arg(&input)
+        .arg("-o")
+        .arg(&bundle)
+        .output()
+        .await
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // Everything written is inside the bundle, under safe names.
+    let files = files_under(&bundle);
+    assert!(files.len() > 4, "{files:?}");
+    let outside: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(outside.len(), 3, "{outside:?}");
+    for f in &files {
+        assert!(
+            f.chars()
+                .all(|c| c.is_ascii_alphanumeric() || "-_./".contains(c)),
+            "{f}"
+        );
+        assert!(!f.contains(".."), "{f}");
+        assert!(f.len() < 120);
+    }
+    // The Markdown cannot be broken: no injected heading, no raw HTML.
+    for f in files.iter().filter(|f| f.ends_with("REPORT.md")) {
+        let report = std::fs::read_to_string(bundle.join(f)).unwrap();
+        assert!(!report
+            .lines()
+            .any(|l| l.starts_with("# injected") || l.starts_with("# hi")));
+        for line in report.lines().filter(|l| l.contains("<b>")) {
+            // Only inside code spans: an odd number of backtick runs before it.
+            let before = &line[..line.find("<b>").unwrap()];
+            assert!(before.contains('`'), "{line}");
+        }
+        assert!(report.contains("\\u{a}"), "newlines are shown escaped");
+        assert!(!report.contains("10.9.8.7"));
+    }
+}
