@@ -391,8 +391,11 @@ pub struct ProbeArgs {
     /// Hosts probed at once (each probe is two handshakes, one after the other).
     #[arg(long, default_value_t = 16)]
     pub concurrency: usize,
-    #[command(flatten)]
-    pub trust: TrustArgs,
+    /// Verify the recorded chains against only the roots in this PEM file
+    /// instead of Mozilla's. (There is no --extra-roots: a chain that
+    /// verifies through an added root would not count as re-signed.)
+    #[arg(long, value_name = "FILE.pem")]
+    pub roots: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

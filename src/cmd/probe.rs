@@ -3,7 +3,7 @@
 //! address the control reached; the chains' issuing CAs are compared.
 
 use super::io;
-use crate::cli::{CollectArgs, ProbeArgs};
+use crate::cli::{CollectArgs, ProbeArgs, TrustArgs};
 use anyhow::{bail, Context, Result};
 use mitmwatch::analyze::sni_diff;
 use mitmwatch::collect::probe::tool_name;
@@ -126,7 +126,10 @@ pub async fn run(args: ProbeArgs) -> Result<i32> {
     if targets.is_empty() {
         bail!("no hosts to probe: give HOST[:PORT] arguments or --input FILE (see --help)");
     }
-    let store = io::trust_store(&args.trust)?;
+    let store = io::trust_store(&TrustArgs {
+        roots: args.roots.clone(),
+        extra_roots: Vec::new(),
+    })?;
     let collector = Arc::new(io::collector(&collect_args(&args), &store)?);
     let slots = Arc::new(Semaphore::new(args.concurrency.max(1)));
     let mut tasks = JoinSet::new();
