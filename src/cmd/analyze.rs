@@ -51,7 +51,11 @@ pub fn run(args: AnalyzeArgs) -> Result<i32> {
     }
     out.flush().context("writing the report")?;
     if bad > 0 {
-        eprintln!("mitmwatch: {bad} bad line(s) in the input were skipped");
+        let what = match format {
+            InputFormat::Mitmwatch => "bad line(s)",
+            _ => "unreadable record(s)",
+        };
+        eprintln!("mitmwatch: {bad} {what} in the input were skipped");
     }
     Ok(exit_code(&summary, 1))
 }
