@@ -29,7 +29,7 @@ use crate::model::{
 };
 use crate::pins::PinStore;
 use crate::trust_store::TrustStore;
-use chain::{chain_facts, CertFacts};
+use chain::CertFacts;
 use finding::{cert_evidence, finding, with_evidence};
 use time::OffsetDateTime;
 
@@ -41,6 +41,7 @@ pub struct Analyzer {
     pins: PinStore,
     baseline: Option<Baseline>,
     issuer_cache: std::sync::Arc<trust::IssuerCache>,
+    facts_cache: std::sync::Arc<chain::FactsCache>,
 }
 
 /// When to validate certificates.
@@ -66,6 +67,7 @@ impl Analyzer {
             pins,
             baseline,
             issuer_cache: Default::default(),
+            facts_cache: Default::default(),
         }
     }
 
@@ -80,7 +82,7 @@ impl Analyzer {
             ValidationTime::At(t) => t,
             ValidationTime::Observed => obs.started_at,
         };
-        let certs = chain_facts(&obs.chain);
+        let certs = self.facts_cache.chain_facts(&obs.chain);
         let name = obs.target.expected_name();
         let mut findings: Vec<Finding> = Vec::new();
         for cert in certs.iter().filter(|c| !c.ok()) {
