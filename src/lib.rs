@@ -14,6 +14,7 @@ pub mod baseline;
 pub mod catalog;
 pub mod certinfo;
 pub mod collect;
+pub mod ct;
 pub mod encoding;
 pub mod model;
 pub mod pins;
