@@ -46,13 +46,6 @@ pub struct EmbeddedScts<'a> {
     pub unknown_versions: Vec<u8>,
 }
 
-impl EmbeddedScts<'_> {
-    /// The SCTs with a given status.
-    pub fn with_status(&self, wanted: fn(&SctStatus) -> bool) -> Vec<&CheckedSct<'_>> {
-        self.scts.iter().filter(|c| wanted(&c.status)).collect()
-    }
-}
-
 /// Why the embedded SCTs could not be read at all.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum EmbeddedError {
