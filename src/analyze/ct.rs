@@ -13,9 +13,10 @@
 //!   other certificate means the SCTs were copied. Low on a publicly trusted
 //!   chain (a CA or log error) and for an SCT list that cannot be read.
 //! * `sct-unknown-log` (info): the log list does not know the log.
-//! * `ct-noncompliant` (low, publicly trusted chains only): info when the log
-//!   list is older than Chrome's 70-day limit, or when the unknown logs'
-//!   SCTs could make up the difference.
+//! * `ct-noncompliant` (low, publicly trusted chains only, and only when at
+//!   least one SCT comes from a known log): info when the log list is older
+//!   than Chrome's 70-day limit, or when the unknown logs' SCTs could make
+//!   up the difference.
 
 use super::chain::CertFacts;
 use super::finding::{cert_evidence, finding, with_detail, with_evidence};
@@ -140,9 +141,11 @@ pub fn check(
         out.push(invalid_scts(leaf, &invalid, publicly_trusted));
     }
     // The policies apply to publicly trusted certificates only, and need
-    // every SCT of a known log to have been checked.
+    // every SCT of a known log to have been checked. When no SCT comes from
+    // a known log there is nothing to judge beyond `sct-unknown-log`.
     let unchecked = scts.scts.iter().any(|c| c.status == SctStatus::NoIssuerKey);
-    if publicly_trusted && !unchecked {
+    let judged = scts.scts.iter().any(|c| c.log.is_some()) || scts.scts.is_empty();
+    if publicly_trusted && !unchecked && judged {
         if let Some(f) = noncompliant(leaf, &scts, unknown.len(), logs, at) {
             out.push(f);
         }
