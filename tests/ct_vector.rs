@@ -281,3 +281,25 @@ fn copied_scts_on_a_forged_chain_mean_interception() {
     assert!(a.has(C::SctUnknownLog));
     assert!(a.has(C::UntrustedRoot));
 }
+
+#[test]
+fn mangled_certificates_never_panic() {
+    use mitmwatch::analyze::ValidationTime;
+    let logs = LogList::builtin();
+    let hash = sha256(&issuer_spki());
+    let original = leaf();
+    let issuer = load("sctvector-issuer-le-r13-d3b128216a843f8e.pem");
+    let analyzer = mozilla_analyzer();
+    let at = ValidationTime::At(time::macros::datetime!(2026-06-01 0:00 UTC));
+    for i in 0..original.len() {
+        for flip in [0x01u8, 0x80, 0xff] {
+            let mut bad = original.clone();
+            bad[i] ^= flip;
+            let _ = embedded::check(&bad, Some(&hash), &logs);
+            if i % 7 == 0 && flip == 0xff {
+                let _ = analyzer.assess(&observation(&[bad, issuer.clone()], "google.ug"), at);
+            }
+        }
+        let _ = embedded::check(&original[..i], Some(&hash), &logs);
+    }
+}

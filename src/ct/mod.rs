@@ -10,7 +10,8 @@
 //! One file per concept: [`der`] (reading and re-encoding DER), [`sct`]
 //! (the TLS-encoded SCT list), [`precert`] (rebuilding the precertificate
 //! TBS and the signed data), [`signature`] (the log's signature, with ring),
-//! [`log_list`] (Chrome's v3 `log_list.json`), [`embedded`] (all of a
+//! [`log_list`] (the logs: keys, operators, states, intervals), [`v3`]
+//! (Chrome's v3 `log_list.json` format), [`embedded`] (all of a
 //! certificate's SCTs, verified) and [`policy`] (Chrome and Apple).
 
 pub mod der;
@@ -20,6 +21,7 @@ pub mod policy;
 pub mod precert;
 pub mod sct;
 pub mod signature;
+pub mod v3;
 
 pub use embedded::{CheckedSct, EmbeddedScts, SctStatus};
 pub use log_list::{CtLog, LogList, LogListError, LogState, StateKind};
