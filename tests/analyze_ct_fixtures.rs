@@ -114,6 +114,36 @@ fn a_bad_signature_on_a_trusted_chain_is_low() {
 }
 
 #[test]
+fn without_the_issuer_the_scts_are_not_judged() {
+    // The server forgot its intermediate: the SCTs cannot be checked, so
+    // nothing is said about them (and the chain is a misconfiguration).
+    let mut obs = observation("ct-forged-copy", "ct-ok.example");
+    obs.chain.truncate(1);
+    let a = common::fixtures::analyzer(None)
+        .with_ct_log_list(fixture_ct_logs())
+        .assess(
+            &obs,
+            mitmwatch::analyze::ValidationTime::At(common::fixtures::FIXTURE_TIME),
+        );
+    assert!(
+        !a.has(C::SctInvalid) && !a.has(C::CtNoncompliant),
+        "{:#?}",
+        a.findings
+    );
+    let mut obs = observation("ct-compliant", "ct-ok.example");
+    obs.chain.truncate(1);
+    let a = common::fixtures::analyzer(None)
+        .with_ct_log_list(fixture_ct_logs())
+        .assess(
+            &obs,
+            mitmwatch::analyze::ValidationTime::At(common::fixtures::FIXTURE_TIME),
+        );
+    assert_eq!(a.verdict, Verdict::Clean);
+    assert!(a.has(C::IncompleteChain));
+    assert!(ct_codes(&a).is_empty(), "{:#?}", a.findings);
+}
+
+#[test]
 fn a_garbled_sct_list_is_reported_not_fatal() {
     let a = assess_ct("ct-malformed-list", "ct-garbled.example");
     assert_eq!(a.verdict, Verdict::Clean);
