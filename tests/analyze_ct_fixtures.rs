@@ -144,6 +144,24 @@ fn without_the_issuer_the_scts_are_not_judged() {
 }
 
 #[test]
+fn a_wrong_intermediate_does_not_make_genuine_scts_invalid() {
+    // The genuine leaf, sent with another CA of the same name (the
+    // look-alike "Fixture Public CA 1"): a misconfiguration or a forgery,
+    // but the SCTs cannot be judged with a key that did not sign the leaf.
+    let mut obs = observation("ct-compliant", "ct-ok.example");
+    obs.chain[1] = observation("ct-impostor-no-sct", "ct-ok.example").chain[1].clone();
+    let a = common::fixtures::analyzer(None)
+        .with_ct_log_list(fixture_ct_logs())
+        .assess(
+            &obs,
+            mitmwatch::analyze::ValidationTime::At(common::fixtures::FIXTURE_TIME),
+        );
+    assert!(a.has(C::IssuerMismatch), "{:#?}", a.findings);
+    assert!(!a.has(C::SctInvalid), "{:#?}", a.findings);
+    assert_eq!(a.verdict, Verdict::Suspicious);
+}
+
+#[test]
 fn a_garbled_sct_list_is_reported_not_fatal() {
     let a = assess_ct("ct-malformed-list", "ct-garbled.example");
     assert_eq!(a.verdict, Verdict::Clean);

@@ -1,7 +1,7 @@
 //! Certificate Transparency checks on the leaf: are there embedded SCTs,
 //! do they verify with their logs' keys over this certificate and the key of
-//! the certificate that signed it (the linkage path's second certificate),
-//! and do they satisfy Chrome's and Apple's policies?
+//! the served certificate that signed it, and do they satisfy Chrome's and
+//! Apple's policies?
 //!
 //! Severities are chosen so that legitimate chains never look intercepted:
 //!
@@ -18,7 +18,7 @@
 //!   than Chrome's 70-day limit, or when the unknown logs' SCTs could make
 //!   up the difference.
 
-use super::chain::CertFacts;
+use super::chain::{signed_by, CertFacts};
 use super::finding::{cert_evidence, finding, with_detail, with_evidence};
 use super::linkage::Path;
 use super::trust::TrustOutcome;
@@ -59,16 +59,29 @@ fn names_public_root(certs: &[CertFacts], path: &Path, public_names: &HashSet<Ve
 }
 
 /// SHA-256 of the SubjectPublicKeyInfo of the certificate that signed the
-/// leaf: the next certificate of the linkage path, or the trust anchor when
-/// the chain is trusted and the anchor signed the leaf directly.
-fn issuer_key_hash(certs: &[CertFacts], path: &Path, trust: &TrustOutcome) -> Option<[u8; 32]> {
-    match path.certs.get(1) {
-        Some(&i) => Some(certs[i].spki_sha256),
-        None if trust.trusted && path.certs.len() == 1 && !certs[0].self_issued() => {
-            trust.anchor_spki
-        }
-        None => None,
+/// leaf. A served certificate named as the leaf's issuer counts only if it
+/// signed the leaf: when the chain is trusted and it is the only one with
+/// that name, chain building has checked that already; otherwise its
+/// signature is checked here. A trusted leaf whose issuer was not sent was
+/// signed by the trust anchor itself. `None` when the issuer is not known:
+/// the SCTs are then not judged, since checking them with the key of a
+/// wrongly sent intermediate would call genuine SCTs invalid.
+fn issuer_key_hash(certs: &[CertFacts], trust: &TrustOutcome) -> Option<[u8; 32]> {
+    let leaf = certs.first().filter(|c| c.ok())?;
+    let named: Vec<&CertFacts> = certs
+        .iter()
+        .filter(|c| c.ok() && c.index != leaf.index && c.subject_raw == leaf.issuer_raw)
+        .collect();
+    if trust.trusted && named.len() == 1 {
+        return Some(named[0].spki_sha256);
     }
+    if let Some(issuer) = named.iter().find(|c| signed_by(leaf, c)) {
+        return Some(issuer.spki_sha256);
+    }
+    if trust.trusted && named.is_empty() && !leaf.self_issued() {
+        return trust.anchor_spki;
+    }
+    None
 }
 
 fn describe_sct(c: &CheckedSct<'_>) -> String {
@@ -97,7 +110,7 @@ pub fn check(
         return out;
     };
     let publicly_trusted = trust.trusted && trust.anchor_public;
-    let issuer_hash = issuer_key_hash(certs, path, trust);
+    let issuer_hash = issuer_key_hash(certs, trust);
     let scts = match embedded::check(&leaf.der, issuer_hash.as_ref(), logs) {
         Err(e) => {
             out.push(with_detail(
