@@ -27,6 +27,19 @@ pub enum Command {
     Check(CheckArgs),
     /// Build a baseline (domain -> accepted issuing CAs) from a scan made from a trusted vantage.
     Baseline(BaselineArgs),
+    /// Readable reports of saved observations: self-contained HTML, CSV or text.
+    Report(ReportArgs),
+    /// Audit this machine's trust stores: is a known interception root installed?
+    Store(StoreArgs),
+}
+
+/// Format of `report` output other than HTML.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ReportFormat {
+    /// The summary and one line per target.
+    Text,
+    /// One row per target, for spreadsheets.
+    Csv,
 }
 
 /// Output format of the judging commands.
@@ -107,6 +120,16 @@ pub struct CollectArgs {
     /// Handshakes in flight at once.
     #[arg(long, default_value_t = 200)]
     pub concurrency: usize,
+    /// At most this many handshakes started per second, retries included (default: no limit).
+    #[arg(long, value_name = "PER_SEC")]
+    pub rate: Option<f64>,
+    /// At most this many simultaneous connections to one IP address.
+    #[arg(long, default_value_t = 8, value_name = "N")]
+    pub per_address: usize,
+    /// Extra attempts, with exponential backoff, for transient failures
+    /// (timeouts, resets, unreachable); refusals and TLS answers are final.
+    #[arg(long, default_value_t = 1, value_name = "N")]
+    pub retries: u32,
 }
 
 #[derive(Debug, Args)]
@@ -123,10 +146,23 @@ pub struct ScanArgs {
     /// Print no progress or summary on stderr.
     #[arg(short, long)]
     pub quiet: bool,
+    /// Continue an interrupted scan: skip targets already in the --output
+    /// file, repair an unfinished last line, and append.
+    #[arg(long, requires = "output")]
+    pub resume: bool,
+    /// Scan only shard K of N (1-based) of the targets; the N outputs
+    /// together cover every target exactly once.
+    #[arg(long, value_name = "K/N")]
+    pub shard: Option<mitmwatch::batch::shard::Shard>,
+    /// Write assessments (verdicts and findings) instead of observations,
+    /// followed by a summary line.
+    #[arg(long)]
+    pub analyze: bool,
     #[command(flatten)]
     pub collect: CollectArgs,
+    /// Trust store and analysis data (analysis flags apply with --analyze).
     #[command(flatten)]
-    pub trust: TrustArgs,
+    pub analysis: AnalysisArgs,
 }
 
 #[derive(Debug, Args)]
@@ -170,8 +206,78 @@ pub struct CheckArgs {
     /// Also write the raw observations here (JSON Lines), for evidence.
     #[arg(long, value_name = "FILE.jsonl")]
     pub save: Option<PathBuf>,
+    /// When interception is found, do not look in this machine's trust
+    /// stores for the intercepting root.
+    #[arg(long)]
+    pub no_store: bool,
     #[command(flatten)]
     pub collect: CollectArgs,
+    #[command(flatten)]
+    pub analysis: AnalysisArgs,
+    #[command(flatten)]
+    pub stores: StoreDiscoveryArgs,
+}
+
+/// Where the trust-store audit looks (store, check).
+#[derive(Debug, Args, Clone, Default)]
+pub struct StoreDiscoveryArgs {
+    /// Home directory searched for Firefox profiles and Chrome's NSS
+    /// database (default: $HOME).
+    #[arg(long, value_name = "DIR")]
+    pub home: Option<PathBuf>,
+    /// Look for the standard CA bundles and anchor directories under DIR
+    /// instead of / (a mounted disk or container image); the operating
+    /// system store API is then not used.
+    #[arg(long, value_name = "DIR")]
+    pub sysroot: Option<PathBuf>,
+    /// Do not read the operating system store, CA bundles or anchor directories.
+    #[arg(long)]
+    pub no_system: bool,
+    /// Do not look for browser profiles in the home directory.
+    #[arg(long)]
+    pub no_browsers: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct StoreArgs {
+    /// Also read this certificate file (PEM or DER) or directory of them (repeatable).
+    #[arg(long, value_name = "FILE|DIR")]
+    pub path: Vec<PathBuf>,
+    /// Also read this Firefox profile directory (or NSS cert9.db file; repeatable).
+    #[arg(long, value_name = "DIR")]
+    pub firefox_profile: Vec<PathBuf>,
+    /// Tie the intercepted connections of these observations (from `scan`
+    /// or `check --save`) to the roots installed here. The analysis options
+    /// below judge them; `--roots` does not change what counts as a public
+    /// root in the audit (always Mozilla's).
+    #[arg(long, value_name = "FILE.jsonl")]
+    pub scan: Option<PathBuf>,
+    /// Print the audit as one JSON document instead of text.
+    #[arg(long)]
+    pub json: bool,
+    /// In text, also list the public roots.
+    #[arg(short, long)]
+    pub verbose: bool,
+    #[command(flatten)]
+    pub stores: StoreDiscoveryArgs,
+    #[command(flatten)]
+    pub analysis: AnalysisArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// Observations, JSON Lines (`-` for stdin).
+    #[arg(value_name = "FILE.jsonl")]
+    pub input: PathBuf,
+    /// Write a self-contained HTML report here.
+    #[arg(long, value_name = "OUT.html")]
+    pub html: Option<PathBuf>,
+    /// Format of the report on stdout (or -o): text or csv.
+    #[arg(long, value_enum, default_value_t = ReportFormat::Text)]
+    pub format: ReportFormat,
+    /// Write the text/CSV report here instead of stdout.
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
     #[command(flatten)]
     pub analysis: AnalysisArgs,
 }

@@ -11,6 +11,7 @@
 
 pub mod analyze;
 pub mod baseline;
+pub mod batch;
 pub mod catalog;
 pub mod certinfo;
 pub mod collect;
@@ -20,4 +21,5 @@ pub mod model;
 pub mod pins;
 pub mod report;
 pub mod sim;
+pub mod store;
 pub mod trust_store;

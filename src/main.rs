@@ -6,6 +6,14 @@ mod cmd;
 
 use clap::Parser;
 
+fn is_broken_pipe(e: &anyhow::Error) -> bool {
+    e.chain().any(|cause| {
+        cause
+            .downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+    })
+}
+
 fn main() {
     let cli = cli::Cli::parse();
     let runtime = match tokio::runtime::Builder::new_multi_thread()
@@ -27,10 +35,14 @@ fn main() {
             cli::Command::Inspect(args) => cmd::inspect::run(args),
             cli::Command::Check(args) => cmd::check::run(args).await,
             cli::Command::Baseline(args) => cmd::baseline::run(args),
+            cli::Command::Report(args) => cmd::report::run(args),
+            cli::Command::Store(args) => cmd::store::run(args),
         }
     });
     let code = match result {
         Ok(code) => code,
+        // The reader went away (`mitmwatch … | head`): not an error to report.
+        Err(e) if is_broken_pipe(&e) => cmd::exit::OK,
         Err(e) => {
             eprintln!(
                 "mitmwatch: {}",

@@ -322,14 +322,22 @@ async fn check_gives_a_verdict_a_person_can_act_on() {
     std::fs::write(&roots, sim.public_root_pem()).unwrap();
     let pins = dir.path().join("pins.json");
     std::fs::write(&pins, sim.pins_json()).unwrap();
+    // An empty file-system root and home: the store audit that follows a
+    // finding of interception must not read this machine's stores.
+    let empty = dir.path().join("empty");
+    std::fs::create_dir_all(&empty).unwrap();
     let run = |addr: String| {
-        let (roots, pins) = (roots.clone(), pins.clone());
+        let (roots, pins, empty) = (roots.clone(), pins.clone(), empty.clone());
         async move {
             Command::new(binary())
                 .args(["check", "--timeout", "2", "--connect-to", &addr, "--roots"])
                 .arg(&roots)
                 .arg("--pins")
                 .arg(&pins)
+                .arg("--sysroot")
+                .arg(&empty)
+                .arg("--home")
+                .arg(&empty)
                 .output()
                 .await
                 .unwrap()
@@ -345,6 +353,10 @@ async fn check_gives_a_verdict_a_person_can_act_on() {
     assert!(text.contains("Qaznet Trust Network"));
     assert!(text.contains("targeted interception"));
     assert!(text.contains("What to do"));
+    assert!(
+        text.contains("could not read any trust store on this machine"),
+        "{text}"
+    );
 
     let out = run(format!("::127.0.0.1:{}", sim.origin.port())).await;
     assert_eq!(
@@ -366,6 +378,7 @@ async fn check_gives_a_verdict_a_person_can_act_on() {
             "--json",
             "--connect-to",
             &format!("::127.0.0.1:{}", sim.interceptor.port()),
+            "--no-store",
             "--roots",
         ])
         .arg(&roots)
@@ -374,6 +387,7 @@ async fn check_gives_a_verdict_a_person_can_act_on() {
         .unwrap();
     let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(doc["summary"]["verdicts"]["intercepted"], 37);
+    assert!(doc["store"].is_null());
     assert_eq!(out.status.code(), Some(2));
 }
 

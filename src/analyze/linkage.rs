@@ -23,7 +23,29 @@ impl Path {
     }
 }
 
-/// Builds the path and reports broken links.
+/// Links the served certificates by name only, leaf first (no signature
+/// checks: for chains that webpki verified, or to find a leaf's issuer).
+pub fn name_path(certs: &[CertFacts]) -> Path {
+    let mut path = Path::default();
+    let Some(leaf) = certs.first().filter(|c| c.ok()) else {
+        return path;
+    };
+    path.certs.push(leaf.index);
+    let mut current = leaf;
+    while !current.self_issued() {
+        let Some(parent) = certs.iter().find(|c| {
+            c.ok() && !path.certs.contains(&c.index) && c.subject_raw == current.issuer_raw
+        }) else {
+            break;
+        };
+        path.certs.push(parent.index);
+        current = parent;
+    }
+    path.out_of_order = path.certs.iter().enumerate().any(|(i, c)| *c != i);
+    path
+}
+
+/// Builds the path with signature checks and reports broken links.
 pub fn check(certs: &[CertFacts]) -> (Path, Vec<Finding>) {
     let mut findings = Vec::new();
     let mut path = Path::default();

@@ -45,6 +45,7 @@ pub struct Analyzer {
     trust: TrustStore,
     pins: PinStore,
     baseline: Option<Baseline>,
+    issuer_cache: std::sync::Arc<trust::IssuerCache>,
     ct_logs: Arc<LogList>,
     public_root_names: Arc<HashSet<Vec<u8>>>,
 }
@@ -72,6 +73,7 @@ impl Analyzer {
             trust,
             pins,
             baseline,
+            issuer_cache: Default::default(),
             ct_logs: LogList::builtin(),
             public_root_names,
         }
@@ -117,17 +119,29 @@ impl Analyzer {
                 cert_evidence(cert),
             ));
         }
-        let (path, link_findings) = linkage::check(&certs);
-        findings.extend(link_findings);
-        let (trust, trust_findings) = trust::evaluate(
+        let name_path = linkage::name_path(&certs);
+        let (mut trust, trust_error, name_findings) = trust::evaluate(
             &certs,
-            &path,
+            &name_path,
             &self.trust.roots().roots,
             &self.trust,
             name,
             at,
+            &self.issuer_cache,
         );
-        findings.extend(trust_findings);
+        findings.extend(name_findings);
+        // webpki checked every signature of a trusted chain; only an
+        // untrusted one needs its links checked (and explained) here.
+        let path = match &trust_error {
+            None => name_path,
+            Some(error) => {
+                let (path, link_findings) = linkage::check(&certs);
+                findings.extend(link_findings);
+                trust::untrusted(&certs, &path, error, &mut trust, &mut findings);
+                path
+            }
+        };
+        trust::validity(&certs, &path, at, &mut findings);
         let matches = catalog_match::find(&self.catalog, &certs);
         findings.extend(catalog_match::findings(&matches, &certs, &trust));
         findings.extend(pins::check(&self.pins, name, &certs, &trust));

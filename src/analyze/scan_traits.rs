@@ -60,6 +60,14 @@ pub fn apply(observations: &[Observation], assessments: &mut [Assessment]) {
                     .map(|i| observations[*i].target.expected_name().to_string())
             })
             .collect();
+        // Name at most ten hosts: the detail is repeated in every assessment.
+        let mut shown: Vec<&str> = hosts.iter().take(10).map(String::as_str).collect();
+        let more = hosts.len().saturating_sub(shown.len());
+        let more_text = format!("and {more} more");
+        if more > 0 {
+            shown.push(&more_text);
+        }
+        let detail = format!("SPKI SHA-256 {spki}, hosts: {}", shown.join(", "));
         for group in certs.values() {
             for &i in &group.observations {
                 let a = &mut assessments[i];
@@ -74,7 +82,7 @@ pub fn apply(observations: &[Observation], assessments: &mut [Assessment]) {
                             certs.len()
                         ),
                     ),
-                    format!("SPKI SHA-256 {spki}, hosts: {}", hosts.iter().cloned().collect::<Vec<_>>().join(", ")),
+                    detail.clone(),
                 ));
                 verdict::rank(&mut a.findings);
                 let self_signed = a

@@ -4,70 +4,96 @@
 //! Kazakhstan).
 
 use crate::model::{Assessment, InterceptorHits, Pattern, ScanSummary, Verdict, ASSESSMENT_SCHEMA};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
+
+/// Builds a summary one assessment at a time, so a streaming scan need not
+/// keep its assessments.
+#[derive(Debug, Default)]
+pub struct SummaryBuilder {
+    targets: usize,
+    verdicts: BTreeMap<Verdict, usize>,
+    statuses: BTreeMap<crate::model::Status, usize>,
+    hits: BTreeMap<String, (crate::model::Interceptor, BTreeSet<String>)>,
+}
+
+impl SummaryBuilder {
+    /// Counts one assessment.
+    pub fn add(&mut self, a: &Assessment) {
+        self.targets += 1;
+        *self.verdicts.entry(a.verdict).or_insert(0) += 1;
+        *self.statuses.entry(a.status).or_insert(0) += 1;
+        if a.verdict == Verdict::Intercepted {
+            if let Some(who) = &a.interceptor {
+                self.hits
+                    .entry(who.id.clone())
+                    .or_insert_with(|| (who.clone(), BTreeSet::new()))
+                    .1
+                    .insert(a.target.expected_name().to_string());
+            }
+        }
+    }
+
+    /// The verdict counts so far.
+    pub fn verdicts(&self) -> &BTreeMap<Verdict, usize> {
+        &self.verdicts
+    }
+
+    /// The summary. `network_scan` is false for chains read from files,
+    /// where blanket/targeted says nothing.
+    pub fn finish(self, network_scan: bool) -> ScanSummary {
+        let mut interceptors: Vec<InterceptorHits> = self
+            .hits
+            .into_values()
+            .map(|(interceptor, domains)| InterceptorHits {
+                interceptor,
+                domains: domains.into_iter().collect(),
+            })
+            .collect();
+        interceptors.sort_by(|a, b| {
+            b.domains
+                .len()
+                .cmp(&a.domains.len())
+                .then(a.interceptor.id.cmp(&b.interceptor.id))
+        });
+        let count = |v: Verdict| self.verdicts.get(&v).copied().unwrap_or(0);
+        let judged = self.targets - count(Verdict::Error);
+        let intercepted = count(Verdict::Intercepted);
+        let pattern = match intercepted {
+            _ if !network_scan => None,
+            0 => None,
+            n if n == judged && judged >= 2 => Some(Pattern::Blanket),
+            n if n == judged => None,
+            _ => Some(Pattern::Targeted),
+        };
+        let conclusion = conclusion(
+            self.targets,
+            judged,
+            intercepted,
+            count(Verdict::Suspicious),
+            pattern,
+            &interceptors,
+        );
+        ScanSummary {
+            record_type: "summary".into(),
+            schema: ASSESSMENT_SCHEMA,
+            targets: self.targets,
+            verdicts: self.verdicts,
+            statuses: self.statuses,
+            interceptors,
+            pattern,
+            conclusion,
+        }
+    }
+}
 
 /// Summarises assessments. `network_scan` is false for chains read from
 /// files, where blanket/targeted says nothing.
 pub fn summarise(assessments: &[Assessment], network_scan: bool) -> ScanSummary {
-    let mut verdicts = BTreeMap::new();
-    let mut statuses = BTreeMap::new();
-    let mut hits: BTreeMap<String, InterceptorHits> = BTreeMap::new();
+    let mut builder = SummaryBuilder::default();
     for a in assessments {
-        *verdicts.entry(a.verdict).or_insert(0) += 1;
-        *statuses.entry(a.status).or_insert(0) += 1;
-        if a.verdict == Verdict::Intercepted {
-            if let Some(who) = &a.interceptor {
-                let entry = hits
-                    .entry(who.id.clone())
-                    .or_insert_with(|| InterceptorHits {
-                        interceptor: who.clone(),
-                        domains: Vec::new(),
-                    });
-                let name = a.target.expected_name().to_string();
-                if !entry.domains.contains(&name) {
-                    entry.domains.push(name);
-                }
-            }
-        }
+        builder.add(a);
     }
-    let mut interceptors: Vec<InterceptorHits> = hits.into_values().collect();
-    for i in &mut interceptors {
-        i.domains.sort();
-    }
-    interceptors.sort_by(|a, b| {
-        b.domains
-            .len()
-            .cmp(&a.domains.len())
-            .then(a.interceptor.id.cmp(&b.interceptor.id))
-    });
-    let count = |v: Verdict| verdicts.get(&v).copied().unwrap_or(0);
-    let judged = assessments.len() - count(Verdict::Error);
-    let intercepted = count(Verdict::Intercepted);
-    let pattern = match intercepted {
-        _ if !network_scan => None,
-        0 => None,
-        n if n == judged && judged >= 2 => Some(Pattern::Blanket),
-        n if n == judged => None,
-        _ => Some(Pattern::Targeted),
-    };
-    let conclusion = conclusion(
-        assessments.len(),
-        judged,
-        intercepted,
-        count(Verdict::Suspicious),
-        pattern,
-        &interceptors,
-    );
-    ScanSummary {
-        record_type: "summary".into(),
-        schema: ASSESSMENT_SCHEMA,
-        targets: assessments.len(),
-        verdicts,
-        statuses,
-        interceptors,
-        pattern,
-        conclusion,
-    }
+    builder.finish(network_scan)
 }
 
 fn conclusion(

@@ -9,6 +9,8 @@ use super::finding::{cert_evidence, finding, with_detail, with_evidence};
 use super::linkage::Path;
 use crate::model::{Finding, FindingCode, Severity};
 use rustls_pki_types::{CertificateDer, ServerName, TrustAnchor, UnixTime};
+use std::collections::HashMap;
+use std::sync::Mutex;
 use time::OffsetDateTime;
 use webpki::{EndEntityCert, KeyUsage};
 
@@ -35,12 +37,21 @@ fn unix(t: OffsetDateTime) -> UnixTime {
     ))
 }
 
+/// A verified path's facts worth remembering.
+struct Verified {
+    anchor_spki: [u8; 32],
+    /// The end-entity's issuer in the path, if it was an intermediate,
+    /// and whether the anchor carries name constraints.
+    issuer_der: Option<Vec<u8>>,
+    anchor_constrained: bool,
+}
+
 fn verify_at(
     leaf: &EndEntityCert<'_>,
-    anchors: &[TrustAnchor<'static>],
+    anchors: &[TrustAnchor<'_>],
     intermediates: &[CertificateDer<'_>],
     at: OffsetDateTime,
-) -> Result<[u8; 32], webpki::Error> {
+) -> Result<Verified, webpki::Error> {
     leaf.verify_for_usage(
         webpki::ALL_VERIFICATION_ALGS,
         anchors,
@@ -50,7 +61,69 @@ fn verify_at(
         None,
         None,
     )
-    .map(|path| crate::encoding::sha256(webpki::spki_for_anchor(path.anchor()).as_ref()))
+    .map(|path| Verified {
+        anchor_spki: crate::encoding::sha256(webpki::spki_for_anchor(path.anchor()).as_ref()),
+        issuer_der: path
+            .intermediate_certificates()
+            .next()
+            .map(|c| c.der().to_vec()),
+        anchor_constrained: path.anchor().name_constraints.is_some(),
+    })
+}
+
+/// Intermediates already shown to chain to an anchor, so that later leaves
+/// they issued need only their own signature checked: webpki verifies the
+/// leaf with the intermediate as its trust anchor. An entry is used only
+/// while the intermediate is within its validity and when its anchor
+/// carries no name constraints, so the outcome is the same as a full path
+/// build. (Scans see the same few intermediates over and over.)
+#[derive(Debug, Default)]
+pub struct IssuerCache {
+    entries: Mutex<HashMap<[u8; 32], CachedIssuer>>,
+}
+
+#[derive(Debug, Clone)]
+struct CachedIssuer {
+    anchor: TrustAnchor<'static>,
+    anchor_spki: [u8; 32],
+    not_before: OffsetDateTime,
+    not_after: OffsetDateTime,
+}
+
+/// Most intermediates remembered (the cache is cleared when full).
+const ISSUER_CACHE_LIMIT: usize = 4096;
+
+impl IssuerCache {
+    fn get(&self, issuer_sha256: &[u8; 32], at: OffsetDateTime) -> Option<CachedIssuer> {
+        let map = self.entries.lock().ok()?;
+        map.get(issuer_sha256)
+            .filter(|c| c.not_before <= at && at <= c.not_after)
+            .cloned()
+    }
+
+    fn remember(&self, issuer: &CertFacts, verified: &Verified) {
+        if verified.anchor_constrained || !issuer.ok() {
+            return;
+        }
+        let der = CertificateDer::from(issuer.der.as_slice());
+        let Ok(anchor) = webpki::anchor_from_trusted_cert(&der) else {
+            return;
+        };
+        if let Ok(mut map) = self.entries.lock() {
+            if map.len() >= ISSUER_CACHE_LIMIT {
+                map.clear();
+            }
+            map.insert(
+                issuer.sha256,
+                CachedIssuer {
+                    anchor: anchor.to_owned(),
+                    anchor_spki: verified.anchor_spki,
+                    not_before: issuer.not_before,
+                    not_after: issuer.not_after,
+                },
+            );
+        }
+    }
 }
 
 /// A time at which every certificate of the path is valid, if there is one.
@@ -61,53 +134,77 @@ fn time_all_valid(certs: &[CertFacts], path: &Path) -> Option<OffsetDateTime> {
     (start <= end).then_some(start)
 }
 
-/// Evaluates trust, name and validity.
+/// Does the chain build to an anchor? `name_path` links the served
+/// certificates by name only (signatures are checked by webpki here).
+/// Returns the outcome, webpki's error when untrusted, and a
+/// `hostname-mismatch` finding when trusted but not valid for the name.
 pub fn evaluate(
     certs: &[CertFacts],
-    path: &Path,
+    name_path: &Path,
     anchors: &[TrustAnchor<'static>],
     store: &crate::trust_store::TrustStore,
     expected_name: &str,
     at: OffsetDateTime,
-) -> (TrustOutcome, Vec<Finding>) {
+    cache: &IssuerCache,
+) -> (TrustOutcome, Option<webpki::Error>, Vec<Finding>) {
     let mut out = TrustOutcome::default();
     let mut findings = Vec::new();
     let Some(leaf_facts) = certs.first().filter(|c| c.ok()) else {
-        return (out, findings);
+        return (out, None, findings);
     };
     let leaf_der = CertificateDer::from(leaf_facts.der.as_slice());
-    let intermediates: Vec<CertificateDer<'_>> = certs[1..]
-        .iter()
-        .filter(|c| c.ok())
-        .map(|c| CertificateDer::from(c.der.as_slice()))
-        .collect();
-    let verdict = match EndEntityCert::try_from(&leaf_der) {
-        Err(e) => Err(e),
-        Ok(leaf) => {
+    let leaf = match EndEntityCert::try_from(&leaf_der) {
+        Ok(leaf) => leaf,
+        Err(e) => return (out, Some(e), findings),
+    };
+    // Fast path: the leaf's issuer is known to chain to an anchor.
+    let issuer = name_path.certs.get(1).map(|i| &certs[*i]);
+    let cached = issuer.and_then(|i| cache.get(&i.sha256, at)).and_then(|c| {
+        verify_at(&leaf, std::slice::from_ref(&c.anchor), &[], at)
+            .ok()
+            .map(|_| c.anchor_spki)
+    });
+    let verdict = match cached {
+        Some(anchor_spki) => Ok(anchor_spki),
+        None => {
+            let intermediates: Vec<CertificateDer<'_>> = certs[1..]
+                .iter()
+                .filter(|c| c.ok())
+                .map(|c| CertificateDer::from(c.der.as_slice()))
+                .collect();
             let first = verify_at(&leaf, anchors, &intermediates, at);
-            match first {
+            let result = match first {
                 Err(webpki::Error::CertExpired { .. })
-                | Err(webpki::Error::CertNotValidYet { .. }) => match time_all_valid(certs, path) {
-                    Some(t) => verify_at(&leaf, anchors, &intermediates, t),
-                    None => first,
-                },
+                | Err(webpki::Error::CertNotValidYet { .. }) => {
+                    match time_all_valid(certs, name_path) {
+                        Some(t) => verify_at(&leaf, anchors, &intermediates, t),
+                        None => first,
+                    }
+                }
                 other => other,
+            };
+            if let Ok(verified) = &result {
+                if let Some(issuer) = verified
+                    .issuer_der
+                    .as_ref()
+                    .and_then(|der| certs.iter().find(|c| &c.der == der))
+                {
+                    cache.remember(issuer, verified);
+                }
             }
+            result.map(|v| v.anchor_spki)
         }
     };
-    if verdict.is_ok() {
-        name_check(leaf_facts, &leaf_der, expected_name, &mut findings);
-    }
     match verdict {
         Ok(anchor) => {
+            name_check(leaf_facts, &leaf_der, expected_name, &mut findings);
             out.trusted = true;
             out.anchor_spki = Some(anchor);
             out.anchor_public = store.is_public_anchor(&anchor);
+            (out, None, findings)
         }
-        Err(e) => untrusted(certs, path, &e, &mut out, &mut findings),
+        Err(e) => (out, Some(e), findings),
     }
-    validity(certs, path, at, &mut findings);
-    (out, findings)
 }
 
 /// Reports a leaf that does not cover the expected name (meaningful once
@@ -142,7 +239,10 @@ fn name_check(
     ));
 }
 
-fn untrusted(
+/// Explains why an untrusted chain is untrusted (`untrusted-root`, or
+/// `incomplete-chain` for a server that forgot its intermediate). `path`
+/// is the signature-verified path from [`super::linkage::check`].
+pub fn untrusted(
     certs: &[CertFacts],
     path: &Path,
     error: &webpki::Error,
@@ -233,7 +333,8 @@ fn untrusted(
     ));
 }
 
-fn validity(certs: &[CertFacts], path: &Path, at: OffsetDateTime, findings: &mut Vec<Finding>) {
+/// `expired` / `not-yet-valid` for the certificates of `path`.
+pub fn validity(certs: &[CertFacts], path: &Path, at: OffsetDateTime, findings: &mut Vec<Finding>) {
     for &i in &path.certs {
         let cert = &certs[i];
         let role = if i == 0 {

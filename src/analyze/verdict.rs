@@ -6,8 +6,8 @@
 //!    `stripped-extensions`, `freshly-minted`, `leaf-key-reuse`,
 //!    `sct-missing`) on a leaf that is not self-signed -> `intercepted`:
 //!    someone runs a CA that mints leaves the way interceptors do. On an
-//!    untrusted chain `sct-missing` means the leaf's issuers carry a public
-//!    root's name but the leaf has no SCTs, as no public CA would issue it;
+//!    untrusted chain `sct-missing` means the chain is issued in a public
+//!    root's name but the leaf lacks the SCTs a public CA's leaf carries;
 //! 4. any `medium` finding -> `suspicious`;
 //! 5. otherwise -> `clean`.
 //!

@@ -12,7 +12,7 @@ use mitmwatch::model::{Observation, ScanSummary, Verdict, OBSERVATION_SCHEMA};
 use mitmwatch::pins::PinStore;
 use mitmwatch::report::terminal::escape;
 use std::io::BufRead;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use time::OffsetDateTime;
 
 /// Parses `--at`.
@@ -30,11 +30,10 @@ pub fn validation_time(text: &str) -> Result<ValidationTime> {
     }
 }
 
-/// Builds the analyzer the flags ask for.
-pub fn analyzer(args: &AnalysisArgs) -> Result<Analyzer> {
-    let store = super::io::trust_store(&args.trust)?;
+/// The built-in catalog plus the entries of `--catalog` files.
+pub fn catalog(paths: &[PathBuf]) -> Result<Catalog> {
     let mut catalog = Catalog::builtin().context("the built-in catalog")?;
-    for path in &args.catalog {
+    for path in paths {
         let text =
             std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
         let dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
@@ -47,6 +46,13 @@ pub fn analyzer(args: &AnalysisArgs) -> Result<Analyzer> {
         })?;
         catalog.extend(extra)?;
     }
+    Ok(catalog)
+}
+
+/// Builds the analyzer the flags ask for.
+pub fn analyzer(args: &AnalysisArgs) -> Result<Analyzer> {
+    let store = super::io::trust_store(&args.trust)?;
+    let catalog = catalog(&args.catalog)?;
     let pins = match &args.pins {
         None => PinStore::builtin(),
         Some(path) => PinStore::from_json(

@@ -3,9 +3,13 @@
 use super::analysis::{analyzer, exit_code, validation_time};
 use crate::cli::CheckArgs;
 use anyhow::Result;
-use mitmwatch::model::{Assessment, Category, ScanSummary, Target, Verdict};
-use mitmwatch::report::{terminal::escape, text};
+use mitmwatch::model::{
+    Assessment, Category, ScanLinks, ScanSummary, StoreSource, Target, Verdict, STORE_SCHEMA,
+};
+use mitmwatch::report::{store_text::link_sentence, terminal::escape, text};
 use mitmwatch::sim::domains;
+use mitmwatch::store::link::scan_links;
+use mitmwatch::store::StoreOutcome;
 use std::io::Write;
 
 /// Runs the check; returns the exit code.
@@ -21,20 +25,41 @@ pub async fn run(args: CheckArgs) -> Result<i32> {
     if !args.json {
         eprintln!("mitmwatch: checking {} popular sites...", targets.len());
     }
-    let observations = super::io::collect_all(collector, targets, args.collect.concurrency).await;
+    let observations =
+        super::io::collect_all(collector, targets, &super::io::scan_options(&args.collect)).await;
     if let Some(path) = &args.save {
         super::io::save_observations(path, &observations)?;
     }
     let (assessments, summary) = analyzer.assess_scan(&observations, when);
     // Too little reached to say "clean": fewer than half of the sites.
     let code = exit_code(&summary, assessments.len().div_ceil(2));
+    // When interception is found: is the intercepting root installed here?
+    let stores = if code == super::exit::INTERCEPTED && !args.no_store {
+        let options = super::store::options(&args.stores, Vec::new(), Vec::new())?;
+        let audit = super::store::audit(&options, analyzer.catalog());
+        let links = scan_links(&audit, None, &observations, &assessments);
+        Some(StoreCheck {
+            sources: audit.sources.clone(),
+            outcome: audit.outcome(),
+            links,
+        })
+    } else {
+        None
+    };
     let mut out = std::io::stdout().lock();
     if args.json {
-        let doc = serde_json::json!({ "summary": summary, "assessments": assessments });
+        let store = stores.as_ref().map(|s| {
+            serde_json::json!({ "schema": STORE_SCHEMA, "sources": s.sources, "links": s.links.links })
+        });
+        let doc =
+            serde_json::json!({ "summary": summary, "assessments": assessments, "store": store });
         serde_json::to_writer_pretty(&mut out, &doc)?;
         writeln!(out)?;
     } else {
         write!(out, "{}", report(&summary, &assessments, code))?;
+        if let Some(stores) = &stores {
+            write!(out, "{}", store_paragraph(stores))?;
+        }
         if let Some(path) = &args.save {
             writeln!(
                 out,
@@ -46,6 +71,43 @@ pub async fn run(args: CheckArgs) -> Result<i32> {
     }
     out.flush()?;
     Ok(code)
+}
+
+/// What the trust-store audit says about the interception `check` found.
+struct StoreCheck {
+    sources: Vec<StoreSource>,
+    outcome: StoreOutcome,
+    links: ScanLinks,
+}
+
+/// The verdict's paragraph about this machine's trust stores.
+fn store_paragraph(stores: &StoreCheck) -> String {
+    let mut s = String::from("\nThis machine's trust stores:\n");
+    if stores.outcome == StoreOutcome::NothingRead {
+        s.push_str(&text::wrap(
+            "mitmwatch could not read any trust store on this machine, so it cannot tell whether the \
+             intercepting root is installed. Run `mitmwatch store` for details.",
+            2,
+            96,
+        ));
+        return s;
+    }
+    for link in &stores.links.links {
+        s.push_str(&text::wrap(&link_sentence(link), 2, 96));
+    }
+    s.push_str(&text::wrap(
+        &format!(
+            "({} store(s) read; `mitmwatch store` lists every root they hold.)",
+            stores
+                .sources
+                .iter()
+                .filter(|s| s.status == mitmwatch::model::SourceStatus::Read)
+                .count()
+        ),
+        2,
+        96,
+    ));
+    s
 }
 
 fn report(summary: &ScanSummary, assessments: &[Assessment], code: i32) -> String {

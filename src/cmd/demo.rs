@@ -45,7 +45,11 @@ pub async fn run(args: DemoArgs) -> Result<i32> {
         },
     );
     let targets = names.iter().map(|n| Target::new(n.clone(), 443)).collect();
-    let observations = super::io::collect_all(collector, targets, 32).await;
+    let options = mitmwatch::collect::ScanOptions {
+        concurrency: 32,
+        ..Default::default()
+    };
+    let observations = super::io::collect_all(collector, targets, &options).await;
     if let Some(path) = &args.output {
         super::io::save_observations(path, &observations)?;
         println!("Observations written to {}", path.display());

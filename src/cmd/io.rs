@@ -72,11 +72,25 @@ pub fn collector(args: &CollectArgs, store: &TrustStore) -> Result<Collector> {
         mitmwatch::collect::targets::normalise_host(sni)
             .map_err(|m| anyhow::anyhow!("--sni {sni:?}: {m}"))?;
     }
+    if args.rate.is_some_and(|r| !(r.is_finite() && r > 0.0)) {
+        bail!("--rate must be a positive number of handshakes per second");
+    }
     Ok(Collector::new(
         ProbeTls::new(store),
         Router::new(connect_to, resolve),
         timeouts,
-    ))
+    )
+    .with_per_address_limit(args.per_address.max(1)))
+}
+
+/// The pacing options the flags ask for.
+pub fn scan_options(args: &CollectArgs) -> mitmwatch::collect::ScanOptions {
+    mitmwatch::collect::ScanOptions {
+        concurrency: args.concurrency,
+        rate: args.rate,
+        retries: args.retries,
+        backoff: Duration::from_millis(500),
+    }
 }
 
 /// Applies `--sni` / `--no-sni` to a target.
@@ -94,16 +108,32 @@ pub fn report_bad_line(e: &TargetLineError) {
     eprintln!("mitmwatch: skipped {}", escape(&e.to_string()));
 }
 
-/// Streams targets (command-line ones first, then the file) into a channel
-/// from a plain thread, so reading never blocks the runtime and memory does
-/// not grow with the list. Returns the receiver and a counter of bad lines.
-pub fn stream_targets(
-    specs: Vec<String>,
-    input: Option<PathBuf>,
-    args: CollectArgs,
-    capacity: usize,
-) -> Result<(mpsc::Receiver<Target>, Arc<AtomicUsize>)> {
-    let reader: Option<(Box<dyn std::io::BufRead + Send>, String)> = match &input {
+/// Which targets a scan takes, and counters of those it did not.
+#[derive(Debug, Default)]
+pub struct TargetFilter {
+    /// Only this shard.
+    pub shard: Option<mitmwatch::batch::shard::Shard>,
+    /// Keys of targets already done (from `--resume`).
+    pub done: std::collections::HashSet<u64>,
+}
+
+/// What the target reader skipped.
+#[derive(Debug, Default)]
+pub struct SkipCounts {
+    /// Lines or arguments that are not targets.
+    pub bad: AtomicUsize,
+    /// Targets listed more than once.
+    pub duplicate: AtomicUsize,
+    /// Targets already in the output (`--resume`).
+    pub done: AtomicUsize,
+    /// Targets of other shards.
+    pub other_shard: AtomicUsize,
+}
+
+fn open_input(
+    input: &Option<PathBuf>,
+) -> Result<Option<(Box<dyn std::io::BufRead + Send>, String)>> {
+    Ok(match input {
         None => None,
         Some(p) if p.as_os_str() == "-" => {
             Some((Box::new(BufReader::new(std::io::stdin())), "-".into()))
@@ -112,45 +142,100 @@ pub fn stream_targets(
             let f = File::open(p).with_context(|| format!("opening {}", p.display()))?;
             Some((Box::new(BufReader::new(f)), p.display().to_string()))
         }
-    };
+    })
+}
+
+/// Every target the arguments and the file give, in order, with errors.
+fn all_targets(
+    specs: Vec<String>,
+    reader: Option<(Box<dyn std::io::BufRead + Send>, String)>,
+    args: CollectArgs,
+) -> impl Iterator<Item = Result<Target, TargetLineError>> {
+    let port = args.port;
+    let from_args = specs.into_iter().enumerate().map(move |(i, spec)| {
+        parse_target(&spec, port).map_err(|message| TargetLineError {
+            input: "argument".into(),
+            line: i + 1,
+            message: format!("{spec:?}: {message}"),
+        })
+    });
+    let from_file = reader
+        .into_iter()
+        .flat_map(move |(r, name)| DomainListReader::new(r, name, port));
+    let sni_args = args.clone();
+    from_args
+        .chain(from_file)
+        .map(move |t| t.map(|t| apply_sni(t, &sni_args)))
+}
+
+/// Streams targets (command-line ones first, then the file) into a channel
+/// from a plain thread, so reading never blocks the runtime and memory does
+/// not grow with the list (beyond 8 bytes a target for de-duplication).
+/// Bad lines are reported on stderr; duplicates, done targets and other
+/// shards are skipped and counted.
+pub fn stream_targets(
+    specs: Vec<String>,
+    input: Option<PathBuf>,
+    args: CollectArgs,
+    capacity: usize,
+    filter: TargetFilter,
+) -> Result<(mpsc::Receiver<Target>, Arc<SkipCounts>)> {
+    let reader = open_input(&input)?;
     let (tx, rx) = mpsc::channel(capacity.max(1));
-    let bad = Arc::new(AtomicUsize::new(0));
-    let bad_in_thread = bad.clone();
+    let skipped = Arc::new(SkipCounts::default());
+    let counts = skipped.clone();
     std::thread::spawn(move || {
-        for (i, spec) in specs.iter().enumerate() {
-            match parse_target(spec, args.port) {
-                Ok(t) => {
-                    if tx.blocking_send(apply_sni(t, &args)).is_err() {
-                        return;
-                    }
+        let mut seen = std::collections::HashSet::new();
+        for item in all_targets(specs, reader, args) {
+            let target = match item {
+                Ok(t) => t,
+                Err(e) => {
+                    counts.bad.fetch_add(1, Ordering::Relaxed);
+                    report_bad_line(&e);
+                    continue;
                 }
-                Err(message) => {
-                    bad_in_thread.fetch_add(1, Ordering::Relaxed);
-                    report_bad_line(&TargetLineError {
-                        input: "argument".into(),
-                        line: i + 1,
-                        message: format!("{spec:?}: {message}"),
-                    });
-                }
+            };
+            if filter.shard.is_some_and(|s| !s.contains(&target)) {
+                counts.other_shard.fetch_add(1, Ordering::Relaxed);
+                continue;
             }
-        }
-        if let Some((reader, name)) = reader {
-            for item in DomainListReader::new(reader, name, args.port) {
-                match item {
-                    Ok(t) => {
-                        if tx.blocking_send(apply_sni(t, &args)).is_err() {
-                            return;
-                        }
-                    }
-                    Err(e) => {
-                        bad_in_thread.fetch_add(1, Ordering::Relaxed);
-                        report_bad_line(&e);
-                    }
-                }
+            let key = mitmwatch::batch::target_key(&target);
+            if !seen.insert(key) {
+                counts.duplicate.fetch_add(1, Ordering::Relaxed);
+                continue;
+            }
+            if filter.done.contains(&key) {
+                counts.done.fetch_add(1, Ordering::Relaxed);
+                continue;
+            }
+            if tx.blocking_send(target).is_err() {
+                return;
             }
         }
     });
-    Ok((rx, bad))
+    Ok((rx, skipped))
+}
+
+/// Counts, without reporting errors, how many targets a file-based scan
+/// will probe (for the progress bar's total). `None` for stdin.
+pub fn count_targets(
+    specs: &[String],
+    input: &Option<PathBuf>,
+    args: &CollectArgs,
+    filter: &TargetFilter,
+) -> Option<u64> {
+    if input.as_ref().is_some_and(|p| p.as_os_str() == "-") {
+        return None;
+    }
+    let reader = open_input(input).ok()?;
+    let mut seen = std::collections::HashSet::new();
+    let n = all_targets(specs.to_vec(), reader, args.clone())
+        .filter_map(Result::ok)
+        .filter(|t| filter.shard.is_none_or(|s| s.contains(t)))
+        .map(|t| mitmwatch::batch::target_key(&t))
+        .filter(|k| seen.insert(*k) && !filter.done.contains(k))
+        .count();
+    Some(n as u64)
 }
 
 /// Opens an output file (or stdout for `-`/none). Files are created without
@@ -175,11 +260,27 @@ pub fn open_output(path: Option<&Path>) -> Result<Box<dyn Write + Send>> {
     }
 }
 
+/// Opens an existing output file for appending (`--resume`), creating it
+/// if missing, without group or other write permission.
+pub fn open_append(path: &Path) -> Result<Box<dyn Write + Send>> {
+    let mut options = std::fs::OpenOptions::new();
+    options.append(true).create(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o644);
+    }
+    let f = options
+        .open(path)
+        .with_context(|| format!("opening {} to append", path.display()))?;
+    Ok(Box::new(std::io::BufWriter::new(f)))
+}
+
 /// Probes every target and returns the observations in the targets' order.
 pub async fn collect_all(
     collector: Collector,
     targets: Vec<Target>,
-    concurrency: usize,
+    options: &mitmwatch::collect::ScanOptions,
 ) -> Vec<mitmwatch::model::Observation> {
     let collector = Arc::new(collector);
     let (target_tx, target_rx) = mpsc::channel(targets.len().max(1));
@@ -188,12 +289,10 @@ pub async fn collect_all(
     }
     drop(target_tx);
     let (tx, mut rx) = mpsc::channel(targets.len().max(1));
-    let task = tokio::spawn(mitmwatch::collect::scan(
-        collector,
-        target_rx,
-        concurrency,
-        tx,
-    ));
+    let options = options.clone();
+    let task = tokio::spawn(async move {
+        mitmwatch::collect::scan_with(collector, target_rx, &options, tx).await
+    });
     let mut observations = Vec::with_capacity(targets.len());
     while let Some(obs) = rx.recv().await {
         observations.push(obs);

@@ -7,8 +7,11 @@ pub mod check;
 pub mod demo;
 pub mod inspect;
 pub mod io;
+pub mod progress;
+pub mod report;
 pub mod scan;
 pub mod sim;
+pub mod store;
 
 /// Exit codes, documented in the README.
 pub mod exit {

@@ -1,71 +1,188 @@
-//! `mitmwatch scan`: observations as JSON Lines, streamed as they complete.
+//! `mitmwatch scan`: observations (or, with `--analyze`, assessments) as
+//! JSON Lines, streamed as they complete; resumable, shardable, paced.
 
+use super::analysis::{analyzer, validation_time};
 use super::io;
+use super::progress::Progress;
 use crate::cli::ScanArgs;
 use anyhow::{Context, Result};
-use mitmwatch::collect::scan;
-use mitmwatch::model::{Observation, Status};
-use std::collections::BTreeMap;
+use mitmwatch::analyze::summary::SummaryBuilder;
+use mitmwatch::analyze::{Analyzer, ValidationTime};
+use mitmwatch::batch::resume;
+use mitmwatch::collect::scan_with;
+use mitmwatch::model::{Assessment, Observation};
 use std::io::Write;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use tokio::sync::mpsc;
+
+/// With `--analyze`: the analyzer, the validation time and the summary so far.
+struct Analysis {
+    analyzer: Analyzer,
+    when: ValidationTime,
+    summary: SummaryBuilder,
+}
 
 /// Runs the scan; returns the exit code.
 pub async fn run(args: ScanArgs) -> Result<i32> {
     if args.targets.is_empty() && args.input.is_none() {
         anyhow::bail!("no targets: give HOST[:PORT] arguments or --input FILE (see --help)");
     }
-    let store = io::trust_store(&args.trust)?;
+    let store = io::trust_store(&args.analysis.trust)?;
     let collector = Arc::new(io::collector(&args.collect, &store)?);
-    let out = io::open_output(args.output.as_deref())?;
-    let (targets, bad_lines) = io::stream_targets(
+    let mut analysis = match args.analyze {
+        false => None,
+        true => Some(Analysis {
+            analyzer: analyzer(&args.analysis)?,
+            when: validation_time(&args.analysis.at)?,
+            summary: SummaryBuilder::default(),
+        }),
+    };
+
+    let mut filter = io::TargetFilter {
+        shard: args.shard,
+        done: Default::default(),
+    };
+    let out = match (&args.output, args.resume) {
+        (Some(path), true) => {
+            let state = resume::prepare(path, analysis.is_some()).map_err(anyhow::Error::msg)?;
+            if let Some(a) = &mut analysis {
+                for line in &state.records {
+                    if let Ok(assessment) = serde_json::from_str::<Assessment>(line) {
+                        a.summary.add(&assessment);
+                    }
+                }
+            }
+            if !args.quiet {
+                eprintln!(
+                    "mitmwatch: resuming {}: {} records kept{}",
+                    path.display(),
+                    state.kept_lines,
+                    if state.truncated_bytes > 0 {
+                        format!(
+                            ", {} bytes of an unfinished line removed",
+                            state.truncated_bytes
+                        )
+                    } else {
+                        String::new()
+                    }
+                );
+            }
+            filter.done = state.done;
+            io::open_append(path)?
+        }
+        _ => io::open_output(args.output.as_deref())?,
+    };
+
+    let progress = Progress::new(args.quiet);
+    let total = progress.total_handle();
+    {
+        let (specs, input, collect) = (
+            args.targets.clone(),
+            args.input.clone(),
+            args.collect.clone(),
+        );
+        let filter_copy = io::TargetFilter {
+            shard: filter.shard,
+            done: filter.done.clone(),
+        };
+        std::thread::spawn(move || {
+            if let Some(n) = io::count_targets(&specs, &input, &collect, &filter_copy) {
+                total.store(n, Ordering::Relaxed);
+            }
+        });
+    }
+    let (targets, skipped) = io::stream_targets(
         args.targets.clone(),
         args.input.clone(),
         args.collect.clone(),
         args.collect.concurrency * 2,
+        filter,
     )?;
     let (tx, rx) = mpsc::channel::<Observation>(args.collect.concurrency.max(16));
-    let scanner = tokio::spawn(scan(collector, targets, args.collect.concurrency, tx));
-    // Writing may block (a slow pipe, a full disk): it runs off the async
-    // workers, on the blocking pool.
-    let writer = tokio::task::spawn_blocking(move || write_all(rx, out));
-    let (total, by_status) = writer.await.context("writer task")??;
+    let options = io::scan_options(&args.collect);
+    let scanner = tokio::spawn(async move { scan_with(collector, targets, &options, tx).await });
+    // Writing (and analysing) may block or take CPU: it runs on the blocking
+    // pool, off the async workers.
+    let writer = tokio::task::spawn_blocking(move || write_all(rx, out, progress, analysis));
+    let (total, analysis) = writer.await.context("writer task")??;
     scanner.await.context("scan task")?;
     if !args.quiet {
-        let counts: Vec<String> = by_status.iter().map(|(s, n)| format!("{s} {n}")).collect();
-        let bad = bad_lines.load(Ordering::Relaxed);
-        let skipped = if bad > 0 {
-            format!("; {bad} bad input lines skipped")
-        } else {
+        let s = &skipped;
+        let mut notes = Vec::new();
+        for (n, what) in [
+            (s.bad.load(Ordering::Relaxed), "bad input lines"),
+            (s.duplicate.load(Ordering::Relaxed), "duplicate targets"),
+            (s.done.load(Ordering::Relaxed), "targets already done"),
+            (
+                s.other_shard.load(Ordering::Relaxed),
+                "targets of other shards",
+            ),
+        ] {
+            if n > 0 {
+                notes.push(format!("{n} {what} skipped"));
+            }
+        }
+        let notes = if notes.is_empty() {
             String::new()
+        } else {
+            format!("; {}", notes.join(", "))
         };
-        eprintln!(
-            "mitmwatch: {total} observations ({}){skipped}",
-            counts.join(", ")
-        );
+        eprintln!("mitmwatch: {total} targets scanned{notes}");
+        if let Some(summary) = &analysis {
+            eprintln!(
+                "{}",
+                mitmwatch::report::text::summary_text(summary).trim_end()
+            );
+        }
     }
-    Ok(super::exit::OK)
+    Ok(match &analysis {
+        Some(summary) => super::analysis::exit_code(summary, 1),
+        None => super::exit::OK,
+    })
 }
 
-/// Writes observations as they arrive, flushing whenever the queue is
-/// empty. Returns the count and the count per status.
+/// Writes records as they arrive, flushing whenever the queue is empty;
+/// with analysis, writes assessments and a final summary line.
 fn write_all(
     mut rx: mpsc::Receiver<Observation>,
     mut out: Box<dyn Write + Send>,
-) -> Result<(usize, BTreeMap<Status, usize>)> {
-    let mut by_status: BTreeMap<Status, usize> = BTreeMap::new();
+    mut progress: Progress,
+    mut analysis: Option<Analysis>,
+) -> Result<(usize, Option<mitmwatch::model::ScanSummary>)> {
     let mut total = 0usize;
     while let Some(obs) = rx.blocking_recv() {
-        write_observation(&mut out, &obs).context("writing observations")?;
-        *by_status.entry(obs.status).or_default() += 1;
+        let verdict = match &mut analysis {
+            None => {
+                write_observation(&mut out, &obs).context("writing observations")?;
+                None
+            }
+            Some(a) => {
+                let assessment = a.analyzer.assess(&obs, a.when);
+                serde_json::to_writer(&mut out, &assessment).context("writing assessments")?;
+                out.write_all(b"\n").context("writing assessments")?;
+                a.summary.add(&assessment);
+                Some(assessment.verdict)
+            }
+        };
+        progress.record(obs.status, verdict);
         total += 1;
         if rx.is_empty() {
-            out.flush().context("writing observations")?;
+            out.flush().context("writing the output")?;
         }
     }
-    out.flush().context("writing observations")?;
-    Ok((total, by_status))
+    progress.finish();
+    let summary = match analysis {
+        None => None,
+        Some(a) => {
+            let summary = a.summary.finish(true);
+            serde_json::to_writer(&mut out, &summary).context("writing the summary")?;
+            out.write_all(b"\n").context("writing the summary")?;
+            Some(summary)
+        }
+    };
+    out.flush().context("writing the output")?;
+    Ok((total, summary))
 }
 
 /// Writes one observation as one JSON line.

@@ -2,6 +2,7 @@
 //! It records what servers send and never judges it; see `analyze` for that.
 
 pub mod danger;
+pub mod limits;
 pub mod probe;
 pub mod route;
 pub mod scan;
@@ -10,6 +11,6 @@ pub mod tls_config;
 
 pub use probe::{Collector, Timeouts};
 pub use route::{ConnectTo, Resolve, Router};
-pub use scan::scan;
+pub use scan::{scan, scan_with, ScanOptions};
 pub use targets::{parse_target, DomainListReader, TargetLineError};
 pub use tls_config::ProbeTls;

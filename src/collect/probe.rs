@@ -2,6 +2,7 @@
 //! Every path out of [`Collector::probe`] yields a record with a status from
 //! the closed set; nothing here panics on what a server sends.
 
+use super::limits::AddressLimiter;
 use super::route::Router;
 use super::tls_config::ProbeTls;
 use crate::certinfo::cert_record;
@@ -9,6 +10,7 @@ use crate::model::{Observation, Status, Target, TlsParams, OBSERVATION_SCHEMA};
 use rustls::pki_types::ServerName;
 use std::io;
 use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 use time::OffsetDateTime;
 use tokio::io::AsyncWriteExt;
@@ -38,6 +40,7 @@ pub struct Collector {
     tls: ProbeTls,
     router: Router,
     timeouts: Timeouts,
+    per_address: Option<Arc<AddressLimiter>>,
 }
 
 /// The program name and version written into every record.
@@ -66,7 +69,14 @@ impl Collector {
             tls,
             router,
             timeouts,
+            per_address: None,
         }
+    }
+
+    /// Allows at most `limit` simultaneous connections to any one address.
+    pub fn with_per_address_limit(mut self, limit: usize) -> Self {
+        self.per_address = Some(Arc::new(AddressLimiter::new(limit)));
+        self
     }
 
     /// Connects, handshakes, records and closes. Never fails: errors are
@@ -89,13 +99,26 @@ impl Collector {
             chain: Vec::new(),
             stock_verification: None,
         };
-        let deadline = tokio::time::Instant::now() + self.timeouts.connect;
-        let result = match self.connect(&dest, deadline).await {
-            Ok((tcp, addr)) => {
-                obs.address = Some(addr.to_string());
-                self.handshake(target, tcp, &mut obs).await
-            }
+        let result = match self
+            .resolve(&dest, tokio::time::Instant::now() + self.timeouts.connect)
+            .await
+        {
             Err(f) => Err(f),
+            Ok(addrs) => {
+                // The per-address slot is taken before the connect timeout starts.
+                let _slot = match (&self.per_address, addrs.first()) {
+                    (Some(limiter), Some(first)) => Some(limiter.acquire(first.ip()).await),
+                    _ => None,
+                };
+                let deadline = tokio::time::Instant::now() + self.timeouts.connect;
+                match self.connect(addrs, deadline).await {
+                    Ok((tcp, addr)) => {
+                        obs.address = Some(addr.to_string());
+                        self.handshake(target, tcp, &mut obs).await
+                    }
+                    Err(f) => Err(f),
+                }
+            }
         };
         if let Err(f) = result {
             obs.status = f.status;
@@ -147,10 +170,9 @@ impl Collector {
 
     async fn connect(
         &self,
-        dest: &super::route::Destination,
+        addrs: Vec<SocketAddr>,
         deadline: tokio::time::Instant,
     ) -> Result<(TcpStream, SocketAddr), Failure> {
-        let addrs = self.resolve(dest, deadline).await?;
         let mut last = None;
         for addr in addrs {
             match tokio::time::timeout_at(deadline, TcpStream::connect(addr)).await {

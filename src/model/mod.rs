@@ -4,6 +4,8 @@
 
 mod assessment;
 mod observation;
+mod store;
 
 pub use assessment::*;
 pub use observation::*;
+pub use store::*;

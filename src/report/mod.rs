@@ -1,5 +1,9 @@
-//! Output: terminal escaping and human-readable text. (JSON output is the
-//! serde form of the model types, one object per line.)
+//! Output: terminal escaping, human-readable text, CSV and a
+//! self-contained HTML report. (JSON output is the serde form of the model
+//! types, one object per line.)
 
+pub mod csv;
+pub mod html;
+pub mod store_text;
 pub mod terminal;
 pub mod text;

@@ -1,0 +1,104 @@
+//! Generates the analyzer benchmark corpus: COUNT observations of unique
+//! leaves issued by a handful of intermediates that repeat, as they do in
+//! real scans, under RSA-2048 intermediates and roots (keys made by
+//! `bench/run.sh` with openssl, since ring cannot generate RSA keys).
+//!
+//! Usage: gen-corpus COUNT KEY_DIR OUT_DIR
+//! KEY_DIR holds root.key and int0.key … int4.key (PKCS#8 PEM, RSA-2048).
+//! Writes OUT_DIR/corpus.jsonl and OUT_DIR/roots.pem.
+
+use mitmwatch::certinfo::cert_record;
+use mitmwatch::model::{Observation, Status, Target, TlsParams, OBSERVATION_SCHEMA};
+use rcgen::{
+    BasicConstraints, CertificateParams, DnType, ExtendedKeyUsagePurpose, IsCa, Issuer, KeyPair,
+    KeyUsagePurpose,
+};
+use std::io::Write;
+use time::macros::datetime;
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let args: Vec<String> = std::env::args().collect();
+    if args.len() != 4 {
+        return Err("usage: gen-corpus COUNT KEY_DIR OUT_DIR".into());
+    }
+    let count: usize = args[1].parse()?;
+    let keys = std::path::Path::new(&args[2]);
+    let out = std::path::Path::new(&args[3]);
+
+    let mut root_params = CertificateParams::default();
+    root_params
+        .distinguished_name
+        .push(DnType::CommonName, "Bench Root");
+    root_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    root_params.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign];
+    root_params.not_before = datetime!(2020-01-01 0:00 UTC);
+    root_params.not_after = datetime!(2040-01-01 0:00 UTC);
+    let root_key = KeyPair::from_pem(&std::fs::read_to_string(keys.join("root.key"))?)?;
+    let root = root_params.self_signed(&root_key)?;
+    let root_issuer = Issuer::new(root_params, root_key);
+    std::fs::write(out.join("roots.pem"), root.pem())?;
+
+    let mut intermediates = Vec::new();
+    for i in 0..5 {
+        let mut p = CertificateParams::default();
+        p.distinguished_name
+            .push(DnType::CommonName, format!("Bench Issuing CA {i}"));
+        p.is_ca = IsCa::Ca(BasicConstraints::Constrained(0));
+        p.key_usages = vec![
+            KeyUsagePurpose::KeyCertSign,
+            KeyUsagePurpose::DigitalSignature,
+        ];
+        p.use_authority_key_identifier_extension = true;
+        p.not_before = datetime!(2024-01-01 0:00 UTC);
+        p.not_after = datetime!(2030-01-01 0:00 UTC);
+        let key = KeyPair::from_pem(&std::fs::read_to_string(keys.join(format!("int{i}.key")))?)?;
+        let cert = p.signed_by(&key, &root_issuer)?;
+        intermediates.push((cert.der().clone(), Issuer::new(p, key)));
+    }
+
+    let mut file = std::io::BufWriter::new(std::fs::File::create(out.join("corpus.jsonl"))?);
+    for n in 0..count {
+        // A key per leaf, as real sites have (the issuer's key decides the
+        // verification cost; ECDSA keys are quick to make).
+        let leaf_key = KeyPair::generate()?;
+        let host = format!("site{n}.bench.example");
+        let (int_der, issuer) = &intermediates[n % intermediates.len()];
+        let mut p = CertificateParams::new(vec![host.clone(), format!("www.{host}")])?;
+        p.distinguished_name.push(DnType::CommonName, host.clone());
+        p.is_ca = IsCa::ExplicitNoCa;
+        p.key_usages = vec![KeyUsagePurpose::DigitalSignature];
+        p.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth];
+        p.use_authority_key_identifier_extension = true;
+        p.not_before = datetime!(2026-01-01 0:00 UTC);
+        p.not_after = datetime!(2026-12-31 0:00 UTC);
+        p.serial_number = Some((n as u64 + 1).into());
+        let leaf = p.signed_by(&leaf_key, issuer)?;
+        let obs = Observation {
+            schema: OBSERVATION_SCHEMA,
+            tool: "gen-corpus".into(),
+            target: Target::new(host, 443),
+            address: Some("192.0.2.1:443".into()),
+            route: None,
+            started_at: datetime!(2026-06-01 0:00 UTC),
+            duration_ms: 20.0,
+            status: Status::Ok,
+            failure: None,
+            tls: Some(TlsParams {
+                version: "TLSv1.3".into(),
+                cipher_suite: "TLS13_AES_128_GCM_SHA256".into(),
+                kx_group: Some("X25519".into()),
+                alpn: Some("h2".into()),
+            }),
+            chain: vec![cert_record(leaf.der()), cert_record(int_der)],
+            stock_verification: None,
+        };
+        serde_json::to_writer(&mut file, &obs)?;
+        file.write_all(b"\n")?;
+    }
+    file.flush()?;
+    println!(
+        "wrote {count} observations to {}",
+        out.join("corpus.jsonl").display()
+    );
+    Ok(())
+}

@@ -1,0 +1,110 @@
+#!/usr/bin/env bash
+# mitmwatch benchmarks. Prints each figure next to its baseline, measured in
+# the same run on the same machine. Everything runs on 127.0.0.1 against the
+# built-in simulation; nothing leaves the machine.
+#
+#   bench/run.sh [collector|memory|analyzer|all]     (default: all)
+#
+# Environment: HANDSHAKES (20000), CONCURRENCY (64), MEM_SIZES ("10000 100000"),
+# CORPUS (100000). Needs openssl, python3 and GNU time (/usr/bin/time).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+what="${1:-all}"
+HANDSHAKES="${HANDSHAKES:-20000}"
+CONCURRENCY="${CONCURRENCY:-64}"
+MEM_SIZES="${MEM_SIZES:-10000 100000}"
+CORPUS="${CORPUS:-100000}"
+
+echo "== building (release)"
+cargo build --release --locked --bin mitmwatch --example handshake-baseline --example gen-corpus 2>&1 | tail -1
+bin=target/release/mitmwatch
+ex=target/release/examples
+tmp="$(mktemp -d)"
+sim_pid=""
+cleanup() { [ -n "$sim_pid" ] && kill "$sim_pid" 2>/dev/null; rm -rf "$tmp"; }
+trap cleanup EXIT
+
+echo "machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')"
+echo "mitmwatch $($bin --version | cut -d' ' -f2), $(date -u +%Y-%m-%dT%H:%MZ)"
+
+now() { date +%s.%N; }
+rate() { python3 -c "print(f'{$1/($3-$2):.0f}')"; }
+
+start_sim() {
+    "$bin" sim --duration 3600 --roots-out "$tmp/root.pem" > "$tmp/sim.log" 2>&1 &
+    sim_pid=$!
+    for _ in $(seq 100); do [ -s "$tmp/root.pem" ] && break; sleep 0.1; done
+    origin=$(sed -n 's/^origin (genuine certificates for any name): //p' "$tmp/sim.log")
+    port="${origin##*:}"
+}
+
+targets() { # N -> file of N distinct host names
+    python3 -c "import sys; print('\n'.join(f'h{i}.bench.example' for i in range($1)))" > "$tmp/targets-$1.txt"
+    echo "$tmp/targets-$1.txt"
+}
+
+scan_args() { # common flags: every name to the origin, one SNI so the origin's cached leaf is used
+    echo "scan -q --sni bench.example --connect-to ::127.0.0.1:$port --roots $tmp/root.pem --retries 0 --per-address 100000"
+}
+
+collector() {
+    echo
+    echo "== collector throughput: $HANDSHAKES handshakes, concurrency $CONCURRENCY, against the simulated origin (TLS 1.3, ECDSA P-256)"
+    local list; list=$(targets "$HANDSHAKES")
+    # Warm-up: the origin mints and caches its leaf.
+    "$ex/handshake-baseline" "127.0.0.1:$port" bench.example 200 8 "$tmp/root.pem" > /dev/null
+    for round in 1 2; do
+        local out; out=$("$ex/handshake-baseline" "127.0.0.1:$port" bench.example "$HANDSHAKES" "$CONCURRENCY" "$tmp/root.pem")
+        local base; base=$(echo "$out" | sed -n 's/.*= \([0-9]*\)\/s.*/\1/p')
+        local t0; t0=$(now)
+        # shellcheck disable=SC2046
+        "$bin" $(scan_args) --concurrency "$CONCURRENCY" -i "$list" -o "$tmp/scan.jsonl"
+        local t1; t1=$(now)
+        local n; n=$(grep -c '"status":"ok"' "$tmp/scan.jsonl")
+        local ours; ours=$(rate "$n" "$t0" "$t1")
+        echo "round $round: baseline (bare tokio-rustls loop) $base/s; mitmwatch scan $ours/s ($n ok of $HANDSHAKES, JSON written) = $(python3 -c "print(f'{100*$ours/$base:.0f}')")% of baseline (goal >= 80%)"
+    done
+    echo "openssl s_time (sequential, one connection at a time, 5 s, no SNI):"
+    openssl s_time -connect "127.0.0.1:$port" -new -time 5 2>/dev/null | grep -E "connections in|connections/user" | sed 's/^/  /'
+}
+
+memory() {
+    echo
+    echo "== scan memory: peak RSS by list size (concurrency $CONCURRENCY)"
+    local first=""
+    for n in $MEM_SIZES; do
+        local list; list=$(targets "$n")
+        # shellcheck disable=SC2046
+        /usr/bin/time -f "%M" -o "$tmp/rss" "$bin" $(scan_args) --concurrency "$CONCURRENCY" -i "$list" -o /dev/null
+        local kb; kb=$(cat "$tmp/rss")
+        [ -z "$first" ] && first=$kb
+        echo "$n targets: peak RSS $((kb / 1024)) MiB (goal < 150 MiB; first size: $((first / 1024)) MiB)"
+    done
+}
+
+analyzer() {
+    echo
+    echo "== analyzer throughput: $CORPUS observations, 5 RSA-2048 intermediates under one root, one core"
+    for k in root int0 int1 int2 int3 int4; do
+        openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out "$tmp/$k.key" 2>/dev/null
+    done
+    "$ex/gen-corpus" "$CORPUS" "$tmp" "$tmp" > /dev/null
+    local t0 t1 t2 t3
+    t0=$(now)
+    taskset -c 0 "$bin" baseline "$tmp/corpus.jsonl" -o /dev/null 2>/dev/null || true
+    t1=$(now)
+    echo "baseline (read and decode every observation, no chain work): $(rate "$CORPUS" "$t0" "$t1") observations/s"
+    t2=$(now)
+    taskset -c 0 "$bin" analyze "$tmp/corpus.jsonl" --format json -o "$tmp/assessments.jsonl" --roots "$tmp/roots.pem" --at 2026-06-01T00:00:00Z || true
+    t3=$(now)
+    local clean; clean=$(grep -c '"verdict":"clean"' "$tmp/assessments.jsonl")
+    echo "mitmwatch analyze: $(rate "$CORPUS" "$t2" "$t3") observations/s ($clean of $CORPUS clean; goal >= 50000/s)"
+}
+
+case "$what" in
+    collector) start_sim; collector ;;
+    memory) start_sim; memory ;;
+    analyzer) analyzer ;;
+    all) start_sim; collector; memory; analyzer ;;
+    *) echo "usage: bench/run.sh [collector|memory|analyzer|all]" >&2; exit 2 ;;
+esac

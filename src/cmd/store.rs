@@ -1,0 +1,109 @@
+//! `mitmwatch store`: audit this machine's trust stores, and optionally
+//! tie the intercepted connections of a scan to the roots installed here.
+
+use super::analysis::{analyzer, catalog, read_observations, validation_time};
+use super::exit;
+use crate::cli::{StoreArgs, StoreDiscoveryArgs};
+use anyhow::{bail, Result};
+use mitmwatch::catalog::Catalog;
+use mitmwatch::collect::probe::tool_name;
+use mitmwatch::model::{LinkStatus, StoreAudit};
+use mitmwatch::report::{store_text, terminal::escape};
+use mitmwatch::store::discover::user_home;
+use mitmwatch::store::{self, Audit, StoreOptions, StoreOutcome};
+use mitmwatch::trust_store::TrustStore;
+use std::io::Write;
+use std::path::PathBuf;
+
+/// What to read, from the flags. Directories given as flags must exist.
+pub fn options(
+    args: &StoreDiscoveryArgs,
+    paths: Vec<PathBuf>,
+    firefox_profiles: Vec<PathBuf>,
+) -> Result<StoreOptions> {
+    for (flag, dir) in [("--sysroot", &args.sysroot), ("--home", &args.home)] {
+        if let Some(dir) = dir {
+            if !dir.is_dir() {
+                bail!("{flag} {}: not a directory", dir.display());
+            }
+        }
+    }
+    Ok(StoreOptions {
+        system: !args.no_system,
+        sysroot: args.sysroot.clone(),
+        home: if args.no_browsers {
+            None
+        } else {
+            args.home.clone().or_else(user_home)
+        },
+        paths,
+        firefox_profiles,
+    })
+}
+
+/// Reads and judges the stores; problems are reported on stderr, each
+/// naming its file.
+pub fn audit(options: &StoreOptions, catalog: &Catalog) -> Audit {
+    let audit = store::audit(store::read_stores(options), catalog, &TrustStore::mozilla());
+    for source in &audit.sources {
+        for e in &source.errors {
+            eprintln!("mitmwatch: {}", escape(e));
+        }
+    }
+    audit
+}
+
+/// The exit code: 2 if a known interception root is trusted or a scanned
+/// connection was intercepted through an installed root, 3 if no store
+/// could be read, else 0.
+pub fn exit_code(audit: &Audit, report: &StoreAudit) -> i32 {
+    let scan_installed = report
+        .scan
+        .as_ref()
+        .is_some_and(|s| s.links.iter().any(|l| l.status == LinkStatus::Installed));
+    match audit.outcome() {
+        StoreOutcome::NothingRead => exit::INCONCLUSIVE,
+        StoreOutcome::InterceptionInstalled => exit::INTERCEPTED,
+        StoreOutcome::Clean if scan_installed => exit::INTERCEPTED,
+        StoreOutcome::Clean => exit::OK,
+    }
+}
+
+/// Runs the audit; returns the exit code.
+pub fn run(args: StoreArgs) -> Result<i32> {
+    let catalog = catalog(&args.analysis.catalog)?;
+    let options = options(
+        &args.stores,
+        args.path.clone(),
+        args.firefox_profile.clone(),
+    )?;
+    // A bad --scan file is a usage error, reported before any store is read.
+    let scan = match &args.scan {
+        Some(path) => Some((path.display().to_string(), read_observations(path)?.0)),
+        None => None,
+    };
+    let audit = audit(&options, &catalog);
+    let links = match scan {
+        Some((name, observations)) => {
+            let when = validation_time(&args.analysis.at)?;
+            let (assessments, _) = analyzer(&args.analysis)?.assess_scan(&observations, when);
+            Some(store::link::scan_links(
+                &audit,
+                Some(name),
+                &observations,
+                &assessments,
+            ))
+        }
+        None => None,
+    };
+    let report = audit.report(tool_name(), time::OffsetDateTime::now_utc(), links);
+    let mut out = std::io::stdout().lock();
+    if args.json {
+        serde_json::to_writer_pretty(&mut out, &report)?;
+        writeln!(out)?;
+    } else {
+        write!(out, "{}", store_text::store_text(&report, args.verbose))?;
+    }
+    out.flush()?;
+    Ok(exit_code(&audit, &report))
+}

@@ -1,0 +1,69 @@
+//! CSV for spreadsheets: one row per target. Certificate text is
+//! attacker-controlled, so cells that a spreadsheet would read as a formula
+//! (starting with `=`, `+`, `-`, `@`, tab or CR) get a leading `'`.
+
+use crate::model::Assessment;
+
+/// The header row.
+pub const HEADER: &str = "host,port,sni,address,status,verdict,interceptor_id,interceptor,top_finding_code,top_finding,leaf_subject,leaf_issuer,leaf_sha256,leaf_spki_sha256,finding_codes";
+
+/// Quotes a cell when needed and defuses formulas.
+pub fn cell(text: &str) -> String {
+    let mut t = text.to_string();
+    if t.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        t.insert(0, '\'');
+    }
+    if t.contains([',', '"', '\n', '\r']) || t.starts_with(' ') || t.ends_with(' ') {
+        format!("\"{}\"", t.replace('"', "\"\""))
+    } else {
+        t
+    }
+}
+
+/// One row for an assessment.
+pub fn row(a: &Assessment) -> String {
+    let top = a.top_finding();
+    let codes: Vec<&str> = a.findings.iter().map(|f| f.code.as_str()).collect();
+    let leaf = a.leaf.as_ref();
+    [
+        a.target.host.clone(),
+        a.target.port.to_string(),
+        a.target.sni.clone().unwrap_or_default(),
+        a.address.clone().unwrap_or_default(),
+        a.status.as_str().to_string(),
+        a.verdict.as_str().to_string(),
+        a.interceptor
+            .as_ref()
+            .map(|i| i.id.clone())
+            .unwrap_or_default(),
+        a.interceptor
+            .as_ref()
+            .map(|i| i.label.clone())
+            .unwrap_or_default(),
+        top.map(|f| f.code.as_str().to_string()).unwrap_or_default(),
+        top.map(|f| f.title.clone()).unwrap_or_default(),
+        leaf.and_then(|l| l.subject.clone()).unwrap_or_default(),
+        leaf.and_then(|l| l.issuer.clone()).unwrap_or_default(),
+        leaf.map(|l| l.sha256.clone()).unwrap_or_default(),
+        leaf.and_then(|l| l.spki_sha256.clone()).unwrap_or_default(),
+        codes.join(";"),
+    ]
+    .iter()
+    .map(|c| cell(c))
+    .collect::<Vec<_>>()
+    .join(",")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::cell;
+
+    #[test]
+    fn cells_are_quoted_and_formulas_defused() {
+        assert_eq!(cell("plain"), "plain");
+        assert_eq!(cell("a,b"), "\"a,b\"");
+        assert_eq!(cell("say \"hi\""), "\"say \"\"hi\"\"\"");
+        assert_eq!(cell("=HYPERLINK(\"x\")"), "\"'=HYPERLINK(\"\"x\"\")\"");
+        assert_eq!(cell("-1"), "'-1");
+    }
+}

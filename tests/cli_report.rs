@@ -1,0 +1,174 @@
+//! `mitmwatch report`: a self-contained HTML report checked by loading it in
+//! headless Chromium, CSV for spreadsheets, and escaping of hostile
+//! certificate text.
+
+mod common;
+
+use common::binary;
+use mitmwatch::certinfo::cert_record;
+use mitmwatch::model::{Observation, Status, Target, OBSERVATION_SCHEMA};
+use std::path::Path;
+use std::process::Stdio;
+use tokio::process::Command;
+
+/// A scan through the simulated box, plus one observation whose certificate
+/// subject is an HTML/script injection attempt.
+async fn observations_file(dir: &Path) -> std::path::PathBuf {
+    let sim = mitmwatch::sim::SimNetwork::start(Default::default())
+        .await
+        .unwrap();
+    let c = common::collector_to(
+        sim.interceptor,
+        &sim.trust_store(),
+        std::time::Duration::from_secs(5),
+    );
+    let mut lines = Vec::new();
+    for name in ["facebook.com", "vk.com", "wikipedia.org", "github.com"] {
+        lines.push(serde_json::to_string(&common::probe(&c, name).await).unwrap());
+    }
+    let mut params = rcgen::CertificateParams::new(vec!["evil.example".to_string()]).unwrap();
+    params.distinguished_name = rcgen::DistinguishedName::new();
+    params.distinguished_name.push(
+        rcgen::DnType::CommonName,
+        "<script>alert(1)</script><img src=x onerror=alert(2)>=cmd|calc",
+    );
+    let cert = params
+        .self_signed(&rcgen::KeyPair::generate().unwrap())
+        .unwrap();
+    let evil = Observation {
+        schema: OBSERVATION_SCHEMA,
+        tool: "test".into(),
+        target: Target::new("evil.example", 443),
+        address: Some("127.0.0.1:443".into()),
+        route: None,
+        started_at: time::OffsetDateTime::now_utc(),
+        duration_ms: 1.0,
+        status: Status::Ok,
+        failure: None,
+        tls: None,
+        chain: vec![cert_record(cert.der())],
+        stock_verification: None,
+    };
+    lines.push(serde_json::to_string(&evil).unwrap());
+    let path = dir.join("obs.jsonl");
+    std::fs::write(&path, lines.join("\n") + "\n").unwrap();
+    path
+}
+
+fn chromium() -> Option<&'static str> {
+    ["chromium", "chromium-browser"].into_iter().find(|b| {
+        std::process::Command::new(b)
+            .arg("--version")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success())
+    })
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn html_report_renders_offline_in_chromium_and_escapes_everything() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = observations_file(dir.path()).await;
+    let html = dir.path().join("report.html");
+    let out = Command::new(binary())
+        .arg("report")
+        .arg(&input)
+        .arg("--html")
+        .arg(&html)
+        .output()
+        .await
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let page = std::fs::read_to_string(&html).unwrap();
+    // Self-contained: no script, no external reference, a CSP that forbids loading.
+    assert!(!page.contains("<script"), "no script element may appear");
+    assert!(!page.contains("<img"), "injected markup is escaped");
+    assert!(page.contains("&lt;script&gt;alert(1)&lt;/script&gt;"));
+    for reference in [" src=\"", " href=\"", "<link", "url(", "@import"] {
+        assert!(!page.contains(reference), "external reference {reference}");
+    }
+    assert!(page.contains("Content-Security-Policy"));
+    assert!(
+        page.contains("-----BEGIN CERTIFICATE-----"),
+        "PEM on demand"
+    );
+
+    let Some(browser) = chromium() else {
+        eprintln!("SKIPPED the Chromium part: chromium is not installed");
+        assert!(
+            std::env::var_os("CI").is_none(),
+            ".ci/run installs chromium"
+        );
+        return;
+    };
+    let profile = dir.path().join("profile");
+    let dom = Command::new(browser)
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+        ])
+        .arg(format!("--user-data-dir={}", profile.display()))
+        .arg("--dump-dom")
+        .arg(format!("file://{}", html.display()))
+        .stderr(Stdio::null())
+        .output()
+        .await
+        .unwrap();
+    let dom = String::from_utf8_lossy(&dom.stdout);
+    assert!(
+        dom.contains("mitmwatch report"),
+        "Chromium rendered nothing: {dom}"
+    );
+    assert!(dom.contains("id=\"conclusion\""));
+    assert!(dom.contains("Qaznet Trust Network"));
+    assert_eq!(
+        dom.matches("<tr>").count(),
+        1 + 1 + 1 + 5,
+        "headers, one interceptor, five targets"
+    );
+    assert!(dom.contains("<svg"), "charts render");
+    assert!(
+        !dom.contains("<script>alert"),
+        "the injection stays text in the DOM"
+    );
+    assert!(dom.contains("&lt;script&gt;alert(1)&lt;/script&gt;"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn csv_has_one_row_per_target_and_defuses_formulas() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = observations_file(dir.path()).await;
+    let out = Command::new(binary())
+        .arg("report")
+        .arg(&input)
+        .args(["--format", "csv"])
+        .output()
+        .await
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines[0], mitmwatch::report::csv::HEADER);
+    assert_eq!(lines.len(), 6);
+    let fb = lines
+        .iter()
+        .find(|l| l.starts_with("facebook.com,"))
+        .unwrap();
+    assert!(fb.contains(",intercepted,kz-qaznet-trust-network,"), "{fb}");
+    let evil = lines
+        .iter()
+        .find(|l| l.starts_with("evil.example,"))
+        .unwrap();
+    assert!(!evil.contains(",=cmd"), "{evil}");
+}
