@@ -11,8 +11,6 @@ use time::OffsetDateTime;
 use x509_parser::prelude::{FromDer, GeneralName, ParsedExtension, X509Certificate};
 use x509_parser::public_key::PublicKey;
 
-/// OID of the embedded SCT list extension (RFC 6962).
-pub const OID_SCT_LIST: &str = "1.3.6.1.4.1.11129.2.4.2";
 /// OID of Authority Information Access.
 pub const OID_AIA: &str = "1.3.6.1.5.5.7.1.1";
 
