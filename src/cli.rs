@@ -98,6 +98,11 @@ pub struct AnalysisArgs {
     /// for the simulation).
     #[arg(long, value_name = "FILE.json")]
     pub pins: Option<PathBuf>,
+    /// Verify SCTs with this CT log list (Chrome's v3 log_list.json format)
+    /// instead of the built-in one (certs/ct/log_list.json, December 2024);
+    /// `mitmwatch sim --ct-log-list-out` writes one for the simulation.
+    #[arg(long, value_name = "FILE.json")]
+    pub ct_log_list: Option<PathBuf>,
     /// Validation time: RFC 3339 (2024-03-01T00:00:00Z), `now`, or `observed`
     /// (each observation's own time).
     #[arg(long, value_name = "TIME", default_value = "now")]
@@ -350,6 +355,11 @@ pub struct SimArgs {
     /// built-in pinned hosts, pinned to the simulated public root.
     #[arg(long, value_name = "FILE.json")]
     pub pins_out: Option<PathBuf>,
+    /// Write a CT log list (Chrome's v3 format) holding the simulated CT
+    /// logs here (use it with --ct-log-list): the simulated public CA embeds
+    /// their SCTs in every genuine leaf.
+    #[arg(long, value_name = "FILE.json")]
+    pub ct_log_list_out: Option<PathBuf>,
     /// Stop after this many seconds (default: run until Ctrl-C).
     #[arg(long, value_name = "SECS")]
     pub duration: Option<f64>,

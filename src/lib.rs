@@ -15,6 +15,7 @@ pub mod batch;
 pub mod catalog;
 pub mod certinfo;
 pub mod collect;
+pub mod ct;
 pub mod encoding;
 pub mod import;
 pub mod model;

@@ -91,7 +91,7 @@ struct Hits {
     domains: Vec<String>,
 }
 
-const CODES: [&str; 15] = [
+const CODES: [&str; 18] = [
     "known-interception-root",
     "untrusted-root",
     "issuer-mismatch",
@@ -103,6 +103,9 @@ const CODES: [&str; 15] = [
     "weak-leaf-key",
     "stripped-extensions",
     "sct-missing",
+    "sct-invalid",
+    "sct-unknown-log",
+    "ct-noncompliant",
     "freshly-minted",
     "leaf-key-reuse",
     "malformed-certificate",
@@ -143,6 +146,9 @@ fn every_finding_code_is_documented() {
         C::WeakLeafKey,
         C::StrippedExtensions,
         C::SctMissing,
+        C::SctInvalid,
+        C::SctUnknownLog,
+        C::CtNoncompliant,
         C::FreshlyMinted,
         C::LeafKeyReuse,
         C::MalformedCertificate,

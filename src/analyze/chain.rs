@@ -11,8 +11,6 @@ use time::OffsetDateTime;
 use x509_parser::prelude::{FromDer, GeneralName, ParsedExtension, X509Certificate};
 use x509_parser::public_key::PublicKey;
 
-/// OID of the embedded SCT list extension (RFC 6962).
-pub const OID_SCT_LIST: &str = "1.3.6.1.4.1.11129.2.4.2";
 /// OID of Authority Information Access.
 pub const OID_AIA: &str = "1.3.6.1.5.5.7.1.1";
 
@@ -188,18 +186,64 @@ pub fn signed_by(child: &CertFacts, parent: &CertFacts) -> bool {
     c.verify_signature(Some(p.public_key())).is_ok()
 }
 
+fn record_facts(index: usize, record: &CertRecord) -> CertFacts {
+    match base64_decode(&record.der) {
+        Ok(der) => CertFacts::from_der(index, der),
+        Err(e) => {
+            let mut facts = CertFacts::from_der(index, Vec::new());
+            facts.parse_error = Some(format!("the record's DER is not valid base64: {e}"));
+            facts
+        }
+    }
+}
+
 /// Decodes the chain of an observation.
 pub fn chain_facts(chain: &[CertRecord]) -> Vec<CertFacts> {
     chain
         .iter()
         .enumerate()
-        .map(|(i, record)| match base64_decode(&record.der) {
-            Ok(der) => CertFacts::from_der(i, der),
-            Err(e) => {
-                let mut facts = CertFacts::from_der(i, Vec::new());
-                facts.parse_error = Some(format!("the record's DER is not valid base64: {e}"));
-                facts
-            }
-        })
+        .map(|(i, record)| record_facts(i, record))
         .collect()
+}
+
+/// Facts of the certificates above the leaf, remembered by their encoded
+/// DER: a scan sees the same intermediates over and over, and decoding and
+/// parsing them again would be most of the work.
+#[derive(Debug, Default)]
+pub struct FactsCache {
+    entries: std::sync::Mutex<std::collections::HashMap<String, CertFacts>>,
+}
+
+/// Most certificates a [`FactsCache`] remembers (it is cleared when full).
+const FACTS_CACHE_LIMIT: usize = 4096;
+
+impl FactsCache {
+    /// Like [`chain_facts`], reusing the facts of repeated non-leaf certificates.
+    pub fn chain_facts(&self, chain: &[CertRecord]) -> Vec<CertFacts> {
+        chain
+            .iter()
+            .enumerate()
+            .map(|(i, record)| {
+                if i == 0 {
+                    return record_facts(i, record);
+                }
+                if let Some(hit) = self
+                    .entries
+                    .lock()
+                    .ok()
+                    .and_then(|m| m.get(&record.der).cloned())
+                {
+                    return CertFacts { index: i, ..hit };
+                }
+                let facts = record_facts(i, record);
+                if let Ok(mut map) = self.entries.lock() {
+                    if map.len() >= FACTS_CACHE_LIMIT {
+                        map.clear();
+                    }
+                    map.insert(record.der.clone(), facts.clone());
+                }
+                facts
+            })
+            .collect()
+    }
 }

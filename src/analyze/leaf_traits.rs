@@ -1,9 +1,9 @@
 //! Traits of leaves minted by interceptors: weak keys (the 2019 box used RSA
 //! with exponent 3, at first 1024-bit), every extension but the SAN stripped,
-//! no SCTs on a leaf that claims a public CA, and a validity that begins
-//! moments before the connection.
+//! and a validity that begins moments before the connection. Missing or
+//! copied SCTs are [`super::ct`]'s business.
 
-use super::chain::{CertFacts, KeyFacts, OID_SCT_LIST};
+use super::chain::{CertFacts, KeyFacts};
 use super::finding::{cert_evidence, finding, with_evidence};
 use super::trust::TrustOutcome;
 use crate::model::{Finding, FindingCode, Severity};
@@ -61,19 +61,6 @@ pub fn check(
                      always carry them; the 2019 Kazakhstan box removed every extension but the names.",
                     if leaf.extension_oids.is_empty() { "none".to_string() } else { leaf.extension_oids.join(", ") }
                 ),
-            ),
-            cert_evidence(leaf),
-        ));
-    }
-    if trust.trusted && trust.anchor_public && !leaf.has_extension(OID_SCT_LIST) {
-        out.push(with_evidence(
-            finding(
-                FindingCode::SctMissing,
-                Severity::Low,
-                "No Certificate Transparency proof in the certificate",
-                "The certificate chains to a public CA but embeds no signed certificate timestamps. \
-                 Browsers require them (the server may deliver them in the handshake instead, which \
-                 mitmwatch does not record). A certificate minted outside the public CT logs has none.",
             ),
             cert_evidence(leaf),
         ));

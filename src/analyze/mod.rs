@@ -5,8 +5,9 @@
 //! One file per family of checks: [`linkage`] (issuer/subject/signature
 //! links), [`trust`] (chain building, names, validity), [`catalog_match`]
 //! (known interception roots), [`pins`] (static pins), [`baseline_check`]
-//! (expected issuing CA), [`leaf_traits`] (forged-leaf traits) and
-//! [`scan_traits`] (checks across a whole scan). [`verdict`] turns
+//! (expected issuing CA), [`leaf_traits`] (forged-leaf traits), [`ct`]
+//! (Certificate Transparency: embedded SCTs verified against a log list)
+//! and [`scan_traits`] (checks across a whole scan). [`verdict`] turns
 //! findings into a verdict; [`summary`] summarises a scan. [`issuers`]
 //! describes who issued a chain so that handshakes can be compared:
 //! [`sni_diff`] compares a target name with a control name at one address,
@@ -15,6 +16,7 @@
 pub mod baseline_check;
 pub mod catalog_match;
 pub mod chain;
+pub mod ct;
 pub mod finding;
 pub mod issuers;
 pub mod leaf_traits;
@@ -30,14 +32,17 @@ pub mod verdict;
 
 use crate::baseline::Baseline;
 use crate::catalog::Catalog;
+use crate::ct::LogList;
 use crate::model::{
     Assessment, Finding, FindingCode, Interceptor, LeafBrief, Observation, ScanSummary, Severity,
     Verdict, ASSESSMENT_SCHEMA,
 };
 use crate::pins::PinStore;
 use crate::trust_store::TrustStore;
-use chain::{chain_facts, CertFacts};
+use chain::CertFacts;
 use finding::{cert_evidence, finding, with_evidence};
+use std::collections::HashSet;
+use std::sync::Arc;
 use time::OffsetDateTime;
 
 /// Everything the analyzer consults. Build once, assess many.
@@ -48,6 +53,9 @@ pub struct Analyzer {
     pins: PinStore,
     baseline: Option<Baseline>,
     issuer_cache: std::sync::Arc<trust::IssuerCache>,
+    facts_cache: std::sync::Arc<chain::FactsCache>,
+    ct_logs: Arc<LogList>,
+    public_root_names: Arc<HashSet<Vec<u8>>>,
 }
 
 /// When to validate certificates.
@@ -60,20 +68,35 @@ pub enum ValidationTime {
 }
 
 impl Analyzer {
-    /// An analyzer with the given data.
+    /// An analyzer with the given data and the built-in CT log list.
     pub fn new(
         catalog: Catalog,
         trust: TrustStore,
         pins: PinStore,
         baseline: Option<Baseline>,
     ) -> Self {
+        let public_root_names = Arc::new(ct::public_root_names(&trust));
         Analyzer {
             catalog,
             trust,
             pins,
             baseline,
             issuer_cache: Default::default(),
+            facts_cache: Default::default(),
+            ct_logs: LogList::builtin(),
+            public_root_names,
         }
+    }
+
+    /// Uses this CT log list instead of the built-in one.
+    pub fn with_ct_log_list(mut self, logs: LogList) -> Self {
+        self.ct_logs = Arc::new(logs);
+        self
+    }
+
+    /// The CT log list in use.
+    pub fn ct_log_list(&self) -> &LogList {
+        &self.ct_logs
     }
 
     /// The catalog in use.
@@ -87,7 +110,7 @@ impl Analyzer {
             ValidationTime::At(t) => t,
             ValidationTime::Observed => obs.started_at,
         };
-        let certs = chain_facts(&obs.chain);
+        let certs = self.facts_cache.chain_facts(&obs.chain);
         let name = obs.target.expected_name();
         let mut findings: Vec<Finding> = Vec::new();
         for cert in certs.iter().filter(|c| !c.ok()) {
@@ -141,6 +164,14 @@ impl Analyzer {
         findings.extend(pins::check(&self.pins, name, &certs, &trust));
         findings.extend(baseline_check::check(self.baseline.as_ref(), name, &certs));
         findings.extend(leaf_traits::check(&certs, &trust, obs.started_at));
+        findings.extend(ct::check(
+            &certs,
+            &path,
+            &trust,
+            &self.ct_logs,
+            &self.public_root_names,
+            at,
+        ));
         verdict::rank(&mut findings);
 
         let leaf_self_signed = certs.first().is_some_and(|c| c.self_issued());

@@ -3,19 +3,27 @@
 //! 1. no certificate was received -> `error`;
 //! 2. any `high` finding -> `intercepted`;
 //! 3. `untrusted-root` together with a forged-leaf trait (`weak-leaf-key`,
-//!    `stripped-extensions`, `freshly-minted`, `leaf-key-reuse`) on a leaf
-//!    that is not self-signed -> `intercepted`: someone runs a CA that
-//!    mints leaves the way interceptors do;
+//!    `stripped-extensions`, `freshly-minted`, `leaf-key-reuse`,
+//!    `sct-missing`) on a leaf that is not self-signed -> `intercepted`:
+//!    someone runs a CA that mints leaves the way interceptors do. On an
+//!    untrusted chain `sct-missing` means the chain is issued in a public
+//!    root's name but the leaf lacks the SCTs a public CA's leaf carries;
 //! 4. any `medium` finding -> `suspicious`;
 //! 5. otherwise -> `clean`.
+//!
+//! `sct-invalid` on a chain that is not publicly trusted is `high` (a real
+//! CT log signed a different certificate: the leaf copies a genuine one), so
+//! rule 2 makes it `intercepted`. On a publicly trusted chain it is `low`.
+//! `sct-unknown-log` and `ct-noncompliant` never go above `low`.
 
 use crate::model::{Finding, FindingCode, Severity, Verdict};
 
-const FORGED_LEAF_TRAITS: [FindingCode; 4] = [
+const FORGED_LEAF_TRAITS: [FindingCode; 5] = [
     FindingCode::WeakLeafKey,
     FindingCode::StrippedExtensions,
     FindingCode::FreshlyMinted,
     FindingCode::LeafKeyReuse,
+    FindingCode::SctMissing,
 ];
 
 /// Applies the rules. `leaf_self_signed` disables rule 3.
@@ -82,6 +90,23 @@ mod tests {
         ];
         assert_eq!(verdict(&forged, true, false), Verdict::Intercepted);
         assert_eq!(verdict(&forged, true, true), Verdict::Suspicious);
+        let no_scts = [
+            f(FindingCode::UntrustedRoot, Severity::Medium),
+            f(FindingCode::SctMissing, Severity::Low),
+        ];
+        assert_eq!(verdict(&no_scts, true, false), Verdict::Intercepted);
+        // On their own, CT findings of low weight never make a verdict.
+        let ct_only = [
+            f(FindingCode::SctMissing, Severity::Low),
+            f(FindingCode::SctInvalid, Severity::Low),
+            f(FindingCode::SctUnknownLog, Severity::Info),
+            f(FindingCode::CtNoncompliant, Severity::Low),
+        ];
+        assert_eq!(verdict(&ct_only, true, false), Verdict::Clean);
+        assert_eq!(
+            verdict(&[f(FindingCode::SctInvalid, Severity::High)], true, false),
+            Verdict::Intercepted
+        );
         assert_eq!(
             verdict(&[f(FindingCode::PinMismatch, Severity::High)], true, false),
             Verdict::Intercepted

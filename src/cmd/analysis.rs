@@ -7,6 +7,7 @@ use anyhow::{Context, Result};
 use mitmwatch::analyze::{Analyzer, ValidationTime};
 use mitmwatch::baseline::Baseline;
 use mitmwatch::catalog::Catalog;
+use mitmwatch::ct::LogList;
 use mitmwatch::import::{self, InputFormat};
 use mitmwatch::model::{Observation, ScanSummary, Verdict, OBSERVATION_SCHEMA};
 use mitmwatch::pins::PinStore;
@@ -79,7 +80,15 @@ pub fn analyzer(args: &AnalysisArgs) -> Result<Analyzer> {
             Some(b)
         }
     };
-    Ok(Analyzer::new(catalog, store, pins, baseline))
+    let analyzer = Analyzer::new(catalog, store, pins, baseline);
+    Ok(match &args.ct_log_list {
+        None => analyzer,
+        Some(path) => {
+            let text = std::fs::read_to_string(path)
+                .with_context(|| format!("reading {}", path.display()))?;
+            analyzer.with_ct_log_list(LogList::from_json(&text, &path.display().to_string())?)
+        }
+    })
 }
 
 /// Why one line of an observation file was skipped.

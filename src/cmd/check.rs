@@ -119,20 +119,11 @@ fn report(summary: &ScanSummary, assessments: &[Assessment], code: i32) -> Strin
     };
     s.push_str(&format!("\n{headline}\n\n"));
     s.push_str(&text::summary_text(summary));
-    let intercepted: Vec<&Assessment> = assessments
-        .iter()
-        .filter(|a| a.verdict == Verdict::Intercepted)
-        .collect();
+    // Intercepted sites are listed, grouped by interceptor, in the summary.
     let suspicious: Vec<&Assessment> = assessments
         .iter()
         .filter(|a| a.verdict == Verdict::Suspicious)
         .collect();
-    if !intercepted.is_empty() {
-        s.push_str("\nIntercepted:\n");
-        for a in &intercepted {
-            s.push_str(&format!("  {}\n", text::assessment_line(a)));
-        }
-    }
     if !suspicious.is_empty() {
         s.push_str("\nSuspicious (not conclusive on their own):\n");
         for a in &suspicious {

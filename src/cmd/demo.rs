@@ -32,6 +32,7 @@ pub async fn run(args: DemoArgs) -> Result<i32> {
     );
     println!("  trust store: the simulated public root only; the box's root is not trusted");
     println!("  static pins: the built-in pinned hosts, pinned to the simulated public root");
+    println!("  CT log list: the simulation's two CT logs, whose SCTs the genuine leaves carry");
     println!();
     println!("Scanning {} domains through the box...", names.len());
     let store = sim.trust_store();
@@ -53,7 +54,8 @@ pub async fn run(args: DemoArgs) -> Result<i32> {
         super::io::save_observations(path, &observations)?;
         println!("Observations written to {}", path.display());
     }
-    let analyzer = Analyzer::new(Catalog::builtin()?, store, sim.pins(), None);
+    let analyzer = Analyzer::new(Catalog::builtin()?, store, sim.pins(), None)
+        .with_ct_log_list(sim.ct_log_list.clone());
     let (assessments, summary) = analyzer.assess_scan(&observations, ValidationTime::Observed);
     println!();
     for (obs, a) in observations.iter().zip(&assessments) {

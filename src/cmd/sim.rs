@@ -54,6 +54,15 @@ pub async fn run(args: SimArgs) -> Result<i32> {
             path.display()
         );
     }
+    if let Some(path) = &args.ct_log_list_out {
+        std::fs::write(path, sim.ct_log_list_json())
+            .with_context(|| format!("writing {}", path.display()))?;
+        println!(
+            "CT log list of the simulated logs written to {}: analyse with --ct-log-list {} to verify the SCTs of genuine leaves",
+            path.display(),
+            path.display()
+        );
+    }
     println!("direct to the origin instead: --connect-to {origin_rule}");
     println!("running; press Ctrl-C to stop");
     match args.duration {

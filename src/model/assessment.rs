@@ -117,8 +117,22 @@ pub enum FindingCode {
     WeakLeafKey,
     /// The leaf lacks the extensions every publicly issued leaf carries.
     StrippedExtensions,
-    /// A leaf that claims a public CA carries no SCT list.
+    /// A leaf that chains to a public root, or names one in its issuer
+    /// chain, carries no SCT list. Public CAs embed SCTs in every
+    /// certificate; interceptors mint leaves without them.
     SctMissing,
+    /// An SCT from a known CT log does not verify for this certificate and
+    /// issuer (or the SCT list cannot be read). When the chain is not
+    /// publicly trusted this is strong evidence of a copied certificate: a
+    /// log signed the genuine one, not this one.
+    SctInvalid,
+    /// An SCT names a log that is not in the CT log list in use (often a
+    /// log newer than the list). Information only.
+    SctUnknownLog,
+    /// The verified SCTs of a publicly trusted leaf do not satisfy Chrome's
+    /// or Apple's CT policy (number of SCTs and distinct log operators by
+    /// certificate lifetime).
+    CtNoncompliant,
     /// The leaf was issued moments before it was served.
     FreshlyMinted,
     /// One leaf key serves unrelated hosts in the same scan (on-the-fly minting).
@@ -146,6 +160,9 @@ impl FindingCode {
             FindingCode::WeakLeafKey => "weak-leaf-key",
             FindingCode::StrippedExtensions => "stripped-extensions",
             FindingCode::SctMissing => "sct-missing",
+            FindingCode::SctInvalid => "sct-invalid",
+            FindingCode::SctUnknownLog => "sct-unknown-log",
+            FindingCode::CtNoncompliant => "ct-noncompliant",
             FindingCode::FreshlyMinted => "freshly-minted",
             FindingCode::LeafKeyReuse => "leaf-key-reuse",
             FindingCode::MalformedCertificate => "malformed-certificate",

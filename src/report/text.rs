@@ -149,11 +149,11 @@ pub fn summary_text(s: &ScanSummary) -> String {
     out.push_str(&format!("{} targets: {}\n", s.targets, counts.join(", ")));
     for hit in &s.interceptors {
         out.push_str(&format!(
-            "  {} intercepted {} domain(s): {}\n",
+            "  {} intercepted {} domain(s):\n",
             escape(&hit.interceptor.label),
-            hit.domains.len(),
-            escape(&hit.domains.join(", "))
+            hit.domains.len()
         ));
+        out.push_str(&wrap(&escape(&hit.domains.join(", ")), 4, 96));
     }
     out.push_str(&wrap(&escape(&s.conclusion), 0, 96));
     out

@@ -2,7 +2,8 @@
 //! `demo`, `sim` and the tests. Nothing here can reach the internet.
 //!
 //! * an origin server that answers for any name with a genuine-looking
-//!   certificate from a simulated public PKI generated at start;
+//!   certificate from a simulated public PKI generated at start, carrying
+//!   SCTs from simulated CT logs ([`ct_logs`]);
 //! * an interception box in front of it that, like Kazakhtelecom's in 2019,
 //!   re-signs connections whose SNI is on its target list with forged
 //!   leaves chained to `C=KZ, CN=Qaznet Trust Network` (a synthetic key with
@@ -11,6 +12,7 @@
 //! Clients reach the "intercepted path" by connecting to the box's address
 //! for every name (`--connect-to ::127.0.0.1:PORT`), or the origin directly.
 
+pub mod ct_logs;
 pub mod domains;
 pub mod interceptor;
 pub mod origin;
@@ -66,6 +68,9 @@ pub struct SimNetwork {
     pub interceptor_intermediate: rustls::pki_types::CertificateDer<'static>,
     /// Names the box intercepts.
     pub intercepted: HashSet<String>,
+    /// The simulated CT logs, as a log list (the genuine leaves' SCTs
+    /// verify with it).
+    pub ct_log_list: crate::ct::LogList,
     tasks: Vec<JoinHandle<()>>,
 }
 
@@ -105,6 +110,7 @@ impl SimNetwork {
             interceptor_root: boxpki.root.der.clone(),
             interceptor_intermediate: boxpki.intermediate.der.clone(),
             intercepted: config.intercepted,
+            ct_log_list: public.ct_logs.log_list().clone(),
             tasks: vec![origin_task, box_task],
         })
     }
@@ -127,6 +133,11 @@ impl SimNetwork {
     pub fn pins(&self) -> crate::pins::PinStore {
         crate::pins::PinStore::from_json(&self.pins_json())
             .expect("derived from valid built-in data")
+    }
+
+    /// The simulated CT logs as a log list in Chrome's v3 format.
+    pub fn ct_log_list_json(&self) -> String {
+        self.ct_log_list.to_json()
     }
 
     /// A trust store holding only the simulated public root.

@@ -1,9 +1,11 @@
 //! Certificate authorities of the simulated network, generated at start:
 //! a stand-in "public" PKI (root and intermediate) that issues genuine-looking
-//! leaves, and the interceptor's PKI, which uses the real 2019 names
+//! leaves with SCTs from the simulated CT logs ([`super::ct_logs`]), and the
+//! interceptor's PKI, which uses the real 2019 names
 //! (`C=KZ, CN=Qaznet Trust Network` and `C=KZ, CN=Security Certificate`)
 //! with freshly generated keys. No real private key is involved anywhere.
 
+use super::ct_logs::{issue_with_scts, SimCtLogs};
 use rcgen::{
     BasicConstraints, CertificateParams, DistinguishedName, DnType, DnValue,
     ExtendedKeyUsagePurpose, IsCa, Issuer, KeyPair, KeyUsagePurpose, SanType, SerialNumber,
@@ -100,12 +102,16 @@ fn certified_key(
 }
 
 /// The simulated public web PKI: issues a genuine-looking leaf for any name,
-/// minted on first use and cached.
+/// minted on first use and cached, with SCTs embedded from the simulated
+/// CT logs, as a public CA does.
 pub struct PublicPki {
     /// The root that a user must trust to see these chains as valid.
     pub root: Authority,
     /// The issuing intermediate (sent in every chain).
     pub intermediate: Authority,
+    /// The CT logs whose SCTs the leaves carry.
+    pub ct_logs: SimCtLogs,
+    intermediate_spki: Vec<u8>,
     provider: Arc<CryptoProvider>,
     leaves: Mutex<HashMap<String, Arc<CertifiedKey>>>,
 }
@@ -129,9 +135,16 @@ impl PublicPki {
             ],
             5,
         )?;
+        let intermediate_spki = X509Certificate::from_der(&intermediate.der)?
+            .1
+            .public_key()
+            .raw
+            .to_vec();
         Ok(PublicPki {
             root,
             intermediate,
+            ct_logs: SimCtLogs::generate(OffsetDateTime::now_utc())?,
+            intermediate_spki,
             provider,
             leaves: Mutex::new(HashMap::new()),
         })
@@ -152,10 +165,19 @@ impl PublicPki {
         params.not_after = params.not_before + Duration::days(90);
         params.serial_number = Some(random_serial());
         let key = KeyPair::generate()?;
-        let cert = params.signed_by(&key, &self.intermediate.issuer)?;
+        // Logged an hour after the start of validity (CAs backdate notBefore).
+        let logged = params.not_before + Duration::hours(1);
+        let der = issue_with_scts(
+            &params,
+            &key,
+            &self.intermediate.issuer,
+            &self.intermediate_spki,
+            &self.ct_logs.logs(),
+            (logged.unix_timestamp() * 1000) as u64,
+        )?;
         let chained = certified_key(
             &self.provider,
-            vec![cert.der().clone(), self.intermediate.der.clone()],
+            vec![CertificateDer::from(der), self.intermediate.der.clone()],
             &key,
         )?;
         let mut leaves = self.leaves.lock().map_err(|_| "poisoned")?;

@@ -67,3 +67,16 @@ pub fn assess(name: &str, host: &str) -> Assessment {
 pub fn codes(a: &Assessment) -> Vec<FindingCode> {
     a.findings.iter().map(|f| f.code).collect()
 }
+
+/// The fixtures' CT log list (fixture logs A1, A2 and B1).
+pub fn fixture_ct_logs() -> mitmwatch::ct::LogList {
+    let text = std::fs::read_to_string(fixture("ct/log_list.json")).unwrap();
+    mitmwatch::ct::LogList::from_json(&text, "fixtures/ct/log_list.json").unwrap()
+}
+
+/// Assesses one fixture chain at the fixture time with the fixtures' CT log list.
+pub fn assess_ct(name: &str, host: &str) -> Assessment {
+    analyzer(None)
+        .with_ct_log_list(fixture_ct_logs())
+        .assess(&observation(name, host), ValidationTime::At(FIXTURE_TIME))
+}

@@ -1,0 +1,343 @@
+//! Certificate Transparency checks on the leaf: are there embedded SCTs,
+//! do they verify with their logs' keys over this certificate and the key of
+//! the served certificate that signed it, and do they satisfy Chrome's and
+//! Apple's policies?
+//!
+//! Severities are chosen so that legitimate chains never look intercepted:
+//!
+//! * `sct-missing` (low): a publicly trusted leaf, or a leaf whose chain
+//!   (linked by signatures) is issued in a public root's name, without SCTs.
+//!   On an untrusted chain it counts as a forged-leaf trait (verdict rule 3).
+//! * `sct-invalid`: high when the chain is not publicly trusted (untrusted,
+//!   or anchored in a locally added root): a real log's signature over some
+//!   other certificate means the SCTs were copied. Low on a publicly trusted
+//!   chain (a CA or log error) and for an SCT list that cannot be read.
+//! * `sct-unknown-log` (info): the log list does not know the log.
+//! * `ct-noncompliant` (low, publicly trusted chains only, and only when at
+//!   least one SCT comes from a known log): info when the log list is older
+//!   than Chrome's 70-day limit, or when the unknown logs' SCTs could make
+//!   up the difference.
+
+use super::chain::{signed_by, CertFacts};
+use super::finding::{cert_evidence, finding, with_detail, with_evidence};
+use super::linkage::Path;
+use super::trust::TrustOutcome;
+use crate::ct::embedded::{self, CheckedSct, EmbeddedScts, SctStatus};
+use crate::ct::policy::{self, PolicyReport, VerifiedSct};
+use crate::ct::{der, LogList};
+use crate::encoding::{base64_encode, sha256};
+use crate::model::{Finding, FindingCode, Severity};
+use crate::trust_store::TrustStore;
+use std::collections::HashSet;
+use time::{Duration, OffsetDateTime};
+
+/// Chrome stops enforcing CT when its log list is older than this.
+pub const LOG_LIST_MAX_AGE: Duration = Duration::days(70);
+
+/// Subject names (DER content, without the SEQUENCE header, as in a trust
+/// anchor) of the base store's anchors: the roots that stand for the public
+/// web PKI.
+pub fn public_root_names(store: &TrustStore) -> HashSet<Vec<u8>> {
+    store
+        .roots()
+        .roots
+        .iter()
+        .filter(|a| store.is_public_anchor(&sha256(webpki::spki_for_anchor(a).as_ref())))
+        .map(|a| a.subject.as_ref().to_vec())
+        .collect()
+}
+
+/// Whether the linkage path (certificates each signed by the next) names
+/// a public root as an issuer, whatever the keys. Only links whose
+/// signatures verify are followed, so a server that merely sends the wrong
+/// intermediate does not count: the chain must have been built, under its
+/// own keys, in a public root's name.
+fn names_public_root(certs: &[CertFacts], path: &Path, public_names: &HashSet<Vec<u8>>) -> bool {
+    path.certs.iter().any(|&i| {
+        der::read(&certs[i].issuer_raw).is_ok_and(|(name, _)| public_names.contains(name.content))
+    })
+}
+
+/// SHA-256 of the SubjectPublicKeyInfo of the certificate that signed the
+/// leaf. A served certificate named as the leaf's issuer counts only if it
+/// signed the leaf: when the chain is trusted and it is the only one with
+/// that name, chain building has checked that already; otherwise its
+/// signature is checked here. A trusted leaf whose issuer was not sent was
+/// signed by the trust anchor itself. `None` when the issuer is not known:
+/// the SCTs are then not judged, since checking them with the key of a
+/// wrongly sent intermediate would call genuine SCTs invalid.
+fn issuer_key_hash(certs: &[CertFacts], trust: &TrustOutcome) -> Option<[u8; 32]> {
+    let leaf = certs.first().filter(|c| c.ok())?;
+    let named: Vec<&CertFacts> = certs
+        .iter()
+        .filter(|c| c.ok() && c.index != leaf.index && c.subject_raw == leaf.issuer_raw)
+        .collect();
+    if trust.trusted && named.len() == 1 {
+        return Some(named[0].spki_sha256);
+    }
+    if let Some(issuer) = named.iter().find(|c| signed_by(leaf, c)) {
+        return Some(issuer.spki_sha256);
+    }
+    if trust.trusted && named.is_empty() && !leaf.self_issued() {
+        return trust.anchor_spki;
+    }
+    None
+}
+
+fn describe_sct(c: &CheckedSct<'_>) -> String {
+    let log = c.log.map_or_else(
+        || "unknown log".to_string(),
+        |l| format!("'{}'", l.description),
+    );
+    format!(
+        "{log} (id {}), {}",
+        base64_encode(&c.sct.log_id),
+        crate::certinfo::rfc3339(c.sct.timestamp())
+    )
+}
+
+/// The CT findings for one chain.
+pub fn check(
+    certs: &[CertFacts],
+    path: &Path,
+    trust: &TrustOutcome,
+    logs: &LogList,
+    public_names: &HashSet<Vec<u8>>,
+    at: OffsetDateTime,
+) -> Vec<Finding> {
+    let mut out = Vec::new();
+    let Some(leaf) = certs.first().filter(|c| c.ok()) else {
+        return out;
+    };
+    let publicly_trusted = trust.trusted && trust.anchor_public;
+    let issuer_hash = issuer_key_hash(certs, trust);
+    let scts = match embedded::check(&leaf.der, issuer_hash.as_ref(), logs) {
+        Err(e) => {
+            out.push(with_detail(
+                with_evidence(
+                    finding(
+                        FindingCode::SctInvalid,
+                        Severity::Low,
+                        "The certificate's Certificate Transparency data cannot be read",
+                        "The certificate has an SCT-list extension that is malformed, so none of its \
+                         timestamps can be checked. CAs do not issue such certificates; a buggy or \
+                         hostile issuer may.",
+                    ),
+                    cert_evidence(leaf),
+                ),
+                e.to_string(),
+            ));
+            return out;
+        }
+        Ok(None) => {
+            if publicly_trusted || names_public_root(certs, path, public_names) {
+                out.push(missing(leaf, publicly_trusted));
+            }
+            return out;
+        }
+        Ok(Some(scts)) => scts,
+    };
+    let unknown: Vec<&CheckedSct<'_>> = scts
+        .scts
+        .iter()
+        .filter(|c| c.status == SctStatus::UnknownLog)
+        .collect();
+    if !unknown.is_empty() {
+        out.push(unknown_logs(leaf, &unknown, logs));
+    }
+    let invalid: Vec<&CheckedSct<'_>> = scts
+        .scts
+        .iter()
+        .filter(|c| matches!(c.status, SctStatus::Invalid(_)))
+        .collect();
+    if !invalid.is_empty() {
+        out.push(invalid_scts(leaf, &invalid, publicly_trusted));
+    }
+    // The policies apply to publicly trusted certificates only, and need
+    // every SCT of a known log to have been checked. When no SCT comes from
+    // a known log there is nothing to judge beyond `sct-unknown-log`.
+    let unchecked = scts.scts.iter().any(|c| c.status == SctStatus::NoIssuerKey);
+    let judged = scts.scts.iter().any(|c| c.log.is_some()) || scts.scts.is_empty();
+    if publicly_trusted && !unchecked && judged {
+        if let Some(f) = noncompliant(leaf, &scts, unknown.len(), logs, at) {
+            out.push(f);
+        }
+    }
+    out
+}
+
+fn missing(leaf: &CertFacts, publicly_trusted: bool) -> Finding {
+    let explanation = if publicly_trusted {
+        "The certificate chains to a public CA but embeds no signed certificate timestamps (SCTs). \
+         Browsers require them; the server may deliver them in the handshake instead, which mitmwatch \
+         does not record. A certificate minted outside the public CT logs has none."
+    } else {
+        "The certificate is not trusted, yet the chain it was sent with is issued in the name of a public \
+         root, under other keys. Public CAs embed signed certificate timestamps (SCTs) in every \
+         certificate; this one has none. Someone minted it in the name of a public CA, as interception \
+         devices do."
+    };
+    with_evidence(
+        finding(
+            FindingCode::SctMissing,
+            Severity::Low,
+            "No Certificate Transparency proof in the certificate",
+            explanation,
+        ),
+        cert_evidence(leaf),
+    )
+}
+
+fn unknown_logs(leaf: &CertFacts, unknown: &[&CheckedSct<'_>], logs: &LogList) -> Finding {
+    with_detail(
+        with_evidence(
+            finding(
+                FindingCode::SctUnknownLog,
+                Severity::Info,
+                format!(
+                    "{} Certificate Transparency timestamp(s) from logs not in the log list",
+                    unknown.len()
+                ),
+                format!(
+                    "The certificate carries SCTs from CT logs that the log list in use ({}) does not \
+                     know, so they could not be checked. Logs that opened after the list was made show up \
+                     like this; it is not a sign of interception. Give a current list with --ct-log-list \
+                     to check them.",
+                    logs.describe()
+                ),
+            ),
+            cert_evidence(leaf),
+        ),
+        unknown
+            .iter()
+            .map(|c| describe_sct(c))
+            .collect::<Vec<_>>()
+            .join("; "),
+    )
+}
+
+fn invalid_scts(leaf: &CertFacts, invalid: &[&CheckedSct<'_>], publicly_trusted: bool) -> Finding {
+    let (severity, explanation) = if publicly_trusted {
+        (
+            Severity::Low,
+            "A CT log's signature in the certificate does not verify for this certificate and its issuer. \
+             The chain is publicly trusted, so this is more likely an error of the CA or the log than \
+             interception; browsers do not count such a timestamp.",
+        )
+    } else {
+        (
+            Severity::High,
+            "The certificate carries a signed certificate timestamp from a real CT log, but the log's \
+             signature does not verify for this certificate and its issuer. The log signed a different \
+             certificate: these timestamps were copied from the genuine certificate onto one made by \
+             someone else. That is what an interceptor imitating the real certificate does.",
+        )
+    };
+    let detail = invalid
+        .iter()
+        .map(|c| match &c.status {
+            SctStatus::Invalid(e) => format!("{}: {e}", describe_sct(c)),
+            _ => describe_sct(c),
+        })
+        .collect::<Vec<_>>()
+        .join("; ");
+    with_detail(
+        with_evidence(
+            finding(
+                FindingCode::SctInvalid,
+                severity,
+                "A Certificate Transparency signature does not match the certificate",
+                explanation,
+            ),
+            cert_evidence(leaf),
+        ),
+        detail,
+    )
+}
+
+fn noncompliant(
+    leaf: &CertFacts,
+    scts: &EmbeddedScts<'_>,
+    unknown: usize,
+    logs: &LogList,
+    at: OffsetDateTime,
+) -> Option<Finding> {
+    let valid: Vec<VerifiedSct<'_>> = scts
+        .scts
+        .iter()
+        .filter(|c| c.status == SctStatus::Valid)
+        .filter_map(|c| {
+            c.log.map(|log| VerifiedSct {
+                log,
+                timestamp: c.sct.timestamp(),
+            })
+        })
+        .collect();
+    let report = policy::evaluate(&valid, leaf.not_before, leaf.not_after, at, 0);
+    if report.compliant() {
+        return None;
+    }
+    let stale = at - logs.timestamp > LOG_LIST_MAX_AGE;
+    let with_unknown = unknown > 0
+        && policy::evaluate(&valid, leaf.not_before, leaf.not_after, at, unknown).compliant();
+    let mut explanation = format!(
+        "Browsers require a publicly trusted certificate to carry SCTs from several independent CT logs. \
+         The verified SCTs of this one do not meet {}. SCTs delivered in the TLS handshake or by OCSP, \
+         which mitmwatch does not record, may make up the difference.",
+        unmet_text(&report)
+    );
+    if stale {
+        explanation.push_str(&format!(
+            " The log list in use is from {}, more than 70 days before the validation time; Chrome does \
+             not enforce CT with a list that old, so this is information only.",
+            logs.timestamp.date()
+        ));
+    } else if with_unknown {
+        explanation.push_str(
+            " The SCTs from logs missing from the list would make up the difference if those logs are \
+             trusted: check with a current list (--ct-log-list).",
+        );
+    }
+    let mut detail = vec![format!("log list: {}", logs.describe())];
+    detail.extend(
+        report
+            .not_counted
+            .iter()
+            .map(|n| format!("not counted: {n}")),
+    );
+    if !scts.unknown_versions.is_empty() {
+        detail.push(format!(
+            "{} SCT(s) of unknown versions ignored",
+            scts.unknown_versions.len()
+        ));
+    }
+    Some(with_detail(
+        with_evidence(
+            finding(
+                FindingCode::CtNoncompliant,
+                if stale || with_unknown {
+                    Severity::Info
+                } else {
+                    Severity::Low
+                },
+                "The certificate's Certificate Transparency proof is insufficient",
+                explanation,
+            ),
+            cert_evidence(leaf),
+        ),
+        detail.join("; "),
+    ))
+}
+
+fn unmet_text(report: &PolicyReport) -> String {
+    let mut parts = Vec::new();
+    for (name, outcome) in [("Chrome's", &report.chrome), ("Apple's", &report.apple)] {
+        if !outcome.compliant {
+            parts.push(format!(
+                "{name} policy (needs {})",
+                outcome.unmet.join(", ")
+            ));
+        }
+    }
+    parts.join(" nor ")
+}

@@ -1,0 +1,239 @@
+//! The CT log list in Chrome's v3 format (`log_list.json`): which logs
+//! exist, their keys, who operates them, what state they are in and which
+//! certificates (by expiry) they accept. The built-in list is
+//! `certs/ct/log_list.json` (source and date in `certs/ct/README.md`);
+//! `--ct-log-list FILE` loads a newer one ([`super::v3`] reads and writes
+//! the JSON). Loading is pure: the caller reads the file.
+
+use super::signature::LogKey;
+use crate::encoding::{base64_encode, sha256};
+use serde_json::Value;
+use std::sync::{Arc, OnceLock};
+use time::OffsetDateTime;
+
+/// `certs/ct/log_list.json`.
+pub const BUILTIN_JSON: &str = include_str!("../../certs/ct/log_list.json");
+
+/// A log's state in the list (Chrome's log lifecycle).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum StateKind {
+    /// Applied for inclusion; its SCTs do not count.
+    Pending,
+    /// Being monitored; its SCTs count.
+    Qualified,
+    /// Fully trusted; its SCTs count.
+    Usable,
+    /// Frozen (no new entries) but trusted; its SCTs count.
+    ReadOnly,
+    /// No longer trusted; SCTs made before the retirement still count.
+    Retired,
+    /// Never trusted; its SCTs do not count.
+    Rejected,
+}
+
+impl StateKind {
+    pub(super) fn from_key(key: &str) -> Option<Self> {
+        Some(match key {
+            "pending" => StateKind::Pending,
+            "qualified" => StateKind::Qualified,
+            "usable" => StateKind::Usable,
+            "readonly" => StateKind::ReadOnly,
+            "retired" => StateKind::Retired,
+            "rejected" => StateKind::Rejected,
+            _ => return None,
+        })
+    }
+
+    /// The key used in the JSON.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            StateKind::Pending => "pending",
+            StateKind::Qualified => "qualified",
+            StateKind::Usable => "usable",
+            StateKind::ReadOnly => "readonly",
+            StateKind::Retired => "retired",
+            StateKind::Rejected => "rejected",
+        }
+    }
+}
+
+/// A state and since when the log has been in it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct LogState {
+    /// Which state.
+    pub kind: StateKind,
+    /// Since when.
+    pub since: OffsetDateTime,
+    /// For `readonly`: the frozen tree head, kept as found.
+    pub final_tree_head: Option<Value>,
+}
+
+/// One log.
+#[derive(Clone, Debug, PartialEq)]
+pub struct CtLog {
+    /// SHA-256 of `key_der` (checked on load).
+    pub id: [u8; 32],
+    /// The DER SubjectPublicKeyInfo.
+    pub key_der: Vec<u8>,
+    /// The key, ready for verification, or why it cannot be used.
+    pub key: Result<LogKey, String>,
+    /// E.g. `Cloudflare 'Nimbus2026'`.
+    pub description: String,
+    /// The operator's name (an entry of the list's `operators`).
+    pub operator: String,
+    /// The operator's contact addresses.
+    pub operator_email: Vec<String>,
+    /// Earlier operators with the end of their tenure, oldest first.
+    pub previous_operators: Vec<(String, OffsetDateTime)>,
+    /// `url` (RFC 6962 logs) or `submission_url` (static-ct-api logs).
+    pub url: String,
+    /// `monitoring_url` of a static-ct-api log.
+    pub monitoring_url: Option<String>,
+    /// Maximum merge delay, seconds.
+    pub mmd: Option<u64>,
+    /// The state, if the list gives one.
+    pub state: Option<LogState>,
+    /// Certificates accepted by expiry: `[start, end)`.
+    pub temporal_interval: Option<(OffsetDateTime, OffsetDateTime)>,
+    /// A static-ct-api ("tiled") log rather than an RFC 6962 log.
+    pub tiled: bool,
+    /// `log_type` as given (`test`, `prod`), if any.
+    pub log_type: Option<String>,
+}
+
+impl CtLog {
+    /// A log with `key_der`, its id computed from the key.
+    pub fn new(description: &str, operator: &str, key_der: Vec<u8>, url: &str) -> Self {
+        CtLog {
+            id: sha256(&key_der),
+            key: LogKey::from_spki(&key_der),
+            key_der,
+            description: description.into(),
+            operator: operator.into(),
+            operator_email: Vec::new(),
+            previous_operators: Vec::new(),
+            url: url.into(),
+            monitoring_url: None,
+            mmd: Some(86_400),
+            state: None,
+            temporal_interval: None,
+            tiled: false,
+            log_type: None,
+        }
+    }
+
+    /// The operator at `when` (taking `previous_operators` into account).
+    pub fn operator_at(&self, when: OffsetDateTime) -> &str {
+        self.previous_operators
+            .iter()
+            .find(|(_, end)| when < *end)
+            .map_or(self.operator.as_str(), |(name, _)| name.as_str())
+    }
+
+    /// Operated by Google (loglist3's test: the Google CT group address).
+    pub fn google_operated(&self) -> bool {
+        self.operator_email
+            .iter()
+            .any(|e| e.contains("google-ct-logs@googlegroups"))
+    }
+
+    /// The log id in base64, as log lists and tools show it.
+    pub fn id_base64(&self) -> String {
+        base64_encode(&self.id)
+    }
+}
+
+/// A log list.
+#[derive(Clone, Debug, PartialEq)]
+pub struct LogList {
+    /// The list's `version`.
+    pub version: String,
+    /// The list's `log_list_timestamp`.
+    pub timestamp: OffsetDateTime,
+    /// Where it came from (file name, or the built-in list).
+    pub source: String,
+    /// Every log, in list order.
+    pub logs: Vec<CtLog>,
+}
+
+/// Why a log list was refused.
+#[derive(Debug, thiserror::Error)]
+#[error("{source_name}: {detail}")]
+pub struct LogListError {
+    /// File name or label.
+    pub source_name: String,
+    /// What was wrong.
+    pub detail: String,
+}
+
+impl LogList {
+    /// The list shipped in `certs/ct/` (Chrome's, see `certs/ct/README.md`).
+    pub fn builtin() -> Arc<LogList> {
+        static BUILTIN: OnceLock<Arc<LogList>> = OnceLock::new();
+        BUILTIN
+            .get_or_init(|| {
+                Arc::new(
+                    LogList::from_json(BUILTIN_JSON, "built-in certs/ct/log_list.json")
+                        .expect("certs/ct/log_list.json is valid (checked by the unit tests)"),
+                )
+            })
+            .clone()
+    }
+
+    /// The log with this id.
+    pub fn find(&self, id: &[u8; 32]) -> Option<&CtLog> {
+        self.logs.iter().find(|l| &l.id == id)
+    }
+
+    /// One line naming the list: source, version and date.
+    pub fn describe(&self) -> String {
+        format!(
+            "{} (version {}, {})",
+            self.source,
+            self.version,
+            super::v3::rfc3339(self.timestamp)
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_builtin_list_loads_and_every_id_is_its_key_hash() {
+        let list = LogList::builtin();
+        assert_eq!(list.version, "50.35");
+        assert_eq!(list.logs.len(), 48);
+        assert!(list.logs.iter().all(|l| l.key.is_ok() && l.state.is_some()));
+        let id: [u8; 32] =
+            crate::encoding::base64_decode("yzj3FYl8hKFEX1vB3fvJbvKaWc1HCmkFhbDLFMMUWOc=")
+                .unwrap()
+                .try_into()
+                .unwrap();
+        let nimbus = list.find(&id).unwrap();
+        assert_eq!(nimbus.description, "Cloudflare 'Nimbus2026'");
+        assert_eq!(nimbus.operator, "Cloudflare");
+        assert_eq!(nimbus.state.as_ref().unwrap().kind, StateKind::Usable);
+        assert!(!nimbus.google_operated());
+        assert!(list.logs[0].google_operated());
+        let sabre = list
+            .logs
+            .iter()
+            .find(|l| l.description == "Sectigo 'Sabre' CT log")
+            .unwrap();
+        assert_eq!(sabre.state.as_ref().unwrap().kind, StateKind::ReadOnly);
+    }
+
+    #[test]
+    fn previous_operators_decide_who_ran_a_log_when() {
+        let mut log = LogList::builtin().logs[0].clone();
+        let change = time::macros::datetime!(2025-01-01 0:00 UTC);
+        log.previous_operators = vec![("Old Co".into(), change)];
+        assert_eq!(
+            log.operator_at(change - time::Duration::seconds(1)),
+            "Old Co"
+        );
+        assert_eq!(log.operator_at(change), "Google");
+    }
+}
