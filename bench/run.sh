@@ -60,7 +60,7 @@ collector() {
         # shellcheck disable=SC2046
         "$bin" $(scan_args) --concurrency "$CONCURRENCY" -i "$list" -o "$tmp/scan.jsonl"
         local t1; t1=$(now)
-        local n; n=$(grep -c '"status":"ok"' "$tmp/scan.jsonl")
+        local n; n=$(grep -c '"status":"ok"' "$tmp/scan.jsonl" || true)
         local ours; ours=$(rate "$n" "$t0" "$t1")
         echo "round $round: baseline (bare tokio-rustls loop) $base/s; mitmwatch scan $ours/s ($n ok of $HANDSHAKES, JSON written) = $(python3 -c "print(f'{100*$ours/$base:.0f}')")% of baseline (goal >= 80%)"
     done
@@ -97,7 +97,7 @@ analyzer() {
     t2=$(now)
     taskset -c 0 "$bin" analyze "$tmp/corpus.jsonl" --format json -o "$tmp/assessments.jsonl" --roots "$tmp/roots.pem" --at 2026-06-01T00:00:00Z || true
     t3=$(now)
-    local clean; clean=$(grep -c '"verdict":"clean"' "$tmp/assessments.jsonl")
+    local clean; clean=$(grep -c '"verdict":"clean"' "$tmp/assessments.jsonl" || true)
     echo "mitmwatch analyze: $(rate "$CORPUS" "$t2" "$t3") observations/s ($clean of $CORPUS clean; goal >= 50000/s)"
 }
 
