@@ -17,6 +17,7 @@ pub mod certinfo;
 pub mod collect;
 pub mod encoding;
 pub mod model;
+pub mod observation_file;
 pub mod pins;
 pub mod report;
 pub mod sim;

@@ -8,8 +8,7 @@ use mitmwatch::certinfo::cert_record;
 use mitmwatch::collect::probe::tool_name;
 use mitmwatch::model::{Observation, Status, Target, OBSERVATION_SCHEMA};
 use mitmwatch::report::{terminal::escape, text};
-use rustls_pki_types::pem::PemObject;
-use rustls_pki_types::CertificateDer;
+use mitmwatch::trust_store::pem_certificate_blocks;
 use std::io::{Read, Write};
 use std::path::Path;
 use x509_parser::prelude::{FromDer, X509Certificate};
@@ -29,10 +28,10 @@ pub fn read_chain(path: &Path) -> Result<Vec<Vec<u8>>> {
     }
     if bytes.windows(11).any(|w| w == b"-----BEGIN ") {
         let mut certs = Vec::new();
-        for (i, item) in CertificateDer::pem_slice_iter(&bytes).enumerate() {
+        for (line, item) in pem_certificate_blocks(&bytes) {
             match item {
                 Ok(c) => certs.push(c.to_vec()),
-                Err(e) => bail!("{name}: PEM block {} is not readable: {e}", i + 1),
+                Err(e) => bail!("{name}:{line}: the PEM block is not readable: {e}"),
             }
         }
         if certs.is_empty() {
@@ -113,11 +112,9 @@ pub fn run(args: InspectArgs) -> Result<i32> {
     match args.format {
         Format::Json => {
             for a in &assessments {
-                serde_json::to_writer(&mut out, a)?;
-                out.write_all(b"\n")?;
+                mitmwatch::report::json::write_line(&mut out, a)?;
             }
-            serde_json::to_writer(&mut out, &summary)?;
-            out.write_all(b"\n")?;
+            mitmwatch::report::json::write_line(&mut out, &summary)?;
         }
         Format::Text => {
             for (obs, a) in observations.iter().zip(&assessments) {

@@ -31,9 +31,7 @@ use std::sync::{Arc, Mutex};
 /// before any certificate can be recorded.
 pub const MAX_HANDSHAKE_MESSAGE_BYTES: usize = 0xffff;
 
-/// The most certificates recorded from one chain. Real chains have two to
-/// five; servers that send their whole CA bundle stay well below this.
-pub const MAX_CHAIN_CERTS: usize = 64;
+pub use crate::model::MAX_CHAIN_CERTS;
 
 /// What the verifier saw: the chain as sent (leaf first) and stock
 /// verification's opinion of it.

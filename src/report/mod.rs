@@ -4,6 +4,7 @@
 
 pub mod csv;
 pub mod html;
+pub mod json;
 pub mod store_text;
 pub mod terminal;
 pub mod text;
