@@ -16,6 +16,8 @@ pub mod catalog;
 pub mod certinfo;
 pub mod collect;
 pub mod encoding;
+#[doc(hidden)]
+pub mod fuzz_entry;
 pub mod model;
 pub mod observation_file;
 pub mod pins;

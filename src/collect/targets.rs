@@ -123,6 +123,13 @@ pub fn normalise_host(host: &str) -> Result<String, String> {
             ));
         }
     }
+    // What rustls will send as SNI: this also refuses a numeric last label
+    // ("127.1", "0x7f.1"), which resolvers may read as an IP address.
+    if rustls::pki_types::DnsName::try_from(host.as_str()).is_err() {
+        return Err(format!(
+            "{host:?} is not a DNS name a TLS client can send (an IP address written oddly?)"
+        ));
+    }
     Ok(host)
 }
 
@@ -261,6 +268,11 @@ mod tests {
         assert!(parse_target("-bad.com", 443).is_err());
         assert!(parse_target("ftp://x", 443).is_err());
         assert!(parse_target("a..b", 443).is_err());
+        // Found by fuzzing: names rustls cannot send as SNI, which some
+        // resolvers read as IPv4 addresses.
+        assert!(parse_target("0x7f.1", 443).is_err());
+        assert!(parse_target("127.1", 443).is_err());
+        assert!(parse_target("_srv._tcp.example", 443).is_ok());
     }
 
     #[test]
