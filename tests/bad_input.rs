@@ -244,9 +244,14 @@ async fn bad_pem_is_named_by_file_and_line() {
     std::fs::write(&binary_file, common::hostile::pseudo_random(5000, 9)).unwrap();
     let empty = dir.path().join("empty.pem");
     std::fs::write(&empty, b"").unwrap();
+    let huge = dir.path().join("huge.pem");
+    std::fs::File::create(&huge)
+        .unwrap()
+        .set_len(17 << 20)
+        .unwrap();
     let out = Command::new(binary())
         .arg("inspect")
-        .args([&bad, &binary_file, &empty, &ok])
+        .args([&bad, &binary_file, &empty, &huge, &ok])
         .args(["--format", "json"])
         .output()
         .await
@@ -263,7 +268,11 @@ async fn bad_pem_is_named_by_file_and_line() {
         "{stderr}"
     );
     assert!(stderr.contains("empty.pem: the file is empty"), "{stderr}");
-    assert!(stderr.contains("3 file(s) could not be read"), "{stderr}");
+    assert!(
+        stderr.contains("huge.pem: larger than 16 MiB, not a certificate chain"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("4 file(s) could not be read"), "{stderr}");
     assert_eq!(json_lines(&out.stdout).len(), 2, "ok.pem was inspected");
 
     // The same file as a trust store is a usage error naming file and line.
