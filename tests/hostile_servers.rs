@@ -184,7 +184,7 @@ async fn one_scan_of_every_hostile_server_yields_one_classified_record_each() {
     assert!(!stderr.contains("panicked"), "{stderr}");
     // The slowest probes take the handshake timeout, in parallel with the others.
     assert!(
-        elapsed < Duration::from_secs_f64(timeout + 2.5),
+        elapsed < Duration::from_secs_f64(timeout + 4.0),
         "{elapsed:?}"
     );
 
@@ -202,7 +202,7 @@ async fn one_scan_of_every_hostile_server_yields_one_classified_record_each() {
     let get = |name: &str| by_name[name];
     for obs in &records {
         assert!(
-            obs.duration_ms <= timeout * 1000.0 + 1500.0,
+            obs.duration_ms <= timeout * 1000.0 + 3000.0,
             "{}: {} ms",
             obs.target.host,
             obs.duration_ms
@@ -324,7 +324,8 @@ async fn slowloris_is_cut_off_by_the_handshake_timeout() {
     assert_eq!(obs.status, Status::HandshakeTimeout, "{obs:?}");
     let elapsed = started.elapsed();
     assert!(elapsed >= Duration::from_millis(2500), "{elapsed:?}");
-    assert!(elapsed < Duration::from_millis(3500), "{elapsed:?}");
+    // A per-read timeout would let the server go on for its full minute.
+    assert!(elapsed < Duration::from_millis(5000), "{elapsed:?}");
 }
 
 /// After the handshake the collector sends close_notify and nothing else:
