@@ -17,8 +17,11 @@ pub mod certinfo;
 pub mod collect;
 pub mod ct;
 pub mod encoding;
+#[doc(hidden)]
+pub mod fuzz_entry;
 pub mod import;
 pub mod model;
+pub mod observation_file;
 pub mod pins;
 pub mod report;
 pub mod sim;

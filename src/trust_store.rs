@@ -137,19 +137,38 @@ impl TrustStore {
     }
 }
 
+/// The CERTIFICATE blocks of a PEM text, each with the 1-based line of its
+/// BEGIN marker, so that an error can name it. Each block is decoded on
+/// its own: a bad one does not hide the others.
+pub fn pem_certificate_blocks(pem: &[u8]) -> Vec<(usize, Result<CertificateDer<'static>, String>)> {
+    const BEGIN: &[u8] = b"-----BEGIN CERTIFICATE-----";
+    let mut blocks = Vec::new();
+    let (mut line, mut counted) = (1, 0);
+    let mut at = 0;
+    while let Some(found) = pem[at..].windows(BEGIN.len()).position(|w| w == BEGIN) {
+        let start = at + found;
+        line += pem[counted..start].iter().filter(|b| **b == b'\n').count();
+        counted = start;
+        let block = CertificateDer::from_pem_slice(&pem[start..]).map_err(|e| e.to_string());
+        blocks.push((line, block));
+        at = start + BEGIN.len();
+    }
+    blocks
+}
+
 /// Reads every CERTIFICATE block from PEM text.
 pub fn parse_pem_certs(
     pem: &[u8],
     source_name: &str,
 ) -> Result<Vec<CertificateDer<'static>>, TrustStoreError> {
     let mut certs = Vec::new();
-    for item in CertificateDer::pem_slice_iter(pem) {
+    for (line, item) in pem_certificate_blocks(pem) {
         match item {
             Ok(cert) => certs.push(cert),
             Err(e) => {
                 return Err(TrustStoreError::BadPem {
                     source_name: source_name.to_string(),
-                    detail: e.to_string(),
+                    detail: format!("line {line}: {e}"),
                 })
             }
         }

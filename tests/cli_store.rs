@@ -84,7 +84,7 @@ async fn kazakhstan_root_in_a_debian_layout_is_found_and_bad_files_are_named() {
     assert!(stdout.contains("recognised by its public key"), "{stdout}");
     // Each broken file is named, and the rest of the audit went on.
     for name in [
-        "bad.crt: PEM block #1",
+        "bad.crt:1: PEM block is not readable",
         "notes.txt: neither PEM nor DER",
         "dangling.crt: cannot read",
     ] {

@@ -35,7 +35,7 @@ use crate::catalog::Catalog;
 use crate::ct::LogList;
 use crate::model::{
     Assessment, Finding, FindingCode, Interceptor, LeafBrief, Observation, ScanSummary, Severity,
-    Verdict, ASSESSMENT_SCHEMA,
+    Verdict, ASSESSMENT_SCHEMA, MAX_CHAIN_CERTS,
 };
 use crate::pins::PinStore;
 use crate::trust_store::TrustStore;
@@ -104,13 +104,17 @@ impl Analyzer {
         &self.catalog
     }
 
-    /// Assesses one observation on its own (no scan-level checks).
+    /// Assesses one observation on its own (no scan-level checks). Only the
+    /// first [`MAX_CHAIN_CERTS`] certificates are judged (the collector
+    /// never records more), which bounds the work a crafted file can cause.
     pub fn assess(&self, obs: &Observation, when: ValidationTime) -> Assessment {
         let at = match when {
             ValidationTime::At(t) => t,
             ValidationTime::Observed => obs.started_at,
         };
-        let certs = self.facts_cache.chain_facts(&obs.chain);
+        let certs = self
+            .facts_cache
+            .chain_facts(&obs.chain[..obs.chain.len().min(MAX_CHAIN_CERTS)]);
         let name = obs.target.expected_name();
         let mut findings: Vec<Finding> = Vec::new();
         for cert in certs.iter().filter(|c| !c.ok()) {

@@ -9,7 +9,8 @@ use mitmwatch::baseline::Baseline;
 use mitmwatch::catalog::Catalog;
 use mitmwatch::ct::LogList;
 use mitmwatch::import::{self, InputFormat};
-use mitmwatch::model::{Observation, ScanSummary, Verdict, OBSERVATION_SCHEMA};
+use mitmwatch::model::{Observation, ScanSummary, Verdict};
+use mitmwatch::observation_file::ObservationReader;
 use mitmwatch::pins::PinStore;
 use mitmwatch::report::terminal::escape;
 use std::io::BufRead;
@@ -91,22 +92,6 @@ pub fn analyzer(args: &AnalysisArgs) -> Result<Analyzer> {
     })
 }
 
-/// Why one line of an observation file was skipped.
-fn line_error(line: &str, e: serde_json::Error) -> String {
-    if let Ok(value) = serde_json::from_str::<serde_json::Value>(line) {
-        if let Some(schema) = value.get("schema").and_then(|s| s.as_u64()) {
-            if schema != OBSERVATION_SCHEMA as u64 {
-                return format!("unsupported observation schema {schema} (this mitmwatch reads {OBSERVATION_SCHEMA})");
-            }
-        }
-        return format!("not a mitmwatch observation: {e}");
-    }
-    if e.is_eof() {
-        return "truncated JSON (the file may have been cut off)".into();
-    }
-    format!("not valid JSON: {e}")
-}
-
 /// Reads observations, one JSON object per line. Bad lines are reported on
 /// stderr as `FILE:LINE: why` and skipped. Returns the observations and the
 /// number of bad lines.
@@ -116,47 +101,34 @@ pub fn read_observations(path: &Path) -> Result<(Vec<Observation>, usize)> {
         Box::new(std::io::BufReader::new(std::io::stdin()))
     } else {
         Box::new(std::io::BufReader::new(
-            std::fs::File::open(path).with_context(|| format!("opening {name}"))?,
+            std::fs::File::open(path).with_context(|| format!("opening {}", escape(&name)))?,
         ))
     };
     let mut observations = Vec::new();
     let mut bad = 0;
-    for (i, line) in reader.split(b'\n').enumerate() {
-        let bytes = line.with_context(|| format!("reading {name}"))?;
-        let Ok(text) = std::str::from_utf8(&bytes) else {
-            bad += 1;
-            eprintln!(
-                "mitmwatch: skipped {}:{}: not UTF-8 text",
-                escape(&name),
-                i + 1
-            );
-            continue;
-        };
-        let text = text.trim();
-        if text.is_empty() {
-            continue;
-        }
-        match serde_json::from_str::<Observation>(text) {
-            Ok(obs) if obs.schema != OBSERVATION_SCHEMA => {
-                bad += 1;
-                eprintln!(
-                    "mitmwatch: skipped {}:{}: unsupported observation schema {} (this mitmwatch reads {OBSERVATION_SCHEMA})",
-                    escape(&name),
-                    i + 1,
-                    obs.schema
-                );
-            }
+    for item in ObservationReader::new(reader, name.clone()) {
+        match item {
             Ok(obs) => observations.push(obs),
+            Err(e) if e.message.starts_with("read error") => {
+                anyhow::bail!("reading {}: {}", escape(&name), e.message)
+            }
             Err(e) => {
                 bad += 1;
-                eprintln!(
-                    "mitmwatch: skipped {}:{}: {}",
-                    escape(&name),
-                    i + 1,
-                    escape(&line_error(text, e))
-                );
+                if bad <= super::io::SHOWN_BAD_LINES {
+                    eprintln!("mitmwatch: skipped {}", escape(&e.to_string()));
+                }
             }
         }
+    }
+    if bad > super::io::SHOWN_BAD_LINES {
+        eprintln!(
+            "mitmwatch: skipped {} more bad lines of {} (not shown)",
+            bad - super::io::SHOWN_BAD_LINES,
+            escape(&name)
+        );
+    }
+    if observations.is_empty() && bad == 0 {
+        eprintln!("mitmwatch: {}: no observations in the file", escape(&name));
     }
     Ok((observations, bad))
 }

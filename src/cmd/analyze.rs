@@ -24,11 +24,9 @@ pub fn run(args: AnalyzeArgs) -> Result<i32> {
     match args.format {
         Format::Json => {
             for a in &assessments {
-                serde_json::to_writer(&mut out, a)?;
-                out.write_all(b"\n")?;
+                mitmwatch::report::json::write_line(&mut out, a)?;
             }
-            serde_json::to_writer(&mut out, &summary)?;
-            out.write_all(b"\n")?;
+            mitmwatch::report::json::write_line(&mut out, &summary)?;
         }
         Format::Text => {
             for a in &assessments {

@@ -16,8 +16,7 @@ pub fn run(args: BaselineArgs) -> Result<i32> {
     );
     let used = observations.iter().filter(|o| baseline.add(o)).count();
     let mut out = super::io::open_output(args.output.as_deref())?;
-    serde_json::to_writer_pretty(&mut out, &baseline)?;
-    out.write_all(b"\n")?;
+    mitmwatch::report::json::write_pretty(&mut out, &baseline)?;
     out.flush().context("writing the baseline")?;
     eprintln!(
         "mitmwatch: baseline of {} domains from {used} of {} observations (only chains that verified were used)",

@@ -53,8 +53,7 @@ pub async fn run(args: CheckArgs) -> Result<i32> {
         });
         let doc =
             serde_json::json!({ "summary": summary, "assessments": assessments, "store": store });
-        serde_json::to_writer_pretty(&mut out, &doc)?;
-        writeln!(out)?;
+        mitmwatch::report::json::write_pretty(&mut out, &doc)?;
     } else {
         write!(out, "{}", report(&summary, &assessments, code))?;
         if let Some(stores) = &stores {
@@ -64,8 +63,8 @@ pub async fn run(args: CheckArgs) -> Result<i32> {
             writeln!(
                 out,
                 "\nObservations saved to {}; re-analyse them with `mitmwatch analyze -v {}`.",
-                path.display(),
-                path.display()
+                super::io::shown(path),
+                super::io::shown(path)
             )?;
         }
     }

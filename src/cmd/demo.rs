@@ -52,7 +52,7 @@ pub async fn run(args: DemoArgs) -> Result<i32> {
     let observations = super::io::collect_all(collector, targets, &options).await;
     if let Some(path) = &args.output {
         super::io::save_observations(path, &observations)?;
-        println!("Observations written to {}", path.display());
+        println!("Observations written to {}", super::io::shown(path));
     }
     let analyzer = Analyzer::new(Catalog::builtin()?, store, sim.pins(), None)
         .with_ct_log_list(sim.ct_log_list.clone());

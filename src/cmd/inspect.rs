@@ -12,17 +12,30 @@ use mitmwatch::report::{terminal::escape, text};
 use std::io::{Read, Write};
 use std::path::Path;
 
+/// Largest chain file `inspect` reads: far above any real chain, and a
+/// bound on memory for whatever file it is pointed at.
+const MAX_CHAIN_FILE_BYTES: usize = 16 << 20;
+
 /// Reads the certificates of one chain file (PEM with one or more
 /// certificates, leaf first, or a single DER certificate; `-` for stdin).
 pub fn read_chain(path: &Path) -> Result<Vec<Vec<u8>>> {
     let name = path.display().to_string();
     let mut bytes = Vec::new();
+    let limit = MAX_CHAIN_FILE_BYTES as u64 + 1;
     if path.as_os_str() == "-" {
-        std::io::stdin().read_to_end(&mut bytes)?;
+        std::io::stdin().take(limit).read_to_end(&mut bytes)?;
     } else {
-        bytes = std::fs::read(path).map_err(|e| anyhow::anyhow!("{name}: {e}"))?;
+        std::fs::File::open(path)
+            .and_then(|f| f.take(limit).read_to_end(&mut bytes))
+            .map_err(|e| anyhow::anyhow!("{name}: {e}"))?;
     }
-    pem_dir::parse_chain(&bytes).map_err(|e| anyhow::anyhow!("{name}: {e}"))
+    if bytes.len() > MAX_CHAIN_FILE_BYTES {
+        bail!(
+            "{name}: larger than {} MiB, not a certificate chain",
+            MAX_CHAIN_FILE_BYTES >> 20
+        );
+    }
+    pem_dir::parse_chain(&bytes).map_err(|e| anyhow::anyhow!(e.at(&name)))
 }
 
 /// Runs the inspection; returns the exit code.
@@ -73,11 +86,9 @@ pub fn run(args: InspectArgs) -> Result<i32> {
     match args.format {
         Format::Json => {
             for a in &assessments {
-                serde_json::to_writer(&mut out, a)?;
-                out.write_all(b"\n")?;
+                mitmwatch::report::json::write_line(&mut out, a)?;
             }
-            serde_json::to_writer(&mut out, &summary)?;
-            out.write_all(b"\n")?;
+            mitmwatch::report::json::write_line(&mut out, &summary)?;
         }
         Format::Text => {
             for (obs, a) in observations.iter().zip(&assessments) {

@@ -103,9 +103,18 @@ pub fn apply_sni(mut target: Target, args: &CollectArgs) -> Target {
     target
 }
 
+/// How many bad lines of one input are shown on stderr; the rest are
+/// counted (a binary file would otherwise flood the terminal).
+pub const SHOWN_BAD_LINES: usize = 20;
+
 /// Reports a bad input line on stderr (escaped: it may hold anything).
-pub fn report_bad_line(e: &TargetLineError) {
-    eprintln!("mitmwatch: skipped {}", escape(&e.to_string()));
+/// `seen` counts the bad lines so far, this one included.
+pub fn report_bad_line(e: &TargetLineError, seen: usize) {
+    if seen <= SHOWN_BAD_LINES {
+        eprintln!("mitmwatch: skipped {}", escape(&e.to_string()));
+    } else if seen == SHOWN_BAD_LINES + 1 {
+        eprintln!("mitmwatch: more bad input lines are counted but not shown");
+    }
 }
 
 /// Which targets a scan takes, and counters of those it did not.
@@ -190,8 +199,8 @@ pub fn stream_targets(
             let target = match item {
                 Ok(t) => t,
                 Err(e) => {
-                    counts.bad.fetch_add(1, Ordering::Relaxed);
-                    report_bad_line(&e);
+                    let seen = counts.bad.fetch_add(1, Ordering::Relaxed) + 1;
+                    report_bad_line(&e, seen);
                     continue;
                 }
             };
@@ -236,6 +245,20 @@ pub fn count_targets(
         .filter(|k| seen.insert(*k) && !filter.done.contains(k))
         .count();
     Some(n as u64)
+}
+
+/// A path as shown on the terminal: escaped, since a file name can hold
+/// control characters.
+pub fn shown(path: &Path) -> String {
+    escape(&path.display().to_string())
+}
+
+/// Writes a whole file, created without group or other write permission.
+pub fn write_file(path: &Path, contents: &[u8]) -> Result<()> {
+    let mut out = open_output(Some(path))?;
+    out.write_all(contents)
+        .and_then(|_| out.flush())
+        .with_context(|| format!("writing {}", path.display()))
 }
 
 /// Opens an output file (or stdout for `-`/none). Files are created without

@@ -76,7 +76,7 @@ fn read_targets(args: &ProbeArgs) -> Result<(Vec<Target>, usize)> {
             Ok(_) => {}
             Err(e) => {
                 bad += 1;
-                io::report_bad_line(&e);
+                io::report_bad_line(&e, bad);
             }
         }
     }

@@ -19,7 +19,10 @@ pub fn run(args: ReportArgs) -> Result<i32> {
         out.write_all(page.as_bytes())
             .and_then(|_| out.flush())
             .with_context(|| format!("writing {}", path.display()))?;
-        eprintln!("mitmwatch: HTML report written to {}", path.display());
+        eprintln!(
+            "mitmwatch: HTML report written to {}",
+            super::io::shown(path)
+        );
     }
     if args.html.is_none() || args.output.is_some() || args.format != ReportFormat::Text {
         let mut out = super::io::open_output(args.output.as_deref())?;

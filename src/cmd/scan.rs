@@ -56,7 +56,7 @@ pub async fn run(args: ScanArgs) -> Result<i32> {
             if !args.quiet {
                 eprintln!(
                     "mitmwatch: resuming {}: {} records kept{}",
-                    path.display(),
+                    io::shown(path),
                     state.kept_lines,
                     if state.truncated_bytes > 0 {
                         format!(
@@ -159,8 +159,8 @@ fn write_all(
             }
             Some(a) => {
                 let assessment = a.analyzer.assess(&obs, a.when);
-                serde_json::to_writer(&mut out, &assessment).context("writing assessments")?;
-                out.write_all(b"\n").context("writing assessments")?;
+                mitmwatch::report::json::write_line(&mut out, &assessment)
+                    .context("writing assessments")?;
                 a.summary.add(&assessment);
                 Some(assessment.verdict)
             }
@@ -176,8 +176,8 @@ fn write_all(
         None => None,
         Some(a) => {
             let summary = a.summary.finish(true);
-            serde_json::to_writer(&mut out, &summary).context("writing the summary")?;
-            out.write_all(b"\n").context("writing the summary")?;
+            mitmwatch::report::json::write_line(&mut out, &summary)
+                .context("writing the summary")?;
             Some(summary)
         }
     };
@@ -187,6 +187,5 @@ fn write_all(
 
 /// Writes one observation as one JSON line.
 pub fn write_observation(out: &mut dyn Write, obs: &Observation) -> std::io::Result<()> {
-    serde_json::to_writer(&mut *out, obs)?;
-    out.write_all(b"\n")
+    mitmwatch::report::json::write_line(out, obs)
 }

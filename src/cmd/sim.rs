@@ -1,7 +1,7 @@
 //! `mitmwatch sim`: run the simulated network in the foreground.
 
 use crate::cli::SimArgs;
-use anyhow::{Context, Result};
+use anyhow::Result;
 use mitmwatch::sim::{SimConfig, SimNetwork};
 use std::time::Duration;
 
@@ -27,17 +27,19 @@ pub async fn run(args: SimArgs) -> Result<i32> {
     let origin_rule = format!("::{}:{}", sim.origin.ip(), sim.origin.port());
     match &args.roots_out {
         Some(path) => {
-            std::fs::write(path, sim.public_root_pem())
-                .with_context(|| format!("writing {}", path.display()))?;
-            println!("simulated public root written to {}", path.display());
+            super::io::write_file(path, sim.public_root_pem().as_bytes())?;
+            println!(
+                "simulated public root written to {}",
+                super::io::shown(path)
+            );
             println!("try:");
             println!(
                 "  mitmwatch scan facebook.com wikipedia.org --connect-to {box_rule} --roots {}",
-                path.display()
+                super::io::shown(path)
             );
             println!(
                 "  curl -v --connect-to {box_rule} --cacert {} https://facebook.com/",
-                path.display()
+                super::io::shown(path)
             );
         }
         None => {
@@ -46,21 +48,19 @@ pub async fn run(args: SimArgs) -> Result<i32> {
         }
     }
     if let Some(path) = &args.pins_out {
-        std::fs::write(path, sim.pins_json())
-            .with_context(|| format!("writing {}", path.display()))?;
+        super::io::write_file(path, sim.pins_json().as_bytes())?;
         println!(
             "pins for the simulation written to {}: analyse with --pins {} so that the simulated public CA counts as the pinned one",
-            path.display(),
-            path.display()
+            super::io::shown(path),
+            super::io::shown(path)
         );
     }
     if let Some(path) = &args.ct_log_list_out {
-        std::fs::write(path, sim.ct_log_list_json())
-            .with_context(|| format!("writing {}", path.display()))?;
+        super::io::write_file(path, sim.ct_log_list_json().as_bytes())?;
         println!(
             "CT log list of the simulated logs written to {}: analyse with --ct-log-list {} to verify the SCTs of genuine leaves",
-            path.display(),
-            path.display()
+            super::io::shown(path),
+            super::io::shown(path)
         );
     }
     println!("direct to the origin instead: --connect-to {origin_rule}");

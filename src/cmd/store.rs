@@ -99,8 +99,7 @@ pub fn run(args: StoreArgs) -> Result<i32> {
     let report = audit.report(tool_name(), time::OffsetDateTime::now_utc(), links);
     let mut out = std::io::stdout().lock();
     if args.json {
-        serde_json::to_writer_pretty(&mut out, &report)?;
-        writeln!(out)?;
+        mitmwatch::report::json::write_pretty(&mut out, &report)?;
     } else {
         write!(out, "{}", store_text::store_text(&report, args.verbose))?;
     }

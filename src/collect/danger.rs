@@ -10,6 +10,13 @@
 //! Nothing received over a connection that uses this verifier may be
 //! trusted: the collector sends no application data on it and closes it
 //! right after the handshake.
+//!
+//! Limits: rustls refuses any handshake message over
+//! [`MAX_HANDSHAKE_MESSAGE_BYTES`] before the verifier sees it, which bounds
+//! the bytes of a recorded chain. Within that, a server can still send
+//! thousands of tiny "certificates"; the verifier keeps the first
+//! [`MAX_CHAIN_CERTS`] and then refuses the chain, so the handshake ends
+//! there and the record says how many were sent.
 
 use crate::model::StockVerification;
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
@@ -19,12 +26,23 @@ use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
 use rustls::{DigitallySignedStruct, Error, SignatureScheme};
 use std::sync::{Arc, Mutex};
 
+/// The largest handshake message rustls accepts (its own fixed limit, not
+/// configurable): a Certificate message over 64 KiB ends the handshake
+/// before any certificate can be recorded.
+pub const MAX_HANDSHAKE_MESSAGE_BYTES: usize = 0xffff;
+
+pub use crate::model::MAX_CHAIN_CERTS;
+
 /// What the verifier saw: the chain as sent (leaf first) and stock
 /// verification's opinion of it.
 #[derive(Clone, Debug)]
 pub struct RecordedChain {
-    /// Certificates in the order the server sent them.
+    /// Certificates in the order the server sent them, at most
+    /// [`MAX_CHAIN_CERTS`] of them.
     pub certs: Vec<CertificateDer<'static>>,
+    /// How many certificates the server sent (more than `certs.len()` when
+    /// the chain was cut at [`MAX_CHAIN_CERTS`]).
+    pub sent: usize,
     /// Stock verification's result.
     pub stock: StockVerification,
 }
@@ -73,6 +91,28 @@ impl ServerCertVerifier for RecordingVerifier {
         ocsp_response: &[u8],
         now: UnixTime,
     ) -> Result<ServerCertVerified, Error> {
+        let sent = 1 + intermediates.len();
+        if sent > MAX_CHAIN_CERTS {
+            let certs = std::iter::once(end_entity)
+                .chain(intermediates)
+                .take(MAX_CHAIN_CERTS)
+                .map(|c| c.clone().into_owned())
+                .collect();
+            let stock = StockVerification {
+                trust_store: self.trust_store.clone(),
+                ok: false,
+                error: Some(format!(
+                    "not verified: the server sent {sent} certificates (mitmwatch records at most {MAX_CHAIN_CERTS})"
+                )),
+            };
+            if let Ok(mut slot) = self.record.lock() {
+                *slot = Some(RecordedChain { certs, sent, stock });
+            }
+            // Refused: the record would be incomplete, and no real chain is this long.
+            return Err(Error::InvalidCertificate(
+                rustls::CertificateError::BadEncoding,
+            ));
+        }
         let stock = match &self.stock {
             Some(verifier) => match verifier.verify_server_cert(
                 end_entity,
@@ -103,7 +143,7 @@ impl ServerCertVerifier for RecordingVerifier {
             .map(|c| c.clone().into_owned())
             .collect();
         if let Ok(mut slot) = self.record.lock() {
-            *slot = Some(RecordedChain { certs, stock });
+            *slot = Some(RecordedChain { certs, sent, stock });
         }
         // Deliberately accepted: the point is to record, not to judge.
         Ok(ServerCertVerified::assertion())

@@ -2,6 +2,7 @@
 //! Every path out of [`Collector::probe`] yields a record with a status from
 //! the closed set; nothing here panics on what a server sends.
 
+use super::danger::{MAX_CHAIN_CERTS, MAX_HANDSHAKE_MESSAGE_BYTES};
 use super::limits::AddressLimiter;
 use super::route::Router;
 use super::tls_config::ProbeTls;
@@ -245,9 +246,22 @@ impl Collector {
             tokio::time::timeout(self.timeouts.handshake, connector.connect(server_name, tcp))
                 .await;
         // The chain is recorded by the verifier even when the handshake failed later.
+        let mut cut_at = None;
         if let Some(record) = verifier.take_record() {
             obs.chain = record.certs.iter().map(|c| cert_record(c)).collect();
             obs.stock_verification = Some(record.stock);
+            if record.sent > record.certs.len() {
+                cut_at = Some(record.sent);
+            }
+        }
+        if let Some(sent) = cut_at {
+            return Err(Failure::new(
+                Status::ProtocolError,
+                format!(
+                    "the server sent {sent} certificates; mitmwatch records at most {MAX_CHAIN_CERTS}: \
+                     the first {MAX_CHAIN_CERTS} are kept and the handshake was abandoned"
+                ),
+            ));
         }
         match outcome {
             Err(_) => Err(Failure::new(
@@ -292,6 +306,18 @@ fn version_name(v: rustls::ProtocolVersion) -> String {
     }
 }
 
+/// What the probe says when rustls refuses an over-long handshake message.
+fn too_large() -> Failure {
+    Failure::new(
+        Status::ProtocolError,
+        format!(
+            "the server sent a handshake message larger than {} KiB, rustls' limit \
+             (a certificate chain that large cannot be recorded)",
+            (MAX_HANDSHAKE_MESSAGE_BYTES + 1) / 1024
+        ),
+    )
+}
+
 fn classify_handshake_error(e: &io::Error) -> Failure {
     if let Some(tls_err) = e.get_ref().and_then(|i| i.downcast_ref::<rustls::Error>()) {
         return match tls_err {
@@ -299,11 +325,25 @@ fn classify_handshake_error(e: &io::Error) -> Failure {
                 Status::TlsAlert,
                 format!("the server sent a TLS alert: {alert:?}"),
             ),
+            rustls::Error::InvalidMessage(rustls::InvalidMessage::HandshakePayloadTooLarge) => {
+                too_large()
+            }
+            rustls::Error::PeerIncompatible(
+                rustls::PeerIncompatible::ServerDoesNotSupportTls12Or13,
+            ) => Failure::new(
+                Status::ProtocolError,
+                "the server answered with TLS 1.1 or older (mitmwatch speaks TLS 1.2 and 1.3)",
+            ),
             other => Failure::new(
                 Status::ProtocolError,
                 format!("TLS protocol error: {other}"),
             ),
         };
+    }
+    // rustls reports a handshake message just over its limit as a full
+    // buffer rather than HandshakePayloadTooLarge (rustls issue #3176).
+    if e.kind() == io::ErrorKind::InvalidData && e.to_string().contains("message buffer full") {
+        return too_large();
     }
     match e.kind() {
         io::ErrorKind::UnexpectedEof => Failure::new(

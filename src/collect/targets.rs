@@ -79,7 +79,8 @@ pub fn parse_port(p: &str) -> Result<u16, String> {
     }
 }
 
-/// Validates and normalises a host name or IP literal.
+/// Validates and normalises a host name or IP literal. Internationalised
+/// names are converted to punycode (`bücher.de` -> `xn--bcher-kva.de`).
 pub fn normalise_host(host: &str) -> Result<String, String> {
     if host.is_empty() {
         return Err("empty host name".into());
@@ -87,12 +88,16 @@ pub fn normalise_host(host: &str) -> Result<String, String> {
     if let Ok(ip) = host.parse::<IpAddr>() {
         return Ok(ip.to_string());
     }
-    if !host.is_ascii() {
-        return Err(format!(
-            "{host:?} is not ASCII: give internationalised names in punycode (xn--…)"
-        ));
-    }
-    let host = host.strip_suffix('.').unwrap_or(host).to_ascii_lowercase();
+    let host = if host.is_ascii() {
+        host.to_ascii_lowercase()
+    } else {
+        // An internationalised name: UTS #46 mapping and punycode, by the
+        // idna crate (the one rust-url uses).
+        idna::domain_to_ascii_cow(host.as_bytes(), idna::AsciiDenyList::URL)
+            .map_err(|_| format!("{host:?} is not a valid internationalised domain name"))?
+            .into_owned()
+    };
+    let host = host.strip_suffix('.').unwrap_or(&host).to_string();
     if host.len() > 253 {
         return Err(format!(
             "host name is {} characters long (max 253)",
@@ -117,6 +122,13 @@ pub fn normalise_host(host: &str) -> Result<String, String> {
                 "{host:?} contains {bad:?}, not allowed in a host name"
             ));
         }
+    }
+    // What rustls will send as SNI: this also refuses a numeric last label
+    // ("127.1", "0x7f.1"), which resolvers may read as an IP address.
+    if rustls::pki_types::DnsName::try_from(host.as_str()).is_err() {
+        return Err(format!(
+            "{host:?} is not a DNS name a TLS client can send (an IP address written oddly?)"
+        ));
     }
     Ok(host)
 }
@@ -254,9 +266,27 @@ mod tests {
         assert!(parse_target("example.com:70000", 443).is_err());
         assert!(parse_target("exa mple.com", 443).is_err());
         assert!(parse_target("-bad.com", 443).is_err());
-        assert!(parse_target("bücher.de", 443).is_err());
         assert!(parse_target("ftp://x", 443).is_err());
         assert!(parse_target("a..b", 443).is_err());
+        // Found by fuzzing: names rustls cannot send as SNI, which some
+        // resolvers read as IPv4 addresses.
+        assert!(parse_target("0x7f.1", 443).is_err());
+        assert!(parse_target("127.1", 443).is_err());
+        assert!(parse_target("_srv._tcp.example", 443).is_ok());
+    }
+
+    #[test]
+    fn internationalised_names_become_punycode() {
+        assert_eq!(
+            parse_target("Bücher.DE", 443).unwrap().host,
+            "xn--bcher-kva.de"
+        );
+        let t = parse_target("https://пример.рф:8443/путь", 443).unwrap();
+        assert_eq!((t.host.as_str(), t.port), ("xn--e1afmkfd.xn--p1ai", 8443));
+        assert_eq!(t.sni.as_deref(), Some("xn--e1afmkfd.xn--p1ai"));
+        // Not a valid IDN (a bidi rule violation, a forbidden code point).
+        assert!(parse_target("a\u{202e}b.com", 443).is_err());
+        assert!(parse_target("ex ample.рф", 443).is_err());
     }
 
     #[test]

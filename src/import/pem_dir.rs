@@ -6,8 +6,6 @@
 use super::{ImportError, ImportResult};
 use crate::certinfo::cert_record;
 use crate::model::{Imported, Observation, Status, Target, OBSERVATION_SCHEMA};
-use rustls_pki_types::pem::PemObject;
-use rustls_pki_types::CertificateDer;
 use std::path::Path;
 use time::OffsetDateTime;
 use x509_parser::prelude::{FromDer, GeneralName, X509Certificate};
@@ -20,26 +18,67 @@ pub const MAX_FILE_BYTES: u64 = 1 << 20;
 
 /// The certificates of one chain file's bytes: PEM with one or more
 /// CERTIFICATE blocks (leaf first), or one DER certificate.
-pub fn parse_chain(bytes: &[u8]) -> Result<Vec<Vec<u8>>, String> {
+pub fn parse_chain(bytes: &[u8]) -> Result<Vec<Vec<u8>>, ChainFileError> {
+    let fail = |line, message: &str| ChainFileError {
+        line,
+        message: message.to_string(),
+    };
     if bytes.is_empty() {
-        return Err("the file is empty".into());
+        return Err(fail(None, "the file is empty"));
     }
     if bytes.windows(11).any(|w| w == b"-----BEGIN ") {
         let mut certs = Vec::new();
-        for (i, item) in CertificateDer::pem_slice_iter(bytes).enumerate() {
+        for (line, item) in crate::trust_store::pem_certificate_blocks(bytes) {
             match item {
                 Ok(c) => certs.push(c.to_vec()),
-                Err(e) => return Err(format!("PEM block {} is not readable: {e}", i + 1)),
+                Err(e) => {
+                    return Err(fail(
+                        Some(line),
+                        &format!("the PEM block is not readable: {e}"),
+                    ))
+                }
             }
         }
         if certs.is_empty() {
-            return Err("no CERTIFICATE block in the PEM text".into());
+            return Err(fail(None, "no CERTIFICATE block in the PEM text"));
         }
         Ok(certs)
     } else if bytes[0] == 0x30 {
         Ok(vec![bytes.to_vec()])
     } else {
-        Err("neither PEM nor DER (DER starts with byte 0x30)".into())
+        Err(fail(
+            None,
+            "neither PEM nor DER (DER starts with byte 0x30)",
+        ))
+    }
+}
+
+/// Why a chain file could not be read, with the line of the PEM block at
+/// fault when there is one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChainFileError {
+    /// 1-based line of the bad PEM block's BEGIN marker.
+    pub line: Option<usize>,
+    /// What is wrong.
+    pub message: String,
+}
+
+impl ChainFileError {
+    /// `FILE:LINE: message`, or `FILE: message`.
+    pub fn at(&self, file: &str) -> String {
+        match self.line {
+            Some(line) => format!("{file}:{line}: {}", self.message),
+            None => format!("{file}: {}", self.message),
+        }
+    }
+}
+
+impl std::fmt::Display for ChainFileError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.line {
+            Some(line) => write!(f, "line {line}: {}", self.message),
+            None => f.write_str(&self.message),
+        }
     }
 }
 
@@ -149,7 +188,7 @@ pub fn read_dir(dir: &Path) -> Result<ImportResult, ImportError> {
         }
         let chain = std::fs::read(&path)
             .map_err(|e| e.to_string())
-            .and_then(|bytes| parse_chain(&bytes));
+            .and_then(|bytes| parse_chain(&bytes).map_err(|e| e.to_string()));
         match chain {
             Ok(ders) => {
                 let at = meta

@@ -14,6 +14,11 @@ use time::OffsetDateTime;
 /// Version of the observation format. Bump on any incompatible change.
 pub const OBSERVATION_SCHEMA: u32 = 1;
 
+/// The most certificates of one chain that are recorded (by the collector)
+/// and judged (by the analyzer). Real chains have two to five; servers that
+/// send their whole CA bundle stay well below this.
+pub const MAX_CHAIN_CERTS: usize = 64;
+
 /// What to connect to: a host name (or IP literal), a port and the SNI to
 /// send. `sni` is `None` when no server_name extension is sent at all.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]

@@ -7,9 +7,17 @@ use crate::model::Assessment;
 /// The header row.
 pub const HEADER: &str = "host,port,sni,address,status,verdict,interceptor_id,interceptor,top_finding_code,top_finding,leaf_subject,leaf_issuer,leaf_sha256,leaf_spki_sha256,finding_codes";
 
-/// Quotes a cell when needed and defuses formulas.
+/// Quotes a cell when needed, defuses formulas and writes control and
+/// bidi characters as `\u{…}` (CSV often goes to a terminal first).
 pub fn cell(text: &str) -> String {
-    let mut t = text.to_string();
+    let mut t = String::with_capacity(text.len());
+    for c in text.chars() {
+        if super::terminal::is_dangerous(c) {
+            t.push_str(&format!("\\u{{{:x}}}", c as u32));
+        } else {
+            t.push(c);
+        }
+    }
     if t.starts_with(['=', '+', '-', '@', '\t', '\r']) {
         t.insert(0, '\'');
     }
@@ -65,5 +73,6 @@ mod tests {
         assert_eq!(cell("say \"hi\""), "\"say \"\"hi\"\"\"");
         assert_eq!(cell("=HYPERLINK(\"x\")"), "\"'=HYPERLINK(\"\"x\"\")\"");
         assert_eq!(cell("-1"), "'-1");
+        assert_eq!(cell("CN=\u{1b}[31m\u{202e}"), "CN=\\u{1b}[31m\\u{202e}");
     }
 }

@@ -9,7 +9,8 @@ use crate::model::{Assessment, Observation, ScanSummary, Verdict};
 use std::collections::BTreeMap;
 use std::fmt::Write;
 
-/// Escapes text for HTML element content and attribute values.
+/// Escapes text for HTML element content and attribute values. Control
+/// and bidi characters become visible `\u{…}` text, as on the terminal.
 pub fn escape_html(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
@@ -19,8 +20,10 @@ pub fn escape_html(text: &str) -> String {
             '>' => out.push_str("&gt;"),
             '"' => out.push_str("&quot;"),
             '\'' => out.push_str("&#39;"),
-            c if c.is_control() && c != '\n' => {
-                let _ = write!(out, "&#x{:x};", c as u32);
+            // Shown as visible text: a character reference would still
+            // reorder the page (bidi) or be dropped silently (controls).
+            c if c != '\n' && super::terminal::is_dangerous(c) => {
+                let _ = write!(out, "\\u{{{:x}}}", c as u32);
             }
             c => out.push(c),
         }
@@ -232,7 +235,7 @@ mod tests {
     fn markup_is_neutralised() {
         assert_eq!(
             escape_html("<script>alert('x')</script>&\"\u{1b}"),
-            "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;&amp;&quot;&#x1b;"
+            "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;&amp;&quot;\\u{1b}"
         );
     }
 }

@@ -6,6 +6,7 @@ pub mod compare_text;
 pub mod csv;
 pub mod evidence;
 pub mod html;
+pub mod json;
 pub mod probe_text;
 pub mod store_text;
 pub mod terminal;

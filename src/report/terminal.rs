@@ -2,13 +2,19 @@
 //! attacker-controlled: everything shown on a terminal goes through
 //! [`escape`], so an ANSI escape in a subject never reaches the terminal raw.
 
+/// Whether a terminal could act on `c`: control characters (C0, DEL, C1)
+/// and bidi controls.
+pub fn is_dangerous(c: char) -> bool {
+    c.is_control()
+        || matches!(c, '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+}
+
 /// Escapes control characters (C0, DEL, C1) and bidi overrides as `\u{…}`
 /// (and backslashes as `\\`), leaving printable text as it is.
 pub fn escape(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
-        let dangerous = c.is_control()
-            || matches!(c, '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}');
+        let dangerous = is_dangerous(c);
         if c == '\\' {
             out.push_str("\\\\");
         } else if dangerous {

@@ -2,8 +2,6 @@
 //! CERTIFICATE blocks, other blocks skipped) or one DER certificate. Pure;
 //! a bad block is reported by file and position and the others are kept.
 
-use rustls_pki_types::pem::PemObject;
-use rustls_pki_types::CertificateDer;
 use x509_parser::prelude::{FromDer, X509Certificate};
 
 /// At most this many problems are reported per file.
@@ -19,13 +17,13 @@ pub fn certificates(bytes: &[u8], name: &str) -> (Vec<Vec<u8>>, Vec<String>) {
         return (certs, errors);
     }
     if bytes.windows(11).any(|w| w == b"-----BEGIN ") {
-        for (i, item) in CertificateDer::pem_slice_iter(bytes).enumerate() {
+        for (line, item) in crate::trust_store::pem_certificate_blocks(bytes) {
             match item {
                 Ok(der) => match check_x509(&der) {
                     Ok(()) => certs.push(der.to_vec()),
-                    Err(e) => errors.push(format!("{name}: certificate #{}: {e}", i + 1)),
+                    Err(e) => errors.push(format!("{name}:{line}: certificate: {e}")),
                 },
-                Err(e) => errors.push(format!("{name}: PEM block #{} is not readable: {e}", i + 1)),
+                Err(e) => errors.push(format!("{name}:{line}: PEM block is not readable: {e}")),
             }
             if errors.len() >= MAX_ERRORS {
                 errors.push(format!("{name}: too many errors, the rest was not read"));
@@ -64,6 +62,8 @@ fn check_x509(der: &[u8]) -> Result<(), String> {
 mod tests {
     use super::*;
     use crate::catalog::builtin::PEMS;
+    use rustls_pki_types::pem::PemObject;
+    use rustls_pki_types::CertificateDer;
 
     fn pem(name: &str) -> &'static [u8] {
         PEMS.iter().find(|(n, _)| n.starts_with(name)).unwrap().1
@@ -79,8 +79,9 @@ mod tests {
         let (certs, errors) = certificates(&bundle, "bundle.pem");
         assert_eq!(certs.len(), 2);
         assert_eq!(errors.len(), 1, "{errors:?}");
+        let line = pem("qaznet").iter().filter(|b| **b == b'\n').count() + 1;
         assert!(
-            errors[0].starts_with("bundle.pem: PEM block #2"),
+            errors[0].starts_with(&format!("bundle.pem:{line}: PEM block is not readable")),
             "{errors:?}"
         );
     }

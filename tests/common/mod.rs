@@ -4,6 +4,7 @@
 #![allow(dead_code)]
 
 pub mod fixtures;
+pub mod hostile;
 pub mod stores;
 
 use mitmwatch::collect::{Collector, ConnectTo, ProbeTls, Router, Timeouts};

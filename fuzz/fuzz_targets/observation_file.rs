@@ -1,0 +1,8 @@
+//! An observation file (JSON Lines) as `analyze` reads, judges and shows it.
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|data: &[u8]| {
+    mitmwatch::fuzz_entry::observation_file(data);
+});

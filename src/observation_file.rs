@@ -1,0 +1,176 @@
+//! Reading observation files (JSON Lines) as an iterator: one observation
+//! or one error naming the line, so that a bad line never stops the
+//! records around it. Lines are read one at a time and bounded in length,
+//! so a hostile or corrupt file cannot exhaust memory.
+
+use crate::model::{Observation, MAX_CHAIN_CERTS, OBSERVATION_SCHEMA};
+use std::io::{BufRead, Read};
+
+/// Longest line accepted, in bytes. The collector's records stay far below
+/// it: rustls caps a chain at 64 KiB of DER, about 120 KB as JSON.
+pub const MAX_LINE_BYTES: usize = 4 << 20;
+
+/// A line that is not a usable observation.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{input}:{line}: {message}")]
+pub struct ObservationLineError {
+    /// File name (`-` for stdin).
+    pub input: String,
+    /// 1-based line number.
+    pub line: usize,
+    /// What was wrong.
+    pub message: String,
+}
+
+/// Parses one line (without its newline). `Ok(None)` for a blank line.
+pub fn parse_line(text: &str) -> Result<Option<Observation>, String> {
+    let text = text.trim();
+    if text.is_empty() {
+        return Ok(None);
+    }
+    match serde_json::from_str::<Observation>(text) {
+        Ok(obs) if obs.schema != OBSERVATION_SCHEMA => Err(unsupported(obs.schema as u64)),
+        Ok(obs) if obs.chain.len() > MAX_CHAIN_CERTS => Err(format!(
+            "the chain has {} certificates; mitmwatch records and judges at most {MAX_CHAIN_CERTS}",
+            obs.chain.len()
+        )),
+        Ok(obs) => Ok(Some(obs)),
+        Err(e) => Err(line_error(text, e)),
+    }
+}
+
+fn unsupported(schema: u64) -> String {
+    format!("unsupported observation schema {schema} (this mitmwatch reads {OBSERVATION_SCHEMA})")
+}
+
+/// Why one line was not an observation.
+fn line_error(line: &str, e: serde_json::Error) -> String {
+    if let Ok(value) = serde_json::from_str::<serde_json::Value>(line) {
+        if let Some(schema) = value.get("schema").and_then(|s| s.as_u64()) {
+            if schema != OBSERVATION_SCHEMA as u64 {
+                return unsupported(schema);
+            }
+        }
+        return format!("not a mitmwatch observation: {e}");
+    }
+    if e.is_eof() {
+        return "truncated JSON (the file may have been cut off)".into();
+    }
+    format!("not valid JSON: {e}")
+}
+
+/// Reads observations from a JSON Lines stream, one line at a time.
+pub struct ObservationReader<R> {
+    reader: R,
+    input: String,
+    line: usize,
+    buf: Vec<u8>,
+    done: bool,
+}
+
+impl<R: BufRead> ObservationReader<R> {
+    /// `input` names the source in error messages.
+    pub fn new(reader: R, input: impl Into<String>) -> Self {
+        ObservationReader {
+            reader,
+            input: input.into(),
+            line: 0,
+            buf: Vec::new(),
+            done: false,
+        }
+    }
+
+    fn error(&self, message: String) -> ObservationLineError {
+        ObservationLineError {
+            input: self.input.clone(),
+            line: self.line,
+            message,
+        }
+    }
+
+    /// Skips the rest of an over-long line without keeping it.
+    fn skip_line(&mut self) {
+        let mut rest = Vec::new();
+        while let Ok(n) = (&mut self.reader)
+            .take(64 * 1024)
+            .read_until(b'\n', &mut rest)
+        {
+            if n == 0 || rest.ends_with(b"\n") {
+                break;
+            }
+            rest.clear();
+        }
+    }
+}
+
+impl<R: BufRead> Iterator for ObservationReader<R> {
+    type Item = Result<Observation, ObservationLineError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        loop {
+            if self.done {
+                return None;
+            }
+            self.buf.clear();
+            let read = (&mut self.reader)
+                .take(MAX_LINE_BYTES as u64 + 1)
+                .read_until(b'\n', &mut self.buf);
+            self.line += 1;
+            match read {
+                Ok(0) => {
+                    self.done = true;
+                    return None;
+                }
+                Ok(_) => {}
+                Err(e) => {
+                    self.done = true;
+                    return Some(Err(self.error(format!("read error: {e}"))));
+                }
+            }
+            if self.buf.len() > MAX_LINE_BYTES && !self.buf.ends_with(b"\n") {
+                self.skip_line();
+                return Some(Err(
+                    self.error(format!("line is longer than {} MiB", MAX_LINE_BYTES >> 20))
+                ));
+            }
+            let Ok(text) = std::str::from_utf8(&self.buf) else {
+                return Some(Err(self.error("not UTF-8 text".into())));
+            };
+            match parse_line(text) {
+                Ok(None) => continue,
+                Ok(Some(obs)) => return Some(Ok(obs)),
+                Err(message) => return Some(Err(self.error(message))),
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bad_lines_are_errors_and_reading_goes_on() {
+        let mut text = Vec::new();
+        text.extend_from_slice(b"not json\n\n{\"schema\": 7}\n\xff\xfe\n");
+        text.extend(std::iter::repeat_n(b'x', MAX_LINE_BYTES + 10));
+        text.extend_from_slice(b"\n{\"schema\":1,\n");
+        let items: Vec<_> = ObservationReader::new(&text[..], "f.jsonl").collect();
+        let errors: Vec<(usize, String)> = items
+            .into_iter()
+            .map(|r| {
+                let e = r.unwrap_err();
+                (e.line, e.message)
+            })
+            .collect();
+        assert_eq!(errors.len(), 5, "{errors:?}");
+        assert_eq!(errors[0].0, 1);
+        assert!(errors[0].1.starts_with("not valid JSON"));
+        assert_eq!(errors[1].0, 3);
+        assert!(errors[1].1.contains("unsupported observation schema 7"));
+        assert_eq!(errors[2], (4, "not UTF-8 text".into()));
+        assert_eq!(errors[3], (5, "line is longer than 4 MiB".into()));
+        assert_eq!(errors[4].0, 6);
+        assert!(errors[4].1.contains("truncated"), "{:?}", errors[4]);
+    }
+}
