@@ -196,11 +196,12 @@ impl Analyzer {
             failure: obs.failure.clone(),
             verdict,
             interceptor,
-            leaf: obs.chain.first().map(|leaf| LeafBrief {
-                subject: leaf.subject.clone(),
-                issuer: leaf.issuer.clone(),
-                sha256: leaf.sha256.clone(),
-                spki_sha256: leaf.spki_sha256.clone(),
+            // From the DER, not from the record's derived fields.
+            leaf: certs.first().map(|leaf| LeafBrief {
+                subject: leaf.ok().then(|| leaf.subject.clone()),
+                issuer: leaf.ok().then(|| leaf.issuer.clone()),
+                sha256: leaf.sha256_hex(),
+                spki_sha256: leaf.spki_hex(),
             }),
             findings,
         }

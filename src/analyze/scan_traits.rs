@@ -18,27 +18,34 @@ struct LeafGroup {
 
 /// Adds scan-level findings to the assessments and recomputes verdicts.
 pub fn apply(observations: &[Observation], assessments: &mut [Assessment]) {
-    // leaf SPKI -> (leaf certificate -> (name set, observation indexes))
+    // leaf SPKI -> (leaf certificate -> (name set, observation indexes)),
+    // from the fingerprints the analyzer computed from the DER (not the
+    // record's own fields, which a file could misstate).
     let mut by_key: HashMap<String, HashMap<String, LeafGroup>> = HashMap::new();
-    for (i, obs) in observations.iter().enumerate() {
-        let Some(leaf) = obs.chain.first() else {
+    for (i, a) in assessments.iter().enumerate() {
+        let Some(leaf) = &a.leaf else {
             continue;
         };
         let Some(spki) = &leaf.spki_sha256 else {
             continue;
         };
-        let certs = by_key.entry(spki.clone()).or_default();
-        let entry = certs.entry(leaf.sha256.clone()).or_insert_with(|| {
-            let names = chain_facts(&obs.chain[..1])
+        by_key
+            .entry(spki.clone())
+            .or_default()
+            .entry(leaf.sha256.clone())
+            .or_default()
+            .observations
+            .push(i);
+    }
+    // Names are needed only where one key serves several certificates.
+    for certs in by_key.values_mut().filter(|c| c.len() >= 2) {
+        for group in certs.values_mut() {
+            let obs = &observations[group.observations[0]];
+            group.names = chain_facts(&obs.chain[..1])
                 .first()
                 .map(|c| c.san_dns.iter().cloned().collect())
                 .unwrap_or_default();
-            LeafGroup {
-                names,
-                observations: Vec::new(),
-            }
-        });
-        entry.observations.push(i);
+        }
     }
     for (spki, certs) in by_key {
         if certs.len() < 2 {
