@@ -9,7 +9,7 @@ use mitmwatch::baseline::Baseline;
 use mitmwatch::catalog::Catalog;
 use mitmwatch::ct::LogList;
 use mitmwatch::import::{self, InputFormat};
-use mitmwatch::model::{Observation, ScanSummary, Verdict};
+use mitmwatch::model::{Assessment, Observation, ScanSummary, Verdict};
 use mitmwatch::observation_file::ObservationReader;
 use mitmwatch::pins::PinStore;
 use mitmwatch::report::terminal::escape;
@@ -131,6 +131,33 @@ pub fn read_observations(path: &Path) -> Result<(Vec<Observation>, usize)> {
         eprintln!("mitmwatch: {}: no observations in the file", escape(&name));
     }
     Ok((observations, bad))
+}
+
+/// Judges observations read in `format`. A scan of mitmwatch's own gets
+/// the blanket/targeted conclusion; imported records, which may come from
+/// many networks and times, do not.
+pub fn assess_input(
+    analyzer: &Analyzer,
+    observations: &[Observation],
+    format: InputFormat,
+    when: ValidationTime,
+) -> (Vec<Assessment>, ScanSummary) {
+    match format {
+        InputFormat::Mitmwatch => analyzer.assess_scan(observations, when),
+        _ => analyzer.assess_files(observations, when),
+    }
+}
+
+/// Writes assessments, then the summary, as JSON Lines.
+pub fn write_json_lines(
+    out: &mut dyn std::io::Write,
+    assessments: &[Assessment],
+    summary: &ScanSummary,
+) -> std::io::Result<()> {
+    for a in assessments {
+        mitmwatch::report::json::write_line(&mut *out, a)?;
+    }
+    mitmwatch::report::json::write_line(&mut *out, summary)
 }
 
 /// The exit code for a set of verdicts: 2 if anything was intercepted, 3 if

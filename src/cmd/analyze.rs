@@ -1,6 +1,8 @@
 //! `mitmwatch analyze`: verdicts for saved observations.
 
-use super::analysis::{analyzer, exit_code, load_observations, validation_time};
+use super::analysis::{
+    analyzer, assess_input, exit_code, load_observations, validation_time, write_json_lines,
+};
 use crate::cli::{AnalyzeArgs, Format};
 use anyhow::{Context, Result};
 use mitmwatch::import::InputFormat;
@@ -14,20 +16,10 @@ pub fn run(args: AnalyzeArgs) -> Result<i32> {
     let analyzer = analyzer(&args.analysis)?;
     let format = args.from.format();
     let (observations, bad) = load_observations(&args.input, format)?;
-    // Imported records may come from many networks and times: no
-    // blanket/targeted conclusion for them.
-    let (assessments, summary) = match format {
-        InputFormat::Mitmwatch => analyzer.assess_scan(&observations, when),
-        _ => analyzer.assess_files(&observations, when),
-    };
+    let (assessments, summary) = assess_input(&analyzer, &observations, format, when);
     let mut out = super::io::open_output(args.output.as_deref())?;
     match args.format {
-        Format::Json => {
-            for a in &assessments {
-                mitmwatch::report::json::write_line(&mut out, a)?;
-            }
-            mitmwatch::report::json::write_line(&mut out, &summary)?;
-        }
+        Format::Json => write_json_lines(&mut out, &assessments, &summary)?,
         Format::Text => {
             for a in &assessments {
                 if args.verbose {

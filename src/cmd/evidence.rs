@@ -5,7 +5,6 @@ use super::analysis::{analyzer, exit_code, load_observations, validation_time};
 use crate::cli::EvidenceArgs;
 use anyhow::{bail, Context, Result};
 use mitmwatch::collect::probe::tool_name;
-use mitmwatch::import::InputFormat;
 use mitmwatch::report::evidence::{self, BundleFile, BundleOptions};
 use mitmwatch::report::terminal::escape;
 use std::io::Write;
@@ -17,10 +16,8 @@ pub fn run(args: EvidenceArgs) -> Result<i32> {
     let analyzer = analyzer(&args.analysis)?;
     let format = args.from.format();
     let (observations, bad) = load_observations(&args.input, format)?;
-    let (assessments, summary) = match format {
-        InputFormat::Mitmwatch => analyzer.assess_scan(&observations, when),
-        _ => analyzer.assess_files(&observations, when),
-    };
+    let (assessments, summary) =
+        super::analysis::assess_input(&analyzer, &observations, format, when);
     if bad > 0 {
         eprintln!("mitmwatch: {bad} bad record(s) in the input were skipped");
     }

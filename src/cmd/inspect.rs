@@ -84,12 +84,7 @@ pub fn run(args: InspectArgs) -> Result<i32> {
     let (assessments, summary) = analyzer.assess_files(&observations, when);
     let mut out = std::io::stdout().lock();
     match args.format {
-        Format::Json => {
-            for a in &assessments {
-                mitmwatch::report::json::write_line(&mut out, a)?;
-            }
-            mitmwatch::report::json::write_line(&mut out, &summary)?;
-        }
+        Format::Json => super::analysis::write_json_lines(&mut out, &assessments, &summary)?,
         Format::Text => {
             for (obs, a) in observations.iter().zip(&assessments) {
                 if let Some(route) = &obs.route {
