@@ -58,6 +58,9 @@ pub struct Analyzer {
     public_root_names: Arc<HashSet<Vec<u8>>>,
 }
 
+/// The DNS names of an observation's leaf.
+pub type LeafNames = std::collections::BTreeSet<String>;
+
 /// When to validate certificates.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ValidationTime {
@@ -108,6 +111,17 @@ impl Analyzer {
     /// first [`MAX_CHAIN_CERTS`] certificates are judged (the collector
     /// never records more), which bounds the work a crafted file can cause.
     pub fn assess(&self, obs: &Observation, when: ValidationTime) -> Assessment {
+        self.assess_with_leaf_names(obs, when).0
+    }
+
+    /// [`Analyzer::assess`], also returning the leaf's DNS names, which the
+    /// scan-level checks need ([`Analyzer::finish_scan`]) once the
+    /// observation itself is gone.
+    pub fn assess_with_leaf_names(
+        &self,
+        obs: &Observation,
+        when: ValidationTime,
+    ) -> (Assessment, LeafNames) {
         let at = match when {
             ValidationTime::At(t) => t,
             ValidationTime::Observed => obs.started_at,
@@ -185,7 +199,11 @@ impl Analyzer {
                 .then(|| unknown_interceptor(&certs, &path, trust.trusted))
                 .flatten()
         });
-        Assessment {
+        let leaf_names = certs
+            .first()
+            .map(|c| c.san_dns.iter().cloned().collect())
+            .unwrap_or_default();
+        let assessment = Assessment {
             record_type: "assessment".into(),
             schema: ASSESSMENT_SCHEMA,
             target: obs.target.clone(),
@@ -204,7 +222,8 @@ impl Analyzer {
                 spki_sha256: leaf.spki_hex(),
             }),
             findings,
-        }
+        };
+        (assessment, leaf_names)
     }
 
     /// Assesses a whole scan: each observation, then the checks that need
@@ -233,11 +252,26 @@ impl Analyzer {
         when: ValidationTime,
         network_scan: bool,
     ) -> (Vec<Assessment>, ScanSummary) {
-        let mut assessments: Vec<Assessment> =
-            observations.iter().map(|o| self.assess(o, when)).collect();
-        scan_traits::apply(observations, &mut assessments);
-        let summary = summary::summarise(&assessments, network_scan);
+        let (mut assessments, names): (Vec<Assessment>, Vec<LeafNames>) = observations
+            .iter()
+            .map(|o| self.assess_with_leaf_names(o, when))
+            .unzip();
+        let summary = self.finish_scan(&mut assessments, &names, network_scan);
         (assessments, summary)
+    }
+
+    /// The checks across a whole scan (one leaf key serving unrelated
+    /// hosts) and the summary, from the assessments and each one's leaf
+    /// names, so that a caller can judge observations one at a time and
+    /// drop them.
+    pub fn finish_scan(
+        &self,
+        assessments: &mut [Assessment],
+        leaf_names: &[LeafNames],
+        network_scan: bool,
+    ) -> ScanSummary {
+        scan_traits::apply(leaf_names, assessments);
+        summary::summarise(assessments, network_scan)
     }
 }
 

@@ -3,10 +3,9 @@
 //! software minting certificates on the fly with a single key, as
 //! mitmproxy does; real sites use separate keys or one certificate.
 
-use super::chain::chain_facts;
 use super::finding::{finding, with_detail};
 use super::verdict;
-use crate::model::{Assessment, FindingCode, Observation, Severity};
+use crate::model::{Assessment, FindingCode, Severity};
 use std::collections::{BTreeSet, HashMap};
 
 /// Leaves of one certificate: its names and the observations that saw it.
@@ -17,7 +16,8 @@ struct LeafGroup {
 }
 
 /// Adds scan-level findings to the assessments and recomputes verdicts.
-pub fn apply(observations: &[Observation], assessments: &mut [Assessment]) {
+/// `leaf_names[i]` are the DNS names of the leaf `assessments[i]` judged.
+pub fn apply(leaf_names: &[super::LeafNames], assessments: &mut [Assessment]) {
     // leaf SPKI -> (leaf certificate -> (name set, observation indexes)),
     // from the fingerprints the analyzer computed from the DER (not the
     // record's own fields, which a file could misstate).
@@ -37,13 +37,11 @@ pub fn apply(observations: &[Observation], assessments: &mut [Assessment]) {
             .observations
             .push(i);
     }
-    // Names are needed only where one key serves several certificates.
     for certs in by_key.values_mut().filter(|c| c.len() >= 2) {
         for group in certs.values_mut() {
-            let obs = &observations[group.observations[0]];
-            group.names = chain_facts(&obs.chain[..1])
-                .first()
-                .map(|c| c.san_dns.iter().cloned().collect())
+            group.names = leaf_names
+                .get(group.observations[0])
+                .cloned()
                 .unwrap_or_default();
         }
     }
@@ -64,7 +62,7 @@ pub fn apply(observations: &[Observation], assessments: &mut [Assessment]) {
             .flat_map(|g| {
                 g.observations
                     .iter()
-                    .map(|i| observations[*i].target.expected_name().to_string())
+                    .map(|i| assessments[*i].target.expected_name().to_string())
             })
             .collect();
         // Name at most ten hosts: the detail is repeated in every assessment.

@@ -96,6 +96,15 @@ pub fn analyzer(args: &AnalysisArgs) -> Result<Analyzer> {
 /// stderr as `FILE:LINE: why` and skipped. Returns the observations and the
 /// number of bad lines.
 pub fn read_observations(path: &Path) -> Result<(Vec<Observation>, usize)> {
+    let mut observations = Vec::new();
+    let bad = for_each_observation(path, |obs| observations.push(obs))?;
+    Ok((observations, bad))
+}
+
+/// Reads observations one at a time and hands each to `f`, so that a
+/// caller need not hold the file in memory. Bad lines are reported on
+/// stderr as `FILE:LINE: why` and skipped. Returns the number of bad lines.
+pub fn for_each_observation(path: &Path, mut f: impl FnMut(Observation)) -> Result<usize> {
     let name = path.display().to_string();
     let reader: Box<dyn BufRead> = if path.as_os_str() == "-" {
         Box::new(std::io::BufReader::new(std::io::stdin()))
@@ -104,11 +113,14 @@ pub fn read_observations(path: &Path) -> Result<(Vec<Observation>, usize)> {
             std::fs::File::open(path).with_context(|| format!("opening {}", escape(&name)))?,
         ))
     };
-    let mut observations = Vec::new();
+    let mut seen = 0usize;
     let mut bad = 0;
     for item in ObservationReader::new(reader, name.clone()) {
         match item {
-            Ok(obs) => observations.push(obs),
+            Ok(obs) => {
+                seen += 1;
+                f(obs)
+            }
             Err(e) if e.message.starts_with("read error") => {
                 anyhow::bail!("reading {}: {}", escape(&name), e.message)
             }
@@ -127,10 +139,10 @@ pub fn read_observations(path: &Path) -> Result<(Vec<Observation>, usize)> {
             escape(&name)
         );
     }
-    if observations.is_empty() && bad == 0 {
+    if seen == 0 && bad == 0 {
         eprintln!("mitmwatch: {}: no observations in the file", escape(&name));
     }
-    Ok((observations, bad))
+    Ok(bad)
 }
 
 /// Judges observations read in `format`. A scan of mitmwatch's own gets

@@ -1,7 +1,8 @@
 //! `mitmwatch analyze`: verdicts for saved observations.
 
 use super::analysis::{
-    analyzer, assess_input, exit_code, load_observations, validation_time, write_json_lines,
+    analyzer, assess_input, exit_code, for_each_observation, load_observations, validation_time,
+    write_json_lines,
 };
 use crate::cli::{AnalyzeArgs, Format};
 use anyhow::{Context, Result};
@@ -15,8 +16,26 @@ pub fn run(args: AnalyzeArgs) -> Result<i32> {
     let when = validation_time(&args.analysis.at)?;
     let analyzer = analyzer(&args.analysis)?;
     let format = args.from.format();
-    let (observations, bad) = load_observations(&args.input, format)?;
-    let (assessments, summary) = assess_input(&analyzer, &observations, format, when);
+    let (assessments, summary, bad) = match format {
+        // mitmwatch's own files can be large: judge each observation as it
+        // is read and keep only its assessment and leaf names.
+        InputFormat::Mitmwatch => {
+            let mut assessments = Vec::new();
+            let mut names = Vec::new();
+            let bad = for_each_observation(&args.input, |obs| {
+                let (a, n) = analyzer.assess_with_leaf_names(&obs, when);
+                assessments.push(a);
+                names.push(n);
+            })?;
+            let summary = analyzer.finish_scan(&mut assessments, &names, true);
+            (assessments, summary, bad)
+        }
+        _ => {
+            let (observations, bad) = load_observations(&args.input, format)?;
+            let (assessments, summary) = assess_input(&analyzer, &observations, format, when);
+            (assessments, summary, bad)
+        }
+    };
     let mut out = super::io::open_output(args.output.as_deref())?;
     match args.format {
         Format::Json => write_json_lines(&mut out, &assessments, &summary)?,
