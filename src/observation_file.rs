@@ -3,8 +3,9 @@
 //! records around it. Lines are read one at a time and bounded in length,
 //! so a hostile or corrupt file cannot exhaust memory.
 
+use crate::lines::{BoundedLines, Line};
 use crate::model::{Observation, MAX_CHAIN_CERTS, OBSERVATION_SCHEMA};
-use std::io::{BufRead, Read};
+use std::io::BufRead;
 
 /// Longest line accepted, in bytes. The collector's records stay far below
 /// it: rustls caps a chain at 64 KiB of DER, about 120 KB as JSON.
@@ -61,44 +62,16 @@ fn line_error(line: &str, e: serde_json::Error) -> String {
 
 /// Reads observations from a JSON Lines stream, one line at a time.
 pub struct ObservationReader<R> {
-    reader: R,
+    lines: BoundedLines<R>,
     input: String,
-    line: usize,
-    buf: Vec<u8>,
-    done: bool,
 }
 
 impl<R: BufRead> ObservationReader<R> {
     /// `input` names the source in error messages.
     pub fn new(reader: R, input: impl Into<String>) -> Self {
         ObservationReader {
-            reader,
+            lines: BoundedLines::new(reader, MAX_LINE_BYTES),
             input: input.into(),
-            line: 0,
-            buf: Vec::new(),
-            done: false,
-        }
-    }
-
-    fn error(&self, message: String) -> ObservationLineError {
-        ObservationLineError {
-            input: self.input.clone(),
-            line: self.line,
-            message,
-        }
-    }
-
-    /// Skips the rest of an over-long line without keeping it.
-    fn skip_line(&mut self) {
-        let mut rest = Vec::new();
-        while let Ok(n) = (&mut self.reader)
-            .take(64 * 1024)
-            .read_until(b'\n', &mut rest)
-        {
-            if n == 0 || rest.ends_with(b"\n") {
-                break;
-            }
-            rest.clear();
         }
     }
 }
@@ -108,39 +81,24 @@ impl<R: BufRead> Iterator for ObservationReader<R> {
 
     fn next(&mut self) -> Option<Self::Item> {
         loop {
-            if self.done {
-                return None;
-            }
-            self.buf.clear();
-            let read = (&mut self.reader)
-                .take(MAX_LINE_BYTES as u64 + 1)
-                .read_until(b'\n', &mut self.buf);
-            self.line += 1;
-            match read {
-                Ok(0) => {
-                    self.done = true;
-                    return None;
-                }
-                Ok(_) => {}
-                Err(e) => {
-                    self.done = true;
-                    return Some(Err(self.error(format!("read error: {e}"))));
-                }
-            }
-            if self.buf.len() > MAX_LINE_BYTES && !self.buf.ends_with(b"\n") {
-                self.skip_line();
-                return Some(Err(
-                    self.error(format!("line is longer than {} MiB", MAX_LINE_BYTES >> 20))
-                ));
-            }
-            let Ok(text) = std::str::from_utf8(&self.buf) else {
-                return Some(Err(self.error("not UTF-8 text".into())));
+            let (line, read) = self.lines.next_line()?;
+            let message = match read {
+                Err(e) => format!("read error: {e}"),
+                Ok(Line::TooLong) => format!("line is longer than {} MiB", MAX_LINE_BYTES >> 20),
+                Ok(Line::Text(bytes)) => match std::str::from_utf8(bytes) {
+                    Err(_) => "not UTF-8 text".into(),
+                    Ok(text) => match parse_line(text) {
+                        Ok(None) => continue,
+                        Ok(Some(obs)) => return Some(Ok(obs)),
+                        Err(message) => message,
+                    },
+                },
             };
-            match parse_line(text) {
-                Ok(None) => continue,
-                Ok(Some(obs)) => return Some(Ok(obs)),
-                Err(message) => return Some(Err(self.error(message))),
-            }
+            return Some(Err(ObservationLineError {
+                input: self.input.clone(),
+                line,
+                message,
+            }));
         }
     }
 }

@@ -3,6 +3,7 @@
 //! Tranco-style `rank,domain` lines). A bad line is an error value naming
 //! the input and line; reading goes on.
 
+use crate::lines::{BoundedLines, Line};
 use crate::model::Target;
 use std::io::BufRead;
 use std::net::IpAddr;
@@ -136,32 +137,18 @@ pub fn normalise_host(host: &str) -> Result<String, String> {
 /// Reads targets from a domain list, one per line, as an iterator. Lines
 /// are read one at a time, so memory does not grow with the list.
 pub struct DomainListReader<R> {
-    reader: R,
+    lines: BoundedLines<R>,
     input: String,
-    line: usize,
     default_port: u16,
-    buf: Vec<u8>,
-    done: bool,
 }
 
 impl<R: BufRead> DomainListReader<R> {
     /// `input` names the source in error messages.
     pub fn new(reader: R, input: impl Into<String>, default_port: u16) -> Self {
         DomainListReader {
-            reader,
+            lines: BoundedLines::new(reader, MAX_LINE_BYTES),
             input: input.into(),
-            line: 0,
             default_port,
-            buf: Vec::new(),
-            done: false,
-        }
-    }
-
-    fn error(&self, message: String) -> TargetLineError {
-        TargetLineError {
-            input: self.input.clone(),
-            line: self.line,
-            message,
         }
     }
 }
@@ -171,43 +158,25 @@ impl<R: BufRead> Iterator for DomainListReader<R> {
 
     fn next(&mut self) -> Option<Self::Item> {
         loop {
-            if self.done {
-                return None;
-            }
-            self.buf.clear();
-            let read = std::io::Read::take(&mut self.reader, MAX_LINE_BYTES as u64 + 1)
-                .read_until(b'\n', &mut self.buf);
-            match read {
-                Ok(0) => {
-                    self.done = true;
-                    return None;
+            let (line, read) = self.lines.next_line()?;
+            let input = &self.input;
+            let error = |message: String| TargetLineError {
+                input: input.clone(),
+                line,
+                message,
+            };
+            let bytes = match read {
+                Err(e) => return Some(Err(error(format!("read error: {e}")))),
+                Ok(Line::TooLong) => {
+                    return Some(Err(error(format!(
+                        "line is longer than {MAX_LINE_BYTES} bytes"
+                    ))))
                 }
-                Ok(_) => {}
-                Err(e) => {
-                    self.done = true;
-                    self.line += 1;
-                    return Some(Err(self.error(format!("read error: {e}"))));
-                }
-            }
-            self.line += 1;
-            if self.buf.len() > MAX_LINE_BYTES && !self.buf.ends_with(b"\n") {
-                // Skip the rest of the over-long line.
-                let mut rest = Vec::new();
-                while let Ok(n) = std::io::Read::take(&mut self.reader, MAX_LINE_BYTES as u64)
-                    .read_until(b'\n', &mut rest)
-                {
-                    if n == 0 || rest.ends_with(b"\n") {
-                        break;
-                    }
-                    rest.clear();
-                }
-                return Some(Err(
-                    self.error(format!("line is longer than {MAX_LINE_BYTES} bytes"))
-                ));
-            }
-            let text = match std::str::from_utf8(&self.buf) {
+                Ok(Line::Text(bytes)) => bytes,
+            };
+            let text = match std::str::from_utf8(bytes) {
                 Ok(t) => t,
-                Err(_) => return Some(Err(self.error("line is not valid UTF-8".into()))),
+                Err(_) => return Some(Err(error("line is not valid UTF-8".into()))),
             };
             let text = text.split('#').next().unwrap_or("").trim();
             if text.is_empty() {
@@ -215,12 +184,12 @@ impl<R: BufRead> Iterator for DomainListReader<R> {
             }
             let spec = tranco_domain(text).unwrap_or(text);
             if spec.split_whitespace().count() > 1 {
-                return Some(Err(
-                    self.error(format!("{spec:?}: one target per line expected"))
-                ));
+                return Some(Err(error(format!(
+                    "{spec:?}: one target per line expected"
+                ))));
             }
-            let result = parse_target(spec, self.default_port)
-                .map_err(|m| self.error(format!("{spec:?}: {m}")));
+            let result =
+                parse_target(spec, self.default_port).map_err(|m| error(format!("{spec:?}: {m}")));
             return Some(result);
         }
     }
