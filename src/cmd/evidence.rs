@@ -103,14 +103,8 @@ fn write_file(root: &Path, file: &BundleFile) -> Result<()> {
     if let Some(parent) = path.parent() {
         create_dirs(parent)?;
     }
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        options.mode(0o644);
-    }
-    let mut f = options
+    let mut f = super::io::private_file_options()
+        .create_new(true)
         .open(&path)
         .with_context(|| format!("creating {}", path.display()))?;
     f.write_all(&file.bytes)

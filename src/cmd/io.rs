@@ -261,6 +261,19 @@ pub fn write_file(path: &Path, contents: &[u8]) -> Result<()> {
         .with_context(|| format!("writing {}", path.display()))
 }
 
+/// Options for writing a file that, if created, gets mode 0644: no group
+/// or other write permission.
+pub fn private_file_options() -> std::fs::OpenOptions {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o644);
+    }
+    options
+}
+
 /// Opens an output file (or stdout for `-`/none). Files are created without
 /// group or other write permission.
 pub fn open_output(path: Option<&Path>) -> Result<Box<dyn Write + Send>> {
@@ -268,14 +281,9 @@ pub fn open_output(path: Option<&Path>) -> Result<Box<dyn Write + Send>> {
         None => Ok(Box::new(std::io::stdout())),
         Some(p) if p.as_os_str() == "-" => Ok(Box::new(std::io::stdout())),
         Some(p) => {
-            let mut options = std::fs::OpenOptions::new();
-            options.write(true).create(true).truncate(true);
-            #[cfg(unix)]
-            {
-                use std::os::unix::fs::OpenOptionsExt;
-                options.mode(0o644);
-            }
-            let f = options
+            let f = private_file_options()
+                .create(true)
+                .truncate(true)
                 .open(p)
                 .with_context(|| format!("creating {}", p.display()))?;
             Ok(Box::new(std::io::BufWriter::new(f)))
@@ -286,14 +294,9 @@ pub fn open_output(path: Option<&Path>) -> Result<Box<dyn Write + Send>> {
 /// Opens an existing output file for appending (`--resume`), creating it
 /// if missing, without group or other write permission.
 pub fn open_append(path: &Path) -> Result<Box<dyn Write + Send>> {
-    let mut options = std::fs::OpenOptions::new();
-    options.append(true).create(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        options.mode(0o644);
-    }
-    let f = options
+    let f = private_file_options()
+        .append(true)
+        .create(true)
         .open(path)
         .with_context(|| format!("opening {} to append", path.display()))?;
     Ok(Box::new(std::io::BufWriter::new(f)))
