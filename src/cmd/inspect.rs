@@ -4,10 +4,8 @@ use super::analysis::{analyzer, exit_code, validation_time};
 use crate::cli::{Format, InspectArgs};
 use anyhow::{bail, Result};
 use mitmwatch::analyze::ValidationTime;
-use mitmwatch::certinfo::cert_record;
-use mitmwatch::collect::probe::tool_name;
 use mitmwatch::import::pem_dir;
-use mitmwatch::model::{Observation, Status, Target, OBSERVATION_SCHEMA};
+use mitmwatch::model::Observation;
 use mitmwatch::report::{terminal::escape, text};
 use std::io::{Read, Write};
 use std::path::Path;
@@ -57,19 +55,8 @@ pub fn run(args: InspectArgs) -> Result<i32> {
                     .clone()
                     .unwrap_or_else(|| pem_dir::default_host(&ders[0]));
                 observations.push(Observation {
-                    schema: OBSERVATION_SCHEMA,
-                    tool: tool_name(),
-                    target: Target::new(host, 443),
-                    address: None,
                     route: Some(format!("file {}", path.display())),
-                    started_at: observed_at,
-                    duration_ms: 0.0,
-                    status: Status::Ok,
-                    failure: None,
-                    tls: None,
-                    chain: ders.iter().map(|d| cert_record(d)).collect(),
-                    stock_verification: None,
-                    imported: None,
+                    ..pem_dir::file_observation(&ders, host, observed_at)
                 });
             }
             Err(e) => {

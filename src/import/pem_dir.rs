@@ -104,19 +104,12 @@ pub fn default_host(leaf: &[u8]) -> String {
     cn.unwrap_or_else(|| UNNAMED.into())
 }
 
-/// An observation of a chain read from a file. `reference` names the file
-/// in the record (the caller decides how much of the path to keep).
-pub fn chain_observation(ders: &[Vec<u8>], reference: &str, at: OffsetDateTime) -> Observation {
-    let host = ders
-        .first()
-        .map(|leaf| default_host(leaf))
-        .unwrap_or_else(|| UNNAMED.into());
+/// The record of a chain read from a file for `host`, as if served at
+/// `at`: status `ok`, no address or TLS parameters.
+pub fn file_observation(ders: &[Vec<u8>], host: String, at: OffsetDateTime) -> Observation {
     Observation {
         schema: OBSERVATION_SCHEMA,
-        tool: format!(
-            "PEM file, imported by mitmwatch {}",
-            env!("CARGO_PKG_VERSION")
-        ),
+        tool: crate::collect::probe::tool_name(),
         target: Target::new(host, 443),
         address: None,
         route: None,
@@ -127,11 +120,28 @@ pub fn chain_observation(ders: &[Vec<u8>], reference: &str, at: OffsetDateTime) 
         tls: None,
         chain: ders.iter().map(|d| cert_record(d)).collect(),
         stock_verification: None,
+        imported: None,
+    }
+}
+
+/// An observation of a chain read from a file. `reference` names the file
+/// in the record (the caller decides how much of the path to keep).
+pub fn chain_observation(ders: &[Vec<u8>], reference: &str, at: OffsetDateTime) -> Observation {
+    let host = ders
+        .first()
+        .map(|leaf| default_host(leaf))
+        .unwrap_or_else(|| UNNAMED.into());
+    Observation {
+        tool: format!(
+            "PEM file, imported by mitmwatch {}",
+            env!("CARGO_PKG_VERSION")
+        ),
         imported: Some(Imported {
             format: "pem-dir".into(),
             reference: reference.to_string(),
             leaf_only: false,
         }),
+        ..file_observation(ders, host, at)
     }
 }
 
