@@ -58,20 +58,64 @@ pub fn name_to_string(name: &X509Name<'_>) -> String {
     parts.join(", ")
 }
 
+/// Dotted-decimal form of an OID (`2.5.4.3`), as `Oid::to_id_string`
+/// gives it, without that function's big-integer arithmetic and string per
+/// arc when every arc fits in 64 bits (certificates are full of OIDs).
+pub fn dotted_oid(oid: &Oid<'_>) -> String {
+    let Some(arcs) = oid.iter() else {
+        return oid.to_id_string();
+    };
+    let mut out = String::with_capacity(3 * oid.as_bytes().len() + 2);
+    for (i, mut arc) in arcs.enumerate() {
+        if i > 0 {
+            out.push('.');
+        }
+        let mut digits = [0u8; 20];
+        let mut n = digits.len();
+        loop {
+            n -= 1;
+            digits[n] = b'0' + (arc % 10) as u8;
+            arc /= 10;
+            if arc == 0 {
+                break;
+            }
+        }
+        out.extend(digits[n..].iter().map(|&d| d as char));
+    }
+    out
+}
+
+/// DER content of the DN attribute types mitmwatch names, with their short
+/// names: 2.5.4.x for x = 3, 6, 7, 8, 10, 11, 5; emailAddress; DC.
+const ATTR_SHORT_NAMES: [(&[u8], &str); 9] = [
+    (&[0x55, 0x04, 0x03], "CN"),
+    (&[0x55, 0x04, 0x06], "C"),
+    (&[0x55, 0x04, 0x07], "L"),
+    (&[0x55, 0x04, 0x08], "ST"),
+    (&[0x55, 0x04, 0x0a], "O"),
+    (&[0x55, 0x04, 0x0b], "OU"),
+    (&[0x55, 0x04, 0x05], "serialNumber"),
+    (
+        &[0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x09, 0x01],
+        "emailAddress",
+    ),
+    (
+        &[0x09, 0x92, 0x26, 0x89, 0x93, 0xf2, 0x2c, 0x64, 0x01, 0x19],
+        "DC",
+    ),
+];
+
+/// Short name of a DN attribute type (`CN`, `O`, …), if it has one.
+pub fn attr_short_name(oid: &Oid<'_>) -> Option<&'static str> {
+    ATTR_SHORT_NAMES
+        .iter()
+        .find(|(der, _)| *der == oid.as_bytes())
+        .map(|(_, name)| *name)
+}
+
 /// Short name of a DN attribute type (`CN`, `O`, …) or its dotted OID.
 pub fn oid_short_name(oid: &Oid<'_>) -> String {
-    match oid.to_id_string().as_str() {
-        "2.5.4.3" => "CN".into(),
-        "2.5.4.6" => "C".into(),
-        "2.5.4.7" => "L".into(),
-        "2.5.4.8" => "ST".into(),
-        "2.5.4.10" => "O".into(),
-        "2.5.4.11" => "OU".into(),
-        "2.5.4.5" => "serialNumber".into(),
-        "1.2.840.113549.1.9.1" => "emailAddress".into(),
-        "0.9.2342.19200300.100.1.25" => "DC".into(),
-        other => other.to_string(),
-    }
+    attr_short_name(oid).map_or_else(|| dotted_oid(oid), str::to_string)
 }
 
 /// Serial number as lowercase hex without the DER sign-padding byte.
@@ -92,6 +136,51 @@ pub fn rfc3339(t: OffsetDateTime) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn dotted_oid_agrees_with_the_library() {
+        let cases: [&[u8]; 4] = [
+            &[0x55, 0x04, 0x03],                                           // 2.5.4.3
+            &[0x2b, 0x06, 0x01, 0x04, 0x01, 0xd6, 0x79, 0x02, 0x04, 0x02], // SCT list
+            &[0x88, 0x37, 0x03],                                           // 2.999.3
+            // An arc of more than 64 bits: the library's own form.
+            &[
+                0x2a, 0x82, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x01,
+            ],
+        ];
+        for bytes in cases {
+            let oid = Oid::new(std::borrow::Cow::Borrowed(bytes));
+            assert_eq!(dotted_oid(&oid), oid.to_id_string(), "{bytes:02x?}");
+        }
+        assert_eq!(
+            dotted_oid(&Oid::new(std::borrow::Cow::Borrowed(&[0x55, 0x04, 0x03]))),
+            "2.5.4.3"
+        );
+    }
+
+    #[test]
+    fn attribute_short_names_match_their_dotted_oids() {
+        let dotted = [
+            ("2.5.4.3", "CN"),
+            ("2.5.4.6", "C"),
+            ("2.5.4.7", "L"),
+            ("2.5.4.8", "ST"),
+            ("2.5.4.10", "O"),
+            ("2.5.4.11", "OU"),
+            ("2.5.4.5", "serialNumber"),
+            ("1.2.840.113549.1.9.1", "emailAddress"),
+            ("0.9.2342.19200300.100.1.25", "DC"),
+        ];
+        for (der, name) in ATTR_SHORT_NAMES {
+            let oid = Oid::new(std::borrow::Cow::Borrowed(der));
+            assert!(
+                dotted.contains(&(dotted_oid(&oid).as_str(), name)),
+                "{name}"
+            );
+        }
+        let other = Oid::new(std::borrow::Cow::Borrowed(&[0x55, 0x04, 0x2a]));
+        assert_eq!(oid_short_name(&other), "2.5.4.42");
+    }
 
     #[test]
     fn garbage_gets_a_fingerprint_and_a_parse_error() {

@@ -4,9 +4,10 @@
 
 use crate::catalog::dn_values;
 use crate::catalog::name_rule::DnValues;
-use crate::certinfo::name_to_string;
+use crate::certinfo::{dotted_oid, name_to_string};
 use crate::encoding::{base64_decode, hex, sha256};
 use crate::model::CertRecord;
+use std::sync::Arc;
 use time::OffsetDateTime;
 use x509_parser::prelude::{FromDer, GeneralName, ParsedExtension, X509Certificate};
 use x509_parser::public_key::PublicKey;
@@ -30,11 +31,26 @@ pub enum KeyFacts {
     Other(String),
 }
 
-/// What is known about one served certificate.
+/// One served certificate: its position in the chain and what was parsed
+/// from its DER (shared, so that a repeated intermediate is parsed once per
+/// scan; read its fields through `Deref`).
 #[derive(Clone, Debug)]
 pub struct CertFacts {
     /// Position in the served chain (0 = leaf).
     pub index: usize,
+    parsed: Arc<ParsedCert>,
+}
+
+impl std::ops::Deref for CertFacts {
+    type Target = ParsedCert;
+    fn deref(&self) -> &ParsedCert {
+        &self.parsed
+    }
+}
+
+/// What is known about a certificate from its DER alone.
+#[derive(Debug)]
+pub struct ParsedCert {
     /// DER bytes (empty when the record's base64 was bad).
     pub der: Vec<u8>,
     /// SHA-256 of `der`.
@@ -73,7 +89,7 @@ pub struct CertFacts {
     pub key: KeyFacts,
 }
 
-impl CertFacts {
+impl ParsedCert {
     /// Whether the certificate parsed.
     pub fn ok(&self) -> bool {
         self.parse_error.is_none()
@@ -100,9 +116,8 @@ impl CertFacts {
     }
 
     /// Extracts facts from DER.
-    pub fn from_der(index: usize, der: Vec<u8>) -> Self {
-        let mut facts = CertFacts {
-            index,
+    pub fn from_der(der: Vec<u8>) -> Self {
+        let mut facts = ParsedCert {
             sha256: sha256(&der),
             parse_error: None,
             spki_sha256: [0; 32],
@@ -136,7 +151,7 @@ impl CertFacts {
                 facts.not_after = x.validity().not_after.to_datetime();
                 facts.is_ca = x.is_ca();
                 for ext in x.extensions() {
-                    facts.extension_oids.push(ext.oid.to_id_string());
+                    facts.extension_oids.push(dotted_oid(&ext.oid));
                     match ext.parsed_extension() {
                         ParsedExtension::SubjectKeyIdentifier(ski) => {
                             facts.subject_key_id = Some(ski.0.to_vec())
@@ -161,14 +176,29 @@ impl CertFacts {
                         exponent: rsa.try_exponent().unwrap_or(0),
                     },
                     Ok(PublicKey::EC(_)) => {
-                        KeyFacts::Ec(x.public_key().algorithm.algorithm.to_id_string())
+                        KeyFacts::Ec(dotted_oid(&x.public_key().algorithm.algorithm))
                     }
-                    _ => KeyFacts::Other(x.public_key().algorithm.algorithm.to_id_string()),
+                    _ => KeyFacts::Other(dotted_oid(&x.public_key().algorithm.algorithm)),
                 };
             }
         }
         facts.der = der;
         facts
+    }
+}
+
+impl CertFacts {
+    /// Extracts facts from DER, for the certificate at `index` of a chain.
+    pub fn from_der(index: usize, der: Vec<u8>) -> Self {
+        CertFacts::new(index, ParsedCert::from_der(der))
+    }
+
+    /// The certificate at `index` of a chain, with these facts.
+    pub fn new(index: usize, parsed: ParsedCert) -> Self {
+        CertFacts {
+            index,
+            parsed: Arc::new(parsed),
+        }
     }
 }
 
@@ -186,11 +216,11 @@ pub fn signed_by(child: &CertFacts, parent: &CertFacts) -> bool {
     c.verify_signature(Some(p.public_key())).is_ok()
 }
 
-fn record_facts(index: usize, record: &CertRecord) -> CertFacts {
+fn record_facts(record: &CertRecord) -> ParsedCert {
     match base64_decode(&record.der) {
-        Ok(der) => CertFacts::from_der(index, der),
+        Ok(der) => ParsedCert::from_der(der),
         Err(e) => {
-            let mut facts = CertFacts::from_der(index, Vec::new());
+            let mut facts = ParsedCert::from_der(Vec::new());
             facts.parse_error = Some(format!("the record's DER is not valid base64: {e}"));
             facts
         }
@@ -202,7 +232,7 @@ pub fn chain_facts(chain: &[CertRecord]) -> Vec<CertFacts> {
     chain
         .iter()
         .enumerate()
-        .map(|(i, record)| record_facts(i, record))
+        .map(|(i, record)| CertFacts::new(i, record_facts(record)))
         .collect()
 }
 
@@ -211,7 +241,7 @@ pub fn chain_facts(chain: &[CertRecord]) -> Vec<CertFacts> {
 /// parsing them again would be most of the work.
 #[derive(Debug, Default)]
 pub struct FactsCache {
-    entries: std::sync::Mutex<std::collections::HashMap<String, CertFacts>>,
+    entries: std::sync::Mutex<std::collections::HashMap<String, Arc<ParsedCert>>>,
 }
 
 /// Most certificates a [`FactsCache`] remembers (it is cleared when full).
@@ -225,7 +255,7 @@ impl FactsCache {
             .enumerate()
             .map(|(i, record)| {
                 if i == 0 {
-                    return record_facts(i, record);
+                    return CertFacts::new(i, record_facts(record));
                 }
                 if let Some(hit) = self
                     .entries
@@ -233,14 +263,17 @@ impl FactsCache {
                     .ok()
                     .and_then(|m| m.get(&record.der).cloned())
                 {
-                    return CertFacts { index: i, ..hit };
+                    return CertFacts {
+                        index: i,
+                        parsed: hit,
+                    };
                 }
-                let facts = record_facts(i, record);
+                let facts = CertFacts::new(i, record_facts(record));
                 if let Ok(mut map) = self.entries.lock() {
                     if map.len() >= FACTS_CACHE_LIMIT {
                         map.clear();
                     }
-                    map.insert(record.der.clone(), facts.clone());
+                    map.insert(record.der.clone(), facts.parsed.clone());
                 }
                 facts
             })

@@ -31,6 +31,9 @@ use crate::trust_store::TrustStore;
 use std::collections::HashSet;
 use time::{Duration, OffsetDateTime};
 
+/// The embedded SCT list extension, as [`CertFacts::extension_oids`] lists it.
+const OID_SCT_LIST_DOTTED: &str = "1.3.6.1.4.1.11129.2.4.2";
+
 /// Chrome stops enforcing CT when its log list is older than this.
 pub const LOG_LIST_MAX_AGE: Duration = Duration::days(70);
 
@@ -110,8 +113,13 @@ pub fn check(
         return out;
     };
     let publicly_trusted = trust.trusted && trust.anchor_public;
-    let issuer_hash = issuer_key_hash(certs, trust);
-    let scts = match embedded::check(&leaf.der, issuer_hash.as_ref(), logs) {
+    // Most leaves carry no SCT list: then there is nothing to read or verify.
+    let scts = if leaf.has_extension(OID_SCT_LIST_DOTTED) {
+        embedded::check(&leaf.der, issuer_key_hash(certs, trust).as_ref(), logs)
+    } else {
+        Ok(None)
+    };
+    let scts = match scts {
         Err(e) => {
             out.push(with_detail(
                 with_evidence(

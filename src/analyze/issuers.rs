@@ -6,7 +6,7 @@
 //! per region. Issuing CAs and roots change rarely, and an interceptor
 //! cannot keep them: it must sign with a key of its own.
 
-use super::chain::{chain_facts, CertFacts};
+use super::chain::chain_facts;
 use super::linkage::name_path;
 use crate::encoding::hex;
 use crate::model::{CaBrief, CertRecord};
@@ -34,7 +34,7 @@ pub fn chain_issuers(chain: &[CertRecord]) -> Option<ChainIssuers> {
     let issuer = CaBrief {
         name: leaf.issuer.clone(),
         key_id: leaf.authority_key_id.as_deref().map(hex),
-        spki_sha256: issuer_cert.and_then(CertFacts::spki_hex),
+        spki_sha256: issuer_cert.and_then(|c| c.spki_hex()),
     };
     let top = &certs[path.top().unwrap_or(0)];
     let root = if top.self_issued() && top.index != 0 {

@@ -46,12 +46,14 @@ struct Verified {
     anchor_constrained: bool,
 }
 
-fn verify_at(
-    leaf: &EndEntityCert<'_>,
-    anchors: &[TrustAnchor<'_>],
-    intermediates: &[CertificateDer<'_>],
+/// The path webpki builds from `leaf` to one of `anchors` through
+/// `intermediates`, valid at `at` for server authentication.
+fn build_path<'p>(
+    leaf: &'p EndEntityCert<'p>,
+    anchors: &'p [TrustAnchor<'p>],
+    intermediates: &'p [CertificateDer<'p>],
     at: OffsetDateTime,
-) -> Result<Verified, webpki::Error> {
+) -> Result<webpki::VerifiedPath<'p>, webpki::Error> {
     leaf.verify_for_usage(
         webpki::ALL_VERIFICATION_ALGS,
         anchors,
@@ -61,7 +63,16 @@ fn verify_at(
         None,
         None,
     )
-    .map(|path| Verified {
+}
+
+/// [`build_path`], with the facts of the path found.
+fn verify_at(
+    leaf: &EndEntityCert<'_>,
+    anchors: &[TrustAnchor<'_>],
+    intermediates: &[CertificateDer<'_>],
+    at: OffsetDateTime,
+) -> Result<Verified, webpki::Error> {
+    build_path(leaf, anchors, intermediates, at).map(|path| Verified {
         anchor_spki: crate::encoding::sha256(webpki::spki_for_anchor(path.anchor()).as_ref()),
         issuer_der: path
             .intermediate_certificates()
@@ -159,11 +170,10 @@ pub fn evaluate(
     };
     // Fast path: the leaf's issuer is known to chain to an anchor.
     let issuer = name_path.certs.get(1).map(|i| &certs[*i]);
-    let cached = issuer.and_then(|i| cache.get(&i.sha256, at)).and_then(|c| {
-        verify_at(&leaf, std::slice::from_ref(&c.anchor), &[], at)
-            .ok()
-            .map(|_| c.anchor_spki)
-    });
+    let cached = issuer
+        .and_then(|i| cache.get(&i.sha256, at))
+        .filter(|c| build_path(&leaf, std::slice::from_ref(&c.anchor), &[], at).is_ok())
+        .map(|c| c.anchor_spki);
     let verdict = match cached {
         Some(anchor_spki) => Ok(anchor_spki),
         None => {
@@ -197,7 +207,7 @@ pub fn evaluate(
     };
     match verdict {
         Ok(anchor) => {
-            name_check(leaf_facts, &leaf_der, expected_name, &mut findings);
+            name_check(leaf_facts, &leaf, expected_name, &mut findings);
             out.trusted = true;
             out.anchor_spki = Some(anchor);
             out.anchor_public = store.is_public_anchor(&anchor);
@@ -212,7 +222,9 @@ pub fn evaluate(
 pub fn check_name(leaf: &CertFacts, expected_name: &str, findings: &mut Vec<Finding>) {
     if leaf.ok() {
         let der = CertificateDer::from(leaf.der.as_slice());
-        name_check(leaf, &der, expected_name, findings);
+        if let Ok(parsed) = EndEntityCert::try_from(&der) {
+            name_check(leaf, &parsed, expected_name, findings);
+        }
     }
 }
 
@@ -220,14 +232,11 @@ pub fn check_name(leaf: &CertFacts, expected_name: &str, findings: &mut Vec<Find
 /// the chain is trusted; untrusted chains are reported as such).
 fn name_check(
     leaf_facts: &CertFacts,
-    leaf_der: &CertificateDer<'_>,
+    leaf: &EndEntityCert<'_>,
     expected_name: &str,
     findings: &mut Vec<Finding>,
 ) {
-    let (Ok(leaf), Ok(name)) = (
-        EndEntityCert::try_from(leaf_der),
-        ServerName::try_from(expected_name),
-    ) else {
+    let Ok(name) = ServerName::try_from(expected_name) else {
         return;
     };
     if leaf.verify_is_valid_for_subject_name(&name).is_ok() {

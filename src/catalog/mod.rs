@@ -117,6 +117,37 @@ pub struct Catalog {
     by_cert: HashMap<[u8; 32], usize>,
     by_spki: HashMap<[u8; 32], usize>,
     by_key_id: HashMap<Vec<u8>, usize>,
+    name_memo: NameMemo,
+}
+
+/// Which entry each DN matched: a scan sees the same issuer names over and
+/// over, and each look-up runs every name rule. A clone starts empty, and
+/// adding an entry empties it, so it never answers for other entries.
+#[derive(Debug, Default)]
+struct NameMemo(std::sync::Mutex<HashMap<DnValues, Option<usize>>>);
+
+/// Most DNs a [`NameMemo`] remembers (it is emptied when full).
+const NAME_MEMO_LIMIT: usize = 4096;
+
+impl Clone for NameMemo {
+    fn clone(&self) -> Self {
+        NameMemo::default()
+    }
+}
+
+impl NameMemo {
+    fn get(&self, dn: &DnValues) -> Option<Option<usize>> {
+        self.0.lock().ok()?.get(dn).copied()
+    }
+
+    fn put(&self, dn: &DnValues, found: Option<usize>) {
+        if let Ok(mut map) = self.0.lock() {
+            if map.len() >= NAME_MEMO_LIMIT {
+                map.clear();
+            }
+            map.insert(dn.clone(), found);
+        }
+    }
 }
 
 fn hash32(text: &str) -> Option<[u8; 32]> {
@@ -129,7 +160,9 @@ pub fn dn_values(name: &X509Name<'_>) -> DnValues {
     let mut out = Vec::new();
     for rdn in name.iter() {
         for attr in rdn.iter() {
-            if let Some(key) = DnAttr::from_oid(&attr.attr_type().to_id_string()) {
+            if let Some(key) =
+                crate::certinfo::attr_short_name(attr.attr_type()).and_then(DnAttr::from_short_name)
+            {
                 let value = match attr.as_str() {
                     Ok(s) => s.to_string(),
                     Err(_) => String::from_utf8_lossy(attr.attr_value().data).into_owned(),
@@ -278,6 +311,7 @@ impl Catalog {
             self.by_key_id.entry(kid.clone()).or_insert(index);
         }
         self.entries.push(entry);
+        self.name_memo = NameMemo::default();
         Ok(())
     }
 
@@ -320,9 +354,15 @@ impl Catalog {
 
     /// The first entry (in file order) with a name rule matching `dn`.
     pub fn by_name(&self, dn: &DnValues) -> Option<&CatalogEntry> {
-        self.entries
-            .iter()
-            .find(|e| e.names.iter().any(|rule| rule.matches(dn)))
+        let found = self.name_memo.get(dn).unwrap_or_else(|| {
+            let found = self
+                .entries
+                .iter()
+                .position(|e| e.names.iter().any(|rule| rule.matches(dn)));
+            self.name_memo.put(dn, found);
+            found
+        });
+        found.map(|i| &self.entries[i])
     }
 }
 

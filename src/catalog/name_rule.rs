@@ -4,7 +4,7 @@
 use regex::Regex;
 
 /// The DN attributes name rules can test.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum DnAttr {
     /// countryName
     C,
@@ -34,15 +34,16 @@ impl DnAttr {
         })
     }
 
-    /// The attribute for a dotted OID, if it is one of ours.
-    pub fn from_oid(oid: &str) -> Option<Self> {
-        Some(match oid {
-            "2.5.4.6" => DnAttr::C,
-            "2.5.4.8" => DnAttr::St,
-            "2.5.4.7" => DnAttr::L,
-            "2.5.4.10" => DnAttr::O,
-            "2.5.4.11" => DnAttr::Ou,
-            "2.5.4.3" => DnAttr::Cn,
+    /// The attribute for a DN short name (`CN`, `O`, …; see
+    /// [`crate::certinfo::attr_short_name`]), if it is one rules test.
+    pub fn from_short_name(name: &str) -> Option<Self> {
+        Some(match name {
+            "C" => DnAttr::C,
+            "ST" => DnAttr::St,
+            "L" => DnAttr::L,
+            "O" => DnAttr::O,
+            "OU" => DnAttr::Ou,
+            "CN" => DnAttr::Cn,
             _ => return None,
         })
     }
