@@ -214,6 +214,10 @@ pub struct AnalyzeArgs {
     /// In text format, explain every finding of every target.
     #[arg(short, long)]
     pub verbose: bool,
+    /// Threads that judge observations (mitmwatch files; default: one per
+    /// core). The output is the same, in the same order, for any number.
+    #[arg(short, long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=1024))]
+    pub jobs: Option<u16>,
     #[command(flatten)]
     pub analysis: AnalysisArgs,
 }

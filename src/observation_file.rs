@@ -60,6 +60,48 @@ fn line_error(line: &str, e: serde_json::Error) -> String {
     format!("not valid JSON: {e}")
 }
 
+/// One line as read, not yet decoded: its number and its bytes, or why it
+/// could not be read. Decoding ([`RawLine::decode`]) is the costly half, so
+/// a reader can hand raw lines to other threads.
+#[derive(Debug)]
+pub struct RawLine {
+    /// 1-based line number.
+    pub line: usize,
+    /// The line's bytes, or what went wrong reading it.
+    pub bytes: Result<Vec<u8>, String>,
+}
+
+impl RawLine {
+    /// The observation on this line: `None` for a blank line, an error
+    /// naming `input` and the line otherwise.
+    pub fn decode(self, input: &str) -> Option<Result<Observation, ObservationLineError>> {
+        let message = match self.bytes {
+            Err(message) => message,
+            Ok(bytes) => match std::str::from_utf8(&bytes) {
+                Err(_) => "not UTF-8 text".into(),
+                Ok(text) => match parse_line(text) {
+                    Ok(None) => return None,
+                    Ok(Some(obs)) => return Some(Ok(obs)),
+                    Err(message) => message,
+                },
+            },
+        };
+        Some(Err(ObservationLineError {
+            input: input.to_string(),
+            line: self.line,
+            message,
+        }))
+    }
+
+    /// Whether the input could not be read here (the reader stops after it).
+    pub fn is_read_error(&self) -> bool {
+        matches!(&self.bytes, Err(m) if m.starts_with(READ_ERROR))
+    }
+}
+
+/// How a read error's message begins.
+pub const READ_ERROR: &str = "read error";
+
 /// Reads observations from a JSON Lines stream, one line at a time.
 pub struct ObservationReader<R> {
     lines: BoundedLines<R>,
@@ -74,6 +116,22 @@ impl<R: BufRead> ObservationReader<R> {
             input: input.into(),
         }
     }
+
+    /// The name of the source, for error messages.
+    pub fn input(&self) -> &str {
+        &self.input
+    }
+
+    /// The next line, undecoded; `None` at the end of the input.
+    pub fn next_raw(&mut self) -> Option<RawLine> {
+        let (line, read) = self.lines.next_line()?;
+        let bytes = match read {
+            Err(e) => Err(format!("{READ_ERROR}: {e}")),
+            Ok(Line::TooLong) => Err(format!("line is longer than {} MiB", MAX_LINE_BYTES >> 20)),
+            Ok(Line::Text(bytes)) => Ok(bytes.to_vec()),
+        };
+        Some(RawLine { line, bytes })
+    }
 }
 
 impl<R: BufRead> Iterator for ObservationReader<R> {
@@ -81,24 +139,9 @@ impl<R: BufRead> Iterator for ObservationReader<R> {
 
     fn next(&mut self) -> Option<Self::Item> {
         loop {
-            let (line, read) = self.lines.next_line()?;
-            let message = match read {
-                Err(e) => format!("read error: {e}"),
-                Ok(Line::TooLong) => format!("line is longer than {} MiB", MAX_LINE_BYTES >> 20),
-                Ok(Line::Text(bytes)) => match std::str::from_utf8(bytes) {
-                    Err(_) => "not UTF-8 text".into(),
-                    Ok(text) => match parse_line(text) {
-                        Ok(None) => continue,
-                        Ok(Some(obs)) => return Some(Ok(obs)),
-                        Err(message) => message,
-                    },
-                },
-            };
-            return Some(Err(ObservationLineError {
-                input: self.input.clone(),
-                line,
-                message,
-            }));
+            if let Some(item) = self.next_raw()?.decode(&self.input) {
+                return Some(item);
+            }
         }
     }
 }

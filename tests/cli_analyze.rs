@@ -400,3 +400,76 @@ async fn demo_shows_verdicts_and_exits_2() {
     assert!(text.contains("INTERCEPTED"));
     assert!(text.contains("37 of 63 targets were intercepted"), "{text}");
 }
+
+/// `analyze` judges a mitmwatch file as it reads it, on several threads,
+/// and amends the scan-level finding afterwards. Its output must be what
+/// the library gives for the whole scan held in memory, line for line, in
+/// input order, for any number of threads.
+#[tokio::test]
+async fn streaming_analyze_matches_the_whole_scan_judged_at_once() {
+    use common::fixtures::{analyzer, fixture, observation, FIXTURE_TIME};
+    use mitmwatch::analyze::ValidationTime;
+
+    // Enough lines to span several batches, with the two mitmproxy leaves
+    // (one key, unrelated names) far apart and a bad line between them.
+    let mut observations = Vec::new();
+    let mut text = String::new();
+    for i in 0..300 {
+        let obs = match i {
+            3 => observation("mitmproxy-a", "a.example"),
+            250 => observation("mitmproxy-b", "b.example"),
+            _ if i % 7 == 0 => observation("self-signed", &format!("s{i}.example")),
+            _ => observation("public-ok", &format!("h{i}.example")),
+        };
+        text.push_str(&serde_json::to_string(&obs).unwrap());
+        text.push('\n');
+        observations.push(obs);
+        if i == 100 {
+            text.push_str("not json\n");
+        }
+    }
+    let (assessments, summary) =
+        analyzer(None).assess_scan(&observations, ValidationTime::At(FIXTURE_TIME));
+    let mut expected: Vec<Value> = assessments
+        .iter()
+        .map(|a| serde_json::to_value(a).unwrap())
+        .collect();
+    expected.push(serde_json::to_value(&summary).unwrap());
+    assert_eq!(expected[3]["verdict"], expected[250]["verdict"]);
+    assert!(
+        expected[3]["findings"]
+            .to_string()
+            .contains("leaf-key-reuse"),
+        "the library finds the reuse"
+    );
+
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("scan.jsonl");
+    std::fs::write(&file, text).unwrap();
+    let root = fixture("roots/public-root-r1.pem");
+    for jobs in ["1", "3"] {
+        let out = Command::new(binary())
+            .arg("analyze")
+            .arg(&file)
+            .args([
+                "--format",
+                "json",
+                "--jobs",
+                jobs,
+                "--at",
+                "2026-06-01T00:00:00Z",
+            ])
+            .arg("--roots")
+            .arg(&root)
+            .output()
+            .await
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            stderr.contains("scan.jsonl:102: not valid JSON"),
+            "{stderr}"
+        );
+        assert_eq!(json_lines(&out.stdout), expected, "--jobs {jobs}");
+        assert_eq!(out.status.code(), Some(2), "mitmproxy is intercepted");
+    }
+}

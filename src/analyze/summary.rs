@@ -4,7 +4,7 @@
 //! Kazakhstan).
 
 use crate::model::{Assessment, InterceptorHits, Pattern, ScanSummary, Verdict, ASSESSMENT_SCHEMA};
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 
 /// Builds a summary one assessment at a time, so a streaming scan need not
 /// keep its assessments.
@@ -13,7 +13,8 @@ pub struct SummaryBuilder {
     targets: usize,
     verdicts: BTreeMap<Verdict, usize>,
     statuses: BTreeMap<crate::model::Status, usize>,
-    hits: BTreeMap<String, (crate::model::Interceptor, BTreeSet<String>)>,
+    /// Interceptor id -> the interceptor and how many assessments named each domain.
+    hits: BTreeMap<String, (crate::model::Interceptor, BTreeMap<String, usize>)>,
 }
 
 impl SummaryBuilder {
@@ -24,11 +25,39 @@ impl SummaryBuilder {
         *self.statuses.entry(a.status).or_insert(0) += 1;
         if a.verdict == Verdict::Intercepted {
             if let Some(who) = &a.interceptor {
-                self.hits
+                *self
+                    .hits
                     .entry(who.id.clone())
-                    .or_insert_with(|| (who.clone(), BTreeSet::new()))
+                    .or_insert_with(|| (who.clone(), BTreeMap::new()))
                     .1
-                    .insert(a.target.expected_name().to_string());
+                    .entry(a.target.expected_name().to_string())
+                    .or_insert(0) += 1;
+            }
+        }
+    }
+
+    /// Takes back an assessment counted by [`SummaryBuilder::add`], before
+    /// counting its amended version (a scan-level finding changed it).
+    pub fn remove(&mut self, a: &Assessment) {
+        fn take<K: Ord>(map: &mut BTreeMap<K, usize>, key: &K) {
+            if let Some(n) = map.get_mut(key) {
+                *n -= 1;
+                if *n == 0 {
+                    map.remove(key);
+                }
+            }
+        }
+        self.targets = self.targets.saturating_sub(1);
+        take(&mut self.verdicts, &a.verdict);
+        take(&mut self.statuses, &a.status);
+        if a.verdict == Verdict::Intercepted {
+            if let Some(who) = &a.interceptor {
+                if let Some((_, domains)) = self.hits.get_mut(&who.id) {
+                    take(domains, &a.target.expected_name().to_string());
+                    if domains.is_empty() {
+                        self.hits.remove(&who.id);
+                    }
+                }
             }
         }
     }
@@ -46,7 +75,7 @@ impl SummaryBuilder {
             .into_values()
             .map(|(interceptor, domains)| InterceptorHits {
                 interceptor,
-                domains: domains.into_iter().collect(),
+                domains: domains.into_keys().collect(),
             })
             .collect();
         interceptors.sort_by(|a, b| {
@@ -139,4 +168,51 @@ fn conclusion(
             who.join(", ")
         }
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn assessment(host: &str, verdict: &str, interceptor: Option<&str>) -> Assessment {
+        let who = interceptor.map_or("null".to_string(), |id| {
+            format!(r#"{{"id":"{id}","label":"{id}","category":null}}"#)
+        });
+        serde_json::from_str(&format!(
+            r#"{{"type":"assessment","schema":1,"target":{{"host":"{host}","port":443,"sni":"{host}"}},
+            "address":null,"observed_at":"2026-06-01T00:00:00Z","validated_at":"2026-06-01T00:00:00Z",
+            "status":"ok","failure":null,"verdict":"{verdict}","interceptor":{who},"leaf":null,"findings":[]}}"#
+        ))
+        .unwrap()
+    }
+
+    #[test]
+    fn removing_an_assessment_undoes_adding_it() {
+        let kept = [
+            assessment("a.example", "intercepted", Some("kz")),
+            assessment("a.example", "intercepted", Some("kz")),
+            assessment("b.example", "clean", None),
+        ];
+        let gone = assessment("a.example", "intercepted", Some("kz"));
+        let mut builder = SummaryBuilder::default();
+        builder.add(&kept[0]);
+        builder.add(&gone);
+        builder.add(&kept[1]);
+        builder.add(&kept[2]);
+        builder.remove(&gone);
+        let with_removal = serde_json::to_value(builder.finish(true)).unwrap();
+        let direct = serde_json::to_value(summarise(&kept, true)).unwrap();
+        assert_eq!(with_removal, direct);
+        // a.example is still named: two assessments still see it intercepted.
+        assert_eq!(direct["interceptors"][0]["domains"][0], "a.example");
+
+        let mut only = SummaryBuilder::default();
+        only.add(&gone);
+        only.remove(&gone);
+        only.add(&kept[2]);
+        assert_eq!(
+            serde_json::to_value(only.finish(true)).unwrap(),
+            serde_json::to_value(summarise(&kept[2..], true)).unwrap()
+        );
+    }
 }

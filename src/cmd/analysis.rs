@@ -10,7 +10,7 @@ use mitmwatch::catalog::Catalog;
 use mitmwatch::ct::LogList;
 use mitmwatch::import::{self, InputFormat};
 use mitmwatch::model::{Assessment, Observation, ScanSummary, Verdict};
-use mitmwatch::observation_file::ObservationReader;
+use mitmwatch::observation_file::{ObservationLineError, ObservationReader, READ_ERROR};
 use mitmwatch::pins::PinStore;
 use mitmwatch::report::terminal::escape;
 use std::io::BufRead;
@@ -101,48 +101,96 @@ pub fn read_observations(path: &Path) -> Result<(Vec<Observation>, usize)> {
     Ok((observations, bad))
 }
 
-/// Reads observations one at a time and hands each to `f`, so that a
-/// caller need not hold the file in memory. Bad lines are reported on
-/// stderr as `FILE:LINE: why` and skipped. Returns the number of bad lines.
-pub fn for_each_observation(path: &Path, mut f: impl FnMut(Observation)) -> Result<usize> {
+/// Opens an observation file (`-` for stdin) for reading line by line.
+pub fn open_observations(path: &Path) -> Result<ObservationReader<Box<dyn BufRead + Send>>> {
     let name = path.display().to_string();
-    let reader: Box<dyn BufRead> = if path.as_os_str() == "-" {
+    let reader: Box<dyn BufRead + Send> = if path.as_os_str() == "-" {
         Box::new(std::io::BufReader::new(std::io::stdin()))
     } else {
         Box::new(std::io::BufReader::new(
             std::fs::File::open(path).with_context(|| format!("opening {}", escape(&name)))?,
         ))
     };
-    let mut seen = 0usize;
-    let mut bad = 0;
-    for item in ObservationReader::new(reader, name.clone()) {
-        match item {
-            Ok(obs) => {
-                seen += 1;
-                f(obs)
-            }
-            Err(e) if e.message.starts_with("read error") => {
-                anyhow::bail!("reading {}: {}", escape(&name), e.message)
-            }
-            Err(e) => {
-                bad += 1;
-                if bad <= super::io::SHOWN_BAD_LINES {
-                    eprintln!("mitmwatch: skipped {}", escape(&e.to_string()));
-                }
-            }
+    Ok(ObservationReader::new(reader, name))
+}
+
+/// Tells the user about the lines of an observation file that were
+/// skipped: the first few on stderr as `FILE:LINE: why`, then a count.
+pub struct SkippedLines {
+    input: String,
+    seen: usize,
+    bad: usize,
+    read_error: Option<String>,
+}
+
+impl SkippedLines {
+    /// For the file named `input`.
+    pub fn new(input: &str) -> Self {
+        SkippedLines {
+            input: input.to_string(),
+            seen: 0,
+            bad: 0,
+            read_error: None,
         }
     }
-    if bad > super::io::SHOWN_BAD_LINES {
-        eprintln!(
-            "mitmwatch: skipped {} more bad lines of {} (not shown)",
-            bad - super::io::SHOWN_BAD_LINES,
-            escape(&name)
-        );
+
+    /// Counts one line that held an observation.
+    pub fn saw_observation(&mut self) {
+        self.seen += 1;
     }
-    if seen == 0 && bad == 0 {
-        eprintln!("mitmwatch: {}: no observations in the file", escape(&name));
+
+    /// Reports one line that did not. A read error is kept for
+    /// [`SkippedLines::finish`], which fails with it.
+    pub fn skipped(&mut self, e: &ObservationLineError) {
+        if e.message.starts_with(READ_ERROR) {
+            self.read_error = Some(e.message.clone());
+            return;
+        }
+        self.bad += 1;
+        if self.bad <= super::io::SHOWN_BAD_LINES {
+            eprintln!("mitmwatch: skipped {}", escape(&e.to_string()));
+        }
     }
-    Ok(bad)
+
+    /// The number of bad lines, after the count of those not shown; an
+    /// error if the file could not be read to its end.
+    pub fn finish(self) -> Result<usize> {
+        if let Some(message) = self.read_error {
+            anyhow::bail!("reading {}: {}", escape(&self.input), message);
+        }
+        if self.bad > super::io::SHOWN_BAD_LINES {
+            eprintln!(
+                "mitmwatch: skipped {} more bad lines of {} (not shown)",
+                self.bad - super::io::SHOWN_BAD_LINES,
+                escape(&self.input)
+            );
+        }
+        if self.seen == 0 && self.bad == 0 {
+            eprintln!(
+                "mitmwatch: {}: no observations in the file",
+                escape(&self.input)
+            );
+        }
+        Ok(self.bad)
+    }
+}
+
+/// Reads observations one at a time and hands each to `f`, so that a
+/// caller need not hold the file in memory. Bad lines are reported on
+/// stderr as `FILE:LINE: why` and skipped. Returns the number of bad lines.
+pub fn for_each_observation(path: &Path, mut f: impl FnMut(Observation)) -> Result<usize> {
+    let reader = open_observations(path)?;
+    let mut skipped = SkippedLines::new(reader.input());
+    for item in reader {
+        match item {
+            Ok(obs) => {
+                skipped.saw_observation();
+                f(obs)
+            }
+            Err(e) => skipped.skipped(&e),
+        }
+    }
+    skipped.finish()
 }
 
 /// Judges observations read in `format`. A scan of mitmwatch's own gets
