@@ -317,6 +317,9 @@ pub struct ReportArgs {
     /// Write the text/CSV report here instead of stdout.
     #[arg(short, long, value_name = "FILE")]
     pub output: Option<PathBuf>,
+    /// Threads that judge observations (default: one per core).
+    #[arg(short, long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=1024))]
+    pub jobs: Option<u16>,
     #[command(flatten)]
     pub analysis: AnalysisArgs,
 }

@@ -407,27 +407,19 @@ async fn demo_shows_verdicts_and_exits_2() {
 /// input order, for any number of threads.
 #[tokio::test]
 async fn streaming_analyze_matches_the_whole_scan_judged_at_once() {
-    use common::fixtures::{analyzer, fixture, observation, FIXTURE_TIME};
+    use common::fixtures::{analyzer, fixture, observation, scan, FIXTURE_TIME};
     use mitmwatch::analyze::ValidationTime;
 
     // Enough lines to span several batches, with the two mitmproxy leaves
     // (one key, unrelated names) far apart and a bad line between them.
-    let mut observations = Vec::new();
-    let mut text = String::new();
-    for i in 0..300 {
-        let obs = match i {
-            3 => observation("mitmproxy-a", "a.example"),
-            250 => observation("mitmproxy-b", "b.example"),
-            _ if i % 7 == 0 => observation("self-signed", &format!("s{i}.example")),
-            _ => observation("public-ok", &format!("h{i}.example")),
-        };
-        text.push_str(&serde_json::to_string(&obs).unwrap());
-        text.push('\n');
-        observations.push(obs);
-        if i == 100 {
-            text.push_str("not json\n");
-        }
-    }
+    let (observations, mut lines) = scan(300, |i| match i {
+        3 => observation("mitmproxy-a", "a.example"),
+        250 => observation("mitmproxy-b", "b.example"),
+        _ if i % 7 == 0 => observation("self-signed", &format!("s{i}.example")),
+        _ => observation("public-ok", &format!("h{i}.example")),
+    });
+    lines.insert(101, "not json".into());
+    let text = lines.join("\n") + "\n";
     let (assessments, summary) =
         analyzer(None).assess_scan(&observations, ValidationTime::At(FIXTURE_TIME));
     let mut expected: Vec<Value> = assessments

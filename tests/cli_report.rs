@@ -173,3 +173,69 @@ async fn csv_has_one_row_per_target_and_defuses_formulas() {
         .unwrap();
     assert!(!evil.contains(",=cmd"), "{evil}");
 }
+
+/// `report` judges the file without holding it (records wait in a
+/// temporary file, the scan-level finding is applied afterwards). Its HTML
+/// and CSV must be what the library renders from the whole scan in memory,
+/// for any number of threads.
+#[tokio::test]
+async fn streamed_report_matches_the_whole_scan_rendered_at_once() {
+    use common::fixtures::{analyzer, fixture, observation, scan, FIXTURE_TIME};
+    use mitmwatch::analyze::ValidationTime;
+    use mitmwatch::report::{csv, html};
+
+    let (observations, lines) = scan(200, |i| match i {
+        // One key in two unrelated leaves, far apart: leaf-key-reuse.
+        5 => observation("mitmproxy-a", "a.example"),
+        190 => observation("mitmproxy-b", "b.example"),
+        _ if i % 9 == 0 => observation("unknown-ca-forged", &format!("f{i}.example")),
+        _ => observation("public-ok", &format!("c{:03}.example", 200 - i)),
+    });
+    let text = lines.join("\n") + "\n";
+    let (assessments, summary) =
+        analyzer(None).assess_scan(&observations, ValidationTime::At(FIXTURE_TIME));
+    let page = html::render(&observations, &assessments, &summary, "GENERATED");
+    // Intercepted targets come first, whatever their names.
+    assert_eq!(
+        assessments[9].verdict,
+        mitmwatch::model::Verdict::Intercepted
+    );
+    let table = &page[page.find("<table id=\"targets\">").unwrap()..];
+    assert!(table.find("f9.example").unwrap() < table.find("c001.example").unwrap());
+    let rows: String = assessments.iter().map(|a| csv::row(a) + "\n").collect();
+
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("scan.jsonl");
+    std::fs::write(&input, text).unwrap();
+    for jobs in ["1", "3"] {
+        let html_out = dir.path().join(format!("report-{jobs}.html"));
+        let out = Command::new(binary())
+            .arg("report")
+            .arg(&input)
+            .arg("--html")
+            .arg(&html_out)
+            .args([
+                "--format",
+                "csv",
+                "--jobs",
+                jobs,
+                "--at",
+                "2026-06-01T00:00:00Z",
+            ])
+            .arg("--roots")
+            .arg(fixture("roots/public-root-r1.pem"))
+            .output()
+            .await
+            .unwrap();
+        common::assert_exit(&out, 2);
+        let written = std::fs::read_to_string(&html_out).unwrap();
+        // Only the time of generation differs.
+        let start = written.find("Generated ").unwrap() + "Generated ".len();
+        let end = start + written[start..].find(" by mitmwatch").unwrap();
+        let written = format!("{}GENERATED{}", &written[..start], &written[end..]);
+        assert!(written == page, "--jobs {jobs}: the HTML differs");
+        assert!(page.contains("leaf-key-reuse"));
+        let csv_out = String::from_utf8(out.stdout).unwrap();
+        assert_eq!(csv_out, format!("{}\n{rows}", csv::HEADER), "--jobs {jobs}");
+    }
+}

@@ -1,25 +1,18 @@
 //! `mitmwatch analyze`: verdicts for saved observations.
 //!
-//! mitmwatch's own files can be large, so they are judged as they are read
-//! (on `--jobs` threads) and each assessment goes to a temporary file, with
-//! only what the scan-level check and the summary need kept in memory.
-//! When the file has been read, the assessments that check amends are
-//! rewritten on the way from the temporary file to the output.
+//! mitmwatch's own files can be large: they are judged as they are read,
+//! on `--jobs` threads, without being held in memory ([`super::judged_file`]).
 
-use super::analysis::{
-    analyzer, assess_input, exit_code, load_observations, open_observations, validation_time,
-    SkippedLines,
-};
-use super::parallel::{default_jobs, judge_lines};
+use super::analysis::{analyzer, assess_input, exit_code, load_observations, validation_time};
+use super::judged_file::judge_file;
+use super::parallel::default_jobs;
 use crate::cli::{AnalyzeArgs, Format};
 use anyhow::{Context, Result};
-use mitmwatch::analyze::scan_traits::{self, KeyReuse};
-use mitmwatch::analyze::summary::SummaryBuilder;
 use mitmwatch::analyze::{Analyzer, ValidationTime};
 use mitmwatch::import::InputFormat;
-use mitmwatch::model::{Assessment, FindingCode, Observation, ScanSummary};
+use mitmwatch::model::{Assessment, FindingCode, ScanSummary};
 use mitmwatch::report::{json, text};
-use std::io::{BufRead, Seek, Write};
+use std::io::Write;
 
 /// Runs the analysis; returns the exit code.
 pub fn run(args: AnalyzeArgs) -> Result<i32> {
@@ -56,71 +49,16 @@ fn analyze_stream(
     analyzer: &Analyzer,
     when: ValidationTime,
 ) -> Result<(ScanSummary, usize)> {
-    let reader = open_observations(&args.input)?;
-    let mut skipped = SkippedLines::new(reader.input());
-    let mut spill = std::io::BufWriter::new(
-        tempfile::tempfile().context("creating a temporary file for the assessments")?,
-    );
-    let mut spill_error = None;
-    let mut summary = SummaryBuilder::default();
-    let mut reuse = KeyReuse::default();
-    let mut count = 0usize;
-    // Each worker also writes its assessment's JSON, so that the thread
-    // collecting results only copies bytes.
-    let judge = |obs: Observation| {
-        let (a, names) = analyzer.assess_with_leaf_names(&obs, when);
-        let mut line = Vec::with_capacity(2048);
-        let written = json::write_line(&mut line, &a).map(|_| line);
-        (a, names, written)
-    };
-    judge_lines(
-        reader,
-        args.jobs.map_or_else(default_jobs, usize::from),
-        judge,
-        |judged| match judged {
-            Ok((a, names, line)) => {
-                skipped.saw_observation();
-                summary.add(&a);
-                reuse.add(count, &a, names);
-                count += 1;
-                if let Err(e) = line.and_then(|line| spill.write_all(&line)) {
-                    spill_error.get_or_insert(e);
-                }
-            }
-            Err(e) => skipped.skipped(&e),
-        },
-    );
-    let bad = skipped.finish()?;
-    if let Some(e) = spill_error {
-        return Err(e).context("writing the assessments to a temporary file");
-    }
-    let mut spill = spill
-        .into_inner()
-        .map_err(|e| e.into_error())
-        .context("writing the assessments to a temporary file")?;
-    spill.rewind().context("reading back the assessments")?;
-
-    let mut amendments = reuse.findings();
+    let jobs = args.jobs.map_or_else(default_jobs, usize::from);
+    let mut judged = judge_file(&args.input, analyzer, when, jobs, false)?;
     let mut report = Report::open(args)?;
-    for (index, line) in std::io::BufReader::new(spill).split(b'\n').enumerate() {
-        let line = line.context("reading back the assessments")?;
-        let amendment = amendments.remove(&index);
-        if amendment.is_none() && report.copies_json() {
-            report.json_line(&line)?;
-            continue;
-        }
-        let mut a: Assessment =
-            serde_json::from_slice(&line).context("reading back the assessments")?;
-        if let Some(found) = amendment {
-            summary.remove(&a);
-            scan_traits::amend(&mut a, found);
-            summary.add(&a);
-        }
-        report.assessment(&a)?;
+    if report.copies_json() {
+        judged.each_json_line(|line| report.json_line(line))?;
+    } else {
+        judged.each_in_order(false, |j| report.assessment(&j.assessment))?;
     }
-    let summary = summary.finish(true);
-    report.finish(&summary)?;
-    Ok((summary, bad))
+    report.finish(&judged.summary)?;
+    Ok((judged.summary, judged.bad_lines))
 }
 
 /// The report being written: assessments one at a time, then the summary.

@@ -9,6 +9,7 @@ pub mod demo;
 pub mod evidence;
 pub mod inspect;
 pub mod io;
+pub mod judged_file;
 pub mod parallel;
 pub mod probe;
 pub mod progress;

@@ -1,50 +1,70 @@
-//! `mitmwatch report`: HTML, CSV or text from saved observations.
+//! `mitmwatch report`: HTML, CSV or text from saved observations, judged
+//! without holding the file in memory ([`super::judged_file`]).
 
-use super::analysis::{analyzer, exit_code, read_observations, validation_time};
+use super::analysis::{analyzer, exit_code, validation_time};
+use super::judged_file::judge_file;
+use super::parallel::default_jobs;
 use crate::cli::{ReportArgs, ReportFormat};
 use anyhow::{Context, Result};
 use mitmwatch::report::{csv, html, text};
-use std::io::Write;
+use std::io::{BufWriter, Write};
 
 /// Writes the report(s); returns the exit code (as for `analyze`).
 pub fn run(args: ReportArgs) -> Result<i32> {
     let when = validation_time(&args.analysis.at)?;
     let analyzer = analyzer(&args.analysis)?;
-    let (observations, bad) = read_observations(&args.input)?;
-    let (assessments, summary) = analyzer.assess_scan(&observations, when);
+    let jobs = args.jobs.map_or_else(default_jobs, usize::from);
+    // The HTML report shows each chain, so it needs the observations back.
+    let mut judged = judge_file(&args.input, &analyzer, when, jobs, args.html.is_some())?;
     if let Some(path) = &args.html {
         let generated = mitmwatch::certinfo::rfc3339(time::OffsetDateTime::now_utc());
-        let page = html::render(&observations, &assessments, &summary, &generated);
-        let mut out = super::io::open_output(Some(path))?;
-        out.write_all(page.as_bytes())
-            .and_then(|_| out.flush())
-            .with_context(|| format!("writing {}", path.display()))?;
+        let mut out = BufWriter::new(super::io::open_output(Some(path))?);
+        let written = (|| -> Result<()> {
+            let index = judged.index();
+            out.write_all(html::head(&judged.summary, index.len(), &generated).as_bytes())?;
+            let mut order: Vec<usize> = (0..index.len()).collect();
+            html::row_order(&mut order, |i| {
+                (index[*i].verdict, index[*i].host.to_string())
+            });
+            for i in order {
+                let j = judged.read(i, true)?;
+                let obs = j
+                    .observation
+                    .context("an observation missing from the temporary file")?;
+                out.write_all(html::target_row(&j.assessment, &obs).as_bytes())?;
+            }
+            out.write_all(html::TAIL.as_bytes())?;
+            Ok(out.flush()?)
+        })();
+        written.with_context(|| format!("writing {}", path.display()))?;
         eprintln!(
             "mitmwatch: HTML report written to {}",
             super::io::shown(path)
         );
     }
     if args.html.is_none() || args.output.is_some() || args.format != ReportFormat::Text {
-        let mut out = super::io::open_output(args.output.as_deref())?;
-        match args.format {
-            ReportFormat::Csv => {
-                writeln!(out, "{}", csv::HEADER)?;
-                for a in &assessments {
-                    writeln!(out, "{}", csv::row(a))?;
-                }
-            }
-            ReportFormat::Text => {
-                for a in &assessments {
-                    writeln!(out, "{}", text::assessment_line(a))?;
-                }
-                writeln!(out)?;
-                write!(out, "{}", text::summary_text(&summary))?;
-            }
+        let mut out = BufWriter::new(super::io::open_output(args.output.as_deref())?);
+        if args.format == ReportFormat::Csv {
+            writeln!(out, "{}", csv::HEADER)?;
+        }
+        judged.each_in_order(false, |j| {
+            let line = match args.format {
+                ReportFormat::Csv => csv::row(&j.assessment),
+                ReportFormat::Text => text::assessment_line(&j.assessment),
+            };
+            Ok(writeln!(out, "{line}")?)
+        })?;
+        if args.format == ReportFormat::Text {
+            writeln!(out)?;
+            write!(out, "{}", text::summary_text(&judged.summary))?;
         }
         out.flush().context("writing the report")?;
     }
-    if bad > 0 {
-        eprintln!("mitmwatch: {bad} bad line(s) in the input were skipped");
+    if judged.bad_lines > 0 {
+        eprintln!(
+            "mitmwatch: {} bad line(s) in the input were skipped",
+            judged.bad_lines
+        );
     }
-    Ok(exit_code(&summary, 1))
+    Ok(exit_code(&judged.summary, 1))
 }

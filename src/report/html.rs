@@ -78,13 +78,29 @@ fn verdict_colour(v: Verdict) -> &'static str {
     }
 }
 
-/// Renders the report. `observations[i]` is the observation `assessments[i]` judged.
+/// The whole page: [`head`], a [`target_row`] per target in [`row_order`],
+/// then [`TAIL`].
 pub fn render(
     observations: &[Observation],
     assessments: &[Assessment],
     summary: &ScanSummary,
     generated: &str,
 ) -> String {
+    let mut h = head(summary, observations.len(), generated);
+    let mut order: Vec<usize> = (0..assessments.len()).collect();
+    row_order(&mut order, |i| {
+        (assessments[*i].verdict, assessments[*i].target.host.clone())
+    });
+    for i in order {
+        h.push_str(&target_row(&assessments[i], &observations[i]));
+    }
+    h.push_str(TAIL);
+    h
+}
+
+/// The page up to the rows of the targets table: title, summary, charts
+/// and interceptors, for a report on `observations` observations.
+pub fn head(summary: &ScanSummary, observations: usize, generated: &str) -> String {
     let mut h = String::new();
     let _ = write!(
         h,
@@ -98,7 +114,7 @@ pub fn render(
         "<h1>mitmwatch report</h1><p class=\"muted\">Generated {} by mitmwatch {} from {} observations.</p>",
         escape_html(generated),
         env!("CARGO_PKG_VERSION"),
-        observations.len()
+        observations
     );
     let _ = write!(
         h,
@@ -141,34 +157,38 @@ pub fn render(
     }
 
     h.push_str("<h2>Targets</h2><table id=\"targets\"><tr><th>Target</th><th>Verdict</th><th>Status</th><th>Top finding</th><th>Leaf issuer</th></tr>");
-    let mut order: Vec<usize> = (0..assessments.len()).collect();
-    order.sort_by_key(|i| {
-        (
-            std::cmp::Reverse(assessments[*i].verdict == Verdict::Intercepted),
-            assessments[*i].target.host.clone(),
-        )
-    });
-    for i in order {
-        let (a, obs) = (&assessments[i], &observations[i]);
-        let top = a.top_finding().map(|f| f.title.as_str()).unwrap_or("");
-        let issuer = a
-            .leaf
-            .as_ref()
-            .and_then(|l| l.issuer.as_deref())
-            .unwrap_or("");
-        let _ = write!(
-            h,
-            "<tr><td><details><summary>{}</summary>{}</details></td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
-            escape_html(&a.target.to_string()),
-            details(a, obs),
-            verdict_badge(a.verdict),
-            a.status.as_str(),
-            escape_html(top),
-            escape_html(issuer)
-        );
-    }
-    h.push_str("</table></body></html>\n");
     h
+}
+
+/// The end of the page, after the last [`target_row`].
+pub const TAIL: &str = "</table></body></html>\n";
+
+/// Sorts targets as the page lists them: intercepted first, then by host;
+/// equal ones keep their order. `key` gives an item's verdict and host.
+pub fn row_order<T>(items: &mut [T], key: impl Fn(&T) -> (Verdict, String)) {
+    items.sort_by_cached_key(|item| {
+        let (verdict, host) = key(item);
+        (std::cmp::Reverse(verdict == Verdict::Intercepted), host)
+    });
+}
+
+/// One target's row of the targets table, with its details.
+pub fn target_row(a: &Assessment, obs: &Observation) -> String {
+    let top = a.top_finding().map(|f| f.title.as_str()).unwrap_or("");
+    let issuer = a
+        .leaf
+        .as_ref()
+        .and_then(|l| l.issuer.as_deref())
+        .unwrap_or("");
+    format!(
+        "<tr><td><details><summary>{}</summary>{}</details></td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+        escape_html(&a.target.to_string()),
+        details(a, obs),
+        verdict_badge(a.verdict),
+        a.status.as_str(),
+        escape_html(top),
+        escape_html(issuer)
+    )
 }
 
 fn details(a: &Assessment, obs: &Observation) -> String {

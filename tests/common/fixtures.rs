@@ -58,6 +58,17 @@ pub fn observation(name: &str, host: &str) -> Observation {
     }
 }
 
+/// A scan of `count` observations, `pick(i)` the i-th: the observations,
+/// and each as a line of JSON (without newline).
+pub fn scan(count: usize, pick: impl Fn(usize) -> Observation) -> (Vec<Observation>, Vec<String>) {
+    let observations: Vec<Observation> = (0..count).map(pick).collect();
+    let lines = observations
+        .iter()
+        .map(|o| serde_json::to_string(o).unwrap())
+        .collect();
+    (observations, lines)
+}
+
 /// Assesses one fixture chain at the fixture time.
 pub fn assess(name: &str, host: &str) -> Assessment {
     analyzer(None).assess(&observation(name, host), ValidationTime::At(FIXTURE_TIME))

@@ -98,3 +98,14 @@ pub async fn misbehaving_server(kind: Misbehaviour) -> SocketAddr {
 pub fn binary() -> &'static str {
     env!("CARGO_BIN_EXE_mitmwatch")
 }
+
+/// Asserts a command's exit code, showing its stderr when it differs.
+#[allow(dead_code)]
+pub fn assert_exit(out: &std::process::Output, code: i32) {
+    assert_eq!(
+        out.status.code(),
+        Some(code),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
