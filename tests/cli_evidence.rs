@@ -442,3 +442,84 @@ async fn hostile_certificate_text_stays_inside_its_file_and_its_code_span() {
         assert!(!report.contains("10.9.8.7"));
     }
 }
+
+/// From a mitmwatch file, `evidence` keeps only the intercepted targets'
+/// observations in memory. The bundle must be the one the library builds
+/// from the whole scan: same files, and the same bytes in every file that
+/// does not carry the time it was made.
+#[tokio::test]
+async fn streamed_bundle_matches_the_whole_scan() {
+    use common::fixtures::{analyzer, fixture, observation, scan, FIXTURE_TIME};
+    use mitmwatch::analyze::ValidationTime;
+    use mitmwatch::report::evidence::{build, BundleOptions};
+
+    let (observations, lines) = scan(120, |i| match i {
+        7 => observation("mitmproxy-a", "a.example"),
+        100 => observation("mitmproxy-b", "b.example"),
+        _ if i % 10 == 3 => observation("kz-2019-forged-facebook", "facebook.com"),
+        _ => observation("public-ok", &format!("h{i}.example")),
+    });
+    let analyzer = analyzer(None);
+    let (assessments, _) = analyzer.assess_scan(&observations, ValidationTime::At(FIXTURE_TIME));
+    let options = BundleOptions {
+        tool: mitmwatch::collect::probe::tool_name(),
+        generated_at: FIXTURE_TIME,
+        vantage_note: None,
+        include_addresses: false,
+    };
+    let expected = build(&observations, &assessments, analyzer.catalog(), &options);
+    assert_eq!(expected.interceptors.len(), 2, "mitmproxy and the 2019 box");
+
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("scan.jsonl");
+    std::fs::write(&input, lines.join("\n") + "\n").unwrap();
+    let bundle = dir.path().join("bundle");
+    // The library's analyzer: the fixture root and the built-in pins.
+    std::fs::copy(
+        fixture("roots/public-root-r1.pem"),
+        dir.path().join("root.pem"),
+    )
+    .unwrap();
+    let pins = Path::new(env!("CARGO_MANIFEST_DIR")).join("certs/pins.json");
+    std::fs::copy(pins, dir.path().join("pins.json")).unwrap();
+    let out = evidence(
+        &input,
+        &bundle,
+        dir.path(),
+        &["--at", "2026-06-01T00:00:00Z"],
+    )
+    .await;
+    common::assert_exit(&out, 2);
+    let mut paths: Vec<String> = expected.files.iter().map(|f| f.path.clone()).collect();
+    paths.sort();
+    assert_eq!(files_under(&bundle), paths);
+    for file in &expected.files {
+        let written = std::fs::read(bundle.join(&file.path)).unwrap();
+        let timed = ["manifest.json", "evidence.json", "REPORT.md"]
+            .iter()
+            .any(|name| file.path.ends_with(name));
+        if file.path.ends_with("evidence.json") {
+            // Everything but the time of making.
+            let untimed = |bytes: &[u8]| {
+                let mut v: serde_json::Value = serde_json::from_slice(bytes).unwrap();
+                v.as_object_mut().unwrap().remove("generated_at");
+                v
+            };
+            assert_eq!(untimed(&written), untimed(&file.bytes), "{}", file.path);
+        } else if timed {
+            // The time of making differs, so the manifest's hashes do too.
+            let (ours, theirs) = (
+                String::from_utf8_lossy(&written),
+                String::from_utf8_lossy(&file.bytes),
+            );
+            assert_eq!(
+                ours.lines().count(),
+                theirs.lines().count(),
+                "{}",
+                file.path
+            );
+        } else {
+            assert!(written == file.bytes, "{} differs", file.path);
+        }
+    }
+}

@@ -2,9 +2,13 @@
 //! for each interceptor found.
 
 use super::analysis::{analyzer, exit_code, load_observations, validation_time};
+use super::judged_file::judge_file;
+use super::parallel::default_jobs;
 use crate::cli::EvidenceArgs;
 use anyhow::{bail, Context, Result};
 use mitmwatch::collect::probe::tool_name;
+use mitmwatch::import::InputFormat;
+use mitmwatch::model::Verdict;
 use mitmwatch::report::evidence::{self, BundleFile, BundleOptions};
 use mitmwatch::report::terminal::escape;
 use std::io::Write;
@@ -15,9 +19,39 @@ pub fn run(args: EvidenceArgs) -> Result<i32> {
     let when = validation_time(&args.analysis.at)?;
     let analyzer = analyzer(&args.analysis)?;
     let format = args.from.format();
-    let (observations, bad) = load_observations(&args.input, format)?;
-    let (assessments, summary) =
-        super::analysis::assess_input(&analyzer, &observations, format, when);
+    // Only intercepted targets go into a bundle: from a mitmwatch file,
+    // only their observations are kept in memory.
+    let (observations, assessments, summary, judged, bad) = match format {
+        InputFormat::Mitmwatch => {
+            let mut file = judge_file(&args.input, &analyzer, when, default_jobs(), true)?;
+            let (mut observations, mut assessments) = (Vec::new(), Vec::new());
+            for i in 0..file.index().len() {
+                if file.index()[i].verdict == Verdict::Intercepted {
+                    let j = file.read(i, true)?;
+                    observations.push(
+                        j.observation
+                            .context("an observation missing from the temporary file")?,
+                    );
+                    assessments.push(j.assessment);
+                }
+            }
+            let judged = file.index().len();
+            (
+                observations,
+                assessments,
+                file.summary,
+                judged,
+                file.bad_lines,
+            )
+        }
+        _ => {
+            let (observations, bad) = load_observations(&args.input, format)?;
+            let (assessments, summary) =
+                super::analysis::assess_input(&analyzer, &observations, format, when);
+            let judged = observations.len();
+            (observations, assessments, summary, judged, bad)
+        }
+    };
     if bad > 0 {
         eprintln!("mitmwatch: {bad} bad record(s) in the input were skipped");
     }
@@ -29,10 +63,7 @@ pub fn run(args: EvidenceArgs) -> Result<i32> {
     };
     let bundle = evidence::build(&observations, &assessments, analyzer.catalog(), &options);
     if bundle.interceptors.is_empty() {
-        eprintln!(
-            "mitmwatch: no interception found in {} observation(s): no bundle written",
-            observations.len()
-        );
+        eprintln!("mitmwatch: no interception found in {judged} observation(s): no bundle written");
         return Ok(exit_code(&summary, 1));
     }
     prepare_dir(&args.output)?;
