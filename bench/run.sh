@@ -106,6 +106,10 @@ analyzer() {
     local clean; clean=$(grep -c '"verdict":"clean"' "$tmp/assessments.jsonl" || true)
     echo "mitmwatch analyze --jobs 1, one core: $one observations/s ($clean of $CORPUS clean; $(python3 -c "print(f'{100*$one/$ceiling:.0f}')")% of the ceiling; goal >= 50000/s), peak RSS $(($(cat "$tmp/rss") / 1024)) MiB"
     echo "mitmwatch analyze, all $(nproc) cores (--jobs default): $(best_rate "${analyze[@]}") observations/s"
+    local report=("$bin" report "$tmp/corpus.jsonl" --roots "$tmp/roots.pem" --at 2026-06-01T00:00:00Z)
+    /usr/bin/time -f "%M" -o "$tmp/rss-html" "${report[@]}" --html "$tmp/report.html" -o /dev/null 2>/dev/null || true
+    /usr/bin/time -f "%M" -o "$tmp/rss-csv" "${report[@]}" --format csv -o /dev/null || true
+    echo "mitmwatch report on the same corpus: peak RSS $(($(cat "$tmp/rss-html") / 1024)) MiB with --html ($(($(stat -c %s "$tmp/report.html") / 1048576)) MiB page), $(($(cat "$tmp/rss-csv") / 1024)) MiB with --format csv"
 }
 
 best_rate() { # COMMAND... -> the better of two runs' rates, in $CORPUS items per second
