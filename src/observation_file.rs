@@ -92,14 +92,9 @@ impl RawLine {
             message,
         }))
     }
-
-    /// Whether the input could not be read here (the reader stops after it).
-    pub fn is_read_error(&self) -> bool {
-        matches!(&self.bytes, Err(m) if m.starts_with(READ_ERROR))
-    }
 }
 
-/// How a read error's message begins.
+/// How a read error's message begins (the reader stops after one).
 pub const READ_ERROR: &str = "read error";
 
 /// Reads observations from a JSON Lines stream, one line at a time.
