@@ -7,6 +7,7 @@ use mitmwatch::model::Observation;
 use mitmwatch::observation_file::{ObservationLineError, ObservationReader, RawLine};
 use std::collections::BTreeMap;
 use std::io::BufRead;
+use std::panic::AssertUnwindSafe;
 use std::sync::{mpsc, Mutex};
 
 /// Lines handed to a worker at a time: enough to make the hand-over cheap
@@ -15,6 +16,15 @@ const BATCH_LINES: usize = 64;
 
 /// Batches queued per worker, beyond the one each is judging.
 const QUEUED_PER_WORKER: usize = 2;
+
+/// What a panic said, if it said it as text.
+fn panic_text(panic: &(dyn std::any::Any + Send)) -> &str {
+    panic
+        .downcast_ref::<&str>()
+        .copied()
+        .or_else(|| panic.downcast_ref::<String>().map(String::as_str))
+        .unwrap_or("a panic")
+}
 
 /// The number of threads to judge on by default: one per core.
 pub fn default_jobs() -> usize {
@@ -32,7 +42,23 @@ pub fn judge_lines<R: BufRead, T: Send>(
     mut sink: impl FnMut(Result<T, ObservationLineError>),
 ) {
     let input = reader.input().to_string();
-    let judge = |raw: RawLine| raw.decode(&input).map(|item| item.map(&judge));
+    let judge = |raw: RawLine| {
+        let line = raw.line;
+        let item = raw.decode(&input)?;
+        // A panic in the analyzer is a bug; it costs this line, not the run.
+        Some(item.and_then(|obs| {
+            std::panic::catch_unwind(AssertUnwindSafe(|| judge(obs))).map_err(|panic| {
+                ObservationLineError {
+                    input: input.clone(),
+                    line,
+                    message: format!(
+                        "mitmwatch failed to judge this observation ({}); this is a bug, please report it",
+                        panic_text(&*panic)
+                    ),
+                }
+            })
+        }))
+    };
     if jobs <= 1 {
         while let Some(raw) = reader.next_raw() {
             if let Some(judged) = judge(raw) {
@@ -159,5 +185,33 @@ mod tests {
             assert_eq!(judged_hosts(&text, jobs), expected, "jobs {jobs}");
         }
         assert!(judged_hosts("", 4).is_empty());
+    }
+
+    #[test]
+    fn a_panic_while_judging_costs_only_its_line() {
+        let text: String = (0..200)
+            .map(|i| line(&format!("h{i}.example")) + "\n")
+            .collect();
+        for jobs in [1, 3] {
+            let mut out = Vec::new();
+            let reader = ObservationReader::new(text.as_bytes(), "t.jsonl");
+            let judge = |obs: Observation| {
+                assert!(obs.target.host != "h150.example", "deliberate");
+                obs.target.host
+            };
+            judge_lines(reader, jobs, judge, |j| {
+                out.push(j.unwrap_or_else(|e| e.to_string()))
+            });
+            assert_eq!(out.len(), 200, "jobs {jobs}");
+            assert_eq!(out[149], "h149.example");
+            assert!(
+                out[150].starts_with(
+                    "t.jsonl:151: mitmwatch failed to judge this observation (deliberate)"
+                ),
+                "{}",
+                out[150]
+            );
+            assert_eq!(out[151], "h151.example");
+        }
     }
 }
