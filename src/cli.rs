@@ -51,6 +51,15 @@ pub enum ReportFormat {
     Csv,
 }
 
+/// Which targets of an HTML report show their TLS parameters and chain.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ReportDetails {
+    /// Every target.
+    All,
+    /// Targets whose verdict is not clean (smaller pages for large scans).
+    Flagged,
+}
+
 /// What an input of `analyze` (or `evidence`) holds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum InputKind {
@@ -311,6 +320,10 @@ pub struct ReportArgs {
     /// Write a self-contained HTML report here.
     #[arg(long, value_name = "OUT.html")]
     pub html: Option<PathBuf>,
+    /// Which targets the HTML report shows with their TLS parameters and
+    /// chain (every target keeps its row and findings).
+    #[arg(long, value_enum, default_value_t = ReportDetails::All)]
+    pub details: ReportDetails,
     /// Format of the report on stdout (or -o): text or csv.
     #[arg(long, value_enum, default_value_t = ReportFormat::Text)]
     pub format: ReportFormat,

@@ -189,6 +189,8 @@ async fn streamed_report_matches_the_whole_scan_rendered_at_once() {
         5 => observation("mitmproxy-a", "a.example"),
         190 => observation("mitmproxy-b", "b.example"),
         _ if i % 9 == 0 => observation("unknown-ca-forged", &format!("f{i}.example")),
+        // Clean (the leaf's own name) or for other names (suspicious).
+        _ if i % 3 == 1 => observation("public-ok", "example.com"),
         _ => observation("public-ok", &format!("c{:03}.example", 200 - i)),
     });
     let text = lines.join("\n") + "\n";
@@ -201,41 +203,64 @@ async fn streamed_report_matches_the_whole_scan_rendered_at_once() {
         mitmwatch::model::Verdict::Intercepted
     );
     let table = &page[page.find("<table id=\"targets\">").unwrap()..];
-    assert!(table.find("f9.example").unwrap() < table.find("c001.example").unwrap());
+    assert!(table.find("f9.example").unwrap() < table.find("c003.example").unwrap());
     let rows: String = assessments.iter().map(|a| csv::row(a) + "\n").collect();
 
     let dir = tempfile::tempdir().unwrap();
     let input = dir.path().join("scan.jsonl");
     std::fs::write(&input, text).unwrap();
+    // `report` on the file, at the fixtures' time and under their root, with
+    // the HTML page written to `html_out`.
+    let report = |html_out: std::path::PathBuf, extra: &'static [&'static str]| {
+        let input = input.clone();
+        async move {
+            let out = Command::new(binary())
+                .arg("report")
+                .arg(&input)
+                .arg("--html")
+                .arg(&html_out)
+                .args(["--at", "2026-06-01T00:00:00Z"])
+                .args(extra)
+                .arg("--roots")
+                .arg(fixture("roots/public-root-r1.pem"))
+                .output()
+                .await
+                .unwrap();
+            common::assert_exit(&out, 2);
+            (std::fs::read_to_string(&html_out).unwrap(), out.stdout)
+        }
+    };
     for jobs in ["1", "3"] {
-        let html_out = dir.path().join(format!("report-{jobs}.html"));
-        let out = Command::new(binary())
-            .arg("report")
-            .arg(&input)
-            .arg("--html")
-            .arg(&html_out)
-            .args([
-                "--format",
-                "csv",
-                "--jobs",
-                jobs,
-                "--at",
-                "2026-06-01T00:00:00Z",
-            ])
-            .arg("--roots")
-            .arg(fixture("roots/public-root-r1.pem"))
-            .output()
-            .await
-            .unwrap();
-        common::assert_exit(&out, 2);
-        let written = std::fs::read_to_string(&html_out).unwrap();
+        let extra: &'static [&'static str] = match jobs {
+            "1" => &["--format", "csv", "--jobs", "1"],
+            _ => &["--format", "csv", "--jobs", "3"],
+        };
+        let (written, stdout) = report(dir.path().join(format!("report-{jobs}.html")), extra).await;
         // Only the time of generation differs.
         let start = written.find("Generated ").unwrap() + "Generated ".len();
         let end = start + written[start..].find(" by mitmwatch").unwrap();
         let written = format!("{}GENERATED{}", &written[..start], &written[end..]);
         assert!(written == page, "--jobs {jobs}: the HTML differs");
         assert!(page.contains("leaf-key-reuse"));
-        let csv_out = String::from_utf8(out.stdout).unwrap();
+        let csv_out = String::from_utf8(stdout).unwrap();
         assert_eq!(csv_out, format!("{}\n{rows}", csv::HEADER), "--jobs {jobs}");
     }
+
+    // --details flagged: every row stays, only flagged ones carry a chain.
+    let (flagged, _) = report(dir.path().join("flagged.html"), &["--details", "flagged"]).await;
+    let pems: usize = observations
+        .iter()
+        .zip(&assessments)
+        .filter(|(_, a)| a.verdict != mitmwatch::model::Verdict::Clean)
+        .map(|(o, _)| o.chain.len())
+        .sum();
+    assert!(pems > 0 && pems < page.matches("BEGIN CERTIFICATE").count());
+    assert_eq!(flagged.matches("BEGIN CERTIFICATE").count(), pems);
+    assert_eq!(
+        flagged.matches("<tr><td><details>").count(),
+        observations.len()
+    );
+    let clean_row = &flagged[flagged.find("<summary>example.com:443").unwrap()..];
+    let clean_row = &clean_row[..clean_row.find("</tr>").unwrap()];
+    assert!(clean_row.contains("chain left out"), "{clean_row}");
 }

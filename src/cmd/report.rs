@@ -4,8 +4,9 @@
 use super::analysis::{analyzer, exit_code, validation_time};
 use super::judged_file::judge_file;
 use super::parallel::default_jobs;
-use crate::cli::{ReportArgs, ReportFormat};
+use crate::cli::{ReportArgs, ReportDetails, ReportFormat};
 use anyhow::{Context, Result};
+use mitmwatch::model::Verdict;
 use mitmwatch::report::{csv, html, text};
 use std::io::{BufWriter, Write};
 
@@ -27,11 +28,19 @@ pub fn run(args: ReportArgs) -> Result<i32> {
                 (index[*i].verdict, index[*i].host.to_string())
             });
             for i in order {
-                let j = judged.read(i, true)?;
-                let obs = j
-                    .observation
-                    .context("an observation missing from the temporary file")?;
-                out.write_all(html::target_row(&j.assessment, &obs).as_bytes())?;
+                let shown = match args.details {
+                    ReportDetails::All => true,
+                    ReportDetails::Flagged => judged.index()[i].verdict != Verdict::Clean,
+                };
+                let j = judged.read(i, shown)?;
+                let obs = match shown {
+                    false => None,
+                    true => Some(
+                        j.observation
+                            .context("an observation missing from the temporary file")?,
+                    ),
+                };
+                out.write_all(html::target_row(&j.assessment, obs.as_ref()).as_bytes())?;
             }
             out.write_all(html::TAIL.as_bytes())?;
             Ok(out.flush()?)

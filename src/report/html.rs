@@ -6,7 +6,6 @@
 
 use crate::encoding::pem_encode;
 use crate::model::{Assessment, Observation, ScanSummary, Verdict};
-use std::collections::BTreeMap;
 use std::fmt::Write;
 
 /// Escapes text for HTML element content and attribute values. Control
@@ -92,7 +91,7 @@ pub fn render(
         (assessments[*i].verdict, assessments[*i].target.host.clone())
     });
     for i in order {
-        h.push_str(&target_row(&assessments[i], &observations[i]));
+        h.push_str(&target_row(&assessments[i], Some(&observations[i])));
     }
     h.push_str(TAIL);
     h
@@ -172,8 +171,9 @@ pub fn row_order<T>(items: &mut [T], key: impl Fn(&T) -> (Verdict, String)) {
     });
 }
 
-/// One target's row of the targets table, with its details.
-pub fn target_row(a: &Assessment, obs: &Observation) -> String {
+/// One target's row of the targets table, with its details: its findings,
+/// and, given the observation, its TLS parameters and chain.
+pub fn target_row(a: &Assessment, obs: Option<&Observation>) -> String {
     let top = a.top_finding().map(|f| f.title.as_str()).unwrap_or("");
     let issuer = a
         .leaf
@@ -191,12 +191,17 @@ pub fn target_row(a: &Assessment, obs: &Observation) -> String {
     )
 }
 
-fn details(a: &Assessment, obs: &Observation) -> String {
+/// Said in place of the TLS parameters and chain of a target shown without
+/// its observation.
+const LEFT_OUT: &str = "<p class=\"muted\">TLS parameters and chain left out: this report \
+                        (<code>--details flagged</code>) shows them for flagged targets only.</p>";
+
+fn details(a: &Assessment, obs: Option<&Observation>) -> String {
     let mut d = String::new();
-    if let Some(f) = &obs.failure {
-        let _ = write!(d, "<p>{}: {}</p>", obs.status.as_str(), escape_html(f));
+    if let Some(f) = &a.failure {
+        let _ = write!(d, "<p>{}: {}</p>", a.status.as_str(), escape_html(f));
     }
-    if let Some(tls) = &obs.tls {
+    if let Some((obs, tls)) = obs.and_then(|o| Some((o, o.tls.as_ref()?))) {
         let _ = write!(
             d,
             "<p class=\"muted\">{} {} {} ALPN {} · {} · {}</p>",
@@ -226,9 +231,11 @@ fn details(a: &Assessment, obs: &Observation) -> String {
                 .unwrap_or_default()
         );
     }
-    let mut by_index: BTreeMap<usize, ()> = BTreeMap::new();
+    let Some(obs) = obs else {
+        d.push_str(LEFT_OUT);
+        return d;
+    };
     for (i, c) in obs.chain.iter().enumerate() {
-        by_index.insert(i, ());
         let pem = crate::encoding::base64_decode(&c.der)
             .map(|der| pem_encode("CERTIFICATE", &der))
             .unwrap_or_default();
