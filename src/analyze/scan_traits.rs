@@ -45,6 +45,43 @@ fn disjoint(a: &str, b: &str) -> bool {
     true
 }
 
+/// Most pairs of certificates compared for one key. Past it (thousands of
+/// certificates under one key that all share names, but no one name) the
+/// key is left unjudged rather than let a crafted file stall the analysis.
+const MAX_PAIRS_PER_KEY: usize = 4_000_000;
+
+/// Whether two of the certificates share no name.
+fn any_unrelated(certs: &[LeafGroup]) -> bool {
+    any_unrelated_within(certs, MAX_PAIRS_PER_KEY)
+}
+
+/// [`any_unrelated`], comparing at most `max_pairs` pairs (false past it).
+fn any_unrelated_within(certs: &[LeafGroup], max_pairs: usize) -> bool {
+    // One name in every certificate relates them all: no pair to compare.
+    let mut counts: HashMap<&str, usize> = HashMap::new();
+    for group in certs {
+        for name in group.names.split('\n').filter(|n| !n.is_empty()) {
+            *counts.entry(name).or_insert(0) += 1;
+        }
+    }
+    if counts.values().any(|&n| n == certs.len()) {
+        return false;
+    }
+    let mut compared = 0usize;
+    for (a, x) in certs.iter().enumerate() {
+        for y in &certs[a + 1..] {
+            if disjoint(&x.names, &y.names) {
+                return true;
+            }
+            compared += 1;
+            if compared >= max_pairs {
+                return false;
+            }
+        }
+    }
+    false
+}
+
 /// Collects, one assessment at a time, which certificates each leaf key
 /// appeared in, so that a scan need not be held in memory to find a key
 /// shared by unrelated certificates (a few hundred bytes per certificate).
@@ -103,13 +140,7 @@ impl KeyReuse {
         }
         let mut out = BTreeMap::new();
         for (spki, certs) in by_key {
-            let unrelated = certs.iter().enumerate().any(|(a, x)| {
-                certs
-                    .iter()
-                    .skip(a + 1)
-                    .any(|y| disjoint(&x.names, &y.names))
-            });
-            if !unrelated {
+            if !any_unrelated(&certs) {
                 continue;
             }
             let hosts: BTreeSet<&str> = certs
@@ -176,7 +207,48 @@ pub fn apply(leaf_names: &[LeafNames], assessments: &mut [Assessment]) {
 
 #[cfg(test)]
 mod tests {
-    use super::disjoint;
+    use super::{any_unrelated, any_unrelated_within, disjoint, LeafGroup};
+
+    fn group(names: &str) -> LeafGroup {
+        LeafGroup {
+            names: names.into(),
+            first: (0, "h".into()),
+            more: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn many_certificates_under_one_key_are_judged_quickly() {
+        // 20,000 certificates sharing one name: related, found at once.
+        let shared: Vec<LeafGroup> = (0..20_000)
+            .map(|i| group(&format!("common.example\nh{i:05}.example")))
+            .collect();
+        assert!(!any_unrelated(&shared));
+        // Unrelated ones are found with the first pair.
+        let minted: Vec<LeafGroup> = (0..20_000)
+            .map(|i| group(&format!("h{i:05}.example")))
+            .collect();
+        assert!(any_unrelated(&minted));
+        // Pairwise overlapping without a common name: a ring of names.
+        let ring: Vec<LeafGroup> = (0..3)
+            .map(|i| {
+                let mut names = [format!("n{i}.example"), format!("n{}.example", (i + 1) % 3)];
+                names.sort();
+                group(&names.join("\n"))
+            })
+            .collect();
+        assert!(!any_unrelated(&ring));
+        assert!(any_unrelated(&[group("a.example"), group("")]));
+        // The comparison budget: the disjoint pair is the third compared.
+        let late = [
+            group("a.example\nb.example"),
+            group("a.example\nc.example"),
+            group("b.example\nc.example"),
+            group("d.example"),
+        ];
+        assert!(any_unrelated_within(&late, 10));
+        assert!(!any_unrelated_within(&late, 2), "left unjudged");
+    }
 
     #[test]
     fn name_lists_are_disjoint_only_without_a_shared_name() {
