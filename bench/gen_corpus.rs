@@ -7,8 +7,8 @@
 //! KEY_DIR holds root.key and int0.key … int4.key (PKCS#8 PEM, RSA-2048).
 //! Writes OUT_DIR/corpus.jsonl and OUT_DIR/roots.pem.
 
-use mitmwatch::certinfo::cert_record;
-use mitmwatch::model::{Observation, Status, Target, TlsParams, OBSERVATION_SCHEMA};
+use mitmwatch::import::pem_dir::file_observation;
+use mitmwatch::model::{Observation, TlsParams};
 use rcgen::{
     BasicConstraints, CertificateParams, DnType, ExtendedKeyUsagePurpose, IsCa, Issuer, KeyPair,
     KeyUsagePurpose,
@@ -74,24 +74,16 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         p.serial_number = Some((n as u64 + 1).into());
         let leaf = p.signed_by(&leaf_key, issuer)?;
         let obs = Observation {
-            schema: OBSERVATION_SCHEMA,
             tool: "gen-corpus".into(),
-            target: Target::new(host, 443),
             address: Some("192.0.2.1:443".into()),
-            route: None,
-            started_at: datetime!(2026-06-01 0:00 UTC),
             duration_ms: 20.0,
-            status: Status::Ok,
-            failure: None,
             tls: Some(TlsParams {
                 version: "TLSv1.3".into(),
                 cipher_suite: "TLS13_AES_128_GCM_SHA256".into(),
                 kx_group: Some("X25519".into()),
                 alpn: Some("h2".into()),
             }),
-            chain: vec![cert_record(leaf.der()), cert_record(int_der)],
-            stock_verification: None,
-            imported: None,
+            ..file_observation(&[leaf.der(), int_der], host, datetime!(2026-06-01 0:00 UTC))
         };
         serde_json::to_writer(&mut file, &obs)?;
         file.write_all(b"\n")?;

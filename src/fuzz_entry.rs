@@ -5,10 +5,10 @@
 
 use crate::analyze::{Analyzer, ValidationTime};
 use crate::catalog::Catalog;
-use crate::certinfo::cert_record;
 use crate::collect::targets::normalise_host;
 use crate::collect::DomainListReader;
-use crate::model::{Assessment, Observation, Status, Target, OBSERVATION_SCHEMA};
+use crate::import::pem_dir::file_observation;
+use crate::model::{Assessment, Observation};
 use crate::observation_file::ObservationReader;
 use crate::pins::PinStore;
 use crate::report::{csv, html, text};
@@ -100,22 +100,7 @@ pub fn join_chain(certs: &[Vec<u8>]) -> Vec<u8> {
 /// certificate recorded as the collector records it, the chain judged as
 /// `analyze` judges it, with the observation's JSON form read back.
 pub fn der_chain(data: &[u8]) {
-    let chain = split_chain(data).into_iter().map(cert_record).collect();
-    let obs = Observation {
-        schema: OBSERVATION_SCHEMA,
-        tool: "fuzz".into(),
-        target: Target::new("fuzz.example", 443),
-        address: None,
-        route: None,
-        started_at: AT,
-        duration_ms: 0.0,
-        status: Status::Ok,
-        failure: None,
-        tls: None,
-        chain,
-        stock_verification: None,
-        imported: None,
-    };
+    let obs = file_observation(&split_chain(data), "fuzz.example".into(), AT);
     let line = serde_json::to_string(&obs).expect("an observation serialises");
     let back = crate::observation_file::parse_line(&line);
     assert!(

@@ -135,11 +135,7 @@ async fn an_empty_domain_list_scans_nothing() {
 #[tokio::test]
 async fn observation_files_with_every_kind_of_bad_line() {
     let sim = SimNetwork::start(SimConfig::default()).await.unwrap();
-    let c = common::collector_to(
-        sim.interceptor,
-        &sim.trust_store(),
-        std::time::Duration::from_secs(5),
-    );
+    let c = common::box_collector(&sim);
     let good = serde_json::to_string(&common::probe(&c, "facebook.com").await).unwrap();
     let mut long_chain: Value = serde_json::from_str(&good).unwrap();
     let cert = long_chain["chain"][0].clone();

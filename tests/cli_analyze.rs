@@ -188,12 +188,7 @@ async fn analyze_finds_targeted_interception_without_false_positives() {
     let (_roots, through_box, direct) = saved_scans(&sim, dir.path()).await;
 
     let out = analyze_sim_scan(&through_box, dir.path(), &["--format", "json"]).await;
-    assert_eq!(
-        out.status.code(),
-        Some(2),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    common::assert_exit(&out, 2);
     let lines = json_lines(&out.stdout);
     let (summary, assessments) = lines.split_last().unwrap();
     assert_eq!(summary["type"], "summary");
@@ -279,11 +274,7 @@ async fn analyze_finds_targeted_interception_without_false_positives() {
 #[tokio::test]
 async fn analyze_skips_bad_lines_and_names_them() {
     let sim = SimNetwork::start(SimConfig::default()).await.unwrap();
-    let c = common::collector_to(
-        sim.interceptor,
-        &sim.trust_store(),
-        std::time::Duration::from_secs(5),
-    );
+    let c = common::box_collector(&sim);
     let good = serde_json::to_string(&common::probe(&c, "facebook.com").await).unwrap();
     let mut future = serde_json::from_str::<Value>(&good).unwrap();
     future["schema"] = 99.into();

@@ -6,9 +6,9 @@
 mod common;
 
 use common::binary;
-use mitmwatch::certinfo::cert_record;
 use mitmwatch::encoding::{base64_decode, hex, sha256_hex};
-use mitmwatch::model::{Observation, Status, Target, OBSERVATION_SCHEMA};
+use mitmwatch::import::pem_dir::file_observation;
+use mitmwatch::model::Observation;
 use mitmwatch::sim::{SimConfig, SimNetwork};
 use serde::Deserialize;
 use std::path::{Path, PathBuf};
@@ -212,12 +212,7 @@ async fn a_bundle_for_the_simulated_box() {
     let scan = scan_through(&sim, sim.interceptor.port(), dir.path(), "box.jsonl").await;
     let bundle = dir.path().join("bundle");
     let out = evidence(&scan, &bundle, dir.path(), &[]).await;
-    assert_eq!(
-        out.status.code(),
-        Some(2),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    common::assert_exit(&out, 2);
 
     // The manifest lists every other file, with its hash and size.
     let manifest: Manifest =
@@ -365,19 +360,10 @@ fn hostile_observation(ca_name: &str, host: &str) -> Observation {
         .signed_by(&rcgen::KeyPair::generate().unwrap(), &issuer)
         .unwrap();
     Observation {
-        schema: OBSERVATION_SCHEMA,
-        tool: "test".into(),
-        target: Target::new(host, 443),
         address: Some("10.9.8.7:443".into()),
         route: Some("resolve evil:443:10.9.8.7".into()),
-        started_at: now,
         duration_ms: 1.0,
-        status: Status::Ok,
-        failure: None,
-        tls: None,
-        chain: vec![cert_record(cert.der())],
-        stock_verification: None,
-        imported: None,
+        ..file_observation(&[cert.der()], host.into(), now)
     }
 }
 
@@ -404,12 +390,7 @@ async fn hostile_certificate_text_stays_inside_its_file_and_its_code_span() {
         .output()
         .await
         .unwrap();
-    assert_eq!(
-        out.status.code(),
-        Some(2),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    common::assert_exit(&out, 2);
     // Everything written is inside the bundle, under safe names.
     let files = files_under(&bundle);
     assert!(files.len() > 4, "{files:?}");

@@ -81,12 +81,7 @@ async fn the_box_answers_facebook_with_another_ca_than_the_control() {
         &["--json", "--save", &saved_arg],
     )
     .await;
-    assert_eq!(
-        out.status.code(),
-        Some(2),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    common::assert_exit(&out, 2);
     let records: Vec<Probe> = String::from_utf8_lossy(&out.stdout)
         .lines()
         .map(|l| serde_json::from_str(l).expect("a documented sni-probe record"))

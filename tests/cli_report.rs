@@ -5,8 +5,8 @@
 mod common;
 
 use common::binary;
-use mitmwatch::certinfo::cert_record;
-use mitmwatch::model::{Observation, Status, Target, OBSERVATION_SCHEMA};
+use mitmwatch::import::pem_dir::file_observation;
+use mitmwatch::model::Observation;
 use std::path::Path;
 use std::process::Stdio;
 use tokio::process::Command;
@@ -17,11 +17,7 @@ async fn observations_file(dir: &Path) -> std::path::PathBuf {
     let sim = mitmwatch::sim::SimNetwork::start(Default::default())
         .await
         .unwrap();
-    let c = common::collector_to(
-        sim.interceptor,
-        &sim.trust_store(),
-        std::time::Duration::from_secs(5),
-    );
+    let c = common::box_collector(&sim);
     let mut lines = Vec::new();
     for name in ["facebook.com", "vk.com", "wikipedia.org", "github.com"] {
         lines.push(serde_json::to_string(&common::probe(&c, name).await).unwrap());
@@ -36,19 +32,13 @@ async fn observations_file(dir: &Path) -> std::path::PathBuf {
         .self_signed(&rcgen::KeyPair::generate().unwrap())
         .unwrap();
     let evil = Observation {
-        schema: OBSERVATION_SCHEMA,
-        tool: "test".into(),
-        target: Target::new("evil.example", 443),
         address: Some("127.0.0.1:443".into()),
-        route: None,
-        started_at: time::OffsetDateTime::now_utc(),
         duration_ms: 1.0,
-        status: Status::Ok,
-        failure: None,
-        tls: None,
-        chain: vec![cert_record(cert.der())],
-        stock_verification: None,
-        imported: None,
+        ..file_observation(
+            &[cert.der()],
+            "evil.example".into(),
+            time::OffsetDateTime::now_utc(),
+        )
     };
     lines.push(serde_json::to_string(&evil).unwrap());
     let path = dir.join("obs.jsonl");
@@ -80,12 +70,7 @@ async fn html_report_renders_offline_in_chromium_and_escapes_everything() {
         .output()
         .await
         .unwrap();
-    assert_eq!(
-        out.status.code(),
-        Some(2),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    common::assert_exit(&out, 2);
     let page = std::fs::read_to_string(&html).unwrap();
     // Self-contained: no script, no external reference, a CSP that forbids loading.
     assert!(!page.contains("<script"), "no script element may appear");

@@ -95,7 +95,7 @@ async fn passed_through_names_get_the_genuine_chain() {
 #[tokio::test]
 async fn recorded_fingerprints_are_recomputable_from_the_der() {
     let sim = SimNetwork::start(SimConfig::default()).await.unwrap();
-    let via_box = collector_to(sim.interceptor, &sim.trust_store(), Duration::from_secs(5));
+    let via_box = common::box_collector(&sim);
     let obs = probe(&via_box, "vk.com").await;
     for cert in &obs.chain {
         let der = parse(&cert.der);
@@ -114,7 +114,7 @@ async fn recorded_fingerprints_are_recomputable_from_the_der() {
 #[tokio::test]
 async fn no_sni_is_passed_through_even_for_target_addresses() {
     let sim = SimNetwork::start(SimConfig::default()).await.unwrap();
-    let via_box = collector_to(sim.interceptor, &sim.trust_store(), Duration::from_secs(5));
+    let via_box = common::box_collector(&sim);
     let mut target = mitmwatch::model::Target::new("facebook.com", 443);
     target.sni = None;
     let obs = via_box.probe(&target).await;

@@ -6,7 +6,7 @@
 
 mod common;
 
-use common::{binary, collector_to, probe};
+use common::{binary, probe};
 use mitmwatch::analyze::{Analyzer, ValidationTime};
 use mitmwatch::catalog::Catalog;
 use mitmwatch::ct::{embedded, precert, LogList, SctStatus};
@@ -14,7 +14,6 @@ use mitmwatch::encoding::{base64_decode, sha256};
 use mitmwatch::model::{Observation, Verdict};
 use mitmwatch::sim::{SimConfig, SimNetwork};
 use serde_json::Value;
-use std::time::Duration;
 use tokio::process::Command;
 use x509_parser::prelude::{FromDer, X509Certificate};
 
@@ -29,7 +28,7 @@ fn spki_hash(cert: &[u8]) -> [u8; 32] {
 #[tokio::test]
 async fn genuine_leaves_carry_valid_scts_and_forged_ones_none() {
     let sim = SimNetwork::start(SimConfig::default()).await.unwrap();
-    let via_box = collector_to(sim.interceptor, &sim.trust_store(), Duration::from_secs(5));
+    let via_box = common::box_collector(&sim);
     let genuine = probe(&via_box, "wikipedia.org").await;
     let forged = probe(&via_box, "facebook.com").await;
 
@@ -141,12 +140,7 @@ async fn analyze_with_the_sims_log_list_verifies_genuine_leaves() {
         .output()
         .await
         .unwrap();
-    assert_eq!(
-        out.status.code(),
-        Some(2),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    common::assert_exit(&out, 2);
     let lines = json_lines(&out.stdout);
     for a in &lines[..3] {
         let host = a["target"]["host"].as_str().unwrap();

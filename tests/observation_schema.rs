@@ -96,7 +96,7 @@ const STATUSES: [&str; 9] = [
 #[tokio::test]
 async fn records_match_the_documented_schema() {
     let sim = SimNetwork::start(SimConfig::default()).await.unwrap();
-    let c = common::collector_to(sim.interceptor, &sim.trust_store(), Duration::from_secs(5));
+    let c = common::box_collector(&sim);
     let refused = common::collector_to(
         common::refused_port().await,
         &sim.trust_store(),

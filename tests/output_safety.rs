@@ -5,8 +5,9 @@
 mod common;
 
 use common::binary;
-use mitmwatch::certinfo::cert_record;
-use mitmwatch::model::{Observation, Status, Target, OBSERVATION_SCHEMA};
+use mitmwatch::import::pem_dir::file_observation;
+use mitmwatch::model::{Observation, Status};
+use rustls_pki_types::CertificateDer;
 use std::path::{Path, PathBuf};
 use tokio::process::Command;
 
@@ -39,34 +40,21 @@ fn evil_pem() -> String {
 
 fn observations(pem: &str) -> String {
     let der = mitmwatch::trust_store::parse_pem_certs(pem.as_bytes(), "evil").unwrap();
-    let obs = |host: &str, status: Status, failure: Option<String>, chain| Observation {
-        schema: OBSERVATION_SCHEMA,
+    let obs = |host: &str,
+               status: Status,
+               failure: Option<String>,
+               chain: &[CertificateDer<'_>]| Observation {
         tool: EVIL.into(),
-        target: Target::new(host, 443),
         address: Some(EVIL.into()),
         route: Some(EVIL.into()),
-        started_at: time::OffsetDateTime::now_utc(),
         duration_ms: 1.0,
         status,
         failure,
-        tls: None,
-        chain,
-        stock_verification: None,
-        imported: None,
+        ..file_observation(chain, host.into(), time::OffsetDateTime::now_utc())
     };
     [
-        obs(
-            &format!("evil{EVIL}.example"),
-            Status::Ok,
-            None,
-            vec![cert_record(&der[0])],
-        ),
-        obs(
-            "failed.example",
-            Status::TlsAlert,
-            Some(EVIL.into()),
-            vec![],
-        ),
+        obs(&format!("evil{EVIL}.example"), Status::Ok, None, &der[..1]),
+        obs("failed.example", Status::TlsAlert, Some(EVIL.into()), &[]),
     ]
     .iter()
     .map(|o| serde_json::to_string(o).unwrap() + "\n")

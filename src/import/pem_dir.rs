@@ -104,9 +104,14 @@ pub fn default_host(leaf: &[u8]) -> String {
     cn.unwrap_or_else(|| UNNAMED.into())
 }
 
-/// The record of a chain read from a file for `host`, as if served at
-/// `at`: status `ok`, no address or TLS parameters.
-pub fn file_observation(ders: &[Vec<u8>], host: String, at: OffsetDateTime) -> Observation {
+/// The record of a chain (DER certificates, leaf first) for `host`, as if
+/// served at `at`: status `ok`, no address or TLS parameters. Other records
+/// of a chain not collected over the network start from it too.
+pub fn file_observation<D: AsRef<[u8]>>(
+    ders: &[D],
+    host: String,
+    at: OffsetDateTime,
+) -> Observation {
     Observation {
         schema: OBSERVATION_SCHEMA,
         tool: crate::collect::probe::tool_name(),
@@ -118,7 +123,7 @@ pub fn file_observation(ders: &[Vec<u8>], host: String, at: OffsetDateTime) -> O
         status: Status::Ok,
         failure: None,
         tls: None,
-        chain: ders.iter().map(|d| cert_record(d)).collect(),
+        chain: ders.iter().map(|d| cert_record(d.as_ref())).collect(),
         stock_verification: None,
         imported: None,
     }

@@ -133,11 +133,8 @@ mod tests {
     use super::*;
     use crate::analyze::{Analyzer, ValidationTime};
     use crate::catalog::Catalog;
-    use crate::certinfo::cert_record;
-    use crate::model::{
-        SourceKind, SourceStatus, StoreLocation, StoreSource, StoreTrust, Target,
-        OBSERVATION_SCHEMA,
-    };
+    use crate::import::pem_dir::file_observation;
+    use crate::model::{SourceKind, SourceStatus, StoreLocation, StoreSource, StoreTrust};
     use crate::pins::PinStore;
     use crate::sim::pki::{InterceptorPki, PublicPki};
     use crate::store::{audit, FoundCert, SourceRead};
@@ -146,21 +143,7 @@ mod tests {
     use time::OffsetDateTime;
 
     fn observation(host: &str, chain: &[Vec<u8>]) -> Observation {
-        Observation {
-            schema: OBSERVATION_SCHEMA,
-            tool: "test".into(),
-            target: Target::new(host, 443),
-            address: None,
-            route: None,
-            started_at: OffsetDateTime::now_utc(),
-            duration_ms: 0.0,
-            status: crate::model::Status::Ok,
-            failure: None,
-            tls: None,
-            chain: chain.iter().map(|d| cert_record(d)).collect(),
-            stock_verification: None,
-            imported: None,
-        }
+        file_observation(chain, host.into(), OffsetDateTime::now_utc())
     }
 
     fn installed(certs: Vec<Vec<u8>>) -> Audit {

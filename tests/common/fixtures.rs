@@ -3,8 +3,8 @@
 use mitmwatch::analyze::{Analyzer, ValidationTime};
 use mitmwatch::baseline::Baseline;
 use mitmwatch::catalog::Catalog;
-use mitmwatch::certinfo::cert_record;
-use mitmwatch::model::{Assessment, FindingCode, Observation, Status, Target, OBSERVATION_SCHEMA};
+use mitmwatch::import::pem_dir::file_observation;
+use mitmwatch::model::{Assessment, FindingCode, Observation};
 use mitmwatch::pins::PinStore;
 use mitmwatch::trust_store::{parse_pem_certs, TrustStore};
 use std::path::PathBuf;
@@ -41,21 +41,7 @@ pub fn analyzer(baseline: Option<Baseline>) -> Analyzer {
 pub fn observation(name: &str, host: &str) -> Observation {
     let pem = std::fs::read(fixture(&format!("chains/{name}.pem"))).unwrap();
     let certs = parse_pem_certs(&pem, name).unwrap();
-    Observation {
-        schema: OBSERVATION_SCHEMA,
-        tool: "test".into(),
-        target: Target::new(host, 443),
-        address: None,
-        route: None,
-        started_at: FIXTURE_TIME,
-        duration_ms: 0.0,
-        status: Status::Ok,
-        failure: None,
-        tls: None,
-        chain: certs.iter().map(|c| cert_record(c)).collect(),
-        stock_verification: None,
-        imported: None,
-    }
+    file_observation(&certs, host.to_string(), FIXTURE_TIME)
 }
 
 /// A scan of `count` observations, `pick(i)` the i-th: the observations,

@@ -9,6 +9,7 @@ pub mod stores;
 
 use mitmwatch::collect::{Collector, ConnectTo, ProbeTls, Router, Timeouts};
 use mitmwatch::model::{Observation, Target};
+use mitmwatch::sim::SimNetwork;
 use mitmwatch::trust_store::TrustStore;
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -26,6 +27,12 @@ pub fn collector_to(addr: SocketAddr, store: &TrustStore, timeout: Duration) -> 
             handshake: timeout,
         },
     )
+}
+
+/// A collector whose every connection goes to the simulation's
+/// interception box, trusting the simulation's public root.
+pub fn box_collector(sim: &SimNetwork) -> Collector {
+    collector_to(sim.interceptor, &sim.trust_store(), Duration::from_secs(5))
 }
 
 /// Probes `name` through `collector`.
@@ -100,7 +107,6 @@ pub fn binary() -> &'static str {
 }
 
 /// Asserts a command's exit code, showing its stderr when it differs.
-#[allow(dead_code)]
 pub fn assert_exit(out: &std::process::Output, code: i32) {
     assert_eq!(
         out.status.code(),
