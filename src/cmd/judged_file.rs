@@ -133,9 +133,9 @@ pub fn judge_file(
     // Correct the counts for the amended assessments before anyone reads.
     let amended: Vec<usize> = file.amendments.keys().copied().collect();
     for i in amended {
-        let (before, _) = file.read_raw(i)?;
-        let before: Assessment = parse(&before)?;
-        let after = file.read(i, false)?.assessment;
+        let (record, _) = file.read_raw(i)?;
+        let before: Assessment = parse(&record)?;
+        let after = file.judged(i, &record, None)?.assessment;
         summary.remove(&before);
         summary.add(&after);
         file.index[i].verdict = after.verdict;
