@@ -33,6 +33,15 @@ struct Interceptor {
     id: String,
     label: String,
     category: Option<String>,
+    matched_by: Attribution,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "kebab-case")]
+#[allow(dead_code)]
+enum Attribution {
+    Key,
+    Name,
 }
 
 #[derive(Deserialize)]

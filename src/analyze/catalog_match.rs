@@ -7,7 +7,7 @@ use super::chain::CertFacts;
 use super::finding::{cert_evidence, finding, with_detail, with_evidence};
 use super::trust::TrustOutcome;
 use crate::catalog::{Catalog, CatalogEntry, Kind};
-use crate::model::{Finding, FindingCode, Interceptor, Severity};
+use crate::model::{Attribution, Finding, FindingCode, Interceptor, Severity};
 
 /// How an entry was matched, strongest first.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -23,6 +23,16 @@ pub enum MatchStrength {
 }
 
 impl MatchStrength {
+    /// Key or name, as assessments report it.
+    pub fn attribution(self) -> Attribution {
+        match self {
+            MatchStrength::Spki | MatchStrength::CertHash | MatchStrength::KeyId => {
+                Attribution::Key
+            }
+            MatchStrength::Name => Attribution::Name,
+        }
+    }
+
     fn describe(self) -> &'static str {
         match self {
             MatchStrength::Spki => "its public key (SPKI SHA-256)",
@@ -161,5 +171,6 @@ pub fn interceptor(matches: &[CatalogMatch<'_>]) -> Option<Interceptor> {
         id: m.entry.id.clone(),
         label: format!("'{}', {}", m.entry.label, m.entry.operator),
         category: Some(m.entry.category),
+        matched_by: m.strength.attribution(),
     })
 }

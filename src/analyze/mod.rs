@@ -34,8 +34,8 @@ use crate::baseline::Baseline;
 use crate::catalog::Catalog;
 use crate::ct::LogList;
 use crate::model::{
-    Assessment, Finding, FindingCode, Interceptor, LeafBrief, Observation, ScanSummary, Severity,
-    Verdict, ASSESSMENT_SCHEMA, MAX_CHAIN_CERTS,
+    Assessment, Attribution, Finding, FindingCode, Interceptor, LeafBrief, Observation,
+    ScanSummary, Severity, Verdict, ASSESSMENT_SCHEMA, MAX_CHAIN_CERTS,
 };
 use crate::pins::PinStore;
 use crate::trust_store::TrustStore;
@@ -281,22 +281,29 @@ fn unknown_interceptor(
     trusted: bool,
 ) -> Option<Interceptor> {
     let top = certs.get(path.top()?)?;
-    let (id, name) = if trusted {
+    let (id, name, matched_by) = if trusted {
         (
             format!("unknown:{}", &certs[0].issuer),
             certs[0].issuer.clone(),
+            Attribution::Name,
         )
     } else if top.self_issued() {
         (
             format!("unknown:{}", &crate::encoding::hex(&top.spki_sha256)[..16]),
             top.subject.clone(),
+            Attribution::Key,
         )
     } else {
-        (format!("unknown:{}", top.issuer), top.issuer.clone())
+        (
+            format!("unknown:{}", top.issuer),
+            top.issuer.clone(),
+            Attribution::Name,
+        )
     };
     Some(Interceptor {
         id,
         label: format!("unknown CA '{name}'"),
         category: None,
+        matched_by,
     })
 }

@@ -176,10 +176,10 @@ mod tests {
 
     fn assessment(host: &str, verdict: &str, interceptor: Option<&str>) -> Assessment {
         let who = interceptor.map_or("null".to_string(), |id| {
-            format!(r#"{{"id":"{id}","label":"{id}","category":null}}"#)
+            format!(r#"{{"id":"{id}","label":"{id}","category":null,"matched_by":"key"}}"#)
         });
         serde_json::from_str(&format!(
-            r#"{{"type":"assessment","schema":1,"target":{{"host":"{host}","port":443,"sni":"{host}"}},
+            r#"{{"type":"assessment","schema":2,"target":{{"host":"{host}","port":443,"sni":"{host}"}},
             "address":null,"observed_at":"2026-06-01T00:00:00Z","validated_at":"2026-06-01T00:00:00Z",
             "status":"ok","failure":null,"verdict":"{verdict}","interceptor":{who},"leaf":null,"findings":[]}}"#
         ))

@@ -8,7 +8,7 @@ use std::fmt;
 use time::OffsetDateTime;
 
 /// Version of the assessment and summary formats.
-pub const ASSESSMENT_SCHEMA: u32 = 1;
+pub const ASSESSMENT_SCHEMA: u32 = 2;
 
 /// How much a finding weighs. Ordered: `Info < Low < Medium < High`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -205,6 +205,30 @@ pub struct Finding {
     pub evidence: Evidence,
 }
 
+/// How strongly an interceptor is identified.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Attribution {
+    /// By a key: the SPKI or certificate SHA-256 of a served certificate,
+    /// or the key identifier of the certificate it signed. For a CA not in
+    /// the catalog, the CA's own key was served. One key, one holder.
+    Key,
+    /// By name only: a certificate carries a name from the catalog (or, for
+    /// a CA not in the catalog, the CA is known only by the issuer name in
+    /// the leaf). Anyone can put any name in a certificate.
+    Name,
+}
+
+impl Attribution {
+    /// The kebab-case name used in JSON and reports.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Attribution::Key => "key",
+            Attribution::Name => "name",
+        }
+    }
+}
+
 /// Who intercepted, as far as can be said.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -216,6 +240,8 @@ pub struct Interceptor {
     pub label: String,
     /// Category, when known.
     pub category: Option<Category>,
+    /// Whether the attribution rests on a key or only on a name.
+    pub matched_by: Attribution,
 }
 
 /// The served leaf in brief.

@@ -318,6 +318,7 @@ mod tests {
                 id: "x".into(),
                 label: "'Evil\u{1b}[31m CA'".into(),
                 category: None,
+                matched_by: crate::model::Attribution::Name,
             }),
             status: LinkStatus::Installed,
             matched_by: Some(LinkMatch::Signature),
