@@ -116,6 +116,25 @@ pub struct AnalysisArgs {
     /// (each observation's own time).
     #[arg(long, value_name = "TIME", default_value = "now")]
     pub at: String,
+    /// Which verdicts make the exit status 2: `intercepted` (positive
+    /// evidence only), or `suspicious` (also what could not be settled).
+    #[arg(
+        long,
+        value_enum,
+        value_name = "VERDICT",
+        default_value = "intercepted"
+    )]
+    pub fail_on: FailOn,
+}
+
+/// Which verdicts make the exit status 2 (`--fail-on`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum FailOn {
+    /// Only `intercepted` verdicts.
+    #[default]
+    Intercepted,
+    /// `intercepted` or `suspicious` verdicts.
+    Suspicious,
 }
 
 /// Trust store options, shared by every command that verifies chains.
@@ -127,6 +146,10 @@ pub struct TrustArgs {
     /// Add the roots in this PEM file to the trust store (repeatable).
     #[arg(long, value_name = "FILE.pem")]
     pub extra_roots: Vec<PathBuf>,
+    /// Add this machine's trusted roots (the system store) to the trust
+    /// store; those not in the base store count as locally added.
+    #[arg(long)]
+    pub system_roots: bool,
 }
 
 /// Options of the collector.

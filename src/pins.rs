@@ -17,6 +17,9 @@ struct RawPins {
     #[allow(dead_code)]
     description: String,
     sources: Vec<RawSource>,
+    /// The day the newest source was last updated (`YYYY-MM-DD`).
+    #[serde(default)]
+    as_of: Option<String>,
     pinsets: Vec<RawPinset>,
     entries: Vec<RawEntry>,
 }
@@ -100,6 +103,8 @@ pub struct PinStore {
     hosts: HashMap<String, Vec<HostPin>>,
     /// Where the data came from, per source id.
     pub sources: Vec<(String, String, String)>,
+    /// When the pin data was last updated upstream, if the file says.
+    pub as_of: Option<time::Date>,
 }
 
 /// A pin rule that applies to a host.
@@ -162,6 +167,13 @@ impl PinStore {
                 pinset,
                 source: entry.source,
             });
+        }
+        if let Some(day) = &raw.as_of {
+            let format = time::macros::format_description!("[year]-[month]-[day]");
+            store.as_of = Some(
+                time::Date::parse(day, format)
+                    .map_err(|e| format!("pins: as_of {day:?} is not a YYYY-MM-DD date: {e}"))?,
+            );
         }
         store.sources = raw
             .sources

@@ -115,6 +115,39 @@ impl TrustStore {
         Ok(())
     }
 
+    /// Adds this machine's roots (as `rustls-native-certs` finds them)
+    /// that the store does not already hold, as local additions: a root in
+    /// the system store but not in the base store is exactly what an
+    /// installed interception root looks like. Certificates that cannot be
+    /// anchors are skipped. Returns how many were added and the loader's
+    /// errors (`FILE: why`).
+    pub fn add_system_roots(
+        &mut self,
+        found: rustls_native_certs::CertificateResult,
+    ) -> (usize, Vec<String>) {
+        let mut roots = (*self.roots).clone();
+        let mut added = 0;
+        for cert in found.certs {
+            let Ok(anchor) = webpki::anchor_from_trusted_cert(&cert) else {
+                continue;
+            };
+            let spki = anchor_spki(&anchor);
+            if roots.roots.iter().any(|a| anchor_spki(a) == spki) {
+                continue;
+            }
+            if roots.add(cert.clone()).is_ok() {
+                self.extra_certs.push(cert);
+                added += 1;
+            }
+        }
+        self.roots = Arc::new(roots);
+        self.description = format!(
+            "{} + this machine's roots ({added} not already held)",
+            self.description
+        );
+        (added, found.errors.iter().map(|e| e.to_string()).collect())
+    }
+
     /// The rustls root store.
     pub fn roots(&self) -> Arc<RootCertStore> {
         self.roots.clone()

@@ -7,7 +7,7 @@ mod common;
 
 use common::fixtures::{analyzer, assess, codes, observation, FIXTURE_TIME};
 use mitmwatch::analyze::ValidationTime;
-use mitmwatch::model::{FindingCode as C, Severity, Verdict};
+use mitmwatch::model::{ChainTrust, FindingCode as C, Severity, Verdict};
 
 #[test]
 fn legitimate_chains_are_clean() {
@@ -15,7 +15,6 @@ fn legitimate_chains_are_clean() {
         ("public-ok", "example.com"),
         ("public-out-of-order", "example.com"),
         ("public-cross-signed", "cross.example"),
-        ("public-missing-intermediate", "example.com"),
         ("public-with-sct", "ct.example"),
     ] {
         let a = assess(name, host);
@@ -31,7 +30,6 @@ fn legitimate_chains_are_clean() {
             "{name}"
         );
     }
-    assert!(assess("public-missing-intermediate", "example.com").has(C::IncompleteChain));
     assert!(assess("public-ok", "example.com").has(C::SctMissing));
     assert!(!assess("public-with-sct", "ct.example").has(C::SctMissing));
 }
@@ -127,18 +125,45 @@ fn user_catalog_entries_name_new_interceptors() {
 }
 
 #[test]
+fn a_missing_intermediate_is_unsettled_not_intercepted() {
+    // A server that forgot its intermediate and a device sending a forged
+    // leaf alone look the same until the intermediate is found.
+    let a = assess("public-missing-intermediate", "example.com");
+    assert_eq!(a.verdict, Verdict::Suspicious, "{:?}", codes(&a));
+    assert_eq!(a.chain_trust, Some(ChainTrust::UnknownIssuer));
+    let incomplete = a
+        .findings
+        .iter()
+        .find(|f| f.code == C::IncompleteChain)
+        .expect("incomplete-chain");
+    assert!(
+        incomplete.explanation.contains("Fixture Public CA 1"),
+        "{}",
+        incomplete.explanation
+    );
+    assert!(
+        incomplete.explanation.contains("forget their intermediate"),
+        "{}",
+        incomplete.explanation
+    );
+    assert!(!a.has(C::UntrustedRoot), "{:?}", codes(&a));
+}
+
+#[test]
 fn unknown_interceptors_are_caught_by_their_traits() {
     let a = assess("unknown-ca-forged", "example.org");
     assert_eq!(a.verdict, Verdict::Intercepted, "{:?}", codes(&a));
     assert!(a.has(C::UntrustedRoot) && a.has(C::StrippedExtensions));
-    assert!(a
-        .interceptor
-        .unwrap()
-        .label
-        .contains("Acme Inspection Root"));
+    // Identified by the key of the CA the server sent.
+    let who = a.interceptor.unwrap();
+    assert!(who.label.contains("Acme Inspection CA"), "{who:?}");
+    assert_eq!(who.matched_by, mitmwatch::model::Attribution::Key);
+    assert_eq!(a.chain_trust, Some(ChainTrust::ServedUntrustedCa));
+    // Freshness alone is what a private CA's short-lived leaves, or a
+    // renewal minutes ago, look like: not proof.
     let fresh = assess("unknown-ca-fresh", "fresh.example");
     assert!(fresh.has(C::FreshlyMinted), "{:?}", codes(&fresh));
-    assert_eq!(fresh.verdict, Verdict::Intercepted);
+    assert_eq!(fresh.verdict, Verdict::Suspicious);
 }
 
 #[test]

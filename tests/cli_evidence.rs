@@ -339,7 +339,11 @@ fn x509_spki_sha256(der: &[u8]) -> String {
 }
 
 /// A leaf minted moments ago by a CA whose name is hostile, sent alone.
+/// Every such leaf has the same key, so that a scan of two of them shows
+/// one key minting leaves for unrelated names: interception.
 fn hostile_observation(ca_name: &str, host: &str) -> Observation {
+    static LEAF_KEY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    let leaf_key = LEAF_KEY.get_or_init(|| rcgen::KeyPair::generate().unwrap().serialize_pem());
     let now = time::OffsetDateTime::now_utc();
     let mut ca = rcgen::CertificateParams::default();
     ca.distinguished_name = rcgen::DistinguishedName::new();
@@ -357,7 +361,7 @@ fn hostile_observation(ca_name: &str, host: &str) -> Observation {
     leaf.not_before = now - time::Duration::hours(1);
     leaf.not_after = now + time::Duration::days(30);
     let cert = leaf
-        .signed_by(&rcgen::KeyPair::generate().unwrap(), &issuer)
+        .signed_by(&rcgen::KeyPair::from_pem(leaf_key).unwrap(), &issuer)
         .unwrap();
     Observation {
         address: Some("10.9.8.7:443".into()),

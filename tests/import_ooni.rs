@@ -116,11 +116,16 @@ async fn analyze_from_ooni_judges_leaf_only_chains_and_names_bad_lines() {
     let fb_codes = codes(fb);
     assert!(fb_codes.contains(&"leaf-only-chain"), "{fb_codes:?}");
     assert!(fb_codes.contains(&"untrusted-root"), "{fb_codes:?}");
-    // A public leaf kept alone (OONI's verification failed): not blamed on
-    // the server, not interception.
+    // A public leaf kept alone (OONI's verification failed): its issuer
+    // is unknown, so it cannot be settled, but it is not interception.
     let public_leaf = &assessments[2];
-    assert_eq!(public_leaf["verdict"], "clean");
-    assert_eq!(codes(public_leaf), ["leaf-only-chain"]);
+    assert_eq!(public_leaf["verdict"], "suspicious");
+    assert_eq!(codes(public_leaf), ["incomplete-chain", "leaf-only-chain"]);
+    let incomplete = &public_leaf["findings"][0]["explanation"];
+    assert!(
+        incomplete.as_str().unwrap().contains("kept only the leaf"),
+        "{incomplete}"
+    );
     // The full public chain: no leaf-only finding.
     assert!(!codes(&assessments[1]).contains(&"leaf-only-chain"));
 

@@ -121,46 +121,69 @@ fn kind_rank(kind: Kind) -> u8 {
     }
 }
 
-/// Findings for the matches. A name match is `high` unless the chain is
-/// trusted through one of Mozilla's public roots (then a public CA merely
-/// shares a name with a product, and it is `medium`).
+/// Findings for the matches. A match by key is `high`: whoever holds that
+/// key intercepts. A match by name only is `medium`: anyone can put any
+/// name in a certificate (a device's own admin page carries its maker's
+/// name), so it identifies nobody by itself; with a forged-leaf trait the
+/// verdict rules make it `intercepted`.
 pub fn findings(
     matches: &[CatalogMatch<'_>],
     certs: &[CertFacts],
-    trust: &TrustOutcome,
+    _trust: &TrustOutcome,
 ) -> Vec<Finding> {
     matches
         .iter()
         .map(|m| {
-            let severity = if m.strength == MatchStrength::Name && trust.trusted && trust.anchor_public {
-                Severity::Medium
-            } else {
-                Severity::High
-            };
             let e = m.entry;
-            let years = if e.years.is_empty() { String::new() } else { format!(" ({})", e.years) };
-            let f = finding(
-                FindingCode::KnownInterceptionRoot,
-                severity,
-                format!("Known interception certificate: {}{years}", e.label),
-                format!(
-                    "The chain contains or was issued by '{}', recognised by {}: {}. It is listed as {}. \
-                     Whoever holds its key can read and change this connection.{}",
-                    e.label,
-                    m.strength.describe(),
-                    e.operator,
-                    e.category.describe(),
-                    if m.strength == MatchStrength::Name {
-                        " Only the name matched, not a known key: this may be a re-issued certificate or \
-                         an imitation, and either way it is not a public CA."
-                    } else {
-                        ""
-                    }
-                ),
-            );
+            let years = if e.years.is_empty() {
+                String::new()
+            } else {
+                format!(" ({})", e.years)
+            };
+            let by_name = m.strength == MatchStrength::Name;
+            let (severity, title, explanation, detail) = if by_name {
+                (
+                    Severity::Medium,
+                    format!("Named like a known interception certificate: {}{years}", e.label),
+                    format!(
+                        "A certificate of the chain carries the name of '{}' ({}; listed as {}), but not its \
+                         known key: only the name matched. This is what the product's certificates look like \
+                         when each installation makes its own key, and it is also what an imitation or the \
+                         product's own administration page looks like. The served certificate's own \
+                         fingerprints, not the catalogued ones, identify this key.",
+                        e.label,
+                        e.operator,
+                        e.category.describe()
+                    ),
+                    format!(
+                        "matched by name only; catalog entry {} (named like it, not the same key)",
+                        e.id
+                    ),
+                )
+            } else {
+                (
+                    Severity::High,
+                    format!("Known interception certificate: {}{years}", e.label),
+                    format!(
+                        "The chain contains or was issued by '{}', recognised by {}: {}. It is listed as {}. \
+                         Whoever holds its key can read and change this connection.",
+                        e.label,
+                        m.strength.describe(),
+                        e.operator,
+                        e.category.describe()
+                    ),
+                    format!(
+                        "matched by key; source: {}",
+                        e.sources.first().cloned().unwrap_or_default()
+                    ),
+                )
+            };
             let mut evidence = cert_evidence(&certs[m.cert_index]);
             evidence.catalog_id = Some(e.id.clone());
-            with_detail(with_evidence(f, evidence.clone()), format!("source: {}", e.sources.first().cloned().unwrap_or_default()))
+            with_detail(
+                with_evidence(finding(FindingCode::KnownInterceptionRoot, severity, title, explanation), evidence),
+                detail,
+            )
         })
         .collect()
 }

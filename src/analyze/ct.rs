@@ -8,6 +8,9 @@
 //! * `sct-missing` (low): a publicly trusted leaf, or a leaf whose chain
 //!   (linked by signatures) is issued in a public root's name, without SCTs.
 //!   On an untrusted chain it counts as a forged-leaf trait (verdict rule 3).
+//! * `publicly-logged` (info): on a chain that is not publicly trusted, an
+//!   SCT verifies under a known log's key: the leaf is a publicly logged
+//!   one, which rules out rule 3.
 //! * `sct-invalid`: high when the chain is not publicly trusted (untrusted,
 //!   or anchored in a locally added root): a real log's signature over some
 //!   other certificate means the SCTs were copied. Low on a publicly trusted
@@ -80,6 +83,19 @@ fn issuer_key_hash(certs: &[CertFacts], trust: &TrustOutcome) -> Option<[u8; 32]
     }
     if let Some(issuer) = named.iter().find(|c| signed_by(leaf, c)) {
         return Some(issuer.spki_sha256);
+    }
+    // The leaf does not verify under any certificate of its issuer's name,
+    // but claims one of them by key identifier: a forged leaf that copied
+    // the genuine one's issuer. The SCTs it carries were signed over the
+    // genuine certificate and that CA's key, so they are judged with it,
+    // and a copied list shows up as invalid.
+    if let Some(aki) = &leaf.authority_key_id {
+        if let Some(claimed) = named
+            .iter()
+            .find(|c| c.subject_key_id.as_ref() == Some(aki))
+        {
+            return Some(claimed.spki_sha256);
+        }
     }
     if trust.trusted && named.is_empty() && !leaf.self_issued() {
         return trust.anchor_spki;
@@ -161,6 +177,14 @@ pub fn check(
     if !invalid.is_empty() {
         out.push(invalid_scts(leaf, &invalid, publicly_trusted));
     }
+    let valid: Vec<&CheckedSct<'_>> = scts
+        .scts
+        .iter()
+        .filter(|c| c.status == SctStatus::Valid && c.log.is_some())
+        .collect();
+    if !publicly_trusted && !valid.is_empty() {
+        out.push(publicly_logged(leaf, &valid));
+    }
     // The policies apply to publicly trusted certificates only, and need
     // every SCT of a known log to have been checked. When no SCT comes from
     // a known log there is nothing to judge beyond `sct-unknown-log`.
@@ -193,6 +217,25 @@ fn missing(leaf: &CertFacts, publicly_trusted: bool) -> Finding {
             explanation,
         ),
         cert_evidence(leaf),
+    )
+}
+
+fn publicly_logged(leaf: &CertFacts, valid: &[&CheckedSct<'_>]) -> Finding {
+    with_detail(
+        with_evidence(
+            finding(
+                FindingCode::PubliclyLogged,
+                Severity::Info,
+                "A public CT log recorded this exact certificate",
+                "A signed certificate timestamp in the certificate verifies with a known Certificate                  Transparency log's key, over this certificate and its issuer's key. A CA submitted this                  very certificate to a public log, which an interceptor minting its own cannot arrange.                  Whatever is wrong with the chain, the leaf itself is a publicly issued one.",
+            ),
+            cert_evidence(leaf),
+        ),
+        valid
+            .iter()
+            .map(|c| describe_sct(c))
+            .collect::<Vec<_>>()
+            .join("; "),
     )
 }
 

@@ -66,15 +66,17 @@ pub fn check(
         ));
     }
     let age = observed_at - leaf.not_before;
-    if !trust.trusted && age < FRESH_WINDOW && age > -Duration::hours(1) {
+    let publicly_trusted = trust.trusted && trust.anchor_public;
+    if !publicly_trusted && age < FRESH_WINDOW && age > -Duration::hours(1) {
         out.push(with_evidence(
             finding(
                 FindingCode::FreshlyMinted,
                 Severity::Low,
                 "The certificate was created just before the connection",
                 format!(
-                    "It became valid {} minutes before it was served, and it is not from a trusted CA. \
-                     Interception software mints certificates on the fly like this.",
+                    "It became valid {} minutes before it was served, and it is not from a public CA. \
+                     Interception software mints certificates on the fly like this; a certificate \
+                     renewed minutes ago, or a private CA's short-lived one, looks the same.",
                     age.whole_minutes()
                 ),
             ),

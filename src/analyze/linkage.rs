@@ -45,15 +45,34 @@ pub fn name_path(certs: &[CertFacts]) -> Path {
     path
 }
 
-/// Builds the path with signature checks and reports broken links.
-pub fn check(certs: &[CertFacts]) -> (Path, Vec<Finding>) {
-    let mut findings = Vec::new();
+/// A certificate whose named issuer was sent but did not sign it.
+#[derive(Clone, Copy, Debug)]
+pub struct BrokenLink {
+    /// Index of the certificate whose signature fails.
+    pub child: usize,
+    /// Index of the first served certificate carrying its issuer's name.
+    pub claimed_issuer: usize,
+}
+
+impl BrokenLink {
+    /// Whether the child names the claimed issuer by key identifier too
+    /// (its authority key id is the issuer's subject key id): it claims to
+    /// be issued by that very key, not merely by a CA of that name.
+    pub fn copies_key_id(&self, certs: &[CertFacts]) -> bool {
+        let (child, issuer) = (&certs[self.child], &certs[self.claimed_issuer]);
+        child.authority_key_id.is_some() && child.authority_key_id == issuer.subject_key_id
+    }
+}
+
+/// Builds the path with signature checks, and the first broken link.
+pub fn check(certs: &[CertFacts]) -> (Path, Option<BrokenLink>) {
     let mut path = Path::default();
     let Some(leaf) = certs.first().filter(|c| c.ok()) else {
-        return (path, findings);
+        return (path, None);
     };
     path.certs.push(leaf.index);
     let mut current = leaf;
+    let mut broken = None;
     while !current.self_issued() {
         let candidates: Vec<&CertFacts> = certs
             .iter()
@@ -70,29 +89,65 @@ pub fn check(certs: &[CertFacts]) -> (Path, Vec<Finding>) {
                 current = parent;
             }
             None => {
-                let f = finding(
-                    FindingCode::IssuerMismatch,
-                    Severity::Medium,
-                    "A certificate's signature does not match the issuer the server sent",
-                    format!(
-                        "Certificate #{} names '{}' as its issuer, and the server sent a certificate with that name, \
-                         but the signature does not verify with that certificate's key. Someone produced this \
-                         certificate with a different key while copying a real issuer's name, or the server sends the wrong intermediate.",
-                        current.index, current.issuer
-                    ),
-                );
-                let f = with_evidence(f, cert_evidence(current));
-                findings.push(with_detail(
-                    f,
-                    format!(
-                        "claimed issuer sent as certificate #{}",
-                        candidates[0].index
-                    ),
-                ));
+                let claimed = candidates
+                    .iter()
+                    .find(|c| {
+                        current.authority_key_id.is_some()
+                            && c.subject_key_id == current.authority_key_id
+                    })
+                    .unwrap_or(&candidates[0]);
+                broken = Some(BrokenLink {
+                    child: current.index,
+                    claimed_issuer: claimed.index,
+                });
                 break;
             }
         }
     }
     path.out_of_order = path.certs.iter().enumerate().any(|(i, c)| *c != i);
-    (path, findings)
+    (path, broken)
+}
+
+/// The finding for a broken link. `genuine_issuer` says the claimed issuer
+/// leads to a trusted root by signatures and the child copies its key
+/// identifier: then the child is a forgery (`forged-signature`, high).
+/// Otherwise the server may merely send the wrong certificate of that name
+/// (`issuer-mismatch`, medium).
+pub fn broken_link_finding(certs: &[CertFacts], link: BrokenLink, genuine_issuer: bool) -> Finding {
+    let (child, issuer) = (&certs[link.child], &certs[link.claimed_issuer]);
+    let f = if genuine_issuer {
+        finding(
+            FindingCode::ForgedSignature,
+            Severity::High,
+            "A certificate claims a trusted CA as its issuer, but that CA did not sign it",
+            format!(
+                "Certificate #{} names '{}' as its issuer and copies that CA's key identifier, and the \
+                 server sent that CA's genuine certificate, which leads to a trusted root. But the \
+                 signature does not verify with that CA's key: the certificate was made by someone else \
+                 and dressed as the CA's. A real CA's certificate always verifies under its key.",
+                child.index, child.issuer
+            ),
+        )
+    } else {
+        finding(
+            FindingCode::IssuerMismatch,
+            Severity::Medium,
+            "A certificate's signature does not match the issuer the server sent",
+            format!(
+                "Certificate #{} names '{}' as its issuer, and the server sent a certificate with that name, \
+                 but the signature does not verify with that certificate's key. Someone produced this \
+                 certificate with a different key while copying a real issuer's name, or the server sends \
+                 the wrong intermediate (a CA that renewed its key under the same name).",
+                child.index, child.issuer
+            ),
+        )
+    };
+    with_detail(
+        with_evidence(f, cert_evidence(child)),
+        format!(
+            "claimed issuer sent as certificate #{} (SHA-256 {})",
+            issuer.index,
+            issuer.sha256_hex()
+        ),
+    )
 }

@@ -34,7 +34,7 @@ use crate::baseline::Baseline;
 use crate::catalog::Catalog;
 use crate::ct::LogList;
 use crate::model::{
-    Assessment, Attribution, Finding, FindingCode, Interceptor, LeafBrief, Observation,
+    Assessment, Attribution, ChainTrust, Finding, FindingCode, Interceptor, LeafBrief, Observation,
     ScanSummary, Severity, Verdict, ASSESSMENT_SCHEMA, MAX_CHAIN_CERTS,
 };
 use crate::pins::PinStore;
@@ -163,12 +163,31 @@ impl Analyzer {
         findings.extend(name_findings);
         // webpki checked every signature of a trusted chain; only an
         // untrusted one needs its links checked (and explained) here.
+        let anchors = &self.trust.roots().roots;
         let path = match &trust_error {
-            None => name_path,
+            None => {
+                if trust.chain == Some(ChainTrust::Local) {
+                    findings.push(trust::local_root(&certs[0], name));
+                }
+                name_path
+            }
             Some(error) => {
-                let (path, link_findings) = linkage::check(&certs);
-                findings.extend(link_findings);
-                trust::untrusted(&certs, &path, error, leaf_only, &mut trust, &mut findings);
+                let (path, broken) = linkage::check(&certs);
+                if let Some(link) = broken {
+                    let genuine_issuer = link.copies_key_id(&certs)
+                        && trust::anchor_above(&certs, link.claimed_issuer, anchors).is_some();
+                    findings.push(linkage::broken_link_finding(&certs, link, genuine_issuer));
+                }
+                trust::untrusted(
+                    &certs,
+                    &path,
+                    error,
+                    anchors,
+                    leaf_only,
+                    broken.is_some(),
+                    &mut trust,
+                    &mut findings,
+                );
                 if leaf_only {
                     // No chain to build, but the leaf's names can still be checked.
                     trust::check_name(&certs[0], name, &mut findings);
@@ -179,7 +198,13 @@ impl Analyzer {
         trust::validity(&certs, &path, at, &mut findings);
         let matches = catalog_match::find(&self.catalog, &certs);
         findings.extend(catalog_match::findings(&matches, &certs, &trust));
-        findings.extend(pins::check(&self.pins, name, &certs, &trust));
+        findings.extend(pins::check(
+            &self.pins,
+            name,
+            &certs,
+            &trust,
+            obs.started_at,
+        ));
         findings.extend(baseline_check::check(self.baseline.as_ref(), name, &certs));
         findings.extend(leaf_traits::check(&certs, &trust, obs.started_at));
         findings.extend(ct::check(
@@ -192,11 +217,14 @@ impl Analyzer {
         ));
         verdict::rank(&mut findings);
 
-        let leaf_self_signed = certs.first().is_some_and(|c| c.self_issued());
-        let verdict = verdict::verdict(&findings, !certs.is_empty(), leaf_self_signed);
+        // A chain with no parsable leaf got no further than that.
+        let chain_trust = (!certs.is_empty()).then(|| trust.chain.unwrap_or(ChainTrust::Broken));
+        let verdict = verdict::verdict(&findings, chain_trust);
+        // Who would be intercepting: named for a suspicious chain too, since
+        // a scan-level finding (leaf-key-reuse) can still make it intercepted.
         let interceptor = catalog_match::interceptor(&matches).or_else(|| {
             matches!(verdict, Verdict::Intercepted | Verdict::Suspicious)
-                .then(|| unknown_interceptor(&certs, &path, trust.trusted))
+                .then(|| unknown_interceptor(&certs, &path, &trust))
                 .flatten()
         });
         let leaf_names = certs
@@ -213,6 +241,7 @@ impl Analyzer {
             status: obs.status,
             failure: obs.failure.clone(),
             verdict,
+            chain_trust,
             interceptor,
             // From the DER, not from the record's derived fields.
             leaf: certs.first().map(|leaf| LeafBrief {
@@ -275,30 +304,28 @@ impl Analyzer {
     }
 }
 
+/// A CA outside the catalog, identified by a key when one was served (the
+/// locally added anchor, or the topmost CA the server sent), else by the
+/// issuer name in the leaf.
 fn unknown_interceptor(
     certs: &[CertFacts],
     path: &linkage::Path,
-    trusted: bool,
+    trust: &trust::TrustOutcome,
 ) -> Option<Interceptor> {
     let top = certs.get(path.top()?)?;
-    let (id, name, matched_by) = if trusted {
-        (
-            format!("unknown:{}", &certs[0].issuer),
-            certs[0].issuer.clone(),
-            Attribution::Name,
-        )
-    } else if top.self_issued() {
-        (
-            format!("unknown:{}", &crate::encoding::hex(&top.spki_sha256)[..16]),
+    let short = |spki: &[u8; 32]| format!("unknown:{}", &crate::encoding::hex(spki)[..16]);
+    let (id, name, matched_by) = match (trust.trusted, trust.anchor_spki) {
+        (true, Some(anchor)) => (short(&anchor), certs[0].issuer.clone(), Attribution::Key),
+        _ if top.index > 0 || top.self_issued() => (
+            short(&top.spki_sha256),
             top.subject.clone(),
             Attribution::Key,
-        )
-    } else {
-        (
+        ),
+        _ => (
             format!("unknown:{}", top.issuer),
             top.issuer.clone(),
             Attribution::Name,
-        )
+        ),
     };
     Some(Interceptor {
         id,

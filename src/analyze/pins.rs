@@ -1,21 +1,34 @@
 //! Static pins: for a pinned domain, at least one key of the chain (served
 //! certificates and the trust anchor the chain built to) must be in the
 //! pinset. Browsers skip this check for locally installed roots; mitmwatch
-//! does not.
+//! does not. The pin data is dated, and so is each observation.
 
 use super::chain::CertFacts;
 use super::finding::{finding, with_detail};
 use super::trust::TrustOutcome;
 use crate::model::{Finding, FindingCode, Severity};
 use crate::pins::PinStore;
+use time::{Duration, OffsetDateTime};
 
-/// `pin-mismatch` when every pinset that applies to the name rejects the chain.
+/// How long before the pin data's date an observation may be and still be
+/// judged by it: pinsets change rarely, but they do change.
+pub const PIN_DATA_REACH_BACK: Duration = Duration::days(180);
+
+/// `pin-mismatch` when every pinset that applies to the name rejects the
+/// chain. It is proof (`high`) only when the chain builds to a root (public
+/// or added locally) and the pin data was current when the chain was
+/// served; otherwise it cannot be settled (`medium`).
 pub fn check(
     pins: &PinStore,
     name: &str,
     certs: &[CertFacts],
     trust: &TrustOutcome,
+    observed_at: OffsetDateTime,
 ) -> Vec<Finding> {
+    // Without a leaf there is no chain to hold to the pins.
+    if !certs.first().is_some_and(|c| c.ok()) {
+        return Vec::new();
+    }
     let applicable = pins.applicable(name);
     if applicable.is_empty() {
         return Vec::new();
@@ -33,18 +46,50 @@ pub fn check(
         .iter()
         .map(|p| format!("{} (for {})", p.pinset.name, p.entry_host))
         .collect();
+    let older_than_data = pins
+        .as_of
+        .filter(|day| observed_at.date() < *day - PIN_DATA_REACH_BACK);
+    let (severity, explanation) = if let Some(day) = older_than_data {
+        (
+            Severity::Medium,
+            format!(
+                "None of the keys in this chain is among the certificate authorities that browsers' static \
+                 pins allow for {name}. But the pin data is from {day} and the chain was served on {}: the \
+                 site's pins may have allowed this CA then. This cannot be settled from today's pins.",
+                observed_at.date()
+            ),
+        )
+    } else if trust.trusted {
+        (
+            Severity::High,
+            format!(
+                "Browsers ship a list of the only certificate authorities allowed to issue for {name} \
+                 (static pins). None of the keys in this chain is on that list, yet the chain builds to \
+                 a root your trust store accepts. Browsers do not enforce pins when a chain ends in a \
+                 locally installed root, which is how interception stays silent; the real site would \
+                 never be served this way."
+            ),
+        )
+    } else {
+        (
+            Severity::Medium,
+            format!(
+                "None of the keys in this chain is among the certificate authorities that browsers' static \
+                 pins allow for {name}. The chain does not build to a trusted root either, so this may be \
+                 a CA your trust store lacks and the pin data does not know; it cannot be settled."
+            ),
+        )
+    };
+    let date = pins
+        .as_of
+        .map_or_else(|| "undated".to_string(), |d| d.to_string());
     vec![with_detail(
         finding(
             FindingCode::PinMismatch,
-            Severity::High,
+            severity,
             format!("{name} was served outside its pinned keys"),
-            format!(
-                "Browsers ship a list of the only certificate authorities allowed to issue for {name} \
-                 (static pins). None of the keys in this chain is on that list. Browsers do not enforce \
-                 pins when a chain ends in a locally installed root, which is how interception stays \
-                 silent; the real site would never be served this way."
-            ),
+            explanation,
         ),
-        format!("pinsets: {}", sets.join("; ")),
+        format!("pinsets: {}; pin data as of {date}", sets.join("; ")),
     )]
 }

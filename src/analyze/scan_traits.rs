@@ -184,13 +184,19 @@ impl KeyReuse {
 
 /// Adds a scan-level finding to an assessment and recomputes its verdict.
 pub fn amend(a: &mut Assessment, found: Finding) {
+    let mut found = found;
+    // On a chain that is not publicly anchored, one key minting leaves for
+    // unrelated names is proof of on-the-fly minting; on a public one it is
+    // a hosting provider's habit worth knowing.
+    if found.code == FindingCode::LeafKeyReuse {
+        found.severity = match a.chain_trust {
+            Some(t) if t.publicly_anchored() => Severity::Low,
+            _ => Severity::High,
+        };
+    }
     a.findings.push(found);
     verdict::rank(&mut a.findings);
-    let self_signed = a
-        .leaf
-        .as_ref()
-        .is_some_and(|l| l.subject.is_some() && l.subject == l.issuer);
-    a.verdict = verdict::verdict(&a.findings, a.leaf.is_some(), self_signed);
+    a.verdict = verdict::verdict(&a.findings, a.chain_trust);
 }
 
 /// Adds scan-level findings to the assessments and recomputes verdicts.

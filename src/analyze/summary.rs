@@ -15,6 +15,8 @@ pub struct SummaryBuilder {
     statuses: BTreeMap<crate::model::Status, usize>,
     /// Interceptor id -> the interceptor and how many assessments named each domain.
     hits: BTreeMap<String, (crate::model::Interceptor, BTreeMap<String, usize>)>,
+    /// Intercepted observations whose handshake sent an SNI.
+    intercepted_with_sni: usize,
 }
 
 impl SummaryBuilder {
@@ -24,6 +26,9 @@ impl SummaryBuilder {
         *self.verdicts.entry(a.verdict).or_insert(0) += 1;
         *self.statuses.entry(a.status).or_insert(0) += 1;
         if a.verdict == Verdict::Intercepted {
+            if a.target.sni.is_some() {
+                self.intercepted_with_sni += 1;
+            }
             if let Some(who) = &a.interceptor {
                 *self
                     .hits
@@ -51,6 +56,9 @@ impl SummaryBuilder {
         take(&mut self.verdicts, &a.verdict);
         take(&mut self.statuses, &a.status);
         if a.verdict == Verdict::Intercepted {
+            if a.target.sni.is_some() {
+                self.intercepted_with_sni = self.intercepted_with_sni.saturating_sub(1);
+            }
             if let Some(who) = &a.interceptor {
                 if let Some((_, domains)) = self.hits.get_mut(&who.id) {
                     take(domains, &a.target.expected_name().to_string());
@@ -94,12 +102,15 @@ impl SummaryBuilder {
             n if n == judged => None,
             _ => Some(Pattern::Targeted),
         };
+        // Interception can be said to follow the name only if a name was
+        // sent in the handshakes it hit.
+        let named = self.intercepted_with_sni > 0;
         let conclusion = conclusion(
             self.targets,
             judged,
-            intercepted,
-            count(Verdict::Suspicious),
+            (intercepted, count(Verdict::Suspicious)),
             pattern,
+            named,
             &interceptors,
         );
         ScanSummary {
@@ -128,9 +139,9 @@ pub fn summarise(assessments: &[Assessment], network_scan: bool) -> ScanSummary 
 fn conclusion(
     total: usize,
     judged: usize,
-    intercepted: usize,
-    suspicious: usize,
+    (intercepted, suspicious): (usize, usize),
     pattern: Option<Pattern>,
+    named: bool,
     interceptors: &[InterceptorHits],
 ) -> String {
     if judged == 0 {
@@ -139,13 +150,16 @@ fn conclusion(
         );
     }
     if intercepted == 0 {
-        let mut s = format!("No interception found in {judged} of {total} targets that answered.");
-        if suspicious > 0 {
-            s.push_str(&format!(
-                " {suspicious} looked suspicious; see their findings."
-            ));
+        if suspicious == 0 {
+            return format!(
+                "No interception found in the {judged} of {total} targets that answered."
+            );
         }
-        return s;
+        return format!(
+            "No interception was proven in the {judged} of {total} targets that answered, but {suspicious} \
+             could not be settled (suspicious): their findings say what points at interception and what \
+             harmless cause would explain it."
+        );
     }
     let mut who: Vec<String> = interceptors
         .iter()
@@ -157,11 +171,17 @@ fn conclusion(
     }
     let how = match pattern {
         Some(Pattern::Blanket) => " Every target was intercepted: this is blanket interception, typical of a corporate proxy, a firewall or antivirus software on this machine.",
+        Some(Pattern::Targeted) if !named => " Only some destinations were intercepted while others were left alone: this is targeted interception. No server name (SNI) was sent, so it was chosen by address and port, not by name.",
         Some(Pattern::Targeted) => " Only some targets were intercepted while others were left alone: this is targeted interception, triggered by the name you connect to (SNI), the pattern of the Kazakhstan state interception.",
         None => "",
     };
+    let also = if suspicious > 0 {
+        format!(" {suspicious} more could not be settled (suspicious).")
+    } else {
+        String::new()
+    };
     format!(
-        "{intercepted} of {judged} targets were intercepted by {}.{how}",
+        "{intercepted} of {judged} targets were intercepted by {}.{how}{also}",
         if who.is_empty() {
             "an unidentified party".to_string()
         } else {

@@ -7,7 +7,7 @@
 use super::chain::{signed_by, CertFacts, OID_AIA};
 use super::finding::{cert_evidence, finding, with_detail, with_evidence};
 use super::linkage::Path;
-use crate::model::{Finding, FindingCode, Severity};
+use crate::model::{ChainTrust, Finding, FindingCode, Severity};
 use rustls_pki_types::{CertificateDer, ServerName, TrustAnchor, UnixTime};
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -29,6 +29,8 @@ pub struct TrustOutcome {
     pub ends_at_unsent_issuer: bool,
     /// Treated as a legitimate server that forgot an intermediate.
     pub incomplete: bool,
+    /// How far the chain got; `None` until judged.
+    pub chain: Option<ChainTrust>,
 }
 
 fn unix(t: OffsetDateTime) -> UnixTime {
@@ -211,6 +213,11 @@ pub fn evaluate(
             out.trusted = true;
             out.anchor_spki = Some(anchor);
             out.anchor_public = store.is_public_anchor(&anchor);
+            out.chain = Some(if out.anchor_public {
+                ChainTrust::Public
+            } else {
+                ChainTrust::Local
+            });
             (out, None, findings)
         }
         Err(e) => (out, Some(e), findings),
@@ -257,22 +264,172 @@ fn name_check(
     ));
 }
 
-/// Explains why an untrusted chain is untrusted (`untrusted-root`, or
-/// `incomplete-chain` for a server that forgot its intermediate). `path`
-/// is the signature-verified path from [`super::linkage::check`].
-/// `leaf_only` says the recorder kept only the leaf (see
-/// [`super::recording`]): then nothing is said about what the server sent.
+/// The trust anchor that `cert` links to by signature: one whose key is
+/// `cert`'s own (the anchor was sent), or one named as `cert`'s issuer
+/// whose key verifies `cert`'s signature. Checked with x509-parser, which
+/// also accepts algorithms webpki has retired (SHA-1), so that a genuine
+/// old chain is recognised for what it is.
+fn anchor_of(cert: &CertFacts, anchors: &[TrustAnchor<'static>]) -> Option<[u8; 32]> {
+    use x509_parser::prelude::{FromDer, SubjectPublicKeyInfo, X509Certificate};
+    let spki_of =
+        |a: &TrustAnchor<'_>| crate::ct::der::encode(0x30, a.subject_public_key_info.as_ref());
+    for anchor in anchors {
+        if crate::encoding::sha256(&spki_of(anchor)) == cert.spki_sha256 {
+            return Some(cert.spki_sha256);
+        }
+    }
+    let issuer_name = crate::ct::der::read(&cert.issuer_raw).ok()?.0.content;
+    let (_, parsed) = X509Certificate::from_der(&cert.der).ok()?;
+    anchors
+        .iter()
+        .filter(|a| a.subject.as_ref() == issuer_name)
+        .find_map(|a| {
+            let der = spki_of(a);
+            let (_, key) = SubjectPublicKeyInfo::from_der(&der).ok()?;
+            parsed
+                .verify_signature(Some(&key))
+                .is_ok()
+                .then(|| crate::encoding::sha256(&der))
+        })
+}
+
+/// The anchor above `certs[start]`: following served certificates that
+/// sign each other upwards from it, the first one that links to an anchor.
+pub fn anchor_above(
+    certs: &[CertFacts],
+    start: usize,
+    anchors: &[TrustAnchor<'static>],
+) -> Option<[u8; 32]> {
+    let mut seen = vec![start];
+    let mut current = certs.get(start).filter(|c| c.ok())?;
+    loop {
+        if let Some(anchor) = anchor_of(current, anchors) {
+            return Some(anchor);
+        }
+        let parent = certs.iter().find(|c| {
+            c.ok()
+                && !seen.contains(&c.index)
+                && c.subject_raw == current.issuer_raw
+                && signed_by(current, c)
+        })?;
+        seen.push(parent.index);
+        current = parent;
+    }
+}
+
+/// What webpki's refusal means, in words, for a chain that links by
+/// signatures to a root of the trust store.
+#[allow(deprecated)] // older webpki releases report the unit variants
+fn rejection_reason(error: &webpki::Error) -> Option<String> {
+    use webpki::Error as E;
+    let text = match error {
+        // Reported by `validity` as `expired` / `not-yet-valid`.
+        E::CertExpired { .. } | E::CertNotValidYet { .. } => return None,
+        E::UnsupportedSignatureAlgorithm
+        | E::UnsupportedSignatureAlgorithmForPublicKey
+        | E::UnsupportedSignatureAlgorithmContext(_)
+        | E::UnsupportedSignatureAlgorithmForPublicKeyContext(_) => {
+            "it is signed with an algorithm that current verifiers no longer accept (such as SHA-1, \
+             retired by browsers in 2017). Genuine chains issued before then look like this"
+        }
+        E::RequiredEkuNotFound | E::RequiredEkuNotFoundContext(_) => {
+            "the certificate is not issued for TLS servers (its extended key usage lacks serverAuth)"
+        }
+        E::CaUsedAsEndEntity => "the server's certificate is a CA certificate",
+        E::EndEntityUsedAsCa => "a certificate that is not a CA issued another certificate",
+        E::NameConstraintViolation => {
+            "a CA of the chain is name-constrained and may not issue for this name"
+        }
+        E::PathLenConstraintViolated => "the chain is longer than a CA of it allows",
+        E::MaximumPathDepthExceeded | E::MaximumPathBuildCallsExceeded => {
+            "the chain is too long or too tangled for the verifier to build"
+        }
+        _ => "the verifier refused it",
+    };
+    Some(text.to_string())
+}
+
+/// Why a chain that reaches no root is untrusted, from webpki's error, in
+/// words.
+#[allow(deprecated)] // older webpki releases report the unit variants
+fn unknown_root_reason(error: &webpki::Error) -> &'static str {
+    use webpki::Error as E;
+    match error {
+        E::UnknownIssuer => "no certificate of the chain is issued by a root of the trust store",
+        E::UnsupportedSignatureAlgorithm
+        | E::UnsupportedSignatureAlgorithmForPublicKey
+        | E::UnsupportedSignatureAlgorithmContext(_)
+        | E::UnsupportedSignatureAlgorithmForPublicKeyContext(_) => {
+            "its signatures use an algorithm the verifier does not accept, and it leads to no root of \
+             the trust store"
+        }
+        E::InvalidSignatureForPublicKey => {
+            "a signature in it does not verify"
+        }
+        E::CertExpired { .. } | E::CertNotValidYet { .. } => {
+            "it is outside its validity and leads to no root of the trust store"
+        }
+        _ => "the verifier could not build it to a root of the trust store",
+    }
+}
+
+/// Explains why an untrusted chain is untrusted, and says how far it got
+/// (`out.chain`). `path` is the signature-verified path from
+/// [`super::linkage::check`]. `leaf_only` says the recorder kept only the
+/// leaf (see [`super::recording`]): then nothing is said about what the
+/// server sent. `at_past` says the validation time is well before the
+/// trust store's date, so a root removed since may explain it.
+#[allow(clippy::too_many_arguments)]
 pub fn untrusted(
     certs: &[CertFacts],
     path: &Path,
     error: &webpki::Error,
+    anchors: &[TrustAnchor<'static>],
     leaf_only: bool,
+    broken_link: bool,
     out: &mut TrustOutcome,
     findings: &mut Vec<Finding>,
 ) {
     let top = &certs[path.top().unwrap_or(0)];
     let leaf = &certs[0];
+    let webpki_detail = format!("webpki: {error:?}");
+    // A genuine chain in a bad state: it links by signatures to a root of
+    // the trust store, and webpki refused it for another reason.
+    if !broken_link {
+        if let Some(anchor) = anchor_of(top, anchors) {
+            out.chain = Some(ChainTrust::AnchoredRejected);
+            out.anchor_spki = Some(anchor);
+            if let Some(reason) = rejection_reason(error) {
+                findings.push(with_detail(
+                    with_evidence(
+                        finding(
+                            FindingCode::ChainRejected,
+                            Severity::Low,
+                            "The chain leads to a trusted root but is not accepted",
+                            format!(
+                                "Each certificate's signature checks out up to a root of your trust store, \
+                                 so the chain is not someone else's; but {reason}. Browsers refuse it too. \
+                                 This is a problem of the server, not a sign of interception."
+                            ),
+                        ),
+                        cert_evidence(top),
+                    ),
+                    webpki_detail,
+                ));
+            }
+            return;
+        }
+    }
     let self_signed_top = top.self_issued() && signed_by(top, top);
+    if broken_link {
+        out.chain = Some(ChainTrust::Broken);
+    } else if self_signed_top && top.index == 0 {
+        out.chain = Some(ChainTrust::SelfSigned);
+    } else if top.index > 0 {
+        out.chain = Some(ChainTrust::ServedUntrustedCa);
+    } else {
+        out.chain = Some(ChainTrust::UnknownIssuer);
+    }
     if self_signed_top {
         let what = if top.index == 0 {
             "The server's certificate is self-signed"
@@ -288,53 +445,64 @@ pub fn untrusted(
                     format!(
                         "The chain ends at '{}', a root certificate the server sent itself and which your trust \
                          store does not contain. Interception devices and software use their own root \
-                         like this; so do private test servers.",
+                         like this. Private servers (a router's admin page, a test server, a company's \
+                         internal site) do the same: if this is such a server, add its root with \
+                         --extra-roots.",
                         top.subject
                     ),
                 ),
                 cert_evidence(top),
             ),
-            format!("webpki: {error:?}"),
+            webpki_detail,
         ));
         return;
     }
     out.ends_at_unsent_issuer = true;
-    // A chain that stops at an issuer nobody sent, whose leaf carries the
-    // Authority Information Access pointer public CAs put there, is most
-    // likely a server that forgot its intermediate.
     let issuer_was_sent = certs
         .iter()
         .any(|c| c.ok() && c.index != top.index && c.subject_raw == top.issuer_raw);
+    // A leaf whose issuer nobody sent, carrying the Authority Information
+    // Access pointer public CAs put there: most likely a server that
+    // forgot its intermediate, but it could not be checked.
     if leaf.has_extension(OID_AIA) && leaf.index == top.index && !issuer_was_sent {
         out.incomplete = true;
-        if leaf_only {
-            // `leaf-only-chain` already says the issuer was not recorded.
-            return;
-        }
+        let explanation = if leaf_only {
+            format!(
+                "The recorder kept only the leaf. It was issued by '{}', which is not in your trust \
+                 store, so the chain could not be checked. A public CA's leaf looks like this when its \
+                 intermediate is left out; so does a forged leaf that copies the genuine one's fields.",
+                top.issuer
+            )
+        } else {
+            format!(
+                "The certificate was issued by '{}', which the server did not send and which could not \
+                 be fetched or found (see the observation's fetched issuers), so the chain could not be \
+                 checked. Servers often forget their intermediate, and browsers then fetch it from the \
+                 address in the certificate: most likely this is that misconfiguration. But a forged \
+                 leaf sent alone looks the same, so it stays unsettled.",
+                top.issuer
+            )
+        };
         findings.push(with_detail(
             with_evidence(
                 finding(
                     FindingCode::IncompleteChain,
-                    Severity::Info,
-                    "The server did not send its intermediate certificate",
-                    format!(
-                        "The certificate was issued by '{}', which the server did not send. Browsers usually \
-                         fetch or cache the missing certificate, so this is a server misconfiguration, not \
-                         interception; mitmwatch does not fetch it, so it could not check the chain.",
-                        top.issuer
-                    ),
+                    Severity::Medium,
+                    "The chain could not be checked: its intermediate is missing",
+                    explanation,
                 ),
                 cert_evidence(top),
             ),
-            format!("webpki: {error:?}"),
+            webpki_detail,
         ));
         return;
     }
+    let reason = unknown_root_reason(error);
     let explanation = if leaf_only {
         format!(
             "The chain stops at '{}', an issuer the recorder did not keep and that is not in your \
-             trust store. Public CAs put an AIA pointer in the leaves they issue; this leaf has \
-             none, as interceptors' forged leaves often do not.",
+             trust store ({reason}). Public CAs put an AIA pointer in the leaves they issue; this leaf \
+             has none, as interceptors' forged leaves often do not.",
             top.issuer
         )
     } else if issuer_was_sent {
@@ -344,10 +512,20 @@ pub fn untrusted(
              to no trusted root.",
             top.subject, top.issuer
         )
+    } else if top.index > 0 {
+        format!(
+            "The server sent the CA '{}', which issued its certificate, but that CA leads to no root \
+             of your trust store: {reason}. Interception devices send their own CA like this. So do \
+             private CAs, and public CAs whose root your trust store lacks (check --roots).",
+            top.subject
+        )
     } else {
         format!(
             "The chain stops at '{}', an issuer that the server did not send and that is not in \
-             your trust store. Interception devices often send only their own intermediate.",
+             your trust store: {reason}. The certificate has no address (AIA) to fetch its issuer \
+             from. A server that forgot its intermediate, or a CA your trust store lacks (check \
+             --roots), looks like this; so does an interception device that sends only its forged \
+             certificate.",
             top.issuer
         )
     };
@@ -361,8 +539,29 @@ pub fn untrusted(
             ),
             cert_evidence(top),
         ),
-        format!("webpki: {error:?}"),
+        webpki_detail,
     ));
+}
+
+/// `local-root` for a chain trusted only through a root added on this
+/// machine.
+pub fn local_root(leaf: &CertFacts, name: &str) -> Finding {
+    with_evidence(
+        finding(
+            FindingCode::LocalRoot,
+            Severity::Medium,
+            "Trusted only through a root added on this machine",
+            format!(
+                "The certificate for {name} chains to a root that was added locally (--extra-roots or \
+                 the system store), not to a public CA. Browsers accept it without a warning, which is \
+                 how installed interception roots (corporate proxies, antivirus, state roots) stay \
+                 silent. If {name} is a public site, whoever holds that root's key is reading this \
+                 connection; if it is an internal server of your organisation with its own CA, this \
+                 is expected."
+            ),
+        ),
+        cert_evidence(leaf),
+    )
 }
 
 /// `expired` / `not-yet-valid` for the certificates of `path`.

@@ -2,7 +2,7 @@
 //! mapping results to exit codes.
 
 use super::exit;
-use crate::cli::AnalysisArgs;
+use crate::cli::{AnalysisArgs, FailOn};
 use anyhow::{Context, Result};
 use mitmwatch::analyze::{Analyzer, ValidationTime};
 use mitmwatch::baseline::Baseline;
@@ -220,11 +220,16 @@ pub fn write_json_lines(
     mitmwatch::report::json::write_line(&mut *out, summary)
 }
 
-/// The exit code for a set of verdicts: 2 if anything was intercepted, 3 if
-/// fewer than `min_judged` targets could be judged, else 0.
-pub fn exit_code(summary: &ScanSummary, min_judged: usize) -> i32 {
+/// The exit code for a set of verdicts: 2 if anything was intercepted (or,
+/// with `--fail-on suspicious`, looked suspicious), 3 if fewer than
+/// `min_judged` targets could be judged, else 0.
+pub fn exit_code(summary: &ScanSummary, min_judged: usize, fail_on: FailOn) -> i32 {
     let count = |v: Verdict| summary.verdicts.get(&v).copied().unwrap_or(0);
-    if count(Verdict::Intercepted) > 0 {
+    let alarming = match fail_on {
+        FailOn::Intercepted => count(Verdict::Intercepted),
+        FailOn::Suspicious => count(Verdict::Intercepted) + count(Verdict::Suspicious),
+    };
+    if alarming > 0 {
         exit::INTERCEPTED
     } else if summary.targets - count(Verdict::Error) < min_judged.max(1) {
         exit::INCONCLUSIVE

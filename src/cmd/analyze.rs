@@ -39,7 +39,7 @@ pub fn run(args: AnalyzeArgs) -> Result<i32> {
         };
         eprintln!("mitmwatch: {bad} {what} in the input were skipped");
     }
-    Ok(exit_code(&summary, 1))
+    Ok(exit_code(&summary, 1, args.analysis.fail_on))
 }
 
 /// Judges a mitmwatch observation file and writes the report; returns the

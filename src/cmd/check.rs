@@ -32,7 +32,11 @@ pub async fn run(args: CheckArgs) -> Result<i32> {
     }
     let (assessments, summary) = analyzer.assess_scan(&observations, when);
     // Too little reached to say "clean": fewer than half of the sites.
-    let code = exit_code(&summary, assessments.len().div_ceil(2));
+    let code = exit_code(
+        &summary,
+        assessments.len().div_ceil(2),
+        args.analysis.fail_on,
+    );
     // When interception is found: is the intercepting root installed here?
     let stores = if code == super::exit::INTERCEPTED && !args.no_store {
         let options = super::store::options(&args.stores, Vec::new(), Vec::new())?;

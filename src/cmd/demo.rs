@@ -70,5 +70,5 @@ pub async fn run(args: DemoArgs) -> Result<i32> {
     print!("{}", text::summary_text(&summary));
     println!();
     println!("Try `mitmwatch demo -v` for every finding, or `mitmwatch sim` to probe the simulation yourself.");
-    Ok(exit_code(&summary, 1))
+    Ok(exit_code(&summary, 1, crate::cli::FailOn::Intercepted))
 }

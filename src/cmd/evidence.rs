@@ -64,7 +64,7 @@ pub fn run(args: EvidenceArgs) -> Result<i32> {
     let bundle = evidence::build(&observations, &assessments, analyzer.catalog(), &options);
     if bundle.interceptors.is_empty() {
         eprintln!("mitmwatch: no interception found in {judged} observation(s): no bundle written");
-        return Ok(exit_code(&summary, 1));
+        return Ok(exit_code(&summary, 1, args.analysis.fail_on));
     }
     prepare_dir(&args.output)?;
     for file in &bundle.files {
@@ -82,7 +82,7 @@ pub fn run(args: EvidenceArgs) -> Result<i32> {
         bundle.files.len(),
         args.output.display()
     );
-    Ok(exit_code(&summary, 1))
+    Ok(exit_code(&summary, 1, args.analysis.fail_on))
 }
 
 /// Creates the bundle directory, or accepts an existing empty one: files

@@ -86,5 +86,5 @@ pub fn run(args: InspectArgs) -> Result<i32> {
     if failed > 0 {
         eprintln!("mitmwatch: {failed} file(s) could not be read");
     }
-    Ok(exit_code(&summary, 1))
+    Ok(exit_code(&summary, 1, args.analysis.fail_on))
 }

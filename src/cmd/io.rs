@@ -31,6 +31,15 @@ pub fn trust_store(args: &TrustArgs) -> Result<TrustStore> {
         let pem = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
         store.add_pem(&pem, &path.display().to_string())?;
     }
+    if args.system_roots {
+        let (_, errors) = store.add_system_roots(rustls_native_certs::load_native_certs());
+        for e in errors.iter().take(5) {
+            eprintln!(
+                "mitmwatch: warning: system roots: {}",
+                mitmwatch::report::terminal::escape(e)
+            );
+        }
+    }
     Ok(store)
 }
 

@@ -129,6 +129,7 @@ pub async fn run(args: ProbeArgs) -> Result<i32> {
     let store = io::trust_store(&TrustArgs {
         roots: args.roots.clone(),
         extra_roots: Vec::new(),
+        system_roots: false,
     })?;
     let collector = Arc::new(io::collector(&collect_args(&args), &store)?);
     let slots = Arc::new(Semaphore::new(args.concurrency.max(1)));

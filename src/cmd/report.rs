@@ -75,5 +75,5 @@ pub fn run(args: ReportArgs) -> Result<i32> {
             judged.bad_lines
         );
     }
-    Ok(exit_code(&judged.summary, 1))
+    Ok(exit_code(&judged.summary, 1, args.analysis.fail_on))
 }

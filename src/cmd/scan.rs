@@ -137,7 +137,7 @@ pub async fn run(args: ScanArgs) -> Result<i32> {
         }
     }
     Ok(match &analysis {
-        Some(summary) => super::analysis::exit_code(summary, 1),
+        Some(summary) => super::analysis::exit_code(summary, 1, args.analysis.fail_on),
         None => super::exit::OK,
     })
 }

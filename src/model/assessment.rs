@@ -10,6 +10,37 @@ use time::OffsetDateTime;
 /// Version of the assessment and summary formats.
 pub const ASSESSMENT_SCHEMA: u32 = 2;
 
+/// What trust evaluation found for a chain, as far as it got.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ChainTrust {
+    /// Builds to a root of the base store (Mozilla's, or `--roots`).
+    Public,
+    /// Builds to a root added on this machine (`--extra-roots`, `--system-roots`).
+    Local,
+    /// Links by signatures to a root of the trust store, but the verifier
+    /// rejects it (expired, SHA-1, a constraint): a genuine chain in a bad
+    /// state, not an unknown issuer.
+    AnchoredRejected,
+    /// The server sent a CA certificate that signed the leaf (a root or an
+    /// intermediate) and that leads to no root of the trust store.
+    ServedUntrustedCa,
+    /// The chain stops at an issuer that was neither sent nor known.
+    UnknownIssuer,
+    /// The leaf is self-signed and not a trust anchor.
+    SelfSigned,
+    /// The leaf's signature does not verify under the certificate sent as
+    /// its issuer, or no leaf could be parsed.
+    Broken,
+}
+
+impl ChainTrust {
+    /// Trusted through a public root, or linked to one (expired, SHA-1).
+    pub fn publicly_anchored(self) -> bool {
+        matches!(self, ChainTrust::Public | ChainTrust::AnchoredRejected)
+    }
+}
+
 /// How much a finding weighs. Ordered: `Info < Low < Medium < High`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
@@ -28,11 +59,13 @@ pub enum Severity {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Verdict {
-    /// No finding above `low`.
+    /// Nothing points at interception (findings of `low` weight at most).
     Clean,
-    /// At least one `medium` finding and no `high` one.
+    /// Something is wrong that cannot be settled either way: a `medium`
+    /// finding, each with its benign explanation.
     Suspicious,
-    /// At least one `high` finding.
+    /// Positive evidence of interception: a `high` finding, or a CA that
+    /// mints leaves the way interceptors do.
     Intercepted,
     /// No certificate chain was received: nothing to judge.
     Error,
@@ -91,9 +124,25 @@ impl Category {
     }
 }
 
-/// Stable codes of findings. Each is documented in the README.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+/// Stable codes of findings. Each is documented in the README. The name in
+/// JSON and text is derived once, in kebab-case, for serde and
+/// [`FindingCode::as_str`] alike; [`FindingCode::iter`] lists every code.
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Serialize,
+    Deserialize,
+    strum::IntoStaticStr,
+    strum::EnumIter,
+)]
 #[serde(rename_all = "kebab-case")]
+#[strum(serialize_all = "kebab-case")]
 pub enum FindingCode {
     /// A served certificate, or the issuer of the topmost one, is a known
     /// interception root or product CA from the catalog.
@@ -143,31 +192,35 @@ pub enum FindingCode {
     /// verification fails): the issuing CA can be judged only by the
     /// leaf's issuer name and authority key identifier.
     LeafOnlyChain,
+    /// The chain is trusted only through a root added on this machine
+    /// (`--extra-roots`, `--system-roots`), not through a public root.
+    /// Interception products install such roots; so do companies for their
+    /// own internal servers.
+    LocalRoot,
+    /// The leaf names a CA whose certificate is known (sent, or a trust
+    /// anchor) and copies that CA's key identifier, but its signature does
+    /// not verify under that CA's key: the leaf was not issued by the CA it
+    /// names.
+    ForgedSignature,
+    /// An SCT embedded in the leaf verifies under a known CT log's key: a
+    /// public CA issued and logged this very certificate. Reported when the
+    /// chain is not publicly trusted, where it matters.
+    PubliclyLogged,
+    /// The chain links by signatures to a root of the trust store, but the
+    /// verifier rejects it for a reason other than trust: an algorithm it
+    /// no longer accepts (SHA-1), a constraint, a key usage.
+    ChainRejected,
 }
 
 impl FindingCode {
     /// The kebab-case code used in JSON.
     pub fn as_str(self) -> &'static str {
-        match self {
-            FindingCode::KnownInterceptionRoot => "known-interception-root",
-            FindingCode::UntrustedRoot => "untrusted-root",
-            FindingCode::IssuerMismatch => "issuer-mismatch",
-            FindingCode::PinMismatch => "pin-mismatch",
-            FindingCode::HostnameMismatch => "hostname-mismatch",
-            FindingCode::Expired => "expired",
-            FindingCode::NotYetValid => "not-yet-valid",
-            FindingCode::IncompleteChain => "incomplete-chain",
-            FindingCode::WeakLeafKey => "weak-leaf-key",
-            FindingCode::StrippedExtensions => "stripped-extensions",
-            FindingCode::SctMissing => "sct-missing",
-            FindingCode::SctInvalid => "sct-invalid",
-            FindingCode::SctUnknownLog => "sct-unknown-log",
-            FindingCode::CtNoncompliant => "ct-noncompliant",
-            FindingCode::FreshlyMinted => "freshly-minted",
-            FindingCode::LeafKeyReuse => "leaf-key-reuse",
-            FindingCode::MalformedCertificate => "malformed-certificate",
-            FindingCode::LeafOnlyChain => "leaf-only-chain",
-        }
+        self.into()
+    }
+
+    /// Every code, in declaration order.
+    pub fn iter() -> impl Iterator<Item = FindingCode> {
+        <FindingCode as strum::IntoEnumIterator>::iter()
     }
 }
 
@@ -283,6 +336,8 @@ pub struct Assessment {
     pub failure: Option<String>,
     /// The verdict.
     pub verdict: Verdict,
+    /// How far the chain could be trusted; null without a chain.
+    pub chain_trust: Option<ChainTrust>,
     /// Who intercepted, when the verdict is `intercepted` or `suspicious`
     /// and the chain names someone.
     pub interceptor: Option<Interceptor>,

@@ -1,0 +1,615 @@
+//! The cases where verdicts used to be wrong on real-world chains (issue
+//! "Verdicts that hold on the real Internet"), each rebuilt with a PKI made
+//! here with rcgen: a legitimate server that forgot its intermediate, a CA
+//! missing from the trust store, an expired cross-sign, a forged leaf
+//! served with the genuine intermediate (with and without copied SCTs), a
+//! forged intermediate that copies the genuine name, a locally installed
+//! root, and old observations judged with newer pins.
+
+mod common;
+
+use common::fixtures::{fixture, fixture_ct_logs, fixture_store, FIXTURE_TIME};
+use mitmwatch::analyze::{Analyzer, ValidationTime};
+use mitmwatch::baseline::Baseline;
+use mitmwatch::catalog::Catalog;
+use mitmwatch::import::pem_dir::file_observation;
+use mitmwatch::model::{
+    Assessment, Attribution, ChainTrust, FindingCode as C, Observation, Severity, Verdict,
+};
+use mitmwatch::pins::PinStore;
+use mitmwatch::trust_store::{parse_pem_certs, TrustStore};
+use rcgen::{
+    BasicConstraints, CertificateParams, CustomExtension, DistinguishedName, DnType, IsCa, Issuer,
+    KeyIdMethod, KeyPair, KeyUsagePurpose,
+};
+use time::{Duration, OffsetDateTime};
+
+/// A CA: its certificate (DER) and what it takes to issue under it.
+struct Ca {
+    der: Vec<u8>,
+    pem: String,
+    issuer: Issuer<'static, KeyPair>,
+}
+
+fn dn(cn: &str) -> DistinguishedName {
+    let mut dn = DistinguishedName::new();
+    dn.push(DnType::OrganizationName, "Verdict Case PKI");
+    dn.push(DnType::CommonName, cn);
+    dn
+}
+
+fn ca_params(cn: &str, not_before: OffsetDateTime, not_after: OffsetDateTime) -> CertificateParams {
+    let mut p = CertificateParams::default();
+    p.distinguished_name = dn(cn);
+    p.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    p.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign];
+    p.not_before = not_before;
+    p.not_after = not_after;
+    p
+}
+
+fn root(cn: &str) -> Ca {
+    let key = KeyPair::generate().unwrap();
+    let params = ca_params(
+        cn,
+        FIXTURE_TIME - Duration::days(3000),
+        FIXTURE_TIME + Duration::days(3000),
+    );
+    let cert = params.self_signed(&key).unwrap();
+    Ca {
+        der: cert.der().to_vec(),
+        pem: cert.pem(),
+        issuer: Issuer::new(params, key),
+    }
+}
+
+fn intermediate(cn: &str, parent: &Ca) -> Ca {
+    intermediate_valid(
+        cn,
+        parent,
+        FIXTURE_TIME - Duration::days(700),
+        FIXTURE_TIME + Duration::days(700),
+    )
+}
+
+fn intermediate_valid(
+    cn: &str,
+    parent: &Ca,
+    not_before: OffsetDateTime,
+    not_after: OffsetDateTime,
+) -> Ca {
+    let key = KeyPair::generate().unwrap();
+    let mut params = ca_params(cn, not_before, not_after);
+    params.use_authority_key_identifier_extension = true;
+    let cert = params.signed_by(&key, &parent.issuer).unwrap();
+    Ca {
+        der: cert.der().to_vec(),
+        pem: cert.pem(),
+        issuer: Issuer::new(params, key),
+    }
+}
+
+/// A leaf for `host`, valid from `not_before` for 90 days, with the AKI a
+/// public CA's leaf carries and, if `aia`, a caIssuers pointer.
+fn leaf_params(host: &str, not_before: OffsetDateTime, aia: bool) -> CertificateParams {
+    let mut p = CertificateParams::new(vec![host.to_string()]).unwrap();
+    p.distinguished_name = DistinguishedName::new();
+    p.not_before = not_before;
+    p.not_after = not_before + Duration::days(90);
+    p.use_authority_key_identifier_extension = true;
+    p.key_usages = vec![KeyUsagePurpose::DigitalSignature];
+    p.extended_key_usages = vec![rcgen::ExtendedKeyUsagePurpose::ServerAuth];
+    if aia {
+        // AuthorityInfoAccess { caIssuers: http://ca.example/int.der }
+        let uri = b"http://ca.example/int.der";
+        let mut access = vec![0x30, (8 + 2 + 2 + uri.len()) as u8];
+        access.extend([0x06, 0x08, 0x2b, 0x06, 0x01, 0x05, 0x05, 0x07, 0x30, 0x02]);
+        access.push(0x86);
+        access.push(uri.len() as u8);
+        access.extend(uri);
+        let mut seq = vec![0x30, access.len() as u8];
+        seq.extend(access);
+        p.custom_extensions.push(CustomExtension::from_oid_content(
+            &[1, 3, 6, 1, 5, 5, 7, 1, 1],
+            seq,
+        ));
+    }
+    p
+}
+
+fn leaf(host: &str, not_before: OffsetDateTime, aia: bool, ca: &Ca) -> Vec<u8> {
+    leaf_params(host, not_before, aia)
+        .signed_by(&KeyPair::generate().unwrap(), &ca.issuer)
+        .unwrap()
+        .der()
+        .to_vec()
+}
+
+fn store_of(roots: &[&Ca]) -> TrustStore {
+    let pem: String = roots.iter().map(|r| r.pem.as_str()).collect();
+    TrustStore::from_pem(pem.as_bytes(), "test roots").unwrap()
+}
+
+fn analyzer_with(store: TrustStore) -> Analyzer {
+    Analyzer::new(Catalog::builtin().unwrap(), store, PinStore::empty(), None)
+}
+
+fn observe(chain: &[&[u8]], host: &str, at: OffsetDateTime) -> Observation {
+    file_observation(chain, host.to_string(), at)
+}
+
+fn judge(analyzer: &Analyzer, chain: &[&[u8]], host: &str) -> Assessment {
+    analyzer.assess(
+        &observe(chain, host, FIXTURE_TIME),
+        ValidationTime::At(FIXTURE_TIME),
+    )
+}
+
+fn codes(a: &Assessment) -> Vec<C> {
+    a.findings.iter().map(|f| f.code).collect()
+}
+
+fn explanation(a: &Assessment, code: C) -> String {
+    a.findings
+        .iter()
+        .find(|f| f.code == code)
+        .unwrap_or_else(|| panic!("no {code:?} in {:?}", codes(a)))
+        .explanation
+        .clone()
+}
+
+#[test]
+fn a_renewed_leaf_sent_without_its_intermediate_is_not_intercepted() {
+    // certbot's cert.pem instead of fullchain.pem, minutes after renewal,
+    // from a CA whose leaves carry no AIA pointer.
+    let r = root("Case Root");
+    let i = intermediate("Case CA", &r);
+    let fresh = leaf(
+        "renewed.example",
+        FIXTURE_TIME - Duration::minutes(10),
+        false,
+        &i,
+    );
+    let analyzer = analyzer_with(store_of(&[&r]));
+    let a = judge(&analyzer, &[&fresh], "renewed.example");
+    assert_eq!(a.verdict, Verdict::Suspicious, "{:?}", codes(&a));
+    assert_eq!(a.chain_trust, Some(ChainTrust::UnknownIssuer));
+    assert!(
+        a.has(C::FreshlyMinted) && a.has(C::UntrustedRoot),
+        "{:?}",
+        codes(&a)
+    );
+    let why = explanation(&a, C::UntrustedRoot);
+    assert!(why.contains("forgot its intermediate"), "{why}");
+    // Its issuer is known by name only: nothing identifies a key.
+    assert_eq!(a.interceptor.unwrap().matched_by, Attribution::Name);
+    // With an AIA pointer: `incomplete-chain`, also unsettled.
+    let with_aia = leaf(
+        "renewed.example",
+        FIXTURE_TIME - Duration::minutes(10),
+        true,
+        &i,
+    );
+    let a = judge(&analyzer, &[&with_aia], "renewed.example");
+    assert_eq!(a.verdict, Verdict::Suspicious, "{:?}", codes(&a));
+    assert!(
+        a.has(C::IncompleteChain) && !a.has(C::UntrustedRoot),
+        "{:?}",
+        codes(&a)
+    );
+    // The full chain is clean.
+    let a = judge(&analyzer, &[&with_aia, &i.der], "renewed.example");
+    assert_eq!(a.verdict, Verdict::Clean, "{:?}", codes(&a));
+    assert_eq!(a.chain_trust, Some(ChainTrust::Public));
+}
+
+#[test]
+fn a_fresh_leaf_from_a_ca_missing_from_the_store_is_not_intercepted() {
+    let r = root("Case Root");
+    let i = intermediate("Case CA", &r);
+    let fresh = leaf("new.example", FIXTURE_TIME - Duration::minutes(5), true, &i);
+    // The store lacks this CA's root (as with a too-narrow --roots).
+    let other = root("Some Other Root");
+    let a = judge(
+        &analyzer_with(store_of(&[&other])),
+        &[&fresh, &i.der],
+        "new.example",
+    );
+    assert_eq!(a.verdict, Verdict::Suspicious, "{:?}", codes(&a));
+    assert_eq!(a.chain_trust, Some(ChainTrust::ServedUntrustedCa));
+    let why = explanation(&a, C::UntrustedRoot);
+    assert!(why.contains("check --roots"), "{why}");
+    assert!(
+        why.contains("no certificate of the chain is issued by a root"),
+        "{why}"
+    );
+}
+
+#[test]
+fn a_genuine_chain_through_an_expired_cross_sign_is_not_intercepted() {
+    // Old root O cross-signed new root N; the cross-sign expired before
+    // the leaf was issued. A store holding only O still links the chain
+    // to O by signatures.
+    let old = root("Case Old Root");
+    let new_key = KeyPair::generate().unwrap();
+    let new_params = ca_params(
+        "Case New Root",
+        FIXTURE_TIME - Duration::days(2000),
+        FIXTURE_TIME + Duration::days(3000),
+    );
+    let cross_params = {
+        let mut p = new_params.clone();
+        p.not_before = FIXTURE_TIME - Duration::days(2000);
+        p.not_after = FIXTURE_TIME - Duration::days(400);
+        p
+    };
+    let cross = cross_params
+        .signed_by(&new_key, &old.issuer)
+        .unwrap()
+        .der()
+        .to_vec();
+    let new_cert = new_params.self_signed(&new_key).unwrap();
+    let new_root = Ca {
+        der: new_cert.der().to_vec(),
+        pem: new_cert.pem(),
+        issuer: Issuer::new(new_params, new_key),
+    };
+    let i = intermediate("Case CA 2", &new_root);
+    let l = leaf("cross.example", FIXTURE_TIME - Duration::days(30), true, &i);
+    let a = judge(
+        &analyzer_with(store_of(&[&old])),
+        &[&l, &i.der, &cross],
+        "cross.example",
+    );
+    assert_ne!(a.verdict, Verdict::Intercepted, "{:?}", codes(&a));
+    assert_eq!(a.verdict, Verdict::Clean, "{:?}", a.findings);
+    assert_eq!(a.chain_trust, Some(ChainTrust::AnchoredRejected));
+    assert!(
+        a.interceptor.is_none(),
+        "the trusted old root is no interceptor"
+    );
+    assert!(
+        a.has(C::Expired) && !a.has(C::UntrustedRoot),
+        "{:?}",
+        codes(&a)
+    );
+    // With the new root in the store it is simply trusted.
+    let a = judge(
+        &analyzer_with(store_of(&[&new_root])),
+        &[&l, &i.der],
+        "cross.example",
+    );
+    assert_eq!(a.chain_trust, Some(ChainTrust::Public));
+}
+
+/// A CA of the same name as `genuine` with a key of its own, claiming
+/// `genuine`'s key identifier.
+fn impostor_of(genuine_der: &[u8], cn_params: CertificateParams) -> Issuer<'static, KeyPair> {
+    let (_, cert) = x509_parser::parse_x509_certificate(genuine_der).unwrap();
+    let ski = cert
+        .extensions()
+        .iter()
+        .find_map(|e| match e.parsed_extension() {
+            x509_parser::extensions::ParsedExtension::SubjectKeyIdentifier(k) => Some(k.0.to_vec()),
+            _ => None,
+        })
+        .expect("the genuine CA has a subject key identifier");
+    let mut params = cn_params;
+    params.key_identifier_method = KeyIdMethod::PreSpecified(ski);
+    Issuer::new(params, KeyPair::generate().unwrap())
+}
+
+#[test]
+fn a_forged_leaf_served_with_the_genuine_intermediate_is_intercepted() {
+    let r = root("Case Root");
+    let i = intermediate("Case CA", &r);
+    let impostor = impostor_of(
+        &i.der,
+        ca_params(
+            "Case CA",
+            FIXTURE_TIME - Duration::days(10),
+            FIXTURE_TIME + Duration::days(10),
+        ),
+    );
+    let forged = leaf_params("bank.example", FIXTURE_TIME - Duration::days(3), true)
+        .signed_by(&KeyPair::generate().unwrap(), &impostor)
+        .unwrap()
+        .der()
+        .to_vec();
+    let a = judge(
+        &analyzer_with(store_of(&[&r])),
+        &[&forged, &i.der],
+        "bank.example",
+    );
+    assert_eq!(a.verdict, Verdict::Intercepted, "{:?}", a.findings);
+    assert!(a.has(C::ForgedSignature), "{:?}", codes(&a));
+    assert!(!a.has(C::IssuerMismatch), "{:?}", codes(&a));
+    assert_eq!(a.chain_trust, Some(ChainTrust::Broken));
+    // A leaf that names the CA but not its key identifier: the server may
+    // just send the wrong intermediate of that name. Unsettled.
+    let other = Issuer::new(
+        ca_params(
+            "Case CA",
+            FIXTURE_TIME - Duration::days(10),
+            FIXTURE_TIME + Duration::days(10),
+        ),
+        KeyPair::generate().unwrap(),
+    );
+    let misfit = leaf_params("bank.example", FIXTURE_TIME - Duration::days(3), true)
+        .signed_by(&KeyPair::generate().unwrap(), &other)
+        .unwrap()
+        .der()
+        .to_vec();
+    let a = judge(
+        &analyzer_with(store_of(&[&r])),
+        &[&misfit, &i.der],
+        "bank.example",
+    );
+    assert_eq!(a.verdict, Verdict::Suspicious, "{:?}", a.findings);
+    assert!(
+        a.has(C::IssuerMismatch) && !a.has(C::ForgedSignature),
+        "{:?}",
+        codes(&a)
+    );
+}
+
+/// The extension value (OCTET STRING contents) of `oid` in `der`.
+fn extension_value(der: &[u8], oid: &str) -> Vec<u8> {
+    let (_, cert) = x509_parser::parse_x509_certificate(der).unwrap();
+    cert.extensions()
+        .iter()
+        .find(|e| e.oid.to_id_string() == oid)
+        .map(|e| e.value.to_vec())
+        .unwrap_or_else(|| panic!("no extension {oid}"))
+}
+
+#[test]
+fn a_forged_leaf_with_copied_scts_and_a_failing_signature_is_sct_invalid() {
+    // The fixtures' genuine CT-compliant chain: leaf, Fixture Public CA 1.
+    let pem_bytes = std::fs::read(fixture("chains/ct-compliant.pem")).unwrap();
+    let chain = parse_pem_certs(&pem_bytes, "ct-compliant").unwrap();
+    let (genuine_leaf, genuine_ca) = (chain[0].as_ref(), chain[1].as_ref());
+    let (_, ca) = x509_parser::parse_x509_certificate(genuine_ca).unwrap();
+    let mut ca_dn = DistinguishedName::new();
+    for rdn in ca.subject().iter() {
+        for attr in rdn.iter() {
+            let value = attr.as_str().unwrap().to_string();
+            match attr.attr_type().to_id_string().as_str() {
+                "2.5.4.6" => ca_dn.push(DnType::CountryName, value),
+                "2.5.4.10" => ca_dn.push(DnType::OrganizationName, value),
+                "2.5.4.3" => ca_dn.push(DnType::CommonName, value),
+                other => panic!("unexpected attribute {other}"),
+            }
+        }
+    }
+    let mut impostor_params = ca_params(
+        "unused",
+        FIXTURE_TIME - Duration::days(10),
+        FIXTURE_TIME + Duration::days(10),
+    );
+    impostor_params.distinguished_name = ca_dn;
+    let impostor = impostor_of(genuine_ca, impostor_params);
+    let mut forged = leaf_params("ct-ok.example", FIXTURE_TIME - Duration::days(3), true);
+    forged
+        .custom_extensions
+        .push(CustomExtension::from_oid_content(
+            &[1, 3, 6, 1, 4, 1, 11129, 2, 4, 2],
+            extension_value(genuine_leaf, "1.3.6.1.4.1.11129.2.4.2"),
+        ));
+    let forged = forged
+        .signed_by(&KeyPair::generate().unwrap(), &impostor)
+        .unwrap()
+        .der()
+        .to_vec();
+    let analyzer = analyzer_with(fixture_store()).with_ct_log_list(fixture_ct_logs());
+    let a = judge(&analyzer, &[&forged, genuine_ca], "ct-ok.example");
+    assert_eq!(a.verdict, Verdict::Intercepted, "{:?}", a.findings);
+    let sct = a
+        .findings
+        .iter()
+        .find(|f| f.code == C::SctInvalid)
+        .expect("sct-invalid");
+    assert_eq!(sct.severity, Severity::High, "{sct:?}");
+    assert!(a.has(C::ForgedSignature), "{:?}", codes(&a));
+    // The genuine leaf's SCTs still verify with the same issuer.
+    let a = judge(&analyzer, &[genuine_leaf, genuine_ca], "ct-ok.example");
+    assert_eq!(a.verdict, Verdict::Clean, "{:?}", a.findings);
+}
+
+#[test]
+fn a_baseline_compares_keys_not_names() {
+    let r = root("Case Root");
+    let i = intermediate("Case CA", &r);
+    let genuine = leaf("vk.example", FIXTURE_TIME - Duration::days(20), true, &i);
+    let mut baseline = Baseline::new("test vantage", FIXTURE_TIME);
+    let mut seen = observe(&[&genuine, &i.der], "vk.example", FIXTURE_TIME);
+    seen.stock_verification = Some(mitmwatch::model::StockVerification {
+        ok: true,
+        error: None,
+        trust_store: "test roots".into(),
+    });
+    assert!(baseline.add(&seen));
+    // A forged intermediate that copies the genuine name, under its own root.
+    let fake_root = root("Case Root");
+    let fake_ca = intermediate("Case CA", &fake_root);
+    let forged = leaf(
+        "vk.example",
+        FIXTURE_TIME - Duration::days(1),
+        true,
+        &fake_ca,
+    );
+    let analyzer = Analyzer::new(
+        Catalog::builtin().unwrap(),
+        store_of(&[&r]),
+        PinStore::empty(),
+        Some(baseline),
+    );
+    let a = judge(&analyzer, &[&forged, &fake_ca.der], "vk.example");
+    assert_eq!(a.verdict, Verdict::Intercepted, "{:?}", a.findings);
+    let f = a
+        .findings
+        .iter()
+        .find(|f| f.code == C::IssuerMismatch)
+        .expect("issuer-mismatch");
+    assert_eq!(f.severity, Severity::High);
+    assert!(f.explanation.contains("same name"), "{}", f.explanation);
+    // The genuine chain passes.
+    let a = judge(&analyzer, &[&genuine, &i.der], "vk.example");
+    assert_eq!(a.verdict, Verdict::Clean, "{:?}", a.findings);
+}
+
+#[test]
+fn a_locally_installed_root_is_reported() {
+    let public = root("Case Public Root");
+    let local = root("Corporate Inspection Root");
+    let mut store = store_of(&[&public]);
+    store.add_pem(local.pem.as_bytes(), "extra.pem").unwrap();
+    let analyzer = analyzer_with(store);
+    // A well-formed leaf under the local root: reported, unsettled.
+    let l = leaf(
+        "facebook.com",
+        FIXTURE_TIME - Duration::days(20),
+        true,
+        &local,
+    );
+    let a = judge(&analyzer, &[&l], "facebook.com");
+    assert_eq!(a.chain_trust, Some(ChainTrust::Local));
+    assert_eq!(a.verdict, Verdict::Suspicious, "{:?}", a.findings);
+    let why = explanation(&a, C::LocalRoot);
+    assert!(why.contains("internal server"), "{why}");
+    // A leaf minted the way interceptors do (every extension stripped).
+    let mut stripped = CertificateParams::new(vec!["facebook.com".into()]).unwrap();
+    stripped.not_before = FIXTURE_TIME - Duration::days(2);
+    stripped.not_after = FIXTURE_TIME + Duration::days(300);
+    let stripped = stripped
+        .signed_by(&KeyPair::generate().unwrap(), &local.issuer)
+        .unwrap()
+        .der()
+        .to_vec();
+    let a = judge(&analyzer, &[&stripped], "facebook.com");
+    assert_eq!(a.verdict, Verdict::Intercepted, "{:?}", a.findings);
+    let who = a.interceptor.expect("an interceptor");
+    assert_eq!(who.matched_by, Attribution::Key);
+    // A pinned name under the local root: a pin violation on a chain that
+    // builds to a root is proof.
+    let pinned = Analyzer::new(
+        Catalog::builtin().unwrap(),
+        {
+            let mut s = store_of(&[&public]);
+            s.add_pem(local.pem.as_bytes(), "extra.pem").unwrap();
+            s
+        },
+        PinStore::builtin().unwrap(),
+        None,
+    );
+    let g = leaf(
+        "www.google.com",
+        FIXTURE_TIME - Duration::days(20),
+        true,
+        &local,
+    );
+    let a = judge(&pinned, &[&g], "www.google.com");
+    assert_eq!(a.verdict, Verdict::Intercepted, "{:?}", a.findings);
+    let pin = a
+        .findings
+        .iter()
+        .find(|f| f.code == C::PinMismatch)
+        .unwrap();
+    assert_eq!(pin.severity, Severity::High);
+}
+
+#[test]
+fn pins_judge_only_chains_served_while_they_were_current() {
+    let pins = PinStore::builtin().unwrap();
+    let as_of = pins.as_of.expect("the built-in pins are dated");
+    let r = root("Case Public Root");
+    let i = intermediate("Case CA", &r);
+    let analyzer = Analyzer::new(Catalog::builtin().unwrap(), store_of(&[&r]), pins, None);
+    let g = leaf(
+        "www.google.com",
+        FIXTURE_TIME - Duration::days(20),
+        true,
+        &i,
+    );
+    // Served now: the chain builds to a root and no key is pinned.
+    let a = judge(&analyzer, &[&g, &i.der], "www.google.com");
+    assert_eq!(a.verdict, Verdict::Intercepted, "{:?}", a.findings);
+    // The same chain served years before the pin data: not settled.
+    let long_ago = as_of.midnight().assume_utc() - Duration::days(1500);
+    let old_leaf = leaf("www.google.com", long_ago - Duration::days(20), true, &i);
+    let a = analyzer.assess(
+        &observe(&[&old_leaf, &i.der], "www.google.com", long_ago),
+        ValidationTime::Observed,
+    );
+    assert_ne!(a.verdict, Verdict::Intercepted, "{:?}", a.findings);
+    let pin = a
+        .findings
+        .iter()
+        .find(|f| f.code == C::PinMismatch)
+        .unwrap();
+    assert_eq!(pin.severity, Severity::Medium);
+    assert!(
+        pin.explanation.contains("may have allowed this CA then"),
+        "{}",
+        pin.explanation
+    );
+    // A chain that builds to no root cannot settle a pin violation either
+    // (the trust store may lack the CA).
+    let stranger = root("Case Stranger Root");
+    let untrusting = Analyzer::new(
+        Catalog::builtin().unwrap(),
+        store_of(&[&stranger]),
+        PinStore::builtin().unwrap(),
+        None,
+    );
+    let a = judge(&untrusting, &[&g, &i.der], "www.google.com");
+    assert_ne!(a.verdict, Verdict::Intercepted, "{:?}", a.findings);
+    let pin = a
+        .findings
+        .iter()
+        .find(|f| f.code == C::PinMismatch)
+        .unwrap();
+    assert_eq!(pin.severity, Severity::Medium);
+}
+
+#[test]
+fn observations_without_a_chain_get_no_findings() {
+    let mut obs = observe(&[] as &[&[u8]], "www.google.com", FIXTURE_TIME);
+    obs.status = mitmwatch::model::Status::ConnectRefused;
+    let a = common::fixtures::analyzer(None).assess(&obs, ValidationTime::At(FIXTURE_TIME));
+    assert_eq!(a.verdict, Verdict::Error);
+    assert!(a.findings.is_empty(), "{:?}", codes(&a));
+    assert_eq!(a.chain_trust, None);
+}
+
+#[tokio::test]
+async fn suspicious_verdicts_are_said_and_can_fail_a_script() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("scan.jsonl");
+    let obs = common::fixtures::observation("public-missing-intermediate", "example.com");
+    std::fs::write(&input, serde_json::to_string(&obs).unwrap() + "\n").unwrap();
+    let run = |extra: &'static [&'static str]| {
+        let input = input.clone();
+        async move {
+            tokio::process::Command::new(common::binary())
+                .arg("analyze")
+                .arg(&input)
+                .arg("--roots")
+                .arg(fixture("roots/public-root-r1.pem"))
+                .args(["--at", "2026-06-01T00:00:00Z"])
+                .args(extra)
+                .output()
+                .await
+                .unwrap()
+        }
+    };
+    let out = run(&[]).await;
+    common::assert_exit(&out, 0);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(!text.contains("No interception found"), "{text}");
+    assert!(text.contains("but 1 could not be settled"), "{text}");
+    let out = run(&["--fail-on", "suspicious"]).await;
+    common::assert_exit(&out, 2);
+    let out = run(&["--fail-on", "clean"]).await;
+    assert_ne!(out.status.code(), Some(0));
+}
