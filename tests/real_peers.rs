@@ -13,7 +13,8 @@
 mod common;
 
 use common::peers::{
-    brief, codes, json_lines, pem_certs, require, scan_through, sha256, spki_sha256, Analysis, Peer,
+    brief, codes, json_lines, pem_certs, require, san_dns_names, scan_through, sha256, spki_sha256,
+    Analysis, Peer,
 };
 use mitmwatch::sim::{SimConfig, SimNetwork};
 use rcgen::{
@@ -105,6 +106,12 @@ async fn mitmproxy_reverse_proxy_is_intercepted_and_attributed_by_name() {
         assert_eq!(chain.len(), 1, "mitmproxy sends the leaf only: {o}");
         assert_eq!(chain[0]["issuer"], "CN=mitmproxy, O=mitmproxy");
         assert_eq!(chain[0]["subject"], "CN=origin.sim.invalid");
+        let host = o["target"]["host"].as_str().unwrap();
+        assert_eq!(
+            san_dns_names(chain[0]["der"].as_str().unwrap()),
+            ["origin.sim.invalid", host],
+            "the origin's names, then the SNI"
+        );
         assert_eq!(
             chain[0]["spki_sha256"].as_str().unwrap(),
             spki_sha256(&ca),
@@ -509,8 +516,8 @@ fn real_public_chains_valid_at_the_time_are_clean() {
     assert_eq!(a.code, Some(0), "{}", a.stderr);
 }
 
-/// The same chains after their leaves expired: reported as `expired`, not
-/// as interception.
+/// The same chains after their leaves expired: reported as `expired`, and
+/// `clean` (not interception).
 #[test]
 fn real_public_chains_after_expiry_are_not_interception() {
     let dir = real("public-2026");
@@ -525,7 +532,8 @@ fn real_public_chains_after_expiry_are_not_interception() {
     let all = brief(&a.assessments);
     assert_eq!(a.assessments.len(), 5, "{all}{}", a.stderr);
     for x in &a.assessments {
-        assert_ne!(x["verdict"], "intercepted", "{all}");
+        // Expired genuine chains are reported, and they are not interception.
+        assert_eq!(x["verdict"], "clean", "{all}");
         assert!(codes(x).contains(&"expired"), "{all}");
     }
     assert_eq!(a.code, Some(0), "{}", a.stderr);

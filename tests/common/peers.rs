@@ -269,6 +269,26 @@ pub fn spki_sha256(der: &[u8]) -> String {
     hex(ring::digest::digest(&ring::digest::SHA256, cert.public_key().raw).as_ref())
 }
 
+/// The DNS names in the SAN of the certificate recorded as base64 `der`.
+pub fn san_dns_names(der_base64: &str) -> Vec<String> {
+    use base64::Engine;
+    let der = base64::engine::general_purpose::STANDARD
+        .decode(der_base64)
+        .unwrap();
+    let (_, cert) = x509_parser::parse_x509_certificate(&der).unwrap();
+    let Some(san) = cert.subject_alternative_name().unwrap() else {
+        return Vec::new();
+    };
+    san.value
+        .general_names
+        .iter()
+        .filter_map(|n| match n {
+            x509_parser::extensions::GeneralName::DNSName(name) => Some(name.to_string()),
+            _ => None,
+        })
+        .collect()
+}
+
 /// SHA-256 (hex) of bytes.
 pub fn sha256(bytes: &[u8]) -> String {
     hex(ring::digest::digest(&ring::digest::SHA256, bytes).as_ref())
