@@ -5,6 +5,7 @@
 
 pub mod fixtures;
 pub mod hostile;
+pub mod peers;
 pub mod stores;
 
 use mitmwatch::collect::{Collector, ConnectTo, ProbeTls, Router, Timeouts};
