@@ -108,7 +108,8 @@ pub struct AnalysisArgs {
     #[arg(long, value_name = "FILE.json")]
     pub pins: Option<PathBuf>,
     /// Verify SCTs with this CT log list (Chrome's v3 log_list.json format)
-    /// instead of the built-in one (certs/ct/log_list.json, December 2024);
+    /// instead of the built-in one (certs/ct/log_list.json, January 2026) or
+    /// the newer one `mitmwatch update` saved in the data directory;
     /// `mitmwatch sim --ct-log-list-out` writes one for the simulation.
     #[arg(long, value_name = "FILE.json")]
     pub ct_log_list: Option<PathBuf>,
