@@ -40,6 +40,9 @@ pub enum Command {
     /// Write an evidence bundle per interceptor found: certificates,
     /// fingerprints to block, domains, times and a REPORT.md for browser vendors.
     Evidence(EvidenceArgs),
+    /// Download current data (Chrome's CT log list, verified with Google's
+    /// key; Mozilla's intermediates) into the user data directory.
+    Update(UpdateArgs),
 }
 
 /// Format of `report` output other than HTML.
@@ -117,6 +120,10 @@ pub struct AnalysisArgs {
     /// (each observation's own time).
     #[arg(long, value_name = "TIME", default_value = "now")]
     pub at: String,
+    /// Where `mitmwatch update` saved its data (default: $MITMWATCH_DATA_DIR,
+    /// else $XDG_DATA_HOME/mitmwatch, else ~/.local/share/mitmwatch).
+    #[arg(long, value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
 }
 
 /// Trust store options, shared by every command that verifies chains.
@@ -477,4 +484,32 @@ pub struct EvidenceArgs {
     pub include_addresses: bool,
     #[command(flatten)]
     pub analysis: AnalysisArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct UpdateArgs {
+    /// The data directory (default: $MITMWATCH_DATA_DIR, else
+    /// $XDG_DATA_HOME/mitmwatch, else ~/.local/share/mitmwatch).
+    #[arg(long, value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// Download log_list.json, log_list.sig and intermediates.pem from this
+    /// base URL (a mirror) instead of Google's and the CCADB's.
+    #[arg(long, value_name = "URL")]
+    pub base_url: Option<String>,
+    /// URL of Chrome's CT log list (log_list.json).
+    #[arg(long, value_name = "URL")]
+    pub ct_url: Option<String>,
+    /// URL of its signature (log_list.sig).
+    #[arg(long, value_name = "URL")]
+    pub ct_sig_url: Option<String>,
+    /// URL of Mozilla's intermediate certificates (CCADB CSV report or PEM).
+    #[arg(long, value_name = "URL")]
+    pub intermediates_url: Option<String>,
+    /// Verify log_list.sig with this PEM public key instead of Google's
+    /// (certs/ct/log_list_pubkey.pem), for a mirror that signs its own copy.
+    #[arg(long, value_name = "FILE.pem")]
+    pub ct_key: Option<PathBuf>,
+    /// Deadline per download, in seconds (connect, redirects and body).
+    #[arg(long, value_name = "SECS", default_value_t = 60.0)]
+    pub timeout: f64,
 }

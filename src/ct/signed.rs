@@ -119,7 +119,10 @@ mod tests {
         let at = altered.len() / 2;
         altered[at] ^= 0x01;
         let e = key.verify(&altered, &sig).unwrap_err();
-        assert!(e.to_string().contains("does not verify with Google's"), "{e}");
+        assert!(
+            e.to_string().contains("does not verify with Google's"),
+            "{e}"
+        );
         assert!(key.verify(&json[..json.len() - 1], &sig).is_err());
         let mut bad_sig = sig.clone();
         bad_sig[0] ^= 0x80;
