@@ -486,6 +486,18 @@ fn the_analysis_uses_the_saved_list_unless_one_is_given() {
         "{text}"
     );
     assert!(text.contains("trust store: "), "{text}");
+    let report = std::process::Command::new(common::binary())
+        .arg("report")
+        .arg(&input)
+        .arg("--data-dir")
+        .arg(&data)
+        .output()
+        .unwrap();
+    let report = stdout(&report);
+    assert!(
+        report.contains("Data used:") && report.contains(&saved),
+        "{report}"
+    );
     let fixture_list = common::fixtures::fixture("ct/log_list.json");
     let text = analyze(&["--ct-log-list", fixture_list.to_str().unwrap()]);
     assert!(
