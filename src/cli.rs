@@ -40,6 +40,9 @@ pub enum Command {
     /// Write an evidence bundle per interceptor found: certificates,
     /// fingerprints to block, domains, times and a REPORT.md for browser vendors.
     Evidence(EvidenceArgs),
+    /// Download current data (Chrome's CT log list, verified with Google's
+    /// key; Mozilla's intermediates) into the user data directory.
+    Update(UpdateArgs),
 }
 
 /// Format of `report` output other than HTML.
@@ -108,7 +111,8 @@ pub struct AnalysisArgs {
     #[arg(long, value_name = "FILE.json")]
     pub pins: Option<PathBuf>,
     /// Verify SCTs with this CT log list (Chrome's v3 log_list.json format)
-    /// instead of the built-in one (certs/ct/log_list.json, December 2024);
+    /// instead of the built-in one (certs/ct/log_list.json, January 2026) or
+    /// the newer one `mitmwatch update` saved in the data directory;
     /// `mitmwatch sim --ct-log-list-out` writes one for the simulation.
     #[arg(long, value_name = "FILE.json")]
     pub ct_log_list: Option<PathBuf>,
@@ -125,6 +129,10 @@ pub struct AnalysisArgs {
         default_value = "intercepted"
     )]
     pub fail_on: FailOn,
+    /// Where `mitmwatch update` saved its data (default: $MITMWATCH_DATA_DIR,
+    /// else $XDG_DATA_HOME/mitmwatch, else ~/.local/share/mitmwatch).
+    #[arg(long, value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
 }
 
 /// Which verdicts make the exit status 2 (`--fail-on`).
@@ -499,4 +507,32 @@ pub struct EvidenceArgs {
     pub include_addresses: bool,
     #[command(flatten)]
     pub analysis: AnalysisArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct UpdateArgs {
+    /// The data directory (default: $MITMWATCH_DATA_DIR, else
+    /// $XDG_DATA_HOME/mitmwatch, else ~/.local/share/mitmwatch).
+    #[arg(long, value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// Download log_list.json, log_list.sig and intermediates.pem from this
+    /// base URL (a mirror) instead of Google's and the CCADB's.
+    #[arg(long, value_name = "URL")]
+    pub base_url: Option<String>,
+    /// URL of Chrome's CT log list (log_list.json).
+    #[arg(long, value_name = "URL")]
+    pub ct_url: Option<String>,
+    /// URL of its signature (log_list.sig).
+    #[arg(long, value_name = "URL")]
+    pub ct_sig_url: Option<String>,
+    /// URL of Mozilla's intermediate certificates (CCADB CSV report or PEM).
+    #[arg(long, value_name = "URL")]
+    pub intermediates_url: Option<String>,
+    /// Verify log_list.sig with this PEM public key instead of Google's
+    /// (certs/ct/log_list_pubkey.pem), for a mirror that signs its own copy.
+    #[arg(long, value_name = "FILE.pem")]
+    pub ct_key: Option<PathBuf>,
+    /// Deadline per download, in seconds (connect, redirects and body).
+    #[arg(long, value_name = "SECS", default_value_t = 60.0)]
+    pub timeout: f64,
 }

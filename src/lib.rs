@@ -16,6 +16,7 @@ pub mod catalog;
 pub mod certinfo;
 pub mod collect;
 pub mod ct;
+pub mod data_used;
 pub mod encoding;
 #[doc(hidden)]
 pub mod fuzz_entry;
@@ -28,3 +29,4 @@ pub mod report;
 pub mod sim;
 pub mod store;
 pub mod trust_store;
+pub mod update;

@@ -2,10 +2,12 @@
 //! Encrypt R13 in May 2026 (fixtures/ct/, from the shared reference set).
 //! Its Cloudflare Nimbus2026 SCT verifies with the key in the built-in log
 //! list, and stops verifying when any byte of the rebuilt TBS or of the
-//! issuer's key changes. Its other SCT comes from a static-ct-api log that
-//! the built-in (2024-12) list does not know: unknown, not invalid. The
-//! analyzer finds the real chain clean, and a forgery that copies its SCT
-//! list intercepted.
+//! issuer's key changes. Its other SCT comes from Let's Encrypt's
+//! static-ct-api log Willow2026h2, which the built-in list (Chrome's 82.1 of
+//! January 2026) knows and which verifies too; a list without that log (like
+//! the 2024 one shipped before) calls it unknown, not invalid. The analyzer
+//! finds the real chain clean, and a forgery that copies its SCT list
+//! intercepted.
 
 mod common;
 
@@ -34,9 +36,35 @@ fn issuer_spki() -> Vec<u8> {
 const NIMBUS2026: &str = "yzj3FYl8hKFEX1vB3fvJbvKaWc1HCmkFhbDLFMMUWOc=";
 const TILED_LOG: &str = "qCbL4wrGNRJGUz/gZfFPGdluGQgTxB3ZbXkAsxI8VSc=";
 
+/// The built-in list without the static-ct-api log: a list older than the
+/// certificate's logs.
+fn list_without_the_tiled_log() -> LogList {
+    let mut list = (*LogList::builtin()).clone();
+    list.logs.retain(|l| l.id_base64() != TILED_LOG);
+    assert_eq!(list.logs.len(), LogList::builtin().logs.len() - 1);
+    list
+}
+
 #[test]
-fn the_nimbus_sct_verifies_and_the_tiled_log_is_unknown() {
+fn both_scts_verify_including_the_static_ct_api_log() {
     let logs = LogList::builtin();
+    let hash = sha256(&issuer_spki());
+    let checked = embedded::check(&leaf(), Some(&hash), &logs)
+        .unwrap()
+        .expect("the leaf embeds SCTs");
+    assert_eq!(checked.scts.len(), 2);
+    let first = &checked.scts[0];
+    assert_eq!(base64_encode(&first.sct.log_id), TILED_LOG);
+    let willow = first.log.unwrap();
+    assert_eq!(willow.description, "Let's Encrypt 'Willow2026h2'");
+    assert!(willow.tiled);
+    assert_eq!(first.status, SctStatus::Valid);
+    assert_eq!(checked.scts[1].status, SctStatus::Valid);
+}
+
+#[test]
+fn the_nimbus_sct_verifies_and_the_tiled_log_is_unknown_to_an_older_list() {
+    let logs = list_without_the_tiled_log();
     let hash = sha256(&issuer_spki());
     let checked = embedded::check(&leaf(), Some(&hash), &logs)
         .unwrap()
@@ -120,8 +148,11 @@ fn any_changed_byte_of_the_tbs_or_the_issuer_key_breaks_the_signature() {
 fn without_the_issuer_nothing_is_claimed() {
     let logs = LogList::builtin();
     let checked = embedded::check(&leaf(), None, &logs).unwrap().unwrap();
-    assert_eq!(checked.scts[0].status, SctStatus::UnknownLog);
+    assert_eq!(checked.scts[0].status, SctStatus::NoIssuerKey);
     assert_eq!(checked.scts[1].status, SctStatus::NoIssuerKey);
+    let older = list_without_the_tiled_log();
+    let checked = embedded::check(&leaf(), None, &older).unwrap().unwrap();
+    assert_eq!(checked.scts[0].status, SctStatus::UnknownLog);
 }
 
 fn observation(chain: &[Vec<u8>], host: &str) -> mitmwatch::model::Observation {
@@ -154,6 +185,16 @@ fn the_real_chain_is_clean_and_its_unknown_log_only_informs() {
     let chain = [leaf(), load("sctvector-issuer-le-r13-d3b128216a843f8e.pem")];
     let at = time::macros::datetime!(2026-06-01 0:00 UTC);
     let a = mozilla_analyzer().assess(&observation(&chain, "google.ug"), ValidationTime::At(at));
+    assert_eq!(a.verdict, Verdict::Clean, "{:#?}", a.findings);
+    assert!(
+        !a.has(C::SctInvalid) && !a.has(C::SctMissing) && !a.has(C::SctUnknownLog),
+        "{:#?}",
+        a.findings
+    );
+    // With a list that lacks the static-ct-api log:
+    let a = mozilla_analyzer()
+        .with_ct_log_list(list_without_the_tiled_log())
+        .assess(&observation(&chain, "google.ug"), ValidationTime::At(at));
     assert_eq!(a.verdict, Verdict::Clean, "{:#?}", a.findings);
     assert!(
         !a.has(C::SctInvalid) && !a.has(C::SctMissing),
@@ -277,8 +318,8 @@ fn copied_scts_on_a_forged_chain_mean_interception() {
         .as_ref()
         .unwrap()
         .contains("Nimbus2026"));
-    // The tiled log's SCT stays "unknown", never "invalid".
-    assert!(a.has(C::SctUnknownLog));
+    // Both copied SCTs come from known logs now; neither verifies.
+    assert!(!a.has(C::SctUnknownLog), "{:#?}", a.findings);
     assert!(a.has(C::UntrustedRoot));
 }
 

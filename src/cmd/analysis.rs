@@ -8,6 +8,7 @@ use mitmwatch::analyze::{Analyzer, ValidationTime};
 use mitmwatch::baseline::Baseline;
 use mitmwatch::catalog::Catalog;
 use mitmwatch::ct::LogList;
+use mitmwatch::data_used::DataUsed;
 use mitmwatch::import::{self, InputFormat};
 use mitmwatch::model::{Assessment, Observation, ScanSummary, Verdict};
 use mitmwatch::observation_file::{ObservationLineError, ObservationReader, READ_ERROR};
@@ -53,8 +54,24 @@ pub fn catalog(paths: &[PathBuf]) -> Result<Catalog> {
 
 /// Builds the analyzer the flags ask for.
 pub fn analyzer(args: &AnalysisArgs) -> Result<Analyzer> {
+    analyzer_and_data(args).map(|(analyzer, _)| analyzer)
+}
+
+/// Builds the analyzer the flags ask for, and says which data it uses.
+/// The CT log list is `--ct-log-list` if given, else the list `mitmwatch
+/// update` saved in the data directory if it is newer than the built-in
+/// one, else the built-in list.
+pub fn analyzer_and_data(args: &AnalysisArgs) -> Result<(Analyzer, DataUsed)> {
     let store = super::io::trust_store(&args.trust)?;
     let catalog = catalog(&args.catalog)?;
+    let catalog_source = std::iter::once("built-in catalog".to_string())
+        .chain(args.catalog.iter().map(|p| p.display().to_string()))
+        .collect::<Vec<_>>()
+        .join(" + ");
+    let pins_source = match &args.pins {
+        None => "built-in certs/pins.json".to_string(),
+        Some(path) => path.display().to_string(),
+    };
     let pins = match &args.pins {
         None => PinStore::builtin(),
         Some(path) => PinStore::from_json(
@@ -81,15 +98,35 @@ pub fn analyzer(args: &AnalysisArgs) -> Result<Analyzer> {
             Some(b)
         }
     };
-    let analyzer = Analyzer::new(catalog, store, pins, baseline);
-    Ok(match &args.ct_log_list {
-        None => analyzer,
+    let ct_list = match &args.ct_log_list {
         Some(path) => {
             let text = std::fs::read_to_string(path)
                 .with_context(|| format!("reading {}", path.display()))?;
-            analyzer.with_ct_log_list(LogList::from_json(&text, &path.display().to_string())?)
+            Some(LogList::from_json(&text, &path.display().to_string())?)
         }
-    })
+        None => {
+            let dir = mitmwatch::update::data_dir::resolve(args.data_dir.as_deref());
+            let (saved, warning) = mitmwatch::update::data_dir::current_log_list(dir.as_deref());
+            if let Some(w) = warning {
+                eprintln!("mitmwatch: {}", escape(&w));
+            }
+            saved
+        }
+    };
+    let data = DataUsed::new(
+        ct_list.as_ref().unwrap_or(&LogList::builtin()),
+        &pins,
+        &pins_source,
+        &catalog,
+        &catalog_source,
+        &store,
+    );
+    let analyzer = Analyzer::new(catalog, store, pins, baseline);
+    let analyzer = match ct_list {
+        None => analyzer,
+        Some(list) => analyzer.with_ct_log_list(list),
+    };
+    Ok((analyzer, data))
 }
 
 /// Reads observations, one JSON object per line. Bad lines are reported on

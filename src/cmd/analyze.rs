@@ -3,12 +3,15 @@
 //! mitmwatch's own files can be large: they are judged as they are read,
 //! on `--jobs` threads, without being held in memory ([`super::judged_file`]).
 
-use super::analysis::{analyzer, assess_input, exit_code, load_observations, validation_time};
+use super::analysis::{
+    analyzer_and_data, assess_input, exit_code, load_observations, validation_time,
+};
 use super::judged_file::judge_file;
 use super::parallel::default_jobs;
 use crate::cli::{AnalyzeArgs, Format};
 use anyhow::{Context, Result};
 use mitmwatch::analyze::{Analyzer, ValidationTime};
+use mitmwatch::data_used::DataUsed;
 use mitmwatch::import::InputFormat;
 use mitmwatch::model::{Assessment, FindingCode, ScanSummary};
 use mitmwatch::report::{json, text};
@@ -17,10 +20,10 @@ use std::io::Write;
 /// Runs the analysis; returns the exit code.
 pub fn run(args: AnalyzeArgs) -> Result<i32> {
     let when = validation_time(&args.analysis.at)?;
-    let analyzer = analyzer(&args.analysis)?;
+    let (analyzer, data) = analyzer_and_data(&args.analysis)?;
     let format = args.from.format();
     let (summary, bad) = match format {
-        InputFormat::Mitmwatch => analyze_stream(&args, &analyzer, when)?,
+        InputFormat::Mitmwatch => analyze_stream(&args, &analyzer, &data, when)?,
         _ => {
             let (observations, bad) = load_observations(&args.input, format)?;
             let (assessments, summary) = assess_input(&analyzer, &observations, format, when);
@@ -28,7 +31,7 @@ pub fn run(args: AnalyzeArgs) -> Result<i32> {
             for a in &assessments {
                 report.assessment(a)?;
             }
-            report.finish(&summary)?;
+            report.finish(&summary, &data)?;
             (summary, bad)
         }
     };
@@ -47,6 +50,7 @@ pub fn run(args: AnalyzeArgs) -> Result<i32> {
 fn analyze_stream(
     args: &AnalyzeArgs,
     analyzer: &Analyzer,
+    data: &DataUsed,
     when: ValidationTime,
 ) -> Result<(ScanSummary, usize)> {
     let jobs = args.jobs.map_or_else(default_jobs, usize::from);
@@ -57,7 +61,7 @@ fn analyze_stream(
     } else {
         judged.each_in_order(false, |j| report.assessment(&j.assessment))?;
     }
-    report.finish(&judged.summary)?;
+    report.finish(&judged.summary, data)?;
     Ok((judged.summary, judged.bad_lines))
 }
 
@@ -111,7 +115,7 @@ impl Report {
         Ok(())
     }
 
-    fn finish(mut self, summary: &ScanSummary) -> Result<()> {
+    fn finish(mut self, summary: &ScanSummary, data: &DataUsed) -> Result<()> {
         match self.format {
             Format::Json => json::write_line(&mut self.out, summary)?,
             Format::Text => {
@@ -120,6 +124,7 @@ impl Report {
                 if self.leaf_only > 0 {
                     write!(self.out, "{}", text::leaf_only_note(self.leaf_only))?;
                 }
+                write!(self.out, "{}", text::data_used_text(data))?;
             }
         }
         self.out.flush().context("writing the report")

@@ -1,6 +1,6 @@
 //! `mitmwatch check`: the one command for "am I intercepted right now?".
 
-use super::analysis::{analyzer, exit_code, validation_time};
+use super::analysis::{analyzer_and_data, exit_code, validation_time};
 use crate::cli::CheckArgs;
 use anyhow::Result;
 use mitmwatch::model::{
@@ -15,7 +15,7 @@ use std::io::Write;
 /// Runs the check; returns the exit code.
 pub async fn run(args: CheckArgs) -> Result<i32> {
     let when = validation_time(&args.analysis.at)?;
-    let analyzer = analyzer(&args.analysis)?;
+    let (analyzer, data) = analyzer_and_data(&args.analysis)?;
     let store = super::io::trust_store(&args.analysis.trust)?;
     let collector = super::io::collector(&args.collect, &store)?;
     let targets: Vec<Target> = domains::popular()
@@ -63,6 +63,7 @@ pub async fn run(args: CheckArgs) -> Result<i32> {
         if let Some(stores) = &stores {
             write!(out, "{}", store_paragraph(stores))?;
         }
+        write!(out, "{}", text::data_used_text(&data))?;
         if let Some(path) = &args.save {
             writeln!(
                 out,

@@ -17,6 +17,7 @@ pub mod report;
 pub mod scan;
 pub mod sim;
 pub mod store;
+pub mod update;
 
 /// Exit codes, documented in the README.
 pub mod exit {
@@ -28,4 +29,7 @@ pub mod exit {
     pub const INTERCEPTED: i32 = 2;
     /// Inconclusive: nothing, or too little, could be reached or judged.
     pub const INCONCLUSIVE: i32 = 3;
+    /// `update`: at least one source failed (the others were saved or
+    /// unchanged).
+    pub const SOURCE_FAILED: i32 = 4;
 }

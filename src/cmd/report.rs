@@ -1,7 +1,7 @@
 //! `mitmwatch report`: HTML, CSV or text from saved observations, judged
 //! without holding the file in memory ([`super::judged_file`]).
 
-use super::analysis::{analyzer, exit_code, validation_time};
+use super::analysis::{analyzer_and_data, exit_code, validation_time};
 use super::judged_file::judge_file;
 use super::parallel::default_jobs;
 use crate::cli::{ReportArgs, ReportDetails, ReportFormat};
@@ -13,7 +13,7 @@ use std::io::{BufWriter, Write};
 /// Writes the report(s); returns the exit code (as for `analyze`).
 pub fn run(args: ReportArgs) -> Result<i32> {
     let when = validation_time(&args.analysis.at)?;
-    let analyzer = analyzer(&args.analysis)?;
+    let (analyzer, data) = analyzer_and_data(&args.analysis)?;
     let jobs = args.jobs.map_or_else(default_jobs, usize::from);
     // The HTML report shows each chain, so it needs the observations back.
     let mut judged = judge_file(&args.input, &analyzer, when, jobs, args.html.is_some())?;
@@ -66,6 +66,7 @@ pub fn run(args: ReportArgs) -> Result<i32> {
         if args.format == ReportFormat::Text {
             writeln!(out)?;
             write!(out, "{}", text::summary_text(&judged.summary))?;
+            write!(out, "{}", text::data_used_text(&data))?;
         }
         out.flush().context("writing the report")?;
     }

@@ -185,6 +185,20 @@ impl LogList {
         self.logs.iter().find(|l| &l.id == id)
     }
 
+    /// Whether this list is later than `other`: a later
+    /// `log_list_timestamp`, and a `version` that is not lower (versions
+    /// compare as dot-separated numbers, `82.1` < `82.10` < `83.0`).
+    pub fn is_newer_than(&self, other: &LogList) -> bool {
+        fn numbers(v: &str) -> Option<Vec<u64>> {
+            v.split('.').map(|p| p.parse().ok()).collect()
+        }
+        let version_ok = match (numbers(&self.version), numbers(&other.version)) {
+            (Some(a), Some(b)) => a >= b,
+            _ => true,
+        };
+        self.timestamp > other.timestamp && version_ok
+    }
+
     /// One line naming the list: source, version and date.
     pub fn describe(&self) -> String {
         format!(
@@ -203,8 +217,13 @@ mod tests {
     #[test]
     fn the_builtin_list_loads_and_every_id_is_its_key_hash() {
         let list = LogList::builtin();
-        assert_eq!(list.version, "50.35");
-        assert_eq!(list.logs.len(), 48);
+        assert_eq!(list.version, "82.1");
+        assert_eq!(
+            crate::ct::v3::rfc3339(list.timestamp),
+            "2026-01-24T12:53:55Z"
+        );
+        assert_eq!(list.logs.len(), 61);
+        assert_eq!(list.logs.iter().filter(|l| l.tiled).count(), 21);
         assert!(list.logs.iter().all(|l| l.key.is_ok() && l.state.is_some()));
         let id: [u8; 32] =
             crate::encoding::base64_decode("yzj3FYl8hKFEX1vB3fvJbvKaWc1HCmkFhbDLFMMUWOc=")
@@ -217,12 +236,45 @@ mod tests {
         assert_eq!(nimbus.state.as_ref().unwrap().kind, StateKind::Usable);
         assert!(!nimbus.google_operated());
         assert!(list.logs[0].google_operated());
-        let sabre = list
+        let by_name = |name: &str| list.logs.iter().find(|l| l.description == name).unwrap();
+        let sabre = by_name("Sectigo 'Sabre2025h2'");
+        assert_eq!(sabre.state.as_ref().unwrap().kind, StateKind::ReadOnly);
+        assert!(sabre.state.as_ref().unwrap().final_tree_head.is_some());
+        // Retired logs stay in the list: their SCTs still prove logging.
+        let yeti = by_name("DigiCert Yeti2025 Log");
+        assert_eq!(yeti.state.as_ref().unwrap().kind, StateKind::Retired);
+        assert!(yeti.key.is_ok());
+        let retired = list
             .logs
             .iter()
-            .find(|l| l.description == "Sectigo 'Sabre' CT log")
-            .unwrap();
-        assert_eq!(sabre.state.as_ref().unwrap().kind, StateKind::ReadOnly);
+            .filter(|l| l.state.as_ref().unwrap().kind == StateKind::Retired)
+            .count();
+        assert_eq!(retired, 4);
+        // Static-ct-api logs: submission and monitoring URLs, not `url`.
+        let willow = by_name("Let's Encrypt 'Willow2026h1'");
+        assert!(willow.tiled && willow.key.is_ok());
+        assert_eq!(willow.url, "https://log.willow.ct.letsencrypt.org/2026h1/");
+        assert_eq!(
+            willow.monitoring_url.as_deref(),
+            Some("https://mon.willow.ct.letsencrypt.org/2026h1/")
+        );
+        assert_eq!(willow.mmd, Some(60));
+    }
+
+    #[test]
+    fn newer_means_a_later_date_and_no_lower_version() {
+        let base = (*LogList::builtin()).clone();
+        let mut later = base.clone();
+        later.timestamp += time::Duration::hours(1);
+        assert!(later.is_newer_than(&base) && !base.is_newer_than(&later));
+        assert!(!base.is_newer_than(&base));
+        later.version = "82.10".into();
+        assert!(later.is_newer_than(&base));
+        later.version = "9.1".into();
+        assert!(
+            !later.is_newer_than(&base),
+            "a lower version with a later date"
+        );
     }
 
     #[test]

@@ -21,8 +21,10 @@ pub mod policy;
 pub mod precert;
 pub mod sct;
 pub mod signature;
+pub mod signed;
 pub mod v3;
 
 pub use embedded::{CheckedSct, EmbeddedScts, SctStatus};
 pub use log_list::{CtLog, LogList, LogListError, LogState, StateKind};
 pub use sct::Sct;
+pub use signed::{ListSignatureError, ListSigningKey};

@@ -159,6 +159,18 @@ pub fn summary_text(s: &ScanSummary) -> String {
     out
 }
 
+/// The "Data used:" block under a summary: which CT log list, pins,
+/// catalog and trust store the verdicts rest on, with their dates.
+pub fn data_used_text(d: &crate::data_used::DataUsed) -> String {
+    let mut out = String::from("\nData used:\n");
+    for (label, text) in d.lines() {
+        let wrapped = wrap(&escape(text), 15, 96);
+        let body = wrapped.get(15..).filter(|b| !b.is_empty()).unwrap_or("\n");
+        out.push_str(&format!("  {:<13}{body}", format!("{label}:")));
+    }
+    out
+}
+
 /// Word-wraps `text` at `width` columns with `indent` spaces.
 pub fn wrap(text: &str, indent: usize, width: usize) -> String {
     let pad = " ".repeat(indent);

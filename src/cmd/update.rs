@@ -1,0 +1,60 @@
+//! `mitmwatch update`: flags to sources, one line per source, exit code.
+
+use super::exit;
+use crate::cli::UpdateArgs;
+use anyhow::{Context, Result};
+use mitmwatch::ct::ListSigningKey;
+use mitmwatch::report::terminal::escape;
+use mitmwatch::update::fetch::{FetchLimits, Fetcher};
+use mitmwatch::update::{data_dir, Sources};
+
+/// Runs the update; returns the exit code.
+pub fn run(args: UpdateArgs) -> Result<i32> {
+    let Some(dir) = data_dir::resolve(args.data_dir.as_deref()) else {
+        anyhow::bail!(
+            "no data directory: give --data-dir DIR or set {} (HOME is not set either)",
+            data_dir::DATA_DIR_ENV
+        );
+    };
+    if !(args.timeout.is_finite() && args.timeout > 0.0 && args.timeout <= 3600.0) {
+        anyhow::bail!(
+            "--timeout {}: give seconds between 0 and 3600",
+            args.timeout
+        );
+    }
+    let mut sources = match &args.base_url {
+        Some(base) => Sources::under(base),
+        None => Sources::official(),
+    };
+    if let Some(url) = &args.ct_url {
+        sources.ct_log_list = url.clone();
+    }
+    if let Some(url) = &args.ct_sig_url {
+        sources.ct_log_list_sig = url.clone();
+    }
+    if let Some(url) = &args.intermediates_url {
+        sources.intermediates = url.clone();
+    }
+    let key = match &args.ct_key {
+        None => ListSigningKey::google(),
+        Some(path) => {
+            let pem = std::fs::read_to_string(path)
+                .with_context(|| format!("reading {}", path.display()))?;
+            ListSigningKey::from_pem(&pem, &path.display().to_string())?
+        }
+    };
+    let fetcher = Fetcher::new(FetchLimits {
+        timeout: std::time::Duration::from_secs_f64(args.timeout),
+        ..FetchLimits::default()
+    });
+    println!("Data directory: {}", escape(&dir.display().to_string()));
+    let reports = mitmwatch::update::update(&dir, &sources, &fetcher, &key);
+    for report in &reports {
+        println!("{}", escape(&report.line()));
+    }
+    Ok(if reports.iter().any(|r| r.failed()) {
+        exit::SOURCE_FAILED
+    } else {
+        exit::OK
+    })
+}

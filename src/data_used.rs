@@ -1,0 +1,122 @@
+//! Which analysis data a run used, with dates and origins, for the "Data
+//! used" block under a text summary: the CT log list (built-in, saved by
+//! `mitmwatch update`, or given with `--ct-log-list`), the static pins, the
+//! catalog of interception roots and the trust store. A verdict depends on
+//! all four, so a report says which were in force.
+
+use crate::catalog::Catalog;
+use crate::ct::LogList;
+use crate::pins::PinStore;
+use crate::trust_store::TrustStore;
+
+/// One line per kind of data. The texts may hold file names and versions
+/// from downloaded files: escape them for terminals.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DataUsed {
+    /// E.g. `built-in certs/ct/log_list.json (version 82.1, 2026-01-24T12:53:55Z)`.
+    pub ct_log_list: String,
+    /// E.g. `built-in certs/pins.json (chromium 2024-10-09; firefox 2027-01-15, list expiry)`.
+    pub pins: String,
+    /// E.g. `built-in catalog, 52 entries`.
+    pub catalog: String,
+    /// E.g. `webpki-roots (Mozilla, 146 roots)`.
+    pub trust_store: String,
+}
+
+impl DataUsed {
+    /// Describes the data; `pins_source` names where the pins came from
+    /// (`built-in certs/pins.json` or a file name).
+    pub fn new(
+        ct: &LogList,
+        pins: &PinStore,
+        pins_source: &str,
+        catalog: &Catalog,
+        catalog_source: &str,
+        trust: &TrustStore,
+    ) -> Self {
+        DataUsed {
+            ct_log_list: ct.describe(),
+            pins: describe_pins(pins, pins_source),
+            catalog: format!("{catalog_source}, {} entries", catalog.entries().len()),
+            trust_store: trust.description().to_string(),
+        }
+    }
+
+    /// `(label, text)` pairs in display order.
+    pub fn lines(&self) -> [(&'static str, &str); 4] {
+        [
+            ("CT log list", &self.ct_log_list),
+            ("pins", &self.pins),
+            ("catalog", &self.catalog),
+            ("trust store", &self.trust_store),
+        ]
+    }
+}
+
+/// `SOURCE (id DATE; id DATE, list expiry)`: the first ISO date in each
+/// source's `date` text, which in `certs/pins.json` is the upstream file's
+/// "Last updated" or its expiry.
+fn describe_pins(pins: &PinStore, source: &str) -> String {
+    let dates: Vec<String> = pins
+        .sources
+        .iter()
+        .map(|(id, _, date)| match first_iso_date(date) {
+            None => id.clone(),
+            Some(d) if date.contains("expir") => format!("{id} {d}, list expiry"),
+            Some(d) => format!("{id} {d}"),
+        })
+        .collect();
+    if dates.is_empty() {
+        source.to_string()
+    } else {
+        let mut dates = dates;
+        dates.sort();
+        format!("{source} ({})", dates.join("; "))
+    }
+}
+
+fn first_iso_date(text: &str) -> Option<&str> {
+    let b = text.as_bytes();
+    (0..b.len().saturating_sub(9)).find_map(|i| {
+        let w = &b[i..i + 10];
+        let digits = |r: std::ops::Range<usize>| w[r].iter().all(u8::is_ascii_digit);
+        (digits(0..4) && w[4] == b'-' && digits(5..7) && w[7] == b'-' && digits(8..10))
+            .then(|| &text[i..i + 10])
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_builtin_data_is_described_with_its_dates() {
+        let d = DataUsed::new(
+            &LogList::builtin(),
+            &PinStore::builtin().unwrap(),
+            "built-in certs/pins.json",
+            &Catalog::builtin().unwrap(),
+            "built-in catalog",
+            &TrustStore::mozilla(),
+        );
+        assert_eq!(
+            d.ct_log_list,
+            "built-in certs/ct/log_list.json (version 82.1, 2026-01-24T12:53:55Z)"
+        );
+        assert_eq!(
+            d.pins,
+            "built-in certs/pins.json (chromium 2024-10-09; firefox 2027-01-15, list expiry)"
+        );
+        assert!(d.catalog.starts_with("built-in catalog, "), "{}", d.catalog);
+        assert!(d.trust_store.starts_with("webpki-roots (Mozilla, "));
+        assert_eq!(d.lines()[0].0, "CT log list");
+    }
+
+    #[test]
+    fn dates_are_found_anywhere_and_only_whole() {
+        assert_eq!(first_iso_date("x 2024-10-09 12:55"), Some("2024-10-09"));
+        assert_eq!(first_iso_date("2024-1-09"), None);
+        assert_eq!(first_iso_date(""), None);
+        assert_eq!(first_iso_date("é2027-01-15"), Some("2027-01-15"));
+    }
+}
