@@ -9,6 +9,7 @@ use mitmwatch::baseline::Baseline;
 use mitmwatch::catalog::Catalog;
 use mitmwatch::ct::LogList;
 use mitmwatch::import::{self, InputFormat};
+use mitmwatch::intermediates::IntermediatePool;
 use mitmwatch::model::{Assessment, Observation, ScanSummary, Verdict};
 use mitmwatch::observation_file::{ObservationLineError, ObservationReader, READ_ERROR};
 use mitmwatch::pins::PinStore;
@@ -51,6 +52,16 @@ pub fn catalog(paths: &[PathBuf]) -> Result<Catalog> {
     Ok(catalog)
 }
 
+/// The shipped issuing CAs plus those of `--intermediates` files.
+pub fn intermediates(paths: &[PathBuf]) -> Result<IntermediatePool> {
+    let mut pool = IntermediatePool::shipped().context("the shipped intermediates")?;
+    for path in paths {
+        let pem = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
+        pool.add_pem(&pem, &path.display().to_string())?;
+    }
+    Ok(pool)
+}
+
 /// Builds the analyzer the flags ask for.
 pub fn analyzer(args: &AnalysisArgs) -> Result<Analyzer> {
     let store = super::io::trust_store(&args.trust)?;
@@ -81,7 +92,8 @@ pub fn analyzer(args: &AnalysisArgs) -> Result<Analyzer> {
             Some(b)
         }
     };
-    let analyzer = Analyzer::new(catalog, store, pins, baseline);
+    let analyzer = Analyzer::new(catalog, store, pins, baseline)
+        .with_intermediates(intermediates(&args.intermediates)?);
     Ok(match &args.ct_log_list {
         None => analyzer,
         Some(path) => {
