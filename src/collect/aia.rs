@@ -375,7 +375,7 @@ pub fn ca_issuer_urls(der: &[u8]) -> Vec<String> {
             }
         }
     }
-    urls.truncate(4);
+    urls.truncate(8);
     urls
 }
 

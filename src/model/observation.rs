@@ -274,6 +274,20 @@ pub enum FetchOutcome {
     NotACertificate,
 }
 
+impl FetchOutcome {
+    /// Every outcome, in documentation order.
+    pub const ALL: [FetchOutcome; 8] = [
+        FetchOutcome::Ok,
+        FetchOutcome::SkippedScheme,
+        FetchOutcome::SkippedLimit,
+        FetchOutcome::HttpError,
+        FetchOutcome::Timeout,
+        FetchOutcome::TooLarge,
+        FetchOutcome::TooManyRedirects,
+        FetchOutcome::NotACertificate,
+    ];
+}
+
 /// Provenance of an observation made by another tool and converted by an
 /// importer ([`crate::import`]).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
