@@ -61,6 +61,102 @@ const SHIPPED_PEMS: &[(&str, &[u8])] = &[
         "lets-encrypt-e9.pem",
         include_bytes!("../certs/intermediates/lets-encrypt-e9.pem"),
     ),
+    (
+        "google-wr1.pem",
+        include_bytes!("../certs/intermediates/google-wr1.pem"),
+    ),
+    (
+        "google-wr2.pem",
+        include_bytes!("../certs/intermediates/google-wr2.pem"),
+    ),
+    (
+        "google-wr3.pem",
+        include_bytes!("../certs/intermediates/google-wr3.pem"),
+    ),
+    (
+        "google-wr4.pem",
+        include_bytes!("../certs/intermediates/google-wr4.pem"),
+    ),
+    (
+        "google-we1-1dfc1605.pem",
+        include_bytes!("../certs/intermediates/google-we1-1dfc1605.pem"),
+    ),
+    (
+        "google-we1-a287ffab.pem",
+        include_bytes!("../certs/intermediates/google-we1-a287ffab.pem"),
+    ),
+    (
+        "google-we2-9c3f2fd1.pem",
+        include_bytes!("../certs/intermediates/google-we2-9c3f2fd1.pem"),
+    ),
+    (
+        "google-we2-54f8ca85.pem",
+        include_bytes!("../certs/intermediates/google-we2-54f8ca85.pem"),
+    ),
+    (
+        "amazon-rsa-2048-m01.pem",
+        include_bytes!("../certs/intermediates/amazon-rsa-2048-m01.pem"),
+    ),
+    (
+        "amazon-rsa-2048-m02.pem",
+        include_bytes!("../certs/intermediates/amazon-rsa-2048-m02.pem"),
+    ),
+    (
+        "amazon-rsa-2048-m03.pem",
+        include_bytes!("../certs/intermediates/amazon-rsa-2048-m03.pem"),
+    ),
+    (
+        "amazon-rsa-2048-m04.pem",
+        include_bytes!("../certs/intermediates/amazon-rsa-2048-m04.pem"),
+    ),
+    (
+        "digicert-global-g2-tls-rsa-sha256-2020-ca1-1f8eb9e9.pem",
+        include_bytes!(
+            "../certs/intermediates/digicert-global-g2-tls-rsa-sha256-2020-ca1-1f8eb9e9.pem"
+        ),
+    ),
+    (
+        "digicert-global-g2-tls-rsa-sha256-2020-ca1-c8025f9f.pem",
+        include_bytes!(
+            "../certs/intermediates/digicert-global-g2-tls-rsa-sha256-2020-ca1-c8025f9f.pem"
+        ),
+    ),
+    (
+        "digicert-encryption-everywhere-dv-tls-ca-g2.pem",
+        include_bytes!("../certs/intermediates/digicert-encryption-everywhere-dv-tls-ca-g2.pem"),
+    ),
+    (
+        "sectigo-rsa-domain-validation-secure-server-ca.pem",
+        include_bytes!("../certs/intermediates/sectigo-rsa-domain-validation-secure-server-ca.pem"),
+    ),
+    (
+        "sectigo-public-server-authentication-ca-dv-r36.pem",
+        include_bytes!("../certs/intermediates/sectigo-public-server-authentication-ca-dv-r36.pem"),
+    ),
+    (
+        "sectigo-public-server-authentication-ca-dv-e36.pem",
+        include_bytes!("../certs/intermediates/sectigo-public-server-authentication-ca-dv-e36.pem"),
+    ),
+    (
+        "godaddy-secure-ca-g2.pem",
+        include_bytes!("../certs/intermediates/godaddy-secure-ca-g2.pem"),
+    ),
+    (
+        "microsoft-azure-rsa-tls-issuing-ca-03-9d1bc5d2.pem",
+        include_bytes!("../certs/intermediates/microsoft-azure-rsa-tls-issuing-ca-03-9d1bc5d2.pem"),
+    ),
+    (
+        "microsoft-azure-rsa-tls-issuing-ca-03-3d3f4b44.pem",
+        include_bytes!("../certs/intermediates/microsoft-azure-rsa-tls-issuing-ca-03-3d3f4b44.pem"),
+    ),
+    (
+        "microsoft-azure-rsa-tls-issuing-ca-04-33f9731b.pem",
+        include_bytes!("../certs/intermediates/microsoft-azure-rsa-tls-issuing-ca-04-33f9731b.pem"),
+    ),
+    (
+        "microsoft-azure-rsa-tls-issuing-ca-04-fd39ffc4.pem",
+        include_bytes!("../certs/intermediates/microsoft-azure-rsa-tls-issuing-ca-04-fd39ffc4.pem"),
+    ),
 ];
 
 /// Why a pool could not be loaded.
@@ -301,6 +397,50 @@ mod tests {
         assert!(r12.source.contains("lets-encrypt-r12.pem"));
         // Lookup by the issuer name of R12 finds nothing (ISRG Root X1 is a root, not shipped).
         assert!(pool.named(&r12.issuer_raw).is_empty());
+    }
+
+    /// Every shipped certificate is a CA certificate whose signature
+    /// verifies under a root of Mozilla's store (webpki-roots).
+    #[test]
+    fn every_shipped_certificate_is_signed_by_a_mozilla_root() {
+        fn der_len(n: usize) -> Vec<u8> {
+            match n {
+                0..=127 => vec![n as u8],
+                128..=255 => vec![0x81, n as u8],
+                _ => vec![0x82, (n >> 8) as u8, n as u8],
+            }
+        }
+        for (file, pem) in SHIPPED_PEMS {
+            let der = parse_pem_certs(pem, file).unwrap().remove(0);
+            let (_, cert) = X509Certificate::from_der(&der).unwrap();
+            assert!(cert.is_ca(), "{file} is not a CA certificate");
+            let issuer = cert.issuer().as_raw();
+            let signed = webpki_roots::TLS_SERVER_ROOTS.iter().any(|anchor| {
+                let subject = [
+                    vec![0x30],
+                    der_len(anchor.subject.len()),
+                    anchor.subject.to_vec(),
+                ]
+                .concat();
+                if subject != issuer {
+                    return false;
+                }
+                let spki_der = [
+                    vec![0x30],
+                    der_len(anchor.subject_public_key_info.len()),
+                    anchor.subject_public_key_info.to_vec(),
+                ]
+                .concat();
+                let (_, spki) =
+                    x509_parser::x509::SubjectPublicKeyInfo::from_der(&spki_der).unwrap();
+                cert.verify_signature(Some(&spki)).is_ok()
+            });
+            assert!(
+                signed,
+                "{file}: no Mozilla root named {} signed it",
+                cert.issuer()
+            );
+        }
     }
 
     #[test]

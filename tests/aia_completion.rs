@@ -550,3 +550,43 @@ async fn scan_fetches_analyze_completes_and_intermediates_work_offline() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("bad.pem"));
 }
+
+/// A real Let's Encrypt leaf (google.ug, issued by R13; see
+/// fixtures/README.md) recorded without its issuer: Mozilla's roots alone
+/// cannot build its chain; with the shipped set, R13 completes it.
+#[test]
+fn the_shipped_set_completes_a_real_lets_encrypt_leaf() {
+    let pem = std::fs::read(common::fixtures::fixture(
+        "ct/sctvector-leaf-google-ug-289ed1676f42b679.pem",
+    ))
+    .unwrap();
+    let leaf = mitmwatch::trust_store::parse_pem_certs(&pem, "google.ug").unwrap();
+    let at = time::macros::datetime!(2026-06-01 0:00 UTC);
+    let obs = mitmwatch::import::pem_dir::file_observation(&leaf, "google.ug".into(), at);
+    let when = ValidationTime::At(at);
+
+    let plain = analyzer(TrustStore::mozilla()).assess(&obs, when);
+    assert!(completion_note(&plain).is_none(), "{:#?}", plain.findings);
+
+    let pool = mitmwatch::intermediates::IntermediatePool::shipped().unwrap();
+    let completed = analyzer(TrustStore::mozilla())
+        .with_intermediates(pool)
+        .assess(&obs, when);
+    let note = completion_note(&completed).unwrap_or_else(|| panic!("{:#?}", completed.findings));
+    assert!(
+        note.explanation
+            .contains("shipped set of issuing CAs (certs/intermediates/lets-encrypt-r13.pem)"),
+        "{}",
+        note.explanation
+    );
+    assert_eq!(
+        note.evidence.sha256.as_deref(),
+        Some("d3b128216a843f8ef1321501f5df52a5df52939ee2c19297712cd3de4d419354")
+    );
+    assert!(!completed
+        .findings
+        .iter()
+        .any(|f| f.code == FindingCode::UntrustedRoot));
+    // The verdict is left to the verdict rules: google.ug has static pins
+    // for Google's CAs, which this Let's Encrypt chain does not meet.
+}
