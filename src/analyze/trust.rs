@@ -267,7 +267,7 @@ fn completion_finding(verified: &Verified, extra: &[Candidate]) -> Option<Findin
             finding(
                 FindingCode::IncompleteChain,
                 Severity::Info,
-                "The server did not send its intermediate certificate; the chain was completed",
+                "The chain was completed with an issuer the server did not send",
                 format!(
                     "The chain leads to a trusted root only with {}, which the server did not send \
                      (or the recorder did not keep). Browsers complete such chains the same way, so \
