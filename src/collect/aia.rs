@@ -109,9 +109,10 @@ impl AiaFetcher {
         let mut seen = HashSet::new();
         let mut fetches = 0;
         let mut candidates: Vec<CertificateDer<'static>> = served.iter().skip(1).cloned().collect();
+        // A self-signed top is a root the trust store lacks: nothing to fetch.
         let mut level: Vec<Vec<u8>> = match chain_top(served) {
-            Some(top) => vec![top.to_vec()],
-            None => return records,
+            Some(top) if !self_issued(top) => vec![top.to_vec()],
+            _ => return records,
         };
         for _ in 0..self.limits.max_depth {
             let mut next = Vec::new();
