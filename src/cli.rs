@@ -116,6 +116,11 @@ pub struct AnalysisArgs {
     /// `mitmwatch sim --ct-log-list-out` writes one for the simulation.
     #[arg(long, value_name = "FILE.json")]
     pub ct_log_list: Option<PathBuf>,
+    /// Complete chains with the issuing CA certificates in this PEM file, as
+    /// browsers do from their cache (repeatable; added to the shipped set
+    /// in certs/intermediates/, e.g. Mozilla's CCADB intermediates).
+    #[arg(long, value_name = "FILE.pem")]
+    pub intermediates: Vec<PathBuf>,
     /// Validation time: RFC 3339 (2024-03-01T00:00:00Z), `now`, or `observed`
     /// (each observation's own time).
     #[arg(long, value_name = "TIME", default_value = "now")]
@@ -201,6 +206,11 @@ pub struct CollectArgs {
     /// (timeouts, resets, unreachable); refusals and TLS answers are final.
     #[arg(long, default_value_t = 1, value_name = "N")]
     pub retries: u32,
+    /// Do not fetch missing issuers from the AIA caIssuers URLs of a chain
+    /// that does not reach the trust store (fetched over plain HTTP,
+    /// recorded in `fetched_issuers`; on by default).
+    #[arg(long)]
+    pub no_aia: bool,
 }
 
 #[derive(Debug, Args)]

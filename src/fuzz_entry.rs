@@ -132,3 +132,22 @@ pub fn domain_list(data: &[u8]) {
         }
     }
 }
+
+/// An answer to an AIA caIssuers fetch (`collect::aia::parse_issuers`):
+/// whatever the bytes, the result is an error or a non-empty list of
+/// certificates that parse, each taken from the input.
+pub fn aia_response(data: &[u8]) {
+    if let Ok(certs) = crate::collect::aia::parse_issuers(data) {
+        assert!(!certs.is_empty(), "Ok without a certificate");
+        for der in &certs {
+            assert!(
+                der.len() <= data.len(),
+                "a certificate longer than the input"
+            );
+            assert!(
+                x509_parser::parse_x509_certificate(der).is_ok(),
+                "an unparsable certificate returned"
+            );
+        }
+    }
+}

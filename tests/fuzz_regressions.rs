@@ -57,6 +57,11 @@ fn der_chain_regressions() {
 }
 
 #[test]
+fn aia_response_regressions() {
+    replay("aia_response", fuzz_entry::aia_response);
+}
+
+#[test]
 fn domain_list_regressions() {
     replay("domain_list", fuzz_entry::domain_list);
 }

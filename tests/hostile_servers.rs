@@ -2,7 +2,8 @@
 //! exactly one observation with a classified status, within the configured
 //! timeout, without a panic, in bounded memory, and without disturbing the
 //! other targets of the same scan. The collector sends no application
-//! data, follows no URL from a certificate and writes no key material.
+//! data, follows no OCSP or CRL URL from a certificate (AIA caIssuers only
+//! when enabled, see tests/aia_completion.rs) and writes no key material.
 
 mod common;
 
@@ -366,8 +367,9 @@ async fn the_collector_sends_no_application_data() {
 }
 
 /// AIA caIssuers, OCSP and CRL URLs in a served certificate point at a
-/// local listener: neither the collector nor the analyzer connects to it,
-/// even for an incomplete chain (where a browser would fetch the issuer).
+/// local listener: neither a collector without AIA fetching (the library
+/// default; the CLI's `--no-aia`) nor the analyzer connects to it, even
+/// for an incomplete chain (where a browser would fetch the issuer).
 #[tokio::test]
 async fn urls_in_certificates_are_never_followed() {
     let (counter, connections) = connection_counter().await;

@@ -27,7 +27,32 @@ struct Observation {
     stock_verification: Option<Stock>,
     #[serde(default)]
     imported: Option<Imported>,
+    #[serde(default)]
+    fetched_issuers: Vec<FetchedIssuer>,
 }
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)]
+struct FetchedIssuer {
+    url: String,
+    for_cert: String,
+    outcome: String,
+    detail: Option<String>,
+    #[serde(default)]
+    certificates: Vec<Cert>,
+}
+
+const FETCH_OUTCOMES: [&str; 8] = [
+    "ok",
+    "skipped-scheme",
+    "skipped-limit",
+    "http-error",
+    "timeout",
+    "too-large",
+    "too-many-redirects",
+    "not-a-certificate",
+];
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -117,8 +142,10 @@ async fn records_match_the_documented_schema() {
         )
         .is_ok());
         assert_eq!(parsed.failure.is_some(), parsed.status != "ok");
-        // mitmwatch's own records carry no `imported` key at all.
+        // mitmwatch's own records carry no `imported` key at all, and no
+        // `fetched_issuers` when nothing was fetched.
         assert!(!line.contains("\"imported\""));
+        assert!(!line.contains("\"fetched_issuers\""));
     }
 }
 
@@ -151,4 +178,48 @@ fn the_documented_status_set_is_the_implemented_one() {
             "README must document status {s}"
         );
     }
+}
+
+#[test]
+fn fetched_issuers_match_the_documented_schema() {
+    let cert = rcgen::CertificateParams::new(vec!["ca.example".to_string()])
+        .unwrap()
+        .self_signed(&rcgen::KeyPair::generate().unwrap())
+        .unwrap();
+    let mut obs = mitmwatch::import::pem_dir::file_observation(
+        &[cert.der()],
+        "aia.example".into(),
+        time::OffsetDateTime::now_utc(),
+    );
+    for outcome in mitmwatch::model::FetchOutcome::ALL {
+        obs.fetched_issuers.push(mitmwatch::model::FetchedIssuer {
+            url: "http://ca.example/ca.der".into(),
+            for_cert: "00".repeat(32),
+            outcome,
+            detail: Some("why".into()),
+            certificates: match outcome {
+                mitmwatch::model::FetchOutcome::Ok => {
+                    vec![mitmwatch::certinfo::cert_record(cert.der())]
+                }
+                _ => Vec::new(),
+            },
+        });
+    }
+    let line = serde_json::to_string(&obs).unwrap();
+    let parsed: Observation = serde_json::from_str(&line).unwrap();
+    let outcomes: Vec<&str> = parsed
+        .fetched_issuers
+        .iter()
+        .map(|f| f.outcome.as_str())
+        .collect();
+    assert_eq!(outcomes, FETCH_OUTCOMES);
+    assert_eq!(parsed.fetched_issuers[0].certificates.len(), 1);
+    let readme = include_str!("../README.md");
+    for o in FETCH_OUTCOMES {
+        assert!(
+            readme.contains(&format!("`{o}`")),
+            "README must document fetch outcome {o}"
+        );
+    }
+    assert!(readme.contains("`fetched_issuers`"));
 }

@@ -16,6 +16,7 @@
 pub mod baseline_check;
 pub mod catalog_match;
 pub mod chain;
+pub mod completion;
 pub mod ct;
 pub mod finding;
 pub mod issuers;
@@ -33,6 +34,7 @@ pub mod verdict;
 use crate::baseline::Baseline;
 use crate::catalog::Catalog;
 use crate::ct::LogList;
+use crate::intermediates::IntermediatePool;
 use crate::model::{
     Assessment, Attribution, ChainTrust, Finding, FindingCode, Interceptor, LeafBrief, Observation,
     ScanSummary, Severity, Verdict, ASSESSMENT_SCHEMA, MAX_CHAIN_CERTS,
@@ -56,6 +58,7 @@ pub struct Analyzer {
     facts_cache: std::sync::Arc<chain::FactsCache>,
     ct_logs: Arc<LogList>,
     public_root_names: Arc<HashSet<Vec<u8>>>,
+    intermediates: Arc<IntermediatePool>,
 }
 
 /// The DNS names of an observation's leaf.
@@ -88,7 +91,18 @@ impl Analyzer {
             facts_cache: Default::default(),
             ct_logs: LogList::builtin(),
             public_root_names,
+            intermediates: Default::default(),
         }
+    }
+
+    /// Completes chains that leave out their intermediate with the
+    /// certificates of this pool (none by default; the CLI passes the
+    /// shipped set plus `--intermediates` files), as browsers do from
+    /// their cache. Fetched AIA issuers recorded in an observation are
+    /// used whatever the pool.
+    pub fn with_intermediates(mut self, pool: IntermediatePool) -> Self {
+        self.intermediates = Arc::new(pool);
+        self
     }
 
     /// Uses this CT log list instead of the built-in one.
@@ -151,6 +165,7 @@ impl Analyzer {
             findings.push(recording::leaf_only_finding(obs, &certs[0]));
         }
         let name_path = linkage::name_path(&certs);
+        let extra = completion::candidates(obs, &certs, &self.intermediates);
         let (mut trust, trust_error, name_findings) = trust::evaluate(
             &certs,
             &name_path,
@@ -159,6 +174,7 @@ impl Analyzer {
             name,
             at,
             &self.issuer_cache,
+            &extra,
         );
         findings.extend(name_findings);
         // webpki checked every signature of a trusted chain; only an

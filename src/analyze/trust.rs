@@ -5,6 +5,7 @@
 //! for an unknown root.
 
 use super::chain::{signed_by, CertFacts, OID_AIA};
+use super::completion::Candidate;
 use super::finding::{cert_evidence, finding, with_detail, with_evidence};
 use super::linkage::Path;
 use crate::model::{ChainTrust, Finding, FindingCode, Severity};
@@ -46,6 +47,9 @@ struct Verified {
     /// and whether the anchor carries name constraints.
     issuer_der: Option<Vec<u8>>,
     anchor_constrained: bool,
+    /// Positions in the completion candidates of the path's certificates
+    /// that the server did not send.
+    completed_by: Vec<usize>,
 }
 
 /// The path webpki builds from `leaf` to one of `anchors` through
@@ -73,8 +77,13 @@ fn verify_at(
     anchors: &[TrustAnchor<'_>],
     intermediates: &[CertificateDer<'_>],
     at: OffsetDateTime,
+    extra: &[Candidate],
 ) -> Result<Verified, webpki::Error> {
     build_path(leaf, anchors, intermediates, at).map(|path| Verified {
+        completed_by: path
+            .intermediate_certificates()
+            .filter_map(|c| extra.iter().position(|e| e.facts.der == c.der().as_ref()))
+            .collect(),
         anchor_spki: crate::encoding::sha256(webpki::spki_for_anchor(path.anchor()).as_ref()),
         issuer_der: path
             .intermediate_certificates()
@@ -151,6 +160,12 @@ fn time_all_valid(certs: &[CertFacts], path: &Path) -> Option<OffsetDateTime> {
 /// certificates by name only (signatures are checked by webpki here).
 /// Returns the outcome, webpki's error when untrusted, and a
 /// `hostname-mismatch` finding when trusted but not valid for the name.
+///
+/// `extra` are certificates the server did not send (fetched from AIA
+/// URLs, or from the intermediate pool; see [`super::completion`]): when
+/// the served chain leads to no anchor, the path is built again with them,
+/// and a path that needed one is trusted with an `incomplete-chain` note.
+#[allow(clippy::too_many_arguments)]
 pub fn evaluate(
     certs: &[CertFacts],
     name_path: &Path,
@@ -159,6 +174,7 @@ pub fn evaluate(
     expected_name: &str,
     at: OffsetDateTime,
     cache: &IssuerCache,
+    extra: &[Candidate],
 ) -> (TrustOutcome, Option<webpki::Error>, Vec<Finding>) {
     let mut out = TrustOutcome::default();
     let mut findings = Vec::new();
@@ -184,17 +200,35 @@ pub fn evaluate(
                 .filter(|c| c.ok())
                 .map(|c| CertificateDer::from(c.der.as_slice()))
                 .collect();
-            let first = verify_at(&leaf, anchors, &intermediates, at);
-            let result = match first {
-                Err(webpki::Error::CertExpired { .. })
-                | Err(webpki::Error::CertNotValidYet { .. }) => {
-                    match time_all_valid(certs, name_path) {
-                        Some(t) => verify_at(&leaf, anchors, &intermediates, t),
-                        None => first,
+            let attempt = |intermediates: &[CertificateDer<'_>]| {
+                let first = verify_at(&leaf, anchors, intermediates, at, extra);
+                match first {
+                    Err(webpki::Error::CertExpired { .. })
+                    | Err(webpki::Error::CertNotValidYet { .. }) => {
+                        match time_all_valid(certs, name_path) {
+                            Some(t) => verify_at(&leaf, anchors, intermediates, t, extra),
+                            None => first,
+                        }
                     }
+                    other => other,
                 }
-                other => other,
             };
+            let mut result = attempt(&intermediates);
+            if result.is_err() && !extra.is_empty() {
+                let mut all = intermediates.clone();
+                all.extend(
+                    extra
+                        .iter()
+                        .map(|c| CertificateDer::from(c.facts.der.as_slice())),
+                );
+                if let Ok(completed) = attempt(&all) {
+                    if let Some(note) = completion_finding(&completed, extra) {
+                        findings.push(note);
+                        out.incomplete = true;
+                    }
+                    result = Ok(completed);
+                }
+            }
             if let Ok(verified) = &result {
                 if let Some(issuer) = verified
                     .issuer_der
@@ -222,6 +256,43 @@ pub fn evaluate(
         }
         Err(e) => (out, Some(e), findings),
     }
+}
+
+/// `incomplete-chain` (info) for a path that used certificates the server
+/// did not send, naming where each came from.
+fn completion_finding(verified: &Verified, extra: &[Candidate]) -> Option<Finding> {
+    let used: Vec<&Candidate> = verified.completed_by.iter().map(|&i| &extra[i]).collect();
+    let first = used.first()?;
+    let sources: Vec<String> = used
+        .iter()
+        .map(|c| format!("'{}' {}", c.facts.subject, c.origin.describe()))
+        .collect();
+    let mut evidence = cert_evidence(&first.facts);
+    evidence.cert_index = None;
+    Some(with_detail(
+        with_evidence(
+            finding(
+                FindingCode::IncompleteChain,
+                Severity::Info,
+                "The chain was completed with an issuer the server did not send",
+                format!(
+                    "The chain leads to a trusted root only with {}, which the server did not send \
+                     (or the recorder did not keep). Browsers complete such chains the same way, so \
+                     the chain is judged as trusted; the server should send its full chain \
+                     (certbot's fullchain.pem, not cert.pem).",
+                    sources.join(", then ")
+                ),
+            ),
+            evidence,
+        ),
+        format!(
+            "certificates not sent (SHA-256): {}",
+            used.iter()
+                .map(|c| c.facts.sha256_hex())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    ))
 }
 
 /// `hostname-mismatch` for a leaf whose chain could not be built (only

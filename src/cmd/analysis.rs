@@ -10,6 +10,7 @@ use mitmwatch::catalog::Catalog;
 use mitmwatch::ct::LogList;
 use mitmwatch::data_used::DataUsed;
 use mitmwatch::import::{self, InputFormat};
+use mitmwatch::intermediates::IntermediatePool;
 use mitmwatch::model::{Assessment, Observation, ScanSummary, Verdict};
 use mitmwatch::observation_file::{ObservationLineError, ObservationReader, READ_ERROR};
 use mitmwatch::pins::PinStore;
@@ -50,6 +51,30 @@ pub fn catalog(paths: &[PathBuf]) -> Result<Catalog> {
         catalog.extend(extra)?;
     }
     Ok(catalog)
+}
+
+/// The shipped issuing CAs, those `mitmwatch update` saved in the data
+/// directory, and those of `--intermediates` files.
+pub fn intermediates(paths: &[PathBuf], data_dir: Option<&Path>) -> Result<IntermediatePool> {
+    let mut pool = IntermediatePool::shipped().context("the shipped intermediates")?;
+    if let Some(saved) = data_dir
+        .map(|d| d.join(mitmwatch::update::data_dir::INTERMEDIATES_FILE))
+        .filter(|f| f.is_file())
+    {
+        let pem = std::fs::read(&saved).with_context(|| format!("reading {}", saved.display()))?;
+        if let Err(e) = pool.add_pem(&pem, &saved.display().to_string()) {
+            eprintln!(
+                "mitmwatch: warning: {} not used: {}",
+                escape(&saved.display().to_string()),
+                escape(&e.to_string())
+            );
+        }
+    }
+    for path in paths {
+        let pem = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
+        pool.add_pem(&pem, &path.display().to_string())?;
+    }
+    Ok(pool)
 }
 
 /// Builds the analyzer the flags ask for.
@@ -98,6 +123,7 @@ pub fn analyzer_and_data(args: &AnalysisArgs) -> Result<(Analyzer, DataUsed)> {
             Some(b)
         }
     };
+    let data_dir = mitmwatch::update::data_dir::resolve(args.data_dir.as_deref());
     let ct_list = match &args.ct_log_list {
         Some(path) => {
             let text = std::fs::read_to_string(path)
@@ -105,8 +131,8 @@ pub fn analyzer_and_data(args: &AnalysisArgs) -> Result<(Analyzer, DataUsed)> {
             Some(LogList::from_json(&text, &path.display().to_string())?)
         }
         None => {
-            let dir = mitmwatch::update::data_dir::resolve(args.data_dir.as_deref());
-            let (saved, warning) = mitmwatch::update::data_dir::current_log_list(dir.as_deref());
+            let (saved, warning) =
+                mitmwatch::update::data_dir::current_log_list(data_dir.as_deref());
             if let Some(w) = warning {
                 eprintln!("mitmwatch: {}", escape(&w));
             }
@@ -121,7 +147,8 @@ pub fn analyzer_and_data(args: &AnalysisArgs) -> Result<(Analyzer, DataUsed)> {
         &catalog_source,
         &store,
     );
-    let analyzer = Analyzer::new(catalog, store, pins, baseline);
+    let analyzer = Analyzer::new(catalog, store, pins, baseline)
+        .with_intermediates(intermediates(&args.intermediates, data_dir.as_deref())?);
     let analyzer = match ct_list {
         None => analyzer,
         Some(list) => analyzer.with_ct_log_list(list),

@@ -84,12 +84,16 @@ pub fn collector(args: &CollectArgs, store: &TrustStore) -> Result<Collector> {
     if args.rate.is_some_and(|r| !(r.is_finite() && r > 0.0)) {
         bail!("--rate must be a positive number of handshakes per second");
     }
-    Ok(Collector::new(
+    let collector = Collector::new(
         ProbeTls::new(store),
         Router::new(connect_to, resolve),
         timeouts,
     )
-    .with_per_address_limit(args.per_address.max(1)))
+    .with_per_address_limit(args.per_address.max(1));
+    Ok(match args.no_aia {
+        true => collector,
+        false => collector.with_aia(mitmwatch::collect::AiaLimits::default()),
+    })
 }
 
 /// The pacing options the flags ask for.

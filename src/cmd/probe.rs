@@ -32,6 +32,8 @@ fn collect_args(args: &ProbeArgs) -> CollectArgs {
         rate: None,
         per_address: 8,
         retries: 0,
+        // `probe` looks at protocol versions, not at chains.
+        no_aia: true,
     }
 }
 

@@ -45,6 +45,10 @@ pub struct RecordedChain {
     pub sent: usize,
     /// Stock verification's result.
     pub stock: StockVerification,
+    /// Stock verification failed because no path led from the chain to an
+    /// anchor (webpki's `UnknownIssuer`): the case where a browser would
+    /// look for the missing issuer (see [`super::aia`]).
+    pub unknown_issuer: bool,
 }
 
 /// Accepts any certificate chain, records it, and still verifies handshake
@@ -106,13 +110,19 @@ impl ServerCertVerifier for RecordingVerifier {
                 )),
             };
             if let Ok(mut slot) = self.record.lock() {
-                *slot = Some(RecordedChain { certs, sent, stock });
+                *slot = Some(RecordedChain {
+                    certs,
+                    sent,
+                    stock,
+                    unknown_issuer: false,
+                });
             }
             // Refused: the record would be incomplete, and no real chain is this long.
             return Err(Error::InvalidCertificate(
                 rustls::CertificateError::BadEncoding,
             ));
         }
+        let mut unknown_issuer = false;
         let stock = match &self.stock {
             Some(verifier) => match verifier.verify_server_cert(
                 end_entity,
@@ -126,11 +136,17 @@ impl ServerCertVerifier for RecordingVerifier {
                     ok: true,
                     error: None,
                 },
-                Err(e) => StockVerification {
-                    trust_store: self.trust_store.clone(),
-                    ok: false,
-                    error: Some(e.to_string()),
-                },
+                Err(e) => {
+                    unknown_issuer = matches!(
+                        e,
+                        Error::InvalidCertificate(rustls::CertificateError::UnknownIssuer)
+                    );
+                    StockVerification {
+                        trust_store: self.trust_store.clone(),
+                        ok: false,
+                        error: Some(e.to_string()),
+                    }
+                }
             },
             None => StockVerification {
                 trust_store: self.trust_store.clone(),
@@ -143,7 +159,12 @@ impl ServerCertVerifier for RecordingVerifier {
             .map(|c| c.clone().into_owned())
             .collect();
         if let Ok(mut slot) = self.record.lock() {
-            *slot = Some(RecordedChain { certs, sent, stock });
+            *slot = Some(RecordedChain {
+                certs,
+                sent,
+                stock,
+                unknown_issuer,
+            });
         }
         // Deliberately accepted: the point is to record, not to judge.
         Ok(ServerCertVerified::assertion())

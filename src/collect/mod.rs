@@ -1,6 +1,7 @@
 //! The handshake collector: the only code that opens sockets to targets.
 //! It records what servers send and never judges it; see `analyze` for that.
 
+pub mod aia;
 pub mod danger;
 pub mod limits;
 pub mod probe;
@@ -9,6 +10,7 @@ pub mod scan;
 pub mod targets;
 pub mod tls_config;
 
+pub use aia::{AiaFetcher, AiaLimits};
 pub use probe::{Collector, Timeouts};
 pub use route::{ConnectTo, Resolve, Router};
 pub use scan::{scan, scan_with, ScanOptions};

@@ -42,6 +42,7 @@ pub struct Collector {
     router: Router,
     timeouts: Timeouts,
     per_address: Option<Arc<AddressLimiter>>,
+    aia: Option<super::aia::AiaFetcher>,
 }
 
 /// The program name and version written into every record.
@@ -71,7 +72,15 @@ impl Collector {
             router,
             timeouts,
             per_address: None,
+            aia: None,
         }
+    }
+
+    /// Fetches missing issuers from AIA caIssuers URLs when the served chain
+    /// does not reach the trust store (see [`super::aia`]). Off unless set.
+    pub fn with_aia(mut self, limits: super::aia::AiaLimits) -> Self {
+        self.aia = Some(super::aia::AiaFetcher::new(limits));
+        self
     }
 
     /// Allows at most `limit` simultaneous connections to any one address.
@@ -107,6 +116,7 @@ impl Collector {
     ) -> Observation {
         let started_at = OffsetDateTime::now_utc();
         let clock = Instant::now();
+        let mut incomplete = None;
         let mut obs = Observation {
             schema: OBSERVATION_SCHEMA,
             tool: tool_name(),
@@ -121,6 +131,7 @@ impl Collector {
             chain: Vec::new(),
             stock_verification: None,
             imported: None,
+            fetched_issuers: Vec::new(),
         };
         let result = match self
             .resolve(&dest, tokio::time::Instant::now() + self.timeouts.connect)
@@ -137,7 +148,7 @@ impl Collector {
                 match self.connect(addrs, deadline).await {
                     Ok((tcp, addr)) => {
                         obs.address = Some(addr.to_string());
-                        self.handshake(target, tcp, &mut obs).await
+                        self.handshake(target, tcp, &mut obs, &mut incomplete).await
                     }
                     Err(f) => Err(f),
                 }
@@ -148,7 +159,32 @@ impl Collector {
             obs.failure = Some(f.message);
         }
         obs.duration_ms = (clock.elapsed().as_secs_f64() * 1e6).round() / 1e3;
+        // After the connection is closed, and outside `duration_ms`.
+        if let (Some(fetcher), Some(chain)) = (&self.aia, incomplete) {
+            obs.fetched_issuers = self.fetch_issuers(fetcher, target, &chain).await;
+        }
         obs
+    }
+
+    /// AIA chain completion for a chain that stock verification could not
+    /// lead to an anchor.
+    async fn fetch_issuers(
+        &self,
+        fetcher: &super::aia::AiaFetcher,
+        target: &Target,
+        chain: &[rustls::pki_types::CertificateDer<'static>],
+    ) -> Vec<crate::model::FetchedIssuer> {
+        let (Some(leaf), Ok(name)) = (
+            chain.first(),
+            ServerName::try_from(target.expected_name().to_string()),
+        ) else {
+            return Vec::new();
+        };
+        fetcher
+            .complete(chain, |candidates| {
+                self.tls.reaches_anchor(leaf, candidates, &name)
+            })
+            .await
     }
 
     async fn resolve(
@@ -229,6 +265,7 @@ impl Collector {
         target: &Target,
         tcp: TcpStream,
         obs: &mut Observation,
+        incomplete: &mut Option<Vec<rustls::pki_types::CertificateDer<'static>>>,
     ) -> Result<(), Failure> {
         let name_text = target.expected_name().to_string();
         let server_name = match ServerName::try_from(name_text.clone()) {
@@ -250,6 +287,9 @@ impl Collector {
         if let Some(record) = verifier.take_record() {
             obs.chain = record.certs.iter().map(|c| cert_record(c)).collect();
             obs.stock_verification = Some(record.stock);
+            if record.unknown_issuer && self.aia.is_some() {
+                *incomplete = Some(record.certs.clone());
+            }
             if record.sent > record.certs.len() {
                 cut_at = Some(record.sent);
             }

@@ -135,5 +135,6 @@ fn internal_error(target: Target, message: String) -> Observation {
         chain: Vec::new(),
         stock_verification: None,
         imported: None,
+        fetched_issuers: Vec::new(),
     }
 }

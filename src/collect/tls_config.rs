@@ -2,8 +2,10 @@
 
 use super::danger::RecordingVerifier;
 use crate::trust_store::TrustStore;
+use rustls::client::danger::ServerCertVerifier;
 use rustls::client::{Resumption, WebPkiServerVerifier};
 use rustls::crypto::CryptoProvider;
+use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
 use rustls::ClientConfig;
 use std::sync::Arc;
 
@@ -33,6 +35,27 @@ impl ProbeTls {
             stock,
             trust_store: trust_store.description().to_string(),
         }
+    }
+
+    /// Whether stock verification finds a path from `end_entity` through
+    /// `intermediates` to an anchor now, for `name`: anything but
+    /// "unknown issuer" counts as reaching one (an expired or misnamed
+    /// chain still has its issuers). Used to stop AIA fetching.
+    pub fn reaches_anchor(
+        &self,
+        end_entity: &CertificateDer<'_>,
+        intermediates: &[CertificateDer<'_>],
+        name: &ServerName<'_>,
+    ) -> bool {
+        let Some(stock) = &self.stock else {
+            return false;
+        };
+        !matches!(
+            stock.verify_server_cert(end_entity, intermediates, name, &[], UnixTime::now()),
+            Err(rustls::Error::InvalidCertificate(
+                rustls::CertificateError::UnknownIssuer
+            ))
+        )
     }
 
     /// A fresh configuration and its verifier for one connection: TLS 1.3

@@ -376,6 +376,7 @@ fn handshake(
             ),
             leaf_only,
         }),
+        fetched_issuers: Vec::new(),
     })
 }
 

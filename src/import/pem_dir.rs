@@ -126,6 +126,7 @@ pub fn file_observation<D: AsRef<[u8]>>(
         chain: ders.iter().map(|d| cert_record(d.as_ref())).collect(),
         stock_verification: None,
         imported: None,
+        fetched_issuers: Vec::new(),
     }
 }
 

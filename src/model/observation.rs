@@ -224,6 +224,68 @@ pub struct Observation {
     /// data (`analyze --from ooni`); absent for mitmwatch's own handshakes.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub imported: Option<Imported>,
+    /// Issuers fetched from AIA caIssuers URLs at collection time because
+    /// the served chain did not reach the scan's trust store (see
+    /// [`crate::collect::aia`]). Kept apart from `chain`, which stays
+    /// exactly what the server sent. Absent when nothing was fetched.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub fetched_issuers: Vec<FetchedIssuer>,
+}
+
+/// One attempt to fetch a missing issuer from an AIA caIssuers URL.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FetchedIssuer {
+    /// The URL, as written in the certificate (untrusted text).
+    pub url: String,
+    /// SHA-256 (hex) of the certificate whose AIA extension named the URL.
+    pub for_cert: String,
+    /// How the attempt ended.
+    pub outcome: FetchOutcome,
+    /// Details for a human: the HTTP status, the error, the reason a URL
+    /// was skipped, the redirects followed.
+    pub detail: Option<String>,
+    /// The certificates the response held (DER, PEM or PKCS#7 certs-only),
+    /// in the form of [`Observation::chain`]. Empty unless `outcome` is `ok`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub certificates: Vec<CertRecord>,
+}
+
+/// How one AIA fetch ended. The set is closed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum FetchOutcome {
+    /// The response held at least one certificate.
+    Ok,
+    /// The URL (or a redirect's target) was not followed: not `http://`
+    /// (https, ldap, …), or not a valid URL. `detail` says which.
+    SkippedScheme,
+    /// Not fetched: the observation's fetch budget was spent.
+    SkippedLimit,
+    /// The server answered with an HTTP error status, or the connection failed.
+    HttpError,
+    /// No complete answer within the time limit.
+    Timeout,
+    /// The response was larger than the size limit.
+    TooLarge,
+    /// More redirects than allowed.
+    TooManyRedirects,
+    /// The response held no certificate in any accepted form.
+    NotACertificate,
+}
+
+impl FetchOutcome {
+    /// Every outcome, in documentation order.
+    pub const ALL: [FetchOutcome; 8] = [
+        FetchOutcome::Ok,
+        FetchOutcome::SkippedScheme,
+        FetchOutcome::SkippedLimit,
+        FetchOutcome::HttpError,
+        FetchOutcome::Timeout,
+        FetchOutcome::TooLarge,
+        FetchOutcome::TooManyRedirects,
+        FetchOutcome::NotACertificate,
+    ];
 }
 
 /// Provenance of an observation made by another tool and converted by an
