@@ -96,6 +96,30 @@ impl CatalogEntry {
     pub fn describe(&self) -> String {
         format!("{} ({})", self.label, self.operator)
     }
+
+    /// The sources that attribute the entry's *name* and operator, leaving
+    /// out those that are a copy of its certificate (a blocklist PEM, a
+    /// `.crt` file in some repository). When only a name matched, the key
+    /// served is not the catalogued one, and citing the catalogued
+    /// certificate as the source would say the opposite.
+    pub fn name_sources(&self) -> Vec<String> {
+        self.sources
+            .iter()
+            .filter(|s| !is_certificate_source(s))
+            .cloned()
+            .collect()
+    }
+}
+
+/// Whether a source names a certificate file: its path (the second word,
+/// after `owner/repository`) ends in a certificate extension.
+fn is_certificate_source(source: &str) -> bool {
+    source.split_whitespace().nth(1).is_some_and(|path| {
+        let path = path.to_ascii_lowercase();
+        [".pem", ".crt", ".cer", ".der"]
+            .iter()
+            .any(|ext| path.ends_with(ext))
+    })
 }
 
 /// A problem in catalog data.
@@ -376,6 +400,21 @@ mod tests {
         assert!(catalog.entries().len() >= 50);
         let with_pem = catalog.entries().iter().filter(|e| e.der.is_some()).count();
         assert_eq!(with_pem, builtin::PEMS.len());
+    }
+
+    #[test]
+    fn name_sources_leave_out_certificate_files() {
+        let catalog = Catalog::builtin().expect("the shipped catalog is valid");
+        let qaznet = catalog.get("kz-qaznet-trust-network").expect("entry");
+        let named = qaznet.name_sources();
+        assert!(named.len() < qaznet.sources.len());
+        assert!(named.iter().all(|s| !s.contains(".pem (")), "{named:?}");
+        assert!(named.iter().any(|s| s.contains("README.md")), "{named:?}");
+        // Every entry that ships a PEM cites its file; none keeps it as a
+        // source of the name.
+        for e in catalog.entries().iter().filter(|e| e.der.is_some()) {
+            assert!(e.name_sources().len() < e.sources.len(), "{}", e.id);
+        }
     }
 
     #[test]

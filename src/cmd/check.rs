@@ -4,7 +4,8 @@ use super::analysis::{analyzer, exit_code, validation_time};
 use crate::cli::CheckArgs;
 use anyhow::Result;
 use mitmwatch::model::{
-    Assessment, Category, ScanLinks, ScanSummary, StoreSource, Target, Verdict, STORE_SCHEMA,
+    Assessment, Attribution, Category, ScanLinks, ScanSummary, StoreSource, Target, Verdict,
+    STORE_SCHEMA,
 };
 use mitmwatch::report::{store_text::link_sentence, terminal::escape, text};
 use mitmwatch::sim::domains;
@@ -153,7 +154,23 @@ fn advice(summary: &ScanSummary, code: i32) -> String {
         };
     };
     let who = escape(&top.interceptor.label);
-    match top.interceptor.category {
+    let what = what_it_means(top.interceptor.category, &who);
+    match (top.interceptor.matched_by, top.interceptor.category) {
+        (Attribution::Key, _) => what,
+        (Attribution::Name, Some(_)) => format!(
+            "mitmwatch identified {who} by name only: the certificates carry its name but not a key \
+             mitmwatch knows for it, so this may be a re-issued root or an imitation. {what}"
+        ),
+        (Attribution::Name, None) => format!(
+            "mitmwatch knows this CA by name only: it did not send its own certificate, so its key \
+             could not be checked. {what}"
+        ),
+    }
+}
+
+/// The advice for an interceptor of this category.
+fn what_it_means(category: Option<Category>, who: &str) -> String {
+    match category {
         Some(Category::StateInterception) => format!(
             "What this means: {who} is decrypting your connections to these sites. Whoever operates it can \
              read and change what you send them, including passwords and messages. What to do: do not log \

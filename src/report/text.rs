@@ -2,7 +2,9 @@
 //! came from a certificate or the network goes through [`escape`].
 
 use super::terminal::escape;
-use crate::model::{Assessment, FindingCode, Observation, ScanSummary, Severity, Verdict};
+use crate::model::{
+    Assessment, Attribution, FindingCode, Interceptor, Observation, ScanSummary, Severity, Verdict,
+};
 
 /// Upper-case verdict label, fixed width.
 pub fn verdict_label(v: Verdict) -> &'static str {
@@ -23,6 +25,21 @@ fn severity_label(s: Severity) -> &'static str {
     }
 }
 
+/// How an interceptor was identified, in a few words: a key match is an
+/// identification, a name match only a resemblance.
+pub fn attribution(how: Attribution) -> &'static str {
+    match how {
+        Attribution::Key => "identified by key",
+        Attribution::Name => "identified by name only",
+    }
+}
+
+/// The interceptor's label with how it was identified, escaped:
+/// `'Qaznet Trust Network', … (identified by key)`.
+pub fn interceptor_label(who: &Interceptor) -> String {
+    format!("{} ({})", escape(&who.label), attribution(who.matched_by))
+}
+
 /// One line: target, verdict, who, top finding.
 pub fn assessment_line(a: &Assessment) -> String {
     let target = escape(&a.target.to_string());
@@ -30,7 +47,7 @@ pub fn assessment_line(a: &Assessment) -> String {
         _ if a.verdict == Verdict::Error => {
             escape(a.failure.as_deref().unwrap_or("no certificate received"))
         }
-        (Some(who), _) if a.verdict != Verdict::Clean => format!("by {}", escape(&who.label)),
+        (Some(who), _) if a.verdict != Verdict::Clean => format!("by {}", interceptor_label(who)),
         (_, Some(f)) if f.severity >= Severity::Medium => escape(&f.title),
         _ => a
             .leaf
@@ -72,7 +89,15 @@ pub fn assessment_detail(a: &Assessment) -> String {
         verdict_label(a.verdict)
     ));
     if let Some(who) = &a.interceptor {
-        out.push_str(&format!("  interceptor: {}\n", escape(&who.label)));
+        out.push_str(&format!("  interceptor: {}\n", interceptor_label(who)));
+        if who.matched_by == Attribution::Name {
+            out.push_str(&wrap(
+                "the key served is not one mitmwatch knows for this name: the name alone \
+                 identifies it, and anyone can put any name in a certificate",
+                4,
+                92,
+            ));
+        }
     }
     if let Some(failure) = &a.failure {
         out.push_str(&format!(
@@ -150,7 +175,7 @@ pub fn summary_text(s: &ScanSummary) -> String {
     for hit in &s.interceptors {
         out.push_str(&format!(
             "  {} intercepted {} domain(s):\n",
-            escape(&hit.interceptor.label),
+            interceptor_label(&hit.interceptor),
             hit.domains.len()
         ));
         out.push_str(&wrap(&escape(&hit.domains.join(", ")), 4, 96));
