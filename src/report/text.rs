@@ -91,12 +91,14 @@ pub fn assessment_detail(a: &Assessment) -> String {
     if let Some(who) = &a.interceptor {
         out.push_str(&format!("  interceptor: {}\n", interceptor_label(who)));
         if who.matched_by == Attribution::Name {
-            out.push_str(&wrap(
-                "the key served is not one mitmwatch knows for this name: the name alone \
-                 identifies it, and anyone can put any name in a certificate",
-                4,
-                92,
-            ));
+            let why = if who.category.is_some() {
+                "the key served is not the catalogued one: the name alone matched, so this may \
+                 be a re-issued root or an imitation"
+            } else {
+                "the CA is known by the issuer name in the chain; its own key was not served, \
+                 and anyone can put any name in a certificate"
+            };
+            out.push_str(&wrap(why, 4, 92));
         }
     }
     if let Some(failure) = &a.failure {
