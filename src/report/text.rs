@@ -95,8 +95,8 @@ pub fn assessment_detail(a: &Assessment) -> String {
                 "the key served is not the catalogued one: the name alone matched, so this may \
                  be a re-issued root or an imitation"
             } else {
-                "the CA is known by the issuer name in the chain; its own key was not served, \
-                 and anyone can put any name in a certificate"
+                "the CA is known only by a name in the chain, not by a key that identifies its \
+                 holder; anyone can put any name in a certificate"
             };
             out.push_str(&wrap(why, 4, 92));
         }
