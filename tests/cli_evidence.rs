@@ -596,7 +596,7 @@ fn key_and_name_attributions_are_told_apart() {
     assert_eq!(e.interceptor.matched_by, Attribution::Key);
     let c = e.catalog.unwrap();
     assert_eq!(c.matched_by, Attribution::Key);
-    assert_eq!(c.spki_sha256_base64, [qaznet_b64.clone()]);
+    assert_eq!(c.spki_sha256_base64, std::slice::from_ref(&qaznet_b64));
     assert_eq!(c.sources, qaznet.sources);
     let report = String::from_utf8(file(key_dir, "REPORT.md")).unwrap();
     assert!(
