@@ -57,6 +57,7 @@ struct Evidence {
     catalog: Option<CatalogRef>,
     observations: usize,
     leaf_only_observations: usize,
+    no_sni_observations: usize,
     first_seen: String,
     last_seen: String,
     domains: Vec<Domain>,
@@ -618,4 +619,52 @@ fn key_and_name_attributions_are_told_apart() {
     assert!(report.contains("Identified by name only"), "{report}");
     assert!(!report.contains("net/data/ssl/blocklist/00309c"));
     assert!(!report.contains(&qaznet_b64));
+}
+
+/// Handshakes made without SNI (`--no-sni`): the interceptor saw no name,
+/// so the report says it chose by destination and reproduces without SNI,
+/// never "choosing by name".
+#[test]
+fn handshakes_without_sni_are_not_called_a_choice_by_name() {
+    use common::fixtures::{analyzer, observation, FIXTURE_TIME};
+    use mitmwatch::analyze::ValidationTime;
+    use mitmwatch::report::evidence::{build, BundleOptions};
+
+    let mut observations = vec![
+        observation("mitmproxy-a", "a.example"),
+        observation("mitmproxy-b", "b.example"),
+    ];
+    for o in &mut observations {
+        o.target.sni = None;
+    }
+    let analyzer = analyzer(None);
+    let (assessments, _) = analyzer.assess_scan(&observations, ValidationTime::At(FIXTURE_TIME));
+    let options = BundleOptions {
+        tool: "mitmwatch test".into(),
+        generated_at: FIXTURE_TIME,
+        vantage_note: None,
+        include_addresses: false,
+    };
+    let bundle = build(&observations, &assessments, analyzer.catalog(), &options);
+    assert_eq!(bundle.interceptors.len(), 1);
+    let dir = &bundle.interceptors[0].dir;
+    let read = |name: &str| {
+        let path = format!("{dir}/{name}");
+        bundle
+            .files
+            .iter()
+            .find(|f| f.path == path)
+            .map(|f| f.bytes.clone())
+            .unwrap()
+    };
+    let e: Evidence = serde_json::from_slice(&read("evidence.json")).unwrap();
+    assert_eq!((e.observations, e.no_sni_observations), (2, 2));
+    let report = String::from_utf8(read("REPORT.md")).unwrap();
+    assert!(
+        report.contains("chose them by destination (IP address and port), not by name"),
+        "{report}"
+    );
+    assert!(report.contains("mitmwatch scan a.example b.example --no-sni -o"));
+    assert!(!report.contains("choosing by name"), "{report}");
+    assert!(!report.contains("--control-sni"), "{report}");
 }

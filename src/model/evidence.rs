@@ -199,6 +199,9 @@ pub struct InterceptionEvidence {
     pub observations: usize,
     /// Of those, how many chains were recorded leaf-only.
     pub leaf_only_observations: usize,
+    /// Of those, how many handshakes sent no SNI (`--no-sni`, IP targets):
+    /// the interceptor saw no name, so it chose them by destination.
+    pub no_sni_observations: usize,
     /// First intercepted observation.
     #[serde(with = "time::serde::rfc3339")]
     pub first_seen: OffsetDateTime,

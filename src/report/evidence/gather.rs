@@ -302,6 +302,7 @@ pub fn gather(
             .iter()
             .filter(|(_, a)| a.has(FindingCode::LeafOnlyChain))
             .count(),
+        no_sni_observations: group.iter().filter(|(o, _)| o.target.sni.is_none()).count(),
         first_seen: first_seen.unwrap_or(options.generated_at),
         last_seen: last_seen.unwrap_or(options.generated_at),
         domains: domains.into_values().collect(),

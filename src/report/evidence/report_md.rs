@@ -79,6 +79,15 @@ fn write_report(out: &mut String, e: &InterceptionEvidence) -> std::fmt::Result 
         )?;
     }
     writeln!(out)?;
+    if e.no_sni_observations > 0 {
+        writeln!(
+            out,
+            "{} of these handshakes sent no server name (SNI): the interceptor could not see \
+             which site was asked for, so it chose them by destination (IP address and port), \
+             not by name.\n",
+            e.no_sni_observations
+        )?;
+    }
     if e.leaf_only_observations > 0 {
         writeln!(
             out,
@@ -338,14 +347,31 @@ fn write_reproduce(out: &mut String, e: &InterceptionEvidence) -> std::fmt::Resu
         "With mitmwatch (`cargo install --path .` in its source tree), from a network where \
          the interception happens:\n"
     )?;
+    // Handshakes without SNI are reproduced without SNI; a probe by name
+    // says nothing about interception that never saw a name.
+    let all_without_sni = e.no_sni_observations == e.observations;
+    let (no_sni, pattern) = if all_without_sni {
+        (
+            " --no-sni",
+            "# the handshakes sent no name: the choice was by destination (address and port)\n"
+                .to_string(),
+        )
+    } else {
+        (
+            "",
+            format!(
+                "# is it the network choosing by name? same address, control name example.com\n\
+                 mitmwatch probe {first} --control-sni example.com\n"
+            ),
+        )
+    };
     writeln!(
         out,
         "```sh\n\
          # record what these sites serve, and judge it\n\
-         mitmwatch scan {list} -o observations.jsonl\n\
+         mitmwatch scan {list}{no_sni} -o observations.jsonl\n\
          mitmwatch analyze observations.jsonl -v\n\
-         # is it the network choosing by name? same address, control name example.com\n\
-         mitmwatch probe {first} --control-sni example.com\n\
+         {pattern}\
          # re-judge the handshakes of this bundle, as of when they were made\n\
          mitmwatch analyze observations.jsonl -v --at observed\n\
          ```\n"
