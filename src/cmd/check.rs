@@ -207,3 +207,54 @@ fn what_it_means(category: Option<Category>, who: &str) -> String {
         ),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use mitmwatch::model::{Interceptor, InterceptorHits};
+
+    fn summary(matched_by: Attribution, category: Option<Category>) -> ScanSummary {
+        ScanSummary {
+            record_type: "summary".into(),
+            schema: mitmwatch::model::ASSESSMENT_SCHEMA,
+            targets: 2,
+            verdicts: [(Verdict::Intercepted, 1), (Verdict::Clean, 1)].into(),
+            statuses: Default::default(),
+            interceptors: vec![InterceptorHits {
+                interceptor: Interceptor {
+                    id: "kz-qaznet-trust-network".into(),
+                    label: "'Qaznet Trust Network'".into(),
+                    category,
+                    matched_by,
+                },
+                domains: vec!["facebook.com".into()],
+            }],
+            pattern: None,
+            conclusion: String::new(),
+        }
+    }
+
+    #[test]
+    fn advice_says_when_only_a_name_identifies_the_interceptor() {
+        let state = Some(Category::StateInterception);
+        let by_key = advice(
+            &summary(Attribution::Key, state),
+            super::super::exit::INTERCEPTED,
+        );
+        assert!(by_key.starts_with("What this means:"), "{by_key}");
+        assert!(!by_key.contains("name only"), "{by_key}");
+        let by_name = advice(
+            &summary(Attribution::Name, state),
+            super::super::exit::INTERCEPTED,
+        );
+        assert!(
+            by_name.contains("by name only") && by_name.contains("re-issued root or an imitation"),
+            "{by_name}"
+        );
+        let unknown = advice(
+            &summary(Attribution::Name, None),
+            super::super::exit::INTERCEPTED,
+        );
+        assert!(unknown.contains("knows this CA by name only"), "{unknown}");
+    }
+}

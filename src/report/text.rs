@@ -210,3 +210,35 @@ pub fn wrap(text: &str, indent: usize, width: usize) -> String {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn assessment(matched_by: &str, category: &str) -> Assessment {
+        serde_json::from_str(&format!(
+            r#"{{"type":"assessment","schema":2,"target":{{"host":"facebook.com","port":443,"sni":"facebook.com"}},
+            "address":null,"observed_at":"2026-06-01T00:00:00Z","validated_at":"2026-06-01T00:00:00Z",
+            "status":"ok","failure":null,"verdict":"intercepted",
+            "interceptor":{{"id":"kz","label":"'Qaznet Trust Network'","category":{category},"matched_by":"{matched_by}"}},
+            "leaf":null,"findings":[]}}"#
+        ))
+        .unwrap()
+    }
+
+    #[test]
+    fn lines_and_details_say_how_the_interceptor_was_identified() {
+        let key = assessment("key", "\"state-interception\"");
+        assert!(assessment_line(&key).contains("by 'Qaznet Trust Network' (identified by key)"));
+        assert!(!assessment_detail(&key).contains("name only"));
+        let name = assessment("name", "\"state-interception\"");
+        assert!(assessment_line(&name).contains("(identified by name only)"));
+        let detail = assessment_detail(&name);
+        assert!(
+            detail.contains("the key served is not the catalogued one"),
+            "{detail}"
+        );
+        let unknown = assessment("name", "null");
+        assert!(assessment_detail(&unknown).contains("known only by a name in the chain"));
+    }
+}
