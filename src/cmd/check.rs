@@ -131,6 +131,12 @@ fn report(summary: &ScanSummary, assessments: &[Assessment], code: i32) -> Strin
         }
     }
     s.push('\n');
+    if code == super::exit::INTERCEPTED {
+        if let Some(note) = attribution_note(summary) {
+            s.push_str(&text::wrap(&note, 0, 96));
+            s.push('\n');
+        }
+    }
     s.push_str(&text::wrap(&advice(summary, code), 0, 96));
     s
 }
@@ -153,17 +159,24 @@ fn advice(summary: &ScanSummary, code: i32) -> String {
                 .into()
         };
     };
+    what_it_means(top.interceptor.category, &escape(&top.interceptor.label))
+}
+
+/// A paragraph before the advice when the interceptor named in it is
+/// identified by name only: the advice then rests on a name.
+fn attribution_note(summary: &ScanSummary) -> Option<String> {
+    let top = summary.interceptors.first()?;
     let who = escape(&top.interceptor.label);
-    let what = what_it_means(top.interceptor.category, &who);
     match (top.interceptor.matched_by, top.interceptor.category) {
-        (Attribution::Key, _) => what,
-        (Attribution::Name, Some(_)) => format!(
-            "mitmwatch identified {who} by name only: the certificates carry its name but not a key \
-             mitmwatch knows for it, so this may be a re-issued root or an imitation. {what}"
-        ),
-        (Attribution::Name, None) => format!(
-            "mitmwatch knows this CA by name only: it did not send its own certificate, so its key \
-             could not be checked. {what}"
+        (Attribution::Key, _) => None,
+        (Attribution::Name, Some(_)) => Some(format!(
+            "Identified by name only: the certificates carry the name of {who} but not a key \
+             mitmwatch knows for it, so this may be a re-issued root or an imitation."
+        )),
+        (Attribution::Name, None) => Some(
+            "Identified by name only: this CA did not send its own certificate, so mitmwatch \
+             knows it only by the name in the certificates it signed."
+                .into(),
         ),
     }
 }
@@ -235,26 +248,27 @@ mod tests {
     }
 
     #[test]
-    fn advice_says_when_only_a_name_identifies_the_interceptor() {
+    fn a_name_only_attribution_is_said_before_the_advice() {
         let state = Some(Category::StateInterception);
-        let by_key = advice(
-            &summary(Attribution::Key, state),
-            super::super::exit::INTERCEPTED,
-        );
-        assert!(by_key.starts_with("What this means:"), "{by_key}");
-        assert!(!by_key.contains("name only"), "{by_key}");
-        let by_name = advice(
-            &summary(Attribution::Name, state),
-            super::super::exit::INTERCEPTED,
-        );
+        assert_eq!(attribution_note(&summary(Attribution::Key, state)), None);
+        let by_name = attribution_note(&summary(Attribution::Name, state)).unwrap();
         assert!(
-            by_name.contains("by name only") && by_name.contains("re-issued root or an imitation"),
+            by_name.starts_with("Identified by name only")
+                && by_name.contains("re-issued root or an imitation"),
             "{by_name}"
         );
-        let unknown = advice(
-            &summary(Attribution::Name, None),
+        let unknown = attribution_note(&summary(Attribution::Name, None)).unwrap();
+        assert!(
+            unknown.contains("did not send its own certificate"),
+            "{unknown}"
+        );
+        // The paragraph comes before the advice in the verdict.
+        let text = report(
+            &summary(Attribution::Name, state),
+            &[],
             super::super::exit::INTERCEPTED,
         );
-        assert!(unknown.contains("knows this CA by name only"), "{unknown}");
+        let note = text.find("Identified by name only").unwrap();
+        assert!(note < text.find("What this means").unwrap(), "{text}");
     }
 }
