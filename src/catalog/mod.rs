@@ -98,28 +98,33 @@ impl CatalogEntry {
     }
 
     /// The sources that attribute the entry's *name* and operator, leaving
-    /// out those that are a copy of its certificate (a blocklist PEM, a
-    /// `.crt` file in some repository). When only a name matched, the key
-    /// served is not the catalogued one, and citing the catalogued
-    /// certificate as the source would say the opposite.
+    /// out those that identify its certificate or key: a copy of the
+    /// certificate (a blocklist PEM, a `.crt` file in some repository), or
+    /// a list of keys and certificates (Chromium's `kSPKIBlockList` and
+    /// `kKnownInterceptionList`, Mozilla's OneCRL). When only a name
+    /// matched, the key served is not the catalogued one, and citing those
+    /// would say the opposite.
     pub fn name_sources(&self) -> Vec<String> {
         self.sources
             .iter()
-            .filter(|s| !is_certificate_source(s))
+            .filter(|s| !identifies_certificate(s))
             .cloned()
             .collect()
     }
 }
 
-/// Whether a source names a certificate file: its path (the second word,
-/// after `owner/repository`) ends in a certificate extension.
-fn is_certificate_source(source: &str) -> bool {
-    source.split_whitespace().nth(1).is_some_and(|path| {
+/// Whether a source identifies one certificate or key rather than a name:
+/// its path (the second word, after `owner/repository`) ends in a
+/// certificate extension, or it cites a list of keys or certificates.
+fn identifies_certificate(source: &str) -> bool {
+    const KEY_LISTS: [&str; 3] = ["kSPKIBlockList", "kKnownInterceptionList", "onecrl.json"];
+    let file = source.split_whitespace().nth(1).is_some_and(|path| {
         let path = path.to_ascii_lowercase();
         [".pem", ".crt", ".cer", ".der"]
             .iter()
             .any(|ext| path.ends_with(ext))
-    })
+    });
+    file || KEY_LISTS.iter().any(|list| source.contains(list))
 }
 
 /// A problem in catalog data.
@@ -408,8 +413,14 @@ mod tests {
         let qaznet = catalog.get("kz-qaznet-trust-network").expect("entry");
         let named = qaznet.name_sources();
         assert!(named.len() < qaznet.sources.len());
-        assert!(named.iter().all(|s| !s.contains(".pem (")), "{named:?}");
+        for cited in [".pem (", "kSPKIBlockList", "onecrl"] {
+            assert!(named.iter().all(|s| !s.contains(cited)), "{named:?}");
+        }
         assert!(named.iter().any(|s| s.contains("README.md")), "{named:?}");
+        assert!(
+            named.iter().any(|s| s.contains("censoredplanet.org")),
+            "{named:?}"
+        );
         // Every entry that ships a PEM cites its file; none keeps it as a
         // source of the name.
         for e in catalog.entries().iter().filter(|e| e.der.is_some()) {

@@ -37,11 +37,14 @@ pub fn render(e: &InterceptionEvidence) -> String {
 }
 
 fn write_report(out: &mut String, e: &InterceptionEvidence) -> std::fmt::Result {
-    writeln!(
-        out,
-        "# TLS interception by {}\n",
-        code(&e.interceptor.label)
-    )?;
+    // By name only, the label is what the CA resembles, not who it is.
+    let who = match (e.interceptor.matched_by, &e.catalog) {
+        (Attribution::Name, Some(_)) => {
+            format!("a CA named like {}", code(&e.interceptor.label))
+        }
+        _ => code(&e.interceptor.label),
+    };
+    writeln!(out, "# TLS interception by {who}\n")?;
     writeln!(
         out,
         "Made by {} on {}. Interceptor id {}{}.\n",
@@ -65,7 +68,7 @@ fn write_report(out: &mut String, e: &InterceptionEvidence) -> std::fmt::Result 
         rfc3339(e.first_seen),
         rfc3339(e.last_seen),
         e.domains.len(),
-        code(&e.interceptor.label)
+        who
     )?;
     for f in &e.findings {
         writeln!(
