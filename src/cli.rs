@@ -421,6 +421,15 @@ pub struct SimArgs {
     /// their SCTs in every genuine leaf.
     #[arg(long, value_name = "FILE.json")]
     pub ct_log_list_out: Option<PathBuf>,
+    /// Write all three (sim-root.pem, sim-pins.json, sim-ct.json) into this
+    /// directory, created if missing; the printed commands then judge the
+    /// genuine origin clean and the box intercepted.
+    #[arg(
+        long,
+        value_name = "DIR",
+        conflicts_with_all = ["roots_out", "pins_out", "ct_log_list_out"]
+    )]
+    pub out_dir: Option<PathBuf>,
     /// Stop after this many seconds (default: run until Ctrl-C).
     #[arg(long, value_name = "SECS")]
     pub duration: Option<f64>,

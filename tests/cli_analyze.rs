@@ -343,6 +343,12 @@ async fn check_gives_a_verdict_a_person_can_act_on() {
     );
     assert!(text.contains("Qaznet Trust Network"));
     assert!(text.contains("targeted interception"));
+    // The box mints under Qaznet's name with keys of its own.
+    assert!(
+        text.contains("(identified by name only) intercepted 37 domain(s)"),
+        "{text}"
+    );
+    assert!(text.contains("Identified by name only: the certificates carry the name of"));
     assert!(text.contains("What to do"));
     assert!(
         text.contains("could not read any trust store on this machine"),

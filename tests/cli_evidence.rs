@@ -53,10 +53,11 @@ struct Evidence {
     schema: u32,
     tool: String,
     generated_at: String,
-    interceptor: serde_json::Value,
+    interceptor: Interceptor,
     catalog: Option<CatalogRef>,
     observations: usize,
     leaf_only_observations: usize,
+    no_sni_observations: usize,
     first_seen: String,
     last_seen: String,
     domains: Vec<Domain>,
@@ -70,11 +71,30 @@ struct Evidence {
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 #[allow(dead_code)]
+struct Interceptor {
+    id: String,
+    label: String,
+    category: Option<String>,
+    matched_by: Attribution,
+}
+
+#[derive(Debug, PartialEq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+enum Attribution {
+    Key,
+    Name,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)]
 struct CatalogRef {
     id: String,
     label: String,
     operator: String,
     category: String,
+    matched_by: Attribution,
+    spki_sha256_base64: Vec<String>,
     sources: Vec<String>,
 }
 
@@ -220,7 +240,7 @@ async fn a_bundle_for_the_simulated_box() {
             .expect("documented manifest format");
     assert_eq!(
         (manifest.record_type.as_str(), manifest.schema),
-        ("evidence-manifest", 1)
+        ("evidence-manifest", 2)
     );
     assert_eq!(manifest.interceptors.len(), 1);
     let idir = &manifest.interceptors[0].dir;
@@ -251,7 +271,20 @@ async fn a_bundle_for_the_simulated_box() {
     assert_eq!(e.record_type, "interception-evidence");
     assert_eq!(e.observations, 37);
     assert_eq!(e.domains.len(), 37);
-    assert_eq!(e.catalog.as_ref().unwrap().id, "kz-qaznet-trust-network");
+    // The box mints under Qaznet's names with keys of its own: named like
+    // the catalog entry, which is then cited without its certificate.
+    assert_eq!(e.schema, 2);
+    assert_eq!(e.interceptor.matched_by, Attribution::Name);
+    let catalog = e.catalog.as_ref().unwrap();
+    assert_eq!(catalog.id, "kz-qaznet-trust-network");
+    assert_eq!(catalog.matched_by, Attribution::Name);
+    assert!(catalog.spki_sha256_base64.is_empty());
+    assert!(!catalog.sources.is_empty());
+    assert!(
+        catalog.sources.iter().all(|s| !s.contains(".pem")),
+        "{:?}",
+        catalog.sources
+    );
     let intermediate = x509_spki_sha256(&sim.interceptor_intermediate);
     let blocked: Vec<String> = e
         .block
@@ -290,9 +323,26 @@ async fn a_bundle_for_the_simulated_box() {
         assert!(!text.contains(&tmp), "{f} names a local path");
     }
     let report = std::fs::read_to_string(bundle.join(idir).join("REPORT.md")).unwrap();
-    assert!(report.starts_with("# TLS interception by"));
+    assert!(
+        report.starts_with("# TLS interception by a CA named like `'Qaznet Trust Network'"),
+        "{report}"
+    );
     assert!(report.contains("## Fingerprints to block"));
     assert!(report.contains(&e.block.ca_spki_sha256_base64[0]));
+    assert!(report.contains(
+        "Identified by name only: the key served is not the catalogued one; this may be a \
+         re-issued root or an imitation."
+    ));
+    assert!(report.contains("not the catalog entry's: only the name matched"));
+    // Neither the blocklist PEM nor the catalogued key is presented.
+    assert!(!report.contains("net/data/ssl/blocklist/00309c"));
+    let qaznet_spki = mitmwatch::catalog::Catalog::builtin()
+        .unwrap()
+        .get("kz-qaznet-trust-network")
+        .unwrap()
+        .spki_sha256[0];
+    assert!(!report.contains(&mitmwatch::encoding::base64_encode(&qaznet_spki)));
+    assert!(!report.contains(&hex(&qaznet_spki)));
     assert!(report.contains("--control-sni example.com"));
     assert!(report.contains("mitmwatch scan "));
     assert!(report.contains("The reporter included no vantage information"));
@@ -507,4 +557,121 @@ async fn streamed_bundle_matches_the_whole_scan() {
             assert!(written == file.bytes, "{} differs", file.path);
         }
     }
+}
+
+/// A chain matched by the catalogued key and one that only carries the
+/// catalogued name are two interceptors: the first cites the entry's key
+/// and every source, the second says "name only" and cites neither.
+#[test]
+fn key_and_name_attributions_are_told_apart() {
+    use common::fixtures::{analyzer, observation, FIXTURE_TIME};
+    use mitmwatch::analyze::ValidationTime;
+    use mitmwatch::report::evidence::{build, BundleOptions};
+
+    let observations = vec![
+        observation("kz-keyid-only", "mail.ru"),
+        observation("kz-2019-forged-facebook", "facebook.com"),
+    ];
+    let analyzer = analyzer(None);
+    let (assessments, _) = analyzer.assess_scan(&observations, ValidationTime::At(FIXTURE_TIME));
+    let options = BundleOptions {
+        tool: "mitmwatch test".into(),
+        generated_at: FIXTURE_TIME,
+        vantage_note: None,
+        include_addresses: false,
+    };
+    let bundle = build(&observations, &assessments, analyzer.catalog(), &options);
+    let ids: Vec<(&str, &str)> = bundle
+        .interceptors
+        .iter()
+        .map(|i| (i.id.as_str(), i.dir.as_str()))
+        .collect();
+    assert_eq!(ids.len(), 2, "{ids:?}");
+    assert!(ids.iter().all(|(id, _)| *id == "kz-qaznet-trust-network"));
+    let file = |dir: &str, name: &str| {
+        bundle
+            .files
+            .iter()
+            .find(|f| f.path == format!("{dir}/{name}"))
+            .map(|f| f.bytes.clone())
+            .unwrap()
+    };
+    let qaznet = analyzer.catalog().get("kz-qaznet-trust-network").unwrap();
+    let qaznet_b64 = mitmwatch::encoding::base64_encode(&qaznet.spki_sha256[0]);
+
+    let (_, key_dir) = ids[0];
+    let e: Evidence = serde_json::from_slice(&file(key_dir, "evidence.json")).unwrap();
+    assert_eq!(e.interceptor.matched_by, Attribution::Key);
+    let c = e.catalog.unwrap();
+    assert_eq!(c.matched_by, Attribution::Key);
+    assert_eq!(c.spki_sha256_base64, std::slice::from_ref(&qaznet_b64));
+    assert_eq!(c.sources, qaznet.sources);
+    let report = String::from_utf8(file(key_dir, "REPORT.md")).unwrap();
+    assert!(
+        report.contains(&format!(
+            "Identified by its key (SPKI SHA-256 `{qaznet_b64}`)"
+        )),
+        "{report}"
+    );
+    assert!(report.contains("net/data/ssl/blocklist/00309c"));
+
+    let (_, name_dir) = ids[1];
+    let e: Evidence = serde_json::from_slice(&file(name_dir, "evidence.json")).unwrap();
+    assert_eq!(e.interceptor.matched_by, Attribution::Name);
+    let c = e.catalog.unwrap();
+    assert_eq!(c.matched_by, Attribution::Name);
+    assert!(c.spki_sha256_base64.is_empty());
+    assert_eq!(c.sources, qaznet.name_sources());
+    let report = String::from_utf8(file(name_dir, "REPORT.md")).unwrap();
+    assert!(report.contains("Identified by name only"), "{report}");
+    assert!(!report.contains("net/data/ssl/blocklist/00309c"));
+    assert!(!report.contains(&qaznet_b64));
+}
+
+/// Handshakes made without SNI (`--no-sni`): the interceptor saw no name,
+/// so the report says it chose by destination and reproduces without SNI,
+/// never "choosing by name".
+#[test]
+fn handshakes_without_sni_are_not_called_a_choice_by_name() {
+    use common::fixtures::{analyzer, observation, FIXTURE_TIME};
+    use mitmwatch::analyze::ValidationTime;
+    use mitmwatch::report::evidence::{build, BundleOptions};
+
+    let mut observations = vec![
+        observation("mitmproxy-a", "a.example"),
+        observation("mitmproxy-b", "b.example"),
+    ];
+    for o in &mut observations {
+        o.target.sni = None;
+    }
+    let analyzer = analyzer(None);
+    let (assessments, _) = analyzer.assess_scan(&observations, ValidationTime::At(FIXTURE_TIME));
+    let options = BundleOptions {
+        tool: "mitmwatch test".into(),
+        generated_at: FIXTURE_TIME,
+        vantage_note: None,
+        include_addresses: false,
+    };
+    let bundle = build(&observations, &assessments, analyzer.catalog(), &options);
+    assert_eq!(bundle.interceptors.len(), 1);
+    let dir = &bundle.interceptors[0].dir;
+    let read = |name: &str| {
+        let path = format!("{dir}/{name}");
+        bundle
+            .files
+            .iter()
+            .find(|f| f.path == path)
+            .map(|f| f.bytes.clone())
+            .unwrap()
+    };
+    let e: Evidence = serde_json::from_slice(&read("evidence.json")).unwrap();
+    assert_eq!((e.observations, e.no_sni_observations), (2, 2));
+    let report = String::from_utf8(read("REPORT.md")).unwrap();
+    assert!(
+        report.contains("chose them by destination (IP address and port), not by name"),
+        "{report}"
+    );
+    assert!(report.contains("mitmwatch scan a.example b.example --no-sni -o"));
+    assert!(!report.contains("choosing by name"), "{report}");
+    assert!(!report.contains("--control-sni"), "{report}");
 }

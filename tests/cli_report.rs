@@ -76,6 +76,10 @@ async fn html_report_renders_offline_in_chromium_and_escapes_everything() {
     assert!(!page.contains("<script"), "no script element may appear");
     assert!(!page.contains("<img"), "injected markup is escaped");
     assert!(page.contains("&lt;script&gt;alert(1)&lt;/script&gt;"));
+    // How the interceptor was identified: by name only (the box's own keys).
+    assert!(page.contains("<th>Identified by</th>"));
+    assert!(page.contains("<td>name only</td>"));
+    assert!(page.contains("(identified by name only)</p>"));
     for reference in [" src=\"", " href=\"", "<link", "url(", "@import"] {
         assert!(!page.contains(reference), "external reference {reference}");
     }
@@ -152,6 +156,10 @@ async fn csv_has_one_row_per_target_and_defuses_formulas() {
         .find(|l| l.starts_with("facebook.com,"))
         .unwrap();
     assert!(fb.contains(",intercepted,kz-qaznet-trust-network,"), "{fb}");
+    // The simulated box mints under Qaznet's name with its own keys.
+    // (the label before it is quoted: it holds commas)
+    assert!(lines[0].contains(",interceptor,interceptor_matched_by,top_finding_code,"));
+    assert!(fb.contains(")\",name,"), "{fb}");
     let evil = lines
         .iter()
         .find(|l| l.starts_with("evil.example,"))

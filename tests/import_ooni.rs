@@ -195,3 +195,148 @@ async fn a_directory_of_pem_chains_is_analysed_file_by_file() {
     let out = analyze("pem-dir", &fixture("chains/public-ok.pem"), &[]).await;
     assert_eq!(out.status.code(), Some(1));
 }
+
+fn read_ooni(name: &str) -> mitmwatch::import::ImportResult {
+    let file = std::fs::File::open(fixture(&format!("ooni/{name}"))).unwrap();
+    ooni::read(std::io::BufReader::new(file), name)
+}
+
+/// tor (real sample from OONI's spec): targets are keyed by id, and their
+/// handshakes record neither address nor server name. Each becomes an
+/// observation of the target's address, without SNI.
+#[test]
+fn tor_targets_are_imported_by_their_address() {
+    let r = read_ooni("tor.jsonl");
+    assert!(r.errors.is_empty(), "{:?}", r.errors);
+    // Ten or_port_dirauth targets made a TLS handshake; obfs4 and dir_port
+    // targets did not.
+    assert_eq!(r.observations.len(), 10);
+    let moria = r
+        .observations
+        .iter()
+        .find(|o| o.target.host == "128.31.0.39")
+        .expect("moria1");
+    assert_eq!(moria.target.port, 9101);
+    assert_eq!(moria.target.sni, None, "no SNI was recorded");
+    assert_eq!(moria.address.as_deref(), Some("128.31.0.39:9101"));
+    assert_eq!(moria.status, Status::Ok);
+    assert_eq!(moria.chain.len(), 1);
+    let reference = &moria.imported.as_ref().unwrap().reference;
+    assert!(
+        reference.contains("tor or_port_dirauth target moria1"),
+        "{reference}"
+    );
+    // Every one: host and port from its target's address.
+    for o in &r.observations {
+        let address = o.address.as_deref().unwrap();
+        assert_eq!(address, format!("{}:{}", o.target.host, o.target.port));
+    }
+}
+
+/// sni_blocking (real sample from OONI's spec): the control handshake (the
+/// test helper's own name) and the target handshake are both the probe's,
+/// both imported and told apart.
+#[test]
+fn sni_blocking_imports_control_and_target() {
+    let r = read_ooni("sni_blocking.jsonl");
+    assert!(r.errors.is_empty(), "{:?}", r.errors);
+    assert_eq!(r.observations.len(), 2);
+    let part = |o: &mitmwatch::model::Observation| o.imported.as_ref().unwrap().reference.clone();
+    let control = r
+        .observations
+        .iter()
+        .find(|o| part(o).contains("sni_blocking control handshake"))
+        .unwrap();
+    assert_eq!(control.target.host, "ps.ooni.io");
+    assert_eq!(control.target.sni.as_deref(), Some("ps.ooni.io"));
+    assert_eq!(control.address.as_deref(), Some("37.218.245.90:443"));
+    assert_eq!(control.status, Status::Ok);
+    assert_eq!(control.chain.len(), 2);
+    let target = r
+        .observations
+        .iter()
+        .find(|o| part(o).contains("sni_blocking target handshake"))
+        .unwrap();
+    assert_eq!(target.target.host, "ps.ooni.io");
+    assert_eq!(target.target.sni.as_deref(), Some("blocked.com"));
+    assert!(target.chain.is_empty());
+    assert_eq!(
+        target.failure.as_deref(),
+        Some("OONI failure: ssl_invalid_hostname")
+    );
+}
+
+#[tokio::test]
+async fn sni_blocking_through_a_box_flags_the_target_only() {
+    let out = analyze(
+        "ooni",
+        &fixture("ooni/sni_blocking_box.jsonl"),
+        &["--format", "json"],
+    )
+    .await;
+    assert_eq!(out.status.code(), Some(2));
+    let lines = json_lines(&out.stdout);
+    let (_, assessments) = lines.split_last().unwrap();
+    assert_eq!(assessments.len(), 2);
+    let by_sni = |sni: &str| {
+        assessments
+            .iter()
+            .find(|a| a["target"]["sni"] == sni)
+            .unwrap()
+    };
+    let control = by_sni("example.com");
+    assert_eq!(control["verdict"], "clean", "{control}");
+    let target = by_sni("facebook.com");
+    assert_eq!(target["target"]["host"], "example.com");
+    assert_eq!(target["address"], "93.184.215.14:443");
+    assert_eq!(target["verdict"], "intercepted", "{target}");
+}
+
+/// echcheck (real samples from OONI's spec, 0.1.0 and 0.2.0). With GREASE
+/// ECH the server sees only the outer SNI and answers it: the handshake
+/// whose outer name is cloudflare.com got cloudflare.com's certificate.
+/// Judged against the name OONI meant (cloudflare-ech.com) it would be a
+/// hostname mismatch; it must not be.
+#[tokio::test]
+async fn echcheck_is_judged_against_the_name_sent() {
+    let r = read_ooni("echcheck.jsonl");
+    assert!(r.errors.is_empty(), "{:?}", r.errors);
+    assert_eq!(r.observations.len(), 5);
+    let refs: Vec<String> = r
+        .observations
+        .iter()
+        .map(|o| o.imported.as_ref().unwrap().reference.clone())
+        .collect();
+    // 0.1.0: test_keys.control and test_keys.target are handshakes.
+    assert!(
+        refs[0].contains("echcheck control handshake (no ECH)"),
+        "{refs:?}"
+    );
+    assert!(
+        refs[1].contains("echcheck target handshake (with ECH)"),
+        "{refs:?}"
+    );
+    // 0.2.0: the third handshake sent cloudflare.com in the clear.
+    let alt = &r.observations[4];
+    assert_eq!(alt.target.host, "cloudflare-ech.com");
+    assert_eq!(alt.target.sni.as_deref(), Some("cloudflare.com"));
+    assert!(refs[4].contains("ECH (GREASE) handshake"), "{}", refs[4]);
+
+    let out = Command::new(binary())
+        .args(["analyze", "--from", "ooni"])
+        .arg(fixture("ooni/echcheck.jsonl"))
+        .args(["--at", "observed", "--format", "json"])
+        .output()
+        .await
+        .unwrap();
+    let lines = json_lines(&out.stdout);
+    let (_, assessments) = lines.split_last().unwrap();
+    assert_eq!(assessments.len(), 5);
+    for a in assessments {
+        assert!(!codes(a).contains(&"hostname-mismatch"), "{a}");
+    }
+    // The 2024 Cloudflare chains, judged when they were served: genuine.
+    for a in &assessments[2..] {
+        assert_eq!(a["verdict"], "clean", "{a}");
+    }
+}

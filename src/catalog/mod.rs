@@ -96,6 +96,35 @@ impl CatalogEntry {
     pub fn describe(&self) -> String {
         format!("{} ({})", self.label, self.operator)
     }
+
+    /// The sources that attribute the entry's *name* and operator, leaving
+    /// out those that identify its certificate or key: a copy of the
+    /// certificate (a blocklist PEM, a `.crt` file in some repository), or
+    /// a list of keys and certificates (Chromium's `kSPKIBlockList` and
+    /// `kKnownInterceptionList`, Mozilla's OneCRL). When only a name
+    /// matched, the key served is not the catalogued one, and citing those
+    /// would say the opposite.
+    pub fn name_sources(&self) -> Vec<String> {
+        self.sources
+            .iter()
+            .filter(|s| !identifies_certificate(s))
+            .cloned()
+            .collect()
+    }
+}
+
+/// Whether a source identifies one certificate or key rather than a name:
+/// its path (the second word, after `owner/repository`) ends in a
+/// certificate extension, or it cites a list of keys or certificates.
+fn identifies_certificate(source: &str) -> bool {
+    const KEY_LISTS: [&str; 3] = ["kSPKIBlockList", "kKnownInterceptionList", "onecrl.json"];
+    let file = source.split_whitespace().nth(1).is_some_and(|path| {
+        let path = path.to_ascii_lowercase();
+        [".pem", ".crt", ".cer", ".der"]
+            .iter()
+            .any(|ext| path.ends_with(ext))
+    });
+    file || KEY_LISTS.iter().any(|list| source.contains(list))
 }
 
 /// A problem in catalog data.
@@ -376,6 +405,27 @@ mod tests {
         assert!(catalog.entries().len() >= 50);
         let with_pem = catalog.entries().iter().filter(|e| e.der.is_some()).count();
         assert_eq!(with_pem, builtin::PEMS.len());
+    }
+
+    #[test]
+    fn name_sources_leave_out_certificate_files() {
+        let catalog = Catalog::builtin().expect("the shipped catalog is valid");
+        let qaznet = catalog.get("kz-qaznet-trust-network").expect("entry");
+        let named = qaznet.name_sources();
+        assert!(named.len() < qaznet.sources.len());
+        for cited in [".pem (", "kSPKIBlockList", "onecrl"] {
+            assert!(named.iter().all(|s| !s.contains(cited)), "{named:?}");
+        }
+        assert!(named.iter().any(|s| s.contains("README.md")), "{named:?}");
+        assert!(
+            named.iter().any(|s| s.contains("censoredplanet.org")),
+            "{named:?}"
+        );
+        // Every entry that ships a PEM cites its file; none keeps it as a
+        // source of the name.
+        for e in catalog.entries().iter().filter(|e| e.der.is_some()) {
+            assert!(e.name_sources().len() < e.sources.len(), "{}", e.id);
+        }
     }
 
     #[test]

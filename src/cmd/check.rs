@@ -4,7 +4,8 @@ use super::analysis::{analyzer_and_data, exit_code, validation_time};
 use crate::cli::CheckArgs;
 use anyhow::Result;
 use mitmwatch::model::{
-    Assessment, Category, ScanLinks, ScanSummary, StoreSource, Target, Verdict, STORE_SCHEMA,
+    Assessment, Attribution, Category, ScanLinks, ScanSummary, StoreSource, Target, Verdict,
+    STORE_SCHEMA,
 };
 use mitmwatch::report::{store_text::link_sentence, terminal::escape, text};
 use mitmwatch::sim::domains;
@@ -135,6 +136,12 @@ fn report(summary: &ScanSummary, assessments: &[Assessment], code: i32) -> Strin
         }
     }
     s.push('\n');
+    if code == super::exit::INTERCEPTED {
+        if let Some(note) = attribution_note(summary) {
+            s.push_str(&text::wrap(&note, 0, 96));
+            s.push('\n');
+        }
+    }
     s.push_str(&text::wrap(&advice(summary, code), 0, 96));
     s
 }
@@ -157,8 +164,31 @@ fn advice(summary: &ScanSummary, code: i32) -> String {
                 .into()
         };
     };
+    what_it_means(top.interceptor.category, &escape(&top.interceptor.label))
+}
+
+/// A paragraph before the advice when the interceptor named in it is
+/// identified by name only: the advice then rests on a name.
+fn attribution_note(summary: &ScanSummary) -> Option<String> {
+    let top = summary.interceptors.first()?;
     let who = escape(&top.interceptor.label);
-    match top.interceptor.category {
+    match (top.interceptor.matched_by, top.interceptor.category) {
+        (Attribution::Key, _) => None,
+        (Attribution::Name, Some(_)) => Some(format!(
+            "Identified by name only: the certificates carry the name of {who} but not a key \
+             mitmwatch knows for it, so this may be a re-issued root or an imitation."
+        )),
+        (Attribution::Name, None) => Some(
+            "Identified by name only: this CA did not send its own certificate, so mitmwatch \
+             knows it only by the name in the certificates it signed."
+                .into(),
+        ),
+    }
+}
+
+/// The advice for an interceptor of this category.
+fn what_it_means(category: Option<Category>, who: &str) -> String {
+    match category {
         Some(Category::StateInterception) => format!(
             "What this means: {who} is decrypting your connections to these sites. Whoever operates it can \
              read and change what you send them, including passwords and messages. What to do: do not log \
@@ -193,5 +223,57 @@ fn advice(summary: &ScanSummary, code: i32) -> String {
              its own. Anyone able to do that can read and change what you send. Avoid logging in to \
              anything on this network, and use a VPN you trust or Tor."
         ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use mitmwatch::model::{Interceptor, InterceptorHits};
+
+    fn summary(matched_by: Attribution, category: Option<Category>) -> ScanSummary {
+        ScanSummary {
+            record_type: "summary".into(),
+            schema: mitmwatch::model::ASSESSMENT_SCHEMA,
+            targets: 2,
+            verdicts: [(Verdict::Intercepted, 1), (Verdict::Clean, 1)].into(),
+            statuses: Default::default(),
+            interceptors: vec![InterceptorHits {
+                interceptor: Interceptor {
+                    id: "kz-qaznet-trust-network".into(),
+                    label: "'Qaznet Trust Network'".into(),
+                    category,
+                    matched_by,
+                },
+                domains: vec!["facebook.com".into()],
+            }],
+            pattern: None,
+            conclusion: String::new(),
+        }
+    }
+
+    #[test]
+    fn a_name_only_attribution_is_said_before_the_advice() {
+        let state = Some(Category::StateInterception);
+        assert_eq!(attribution_note(&summary(Attribution::Key, state)), None);
+        let by_name = attribution_note(&summary(Attribution::Name, state)).unwrap();
+        assert!(
+            by_name.starts_with("Identified by name only")
+                && by_name.contains("re-issued root or an imitation"),
+            "{by_name}"
+        );
+        let unknown = attribution_note(&summary(Attribution::Name, None)).unwrap();
+        assert!(
+            unknown.contains("did not send its own certificate"),
+            "{unknown}"
+        );
+        // The paragraph comes before the advice in the verdict.
+        let text = report(
+            &summary(Attribution::Name, state),
+            &[],
+            super::super::exit::INTERCEPTED,
+        );
+        let note = text.find("Identified by name only").unwrap();
+        assert!(note < text.find("What this means").unwrap(), "{text}");
     }
 }

@@ -1,12 +1,74 @@
 //! `mitmwatch sim`: run the simulated network in the foreground.
+//!
+//! Judging the simulation takes three pieces of its data: its public root
+//! (the trust store), pins that pin the built-in pinned hosts to that root,
+//! and the list of its CT logs. With the root alone the genuine origin's
+//! pinned names break the built-in pins, so the printed commands name all
+//! three whenever they were written.
 
 use crate::cli::SimArgs;
-use anyhow::Result;
+use anyhow::{Context, Result};
 use mitmwatch::sim::{SimConfig, SimNetwork};
+use std::path::{Path, PathBuf};
 use std::time::Duration;
+
+/// File names `--out-dir` writes.
+const ROOT_FILE: &str = "sim-root.pem";
+const PINS_FILE: &str = "sim-pins.json";
+const CT_FILE: &str = "sim-ct.json";
+
+/// Where the simulation's data was asked to go.
+struct DataFiles {
+    roots: Option<PathBuf>,
+    pins: Option<PathBuf>,
+    ct_log_list: Option<PathBuf>,
+}
+
+impl DataFiles {
+    fn from_args(args: &SimArgs) -> Result<Self> {
+        match &args.out_dir {
+            Some(dir) => {
+                std::fs::create_dir_all(dir)
+                    .with_context(|| format!("creating {}", dir.display()))?;
+                Ok(DataFiles {
+                    roots: Some(dir.join(ROOT_FILE)),
+                    pins: Some(dir.join(PINS_FILE)),
+                    ct_log_list: Some(dir.join(CT_FILE)),
+                })
+            }
+            None => Ok(DataFiles {
+                roots: args.roots_out.clone(),
+                pins: args.pins_out.clone(),
+                ct_log_list: args.ct_log_list_out.clone(),
+            }),
+        }
+    }
+
+    /// The analysis flags that judge the simulation as it is, when all
+    /// three files were written.
+    fn analysis_flags(&self) -> Option<String> {
+        Some(format!(
+            "--roots {} --pins {} --ct-log-list {}",
+            shown(self.roots.as_deref()?),
+            shown(self.pins.as_deref()?),
+            shown(self.ct_log_list.as_deref()?)
+        ))
+    }
+}
+
+/// A path as a word of a shell command: escaped for the terminal, then
+/// quoted for the shell when it holds spaces or other special characters.
+fn shown(path: &Path) -> String {
+    let escaped = super::io::shown(path);
+    match shlex::try_quote(&escaped) {
+        Ok(word) => word.into_owned(),
+        Err(_) => escaped,
+    }
+}
 
 /// Runs until Ctrl-C (or `--duration`); returns the exit code.
 pub async fn run(args: SimArgs) -> Result<i32> {
+    let files = DataFiles::from_args(&args)?;
     let config = SimConfig {
         bind: args.bind,
         origin_port: args.origin_port,
@@ -23,47 +85,25 @@ pub async fn run(args: SimArgs) -> Result<i32> {
         sim.interceptor
     );
     println!();
-    let box_rule = format!("::{}:{}", sim.interceptor.ip(), sim.interceptor.port());
-    let origin_rule = format!("::{}:{}", sim.origin.ip(), sim.origin.port());
-    match &args.roots_out {
-        Some(path) => {
-            super::io::write_file(path, sim.public_root_pem().as_bytes())?;
-            println!(
-                "simulated public root written to {}",
-                super::io::shown(path)
-            );
-            println!("try:");
-            println!(
-                "  mitmwatch scan facebook.com wikipedia.org --connect-to {box_rule} --roots {}",
-                super::io::shown(path)
-            );
-            println!(
-                "  curl -v --connect-to {box_rule} --cacert {} https://facebook.com/",
-                super::io::shown(path)
-            );
-        }
-        None => {
-            println!("(give --roots-out FILE.pem to save the simulated public root)");
-            println!("try: mitmwatch scan facebook.com wikipedia.org --connect-to {box_rule}");
-        }
+    if let Some(path) = &files.roots {
+        super::io::write_file(path, sim.public_root_pem().as_bytes())?;
+        println!("simulated public root written to {}", shown(path));
     }
-    if let Some(path) = &args.pins_out {
+    if let Some(path) = &files.pins {
         super::io::write_file(path, sim.pins_json().as_bytes())?;
         println!(
-            "pins for the simulation written to {}: analyse with --pins {} so that the simulated public CA counts as the pinned one",
-            super::io::shown(path),
-            super::io::shown(path)
+            "pins for the simulation written to {} (the built-in pinned hosts, pinned to the simulated public root)",
+            shown(path)
         );
     }
-    if let Some(path) = &args.ct_log_list_out {
+    if let Some(path) = &files.ct_log_list {
         super::io::write_file(path, sim.ct_log_list_json().as_bytes())?;
         println!(
-            "CT log list of the simulated logs written to {}: analyse with --ct-log-list {} to verify the SCTs of genuine leaves",
-            super::io::shown(path),
-            super::io::shown(path)
+            "CT log list of the simulated logs written to {} (they signed the SCTs of genuine leaves)",
+            shown(path)
         );
     }
-    println!("direct to the origin instead: --connect-to {origin_rule}");
+    print!("{}", hints(&sim, &files));
     println!("running; press Ctrl-C to stop");
     match args.duration {
         Some(secs) if secs.is_finite() && secs > 0.0 => {
@@ -78,4 +118,48 @@ pub async fn run(args: SimArgs) -> Result<i32> {
     }
     drop(sim);
     Ok(super::exit::OK)
+}
+
+/// The commands to try. Each `mitmwatch … --analyze` line is complete:
+/// run as printed, it judges the origin `clean` and the box `intercepted`.
+fn hints(sim: &SimNetwork, files: &DataFiles) -> String {
+    let box_rule = format!("::{}:{}", sim.interceptor.ip(), sim.interceptor.port());
+    let origin_rule = format!("::{}:{}", sim.origin.ip(), sim.origin.port());
+    let names = "facebook.com wikipedia.org";
+    let mut s = String::from("try:\n");
+    match files.analysis_flags() {
+        Some(flags) => {
+            s.push_str(&format!(
+                "  mitmwatch scan {names} --connect-to {box_rule} --analyze {flags}\n"
+            ));
+            s.push_str(&format!(
+                "  mitmwatch scan {names} --connect-to {origin_rule} --analyze {flags}\n"
+            ));
+        }
+        None => {
+            let roots = files
+                .roots
+                .as_deref()
+                .map(|p| format!(" --roots {}", shown(p)))
+                .unwrap_or_default();
+            s.push_str(&format!(
+                "  mitmwatch scan {names} --connect-to {box_rule}{roots}\n"
+            ));
+            s.push_str(&format!(
+                "  (the genuine origin: --connect-to {origin_rule})\n"
+            ));
+            s.push_str(
+                "  To judge the simulation, give --out-dir DIR (or all of --roots-out, --pins-out and \
+                 --ct-log-list-out) and analyse with the three files: with the root alone the simulated \
+                 public CA breaks the built-in pins, so the genuine origin would be judged intercepted.\n",
+            );
+        }
+    }
+    if let Some(root) = &files.roots {
+        s.push_str(&format!(
+            "  curl -v --connect-to {box_rule} --cacert {} https://facebook.com/\n",
+            shown(root)
+        ));
+    }
+    s
 }

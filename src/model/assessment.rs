@@ -366,8 +366,8 @@ pub enum Pattern {
     /// Every reachable target was intercepted: a corporate proxy or
     /// antivirus re-signing all traffic.
     Blanket,
-    /// Only some targets were: interception triggered by name (SNI), as in
-    /// Kazakhstan.
+    /// Only some targets were: interception chosen per target, by name
+    /// (SNI) as in Kazakhstan when the handshakes sent one, else by address.
     Targeted,
 }
 

@@ -4,12 +4,12 @@
 //! [`InterceptionEvidence`]; `manifest.json` at the top is a [`Manifest`].
 //! Both are versioned by [`EVIDENCE_SCHEMA`].
 
-use super::{Category, Interceptor, Severity};
+use super::{Attribution, Category, Interceptor, Severity};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
 /// Version of the evidence and manifest formats.
-pub const EVIDENCE_SCHEMA: u32 = 1;
+pub const EVIDENCE_SCHEMA: u32 = 2;
 
 /// Where a certificate sat in the chains that carried it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -121,7 +121,9 @@ pub struct FindingTally {
     pub observations: usize,
 }
 
-/// The catalog entry that names the interceptor.
+/// The catalog entry that names the interceptor. Matched by key, it *is*
+/// the served CA; matched by name only, the served CA is merely named like
+/// it, and nothing of the entry's certificate is presented as served.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CatalogRef {
@@ -133,7 +135,16 @@ pub struct CatalogRef {
     pub operator: String,
     /// What kind of party.
     pub category: Category,
-    /// Public sources for the attribution.
+    /// `key`: a served certificate (or the key identifier in one) matches
+    /// the entry's key; `name`: only a name matched ("named like"), the key
+    /// served is another. The same as the interceptor's `matched_by`.
+    pub matched_by: Attribution,
+    /// The entry's keys, SPKI SHA-256 in base64, when matched by key;
+    /// empty when only a name matched (they are not the key served).
+    pub spki_sha256_base64: Vec<String>,
+    /// Public sources for the attribution. For a name-only match, only the
+    /// sources about the name and its operator: copies of the catalogued
+    /// certificate (a blocklist PEM) are left out, as its key was not served.
     pub sources: Vec<String>,
 }
 
@@ -188,6 +199,9 @@ pub struct InterceptionEvidence {
     pub observations: usize,
     /// Of those, how many chains were recorded leaf-only.
     pub leaf_only_observations: usize,
+    /// Of those, how many handshakes sent no SNI (`--no-sni`, IP targets):
+    /// the interceptor saw no name, so it chose them by destination.
+    pub no_sni_observations: usize,
     /// First intercepted observation.
     #[serde(with = "time::serde::rfc3339")]
     pub first_seen: OffsetDateTime,

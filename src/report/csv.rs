@@ -5,7 +5,7 @@
 use crate::model::Assessment;
 
 /// The header row.
-pub const HEADER: &str = "host,port,sni,address,status,verdict,interceptor_id,interceptor,top_finding_code,top_finding,leaf_subject,leaf_issuer,leaf_sha256,leaf_spki_sha256,finding_codes";
+pub const HEADER: &str = "host,port,sni,address,status,verdict,interceptor_id,interceptor,interceptor_matched_by,top_finding_code,top_finding,leaf_subject,leaf_issuer,leaf_sha256,leaf_spki_sha256,finding_codes";
 
 /// Quotes a cell when needed, defuses formulas and writes control and
 /// bidi characters as `\u{…}` (CSV often goes to a terminal first).
@@ -47,6 +47,10 @@ pub fn row(a: &Assessment) -> String {
         a.interceptor
             .as_ref()
             .map(|i| i.label.clone())
+            .unwrap_or_default(),
+        a.interceptor
+            .as_ref()
+            .map(|i| i.matched_by.as_str().to_string())
             .unwrap_or_default(),
         top.map(|f| f.code.as_str().to_string()).unwrap_or_default(),
         top.map(|f| f.title.clone()).unwrap_or_default(),

@@ -5,7 +5,7 @@
 //! certificate or the network goes through [`escape_html`].
 
 use crate::encoding::pem_encode;
-use crate::model::{Assessment, Observation, ScanSummary, Verdict};
+use crate::model::{Assessment, Attribution, Observation, ScanSummary, Verdict};
 use std::fmt::Write;
 
 /// Escapes text for HTML element content and attribute values. Control
@@ -137,13 +137,17 @@ pub fn head(summary: &ScanSummary, observations: usize, generated: &str) -> Stri
     if summary.interceptors.is_empty() {
         h.push_str("<p>None found.</p>");
     } else {
-        h.push_str("<table id=\"interceptors\"><tr><th>Interceptor</th><th>Category</th><th>Domains</th></tr>");
+        h.push_str("<table id=\"interceptors\"><tr><th>Interceptor</th><th>Identified by</th><th>Category</th><th>Domains</th></tr>");
         for hit in &summary.interceptors {
             let _ = write!(
                 h,
-                "<tr><td>{}<br><code>{}</code></td><td>{}</td><td>{} ({})</td></tr>",
+                "<tr><td>{}<br><code>{}</code></td><td>{}</td><td>{}</td><td>{} ({})</td></tr>",
                 escape_html(&hit.interceptor.label),
                 escape_html(&hit.interceptor.id),
+                match hit.interceptor.matched_by {
+                    Attribution::Key => "key",
+                    Attribution::Name => "name only",
+                },
                 hit.interceptor
                     .category
                     .map(|c| c.describe())
@@ -198,6 +202,19 @@ const LEFT_OUT: &str = "<p class=\"muted\">TLS parameters and chain left out: th
 
 fn details(a: &Assessment, obs: Option<&Observation>) -> String {
     let mut d = String::new();
+    if let Some(who) = a
+        .interceptor
+        .as_ref()
+        .filter(|_| a.verdict != Verdict::Clean)
+    {
+        let _ = write!(
+            d,
+            "<p>Interceptor: {} <code>{}</code> ({})</p>",
+            escape_html(&who.label),
+            escape_html(&who.id),
+            crate::report::text::attribution(who.matched_by)
+        );
+    }
     if let Some(f) = &a.failure {
         let _ = write!(d, "<p>{}: {}</p>", a.status.as_str(), escape_html(f));
     }

@@ -2,7 +2,9 @@
 //! came from a certificate or the network goes through [`escape`].
 
 use super::terminal::escape;
-use crate::model::{Assessment, FindingCode, Observation, ScanSummary, Severity, Verdict};
+use crate::model::{
+    Assessment, Attribution, FindingCode, Interceptor, Observation, ScanSummary, Severity, Verdict,
+};
 
 /// Upper-case verdict label, fixed width.
 pub fn verdict_label(v: Verdict) -> &'static str {
@@ -23,6 +25,21 @@ fn severity_label(s: Severity) -> &'static str {
     }
 }
 
+/// How an interceptor was identified, in a few words: a key match is an
+/// identification, a name match only a resemblance.
+pub fn attribution(how: Attribution) -> &'static str {
+    match how {
+        Attribution::Key => "identified by key",
+        Attribution::Name => "identified by name only",
+    }
+}
+
+/// The interceptor's label with how it was identified, escaped:
+/// `'Qaznet Trust Network', … (identified by key)`.
+pub fn interceptor_label(who: &Interceptor) -> String {
+    format!("{} ({})", escape(&who.label), attribution(who.matched_by))
+}
+
 /// One line: target, verdict, who, top finding.
 pub fn assessment_line(a: &Assessment) -> String {
     let target = escape(&a.target.to_string());
@@ -30,7 +47,7 @@ pub fn assessment_line(a: &Assessment) -> String {
         _ if a.verdict == Verdict::Error => {
             escape(a.failure.as_deref().unwrap_or("no certificate received"))
         }
-        (Some(who), _) if a.verdict != Verdict::Clean => format!("by {}", escape(&who.label)),
+        (Some(who), _) if a.verdict != Verdict::Clean => format!("by {}", interceptor_label(who)),
         (_, Some(f)) if f.severity >= Severity::Medium => escape(&f.title),
         _ => a
             .leaf
@@ -72,7 +89,17 @@ pub fn assessment_detail(a: &Assessment) -> String {
         verdict_label(a.verdict)
     ));
     if let Some(who) = &a.interceptor {
-        out.push_str(&format!("  interceptor: {}\n", escape(&who.label)));
+        out.push_str(&format!("  interceptor: {}\n", interceptor_label(who)));
+        if who.matched_by == Attribution::Name {
+            let why = if who.category.is_some() {
+                "the key served is not the catalogued one: the name alone matched, so this may \
+                 be a re-issued root or an imitation"
+            } else {
+                "the CA is known only by a name in the chain, not by a key that identifies its \
+                 holder; anyone can put any name in a certificate"
+            };
+            out.push_str(&wrap(why, 4, 92));
+        }
     }
     if let Some(failure) = &a.failure {
         out.push_str(&format!(
@@ -150,7 +177,7 @@ pub fn summary_text(s: &ScanSummary) -> String {
     for hit in &s.interceptors {
         out.push_str(&format!(
             "  {} intercepted {} domain(s):\n",
-            escape(&hit.interceptor.label),
+            interceptor_label(&hit.interceptor),
             hit.domains.len()
         ));
         out.push_str(&wrap(&escape(&hit.domains.join(", ")), 4, 96));
@@ -194,4 +221,36 @@ pub fn wrap(text: &str, indent: usize, width: usize) -> String {
         out.push('\n');
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn assessment(matched_by: &str, category: &str) -> Assessment {
+        serde_json::from_str(&format!(
+            r#"{{"type":"assessment","schema":2,"target":{{"host":"facebook.com","port":443,"sni":"facebook.com"}},
+            "address":null,"observed_at":"2026-06-01T00:00:00Z","validated_at":"2026-06-01T00:00:00Z",
+            "status":"ok","failure":null,"verdict":"intercepted",
+            "interceptor":{{"id":"kz","label":"'Qaznet Trust Network'","category":{category},"matched_by":"{matched_by}"}},
+            "leaf":null,"findings":[]}}"#
+        ))
+        .unwrap()
+    }
+
+    #[test]
+    fn lines_and_details_say_how_the_interceptor_was_identified() {
+        let key = assessment("key", "\"state-interception\"");
+        assert!(assessment_line(&key).contains("by 'Qaznet Trust Network' (identified by key)"));
+        assert!(!assessment_detail(&key).contains("name only"));
+        let name = assessment("name", "\"state-interception\"");
+        assert!(assessment_line(&name).contains("(identified by name only)"));
+        let detail = assessment_detail(&name);
+        assert!(
+            detail.contains("the key served is not the catalogued one"),
+            "{detail}"
+        );
+        let unknown = assessment("name", "null");
+        assert!(assessment_detail(&unknown).contains("known only by a name in the chain"));
+    }
 }

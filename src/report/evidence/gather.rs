@@ -5,13 +5,13 @@
 use super::filename::{cert_file, common_name};
 use super::BundleOptions;
 use crate::analyze::issuers::chain_issuers;
-use crate::catalog::Catalog;
+use crate::catalog::{Catalog, CatalogEntry};
 use crate::certinfo::cert_record;
 use crate::encoding::{base64_decode, base64_encode, parse_hex, pem_encode};
 use crate::model::{
-    Assessment, BlockList, CatalogRef, CertRecord, CertRole, DomainSighting, EvidenceCert,
-    FindingCode, FindingTally, InterceptionEvidence, Interceptor, Observation, TlsSighting,
-    VantageNote, EVIDENCE_SCHEMA,
+    Assessment, Attribution, BlockList, CatalogRef, CertRecord, CertRole, DomainSighting,
+    EvidenceCert, FindingCode, FindingTally, InterceptionEvidence, Interceptor, Observation,
+    TlsSighting, VantageNote, EVIDENCE_SCHEMA,
 };
 use std::collections::BTreeMap;
 
@@ -106,6 +106,30 @@ pub fn redact(obs: &Observation) -> Observation {
         i.reference = REDACTED.into();
     }
     obs
+}
+
+/// The catalog entry as the evidence cites it: by key, with its keys and
+/// every source; by name only, with neither its keys nor the copies of its
+/// certificate among the sources.
+fn catalog_ref(entry: &CatalogEntry, matched_by: Attribution) -> CatalogRef {
+    let by_key = matched_by == Attribution::Key;
+    CatalogRef {
+        id: entry.id.clone(),
+        label: entry.label.clone(),
+        operator: entry.operator.clone(),
+        category: entry.category,
+        matched_by,
+        spki_sha256_base64: if by_key {
+            entry.spki_sha256.iter().map(|k| base64_encode(k)).collect()
+        } else {
+            Vec::new()
+        },
+        sources: if by_key {
+            entry.sources.clone()
+        } else {
+            entry.name_sources()
+        },
+    }
 }
 
 /// Gathers the evidence of one interceptor. `group` holds its intercepted
@@ -270,18 +294,15 @@ pub fn gather(
         tool: options.tool.clone(),
         generated_at: options.generated_at,
         interceptor: interceptor.clone(),
-        catalog: catalog.get(&interceptor.id).map(|e| CatalogRef {
-            id: e.id.clone(),
-            label: e.label.clone(),
-            operator: e.operator.clone(),
-            category: e.category,
-            sources: e.sources.clone(),
-        }),
+        catalog: catalog
+            .get(&interceptor.id)
+            .map(|e| catalog_ref(e, interceptor.matched_by)),
         observations: group.len(),
         leaf_only_observations: group
             .iter()
             .filter(|(_, a)| a.has(FindingCode::LeafOnlyChain))
             .count(),
+        no_sni_observations: group.iter().filter(|(o, _)| o.target.sni.is_none()).count(),
         first_seen: first_seen.unwrap_or(options.generated_at),
         last_seen: last_seen.unwrap_or(options.generated_at),
         domains: domains.into_values().collect(),

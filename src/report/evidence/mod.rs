@@ -53,7 +53,9 @@ pub struct Bundle {
     pub interceptors: Vec<ManifestEntry>,
 }
 
-/// Intercepted observations grouped by interceptor id, in input order.
+/// Intercepted observations grouped by interceptor id and attribution, in
+/// input order: chains that carry a catalogued key and chains that only
+/// carry its name are two interceptors (the second may be an imitation).
 pub fn group<'a>(
     observations: &'a [Observation],
     assessments: &'a [Assessment],
@@ -67,7 +69,10 @@ pub fn group<'a>(
         else {
             continue;
         };
-        match groups.iter_mut().find(|(i, _)| i.id == who.id) {
+        match groups
+            .iter_mut()
+            .find(|(i, _)| i.id == who.id && i.matched_by == who.matched_by)
+        {
             Some((_, members)) => members.push((obs, a)),
             None => groups.push((who.clone(), vec![(obs, a)])),
         }

@@ -6,7 +6,7 @@
 use super::markdown::{cell, code, quote};
 use crate::certinfo::rfc3339;
 use crate::collect::targets::normalise_host;
-use crate::model::{CertRole, EvidenceCert, InterceptionEvidence, Severity};
+use crate::model::{Attribution, CertRole, EvidenceCert, InterceptionEvidence, Severity};
 use std::fmt::Write;
 
 /// Domains named in the reproduction commands, at most.
@@ -37,11 +37,14 @@ pub fn render(e: &InterceptionEvidence) -> String {
 }
 
 fn write_report(out: &mut String, e: &InterceptionEvidence) -> std::fmt::Result {
-    writeln!(
-        out,
-        "# TLS interception by {}\n",
-        code(&e.interceptor.label)
-    )?;
+    // By name only, the label is what the CA resembles, not who it is.
+    let who = match (e.interceptor.matched_by, &e.catalog) {
+        (Attribution::Name, Some(_)) => {
+            format!("a CA named like {}", code(&e.interceptor.label))
+        }
+        _ => code(&e.interceptor.label),
+    };
+    writeln!(out, "# TLS interception by {who}\n")?;
     writeln!(
         out,
         "Made by {} on {}. Interceptor id {}{}.\n",
@@ -65,7 +68,7 @@ fn write_report(out: &mut String, e: &InterceptionEvidence) -> std::fmt::Result 
         rfc3339(e.first_seen),
         rfc3339(e.last_seen),
         e.domains.len(),
-        code(&e.interceptor.label)
+        who
     )?;
     for f in &e.findings {
         writeln!(
@@ -79,6 +82,15 @@ fn write_report(out: &mut String, e: &InterceptionEvidence) -> std::fmt::Result 
         )?;
     }
     writeln!(out)?;
+    if e.no_sni_observations > 0 {
+        writeln!(
+            out,
+            "{} of these handshakes sent no server name (SNI): the interceptor could not see \
+             which site was asked for, so it chose them by destination (IP address and port), \
+             not by name.\n",
+            e.no_sni_observations
+        )?;
+    }
     if e.leaf_only_observations > 0 {
         writeln!(
             out,
@@ -88,20 +100,7 @@ fn write_report(out: &mut String, e: &InterceptionEvidence) -> std::fmt::Result 
             e.leaf_only_observations
         )?;
     }
-    if let Some(c) = &e.catalog {
-        writeln!(
-            out,
-            "mitmwatch's catalog of known interception certificates lists it as {}, used by {} \
-             ({}). Sources:\n",
-            code(&c.label),
-            code(&c.operator),
-            c.category.describe()
-        )?;
-        for s in &c.sources {
-            writeln!(out, "- {}", code(s))?;
-        }
-        writeln!(out)?;
-    }
+    write_attribution(out, e)?;
 
     write_block(out, e)?;
 
@@ -194,6 +193,71 @@ fn write_report(out: &mut String, e: &InterceptionEvidence) -> std::fmt::Result 
     Ok(())
 }
 
+/// How the interceptor was identified, said plainly: by its key, or by
+/// name only (then the catalog entry is only what the served CA is named
+/// like, and none of the entry's certificate is cited).
+fn write_attribution(out: &mut String, e: &InterceptionEvidence) -> std::fmt::Result {
+    writeln!(out, "## Attribution\n")?;
+    match (e.interceptor.matched_by, &e.catalog) {
+        (Attribution::Key, Some(c)) => {
+            let keys: Vec<String> = c.spki_sha256_base64.iter().map(|k| code(k)).collect();
+            writeln!(
+                out,
+                "Identified by its key{}: a certificate served, or the authority key identifier \
+                 in one, matches the key of an entry in mitmwatch's catalog of known interception \
+                 certificates. Only the holder of that key can sign with it. The catalog lists it \
+                 as {}, used by {} ({}). Sources:\n",
+                if keys.is_empty() {
+                    String::new()
+                } else {
+                    format!(" (SPKI SHA-256 {})", keys.join(", "))
+                },
+                code(&c.label),
+                code(&c.operator),
+                c.category.describe()
+            )?;
+            for s in &c.sources {
+                writeln!(out, "- {}", code(s))?;
+            }
+        }
+        (Attribution::Name, Some(c)) => {
+            writeln!(
+                out,
+                "Identified by name only: the key served is not the catalogued one; this may be a \
+                 re-issued root or an imitation. The served CA is named like the catalog entry {} \
+                 ({}, used by {}, {}). The catalogued certificate and its fingerprints are not \
+                 cited here, as they are not what was served; block the served certificates' own \
+                 fingerprints below. Sources for the name:\n",
+                code(&c.id),
+                code(&c.label),
+                code(&c.operator),
+                c.category.describe()
+            )?;
+            if c.sources.is_empty() {
+                writeln!(
+                    out,
+                    "- (the catalog's only sources for this entry are copies of its certificate)"
+                )?;
+            }
+            for s in &c.sources {
+                writeln!(out, "- {}", code(s))?;
+            }
+        }
+        (Attribution::Key, None) => writeln!(
+            out,
+            "Identified by its key: the interceptor served its own CA certificate, which is not \
+             in mitmwatch's catalog; its SPKI SHA-256 is listed under the fingerprints to block."
+        )?,
+        (Attribution::Name, None) => writeln!(
+            out,
+            "Identified by name only: the CA is known by the issuer name written in the \
+             certificates it signed; its own certificate was not recorded, so its key could not \
+             be checked."
+        )?,
+    }
+    writeln!(out)
+}
+
 fn write_block(out: &mut String, e: &InterceptionEvidence) -> std::fmt::Result {
     writeln!(out, "## Fingerprints to block\n")?;
     let cas: Vec<&EvidenceCert> = e
@@ -210,9 +274,14 @@ fn write_block(out: &mut String, e: &InterceptionEvidence) -> std::fmt::Result {
     } else {
         writeln!(
             out,
-            "The interceptor's CA certificates. The SPKI SHA-256 in base64 is the form of \
+            "The CA certificates served{}. The SPKI SHA-256 in base64 is the form of \
              Chromium's SPKI blocklist and of `sha256/…` pins; the certificate SHA-256 is what \
-             `openssl x509 -noout -fingerprint -sha256` prints (without colons).\n"
+             `openssl x509 -noout -fingerprint -sha256` prints (without colons).\n",
+            if e.interceptor.matched_by == Attribution::Name && e.catalog.is_some() {
+                " (their own fingerprints, not the catalog entry's: only the name matched)"
+            } else {
+                ""
+            }
         )?;
         writeln!(
             out,
@@ -281,14 +350,31 @@ fn write_reproduce(out: &mut String, e: &InterceptionEvidence) -> std::fmt::Resu
         "With mitmwatch (`cargo install --path .` in its source tree), from a network where \
          the interception happens:\n"
     )?;
+    // Handshakes without SNI are reproduced without SNI; a probe by name
+    // says nothing about interception that never saw a name.
+    let all_without_sni = e.no_sni_observations == e.observations;
+    let (no_sni, pattern) = if all_without_sni {
+        (
+            " --no-sni",
+            "# the handshakes sent no name: the choice was by destination (address and port)\n"
+                .to_string(),
+        )
+    } else {
+        (
+            "",
+            format!(
+                "# is it the network choosing by name? same address, control name example.com\n\
+                 mitmwatch probe {first} --control-sni example.com\n"
+            ),
+        )
+    };
     writeln!(
         out,
         "```sh\n\
          # record what these sites serve, and judge it\n\
-         mitmwatch scan {list} -o observations.jsonl\n\
+         mitmwatch scan {list}{no_sni} -o observations.jsonl\n\
          mitmwatch analyze observations.jsonl -v\n\
-         # is it the network choosing by name? same address, control name example.com\n\
-         mitmwatch probe {first} --control-sni example.com\n\
+         {pattern}\
          # re-judge the handshakes of this bundle, as of when they were made\n\
          mitmwatch analyze observations.jsonl -v --at observed\n\
          ```\n"

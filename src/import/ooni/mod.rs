@@ -7,15 +7,38 @@
 //! `peer_certificates` as `BinaryData` `{"format":"base64","data":…}`,
 //! `failure`, `t0`, `t`, …), from github.com/ooni/spec `data-formats/`.
 //! Handshakes are found wherever the experiment puts them under
-//! `test_keys`: `tls_handshakes` lists (web_connectivity, urlgetter) and
-//! `tls_handshake` entries (tlsping's `pings[]`). The test helper's view
-//! (`test_keys.control`) is not a handshake the probe made and is skipped.
+//! `test_keys`: `tls_handshakes` lists (web_connectivity, urlgetter,
+//! echcheck since 0.2.0) and `tls_handshake` entries (tlsping's `pings[]`).
+//! Some experiments keep what a handshake needs in the enclosing object:
+//!
+//! - tor (`nettests/ts-023-tor.md`): `test_keys.targets` is keyed by target
+//!   id (the address, or a hash for bridges), each with `target_address`
+//!   and handshakes that record neither address nor server name. The
+//!   target's address is the observation's host and port; the SNI is the
+//!   one recorded, none if absent.
+//! - sni_blocking (`ts-024-sni-blocking.md`): `test_keys.control` and
+//!   `test_keys.target` each hold the `sni` used and the test helper's
+//!   `th_address`; both are the probe's own handshakes and both are
+//!   imported, told apart in `imported.reference`.
+//! - echcheck (`ts-039-echcheck.md`): before 0.2.0 `test_keys.control` and
+//!   `test_keys.target` are handshakes themselves. A handshake with ECH
+//!   records the name it meant as `server_name` and the SNI it sent in the
+//!   clear as `outer_server_name`; OONI sends GREASE ECH (random bytes, no
+//!   inner ClientHello), so the server saw only the outer name and its
+//!   certificate is judged against it, never against `server_name`.
+//!
+//! Elsewhere `test_keys.control` is the test helper's view from another
+//! network (web_connectivity), not a handshake the probe made: skipped.
+//! Addresses missing from a handshake are taken from the `tcp_connect`
+//! entry with its `conn_id`.
 //!
 //! OONI verifies with its bundled Mozilla roots and, when that fails, keeps
 //! only the certificate named by Go's error (usually the leaf). Such
 //! handshakes are imported with status `ok` (mitmwatch's collector, which
 //! accepts any chain, would have completed them), the OONI failure as
 //! `stock_verification.error`, and `imported.leaf_only` set.
+
+mod walk;
 
 use super::{ImportError, ImportResult};
 use crate::certinfo::cert_record;
@@ -28,6 +51,7 @@ use serde_json::{Map, Value};
 use std::io::BufRead;
 use std::net::SocketAddr;
 use time::{Duration, OffsetDateTime, PrimitiveDateTime};
+use walk::{Scope, Search};
 
 /// OONI failures that mean "the chain was received but did not verify".
 pub const CERTIFICATE_FAILURES: [&str; 3] = [
@@ -35,9 +59,6 @@ pub const CERTIFICATE_FAILURES: [&str; 3] = [
     "ssl_unknown_authority",
     "ssl_invalid_certificate",
 ];
-
-/// Deepest nesting searched for handshakes under `test_keys`.
-const MAX_DEPTH: usize = 24;
 
 /// One measurement's handshakes, and the handshakes that could not be read
 /// (each message names its place in the measurement).
@@ -54,6 +75,7 @@ struct Context<'a> {
     start: OffsetDateTime,
     report_id: &'a str,
     input: Option<&'a str>,
+    test_name: Option<&'a str>,
     tool: String,
 }
 
@@ -129,6 +151,7 @@ pub fn parse_measurement(text: &str) -> Result<Measurement, String> {
         start,
         report_id: text_field("report_id").unwrap_or("(no report_id)"),
         input: text_field("input"),
+        test_name: text_field("test_name"),
         tool: format!(
             "{} {} ({}), imported by mitmwatch {}",
             text_field("software_name").unwrap_or("unknown OONI software"),
@@ -139,15 +162,14 @@ pub fn parse_measurement(text: &str) -> Result<Measurement, String> {
     };
     let mut found = Vec::new();
     let mut measurement = Measurement::default();
-    find_handshakes(
-        test_keys,
-        "test_keys",
-        0,
-        &mut found,
-        &mut measurement.errors,
-    );
-    for (place, hs) in found {
-        match handshake(&ctx, &place, hs) {
+    let mut search = Search {
+        test_name: ctx.test_name.unwrap_or(""),
+        found: &mut found,
+        errors: &mut measurement.errors,
+    };
+    search.object_or_list(test_keys, "test_keys", 0, &Scope::default());
+    for (place, scope, hs) in found {
+        match handshake(&ctx, &place, &scope, hs) {
             Ok(obs) => measurement.observations.push(obs),
             Err(e) => measurement.errors.push(format!("{place}: {e}")),
         }
@@ -161,55 +183,6 @@ fn parse_ooni_time(text: &str) -> Option<OffsetDateTime> {
     PrimitiveDateTime::parse(text, &format)
         .ok()
         .map(PrimitiveDateTime::assume_utc)
-}
-
-fn is_handshake(o: &Map<String, Value>) -> bool {
-    o.contains_key("peer_certificates") || o.contains_key("failure")
-}
-
-fn find_handshakes<'v>(
-    value: &'v Value,
-    place: &str,
-    depth: usize,
-    found: &mut Vec<(String, &'v Map<String, Value>)>,
-    errors: &mut Vec<String>,
-) {
-    if depth > MAX_DEPTH {
-        return;
-    }
-    match value {
-        Value::Object(o) => {
-            for (key, v) in o {
-                let here = format!("{place}.{key}");
-                match key.as_str() {
-                    // The test helper's results, from another network.
-                    "control" if depth == 0 => {}
-                    "tls_handshakes" | "tls_handshake" => match v {
-                        Value::Array(items) => {
-                            for (j, item) in items.iter().enumerate() {
-                                match item.as_object() {
-                                    Some(hs) if is_handshake(hs) => {
-                                        found.push((format!("{here}[{j}]"), hs))
-                                    }
-                                    _ => errors
-                                        .push(format!("{here}[{j}]: not a TLS handshake object")),
-                                }
-                            }
-                        }
-                        Value::Object(hs) if is_handshake(hs) => found.push((here, hs)),
-                        _ => {}
-                    },
-                    _ => find_handshakes(v, &here, depth + 1, found, errors),
-                }
-            }
-        }
-        Value::Array(items) => {
-            for (j, item) in items.iter().enumerate() {
-                find_handshakes(item, &format!("{place}[{j}]"), depth + 1, found, errors);
-            }
-        }
-        _ => {}
-    }
 }
 
 /// Host and port named by the measurement's input (`https://host/…`,
@@ -264,42 +237,121 @@ pub fn status_for(failure: &str) -> Status {
     }
 }
 
+/// A host name recorded in the handshake's `key`, if any.
+fn name_field(hs: &Map<String, Value>, key: &str) -> Result<Option<String>, String> {
+    match hs
+        .get(key)
+        .and_then(Value::as_str)
+        .filter(|s| !s.is_empty())
+    {
+        Some(name) => normalise_host(name)
+            .map(Some)
+            .map_err(|m| format!("{key} {name:?} is not a host name: {m}")),
+        None => Ok(None),
+    }
+}
+
+/// The target of a handshake: host, port and the SNI the server saw, and
+/// a note when the choice needs explaining (ECH).
+fn target_of(
+    ctx: &Context<'_>,
+    scope: &Scope,
+    hs: &Map<String, Value>,
+    address: Option<SocketAddr>,
+) -> Result<(Target, Option<String>), String> {
+    let server_name = name_field(hs, "server_name")?;
+    let outer = name_field(hs, "outer_server_name")?;
+    let from_input = ctx.input.and_then(input_host_port);
+    let default_port = || {
+        address
+            .map(|a| a.port())
+            .or(from_input.as_ref().and_then(|(_, p)| *p))
+            .unwrap_or(443)
+    };
+    // tor and sni_blocking: the endpoint names the host; the SNI is the
+    // one recorded (sni_blocking records it beside the handshake).
+    if let Some((host, port)) = &scope.endpoint {
+        let sni = server_name.or(scope.sni.clone());
+        return Ok((
+            Target {
+                host: host.clone(),
+                port: *port,
+                sni,
+            },
+            None,
+        ));
+    }
+    let host = match (server_name, &from_input, address) {
+        (Some(name), _, _) => name,
+        (None, Some((h, _)), _) => h.clone(),
+        (None, None, Some(a)) => a.ip().to_string(),
+        (None, None, None) => {
+            return Err(
+                "no server_name, input URL or address: the certificate's name is unknown".into(),
+            )
+        }
+    };
+    let port = default_port();
+    let is_ip = host.parse::<std::net::IpAddr>().is_ok();
+    match outer {
+        // ECH: `server_name` is the name meant, `outer_server_name` the
+        // SNI sent in the clear. GREASE ECH (what OONI sends) carries no
+        // inner ClientHello, so the server answered the outer name.
+        Some(outer) => {
+            let echconfig = hs.get("echconfig").and_then(Value::as_str).unwrap_or("");
+            let grease = echconfig.is_empty() || echconfig.eq_ignore_ascii_case("GREASE");
+            let (sni, note) = if grease {
+                (
+                    outer.clone(),
+                    format!(
+                        "ECH (GREASE) handshake: judged against the outer SNI {outer}, the only \
+                         name sent; {host} was not sent (GREASE ECH has no inner ClientHello)"
+                    ),
+                )
+            } else {
+                (
+                    host.clone(),
+                    format!(
+                        "ECH handshake with a real configuration: judged against the inner name \
+                         {host}, which a server that accepts ECH answers for (outer SNI {outer})"
+                    ),
+                )
+            };
+            Ok((
+                Target {
+                    host,
+                    port,
+                    sni: Some(sni),
+                },
+                Some(note),
+            ))
+        }
+        None => Ok((
+            Target {
+                sni: (!is_ip).then(|| host.clone()),
+                host,
+                port,
+            },
+            None,
+        )),
+    }
+}
+
 fn handshake(
     ctx: &Context<'_>,
     place: &str,
+    scope: &Scope,
     hs: &Map<String, Value>,
 ) -> Result<Observation, String> {
     let text = |k: &str| hs.get(k).and_then(Value::as_str).filter(|s| !s.is_empty());
-    let address = text("address");
-    let from_input = ctx.input.and_then(input_host_port);
-    let host = match text("server_name") {
-        Some(name) => normalise_host(name)
-            .map_err(|m| format!("server_name {name:?} is not a host name: {m}"))?,
-        None => match (&from_input, address) {
-            (Some((h, _)), _) => h.clone(),
-            (None, Some(a)) => a
-                .parse::<SocketAddr>()
-                .map(|s| s.ip().to_string())
-                .map_err(|_| format!("address {a:?} is not ip:port"))?,
-            (None, None) => {
-                return Err(
-                    "no server_name, input URL or address: the certificate's name is unknown"
-                        .into(),
-                )
-            }
-        },
-    };
-    let parsed_address = match address {
+    let parsed_address = match text("address") {
         Some(a) => Some(
             a.parse::<SocketAddr>()
                 .map_err(|_| format!("address {a:?} is not ip:port"))?,
         ),
-        None => None,
+        None => scope.address(hs.get("conn_id").and_then(Value::as_i64)),
     };
-    let port = parsed_address
-        .map(|a| a.port())
-        .or(from_input.and_then(|(_, p)| p))
-        .unwrap_or(443);
+    let (target, note) = target_of(ctx, scope, hs, parsed_address)?;
     let failure = match hs.get("failure") {
         None | Some(Value::Null) => None,
         Some(Value::String(s)) => Some(s.clone()),
@@ -350,14 +402,16 @@ fn handshake(
         _ => None,
     };
     let leaf_only = failure.is_some() && certs.len() == 1;
-    let sni = match host.parse::<std::net::IpAddr>() {
-        Ok(_) => None,
-        Err(_) => Some(host.clone()),
-    };
+    let part: Vec<&str> = scope
+        .part
+        .as_deref()
+        .into_iter()
+        .chain(note.as_deref())
+        .collect();
     Ok(Observation {
         schema: OBSERVATION_SCHEMA,
         tool: ctx.tool.clone(),
-        target: Target { host, port, sni },
+        target,
         address: parsed_address.map(|a| a.to_string()),
         route: None,
         started_at,
@@ -370,9 +424,10 @@ fn handshake(
         imported: Some(Imported {
             format: "ooni".into(),
             reference: format!(
-                "report_id {}, input {}, {place}",
+                "report_id {}, input {}, {}{place}",
                 ctx.report_id,
-                ctx.input.unwrap_or("(none)")
+                ctx.input.unwrap_or("(none)"),
+                part.iter().map(|p| format!("{p}, ")).collect::<String>()
             ),
             leaf_only,
         }),
