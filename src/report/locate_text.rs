@@ -1,0 +1,152 @@
+//! Text for `mitmwatch locate`. Certificate names come from the network and
+//! go through [`escape`].
+
+use super::terminal::escape;
+use crate::model::{
+    IcmpKind, IcmpResponder, LocateConclusion, LocateRecord, TlsAnswer, TlsAnswerStatus,
+};
+use std::fmt::Write;
+
+fn short(hex: &str) -> &str {
+    hex.get(..16).unwrap_or(hex)
+}
+
+/// One TLS answer in one line.
+pub fn answer_line(answer: &TlsAnswer) -> String {
+    match answer.status {
+        TlsAnswerStatus::Certificate => {
+            let mut line = String::from("certificate");
+            if let Some(leaf) = &answer.leaf {
+                let subject = leaf.subject.as_deref().unwrap_or("(unparsed)");
+                let issuer = leaf.issuer.as_deref().unwrap_or("(unparsed)");
+                let _ = write!(
+                    line,
+                    " '{}' issued by '{}', sha256 {}…",
+                    escape(subject),
+                    escape(issuer),
+                    short(&leaf.sha256)
+                );
+            }
+            line.push_str(match answer.verified {
+                Some(true) => ", verifies",
+                Some(false) => ", does not verify",
+                None => "",
+            });
+            line
+        }
+        TlsAnswerStatus::NoAnswer => format!("no answer in {} ms", answer.elapsed_ms),
+        TlsAnswerStatus::Failed => format!(
+            "failed: {}",
+            escape(answer.error.as_deref().unwrap_or("unknown error"))
+        ),
+    }
+}
+
+fn router_cell(router: Option<&IcmpResponder>) -> String {
+    match router {
+        None => "*".into(),
+        Some(r) => {
+            let kind = match r.kind {
+                IcmpKind::TimeExceeded => "time-exceeded".to_string(),
+                IcmpKind::Unreachable => format!("unreachable (code {})", r.icmp_code),
+                IcmpKind::Other => format!("ICMP type {} code {}", r.icmp_type, r.icmp_code),
+            };
+            format!("{} {kind}", r.address)
+        }
+    }
+}
+
+/// The sentence that sums the run up.
+pub fn conclusion_text(record: &LocateRecord) -> String {
+    let addr = record.address;
+    match (record.conclusion, record.answer_hop, record.destination_hop) {
+        (LocateConclusion::AnsweredBeforeDestination, Some(a), Some(d)) => {
+            let router = record
+                .hops
+                .iter()
+                .find(|h| h.ttl == a)
+                .and_then(|h| h.router.as_ref())
+                .map(|r| format!(" (the router there is {})", r.address))
+                .unwrap_or_default();
+            let cert = match record.same_as_reference {
+                Some(true) => "the same certificate the complete path gets",
+                Some(false) => "a different certificate from the one the complete path gets",
+                None => "a certificate",
+            };
+            format!(
+                "a device {a} hops away{router} answers for {addr}, {} hop(s) before it: it \
+                 serves {cert}. Where that certificate is not the server's own, this device \
+                 is the interceptor.",
+                d - a
+            )
+        }
+        (LocateConclusion::AnsweredAtDestination, Some(a), _) => format!(
+            "the first certificate came from hop {a}, where {addr} itself answers: no device \
+             before it answers the ClientHello."
+        ),
+        (LocateConclusion::DestinationUnknown, Some(a), _) => format!(
+            "the first certificate came from hop {a}; the UDP probes never reached {addr} \
+             (filtered?), so whether hop {a} is {addr} itself cannot be told."
+        ),
+        _ => format!("no certificate came back within {} hops.", record.max_ttl),
+    }
+}
+
+/// The whole report.
+pub fn render(record: &LocateRecord) -> String {
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "locate {}:{} ({}), TTL 1..{}, routers named by UDP probes (IP_RECVERR)",
+        escape(&record.host),
+        record.port,
+        record.address,
+        record.max_ttl
+    );
+    let _ = writeln!(
+        out,
+        "reference (normal TTL): {}",
+        answer_line(&record.reference)
+    );
+    let _ = writeln!(out, "{:>4}  {:<36} TLS answer", "TTL", "router (ICMP)");
+    for hop in &record.hops {
+        let tls = match &hop.tls {
+            Some(a) => {
+                let mut line = answer_line(a);
+                if record.answer_hop == Some(hop.ttl) {
+                    match record.same_as_reference {
+                        Some(true) => line.push_str("; same as the reference"),
+                        Some(false) => line.push_str("; NOT the reference certificate"),
+                        None => {}
+                    }
+                }
+                line
+            }
+            None => "(not probed: answered earlier)".into(),
+        };
+        let _ = writeln!(
+            out,
+            "{:>4}  {:<36} {tls}",
+            hop.ttl,
+            router_cell(hop.router.as_ref())
+        );
+    }
+    match record.answer_hop {
+        Some(a) => {
+            let _ = write!(out, "first certificate at hop {a}");
+        }
+        None => {
+            let _ = write!(out, "no certificate");
+        }
+    }
+    match record.destination_hop {
+        Some(d) => {
+            let _ = writeln!(out, "; {} answers UDP at hop {d}", record.address);
+        }
+        None => {
+            let _ = writeln!(out, "; {} never answered UDP", record.address);
+        }
+    }
+    let _ = writeln!(out, "conclusion: {}", conclusion_text(record));
+    out
+}
