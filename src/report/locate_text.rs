@@ -7,6 +7,14 @@ use crate::model::{
 };
 use std::fmt::Write;
 
+fn hops(n: u8) -> String {
+    if n == 1 {
+        "1 hop".into()
+    } else {
+        format!("{n} hops")
+    }
+}
+
 fn short(hex: &str) -> &str {
     hex.get(..16).unwrap_or(hex)
 }
@@ -74,10 +82,11 @@ pub fn conclusion_text(record: &LocateRecord) -> String {
                 None => "a certificate",
             };
             format!(
-                "a device {a} hops away{router} answers for {addr}, {} hop(s) before it: it \
-                 serves {cert}. Where that certificate is not the server's own, this device \
-                 is the interceptor.",
-                d - a
+                "a device {} away{router} answers for {addr}, {} before it: it serves \
+                 {cert}. Where that certificate is not the server's own, this device is the \
+                 interceptor.",
+                hops(a),
+                hops(d - a)
             )
         }
         (LocateConclusion::AnsweredAtDestination, Some(a), _) => format!(
@@ -149,4 +158,76 @@ pub fn render(record: &LocateRecord) -> String {
     }
     let _ = writeln!(out, "conclusion: {}", conclusion_text(record));
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{CertRecord, Hop, LOCATE_SCHEMA};
+
+    fn answer(subject: &str) -> TlsAnswer {
+        TlsAnswer {
+            status: TlsAnswerStatus::Certificate,
+            leaf: Some(CertRecord {
+                der: String::new(),
+                sha256: "ab".repeat(32),
+                spki_sha256: None,
+                subject: Some(subject.into()),
+                issuer: Some("CN=Forged CA".into()),
+                serial: None,
+                not_before: None,
+                not_after: None,
+                parse_error: None,
+            }),
+            chain_len: 2,
+            verified: Some(false),
+            error: None,
+            elapsed_ms: 3,
+        }
+    }
+
+    #[test]
+    fn names_from_the_network_are_escaped_and_the_hop_is_named() {
+        let hostile = "CN=evil\u{1b}[2J\u{7}";
+        let record = LocateRecord {
+            schema: LOCATE_SCHEMA,
+            tool: "mitmwatch test".into(),
+            host: "example.com".into(),
+            port: 443,
+            address: "192.0.2.7".parse().unwrap(),
+            started_at: time::macros::datetime!(2026-01-01 00:00 UTC),
+            max_ttl: 5,
+            router_method: "udp-recverr".into(),
+            reference: answer(hostile),
+            hops: vec![
+                Hop {
+                    ttl: 1,
+                    router: Some(IcmpResponder {
+                        address: "198.51.100.1".parse().unwrap(),
+                        kind: IcmpKind::TimeExceeded,
+                        icmp_type: 11,
+                        icmp_code: 0,
+                    }),
+                    tls: Some(answer(hostile)),
+                },
+                Hop {
+                    ttl: 2,
+                    router: None,
+                    tls: None,
+                },
+            ],
+            answer_hop: Some(1),
+            destination_hop: Some(2),
+            same_as_reference: Some(true),
+            conclusion: LocateConclusion::AnsweredBeforeDestination,
+        };
+        let text = render(&record);
+        assert!(
+            !text.contains('\u{1b}') && !text.contains('\u{7}'),
+            "{text}"
+        );
+        assert!(text.contains("first certificate at hop 1; 192.0.2.7 answers UDP at hop 2"));
+        assert!(text.contains("a device 1 hop away (the router there is 198.51.100.1) answers for 192.0.2.7, 1 hop before it"));
+        assert!(text.contains("   2  *"), "{text}");
+    }
 }
