@@ -6,7 +6,7 @@
 //! certificate, and the origin's TLS server behind it. Both servers are
 //! Python's `ssl` module (OpenSSL), started with `ip netns exec`.
 //!
-//! Addresses are 10.77.x.y, only inside the namespaces the test creates;
+//! Addresses are 10.77.x.y and fd77:x::y, only inside the namespaces the test creates;
 //! nothing leaves them. Needs root (CI runs as root): without it the tests
 //! say so and pass, except under CI (env `CI` set), where they fail.
 
@@ -29,14 +29,17 @@ const NAME: &str = "origin.test";
 /// accepts connections addressed to other hosts (the box).
 const TLS_SERVER: &str = r#"
 import socket, ssl, sys, threading
-cert, key, mode = sys.argv[1], sys.argv[2], sys.argv[3]
+cert, key, mode, family = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4]
 ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
 ctx.load_cert_chain(cert, key)
-s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+v6 = family == "6"
+s = socket.socket(socket.AF_INET6 if v6 else socket.AF_INET, socket.SOCK_STREAM)
 s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-if mode == "transparent":
+if mode == "transparent" and v6:
+    s.setsockopt(socket.IPPROTO_IPV6, 75, 1)  # IPV6_TRANSPARENT
+elif mode == "transparent":
     s.setsockopt(socket.SOL_IP, 19, 1)  # IP_TRANSPARENT
-s.bind(("0.0.0.0", 443))
+s.bind(("::" if v6 else "0.0.0.0", 443))
 s.listen(64)
 print("ready", flush=True)
 def serve(c):
@@ -72,6 +75,8 @@ struct Topology {
     dir: PathBuf,
     /// The origin's address.
     origin: IpAddr,
+    /// IPv6 addresses and routes instead of IPv4.
+    v6: bool,
 }
 
 impl Drop for Topology {
@@ -105,10 +110,24 @@ fn run(program: &str, args: &[&str]) -> Result<(), String> {
     }
 }
 
-/// Address of the left (`.1`) or right (`.2`) end of link `i` (between
-/// node `i` and node `i + 1`).
-fn link_addr(i: usize, right: bool) -> String {
-    format!("10.77.{}.{}", i + 1, if right { 2 } else { 1 })
+/// Address of the left (`.1`, `::1`) or right (`.2`, `::2`) end of link
+/// `i` (between node `i` and node `i + 1`).
+fn link_addr(i: usize, right: bool, v6: bool) -> String {
+    let end = if right { 2 } else { 1 };
+    if v6 {
+        format!("fd77:{}::{end}", i + 1)
+    } else {
+        format!("10.77.{}.{end}", i + 1)
+    }
+}
+
+/// The network of link `j`.
+fn link_net(j: usize, v6: bool) -> String {
+    if v6 {
+        format!("fd77:{}::/64", j + 1)
+    } else {
+        format!("10.77.{}.0/24", j + 1)
+    }
 }
 
 static COUNTER: AtomicUsize = AtomicUsize::new(0);
@@ -153,7 +172,7 @@ fn make_pki(dir: &Path) -> Pki {
 
 /// Builds the path `nodes` (first the client, last the origin), or says
 /// why it cannot: `None` means skipped (fails under CI).
-fn build(nodes: &[Node]) -> Option<(Topology, Pki)> {
+fn build(nodes: &[Node], v6: bool) -> Option<(Topology, Pki)> {
     assert_eq!(nodes.first(), Some(&Node::Client));
     assert_eq!(nodes.last(), Some(&Node::Origin));
     if !require("ip", &["-V"], "apt-get install iproute2")
@@ -172,7 +191,8 @@ fn build(nodes: &[Node]) -> Option<(Topology, Pki)> {
         servers: Vec::new(),
         dir: dir.path().to_path_buf(),
         _dir: dir,
-        origin: link_addr(nodes.len() - 2, true).parse().unwrap(),
+        origin: link_addr(nodes.len() - 2, true, v6).parse().unwrap(),
+        v6,
     };
     // The first namespace shows whether this process may create them.
     let first = format!("{id}-0");
@@ -197,12 +217,12 @@ fn build(nodes: &[Node]) -> Option<(Topology, Pki)> {
         match node {
             Node::Box => {
                 let (chain, key) = &pki.forged;
-                let server = start_server(&topo.dir, ns, chain, key, true);
+                let server = start_server(&topo.dir, ns, chain, key, true, v6);
                 topo.servers.push(server);
             }
             Node::Origin => {
                 let (chain, key) = &pki.origin;
-                let server = start_server(&topo.dir, ns, chain, key, false);
+                let server = start_server(&topo.dir, ns, chain, key, false, v6);
                 topo.servers.push(server);
             }
             _ => {}
@@ -211,123 +231,75 @@ fn build(nodes: &[Node]) -> Option<(Topology, Pki)> {
     Some((topo, pki))
 }
 
+/// `ip -n NS ARGS…`, the arguments split at spaces.
+fn ip_in(ns: &str, args: &str) -> Result<(), String> {
+    let mut all = vec!["-n", ns];
+    all.extend(args.split_whitespace());
+    run("ip", &all)
+}
+
 /// Links, addresses, routes and forwarding.
 fn setup(topo: &Topology, nodes: &[Node]) -> Result<(), String> {
     let ns = &topo.namespaces;
+    let v6 = topo.v6;
+    let family = if v6 { "-6" } else { "-4" };
+    // No duplicate address detection for IPv6: the addresses work at once.
+    let (prefix, dad) = if v6 { ("/64", "nodad") } else { ("/24", "") };
     let last = nodes.len() - 1;
     for n in ns {
-        run("ip", &["-n", n, "link", "set", "lo", "up"])?;
+        ip_in(n, "link set lo up")?;
     }
     for i in 0..last {
         // Each end is created directly in its namespace, named `east` on
         // the client's side of the link and `west` on the origin's.
-        run(
-            "ip",
-            &[
-                "link",
-                "add",
-                "east",
-                "netns",
-                &ns[i],
-                "type",
-                "veth",
-                "peer",
-                "name",
-                "west",
-                "netns",
-                &ns[i + 1],
-            ],
+        let (a, b) = (&ns[i], &ns[i + 1]);
+        ip_in(
+            a,
+            &format!("link add east type veth peer name west netns {b}"),
         )?;
-        let left = format!("{}/24", link_addr(i, false));
-        let right = format!("{}/24", link_addr(i, true));
-        run("ip", &["-n", &ns[i], "addr", "add", &left, "dev", "east"])?;
-        run(
-            "ip",
-            &["-n", &ns[i + 1], "addr", "add", &right, "dev", "west"],
-        )?;
-        run("ip", &["-n", &ns[i], "link", "set", "east", "up"])?;
-        run("ip", &["-n", &ns[i + 1], "link", "set", "west", "up"])?;
+        let (left, right) = (link_addr(i, false, v6), link_addr(i, true, v6));
+        ip_in(a, &format!("addr add {left}{prefix} dev east {dad}"))?;
+        ip_in(b, &format!("addr add {right}{prefix} dev west {dad}"))?;
+        ip_in(a, "link set east up")?;
+        ip_in(b, "link set west up")?;
     }
     for (i, node) in nodes.iter().enumerate() {
         let n = &ns[i];
-        if i < last {
-            // Toward the origin by default.
-            run(
-                "ip",
-                &[
-                    "-n",
-                    n,
-                    "route",
-                    "add",
-                    "default",
-                    "via",
-                    &link_addr(i, true),
-                ],
-            )?;
+        // Toward the origin by default; the origin back toward the client.
+        let via = if i < last {
+            link_addr(i, true, v6)
         } else {
-            run(
-                "ip",
-                &[
-                    "-n",
-                    n,
-                    "route",
-                    "add",
-                    "default",
-                    "via",
-                    &link_addr(i - 1, false),
-                ],
-            )?;
-        }
+            link_addr(i - 1, false, v6)
+        };
+        ip_in(n, &format!("{family} route add default via {via}"))?;
         if i > 0 && i < last {
             // Back toward the client for the links behind this router.
-            for j in 0..i.saturating_sub(1) {
-                let net = format!("10.77.{}.0/24", j + 1);
-                run(
-                    "ip",
-                    &[
-                        "-n",
-                        n,
-                        "route",
-                        "add",
-                        &net,
-                        "via",
-                        &link_addr(i - 1, false),
-                    ],
-                )?;
+            let back = link_addr(i - 1, false, v6);
+            for j in 0..i - 1 {
+                let net = link_net(j, v6);
+                ip_in(n, &format!("{family} route add {net} via {back}"))?;
             }
             // Forward, and answer every probe with ICMP (no rate limit).
-            run(
-                "ip",
-                &[
-                    "netns", "exec", n, "sh", "-c",
-                    "echo 1 > /proc/sys/net/ipv4/ip_forward && echo 0 > /proc/sys/net/ipv4/icmp_ratelimit",
-                ],
-            )?;
+            let sysctl = if v6 {
+                "echo 1 > /proc/sys/net/ipv6/conf/all/forwarding && \
+                 echo 0 > /proc/sys/net/ipv6/icmp/ratelimit"
+            } else {
+                "echo 1 > /proc/sys/net/ipv4/ip_forward && \
+                 echo 0 > /proc/sys/net/ipv4/icmp_ratelimit"
+            };
+            run("ip", &["netns", "exec", n, "sh", "-c", sysctl])?;
         }
         if *node == Node::Box {
             // TCP to port 443 arriving from the client's side is delivered
             // locally, whatever its destination; everything else is routed.
-            run(
-                "ip",
-                &[
-                    "-n", n, "rule", "add", "iif", "west", "ipproto", "tcp", "dport", "443",
-                    "lookup", "100",
-                ],
+            let all = if v6 { "::/0" } else { "0.0.0.0/0" };
+            ip_in(
+                n,
+                &format!("{family} rule add iif west ipproto tcp dport 443 lookup 100"),
             )?;
-            run(
-                "ip",
-                &[
-                    "-n",
-                    n,
-                    "route",
-                    "add",
-                    "local",
-                    "0.0.0.0/0",
-                    "dev",
-                    "lo",
-                    "table",
-                    "100",
-                ],
+            ip_in(
+                n,
+                &format!("{family} route add local {all} dev lo table 100"),
             )?;
         }
     }
@@ -335,7 +307,14 @@ fn setup(topo: &Topology, nodes: &[Node]) -> Result<(), String> {
 }
 
 /// Starts the TLS server in `ns` and waits until it listens.
-fn start_server(dir: &Path, ns: &str, chain: &Path, key: &Path, transparent: bool) -> Child {
+fn start_server(
+    dir: &Path,
+    ns: &str,
+    chain: &Path,
+    key: &Path,
+    transparent: bool,
+    v6: bool,
+) -> Child {
     let script = dir.join("tls_server.py");
     std::fs::write(&script, TLS_SERVER).unwrap();
     let log = std::fs::File::create(dir.join(format!("{ns}.log"))).unwrap();
@@ -345,6 +324,7 @@ fn start_server(dir: &Path, ns: &str, chain: &Path, key: &Path, transparent: boo
         .arg(chain)
         .arg(key)
         .arg(if transparent { "transparent" } else { "plain" })
+        .arg(if v6 { "6" } else { "4" })
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(log)
@@ -394,7 +374,7 @@ fn locate_json(topo: &Topology, pki: &Pki) -> LocateRecord {
 /// The checks common to every path: one router per TTL before the
 /// answer, named by the address of its client-side link; the destination
 /// answers UDP with "port unreachable" at its own distance.
-fn assert_path(record: &LocateRecord, nodes: &[Node]) {
+fn assert_path(record: &LocateRecord, nodes: &[Node], v6: bool) {
     let destination = nodes.len() - 1;
     assert_eq!(record.destination_hop, Some(destination as u8));
     for hop in &record.hops {
@@ -402,7 +382,7 @@ fn assert_path(record: &LocateRecord, nodes: &[Node]) {
             .router
             .as_ref()
             .unwrap_or_else(|| panic!("no ICMP error at TTL {}", hop.ttl));
-        let expected: IpAddr = link_addr(hop.ttl as usize - 1, true).parse().unwrap();
+        let expected: IpAddr = link_addr(hop.ttl as usize - 1, true, v6).parse().unwrap();
         assert_eq!(router.address, expected, "router at TTL {}", hop.ttl);
         let kind = if (hop.ttl as usize) < destination {
             IcmpKind::TimeExceeded
@@ -437,18 +417,19 @@ fn leaf_subject(record: &LocateRecord, ttl: u8) -> String {
 
 /// The box at `depth` hops from the client, with `after` routers between
 /// it and the origin.
-fn box_at(depth: usize, after: usize) {
+fn box_at(depth: usize, after: usize, v6: bool) {
     let mut nodes = vec![Node::Client];
     nodes.extend(std::iter::repeat_n(Node::Router, depth - 1));
     nodes.push(Node::Box);
     nodes.extend(std::iter::repeat_n(Node::Router, after));
     nodes.push(Node::Origin);
-    let Some((topo, pki)) = build(&nodes) else {
+    let Some((topo, pki)) = build(&nodes, v6) else {
         return;
     };
     let record = locate_json(&topo, &pki);
+    assert_eq!(record.address, topo.origin);
     assert_eq!(record.answer_hop, Some(depth as u8), "{record:#?}");
-    assert_path(&record, &nodes);
+    assert_path(&record, &nodes, v6);
     assert_eq!(
         record.conclusion,
         LocateConclusion::AnsweredBeforeDestination
@@ -464,12 +445,17 @@ fn box_at(depth: usize, after: usize) {
 
 #[test]
 fn box_three_hops_away_is_found_at_hop_three() {
-    box_at(3, 1);
+    box_at(3, 1, false);
 }
 
 #[test]
 fn box_next_to_the_client_is_found_at_hop_one() {
-    box_at(1, 2);
+    box_at(1, 2, false);
+}
+
+#[test]
+fn box_over_ipv6_is_found_at_its_hop() {
+    box_at(2, 1, true);
 }
 
 #[test]
@@ -481,12 +467,12 @@ fn path_without_a_box_reports_the_origin_hop() {
         Node::Router,
         Node::Origin,
     ];
-    let Some((topo, pki)) = build(&nodes) else {
+    let Some((topo, pki)) = build(&nodes, false) else {
         return;
     };
     let record = locate_json(&topo, &pki);
     assert_eq!(record.answer_hop, Some(4), "{record:#?}");
-    assert_path(&record, &nodes);
+    assert_path(&record, &nodes, false);
     assert_eq!(record.conclusion, LocateConclusion::AnsweredAtDestination);
     assert_eq!(leaf_subject(&record, 4), format!("CN={NAME} (origin)"));
     assert_eq!(record.same_as_reference, Some(true));
@@ -502,7 +488,7 @@ fn text_report_names_the_hop_and_the_router_before_it() {
         Node::Router,
         Node::Origin,
     ];
-    let Some((topo, pki)) = build(&nodes) else {
+    let Some((topo, pki)) = build(&nodes, false) else {
         return;
     };
     let out = locate(&topo, &pki, "text");

@@ -101,14 +101,22 @@ pub fn conclusion_text(record: &LocateRecord) -> String {
     }
 }
 
+/// `host:port`, with brackets around an IPv6 address.
+fn host_port(host: &str, port: u16) -> String {
+    if host.contains(':') && !host.starts_with('[') {
+        format!("[{}]:{port}", escape(host))
+    } else {
+        format!("{}:{port}", escape(host))
+    }
+}
+
 /// The whole report.
 pub fn render(record: &LocateRecord) -> String {
     let mut out = String::new();
     let _ = writeln!(
         out,
-        "locate {}:{} ({}), TTL 1..{}, routers named by UDP probes (IP_RECVERR)",
-        escape(&record.host),
-        record.port,
+        "locate {} ({}), TTL 1..{}, routers named by UDP probes (IP_RECVERR)",
+        host_port(&record.host, record.port),
         record.address,
         record.max_ttl
     );
