@@ -5,7 +5,7 @@
 //! whose ClientHello carries that TTL ([`tls_hop`]). The first TTL that
 //! draws a certificate is the distance of whatever answers for the target;
 //! UDP probes go on past it until the target itself answers them, so that
-//! the two distances can be compared. A reference handshake with the
+//! the two distances can be compared; probing ends at that TTL. A reference handshake with the
 //! normal TTL says which certificate the complete path serves.
 //!
 //! Linux only: elsewhere [`locate`] returns [`LocateError::Unsupported`].
@@ -183,7 +183,8 @@ pub async fn locate(tls: &ProbeTls, options: &LocateOptions) -> Result<LocateRec
             router,
             tls: tls_answer,
         });
-        if destination_hop.is_some() && answer_hop.is_some() {
+        // A ClientHello with more TTL reaches the same host: nothing more to learn.
+        if destination_hop.is_some() {
             break;
         }
         if answer_hop.is_some_and(|a| ttl > a) && silent >= SILENT_HOPS_AFTER_ANSWER {
