@@ -43,6 +43,9 @@ pub enum Command {
     /// Download current data (Chrome's CT log list, verified with Google's
     /// key; Mozilla's intermediates) into the user data directory.
     Update(UpdateArgs),
+    /// Where is the interceptor? Send the ClientHello with IP TTL 1, 2, …
+    /// and report the hop at which a certificate first comes back (Linux).
+    Locate(LocateArgs),
 }
 
 /// Format of `report` output other than HTML.
@@ -554,4 +557,44 @@ pub struct UpdateArgs {
     /// Deadline per download, in seconds (connect, redirects and body).
     #[arg(long, value_name = "SECS", default_value_t = 60.0)]
     pub timeout: f64,
+}
+
+/// Output format of `locate`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum LocateFormat {
+    /// A table of hops and a conclusion.
+    Text,
+    /// One JSON record (`schema` 1, see the README).
+    Json,
+}
+
+#[derive(Debug, Args)]
+pub struct LocateArgs {
+    /// Host name (sent as SNI) or IP address.
+    #[arg(value_name = "HOST")]
+    pub host: String,
+    /// TCP port of the TLS server.
+    #[arg(long, default_value_t = 443)]
+    pub port: u16,
+    /// Probe this address instead of resolving HOST.
+    #[arg(long, value_name = "ADDR")]
+    pub address: Option<std::net::IpAddr>,
+    /// The largest TTL (IPv6 hop limit) tried.
+    #[arg(long, default_value_t = 30, value_name = "N")]
+    pub max_ttl: u8,
+    /// Seconds each TTL's probes wait for an answer.
+    #[arg(long, default_value_t = 2.0, value_name = "SECS")]
+    pub wait: f64,
+    /// Seconds allowed for each TCP connect, and for the reference handshake.
+    #[arg(long, default_value_t = 10.0, value_name = "SECS")]
+    pub timeout: f64,
+    /// Send no SNI.
+    #[arg(long)]
+    pub no_sni: bool,
+    /// Verify certificates against only the roots in this PEM file instead of Mozilla's.
+    #[arg(long, value_name = "FILE.pem")]
+    pub roots: Option<PathBuf>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = LocateFormat::Text)]
+    pub format: LocateFormat,
 }

@@ -10,6 +10,7 @@ pub mod evidence;
 pub mod inspect;
 pub mod io;
 pub mod judged_file;
+pub mod locate;
 pub mod parallel;
 pub mod probe;
 pub mod progress;

@@ -4,6 +4,7 @@
 pub mod aia;
 pub mod danger;
 pub mod limits;
+pub mod locate;
 pub mod probe;
 pub mod route;
 pub mod scan;
