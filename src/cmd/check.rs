@@ -3,11 +3,11 @@
 use super::analysis::{analyzer_and_data, exit_code, validation_time};
 use crate::cli::CheckArgs;
 use anyhow::Result;
+use mitmwatch::collect::ProxySettings;
 use mitmwatch::model::{
     Assessment, Attribution, Category, ScanLinks, ScanSummary, StoreSource, Target, Verdict,
     STORE_SCHEMA,
 };
-use mitmwatch::collect::ProxySettings;
 use mitmwatch::report::{store_text::link_sentence, terminal::escape, text};
 use mitmwatch::sim::domains;
 use mitmwatch::store::link::scan_links;
@@ -144,10 +144,8 @@ fn summary_intercepted(summary: &ScanSummary) -> usize {
 fn paths_paragraph(proxy: &str, proxied: &ScanSummary, direct: &DirectPath) -> String {
     let through = summary_intercepted(proxied);
     let straight = summary_intercepted(&direct.summary);
-    let reached = |s: &ScanSummary| {
-        s.targets
-            - s.verdicts.get(&Verdict::Error).copied().unwrap_or(0)
-    };
+    let reached =
+        |s: &ScanSummary| s.targets - s.verdicts.get(&Verdict::Error).copied().unwrap_or(0);
     let proxy = escape(proxy);
     let mut s = String::from("\nPaths compared:\n");
     s.push_str(&format!(

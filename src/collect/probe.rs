@@ -134,11 +134,7 @@ impl Collector {
         self.probe_destination(target, dest).await
     }
 
-    async fn probe_destination(
-        &self,
-        target: &Target,
-        dest: Destination,
-    ) -> Observation {
+    async fn probe_destination(&self, target: &Target, dest: Destination) -> Observation {
         let started_at = OffsetDateTime::now_utc();
         let clock = Instant::now();
         let mut incomplete = None;
@@ -221,7 +217,8 @@ impl Collector {
         obs: &mut Observation,
         incomplete: &mut Option<Vec<rustls::pki_types::CertificateDer<'static>>>,
     ) -> Result<(), Failure> {
-        let about_proxy = |f: Failure| Failure::new(f.status, format!("proxy {proxy}: {}", f.message));
+        let about_proxy =
+            |f: Failure| Failure::new(f.status, format!("proxy {proxy}: {}", f.message));
         let deadline = tokio::time::Instant::now() + self.timeouts.connect;
         let at_proxy = Destination {
             host: proxy.host.clone(),
@@ -229,7 +226,10 @@ impl Collector {
             fixed: None,
             route: None,
         };
-        let addrs = self.resolve(&at_proxy, deadline).await.map_err(about_proxy)?;
+        let addrs = self
+            .resolve(&at_proxy, deadline)
+            .await
+            .map_err(about_proxy)?;
         let (mut tcp, addr) = self.connect(addrs, deadline).await.map_err(about_proxy)?;
         obs.address = Some(addr.to_string());
         let (host, mut resolved) = match dest.fixed.as_ref().and_then(|f| f.first()) {

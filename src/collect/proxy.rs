@@ -363,8 +363,13 @@ mod tests {
             "http://10.0.0.1:8080"
         );
         let e = Proxy::parse("ftp://u:hunter2@p:1").unwrap_err();
-        assert!(e.contains("unsupported scheme") && !e.contains("hunter2"), "{e}");
-        assert!(Proxy::parse("http://p:99999").unwrap_err().contains("range"));
+        assert!(
+            e.contains("unsupported scheme") && !e.contains("hunter2"),
+            "{e}"
+        );
+        assert!(Proxy::parse("http://p:99999")
+            .unwrap_err()
+            .contains("range"));
         assert!(Proxy::parse("https://p:1").unwrap_err().contains("HTTPS"));
     }
 
@@ -408,7 +413,10 @@ mod tests {
         };
         let s = ProxySettings::resolve(&flags, lookup).unwrap();
         assert_eq!(s.proxy().unwrap().host, "flag");
-        assert!(s.for_host("direct.example").is_some(), "--noproxy replaces NO_PROXY");
+        assert!(
+            s.for_host("direct.example").is_some(),
+            "--noproxy replaces NO_PROXY"
+        );
         assert!(s.for_host("other.example").is_none());
         let only_all = |k: &str| (k == "ALL_PROXY").then(|| "socks5://all:3".to_string());
         let s = ProxySettings::resolve(&ProxyFlags::default(), only_all).unwrap();

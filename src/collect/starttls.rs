@@ -317,16 +317,30 @@ mod tests {
 
     #[tokio::test]
     async fn each_protocol_reaches_tls_or_says_why_not() {
-        run(StartTls::Smtp, b"220-a\r\n220 b\r\n", b"220 go\r\n").await.unwrap();
-        let e = run(StartTls::Smtp, b"220 b\r\n", b"454 no TLS\r\n").await.unwrap_err();
-        assert!(e.contains("refused STARTTLS") && e.contains("454"), "{e}");
-        run(StartTls::Ftp, b"220 ftp\r\n", b"234 ok\r\n").await.unwrap();
-        run(StartTls::Imap, b"* OK imap\r\n", b"* CAPABILITY x\r\na1 OK go\r\n")
+        run(StartTls::Smtp, b"220-a\r\n220 b\r\n", b"220 go\r\n")
             .await
             .unwrap();
-        let e = run(StartTls::Imap, b"* OK\r\n", b"a1 BAD no\r\n").await.unwrap_err();
+        let e = run(StartTls::Smtp, b"220 b\r\n", b"454 no TLS\r\n")
+            .await
+            .unwrap_err();
+        assert!(e.contains("refused STARTTLS") && e.contains("454"), "{e}");
+        run(StartTls::Ftp, b"220 ftp\r\n", b"234 ok\r\n")
+            .await
+            .unwrap();
+        run(
+            StartTls::Imap,
+            b"* OK imap\r\n",
+            b"* CAPABILITY x\r\na1 OK go\r\n",
+        )
+        .await
+        .unwrap();
+        let e = run(StartTls::Imap, b"* OK\r\n", b"a1 BAD no\r\n")
+            .await
+            .unwrap_err();
         assert!(e.contains("a1 BAD"), "{e}");
-        run(StartTls::Pop3, b"+OK pop\r\n", b"+OK\r\n").await.unwrap();
+        run(StartTls::Pop3, b"+OK pop\r\n", b"+OK\r\n")
+            .await
+            .unwrap();
         run(StartTls::Postgres, b"", b"S").await.unwrap();
         let e = run(StartTls::Postgres, b"", b"N").await.unwrap_err();
         assert!(e.contains("no TLS"), "{e}");
@@ -334,12 +348,20 @@ mod tests {
             xmlns:stream='http://etherx.jabber.org/streams' id='1' version='1.0'>\
             <stream:features><starttls xmlns='urn:ietf:params:xml:ns:xmpp-tls'><required/></starttls>\
             </stream:features>";
-        run(StartTls::Xmpp, features, b"<proceed xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>")
-            .await
-            .unwrap();
-        let e = run(StartTls::Xmpp, features, b"<failure xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>")
-            .await
-            .unwrap_err();
+        run(
+            StartTls::Xmpp,
+            features,
+            b"<proceed xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>",
+        )
+        .await
+        .unwrap();
+        let e = run(
+            StartTls::Xmpp,
+            features,
+            b"<failure xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>",
+        )
+        .await
+        .unwrap_err();
         assert!(e.contains("refused STARTTLS"), "{e}");
     }
 

@@ -55,9 +55,7 @@ pub async fn open<S: AsyncRead + AsyncWrite + Unpin>(
 ) -> Result<(), String> {
     match proxy.kind {
         ProxyKind::Http => http_connect(stream, proxy, host, port).await,
-        ProxyKind::Socks5 | ProxyKind::Socks5h => {
-            socks5(stream, proxy, host, port, resolved).await
-        }
+        ProxyKind::Socks5 | ProxyKind::Socks5h => socks5(stream, proxy, host, port, resolved).await,
     }
 }
 
@@ -142,12 +140,25 @@ async fn read_head<S: AsyncRead + Unpin>(stream: &mut S, proxy: &Proxy) -> Resul
                 ))
             }
             Ok(_) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset && head.is_empty() => {
+                return Err(format!(
+                    "the proxy {proxy} reset the connection without answering CONNECT"
+                ))
+            }
             Err(e) => return Err(format!("reading the reply of the proxy {proxy}: {e}")),
         }
         if head.is_empty() && looks_like_tls(byte[0]) {
             return Err(tls_back(proxy));
         }
         head.push(byte[0]);
+        // Not HTTP: say so at once rather than wait for a blank line.
+        let prefix = &head[..head.len().min(5)];
+        if !b"HTTP/".starts_with(prefix) || (byte[0] == b'\n' && !head.contains(&b' ')) {
+            return Err(format!(
+                "the proxy {proxy} did not answer CONNECT with HTTP: its reply began {}",
+                quote(&head)
+            ));
+        }
         if head.ends_with(b"\r\n\r\n") || head.ends_with(b"\n\n") {
             return Ok(head);
         }
@@ -313,7 +324,10 @@ mod tests {
 
     #[test]
     fn status_lines() {
-        assert_eq!(parse_status_line(b"HTTP/1.1 200 Connection established\r"), Some(200));
+        assert_eq!(
+            parse_status_line(b"HTTP/1.1 200 Connection established\r"),
+            Some(200)
+        );
         assert_eq!(parse_status_line(b"HTTP/1.0 407 Proxy Auth"), Some(407));
         assert_eq!(parse_status_line(b"SSH-2.0-OpenSSH"), None);
         assert_eq!(parse_status_line(b"HTTP/1.1 2000 x"), None);
@@ -334,12 +348,17 @@ mod tests {
                 .unwrap();
             (request, server)
         });
-        open(&mut client, &proxy, "example.com", 443, None).await.unwrap();
+        open(&mut client, &proxy, "example.com", 443, None)
+            .await
+            .unwrap();
         let mut rest = [0u8; 6];
         client.read_exact(&mut rest).await.unwrap();
         assert_eq!(&rest, b"TUNNEL");
         let (request, _server) = server_side.await.unwrap();
         assert!(request.starts_with("CONNECT example.com:443 HTTP/1.1\r\n"));
-        assert!(request.contains("Proxy-Authorization: Basic dTpw\r\n"), "{request}");
+        assert!(
+            request.contains("Proxy-Authorization: Basic dTpw\r\n"),
+            "{request}"
+        );
     }
 }
