@@ -185,7 +185,7 @@ impl Collector {
         incomplete: &mut Option<Vec<rustls::pki_types::CertificateDer<'static>>>,
     ) -> Result<(), Failure> {
         match self
-            .resolve(&dest, tokio::time::Instant::now() + self.timeouts.connect)
+            .resolve(dest, tokio::time::Instant::now() + self.timeouts.connect)
             .await
         {
             Err(f) => Err(f),
