@@ -566,3 +566,59 @@ async fn squid_ssl_bump_is_seen_through_the_proxy_and_not_directly() {
     );
     drop(peer);
 }
+
+/// A server that answers its client's first reads with `chunks`, one per
+/// read, then waits.
+async fn scripted(chunks: Vec<Vec<u8>>) -> SocketAddr {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        while let Ok((mut tcp, _)) = listener.accept().await {
+            let chunks = chunks.clone();
+            tokio::spawn(async move {
+                let mut buf = [0u8; 512];
+                for chunk in chunks {
+                    if tcp.read(&mut buf).await.unwrap_or(0) == 0 {
+                        return;
+                    }
+                    let _ = tcp.write_all(&chunk).await;
+                }
+                tokio::time::sleep(Duration::from_secs(5)).await;
+            });
+        }
+    });
+    addr
+}
+
+#[tokio::test]
+async fn hostile_socks5_proxies_become_proxy_failed_records() {
+    let sim = origin().await;
+    let cases: [(Vec<Vec<u8>>, &str); 5] = [
+        (
+            vec![vec![5, 0xff]],
+            "accepts none of the offered authentication methods",
+        ),
+        (
+            vec![vec![5, 0], vec![5, 2, 0, 1, 0, 0, 0, 0, 0, 0]],
+            "reply 2 (connection not allowed by ruleset)",
+        ),
+        (
+            vec![b"HTTP/1.1 400 Bad Request\r\n\r\n".to_vec()],
+            "does not speak SOCKS5",
+        ),
+        (vec![vec![0x15, 3, 3, 0, 2, 2, 0x32]], "answered with TLS"),
+        (vec![vec![5, 0], vec![5, 0, 0, 9]], "unknown address type 9"),
+    ];
+    for (chunks, expected) in cases {
+        let proxy = scripted(chunks).await;
+        let c = collector(
+            &sim,
+            settings(&format!("socks5h://{proxy}"), None),
+            Duration::from_secs(1),
+        );
+        let obs = probe(&c, "example.com").await;
+        let failure = obs.failure.clone().unwrap_or_default();
+        assert_eq!(obs.status, Status::ProxyFailed, "{failure}");
+        assert!(failure.contains(expected), "{expected}: {failure}");
+    }
+}
