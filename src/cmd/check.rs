@@ -376,3 +376,70 @@ mod tests {
         assert!(note < text.find("What this means").unwrap(), "{text}");
     }
 }
+
+#[cfg(test)]
+mod paths_tests {
+    use super::*;
+
+    fn summary(intercepted: usize, clean: usize, errors: usize) -> ScanSummary {
+        ScanSummary {
+            record_type: "summary".into(),
+            schema: mitmwatch::model::ASSESSMENT_SCHEMA,
+            targets: intercepted + clean + errors,
+            verdicts: [
+                (Verdict::Intercepted, intercepted),
+                (Verdict::Clean, clean),
+                (Verdict::Error, errors),
+            ]
+            .into_iter()
+            .filter(|(_, n)| *n > 0)
+            .collect(),
+            statuses: Default::default(),
+            interceptors: Vec::new(),
+            pattern: None,
+            conclusion: String::new(),
+        }
+    }
+
+    fn direct(s: ScanSummary, code: i32) -> DirectPath {
+        DirectPath {
+            observations: Vec::new(),
+            assessments: Vec::new(),
+            summary: s,
+            code,
+        }
+    }
+
+    #[test]
+    fn the_paragraph_says_which_path_is_intercepted() {
+        use super::super::exit::{INCONCLUSIVE, INTERCEPTED, OK};
+        let p = "http://proxy.example:3128";
+        let text = paths_paragraph(p, &summary(4, 0, 0), &direct(summary(0, 4, 0), OK));
+        assert!(text.contains("through the proxy http://proxy.example:3128: 4 of 4"));
+        assert!(text.contains("direct, without a proxy: 0 of 4"));
+        assert!(
+            text.contains("Interception happens at or behind the proxy"),
+            "{text}"
+        );
+        let text = paths_paragraph(p, &summary(0, 4, 0), &direct(summary(3, 1, 0), INTERCEPTED));
+        assert!(text.contains("bypasses the proxy"), "{text}");
+        let text = paths_paragraph(p, &summary(4, 0, 0), &direct(summary(2, 2, 0), INTERCEPTED));
+        assert!(text.contains("Both paths are intercepted"), "{text}");
+        let text = paths_paragraph(
+            p,
+            &summary(4, 0, 0),
+            &direct(summary(0, 0, 4), INCONCLUSIVE),
+        );
+        assert!(text.contains("direct path could not be judged"), "{text}");
+        assert!(text.contains("direct, without a proxy: 0 of 0"), "{text}");
+        let text = paths_paragraph(p, &summary(0, 4, 0), &direct(summary(0, 4, 0), OK));
+        assert!(text.contains("Neither path is intercepted"), "{text}");
+        // A proxy URL with control characters is escaped for the terminal.
+        let text = paths_paragraph(
+            "http://a\x1b[31m:1",
+            &summary(0, 1, 0),
+            &direct(summary(0, 1, 0), OK),
+        );
+        assert!(!text.contains('\x1b'), "{text:?}");
+    }
+}
