@@ -622,3 +622,93 @@ async fn hostile_socks5_proxies_become_proxy_failed_records() {
         assert!(failure.contains(expected), "{expected}: {failure}");
     }
 }
+
+/// `mitmwatch scan` with the proxy taken from the environment, as curl
+/// would take it, and the flags that override it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_binary_reads_the_proxy_environment_as_curl_does() {
+    let sim = origin().await;
+    let (proxy, seen) = http_proxy(Behaviour::PassThrough).await;
+    let dir = tempfile::tempdir().unwrap();
+    let roots = dir.path().join("sim-root.pem");
+    std::fs::write(&roots, sim.public_root_pem()).unwrap();
+    let connect_to = format!("::127.0.0.1:{}", sim.origin.port());
+    let scan = |env: Vec<(&'static str, String)>, extra: Vec<&'static str>| {
+        let mut cmd = tokio::process::Command::new(common::binary());
+        cmd.args([
+            "scan",
+            "-q",
+            "--no-aia",
+            "--timeout",
+            "5",
+            "--connect-to",
+            &connect_to,
+        ])
+        .arg("--roots")
+        .arg(&roots)
+        .args(extra)
+        .args(["example.com", "www.internal.example"]);
+        for k in [
+            "https_proxy",
+            "HTTPS_PROXY",
+            "all_proxy",
+            "ALL_PROXY",
+            "no_proxy",
+            "NO_PROXY",
+        ] {
+            cmd.env_remove(k);
+        }
+        cmd.envs(env);
+        async move {
+            let out = tokio::time::timeout(Duration::from_secs(60), cmd.output())
+                .await
+                .unwrap()
+                .unwrap();
+            let text = String::from_utf8_lossy(&out.stdout).into_owned();
+            let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+            (out.status.code(), text, stderr)
+        }
+    };
+    let via = |lines: &str, host: &str| -> Option<String> {
+        lines
+            .lines()
+            .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+            .find(|o| o["target"]["host"] == host)
+            .map(|o| o["proxy"].as_str().map(str::to_string))
+            .expect("one record per target")
+    };
+    let url = format!("http://{proxy}");
+    let env = vec![
+        ("HTTPS_PROXY", format!("http://bob:pw@{proxy}")),
+        ("NO_PROXY", ".internal.example".to_string()),
+    ];
+    let (code, out, err) = scan(env.clone(), vec![]).await;
+    assert_eq!(code, Some(0), "{err}");
+    assert_eq!(via(&out, "example.com"), Some(url.clone()), "{out}");
+    assert_eq!(via(&out, "www.internal.example"), None, "NO_PROXY");
+    assert!(!out.contains("bob") && !out.contains("pw@"), "{out}");
+    let (_, out, _) = scan(env.clone(), vec!["--noproxy", "example.com"]).await;
+    assert_eq!(
+        via(&out, "example.com"),
+        None,
+        "--noproxy replaces NO_PROXY"
+    );
+    assert_eq!(via(&out, "www.internal.example"), Some(url.clone()));
+    let (_, out, _) = scan(env.clone(), vec!["--no-proxy-env"]).await;
+    assert_eq!(via(&out, "example.com"), None);
+    let all = vec![("ALL_PROXY", url.clone())];
+    let (_, out, _) = scan(all, vec![]).await;
+    assert_eq!(via(&out, "example.com"), Some(url.clone()), "ALL_PROXY");
+    assert_eq!(seen.lock().unwrap().len(), 4, "1 + 1 + 0 + 2 tunnels");
+    // Bad values are refused before any connection, without the password.
+    let bad = vec![("HTTPS_PROXY", "gopher://eve:hunter2@x:1".to_string())];
+    let (code, _, err) = scan(bad, vec![]).await;
+    assert_eq!(code, Some(1), "{err}");
+    assert!(
+        err.contains("HTTPS_PROXY") && !err.contains("hunter2"),
+        "{err}"
+    );
+    let (code, _, err) = scan(vec![], vec!["--starttls", "gopher"]).await;
+    assert_ne!(code, Some(0));
+    assert!(err.contains("unknown STARTTLS protocol"), "{err}");
+}
