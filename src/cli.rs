@@ -214,6 +214,22 @@ pub struct CollectArgs {
     /// recorded in `fetched_issuers`; on by default).
     #[arg(long)]
     pub no_aia: bool,
+    /// Go through this proxy: http://[USER:PASS@]HOST:PORT (HTTP CONNECT),
+    /// socks5:// or socks5h://; "" for none. Default: https_proxy,
+    /// HTTPS_PROXY, all_proxy or ALL_PROXY, as curl reads them.
+    #[arg(long, value_name = "URL")]
+    pub proxy: Option<String>,
+    /// Hosts that bypass the proxy (curl syntax: comma list, `*` for all,
+    /// names match their subdomains, IPs and CIDR ranges); replaces NO_PROXY.
+    #[arg(long, value_name = "LIST")]
+    pub noproxy: Option<String>,
+    /// Ignore the proxy environment variables (HTTPS_PROXY, ALL_PROXY, NO_PROXY…).
+    #[arg(long)]
+    pub no_proxy_env: bool,
+    /// Speak this protocol before TLS: smtp, imap, pop3, xmpp, ftp or postgres
+    /// (use the protocol's port, e.g. example.com:25 or --port 25).
+    #[arg(long, value_name = "PROTO")]
+    pub starttls: Option<mitmwatch::model::StartTls>,
 }
 
 #[derive(Debug, Args)]
