@@ -7,7 +7,11 @@
 //!   (<https://slurm.schedmd.com/job_array.html>, "Job Array Environment
 //!   Variables"). `--array=0-3`, `--array=1-4` and `--array=0-30:10` all
 //!   give four shards; an uneven list such as `--array=1,2,9` is refused,
-//!   since its tasks cannot be numbered without gaps.
+//!   since its tasks cannot be numbered without gaps. With a shard count
+//!   given (`--shard-count N` or [`SHARD_COUNT_VAR`]) that differs from the
+//!   array's size, as when some tasks of a scan are re-run
+//!   (`sbatch --array=5,9`), task IDs are read as shard numbers from 0, so
+//!   a re-run task scans exactly the share it had.
 //! - Kubernetes Indexed Jobs set `JOB_COMPLETION_INDEX` (0 … completions-1)
 //!   in each pod (<https://kubernetes.io/docs/concepts/workloads/controllers/job/#completion-mode>).
 //!   The pod is not told the number of completions, so it comes from
@@ -85,6 +89,18 @@ pub fn from_env(
 ) -> Result<ScheduledShard, String> {
     let slurm = env("SLURM_ARRAY_TASK_ID");
     let kube = env("JOB_COMPLETION_INDEX");
+    let from_var = var(&env, SHARD_COUNT_VAR)?;
+    let count = match (count, from_var) {
+        (Some(g), Some(v)) if g != v => {
+            return Err(format!(
+                "--shard-count {g} disagrees with {SHARD_COUNT_VAR}={v}"
+            ))
+        }
+        (Some(0), _) | (_, Some(0)) => {
+            return Err("--shard auto: the shard count must be at least 1".into())
+        }
+        (given, from_var) => given.or(from_var),
+    };
     match (slurm, kube) {
         (Some(_), Some(_)) => Err(
             "--shard auto: both SLURM_ARRAY_TASK_ID and JOB_COMPLETION_INDEX are set; \
@@ -92,7 +108,7 @@ pub fn from_env(
                 .into(),
         ),
         (Some(id), None) => slurm_shard(&id, &env, count),
-        (None, Some(index)) => kube_shard(&index, &env, count),
+        (None, Some(index)) => kube_shard(&index, count),
         (None, None) => Err(
             "--shard auto: not in a Slurm job array (SLURM_ARRAY_TASK_ID is not set) \
              nor in a Kubernetes Indexed Job (JOB_COMPLETION_INDEX is not set); \
@@ -133,41 +149,45 @@ fn slurm_shard(
         }
         None => None,
     };
-    let count = match (listed, spanned) {
-        (Some(c), Some(s)) if c != s => {
+    let derived = match (listed, spanned) {
+        (Some(c), Some(s)) if c != s => Err(format!(
+            "--shard auto: the Slurm array is not an evenly spaced range \
+             ({c} tasks between {min} and {} in steps of {step}); submit it as \
+             --array=0-{}, or give the shard count (task IDs are then shard numbers from 0)",
+            max.unwrap_or(min),
+            c.saturating_sub(1)
+        )),
+        (Some(c), _) | (None, Some(c)) => {
+            if id < min || (id - min) % step != 0 || (id - min) / step >= c {
+                Err(format!(
+                    "--shard auto: SLURM_ARRAY_TASK_ID={id} is not one of the array's {c} tasks \
+                     (from {min} in steps of {step})"
+                ))
+            } else {
+                Ok(Shard {
+                    index: (id - min) / step + 1,
+                    count: c,
+                })
+            }
+        }
+        (None, None) => Err(format!(
+            "--shard auto: SLURM_ARRAY_TASK_ID is set but neither SLURM_ARRAY_TASK_COUNT \
+             nor SLURM_ARRAY_TASK_MAX is; give --shard-count N or set {SHARD_COUNT_VAR}"
+        )),
+    };
+    let shard = match (given, derived) {
+        (None, derived) => derived?,
+        // The whole array runs: its own numbering, whatever its first ID.
+        (Some(n), Ok(shard)) if shard.count == n => shard,
+        // Some tasks re-run (`--array=5` of a 16-task scan): Slurm no
+        // longer knows the full size, so the IDs are shard numbers from 0.
+        (Some(n), _) if id < n => Shard { index: id + 1, count: n },
+        (Some(n), _) => {
             return Err(format!(
-                "--shard auto: the Slurm array is not an evenly spaced range \
-                 ({c} tasks between {min} and {} in steps of {step}); submit it as \
-                 --array=0-{}",
-                max.unwrap_or(min),
-                c.saturating_sub(1)
+                "--shard auto: SLURM_ARRAY_TASK_ID={id} is not below the shard count {n} \
+                 (with a shard count given, task IDs are shard numbers from 0)"
             ))
         }
-        (Some(c), _) | (None, Some(c)) => c,
-        (None, None) => {
-            return Err(
-                "--shard auto: SLURM_ARRAY_TASK_ID is set but neither SLURM_ARRAY_TASK_COUNT \
-                 nor SLURM_ARRAY_TASK_MAX is; give --shard K/N instead"
-                    .into(),
-            )
-        }
-    };
-    if id < min || (id - min) % step != 0 || (id - min) / step >= count {
-        return Err(format!(
-            "--shard auto: SLURM_ARRAY_TASK_ID={id} is not one of the array's {count} tasks \
-             (from {min} in steps of {step})"
-        ));
-    }
-    if let Some(given) = given {
-        if given != count {
-            return Err(format!(
-                "--shard-count {given} disagrees with the Slurm array's {count} tasks"
-            ));
-        }
-    }
-    let shard = Shard {
-        index: (id - min) / step + 1,
-        count,
     };
     Ok(ScheduledShard {
         shard,
@@ -175,27 +195,14 @@ fn slurm_shard(
     })
 }
 
-fn kube_shard(
-    index: &str,
-    env: &impl Fn(&str) -> Option<String>,
-    given: Option<u64>,
-) -> Result<ScheduledShard, String> {
+fn kube_shard(index: &str, given: Option<u64>) -> Result<ScheduledShard, String> {
     let index = number("JOB_COMPLETION_INDEX", index)?;
-    let from_var = var(env, SHARD_COUNT_VAR)?;
-    let count = match (given, from_var) {
-        (Some(g), Some(v)) if g != v => {
-            return Err(format!(
-                "--shard-count {g} disagrees with {SHARD_COUNT_VAR}={v}"
-            ))
-        }
-        (Some(c), _) | (None, Some(c)) => c,
-        (None, None) => {
-            return Err(format!(
-                "--shard auto: in a Kubernetes Indexed Job (JOB_COMPLETION_INDEX={index}) the \
-                 number of shards is not known; give --shard-count N or set {SHARD_COUNT_VAR} \
-                 to the Job's completions"
-            ))
-        }
+    let Some(count) = given else {
+        return Err(format!(
+            "--shard auto: in a Kubernetes Indexed Job (JOB_COMPLETION_INDEX={index}) the \
+             number of shards is not known; give --shard-count N or set {SHARD_COUNT_VAR} \
+             to the Job's completions"
+        ));
     };
     if count == 0 || index >= count {
         return Err(format!(
@@ -265,12 +272,41 @@ mod tests {
         assert!(shard(&listed, None).unwrap_err().contains("evenly spaced"));
         let outside = [("SLURM_ARRAY_TASK_ID", "4"), ("SLURM_ARRAY_TASK_COUNT", "4")];
         assert!(shard(&outside, None).unwrap_err().contains("ID=4"));
-        let counted = [("SLURM_ARRAY_TASK_ID", "0"), ("SLURM_ARRAY_TASK_COUNT", "4")];
-        assert!(shard(&counted, Some(3)).unwrap_err().contains("disagrees"));
         let alone = [("SLURM_ARRAY_TASK_ID", "0")];
         assert!(shard(&alone, None).unwrap_err().contains("COUNT"));
         let bad = [("SLURM_ARRAY_TASK_ID", "x"), ("SLURM_ARRAY_TASK_COUNT", "4")];
         assert!(shard(&bad, None).unwrap_err().contains("\"x\""));
+    }
+
+    #[test]
+    fn with_a_shard_count_re_run_slurm_tasks_keep_their_shard() {
+        // `sbatch --array=5` re-running task 5 of a 16-task scan.
+        let rerun = [
+            ("SLURM_ARRAY_TASK_ID", "5"),
+            ("SLURM_ARRAY_TASK_COUNT", "1"),
+            ("SLURM_ARRAY_TASK_MIN", "5"),
+            ("SLURM_ARRAY_TASK_MAX", "5"),
+        ];
+        assert_eq!(shard(&rerun, None), Ok(Shard { index: 1, count: 1 }));
+        assert_eq!(shard(&rerun, Some(16)), Ok(Shard { index: 6, count: 16 }));
+        let with_var = [
+            ("SLURM_ARRAY_TASK_ID", "9"),
+            ("SLURM_ARRAY_TASK_COUNT", "3"),
+            ("SLURM_ARRAY_TASK_MIN", "1"),
+            ("SLURM_ARRAY_TASK_MAX", "9"),
+            (SHARD_COUNT_VAR, "16"),
+        ];
+        assert_eq!(shard(&with_var, None), Ok(Shard { index: 10, count: 16 }));
+        assert!(shard(&with_var, Some(12)).unwrap_err().contains("disagrees"));
+        // The whole array, numbered from 1, with its size given: its own numbering.
+        let whole = [
+            ("SLURM_ARRAY_TASK_ID", "4"),
+            ("SLURM_ARRAY_TASK_MIN", "1"),
+            ("SLURM_ARRAY_TASK_MAX", "4"),
+        ];
+        assert_eq!(shard(&whole, Some(4)), Ok(Shard { index: 4, count: 4 }));
+        let beyond = [("SLURM_ARRAY_TASK_ID", "16"), ("SLURM_ARRAY_TASK_COUNT", "1")];
+        assert!(shard(&beyond, Some(16)).unwrap_err().contains("not below"));
     }
 
     #[test]
