@@ -205,7 +205,10 @@ async fn an_incomplete_merge_names_what_is_wrong_and_the_missing_list_completes_
         assert!(stderr.contains(&format!("missing {host}:443")), "{stderr}");
     }
     let first = doubled.iter().next().unwrap();
-    assert!(stderr.contains(&format!("duplicate {first}:443 at ")), "{stderr}");
+    assert!(
+        stderr.contains(&format!("duplicate {first}:443 at ")),
+        "{stderr}"
+    );
     let cut_line = lines(&shards[1]).len() + 1;
     assert!(
         stderr.contains(&format!("s2-cut.jsonl:{cut_line}: truncated JSON")),

@@ -63,10 +63,7 @@ impl Cluster {
         ] {
             let log = std::fs::read(self.dir.join(name)).unwrap_or_default();
             let tail = &log[log.len().saturating_sub(3000)..];
-            text.push_str(&format!(
-                "--- {name}\n{}\n",
-                String::from_utf8_lossy(tail)
-            ));
+            text.push_str(&format!("--- {name}\n{}\n", String::from_utf8_lossy(tail)));
         }
         text
     }
@@ -132,7 +129,10 @@ fn start_cluster(dir: &Path) -> Result<Cluster, String> {
         .arg(format!("--socket={}", socket.display()))
         .arg(format!("--key-file={}", key.display()))
         .arg(format!("--pid-file={}", munge.join("munged.pid").display()))
-        .arg(format!("--seed-file={}", munge.join("munged.seed").display()));
+        .arg(format!(
+            "--seed-file={}",
+            munge.join("munged.seed").display()
+        ));
     cluster
         .daemons
         .push(Peer::start("munged", munged, &[], &dir.join("munged.log"))?);
@@ -282,7 +282,8 @@ async fn a_slurm_array_scans_the_list_in_four_shards_and_the_merge_equals_one_sc
     };
     let task_logs: String = (0..4)
         .map(|k| {
-            let log = std::fs::read_to_string(logs.join(format!("task-{k}.log"))).unwrap_or_default();
+            let log =
+                std::fs::read_to_string(logs.join(format!("task-{k}.log"))).unwrap_or_default();
             format!("--- task {k}\n{log}")
         })
         .collect();

@@ -11,7 +11,7 @@
 
 use super::target_key;
 use crate::model::Target;
-use crate::observation_file::{parse_line, ObservationReader, ObservationLineError};
+use crate::observation_file::{parse_line, ObservationLineError, ObservationReader};
 use std::io::{BufRead, Write};
 
 /// The targets of a list, as sorted keys, and which of them were seen.
@@ -79,7 +79,12 @@ impl TargetSet {
 
     /// Listed targets not seen.
     pub fn unseen(&self) -> usize {
-        self.keys.len() - self.seen.iter().map(|w| w.count_ones() as usize).sum::<usize>()
+        self.keys.len()
+            - self
+                .seen
+                .iter()
+                .map(|w| w.count_ones() as usize)
+                .sum::<usize>()
     }
 }
 
@@ -133,7 +138,8 @@ impl MergeCounts {
 /// Hints for lines that are records of another kind.
 fn other_record_hint(text: &str) -> Option<&'static str> {
     let value: serde_json::Value = serde_json::from_str(text).ok()?;
-    if value.get("type").and_then(|t| t.as_str()) == Some("summary") || value.get("verdict").is_some()
+    if value.get("type").and_then(|t| t.as_str()) == Some("summary")
+        || value.get("verdict").is_some()
     {
         return Some(
             "an assessment or summary line (scan --analyze): merge takes observations, \
@@ -291,9 +297,14 @@ mod tests {
                 bad_lines: 1
             }
         );
-        assert!(matches!(&problems[0], MergeProblem::Duplicate { input, line: 1, .. } if input == "two.jsonl"));
+        assert!(
+            matches!(&problems[0], MergeProblem::Duplicate { input, line: 1, .. } if input == "two.jsonl")
+        );
         assert!(matches!(&problems[1], MergeProblem::BadLine(e) if e.line == 2));
-        assert!(matches!(&problems[2], MergeProblem::Unlisted { line: 3, .. }));
+        assert!(matches!(
+            &problems[2],
+            MergeProblem::Unlisted { line: 3, .. }
+        ));
         assert_eq!(set.unseen(), 1);
         assert!(!set.seen(&Target::new("c.example", 443)));
     }
@@ -312,7 +323,9 @@ mod tests {
             &mut |p| problems.push(p),
         )
         .unwrap();
-        assert!(matches!(&problems[0], MergeProblem::BadLine(e) if e.message.contains("--analyze")));
+        assert!(
+            matches!(&problems[0], MergeProblem::BadLine(e) if e.message.contains("--analyze"))
+        );
     }
 
     #[test]

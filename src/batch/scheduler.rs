@@ -181,7 +181,10 @@ fn slurm_shard(
         (Some(n), Ok(shard)) if shard.count == n => shard,
         // Some tasks re-run (`--array=5` of a 16-task scan): Slurm no
         // longer knows the full size, so the IDs are shard numbers from 0.
-        (Some(n), _) if id < n => Shard { index: id + 1, count: n },
+        (Some(n), _) if id < n => Shard {
+            index: id + 1,
+            count: n,
+        },
         (Some(n), _) => {
             return Err(format!(
                 "--shard auto: SLURM_ARRAY_TASK_ID={id} is not below the shard count {n} \
@@ -270,11 +273,17 @@ mod tests {
             ("SLURM_ARRAY_TASK_MAX", "9"),
         ];
         assert!(shard(&listed, None).unwrap_err().contains("evenly spaced"));
-        let outside = [("SLURM_ARRAY_TASK_ID", "4"), ("SLURM_ARRAY_TASK_COUNT", "4")];
+        let outside = [
+            ("SLURM_ARRAY_TASK_ID", "4"),
+            ("SLURM_ARRAY_TASK_COUNT", "4"),
+        ];
         assert!(shard(&outside, None).unwrap_err().contains("ID=4"));
         let alone = [("SLURM_ARRAY_TASK_ID", "0")];
         assert!(shard(&alone, None).unwrap_err().contains("COUNT"));
-        let bad = [("SLURM_ARRAY_TASK_ID", "x"), ("SLURM_ARRAY_TASK_COUNT", "4")];
+        let bad = [
+            ("SLURM_ARRAY_TASK_ID", "x"),
+            ("SLURM_ARRAY_TASK_COUNT", "4"),
+        ];
         assert!(shard(&bad, None).unwrap_err().contains("\"x\""));
     }
 
@@ -288,7 +297,13 @@ mod tests {
             ("SLURM_ARRAY_TASK_MAX", "5"),
         ];
         assert_eq!(shard(&rerun, None), Ok(Shard { index: 1, count: 1 }));
-        assert_eq!(shard(&rerun, Some(16)), Ok(Shard { index: 6, count: 16 }));
+        assert_eq!(
+            shard(&rerun, Some(16)),
+            Ok(Shard {
+                index: 6,
+                count: 16
+            })
+        );
         let with_var = [
             ("SLURM_ARRAY_TASK_ID", "9"),
             ("SLURM_ARRAY_TASK_COUNT", "3"),
@@ -296,8 +311,16 @@ mod tests {
             ("SLURM_ARRAY_TASK_MAX", "9"),
             (SHARD_COUNT_VAR, "16"),
         ];
-        assert_eq!(shard(&with_var, None), Ok(Shard { index: 10, count: 16 }));
-        assert!(shard(&with_var, Some(12)).unwrap_err().contains("disagrees"));
+        assert_eq!(
+            shard(&with_var, None),
+            Ok(Shard {
+                index: 10,
+                count: 16
+            })
+        );
+        assert!(shard(&with_var, Some(12))
+            .unwrap_err()
+            .contains("disagrees"));
         // The whole array, numbered from 1, with its size given: its own numbering.
         let whole = [
             ("SLURM_ARRAY_TASK_ID", "4"),
@@ -305,7 +328,10 @@ mod tests {
             ("SLURM_ARRAY_TASK_MAX", "4"),
         ];
         assert_eq!(shard(&whole, Some(4)), Ok(Shard { index: 4, count: 4 }));
-        let beyond = [("SLURM_ARRAY_TASK_ID", "16"), ("SLURM_ARRAY_TASK_COUNT", "1")];
+        let beyond = [
+            ("SLURM_ARRAY_TASK_ID", "16"),
+            ("SLURM_ARRAY_TASK_COUNT", "1"),
+        ];
         assert!(shard(&beyond, Some(16)).unwrap_err().contains("not below"));
     }
 
