@@ -11,6 +11,7 @@ pub mod inspect;
 pub mod io;
 pub mod judged_file;
 pub mod locate;
+pub mod merge;
 pub mod parallel;
 pub mod probe;
 pub mod progress;
@@ -33,4 +34,8 @@ pub mod exit {
     /// `update`: at least one source failed (the others were saved or
     /// unchanged).
     pub const SOURCE_FAILED: i32 = 4;
+    /// `merge`: the shards do not cover the target list exactly once
+    /// (missing, duplicated or unlisted targets, or unreadable lines); the
+    /// merged file is written all the same.
+    pub const INCOMPLETE: i32 = 5;
 }
