@@ -122,6 +122,7 @@ impl SummaryBuilder {
             interceptors,
             pattern,
             conclusion,
+            provenance: None,
         }
     }
 }

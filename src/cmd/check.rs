@@ -248,6 +248,7 @@ mod tests {
                 domains: vec!["facebook.com".into()],
             }],
             pattern: None,
+            provenance: None,
             conclusion: String::new(),
         }
     }

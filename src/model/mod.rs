@@ -7,6 +7,7 @@ mod comparison;
 mod evidence;
 mod observation;
 mod probe;
+mod provenance;
 mod store;
 
 pub use assessment::*;
@@ -14,4 +15,5 @@ pub use comparison::*;
 pub use evidence::*;
 pub use observation::*;
 pub use probe::*;
+pub use provenance::*;
 pub use store::*;
