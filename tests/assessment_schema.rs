@@ -219,7 +219,7 @@ fn assessments_and_summaries_match_the_documented_format() {
         "skipped_lines",
     ] {
         assert!(
-            readme.contains(&format!("`{field}`")),
+            readme.contains(&format!("| `{field}")) || readme.contains(&format!(", `{field}`")),
             "README documents {field}"
         );
     }

@@ -370,8 +370,8 @@ async fn streamed_report_matches_the_whole_scan_rendered_at_once() {
     };
     for jobs in ["1", "3"] {
         let extra: &'static [&'static str] = match jobs {
-            "1" => &["--format", "csv", "--jobs", "1"],
-            _ => &["--format", "csv", "--jobs", "3"],
+            "1" => &["--format", "csv", "--jobs", "1", "--details", "all"],
+            _ => &["--format", "csv", "--jobs", "3", "--details", "all"],
         };
         let (written, stdout) = report(dir.path().join(format!("report-{jobs}.html")), extra).await;
         // Only the time of generation differs.

@@ -47,7 +47,7 @@ tr.d td{border-bottom:1px solid #ccc;background:#fafafa}tr.d details>summary{cur
 .v{padding:1px 6px;border-radius:3px;font-weight:600;white-space:nowrap}code,pre{font:12px ui-monospace,monospace;overflow-wrap:anywhere}\
 pre{white-space:pre-wrap;background:#f6f6f6;padding:6px}details{margin:2px 0}.muted{color:#666}.sev-high{color:#b00020;font-weight:600}\
 .sev-medium{color:#a15c00;font-weight:600}.warn{background:#fff3cd;border-left:4px solid #e0a800;padding:6px 10px}\
-.cards{display:grid;grid-template-columns:repeat(auto-fill,minmax(330px,1fr));gap:12px}\
+.cards{display:grid;grid-template-columns:repeat(auto-fit,minmax(380px,1fr));gap:12px}\
 .card{border:1px solid #ccc;border-left:6px solid #b00020;border-radius:4px;padding:8px 12px}.card h3{margin:0 0 4px}\
 .card dl{display:grid;grid-template-columns:max-content 1fr;gap:2px 8px;margin:6px 0}.card dt{color:#666}.card dd{margin:0;overflow-wrap:anywhere}\
 ul.dom{list-style:none;padding:0;margin:4px 0;display:flex;flex-wrap:wrap;gap:3px}ul.dom li{background:#f1f1f1;border-radius:3px;padding:0 5px;font-size:12px}\

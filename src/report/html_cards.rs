@@ -12,8 +12,12 @@ use std::fmt::Write;
 /// Domains listed on a card before the rest fold away.
 const SHOWN_DOMAINS: usize = 60;
 
+/// RFC 3339 to the second (fractions only make the cards wrap).
 fn time(t: Option<time::OffsetDateTime>) -> String {
-    t.map_or_else(|| "—".into(), crate::certinfo::rfc3339)
+    t.map_or_else(
+        || "—".into(),
+        |t| crate::certinfo::rfc3339(t.replace_nanosecond(0).unwrap_or(t)),
+    )
 }
 
 fn ca_lines(role: &str, cas: &std::collections::BTreeSet<ServedCa>, out: &mut String) {

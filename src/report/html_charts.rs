@@ -9,7 +9,7 @@ use crate::model::{ScanSummary, Verdict};
 use std::fmt::Write;
 
 /// Width of the drawing area of the bar charts, in pixels.
-const WIDTH: f64 = 640.0;
+const WIDTH: f64 = 700.0;
 /// The narrowest segment or bar drawn for a non-zero count, so that 37 of
 /// 2,564 stays visible.
 const MIN_SEGMENT: f64 = 8.0;
@@ -132,7 +132,7 @@ pub fn bars(id: &str, title: &str, rows: &[(String, usize)], total: usize) -> St
         let y = 2 + i * 22;
         let w = match n {
             0 => 0.0,
-            n => (*n as f64 / max as f64 * 330.0).max(MIN_SEGMENT / 2.0),
+            n => (*n as f64 / max as f64 * 320.0).max(MIN_SEGMENT / 2.0),
         };
         let shown: String = label.chars().take(34).collect();
         let _ = write!(
