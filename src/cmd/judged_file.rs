@@ -64,6 +64,9 @@ pub struct JudgedFile {
     pub facts: ReportFacts,
 }
 
+/// A record's parts as written: assessment, served CAs, observation.
+type RawRecord = (Vec<u8>, Vec<u8>, Option<Vec<u8>>);
+
 const IO_CONTEXT: &str = "the temporary file of assessments";
 
 /// Judges every observation of the file at `path` (`-`: stdin) on `jobs`
@@ -185,7 +188,7 @@ impl JudgedFile {
     }
 
     /// Record `i`'s assessment, served CAs and observation JSON, as written.
-    fn read_raw(&mut self, i: usize) -> Result<(Vec<u8>, Vec<u8>, Option<Vec<u8>>)> {
+    fn read_raw(&mut self, i: usize) -> Result<RawRecord> {
         let record = &self.index[i];
         let mut bytes = vec![0; record.len as usize];
         self.records

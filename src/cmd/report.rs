@@ -52,11 +52,13 @@ pub fn run(args: ReportArgs) -> Result<i32> {
         }
         out.flush().context("writing the report")?;
         if let (ReportFormat::Csv, Some(path)) = (args.format, &args.output) {
-            let sidecar = summary_sidecar(path);
-            let mut line = Vec::new();
-            json::write_line(&mut line, &judged.summary)?;
-            std::fs::write(&sidecar, line)
-                .with_context(|| format!("writing {}", sidecar.display()))?;
+            if path.as_os_str() != "-" {
+                let sidecar = summary_sidecar(path);
+                let mut out = super::io::open_output(Some(&sidecar))?;
+                json::write_line(&mut out, &judged.summary)
+                    .and_then(|_| out.flush())
+                    .with_context(|| format!("writing {}", sidecar.display()))?;
+            }
         }
     }
     if judged.bad_lines > 0 {

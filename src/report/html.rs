@@ -52,7 +52,7 @@ pre{white-space:pre-wrap;background:#f6f6f6;padding:6px}details{margin:2px 0}.mu
 .card dl{display:grid;grid-template-columns:max-content 1fr;gap:2px 8px;margin:6px 0}.card dt{color:#666}.card dd{margin:0;overflow-wrap:anywhere}\
 ul.dom{list-style:none;padding:0;margin:4px 0;display:flex;flex-wrap:wrap;gap:3px}ul.dom li{background:#f1f1f1;border-radius:3px;padding:0 5px;font-size:12px}\
 details.page>summary{cursor:pointer;font-weight:600;padding:3px 0}#controls{background:#f4f6f9;padding:6px 10px;border-radius:4px;margin:8px 0}\
-#controls label{margin-right:12px}figure{margin:8px 0}figcaption{font-weight:600}#provenance dd{overflow-wrap:anywhere}\
+#controls label{margin-right:12px}figure{margin:8px 0}figcaption{font-weight:600}#provenance dl{display:grid;grid-template-columns:max-content 1fr;gap:2px 12px}#provenance dt{color:#666}#provenance dd{margin:0;overflow-wrap:anywhere}\
 @media print{#controls{display:none}body{max-width:none;margin:0;font-size:11px}.card,tbody.t{break-inside:avoid}h2{break-after:avoid}}";
 
 /// The filter and sort script, allowed by its SHA-256 in the CSP.
@@ -292,7 +292,7 @@ impl Rows {
         self.advance(2, &mut out);
         self.close(2, &mut out);
         out.push_str(&html_cards::provenance(summary.provenance.as_ref()));
-        let _ = write!(out, "<script>{SCRIPT}</script></body></html>\n");
+        let _ = writeln!(out, "<script>{SCRIPT}</script></body></html>");
         out
     }
 }
