@@ -456,6 +456,48 @@ mod tests {
     }
 
     #[test]
+    fn clean_targets_are_paged_and_every_table_is_closed() {
+        let obs = crate::import::pem_dir::file_observation::<&[u8]>(
+            &[],
+            "x.example".into(),
+            time::macros::datetime!(2026-01-01 0:00 UTC),
+        );
+        let a = crate::analyze::Analyzer::new(
+            crate::catalog::Catalog::builtin().unwrap(),
+            crate::trust_store::TrustStore::mozilla(),
+            crate::pins::PinStore::builtin().unwrap(),
+            None,
+        )
+        .assess(&obs, crate::analyze::ValidationTime::Observed);
+        let mut summary = crate::analyze::summary::summarise(&[], true);
+        summary.verdicts = [(Verdict::Error, 1), (Verdict::Clean, 2501)].into();
+        summary.targets = 2502;
+        let mut rows = Rows::new(&summary);
+        let mut page = rows.row(&a, Some(&obs));
+        for i in 0..2501 {
+            let mut clean = a.clone();
+            clean.verdict = Verdict::Clean;
+            clean.target.host = format!("h{i:04}.example");
+            page.push_str(&rows.row(&clean, None));
+        }
+        page.push_str(&rows.finish(&summary));
+        assert!(page.contains("<h2 id=\"flagged\">Flagged targets (0)</h2><p>None.</p>"));
+        assert!(page.contains("<summary>Errors 1–1 of 1</summary>"));
+        assert!(page.contains("<summary>Clean targets 2001–2501 of 2501</summary>"));
+        assert_eq!(page.matches("<details class=\"page\">").count(), 1 + 3);
+        assert_eq!(
+            page.matches("<table").count(),
+            page.matches("</table>").count()
+        );
+        assert_eq!(
+            page.matches("<details").count(),
+            page.matches("</details>").count()
+        );
+        assert_eq!(page.matches("<tr class=\"t\"").count(), 2501);
+        assert!(page.contains("<section id=\"provenance\">"));
+    }
+
+    #[test]
     fn the_script_hash_is_that_of_the_script_in_the_page() {
         let h = script_hash();
         assert!(h.starts_with("'sha256-") && h.ends_with('\''), "{h}");
