@@ -10,8 +10,8 @@
 //! With INTERCEPT_EVERY = N (the report benchmark), every Nth leaf is
 //! minted instead by a CA named like the 2019 Kazakh interception CA
 //! (`C=KZ, CN=Security Certificate`, an ECDSA key of its own: a name-only
-//! match), and the observation times spread over seven days, so that the
-//! report has interceptor cards and a timeline.
+//! match) with one leaf key for all, and the observation times spread over
+//! seven days, so that the report has an interceptor card and a timeline.
 
 use mitmwatch::import::pem_dir::file_observation;
 use mitmwatch::model::{Observation, TlsParams};
@@ -77,16 +77,22 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         (cert.der().clone(), Issuer::new(p, key))
     };
 
+    let minting_key_pem = KeyPair::generate()?.serialize_pem();
     let mut file = std::io::BufWriter::new(std::fs::File::create(out.join("corpus.jsonl"))?);
     for n in 0..count {
         // A key per leaf, as real sites have (the issuer's key decides the
         // verification cost; ECDSA keys are quick to make).
-        let leaf_key = KeyPair::generate()?;
         let host = format!("site{n}.bench.example");
         let intercepted = intercept_every.is_some_and(|every| every > 0 && n % every == 0);
         let (int_der, issuer) = match intercepted {
             true => &interceptor,
             false => &intermediates[n % intermediates.len()],
+        };
+        // The interceptor mints every leaf with one key, as on-the-fly
+        // minting proxies do (a scan-level finding: leaf-key-reuse).
+        let leaf_key = match intercepted {
+            true => KeyPair::from_pem(&minting_key_pem)?,
+            false => KeyPair::generate()?,
         };
         let at = match intercept_every {
             // Seven days, a few minutes apart.

@@ -173,14 +173,16 @@ pub fn timeline(facts: &ReportFacts) -> String {
         .unwrap_or(1)
         .max(1);
     let h = 120.0;
+    // Bars stand on y = TOP + h, below the "max" label.
+    const TOP: f64 = 16.0;
     let mut svg = format!(
         "<figure id=\"timeline\"><figcaption>Observations per day (UTC), {first} to {last}, by verdict</figcaption>\
-         <svg role=\"img\" aria-label=\"Timeline\" width=\"{}\" height=\"150\" viewBox=\"0 0 {} 150\">",
+         <svg role=\"img\" aria-label=\"Timeline\" width=\"{}\" height=\"166\" viewBox=\"0 0 {} 166\">",
         WIDTH as usize, WIDTH as usize
     );
     for (day, counts) in &facts.days {
         let x = (*day - first).whole_days() as f64 * step;
-        let mut y = h;
+        let mut y = TOP + h;
         for v in [
             Verdict::Clean,
             Verdict::Error,
@@ -203,7 +205,7 @@ pub fn timeline(facts: &ReportFacts) -> String {
     }
     let _ = write!(
         svg,
-        "<text x=\"0\" y=\"140\" font-size=\"11\">{first}</text><text x=\"{}\" y=\"140\" font-size=\"11\" text-anchor=\"end\">{last}</text><text x=\"0\" y=\"10\" font-size=\"11\">max {max}/day</text></svg></figure>",
+        "<text x=\"0\" y=\"156\" font-size=\"11\">{first}</text><text x=\"{}\" y=\"156\" font-size=\"11\" text-anchor=\"end\">{last}</text><text x=\"0\" y=\"10\" font-size=\"11\">max {max}/day</text></svg></figure>",
         WIDTH as usize
     );
     svg
