@@ -420,8 +420,9 @@ pub struct ReportArgs {
     #[arg(long, value_name = "OUT.html")]
     pub html: Option<PathBuf>,
     /// Which targets the HTML report shows with their TLS parameters and
-    /// chain (every target keeps its row and findings).
-    #[arg(long, value_enum, default_value_t = ReportDetails::All)]
+    /// chain (every target keeps its row; clean ones without details get a
+    /// compact one).
+    #[arg(long, value_enum, default_value_t = ReportDetails::Flagged)]
     pub details: ReportDetails,
     /// Format of the report on stdout (or -o): text or csv.
     #[arg(long, value_enum, default_value_t = ReportFormat::Text)]
