@@ -399,6 +399,7 @@ mod paths_tests {
             interceptors: Vec::new(),
             pattern: None,
             conclusion: String::new(),
+            provenance: None,
         }
     }
 
