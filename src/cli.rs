@@ -9,6 +9,56 @@ use std::path::PathBuf;
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
+    /// When to colour verdicts: `auto` (on a terminal, unless NO_COLOR is
+    /// set), `always` or `never`.
+    #[arg(long, global = true, value_enum, value_name = "WHEN", default_value_t = ColorWhen::Auto)]
+    pub color: ColorWhen,
+}
+
+/// `--color`: when verdicts are coloured.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ColorWhen {
+    /// On a terminal, unless NO_COLOR is set.
+    Auto,
+    /// Always, even into a pipe or file.
+    Always,
+    /// Never.
+    Never,
+}
+
+/// Parses a number of seconds: above 0 and at most an hour.
+fn seconds(value: &str) -> Result<f64, String> {
+    let secs: f64 = value
+        .parse()
+        .map_err(|_| format!("{value:?} is not a number of seconds"))?;
+    if secs.is_finite() && secs > 0.0 && secs <= 3600.0 {
+        Ok(secs)
+    } else {
+        Err(format!(
+            "must be above 0 and at most 3600 seconds, not {value}"
+        ))
+    }
+}
+
+/// Parses a positive rate (handshakes per second).
+fn positive(value: &str) -> Result<f64, String> {
+    let rate: f64 = value
+        .parse()
+        .map_err(|_| format!("{value:?} is not a number"))?;
+    if rate.is_finite() && rate > 0.0 {
+        Ok(rate)
+    } else {
+        Err(format!("must be above 0, not {value}"))
+    }
+}
+
+/// Parses a count of at least 1 (concurrency, per-address limits).
+fn at_least_one(value: &str) -> Result<usize, String> {
+    match value.parse::<usize>() {
+        Ok(0) => Err("must be at least 1".into()),
+        Ok(n) => Ok(n),
+        Err(_) => Err(format!("{value:?} is not a whole number")),
+    }
 }
 
 #[derive(Debug, Subcommand)]
@@ -43,6 +93,24 @@ pub enum Command {
     /// Download current data (Chrome's CT log list, verified with Google's
     /// key; Mozilla's intermediates) into the user data directory.
     Update(UpdateArgs),
+    /// Print a shell completion script (bash, zsh, fish, powershell, elvish).
+    Completions(CompletionsArgs),
+    /// Print the manual page (roff), e.g. `mitmwatch man | man -l -`.
+    Man(ManArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell to complete for.
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
+}
+
+#[derive(Debug, Args)]
+pub struct ManArgs {
+    /// The page of this subcommand instead of the main page.
+    #[arg(value_name = "SUBCOMMAND")]
+    pub subcommand: Option<String>,
 }
 
 /// Format of `report` output other than HTML.
@@ -185,22 +253,22 @@ pub struct CollectArgs {
     #[arg(long, default_value_t = 443)]
     pub port: u16,
     /// Seconds allowed for DNS + TCP connect and, separately, for the TLS handshake.
-    #[arg(long, default_value_t = 10.0, value_name = "SECS")]
+    #[arg(long, default_value_t = 10.0, value_name = "SECS", value_parser = seconds, allow_negative_numbers = true)]
     pub timeout: f64,
     /// Seconds for DNS + TCP connect (overrides --timeout).
-    #[arg(long, value_name = "SECS")]
+    #[arg(long, value_name = "SECS", value_parser = seconds, allow_negative_numbers = true)]
     pub connect_timeout: Option<f64>,
     /// Seconds for the TLS handshake (overrides --timeout).
-    #[arg(long, value_name = "SECS")]
+    #[arg(long, value_name = "SECS", value_parser = seconds, allow_negative_numbers = true)]
     pub handshake_timeout: Option<f64>,
     /// Handshakes in flight at once.
-    #[arg(long, default_value_t = 200)]
+    #[arg(long, default_value_t = 200, value_name = "N", value_parser = at_least_one)]
     pub concurrency: usize,
     /// At most this many handshakes started per second, retries included (default: no limit).
-    #[arg(long, value_name = "PER_SEC")]
+    #[arg(long, value_name = "PER_SEC", value_parser = positive, allow_negative_numbers = true)]
     pub rate: Option<f64>,
     /// At most this many simultaneous connections to one IP address.
-    #[arg(long, default_value_t = 8, value_name = "N")]
+    #[arg(long, default_value_t = 8, value_name = "N", value_parser = at_least_one)]
     pub per_address: usize,
     /// Extra attempts, with exponential backoff, for transient failures
     /// (timeouts, resets, unreachable); refusals and TLS answers are final.
@@ -431,7 +499,7 @@ pub struct SimArgs {
     )]
     pub out_dir: Option<PathBuf>,
     /// Stop after this many seconds (default: run until Ctrl-C).
-    #[arg(long, value_name = "SECS")]
+    #[arg(long, value_name = "SECS", value_parser = positive, allow_negative_numbers = true)]
     pub duration: Option<f64>,
 }
 
@@ -466,10 +534,10 @@ pub struct ProbeArgs {
     #[arg(long, default_value_t = 443)]
     pub port: u16,
     /// Seconds allowed for DNS + TCP connect and, separately, for each TLS handshake.
-    #[arg(long, default_value_t = 10.0, value_name = "SECS")]
+    #[arg(long, default_value_t = 10.0, value_name = "SECS", value_parser = seconds, allow_negative_numbers = true)]
     pub timeout: f64,
     /// Hosts probed at once (each probe is two handshakes, one after the other).
-    #[arg(long, default_value_t = 16)]
+    #[arg(long, default_value_t = 16, value_name = "N", value_parser = at_least_one)]
     pub concurrency: usize,
     /// Verify the recorded chains against only the roots in this PEM file
     /// instead of Mozilla's. (There is no --extra-roots: a chain that
@@ -552,6 +620,6 @@ pub struct UpdateArgs {
     #[arg(long, value_name = "FILE.pem")]
     pub ct_key: Option<PathBuf>,
     /// Deadline per download, in seconds (connect, redirects and body).
-    #[arg(long, value_name = "SECS", default_value_t = 60.0)]
+    #[arg(long, value_name = "SECS", default_value_t = 60.0, value_parser = seconds, allow_negative_numbers = true)]
     pub timeout: f64,
 }

@@ -70,6 +70,8 @@ struct Report {
     out: std::io::BufWriter<Box<dyn Write + Send>>,
     format: Format,
     verbose: bool,
+    /// Colour verdicts: stdout on a colour terminal (or `--color always`).
+    coloured: bool,
     leaf_only: usize,
 }
 
@@ -82,6 +84,8 @@ impl Report {
             ),
             format: args.format,
             verbose: args.verbose,
+            coloured: args.output.as_deref().is_none_or(|p| p.as_os_str() == "-")
+                && super::output::stdout_coloured(),
             leaf_only: 0,
         })
     }
@@ -107,6 +111,9 @@ impl Report {
                 }
                 if self.verbose {
                     writeln!(self.out, "{}", text::assessment_detail(a))?;
+                } else if self.coloured {
+                    let line = super::output::coloured_assessment_line(a);
+                    writeln!(self.out, "{line}")?;
                 } else {
                     writeln!(self.out, "{}", text::assessment_line(a))?;
                 }

@@ -10,8 +10,7 @@ use mitmwatch::collect::{
 use mitmwatch::model::Target;
 use mitmwatch::report::terminal::escape;
 use mitmwatch::trust_store::TrustStore;
-use std::fs::File;
-use std::io::{BufReader, Write};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -155,16 +154,7 @@ pub struct SkipCounts {
 fn open_input(
     input: &Option<PathBuf>,
 ) -> Result<Option<(Box<dyn std::io::BufRead + Send>, String)>> {
-    Ok(match input {
-        None => None,
-        Some(p) if p.as_os_str() == "-" => {
-            Some((Box::new(BufReader::new(std::io::stdin())), "-".into()))
-        }
-        Some(p) => {
-            let f = File::open(p).with_context(|| format!("opening {}", p.display()))?;
-            Some((Box::new(BufReader::new(f)), p.display().to_string()))
-        }
-    })
+    input.as_deref().map(super::target_input::open).transpose()
 }
 
 /// Every target the arguments and the file give, in order, with errors.
@@ -347,8 +337,17 @@ pub fn save_observations(
     observations: &[mitmwatch::model::Observation],
 ) -> Result<()> {
     let mut out = open_output(Some(path))?;
+    write_observations(out.as_mut(), path, observations)
+}
+
+/// Writes observations as JSON Lines to an output already opened for `path`.
+pub fn write_observations(
+    out: &mut dyn Write,
+    path: &Path,
+    observations: &[mitmwatch::model::Observation],
+) -> Result<()> {
     for obs in observations {
-        super::scan::write_observation(&mut out, obs)
+        super::scan::write_observation(out, obs)
             .with_context(|| format!("writing {}", path.display()))?;
     }
     out.flush()

@@ -5,11 +5,13 @@ pub mod analyze;
 pub mod baseline;
 pub mod check;
 pub mod compare;
+pub mod completions;
 pub mod demo;
 pub mod evidence;
 pub mod inspect;
 pub mod io;
 pub mod judged_file;
+pub mod output;
 pub mod parallel;
 pub mod probe;
 pub mod progress;
@@ -17,6 +19,7 @@ pub mod report;
 pub mod scan;
 pub mod sim;
 pub mod store;
+pub mod target_input;
 pub mod update;
 
 /// Exit codes, documented in the README.

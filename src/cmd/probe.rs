@@ -11,7 +11,7 @@ use mitmwatch::collect::targets::{normalise_host, TargetLineError};
 use mitmwatch::collect::{parse_target, Collector, DomainListReader};
 use mitmwatch::model::{SniOutcome, SniProbe, Target, SNI_PROBE_SCHEMA};
 use mitmwatch::report::probe_text;
-use std::io::{BufReader, Write};
+use std::io::Write;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use tokio::sync::Semaphore;
@@ -53,13 +53,7 @@ fn read_targets(args: &ProbeArgs) -> Result<(Vec<Target>, usize)> {
         })
         .collect();
     if let Some(path) = &args.input {
-        let (reader, name): (Box<dyn std::io::BufRead>, String) = if path.as_os_str() == "-" {
-            (Box::new(BufReader::new(std::io::stdin())), "-".into())
-        } else {
-            let f =
-                std::fs::File::open(path).with_context(|| format!("opening {}", path.display()))?;
-            (Box::new(BufReader::new(f)), path.display().to_string())
-        };
+        let (reader, name) = super::target_input::open(path)?;
         items.extend(DomainListReader::new(reader, name, args.port));
     }
     let mut targets = Vec::new();
@@ -126,7 +120,21 @@ pub async fn run(args: ProbeArgs) -> Result<i32> {
     }
     let (targets, bad) = read_targets(&args)?;
     if targets.is_empty() {
-        bail!("no hosts to probe: give HOST[:PORT] arguments or --input FILE (see --help)");
+        match &args.input {
+            Some(path) => bail!(
+                "no hosts read from {} ({}): {}",
+                io::shown(path),
+                match bad {
+                    0 => "it is empty".to_string(),
+                    n => format!("{n} bad {}", super::scan::plural(n, "entry", "entries")),
+                },
+                super::target_input::LIST_HINT
+            ),
+            None if bad > 0 => bail!("no usable host among the arguments"),
+            None => {
+                bail!("no hosts to probe: give HOST[:PORT] arguments or --input FILE (see --help)")
+            }
+        }
     }
     let store = io::trust_store(&TrustArgs {
         roots: args.roots.clone(),

@@ -128,13 +128,37 @@ pub async fn run(args: ScanArgs) -> Result<i32> {
         } else {
             format!("; {}", notes.join(", "))
         };
-        eprintln!("mitmwatch: {total} targets scanned{notes}");
+        eprintln!(
+            "mitmwatch: {total} {} scanned{notes}",
+            plural(total, "target", "targets")
+        );
         if let Some(summary) = &analysis {
             eprintln!(
                 "{}",
                 mitmwatch::report::text::summary_text(summary).trim_end()
             );
         }
+    }
+    let s = &skipped;
+    let none_read = total == 0
+        && s.duplicate.load(Ordering::Relaxed) == 0
+        && s.done.load(Ordering::Relaxed) == 0
+        && s.other_shard.load(Ordering::Relaxed) == 0;
+    if none_read {
+        let bad = s.bad.load(Ordering::Relaxed);
+        let from = match &args.input {
+            Some(p) if p.as_os_str() == "-" => "standard input".to_string(),
+            Some(p) => io::shown(p),
+            None => "the arguments".to_string(),
+        };
+        let why = match bad {
+            0 => "it is empty".to_string(),
+            n => format!("{n} bad {}", plural(n, "line", "lines")),
+        };
+        anyhow::bail!(
+            "no targets read from {from} ({why}): {}",
+            super::target_input::LIST_HINT
+        );
     }
     Ok(match &analysis {
         Some(summary) => super::analysis::exit_code(summary, 1, args.analysis.fail_on),
@@ -188,4 +212,13 @@ fn write_all(
 /// Writes one observation as one JSON line.
 pub fn write_observation(out: &mut dyn Write, obs: &Observation) -> std::io::Result<()> {
     mitmwatch::report::json::write_line(out, obs)
+}
+
+/// `one` or `many`, as `n` asks.
+pub fn plural<'a>(n: usize, one: &'a str, many: &'a str) -> &'a str {
+    if n == 1 {
+        one
+    } else {
+        many
+    }
 }
