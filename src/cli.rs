@@ -357,9 +357,19 @@ pub struct InspectArgs {
 
 #[derive(Debug, Args)]
 pub struct CheckArgs {
-    /// Print JSON (summary and assessments) instead of text.
-    #[arg(long)]
+    /// Output format: text, or json (one document: summary, assessments, store).
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+    /// The same as `--format json` (kept for scripts).
+    #[arg(long, hide = true)]
     pub json: bool,
+    /// In text, list every site with its verdict, and why the check is
+    /// inconclusive in detail.
+    #[arg(short, long)]
+    pub verbose: bool,
+    /// Print no progress on stderr.
+    #[arg(short, long)]
+    pub quiet: bool,
     /// Also write the raw observations here (JSON Lines), for evidence.
     #[arg(long, value_name = "FILE.jsonl")]
     pub save: Option<PathBuf>,
@@ -409,8 +419,11 @@ pub struct StoreArgs {
     /// root in the audit (always Mozilla's).
     #[arg(long, value_name = "FILE.jsonl")]
     pub scan: Option<PathBuf>,
-    /// Print the audit as one JSON document instead of text.
-    #[arg(long)]
+    /// Output format: text, or json (one document).
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+    /// The same as `--format json` (kept for scripts).
+    #[arg(long, hide = true)]
     pub json: bool,
     /// In text, also list the public roots.
     #[arg(short, long)]
@@ -514,8 +527,11 @@ pub struct ProbeArgs {
     /// The control name, sent to the same address: a name no censor targets.
     #[arg(long, value_name = "NAME", default_value = "example.com")]
     pub control_sni: String,
-    /// Print one JSON record (`sni-probe`) per host instead of text.
-    #[arg(long)]
+    /// Output format: text, or json (one `sni-probe` record per host, JSON Lines).
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+    /// The same as `--format json` (kept for scripts).
+    #[arg(long, hide = true)]
     pub json: bool,
     /// Write the report here instead of stdout.
     #[arg(short, long, value_name = "FILE")]
@@ -560,8 +576,11 @@ pub struct CompareArgs {
     /// A name for the second vantage point (e.g. `outside`).
     #[arg(long, default_value = "B", value_name = "NAME")]
     pub label_b: String,
-    /// Print the comparison as one JSON document instead of text.
-    #[arg(long)]
+    /// Output format: text, or json (one document).
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+    /// The same as `--format json` (kept for scripts).
+    #[arg(long, hide = true)]
     pub json: bool,
     /// In text, also list the domains that agree, with their CAs.
     #[arg(short, long)]
@@ -623,3 +642,16 @@ pub struct UpdateArgs {
     #[arg(long, value_name = "SECS", default_value_t = 60.0, value_parser = seconds, allow_negative_numbers = true)]
     pub timeout: f64,
 }
+
+/// `--format json` or its older spelling `--json`.
+macro_rules! json_output {
+    ($($args:ty),*) => {$(
+        impl $args {
+            /// Whether JSON was asked for.
+            pub fn json(&self) -> bool {
+                self.json || self.format == Format::Json
+            }
+        }
+    )*};
+}
+json_output!(CheckArgs, StoreArgs, ProbeArgs, CompareArgs);

@@ -168,13 +168,20 @@ pub fn read_observations(path: &Path) -> Result<(Vec<Observation>, usize)> {
 /// Opens an observation file (`-` for stdin) for reading line by line.
 pub fn open_observations(path: &Path) -> Result<ObservationReader<Box<dyn BufRead + Send>>> {
     let name = path.display().to_string();
-    let reader: Box<dyn BufRead + Send> = if path.as_os_str() == "-" {
+    let mut reader: Box<dyn BufRead + Send> = if path.as_os_str() == "-" {
         Box::new(std::io::BufReader::new(std::io::stdin()))
     } else {
+        if path.is_dir() {
+            anyhow::bail!(
+                "{} is a directory, not a file of observations",
+                escape(&name)
+            );
+        }
         Box::new(std::io::BufReader::new(
             std::fs::File::open(path).with_context(|| format!("opening {}", escape(&name)))?,
         ))
     };
+    super::observation_input::refuse_non_observations(&mut reader, &escape(&name))?;
     Ok(ObservationReader::new(reader, name))
 }
 

@@ -331,15 +331,6 @@ pub async fn collect_all(
     observations
 }
 
-/// Writes observations as JSON Lines to a file.
-pub fn save_observations(
-    path: &Path,
-    observations: &[mitmwatch::model::Observation],
-) -> Result<()> {
-    let mut out = open_output(Some(path))?;
-    write_observations(out.as_mut(), path, observations)
-}
-
 /// Writes observations as JSON Lines to an output already opened for `path`.
 pub fn write_observations(
     out: &mut dyn Write,

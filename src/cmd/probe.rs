@@ -142,6 +142,13 @@ pub async fn run(args: ProbeArgs) -> Result<i32> {
         system_roots: false,
     })?;
     let collector = Arc::new(io::collector(&collect_args(&args), &store)?);
+    // Outputs are created before any handshake, so a bad path loses nothing.
+    let mut saved = match &args.save {
+        Some(path) => Some((path, io::open_output(Some(path))?)),
+        None => None,
+    };
+    let mut out = io::open_output(args.output.as_deref())?;
+    let json = args.json();
     let slots = Arc::new(Semaphore::new(args.concurrency.max(1)));
     let mut tasks = JoinSet::new();
     for (i, target) in targets.into_iter().enumerate() {
@@ -158,16 +165,17 @@ pub async fn run(args: ProbeArgs) -> Result<i32> {
     probes.sort_by_key(|(i, _)| *i);
     let probes: Vec<SniProbe> = probes.into_iter().map(|(_, p)| p).collect();
 
-    if let Some(path) = &args.save {
+    if saved.is_some() {
         let observations: Vec<_> = probes
             .iter()
             .flat_map(|p| [p.control.clone(), p.target.clone()])
             .collect();
-        io::save_observations(path, &observations)?;
+        if let Some((path, file)) = &mut saved {
+            io::write_observations(file.as_mut(), path, &observations)?;
+        }
     }
-    let mut out = io::open_output(args.output.as_deref())?;
     for p in &probes {
-        if args.json {
+        if json {
             let mut line = serde_json::to_string(p)?;
             line.push('\n');
             out.write_all(line.as_bytes())?;
@@ -175,7 +183,7 @@ pub async fn run(args: ProbeArgs) -> Result<i32> {
             writeln!(out, "{}", probe_text::probe(p))?;
         }
     }
-    if !args.json {
+    if !json {
         write!(out, "{}", probe_text::summary(&probes))?;
     }
     out.flush().context("writing the report")?;

@@ -28,6 +28,21 @@ pub async fn run(args: ScanArgs) -> Result<i32> {
     if args.targets.is_empty() && args.input.is_none() {
         anyhow::bail!("no targets: give HOST[:PORT] arguments or --input FILE (see --help)");
     }
+    if !args.analyze {
+        let flags = analysis_only_flags(&args.analysis);
+        if !flags.is_empty() {
+            anyhow::bail!(
+                "{} {} judge observations: add --analyze, or leave {} out",
+                flags.join(", "),
+                plural(
+                    flags.len(),
+                    "applies only when the scan goes on to",
+                    "apply only when the scan goes on to"
+                ),
+                plural(flags.len(), "it", "them")
+            );
+        }
+    }
     let store = io::trust_store(&args.analysis.trust)?;
     let collector = Arc::new(io::collector(&args.collect, &store)?);
     let mut analysis = match args.analyze {
@@ -221,4 +236,25 @@ pub fn plural<'a>(n: usize, one: &'a str, many: &'a str) -> &'a str {
     } else {
         many
     }
+}
+
+/// The analysis flags given that only `--analyze` uses (the trust-store
+/// flags also verify chains while scanning, so they are not among them).
+fn analysis_only_flags(a: &crate::cli::AnalysisArgs) -> Vec<&'static str> {
+    let mut flags = Vec::new();
+    for (given, flag) in [
+        (!a.catalog.is_empty(), "--catalog"),
+        (a.baseline.is_some(), "--baseline"),
+        (a.pins.is_some(), "--pins"),
+        (a.ct_log_list.is_some(), "--ct-log-list"),
+        (!a.intermediates.is_empty(), "--intermediates"),
+        (a.at != "now", "--at"),
+        (a.fail_on != crate::cli::FailOn::Intercepted, "--fail-on"),
+        (a.data_dir.is_some(), "--data-dir"),
+    ] {
+        if given {
+            flags.push(flag);
+        }
+    }
+    flags
 }
