@@ -123,9 +123,9 @@ pub const SHOWN_BAD_LINES: usize = 20;
 /// `seen` counts the bad lines so far, this one included.
 pub fn report_bad_line(e: &TargetLineError, seen: usize) {
     if seen <= SHOWN_BAD_LINES {
-        eprintln!("mitmwatch: skipped {}", escape(&e.to_string()));
+        super::progress::warn(&format!("mitmwatch: skipped {}", escape(&e.to_string())));
     } else if seen == SHOWN_BAD_LINES + 1 {
-        eprintln!("mitmwatch: more bad input lines are counted but not shown");
+        super::progress::warn("mitmwatch: more bad input lines are counted but not shown");
     }
 }
 

@@ -120,22 +120,35 @@ pub async fn run(args: ScanArgs) -> Result<i32> {
     // Writing (and analysing) may block or take CPU: it runs on the blocking
     // pool, off the async workers.
     let writer = tokio::task::spawn_blocking(move || write_all(rx, out, progress, analysis));
-    let (total, analysis) = writer.await.context("writer task")??;
+    let (total, by_status, analysis) = writer.await.context("writer task")??;
     scanner.await.context("scan task")?;
     if !args.quiet {
         let s = &skipped;
         let mut notes = Vec::new();
-        for (n, what) in [
-            (s.bad.load(Ordering::Relaxed), "bad input lines"),
-            (s.duplicate.load(Ordering::Relaxed), "duplicate targets"),
-            (s.done.load(Ordering::Relaxed), "targets already done"),
+        for (n, one, many) in [
+            (
+                s.bad.load(Ordering::Relaxed),
+                "bad input line",
+                "bad input lines",
+            ),
+            (
+                s.duplicate.load(Ordering::Relaxed),
+                "duplicate target",
+                "duplicate targets",
+            ),
+            (
+                s.done.load(Ordering::Relaxed),
+                "target already done",
+                "targets already done",
+            ),
             (
                 s.other_shard.load(Ordering::Relaxed),
+                "target of another shard",
                 "targets of other shards",
             ),
         ] {
             if n > 0 {
-                notes.push(format!("{n} {what} skipped"));
+                notes.push(format!("{n} {} skipped", plural(n, one, many)));
             }
         }
         let notes = if notes.is_empty() {
@@ -143,8 +156,12 @@ pub async fn run(args: ScanArgs) -> Result<i32> {
         } else {
             format!("; {}", notes.join(", "))
         };
+        let by_status = match by_status.is_empty() {
+            true => String::new(),
+            false => format!(" ({by_status})"),
+        };
         eprintln!(
-            "mitmwatch: {total} {} scanned{notes}",
+            "mitmwatch: {total} {} scanned{by_status}{notes}",
             plural(total, "target", "targets")
         );
         if let Some(summary) = &analysis {
@@ -188,7 +205,7 @@ fn write_all(
     mut out: Box<dyn Write + Send>,
     mut progress: Progress,
     mut analysis: Option<Analysis>,
-) -> Result<(usize, Option<mitmwatch::model::ScanSummary>)> {
+) -> Result<(usize, String, Option<mitmwatch::model::ScanSummary>)> {
     let mut total = 0usize;
     while let Some(obs) = rx.blocking_recv() {
         let verdict = match &mut analysis {
@@ -210,7 +227,7 @@ fn write_all(
             out.flush().context("writing the output")?;
         }
     }
-    progress.finish();
+    let by_status = progress.finish();
     let summary = match analysis {
         None => None,
         Some(a) => {
@@ -221,7 +238,7 @@ fn write_all(
         }
     };
     out.flush().context("writing the output")?;
-    Ok((total, summary))
+    Ok((total, by_status, summary))
 }
 
 /// Writes one observation as one JSON line.
