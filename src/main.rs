@@ -5,6 +5,7 @@ mod cli;
 mod cmd;
 
 use clap::Parser;
+use std::io::Write;
 
 /// True when the error comes from writing to a reader that went away
 /// (`mitmwatch … | head`), however deep it was wrapped.
@@ -39,8 +40,18 @@ fn parse() -> cli::Cli {
             } else {
                 cmd::exit::OK
             };
-            // Printing can fail only if the terminal or pipe is gone.
-            let _ = e.print();
+            let rendered = e.render().ansi().to_string();
+            if code == cmd::exit::OK {
+                // Help and version: to stdout, which may be a closed pipe.
+                let mut out = anstream::stdout();
+                let _ = write!(out, "{rendered}");
+                let _ = out.flush();
+            } else if e.kind() == clap::error::ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand {
+                anstream::eprint!("{rendered}");
+            } else {
+                // "mitmwatch: error: …", as every other error.
+                anstream::eprint!("mitmwatch: {rendered}");
+            }
             std::process::exit(code);
         }
     }

@@ -74,7 +74,7 @@ fn every_usage_error_exits_1_and_help_and_version_exit_0() {
     for sub in &commands {
         let out = run(&[sub, "--no-such-flag"]);
         assert_code(&out, 1, sub);
-        assert!(text(&out.stderr).starts_with("error: "), "{sub}");
+        assert!(text(&out.stderr).starts_with("mitmwatch: error: "), "{sub}");
         assert!(out.stdout.is_empty(), "{sub}");
         let help = run(&[sub, "--help"]);
         assert_code(&help, 0, sub);
@@ -116,7 +116,7 @@ fn bad_flag_values_are_usage_errors_that_name_the_flag() {
         let out = run(args);
         assert_code(&out, 1, &format!("{args:?}"));
         let err = text(&out.stderr);
-        assert!(err.starts_with("error: "), "{args:?}: {err}");
+        assert!(err.starts_with("mitmwatch: error: "), "{args:?}: {err}");
         assert!(err.contains(flag), "{args:?} should name {flag}: {err}");
     }
 }

@@ -30,16 +30,32 @@ fn sniff(head: &[u8]) -> Kind {
     if head.starts_with(b"PK\x03\x04") || head.starts_with(b"PK\x05\x06") {
         return Kind::Zip;
     }
-    let head = &head[..head.len().min(4096)];
-    if head.contains(&0) {
-        return Kind::Binary;
+    // Binary when most lines of the first 8 KiB are not text: a list with
+    // a few corrupt lines is still read, each bad line reported.
+    let sample = &head[..head.len().min(8192)];
+    let mut lines: Vec<&[u8]> = sample.split(|b| *b == b'\n').collect();
+    if lines.len() > 1 && !sample.ends_with(b"\n") {
+        lines.pop(); // cut at the end of the sample
     }
-    match std::str::from_utf8(head) {
-        Ok(_) => Kind::Text,
-        // Cut in the middle of a character at the end of the sample.
-        Err(e) if e.error_len().is_none() => Kind::Text,
-        Err(_) => Kind::Binary,
+    let lines: Vec<&[u8]> = lines.into_iter().filter(|l| !l.is_empty()).collect();
+    let not_text = lines.iter().filter(|l| !is_text_line(l)).count();
+    if not_text * 2 > lines.len() {
+        Kind::Binary
+    } else {
+        Kind::Text
     }
+}
+
+/// A line of text: UTF-8 (a character cut at the end of the sample
+/// counts), without control characters other than tab, CR and ESC.
+fn is_text_line(line: &[u8]) -> bool {
+    let utf8 = match std::str::from_utf8(line) {
+        Ok(_) => true,
+        Err(e) => e.error_len().is_none(),
+    };
+    utf8 && !line
+        .iter()
+        .any(|b| (*b < 0x20 && !matches!(b, b'\t' | b'\r' | 0x1b)) || *b == 0x7f)
 }
 
 /// Opens `-` (stdin) or a file as a target list.
@@ -137,8 +153,15 @@ mod tests {
 
     #[test]
     fn a_character_cut_at_the_end_of_the_sample_is_still_text() {
-        let mut head = "a".repeat(4095).into_bytes();
+        let mut head = "a".repeat(8191).into_bytes();
         head.extend_from_slice("é".as_bytes());
         assert_eq!(sniff(&head), Kind::Text);
+    }
+
+    #[test]
+    fn a_few_corrupt_lines_do_not_make_a_list_binary() {
+        assert_eq!(sniff(b"a.example\n\xff\xfe\x00bin\nb.example\n"), Kind::Text);
+        assert_eq!(sniff(b"\x00\x01\n\x02\x03\nb.example\n"), Kind::Binary);
+        assert_eq!(sniff(b""), Kind::Text);
     }
 }
