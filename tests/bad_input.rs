@@ -131,7 +131,10 @@ async fn an_empty_domain_list_is_an_error() {
     assert!(out.stdout.is_empty());
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("0 targets scanned"), "{stderr}");
-    assert!(stderr.contains("no targets read from") && stderr.contains("(it is empty)"), "{stderr}");
+    assert!(
+        stderr.contains("no targets read from") && stderr.contains("(it is empty)"),
+        "{stderr}"
+    );
 }
 
 #[tokio::test]
@@ -270,7 +273,10 @@ async fn bad_pem_is_named_by_file_and_line() {
         stderr.contains("huge.pem: larger than 16 MiB, not a certificate chain"),
         "{stderr}"
     );
-    assert!(stderr.contains("4 of 5 files could not be read"), "{stderr}");
+    assert!(
+        stderr.contains("4 of 5 files could not be read"),
+        "{stderr}"
+    );
     assert_eq!(json_lines(&out.stdout).len(), 2, "ok.pem was inspected");
 
     // The same file as a trust store is a usage error naming file and line.

@@ -160,7 +160,10 @@ mod tests {
 
     #[test]
     fn a_few_corrupt_lines_do_not_make_a_list_binary() {
-        assert_eq!(sniff(b"a.example\n\xff\xfe\x00bin\nb.example\n"), Kind::Text);
+        assert_eq!(
+            sniff(b"a.example\n\xff\xfe\x00bin\nb.example\n"),
+            Kind::Text
+        );
         assert_eq!(sniff(b"\x00\x01\n\x02\x03\nb.example\n"), Kind::Binary);
         assert_eq!(sniff(b""), Kind::Text);
     }
