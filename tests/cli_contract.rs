@@ -492,3 +492,47 @@ fn the_readme_table_lists_every_subcommand_with_the_usage_rule() {
         );
     }
 }
+
+#[test]
+fn check_offline_says_why_and_points_to_store_for_local_roots() {
+    let dir = tempfile::tempdir().unwrap();
+    let anchors = dir.path().join("usr/local/share/ca-certificates");
+    std::fs::create_dir_all(&anchors).unwrap();
+    let root = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/fixtures/roots/public-root-r2.pem"
+    );
+    std::fs::copy(root, anchors.join("added.crt")).unwrap();
+    let sysroot = dir.path().display().to_string();
+    let out = run(&[
+        "check",
+        "-v",
+        "-q",
+        "--retries",
+        "0",
+        "--connect-to",
+        "::127.0.0.1:1",
+        "--sysroot",
+        &sysroot,
+        "--home",
+        &sysroot,
+    ]);
+    assert_code(&out, 3, "check with every site refused");
+    let report = text(&out.stdout);
+    assert!(
+        report.contains(
+            "INCONCLUSIVE: too few sites could be reached (all 63 failed: 63 connect-refused)"
+        ),
+        "{report}"
+    );
+    assert!(
+        report.contains("Every site:"),
+        "-v lists the sites: {report}"
+    );
+    assert!(
+        report.contains("This machine trusts 1 root added to it"),
+        "{report}"
+    );
+    assert!(report.contains("`mitmwatch store`"), "{report}");
+    assert!(out.stderr.is_empty(), "-q: {}", text(&out.stderr));
+}

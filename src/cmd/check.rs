@@ -57,6 +57,14 @@ pub async fn run(args: CheckArgs) -> Result<i32> {
     } else {
         None
     };
+    // Without a finding: roots added on this machine deserve a mention,
+    // since a browser would trust interception through them silently.
+    let local_note = if stores.is_none() && !args.no_store && !json {
+        let options = super::store::options(&args.stores, Vec::new(), Vec::new())?;
+        local_roots_note(&super::store::audit(&options, analyzer.catalog()))
+    } else {
+        None
+    };
     let mut out = std::io::stdout().lock();
     if json {
         let store = stores.as_ref().map(|s| {
@@ -77,6 +85,9 @@ pub async fn run(args: CheckArgs) -> Result<i32> {
         if let Some(stores) = &stores {
             write!(out, "{}", store_paragraph(stores))?;
         }
+        if let Some(note) = &local_note {
+            write!(out, "\n{}", text::wrap(note, 0, 96))?;
+        }
         write!(out, "{}", text::data_used_text(&data))?;
         if let Some(path) = &args.save {
             writeln!(
@@ -89,6 +100,31 @@ pub async fn run(args: CheckArgs) -> Result<i32> {
     }
     out.flush()?;
     Ok(code)
+}
+
+/// A note when this machine trusts roots that were added to it (anchor
+/// directories, browser databases) and are not in Mozilla's store.
+fn local_roots_note(audit: &mitmwatch::store::Audit) -> Option<String> {
+    let added = audit
+        .roots
+        .iter()
+        .filter(|r| {
+            r.class == mitmwatch::model::RootClass::Local && r.trusted() && r.added_locally()
+        })
+        .count();
+    (added > 0).then(|| {
+        format!(
+            "This machine trusts {added} root{} added to it that {} not in Mozilla's store. \
+             mitmwatch judged the sites against Mozilla's store, but browsers here would accept \
+             certificates from {} without a warning: run `mitmwatch store` to see {} and where {} \
+             came from.",
+            if added == 1 { "" } else { "s" },
+            if added == 1 { "is" } else { "are" },
+            if added == 1 { "it" } else { "them" },
+            if added == 1 { "it" } else { "them" },
+            if added == 1 { "it" } else { "they" },
+        )
+    })
 }
 
 /// What the trust-store audit says about the interception `check` found.
