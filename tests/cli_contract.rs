@@ -536,3 +536,24 @@ fn check_offline_says_why_and_points_to_store_for_local_roots() {
     assert!(report.contains("`mitmwatch store`"), "{report}");
     assert!(out.stderr.is_empty(), "-q: {}", text(&out.stderr));
 }
+
+#[test]
+fn update_checks_its_data_directory_before_downloading() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("a-file");
+    std::fs::write(&file, b"not a directory").unwrap();
+    let data_dir = file.join("data").display().to_string();
+    // The base URL is a closed port on loopback: were anything fetched,
+    // the message would be about the download, not the directory.
+    let out = run(&[
+        "update",
+        "--data-dir",
+        &data_dir,
+        "--base-url",
+        "http://127.0.0.1:1/",
+    ]);
+    assert_code(&out, 1, "update into an unwritable directory");
+    let err = text(&out.stderr);
+    assert!(err.contains("is not writable"), "{err}");
+    assert!(out.stdout.is_empty(), "{}", text(&out.stdout));
+}

@@ -18,6 +18,15 @@ pub fn run(args: UpdateArgs) -> Result<i32> {
             data_dir::DATA_DIR_ENV
         );
     };
+    // The directory must be writable before anything is downloaded.
+    std::fs::create_dir_all(&dir)
+        .and_then(|_| tempfile::NamedTempFile::new_in(&dir).map(drop))
+        .with_context(|| {
+            format!(
+                "data directory {} is not writable",
+                escape(&dir.display().to_string())
+            )
+        })?;
     let mut sources = match &args.base_url {
         Some(base) => Sources::under(base),
         None => Sources::official(),
