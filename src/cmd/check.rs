@@ -210,7 +210,7 @@ fn failure_breakdown(assessments: &[Assessment]) -> String {
         .map(|s| (*s, failed.iter().filter(|a| a.status == *s).count()))
         .filter(|(_, n)| *n > 0)
         .collect();
-    counts.sort_by(|a, b| b.1.cmp(&a.1));
+    counts.sort_by_key(|c| std::cmp::Reverse(c.1));
     let by_status: Vec<String> = counts
         .iter()
         .map(|(s, n)| format!("{n} {}", s.as_str()))

@@ -63,7 +63,7 @@ pub fn rate_text(per_sec: f64) -> String {
 /// Counts by status, most common first: "60 ok, 40 connect-refused".
 pub fn status_counts(statuses: &BTreeMap<Status, u64>) -> String {
     let mut counts: Vec<(&Status, &u64)> = statuses.iter().collect();
-    counts.sort_by(|a, b| b.1.cmp(a.1));
+    counts.sort_by_key(|c| std::cmp::Reverse(*c.1));
     counts
         .iter()
         .map(|(s, n)| format!("{n} {}", s.as_str()))
