@@ -474,6 +474,10 @@ pub struct DemoArgs {
     /// Also write the observations to this file (JSON Lines).
     #[arg(short, long, value_name = "FILE")]
     pub output: Option<PathBuf>,
+    /// Output format: text, or json (the assessments as JSON Lines, then
+    /// one summary line, as `analyze --format json`).
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
     /// Explain every finding of every target.
     #[arg(short, long)]
     pub verbose: bool,

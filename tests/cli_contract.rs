@@ -423,6 +423,14 @@ fn json_format_is_spelled_the_same_everywhere() {
     ]);
     let line = text(&out.stdout);
     assert!(line.starts_with("{\"type\":\"sni-probe\""), "{line}");
+    let demo = run(&["demo", "--format", "json"]);
+    assert_code(&demo, 2, "demo --format json");
+    let lines: Vec<serde_json::Value> = text(&demo.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines[0]["type"], "assessment");
+    assert_eq!(lines.last().unwrap()["type"], "summary");
 }
 
 #[test]
@@ -556,4 +564,36 @@ fn update_checks_its_data_directory_before_downloading() {
     let err = text(&out.stderr);
     assert!(err.contains("is not writable"), "{err}");
     assert!(out.stdout.is_empty(), "{}", text(&out.stdout));
+}
+
+#[test]
+fn demo_verbose_puts_each_target_above_its_chain_and_does_not_suggest_itself() {
+    let out = run(&["demo", "-v", "--color", "never"]);
+    assert_code(&out, 2, "demo -v");
+    let report = text(&out.stdout);
+    let lines: Vec<&str> = report.lines().collect();
+    // Every chain listing follows a target header ("host:port: verdict"),
+    // never the other way round.
+    for (i, line) in lines.iter().enumerate() {
+        if line.starts_with("  #0 subject: ") {
+            // Up from the chain: the target's findings, then its header,
+            // with no blank line between (a blank line ends a target).
+            let header = lines[..i]
+                .iter()
+                .rev()
+                .find(|l| !l.starts_with(' '))
+                .unwrap();
+            assert!(
+                header.contains(": clean")
+                    || header.contains(": INTERCEPTED")
+                    || header.contains(": SUSPICIOUS")
+                    || header.contains(": error"),
+                "chain without its target above it: {header:?}"
+            );
+        }
+    }
+    assert!(!report.contains("demo -v`"), "-v does not suggest -v");
+    assert!(report.contains("`mitmwatch sim`"));
+    let plain = run(&["demo", "--color", "never"]);
+    assert!(text(&plain.stdout).contains("Try `mitmwatch demo -v`"));
 }

@@ -2,7 +2,7 @@
 //! list through its interception box, analyse and show the verdicts.
 
 use super::analysis::exit_code;
-use crate::cli::DemoArgs;
+use crate::cli::{DemoArgs, Format};
 use anyhow::Result;
 use mitmwatch::analyze::{Analyzer, ValidationTime};
 use mitmwatch::catalog::Catalog;
@@ -15,7 +15,13 @@ use std::time::Duration;
 
 /// Runs the demo; returns the exit code (2: the simulation intercepts).
 pub async fn run(args: DemoArgs) -> Result<i32> {
-    let mut out = anstream::stdout();
+    let json = args.format == Format::Json;
+    // With --format json, stdout holds only the JSON Lines: the narration
+    // is not written.
+    let mut out: Box<dyn Write> = match json {
+        true => Box::new(std::io::sink()),
+        false => Box::new(anstream::stdout()),
+    };
     // The output file is created before any work, so a bad path fails at once.
     let mut saved = match &args.output {
         Some(path) => Some((path, super::io::open_output(Some(path))?)),
@@ -80,11 +86,17 @@ pub async fn run(args: DemoArgs) -> Result<i32> {
     let analyzer = Analyzer::new(Catalog::builtin()?, store, sim.pins(), None)
         .with_ct_log_list(sim.ct_log_list.clone());
     let (assessments, summary) = analyzer.assess_scan(&observations, ValidationTime::Observed);
+    if json {
+        let mut stdout = std::io::stdout().lock();
+        super::analysis::write_json_lines(&mut stdout, &assessments, &summary)?;
+        stdout.flush()?;
+        return Ok(exit_code(&summary, 1, crate::cli::FailOn::Intercepted));
+    }
     writeln!(out)?;
     for (obs, a) in observations.iter().zip(&assessments) {
         if args.verbose {
             // The target's verdict and findings, then the chain it served.
-            writeln!(out, "{}", text::assessment_detail(a))?;
+            write!(out, "{}", text::assessment_detail(a))?;
             writeln!(out, "{}", text::chain_listing(obs))?;
         } else {
             writeln!(out, "{}", super::output::coloured_assessment_line(a))?;
