@@ -597,3 +597,44 @@ fn demo_verbose_puts_each_target_above_its_chain_and_does_not_suggest_itself() {
     let plain = run(&["demo", "--color", "never"]);
     assert!(text(&plain.stdout).contains("Try `mitmwatch demo -v`"));
 }
+
+#[test]
+fn no_command_panics_when_its_reader_is_already_gone() {
+    let dir = tempfile::tempdir().unwrap();
+    let (observations, _) = refused_scan(dir.path());
+    let chain = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/fixtures/chains/ct-compliant.pem"
+    );
+    for args in [
+        vec!["baseline", &observations],
+        vec!["analyze", &observations],
+        vec!["analyze", &observations, "--format", "json"],
+        vec!["report", &observations],
+        vec!["compare", &observations, &observations],
+        vec!["inspect", chain],
+        vec!["completions", "bash"],
+        vec!["man"],
+        vec!["--help"],
+        vec!["store", "--no-system", "--no-browsers", "--path", chain],
+        vec!["scan", "127.0.0.1:1", "--retries", "0", "-q"],
+    ] {
+        let mut child = Command::new(binary())
+            .args(&args)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        // Close the read end before the command writes anything.
+        drop(child.stdout.take());
+        let out = child.wait_with_output().unwrap();
+        let err = text(&out.stderr);
+        assert!(
+            !err.contains("panicked") && !err.contains("Broken pipe"),
+            "{args:?}: {err}"
+        );
+        assert_ne!(out.status.code(), Some(101), "{args:?}");
+        assert!(out.status.code().is_some(), "{args:?} killed by a signal");
+    }
+}
