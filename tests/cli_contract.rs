@@ -400,6 +400,32 @@ fn outputs_are_checked_before_any_handshake() {
 }
 
 #[test]
+fn outputs_of_judging_commands_are_checked_before_the_input_is_judged() {
+    let dir = tempfile::tempdir().unwrap();
+    let (observations, _) = refused_scan(dir.path());
+    let bad = dir.path().join("no-such-dir/out").display().to_string();
+    let full = dir.path().join("full");
+    std::fs::create_dir_all(&full).unwrap();
+    std::fs::write(full.join("old.txt"), b"x").unwrap();
+    let full = full.display().to_string();
+    for (args, says) in [
+        (
+            vec!["report", &observations, "--html", &bad],
+            "cannot write",
+        ),
+        (vec!["report", &observations, "-o", &bad], "cannot write"),
+        (vec!["analyze", &observations, "-o", &bad], "cannot write"),
+        (vec!["evidence", &observations, "-o", &full], "is not empty"),
+    ] {
+        let out = run(&args);
+        assert_code(&out, 1, &format!("{args:?}"));
+        let err = text(&out.stderr);
+        assert!(err.contains(says), "{args:?}: {err}");
+        assert!(out.stdout.is_empty(), "{args:?}: nothing judged or printed");
+    }
+}
+
+#[test]
 fn json_format_is_spelled_the_same_everywhere() {
     let dir = tempfile::tempdir().unwrap();
     let (observations, _) = refused_scan(dir.path());

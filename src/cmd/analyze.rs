@@ -21,6 +21,7 @@ use std::io::Write;
 pub fn run(args: AnalyzeArgs) -> Result<i32> {
     let when = validation_time(&args.analysis.at)?;
     let (analyzer, data) = analyzer_and_data(&args.analysis)?;
+    super::io::check_writable(args.output.as_deref())?;
     let format = args.from.format();
     let (summary, bad) = match format {
         InputFormat::Mitmwatch => analyze_stream(&args, &analyzer, &data, when)?,

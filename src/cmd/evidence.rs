@@ -18,6 +18,10 @@ use std::path::{Component, Path};
 pub fn run(args: EvidenceArgs) -> Result<i32> {
     let when = validation_time(&args.analysis.at)?;
     let analyzer = analyzer(&args.analysis)?;
+    // A directory that cannot take the bundle fails before the judging.
+    if args.output.exists() {
+        prepare_dir(&args.output)?;
+    }
     let format = args.from.format();
     // Only intercepted targets go into a bundle: from a mitmwatch file,
     // only their observations are kept in memory.

@@ -294,6 +294,30 @@ pub fn open_output(path: Option<&Path>) -> Result<Box<dyn Write + Send>> {
     }
 }
 
+/// Checks, before any work, that an output file can be written, without
+/// creating or truncating it: an existing file must open for writing, a
+/// new one's directory must take a file. `-` and none are stdout.
+pub fn check_writable(path: Option<&Path>) -> Result<()> {
+    let Some(path) = path.filter(|p| p.as_os_str() != "-") else {
+        return Ok(());
+    };
+    let result = if path.is_dir() {
+        Err(std::io::Error::other("it is a directory"))
+    } else if path.exists() {
+        std::fs::OpenOptions::new()
+            .append(true)
+            .open(path)
+            .map(drop)
+    } else {
+        let dir = match path.parent() {
+            Some(d) if !d.as_os_str().is_empty() => d,
+            _ => Path::new("."),
+        };
+        tempfile::NamedTempFile::new_in(dir).map(drop)
+    };
+    result.with_context(|| format!("cannot write {}", path.display()))
+}
+
 /// Opens an existing output file for appending (`--resume`), creating it
 /// if missing, without group or other write permission.
 pub fn open_append(path: &Path) -> Result<Box<dyn Write + Send>> {

@@ -15,6 +15,9 @@ pub fn run(args: ReportArgs) -> Result<i32> {
     let when = validation_time(&args.analysis.at)?;
     let (analyzer, data) = analyzer_and_data(&args.analysis)?;
     let jobs = args.jobs.map_or_else(default_jobs, usize::from);
+    // Both outputs are checked before the input is judged.
+    super::io::check_writable(args.html.as_deref())?;
+    super::io::check_writable(args.output.as_deref())?;
     // The HTML report shows each chain, so it needs the observations back.
     let mut judged = judge_file(&args.input, &analyzer, when, jobs, args.html.is_some())?;
     if let Some(path) = &args.html {
