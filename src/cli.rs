@@ -455,6 +455,9 @@ pub struct ReportArgs {
     /// Threads that judge observations (default: one per core).
     #[arg(short, long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=1024))]
     pub jobs: Option<u16>,
+    /// Print no notes on stderr (warnings and errors still go there).
+    #[arg(short, long)]
+    pub quiet: bool,
     #[command(flatten)]
     pub analysis: AnalysisArgs,
 }
@@ -467,6 +470,9 @@ pub struct BaselineArgs {
     /// Write the baseline here (default stdout).
     #[arg(short, long, value_name = "FILE.json")]
     pub output: Option<PathBuf>,
+    /// Print no notes on stderr (warnings and errors still go there).
+    #[arg(short, long)]
+    pub quiet: bool,
 }
 
 #[derive(Debug, Args)]
@@ -615,6 +621,9 @@ pub struct EvidenceArgs {
     /// can reveal where you were; they are left out by default.
     #[arg(long)]
     pub include_addresses: bool,
+    /// Print no notes on stderr (warnings and errors still go there).
+    #[arg(short, long)]
+    pub quiet: bool,
     #[command(flatten)]
     pub analysis: AnalysisArgs,
 }

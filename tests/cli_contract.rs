@@ -664,3 +664,25 @@ fn no_command_panics_when_its_reader_is_already_gone() {
         assert!(out.status.code().is_some(), "{args:?} killed by a signal");
     }
 }
+
+#[test]
+fn quiet_drops_notes_but_keeps_warnings() {
+    let dir = tempfile::tempdir().unwrap();
+    let (observations, _) = refused_scan(dir.path());
+    let loud = run(&["baseline", &observations]);
+    assert!(text(&loud.stderr).contains("baseline of 0 domains from 0 of 1 observation"));
+    let quiet = run(&["baseline", "-q", &observations]);
+    let err = text(&quiet.stderr);
+    assert!(!err.contains("baseline of"), "{err}");
+    assert!(
+        err.contains("the baseline is empty"),
+        "the warning stays: {err}"
+    );
+    let html = dir.path().join("r.html").display().to_string();
+    let report = run(&["report", "-q", &observations, "--html", &html]);
+    assert!(!text(&report.stderr).contains("HTML report written"));
+    let bundle = dir.path().join("bundle").display().to_string();
+    let evidence = run(&["evidence", "-q", &observations, "-o", &bundle]);
+    assert_code(&evidence, 3, "evidence of a refused scan");
+    assert!(evidence.stderr.is_empty(), "{}", text(&evidence.stderr));
+}

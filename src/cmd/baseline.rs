@@ -51,12 +51,14 @@ pub fn run(args: BaselineArgs) -> Result<i32> {
     mitmwatch::report::json::write_pretty(&mut out, &baseline)?;
     out.flush().context("writing the baseline")?;
     let domains = baseline.domains.len();
-    eprintln!(
+    if !args.quiet {
+        eprintln!(
         "mitmwatch: baseline of {domains} {} from {used} of {} {} (only chains that verified were used)",
         plural(domains, "domain", "domains"),
         observations.len(),
         plural(observations.len(), "observation", "observations"),
-    );
+        );
+    }
     if used == 0 {
         eprintln!(
             "mitmwatch: the baseline is empty: {}",

@@ -49,10 +49,12 @@ pub fn run(args: ReportArgs) -> Result<i32> {
             Ok(out.flush()?)
         })();
         written.with_context(|| format!("writing {}", path.display()))?;
-        eprintln!(
-            "mitmwatch: HTML report written to {}",
-            super::io::shown(path)
-        );
+        if !args.quiet {
+            eprintln!(
+                "mitmwatch: HTML report written to {}",
+                super::io::shown(path)
+            );
+        }
     }
     if args.html.is_none() || args.output.is_some() || args.format != ReportFormat::Text {
         let mut out = BufWriter::new(super::io::open_output(args.output.as_deref())?);
