@@ -93,6 +93,9 @@ pub enum Command {
     /// Download current data (Chrome's CT log list, verified with Google's
     /// key; Mozilla's intermediates) into the user data directory.
     Update(UpdateArgs),
+    /// Where is the interceptor? Send the ClientHello with IP TTL 1, 2, …
+    /// and report the hop at which a certificate first comes back (Linux).
+    Locate(LocateArgs),
     /// Print a shell completion script (bash, zsh, fish, powershell, elvish).
     Completions(CompletionsArgs),
     /// Print the manual page (roff), e.g. `mitmwatch man | man -l -`.
@@ -279,6 +282,22 @@ pub struct CollectArgs {
     /// recorded in `fetched_issuers`; on by default).
     #[arg(long)]
     pub no_aia: bool,
+    /// Go through this proxy: http://[USER:PASS@]HOST:PORT (HTTP CONNECT),
+    /// socks5:// or socks5h://; "" for none. Default: https_proxy,
+    /// HTTPS_PROXY, all_proxy or ALL_PROXY, as curl reads them.
+    #[arg(long, value_name = "URL")]
+    pub proxy: Option<String>,
+    /// Hosts that bypass the proxy (curl syntax: comma list, `*` for all,
+    /// names match their subdomains, IPs and CIDR ranges); replaces NO_PROXY.
+    #[arg(long, value_name = "LIST")]
+    pub noproxy: Option<String>,
+    /// Ignore the proxy environment variables (HTTPS_PROXY, ALL_PROXY, NO_PROXY…).
+    #[arg(long)]
+    pub no_proxy_env: bool,
+    /// Speak this protocol before TLS: smtp, imap, pop3, xmpp, ftp or postgres
+    /// (use the protocol's port, e.g. example.com:25 or --port 25).
+    #[arg(long, value_name = "PROTO")]
+    pub starttls: Option<mitmwatch::model::StartTls>,
 }
 
 #[derive(Debug, Args)]
@@ -668,3 +687,42 @@ macro_rules! json_output {
     )*};
 }
 json_output!(CheckArgs, StoreArgs, ProbeArgs, CompareArgs);
+/// Output format of `locate`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum LocateFormat {
+    /// A table of hops and a conclusion.
+    Text,
+    /// One JSON record (`schema` 1, see the README).
+    Json,
+}
+
+#[derive(Debug, Args)]
+pub struct LocateArgs {
+    /// Host name (sent as SNI) or IP address.
+    #[arg(value_name = "HOST")]
+    pub host: String,
+    /// TCP port of the TLS server.
+    #[arg(long, default_value_t = 443)]
+    pub port: u16,
+    /// Probe this address instead of resolving HOST.
+    #[arg(long, value_name = "ADDR")]
+    pub address: Option<std::net::IpAddr>,
+    /// The largest TTL (IPv6 hop limit) tried.
+    #[arg(long, default_value_t = 30, value_name = "N")]
+    pub max_ttl: u8,
+    /// Seconds each TTL's probes wait for an answer.
+    #[arg(long, default_value_t = 2.0, value_name = "SECS")]
+    pub wait: f64,
+    /// Seconds allowed for each TCP connect, and for the reference handshake.
+    #[arg(long, default_value_t = 10.0, value_name = "SECS")]
+    pub timeout: f64,
+    /// Send no SNI.
+    #[arg(long)]
+    pub no_sni: bool,
+    /// Verify certificates against only the roots in this PEM file instead of Mozilla's.
+    #[arg(long, value_name = "FILE.pem")]
+    pub roots: Option<PathBuf>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = LocateFormat::Text)]
+    pub format: LocateFormat,
+}

@@ -26,6 +26,7 @@ pub mod lines;
 pub mod model;
 pub mod observation_file;
 pub mod pins;
+pub mod removed_roots;
 pub mod report;
 pub mod sim;
 pub mod store;

@@ -29,7 +29,13 @@ struct Observation {
     imported: Option<Imported>,
     #[serde(default)]
     fetched_issuers: Vec<FetchedIssuer>,
+    #[serde(default)]
+    proxy: Option<String>,
+    #[serde(default)]
+    starttls: Option<String>,
 }
+
+const STARTTLS: [&str; 6] = ["smtp", "imap", "pop3", "xmpp", "ftp", "postgres"];
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -106,7 +112,7 @@ struct Stock {
     error: Option<String>,
 }
 
-const STATUSES: [&str; 9] = [
+const STATUSES: [&str; 11] = [
     "ok",
     "dns-failed",
     "connect-refused",
@@ -116,6 +122,8 @@ const STATUSES: [&str; 9] = [
     "tls-alert",
     "protocol-error",
     "io-error",
+    "proxy-failed",
+    "starttls-failed",
 ];
 
 #[tokio::test]
@@ -146,6 +154,71 @@ async fn records_match_the_documented_schema() {
         // `fetched_issuers` when nothing was fetched.
         assert!(!line.contains("\"imported\""));
         assert!(!line.contains("\"fetched_issuers\""));
+        // Direct, plain TLS: no `proxy` or `starttls` key.
+        assert!(!line.contains("\"proxy\"") && !line.contains("\"starttls\""));
+    }
+}
+
+#[tokio::test]
+async fn proxy_and_starttls_fields_match_the_documented_schema() {
+    // A proxy that refuses every CONNECT, and a STARTTLS server that never greets.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let proxy = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        while let Ok((mut tcp, _)) = listener.accept().await {
+            use tokio::io::{AsyncReadExt, AsyncWriteExt};
+            let mut buf = [0u8; 1024];
+            let _ = tcp.read(&mut buf).await;
+            let _ = tcp.write_all(b"HTTP/1.1 403 Forbidden\r\n\r\n").await;
+        }
+    });
+    let flags = mitmwatch::collect::ProxyFlags {
+        proxy: Some(format!("http://user:pw@{proxy}")),
+        noproxy: None,
+        ignore_env: true,
+    };
+    let settings = mitmwatch::collect::ProxySettings::resolve(&flags, |_| None).unwrap();
+    let silent = common::misbehaving_server(common::Misbehaviour::Silent).await;
+    let store = mitmwatch::trust_store::TrustStore::mozilla();
+    let via_proxy =
+        common::collector_to(silent, &store, Duration::from_secs(1)).with_proxy(settings);
+    let starttls = common::collector_to(silent, &store, Duration::from_secs(1))
+        .with_starttls(Some(mitmwatch::model::StartTls::Smtp));
+    for (obs, status) in [
+        (
+            common::probe(&via_proxy, "example.com").await,
+            "proxy-failed",
+        ),
+        (
+            common::probe(&starttls, "example.com").await,
+            "starttls-failed",
+        ),
+    ] {
+        let line = serde_json::to_string(&obs).unwrap();
+        let parsed: Observation = serde_json::from_str(&line).unwrap();
+        assert_eq!(parsed.status, status, "{line}");
+        if let Some(p) = &parsed.proxy {
+            assert_eq!(*p, format!("http://{proxy}"), "credentials removed");
+        }
+        if let Some(s) = &parsed.starttls {
+            assert!(STARTTLS.contains(&s.as_str()));
+        }
+        assert!(
+            parsed.proxy.is_some() || parsed.starttls.is_some(),
+            "{line}"
+        );
+    }
+    let implemented: Vec<&str> = mitmwatch::model::StartTls::ALL
+        .iter()
+        .map(|s| s.as_str())
+        .collect();
+    assert_eq!(implemented, STARTTLS);
+    let readme = include_str!("../README.md");
+    for s in STARTTLS {
+        assert!(
+            readme.contains(&format!("`{s}`")),
+            "README must document {s}"
+        );
     }
 }
 

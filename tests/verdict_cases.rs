@@ -613,3 +613,85 @@ async fn suspicious_verdicts_are_said_and_can_fail_a_script() {
     let out = run(&["--fail-on", "clean"]).await;
     assert_ne!(out.status.code(), Some(0));
 }
+
+/// The real observations of genuine chains whose roots Mozilla's store has
+/// dropped since: judged as of when they were made, they are trusted then.
+#[tokio::test]
+async fn old_real_chains_are_judged_with_the_roots_of_their_time() {
+    for (file, host, root) in [
+        ("echcheck.jsonl", "example.org", "DigiCert Global Root CA"),
+        ("sni_blocking.jsonl", "ps.ooni.io", "DST Root CA X3"),
+    ] {
+        let out = tokio::process::Command::new(common::binary())
+            .args([
+                "analyze", "--from", "ooni", "--format", "json", "--at", "observed",
+            ])
+            .arg(fixture(&format!("ooni/{file}")))
+            .output()
+            .await
+            .unwrap();
+        let lines: Vec<serde_json::Value> = String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
+        let judged: Vec<&serde_json::Value> = lines
+            .iter()
+            .filter(|a| a["type"] == "assessment" && a["target"]["host"] == host)
+            .filter(|a| a["chain_trust"] != serde_json::Value::Null)
+            .collect();
+        assert!(!judged.is_empty(), "{file}: {lines:?}");
+        for a in judged {
+            assert_eq!(a["verdict"], "clean", "{file}: {a}");
+            assert_eq!(a["chain_trust"], "public", "{file}: {a}");
+            let removed = a["findings"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|f| f["code"] == "removed-root")
+                .unwrap_or_else(|| panic!("{file}: no removed-root in {a}"));
+            assert!(
+                removed["explanation"].as_str().unwrap().contains(root),
+                "{removed}"
+            );
+        }
+    }
+}
+
+#[test]
+fn a_real_2014_sha1_chain_links_to_its_removed_root() {
+    // Google's 2014 chain: SHA-1 signatures up to GeoTrust Global CA, a
+    // root Mozilla's store dropped in 2021. Judged in 2014 with today's
+    // store plus the removed roots: a genuine chain refused for SHA-1.
+    let pem = std::fs::read(fixture("real/sha1-2014/www.google.com-2014.pem")).unwrap();
+    let chain = parse_pem_certs(&pem, "www.google.com-2014.pem").unwrap();
+    let ders: Vec<&[u8]> = chain.iter().map(|c| c.as_ref()).collect();
+    let when = time::macros::datetime!(2014-03-25 0:00 UTC);
+    let analyzer = Analyzer::new(
+        Catalog::builtin().unwrap(),
+        TrustStore::mozilla(),
+        PinStore::builtin().unwrap(),
+        None,
+    );
+    let obs = observe(&ders, "www.google.com", when);
+    let today_only = analyzer.assess(&obs, ValidationTime::At(when));
+    assert_ne!(
+        today_only.verdict,
+        Verdict::Intercepted,
+        "{:?}",
+        today_only.findings
+    );
+    let then = analyzer
+        .with_removed_roots(mitmwatch::removed_roots::RemovedRoots::builtin().unwrap())
+        .assess(&obs, ValidationTime::At(when));
+    assert_eq!(
+        then.chain_trust,
+        Some(ChainTrust::AnchoredRejected),
+        "{:?}",
+        then.findings
+    );
+    assert!(then.has(C::ChainRejected), "{:?}", codes(&then));
+    assert!(!then.has(C::UntrustedRoot), "{:?}", codes(&then));
+    assert_ne!(then.verdict, Verdict::Intercepted, "{:?}", then.findings);
+    let why = explanation(&then, C::ChainRejected);
+    assert!(why.contains("SHA-1"), "{why}");
+}

@@ -329,6 +329,10 @@ fn noncompliant(
         return None;
     }
     let stale = at - logs.timestamp > LOG_LIST_MAX_AGE;
+    // A list made long after the validation time gives logs' states as
+    // they became later (a 2022 shard is `rejected` in 2025's list, though
+    // it was usable when it signed).
+    let anachronic = logs.timestamp - at > LOG_LIST_MAX_AGE;
     let with_unknown = unknown > 0
         && policy::evaluate(&valid, leaf.not_before, leaf.not_after, at, unknown).compliant();
     let mut explanation = format!(
@@ -341,6 +345,12 @@ fn noncompliant(
         explanation.push_str(&format!(
             " The log list in use is from {}, more than 70 days before the validation time; Chrome does \
              not enforce CT with a list that old, so this is information only.",
+            logs.timestamp.date()
+        ));
+    } else if anachronic {
+        explanation.push_str(&format!(
+            " The log list in use is from {}, long after the validation time: it gives the logs' \
+             states as they were then, not when these SCTs were made, so this is information only.",
             logs.timestamp.date()
         ));
     } else if with_unknown {
@@ -366,7 +376,7 @@ fn noncompliant(
         with_evidence(
             finding(
                 FindingCode::CtNoncompliant,
-                if stale || with_unknown {
+                if stale || anachronic || with_unknown {
                     Severity::Info
                 } else {
                     Severity::Low

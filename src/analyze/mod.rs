@@ -40,6 +40,7 @@ use crate::model::{
     ScanSummary, Severity, Verdict, ASSESSMENT_SCHEMA, MAX_CHAIN_CERTS,
 };
 use crate::pins::PinStore;
+use crate::removed_roots::RemovedRoots;
 use crate::trust_store::TrustStore;
 use chain::CertFacts;
 use finding::{cert_evidence, finding, with_evidence};
@@ -57,6 +58,7 @@ pub struct Analyzer {
     issuer_cache: std::sync::Arc<trust::IssuerCache>,
     facts_cache: std::sync::Arc<chain::FactsCache>,
     ct_logs: Arc<LogList>,
+    removed_roots: Arc<RemovedRoots>,
     public_root_names: Arc<HashSet<Vec<u8>>>,
     intermediates: Arc<IntermediatePool>,
 }
@@ -90,6 +92,7 @@ impl Analyzer {
             issuer_cache: Default::default(),
             facts_cache: Default::default(),
             ct_logs: LogList::builtin(),
+            removed_roots: Arc::new(RemovedRoots::none()),
             public_root_names,
             intermediates: Default::default(),
         }
@@ -102,6 +105,13 @@ impl Analyzer {
     /// used whatever the pool.
     pub fn with_intermediates(mut self, pool: IntermediatePool) -> Self {
         self.intermediates = Arc::new(pool);
+        self
+    }
+
+    /// Also judges chains with the roots Mozilla's store held at the
+    /// validation time and has dropped since (none by default).
+    pub fn with_removed_roots(mut self, removed: RemovedRoots) -> Self {
+        self.removed_roots = Arc::new(removed);
         self
     }
 
@@ -166,10 +176,15 @@ impl Analyzer {
         }
         let name_path = linkage::name_path(&certs);
         let extra = completion::candidates(obs, &certs, &self.intermediates);
+        let roots = self.trust.roots();
+        let anchors = trust::Anchors {
+            today: &roots.roots,
+            past: self.removed_roots.anchors_at(at),
+        };
         let (mut trust, trust_error, name_findings) = trust::evaluate(
             &certs,
             &name_path,
-            &self.trust.roots().roots,
+            anchors,
             &self.trust,
             name,
             at,
@@ -179,11 +194,13 @@ impl Analyzer {
         findings.extend(name_findings);
         // webpki checked every signature of a trusted chain; only an
         // untrusted one needs its links checked (and explained) here.
-        let anchors = &self.trust.roots().roots;
         let path = match &trust_error {
             None => {
                 if trust.chain == Some(ChainTrust::Local) {
                     findings.push(trust::local_root(&certs[0], name));
+                }
+                if trust.removed_root {
+                    findings.extend(removed_root_finding(&self.removed_roots, &trust, at));
                 }
                 name_path
             }
@@ -349,4 +366,35 @@ fn unknown_interceptor(
         category: None,
         matched_by,
     })
+}
+
+/// `removed-root` (info) for a chain trusted through a root that Mozilla's
+/// store held at the validation time and has dropped since.
+fn removed_root_finding(
+    removed: &RemovedRoots,
+    trust: &trust::TrustOutcome,
+    at: OffsetDateTime,
+) -> Option<Finding> {
+    let root = removed.by_spki(trust.anchor_spki.as_ref()?)?;
+    let mut f = finding(
+        FindingCode::RemovedRoot,
+        Severity::Info,
+        "Trusted through a root that has since left the public store",
+        format!(
+            "The chain builds to '{}', a root that Mozilla's store trusted until {} and no longer \
+             does. At the validation time ({}) it was still trusted, so the chain is judged as \
+             publicly trusted then; today's store no longer holds it.",
+            root.subject,
+            root.removed,
+            at.date()
+        ),
+    );
+    f.evidence.sha256 = Some(crate::encoding::hex(&root.sha256));
+    f.evidence.spki_sha256 = Some(crate::encoding::hex(&root.spki_sha256));
+    f.evidence.subject = Some(root.subject.clone());
+    f.evidence.detail = Some(format!(
+        "dropped from rustls/webpki-roots in commit {} ({})",
+        root.removed_commit, removed.source
+    ));
+    Some(f)
 }

@@ -3,7 +3,9 @@
 //! antivirus) or targeted (some names only: SNI-triggered, as in
 //! Kazakhstan).
 
-use crate::model::{Assessment, InterceptorHits, Pattern, ScanSummary, Verdict, ASSESSMENT_SCHEMA};
+use crate::model::{
+    Assessment, Attribution, InterceptorHits, Pattern, ScanSummary, Verdict, ASSESSMENT_SCHEMA,
+};
 use std::collections::BTreeMap;
 
 /// Builds a summary one assessment at a time, so a streaming scan need not
@@ -14,7 +16,9 @@ pub struct SummaryBuilder {
     verdicts: BTreeMap<Verdict, usize>,
     statuses: BTreeMap<crate::model::Status, usize>,
     /// Interceptor id -> the interceptor and how many assessments named each domain.
-    hits: BTreeMap<String, (crate::model::Interceptor, BTreeMap<String, usize>)>,
+    /// Keyed by id and attribution, so that a key match and a name-only
+    /// match of one catalog entry are reported apart.
+    hits: BTreeMap<(String, Attribution), (crate::model::Interceptor, BTreeMap<String, usize>)>,
     /// Intercepted observations whose handshake sent an SNI.
     intercepted_with_sni: usize,
 }
@@ -32,7 +36,7 @@ impl SummaryBuilder {
             if let Some(who) = &a.interceptor {
                 *self
                     .hits
-                    .entry(who.id.clone())
+                    .entry((who.id.clone(), who.matched_by))
                     .or_insert_with(|| (who.clone(), BTreeMap::new()))
                     .1
                     .entry(a.target.expected_name().to_string())
@@ -60,10 +64,11 @@ impl SummaryBuilder {
                 self.intercepted_with_sni = self.intercepted_with_sni.saturating_sub(1);
             }
             if let Some(who) = &a.interceptor {
-                if let Some((_, domains)) = self.hits.get_mut(&who.id) {
+                let key = (who.id.clone(), who.matched_by);
+                if let Some((_, domains)) = self.hits.get_mut(&key) {
                     take(domains, &a.target.expected_name().to_string());
                     if domains.is_empty() {
-                        self.hits.remove(&who.id);
+                        self.hits.remove(&key);
                     }
                 }
             }

@@ -32,12 +32,32 @@ pub struct TrustOutcome {
     pub incomplete: bool,
     /// How far the chain got; `None` until judged.
     pub chain: Option<ChainTrust>,
+    /// The anchor is a root Mozilla's store has dropped since the
+    /// validation time.
+    pub removed_root: bool,
 }
 
 fn unix(t: OffsetDateTime) -> UnixTime {
     UnixTime::since_unix_epoch(std::time::Duration::from_secs(
         t.unix_timestamp().max(0) as u64
     ))
+}
+
+/// The trust anchors a chain is judged with: today's store, and the roots
+/// Mozilla's store still held at the validation time but has dropped
+/// since (see [`crate::removed_roots`]).
+#[derive(Clone, Copy, Debug)]
+pub struct Anchors<'a> {
+    /// The trust store's anchors.
+    pub today: &'a [TrustAnchor<'static>],
+    /// Removed roots that were still trusted at the validation time.
+    pub past: &'a [TrustAnchor<'static>],
+}
+
+impl Anchors<'_> {
+    fn all(&self) -> impl Iterator<Item = &TrustAnchor<'static>> + Clone {
+        self.today.iter().chain(self.past)
+    }
 }
 
 /// A verified path's facts worth remembering.
@@ -169,7 +189,7 @@ fn time_all_valid(certs: &[CertFacts], path: &Path) -> Option<OffsetDateTime> {
 pub fn evaluate(
     certs: &[CertFacts],
     name_path: &Path,
-    anchors: &[TrustAnchor<'static>],
+    anchors: Anchors<'_>,
     store: &crate::trust_store::TrustStore,
     expected_name: &str,
     at: OffsetDateTime,
@@ -200,7 +220,7 @@ pub fn evaluate(
                 .filter(|c| c.ok())
                 .map(|c| CertificateDer::from(c.der.as_slice()))
                 .collect();
-            let attempt = |intermediates: &[CertificateDer<'_>]| {
+            let attempt = |anchors: &[TrustAnchor<'_>], intermediates: &[CertificateDer<'_>]| {
                 let first = verify_at(&leaf, anchors, intermediates, at, extra);
                 match first {
                     Err(webpki::Error::CertExpired { .. })
@@ -213,15 +233,15 @@ pub fn evaluate(
                     other => other,
                 }
             };
-            let mut result = attempt(&intermediates);
+            let mut result = attempt(anchors.today, &intermediates);
+            let mut all = intermediates.clone();
             if result.is_err() && !extra.is_empty() {
-                let mut all = intermediates.clone();
                 all.extend(
                     extra
                         .iter()
                         .map(|c| CertificateDer::from(c.facts.der.as_slice())),
                 );
-                if let Ok(completed) = attempt(&all) {
+                if let Ok(completed) = attempt(anchors.today, &all) {
                     if let Some(note) = completion_finding(&completed, extra) {
                         findings.push(note);
                         out.incomplete = true;
@@ -238,6 +258,25 @@ pub fn evaluate(
                     cache.remember(issuer, verified);
                 }
             }
+            // A root dropped from the store since the validation time: the
+            // chain was publicly trusted then. Not remembered in the cache,
+            // which serves every validation time.
+            if result.is_err() && !anchors.past.is_empty() {
+                match attempt(anchors.past, &all) {
+                    Ok(then) => {
+                        if let Some(note) = completion_finding(&then, extra) {
+                            findings.push(note);
+                            out.incomplete = true;
+                        }
+                        out.removed_root = true;
+                        result = Ok(then);
+                    }
+                    // It reached a removed root and failed for another
+                    // reason (SHA-1, expiry): that is the error to explain.
+                    Err(e) if !matches!(e, webpki::Error::UnknownIssuer) => result = Err(e),
+                    Err(_) => {}
+                }
+            }
             result.map(|v| v.anchor_spki)
         }
     };
@@ -246,7 +285,7 @@ pub fn evaluate(
             name_check(leaf_facts, &leaf, expected_name, &mut findings);
             out.trusted = true;
             out.anchor_spki = Some(anchor);
-            out.anchor_public = store.is_public_anchor(&anchor);
+            out.anchor_public = out.removed_root || store.is_public_anchor(&anchor);
             out.chain = Some(if out.anchor_public {
                 ChainTrust::Public
             } else {
@@ -340,11 +379,11 @@ fn name_check(
 /// whose key verifies `cert`'s signature. Checked with x509-parser, which
 /// also accepts algorithms webpki has retired (SHA-1), so that a genuine
 /// old chain is recognised for what it is.
-fn anchor_of(cert: &CertFacts, anchors: &[TrustAnchor<'static>]) -> Option<[u8; 32]> {
+fn anchor_of(cert: &CertFacts, anchors: Anchors<'_>) -> Option<[u8; 32]> {
     use x509_parser::prelude::{FromDer, SubjectPublicKeyInfo, X509Certificate};
     let spki_of =
         |a: &TrustAnchor<'_>| crate::ct::der::encode(0x30, a.subject_public_key_info.as_ref());
-    for anchor in anchors {
+    for anchor in anchors.all() {
         if crate::encoding::sha256(&spki_of(anchor)) == cert.spki_sha256 {
             return Some(cert.spki_sha256);
         }
@@ -352,7 +391,7 @@ fn anchor_of(cert: &CertFacts, anchors: &[TrustAnchor<'static>]) -> Option<[u8; 
     let issuer_name = crate::ct::der::read(&cert.issuer_raw).ok()?.0.content;
     let (_, parsed) = X509Certificate::from_der(&cert.der).ok()?;
     anchors
-        .iter()
+        .all()
         .filter(|a| a.subject.as_ref() == issuer_name)
         .find_map(|a| {
             let der = spki_of(a);
@@ -366,11 +405,7 @@ fn anchor_of(cert: &CertFacts, anchors: &[TrustAnchor<'static>]) -> Option<[u8; 
 
 /// The anchor above `certs[start]`: following served certificates that
 /// sign each other upwards from it, the first one that links to an anchor.
-pub fn anchor_above(
-    certs: &[CertFacts],
-    start: usize,
-    anchors: &[TrustAnchor<'static>],
-) -> Option<[u8; 32]> {
+pub fn anchor_above(certs: &[CertFacts], start: usize, anchors: Anchors<'_>) -> Option<[u8; 32]> {
     let mut seen = vec![start];
     let mut current = certs.get(start).filter(|c| c.ok())?;
     loop {
@@ -455,7 +490,7 @@ pub fn untrusted(
     certs: &[CertFacts],
     path: &Path,
     error: &webpki::Error,
-    anchors: &[TrustAnchor<'static>],
+    anchors: Anchors<'_>,
     leaf_only: bool,
     broken_link: bool,
     out: &mut TrustOutcome,

@@ -148,7 +148,10 @@ pub fn analyzer_and_data(args: &AnalysisArgs) -> Result<(Analyzer, DataUsed)> {
         &store,
     );
     let analyzer = Analyzer::new(catalog, store, pins, baseline)
-        .with_intermediates(intermediates(&args.intermediates, data_dir.as_deref())?);
+        .with_intermediates(intermediates(&args.intermediates, data_dir.as_deref())?)
+        .with_removed_roots(
+            mitmwatch::removed_roots::RemovedRoots::builtin().map_err(anyhow::Error::msg)?,
+        );
     let analyzer = match ct_list {
         None => analyzer,
         Some(list) => analyzer.with_ct_log_list(list),

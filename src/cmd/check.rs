@@ -3,6 +3,7 @@
 use super::analysis::{analyzer_and_data, exit_code, validation_time};
 use crate::cli::CheckArgs;
 use anyhow::Result;
+use mitmwatch::collect::ProxySettings;
 use mitmwatch::model::{
     Assessment, Attribution, Category, ScanLinks, ScanSummary, Status, StoreSource, Target,
     Verdict, STORE_SCHEMA,
@@ -25,30 +26,67 @@ pub async fn run(args: CheckArgs) -> Result<i32> {
         None => None,
     };
     let json = args.json();
+    // With a proxy configured, the direct path is measured too.
+    let proxy = collector.proxy_settings().proxy().cloned();
+    let direct_collector = proxy
+        .as_ref()
+        .map(|_| collector.clone().with_proxy(ProxySettings::direct()));
     let targets: Vec<Target> = domains::popular()
         .into_iter()
         .map(|d| super::io::apply_sni(Target::new(d, args.collect.port), &args.collect))
         .collect();
     if !json && !args.quiet {
-        eprintln!("mitmwatch: checking {} popular sites...", targets.len());
+        match &proxy {
+            Some(p) => eprintln!(
+                "mitmwatch: checking {} popular sites through the proxy {} ({}), then directly...",
+                targets.len(),
+                escape(&p.to_string()),
+                escape(collector.proxy_settings().source())
+            ),
+            None => eprintln!("mitmwatch: checking {} popular sites...", targets.len()),
+        }
     }
-    let observations =
-        super::io::collect_all(collector, targets, &super::io::scan_options(&args.collect)).await;
+    let options = super::io::scan_options(&args.collect);
+    let observations = super::io::collect_all(collector, targets.clone(), &options).await;
+    let direct_observations = match direct_collector {
+        Some(c) => Some(super::io::collect_all(c, targets, &options).await),
+        None => None,
+    };
     if let Some((path, file)) = &mut saved {
-        super::io::write_observations(file.as_mut(), path, &observations)?;
+        let mut all = observations.clone();
+        all.extend(direct_observations.iter().flatten().cloned());
+        super::io::write_observations(file.as_mut(), path, &all)?;
     }
     let (assessments, summary) = analyzer.assess_scan(&observations, when);
     // Too little reached to say "clean": fewer than half of the sites.
-    let code = exit_code(
-        &summary,
-        assessments.len().div_ceil(2),
-        args.analysis.fail_on,
-    );
+    let min_judged = assessments.len().div_ceil(2);
+    let mut code = exit_code(&summary, min_judged, args.analysis.fail_on);
+    let direct = direct_observations.map(|obs| {
+        let (assessments, summary) = analyzer.assess_scan(&obs, when);
+        let code = exit_code(&summary, min_judged, args.analysis.fail_on);
+        DirectPath {
+            observations: obs,
+            assessments,
+            summary,
+            code,
+        }
+    });
+    if direct
+        .as_ref()
+        .is_some_and(|d| d.code == super::exit::INTERCEPTED)
+    {
+        code = super::exit::INTERCEPTED;
+    }
+    // The store audit looks at the path that is intercepted.
+    let (audited_obs, audited) = match &direct {
+        Some(d) if summary_intercepted(&summary) == 0 => (&d.observations, &d.assessments),
+        _ => (&observations, &assessments),
+    };
     // When interception is found: is the intercepting root installed here?
     let stores = if code == super::exit::INTERCEPTED && !args.no_store {
         let options = super::store::options(&args.stores, Vec::new(), Vec::new())?;
         let audit = super::store::audit(&options, analyzer.catalog());
-        let links = scan_links(&audit, None, &observations, &assessments);
+        let links = scan_links(&audit, None, audited_obs, audited);
         Some(StoreCheck {
             sources: audit.sources.clone(),
             outcome: audit.outcome(),
@@ -70,8 +108,13 @@ pub async fn run(args: CheckArgs) -> Result<i32> {
         let store = stores.as_ref().map(|s| {
             serde_json::json!({ "schema": STORE_SCHEMA, "sources": s.sources, "links": s.links.links })
         });
-        let doc =
+        let mut doc =
             serde_json::json!({ "summary": summary, "assessments": assessments, "store": store });
+        if let (Some(p), Some(d)) = (&proxy, &direct) {
+            doc["proxy"] = serde_json::json!(p.to_string());
+            doc["direct"] =
+                serde_json::json!({ "summary": d.summary, "assessments": d.assessments });
+        }
         mitmwatch::report::json::write_pretty(&mut out, &doc)?;
     } else {
         write!(out, "{}", report(&summary, &assessments, code))?;
@@ -81,6 +124,9 @@ pub async fn run(args: CheckArgs) -> Result<i32> {
             for a in &assessments {
                 writeln!(out, "  {}", super::output::coloured_assessment_line(a))?;
             }
+        }
+        if let (Some(p), Some(d)) = (&proxy, &direct) {
+            write!(out, "{}", paths_paragraph(&p.to_string(), &summary, d))?;
         }
         if let Some(stores) = &stores {
             write!(out, "{}", store_paragraph(stores))?;
@@ -125,6 +171,59 @@ fn local_roots_note(audit: &mitmwatch::store::Audit) -> Option<String> {
             if added == 1 { "it" } else { "they" },
         )
     })
+}
+
+/// The direct path's measurement, when a proxy is configured.
+struct DirectPath {
+    observations: Vec<mitmwatch::model::Observation>,
+    assessments: Vec<Assessment>,
+    summary: ScanSummary,
+    code: i32,
+}
+
+fn summary_intercepted(summary: &ScanSummary) -> usize {
+    summary
+        .verdicts
+        .get(&Verdict::Intercepted)
+        .copied()
+        .unwrap_or(0)
+}
+
+/// Which of the two paths is intercepted, in a sentence or two.
+fn paths_paragraph(proxy: &str, proxied: &ScanSummary, direct: &DirectPath) -> String {
+    let through = summary_intercepted(proxied);
+    let straight = summary_intercepted(&direct.summary);
+    let reached =
+        |s: &ScanSummary| s.targets - s.verdicts.get(&Verdict::Error).copied().unwrap_or(0);
+    let proxy = escape(proxy);
+    let mut s = String::from("\nPaths compared:\n");
+    s.push_str(&format!(
+        "  through the proxy {proxy}: {through} of {} sites reached intercepted\n",
+        reached(proxied)
+    ));
+    s.push_str(&format!(
+        "  direct, without a proxy: {straight} of {} sites reached intercepted\n",
+        reached(&direct.summary)
+    ));
+    let conclusion = match (through > 0, straight > 0) {
+        (true, false) if direct.code == super::exit::INCONCLUSIVE => format!(
+            "The proxied path is intercepted; the direct path could not be judged (most sites \
+             could not be reached without the proxy), so the interceptor may be the proxy {proxy} \
+             or something before it."
+        ),
+        (true, false) => format!(
+            "Interception happens at or behind the proxy {proxy}: the direct path is not intercepted."
+        ),
+        (false, true) => "The direct path is intercepted and the proxied one is not: the interceptor \
+             is on the network path that bypasses the proxy."
+            .to_string(),
+        (true, true) => "Both paths are intercepted: the interceptor sits on this machine or on the \
+             network before the proxy (or the proxy and the direct path are intercepted separately)."
+            .to_string(),
+        (false, false) => "Neither path is intercepted.".to_string(),
+    };
+    s.push_str(&text::wrap(&conclusion, 2, 96));
+    s
 }
 
 /// What the trust-store audit says about the interception `check` found.
@@ -363,5 +462,72 @@ mod tests {
         );
         let note = text.find("Identified by name only").unwrap();
         assert!(note < text.find("What this means").unwrap(), "{text}");
+    }
+}
+
+#[cfg(test)]
+mod paths_tests {
+    use super::*;
+
+    fn summary(intercepted: usize, clean: usize, errors: usize) -> ScanSummary {
+        ScanSummary {
+            record_type: "summary".into(),
+            schema: mitmwatch::model::ASSESSMENT_SCHEMA,
+            targets: intercepted + clean + errors,
+            verdicts: [
+                (Verdict::Intercepted, intercepted),
+                (Verdict::Clean, clean),
+                (Verdict::Error, errors),
+            ]
+            .into_iter()
+            .filter(|(_, n)| *n > 0)
+            .collect(),
+            statuses: Default::default(),
+            interceptors: Vec::new(),
+            pattern: None,
+            conclusion: String::new(),
+        }
+    }
+
+    fn direct(s: ScanSummary, code: i32) -> DirectPath {
+        DirectPath {
+            observations: Vec::new(),
+            assessments: Vec::new(),
+            summary: s,
+            code,
+        }
+    }
+
+    #[test]
+    fn the_paragraph_says_which_path_is_intercepted() {
+        use super::super::exit::{INCONCLUSIVE, INTERCEPTED, OK};
+        let p = "http://proxy.example:3128";
+        let text = paths_paragraph(p, &summary(4, 0, 0), &direct(summary(0, 4, 0), OK));
+        assert!(text.contains("through the proxy http://proxy.example:3128: 4 of 4"));
+        assert!(text.contains("direct, without a proxy: 0 of 4"));
+        assert!(
+            text.contains("Interception happens at or behind the proxy"),
+            "{text}"
+        );
+        let text = paths_paragraph(p, &summary(0, 4, 0), &direct(summary(3, 1, 0), INTERCEPTED));
+        assert!(text.contains("bypasses the proxy"), "{text}");
+        let text = paths_paragraph(p, &summary(4, 0, 0), &direct(summary(2, 2, 0), INTERCEPTED));
+        assert!(text.contains("Both paths are intercepted"), "{text}");
+        let text = paths_paragraph(
+            p,
+            &summary(4, 0, 0),
+            &direct(summary(0, 0, 4), INCONCLUSIVE),
+        );
+        assert!(text.contains("direct path could not be judged"), "{text}");
+        assert!(text.contains("direct, without a proxy: 0 of 0"), "{text}");
+        let text = paths_paragraph(p, &summary(0, 4, 0), &direct(summary(0, 4, 0), OK));
+        assert!(text.contains("Neither path is intercepted"), "{text}");
+        // A proxy URL with control characters is escaped for the terminal.
+        let text = paths_paragraph(
+            "http://a\x1b[31m:1",
+            &summary(0, 1, 0),
+            &direct(summary(0, 1, 0), OK),
+        );
+        assert!(!text.contains('\x1b'), "{text:?}");
     }
 }

@@ -5,7 +5,8 @@ use crate::cli::{CollectArgs, TrustArgs};
 use anyhow::{bail, Context, Result};
 use mitmwatch::collect::targets::TargetLineError;
 use mitmwatch::collect::{
-    parse_target, Collector, ConnectTo, DomainListReader, ProbeTls, Resolve, Router, Timeouts,
+    parse_target, Collector, ConnectTo, DomainListReader, ProbeTls, ProxyFlags, ProxySettings,
+    Resolve, Router, Timeouts,
 };
 use mitmwatch::model::Target;
 use mitmwatch::report::terminal::escape;
@@ -83,16 +84,30 @@ pub fn collector(args: &CollectArgs, store: &TrustStore) -> Result<Collector> {
     if args.rate.is_some_and(|r| !(r.is_finite() && r > 0.0)) {
         bail!("--rate must be a positive number of handshakes per second");
     }
+    let proxy = proxy_settings(args)?;
     let collector = Collector::new(
         ProbeTls::new(store),
         Router::new(connect_to, resolve),
         timeouts,
     )
-    .with_per_address_limit(args.per_address.max(1));
+    .with_per_address_limit(args.per_address.max(1))
+    .with_proxy(proxy)
+    .with_starttls(args.starttls);
     Ok(match args.no_aia {
         true => collector,
         false => collector.with_aia(mitmwatch::collect::AiaLimits::default()),
     })
+}
+
+/// The proxy the flags and the environment ask for (curl's rules).
+pub fn proxy_settings(args: &CollectArgs) -> Result<ProxySettings> {
+    let flags = ProxyFlags {
+        proxy: args.proxy.clone(),
+        noproxy: args.noproxy.clone(),
+        ignore_env: args.no_proxy_env,
+    };
+    ProxySettings::resolve(&flags, |k| std::env::var(k).ok())
+        .map_err(|m| anyhow::anyhow!("{}", escape(&m)))
 }
 
 /// The pacing options the flags ask for.

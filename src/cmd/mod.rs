@@ -11,6 +11,7 @@ pub mod evidence;
 pub mod inspect;
 pub mod io;
 pub mod judged_file;
+pub mod locate;
 pub mod observation_input;
 pub mod output;
 pub mod parallel;

@@ -34,6 +34,12 @@ fn collect_args(args: &ProbeArgs) -> CollectArgs {
         retries: 0,
         // `probe` looks at protocol versions, not at chains.
         no_aia: true,
+        // Its second handshake goes to the address of the first, which
+        // through a proxy would be the proxy's: `probe` always goes direct.
+        proxy: None,
+        noproxy: None,
+        no_proxy_env: true,
+        starttls: None,
     }
 }
 

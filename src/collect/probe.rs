@@ -4,10 +4,11 @@
 
 use super::danger::{MAX_CHAIN_CERTS, MAX_HANDSHAKE_MESSAGE_BYTES};
 use super::limits::AddressLimiter;
-use super::route::Router;
+use super::proxy::{Proxy, ProxyKind, ProxySettings};
+use super::route::{Destination, Router};
 use super::tls_config::ProbeTls;
 use crate::certinfo::cert_record;
-use crate::model::{Observation, Status, Target, TlsParams, OBSERVATION_SCHEMA};
+use crate::model::{Observation, StartTls, Status, Target, TlsParams, OBSERVATION_SCHEMA};
 use rustls::pki_types::ServerName;
 use std::io;
 use std::net::{IpAddr, SocketAddr};
@@ -20,9 +21,11 @@ use tokio::net::TcpStream;
 /// Time limits for one probe.
 #[derive(Clone, Copy, Debug)]
 pub struct Timeouts {
-    /// DNS resolution plus TCP connect.
+    /// DNS resolution plus TCP connect; through a proxy, the same again
+    /// for the proxy's answer to the tunnel request.
     pub connect: Duration,
-    /// TLS handshake, from connect to Finished.
+    /// TLS handshake, from connect to Finished; with `--starttls`, the
+    /// plaintext exchange before it has a window of the same length.
     pub handshake: Duration,
 }
 
@@ -43,6 +46,8 @@ pub struct Collector {
     timeouts: Timeouts,
     per_address: Option<Arc<AddressLimiter>>,
     aia: Option<super::aia::AiaFetcher>,
+    proxy: ProxySettings,
+    starttls: Option<StartTls>,
 }
 
 /// The program name and version written into every record.
@@ -73,7 +78,27 @@ impl Collector {
             timeouts,
             per_address: None,
             aia: None,
+            proxy: ProxySettings::direct(),
+            starttls: None,
         }
+    }
+
+    /// Goes through the proxy `settings` name for each target (see
+    /// [`super::proxy`]); the default is direct.
+    pub fn with_proxy(mut self, settings: ProxySettings) -> Self {
+        self.proxy = settings;
+        self
+    }
+
+    /// The proxy settings in force.
+    pub fn proxy_settings(&self) -> &ProxySettings {
+        &self.proxy
+    }
+
+    /// Speaks `proto` before TLS (see [`super::starttls`]).
+    pub fn with_starttls(mut self, proto: Option<StartTls>) -> Self {
+        self.starttls = proto;
+        self
     }
 
     /// Fetches missing issuers from AIA caIssuers URLs when the served chain
@@ -100,7 +125,7 @@ impl Collector {
     /// routing rules and DNS say, so that two handshakes (a target and a
     /// control name, say) reach the same server. The record's `route` says so.
     pub async fn probe_at(&self, target: &Target, addr: SocketAddr) -> Observation {
-        let dest = super::route::Destination {
+        let dest = Destination {
             host: addr.ip().to_string(),
             port: addr.port(),
             fixed: Some(vec![addr]),
@@ -109,11 +134,7 @@ impl Collector {
         self.probe_destination(target, dest).await
     }
 
-    async fn probe_destination(
-        &self,
-        target: &Target,
-        dest: super::route::Destination,
-    ) -> Observation {
+    async fn probe_destination(&self, target: &Target, dest: Destination) -> Observation {
         let started_at = OffsetDateTime::now_utc();
         let clock = Instant::now();
         let mut incomplete = None;
@@ -132,9 +153,39 @@ impl Collector {
             stock_verification: None,
             imported: None,
             fetched_issuers: Vec::new(),
+            proxy: None,
+            starttls: self.starttls,
         };
-        let result = match self
-            .resolve(&dest, tokio::time::Instant::now() + self.timeouts.connect)
+        let proxy = self.proxy.for_host(&target.host).cloned();
+        obs.proxy = proxy.as_ref().map(|p| p.to_string());
+        let result = match proxy {
+            Some(proxy) => {
+                self.via_proxy(&proxy, &dest, target, &mut obs, &mut incomplete)
+                    .await
+            }
+            None => self.direct(&dest, target, &mut obs, &mut incomplete).await,
+        };
+        if let Err(f) = result {
+            obs.status = f.status;
+            obs.failure = Some(f.message);
+        }
+        obs.duration_ms = (clock.elapsed().as_secs_f64() * 1e6).round() / 1e3;
+        // After the connection is closed, and outside `duration_ms`.
+        if let (Some(fetcher), Some(chain)) = (&self.aia, incomplete) {
+            obs.fetched_issuers = self.fetch_issuers(fetcher, target, &chain).await;
+        }
+        obs
+    }
+
+    async fn direct(
+        &self,
+        dest: &Destination,
+        target: &Target,
+        obs: &mut Observation,
+        incomplete: &mut Option<Vec<rustls::pki_types::CertificateDer<'static>>>,
+    ) -> Result<(), Failure> {
+        match self
+            .resolve(dest, tokio::time::Instant::now() + self.timeouts.connect)
             .await
         {
             Err(f) => Err(f),
@@ -148,22 +199,94 @@ impl Collector {
                 match self.connect(addrs, deadline).await {
                     Ok((tcp, addr)) => {
                         obs.address = Some(addr.to_string());
-                        self.handshake(target, tcp, &mut obs, &mut incomplete).await
+                        self.upgrade(target, tcp, obs, incomplete).await
                     }
                     Err(f) => Err(f),
                 }
             }
+        }
+    }
+
+    /// Connects to `proxy`, asks it for a tunnel to `dest` (the address
+    /// `--resolve` fixed, if any, else the name), then goes on as direct.
+    async fn via_proxy(
+        &self,
+        proxy: &Proxy,
+        dest: &Destination,
+        target: &Target,
+        obs: &mut Observation,
+        incomplete: &mut Option<Vec<rustls::pki_types::CertificateDer<'static>>>,
+    ) -> Result<(), Failure> {
+        let about_proxy =
+            |f: Failure| Failure::new(f.status, format!("proxy {proxy}: {}", f.message));
+        let deadline = tokio::time::Instant::now() + self.timeouts.connect;
+        let at_proxy = Destination {
+            host: proxy.host.clone(),
+            port: proxy.port,
+            fixed: None,
+            route: None,
         };
-        if let Err(f) = result {
-            obs.status = f.status;
-            obs.failure = Some(f.message);
+        let addrs = self
+            .resolve(&at_proxy, deadline)
+            .await
+            .map_err(about_proxy)?;
+        let (mut tcp, addr) = self.connect(addrs, deadline).await.map_err(about_proxy)?;
+        obs.address = Some(addr.to_string());
+        let (host, mut resolved) = match dest.fixed.as_ref().and_then(|f| f.first()) {
+            Some(fixed) => (fixed.ip().to_string(), Some(fixed.ip())),
+            None => (dest.host.clone(), dest.host.parse::<IpAddr>().ok()),
+        };
+        let deadline = tokio::time::Instant::now() + self.timeouts.connect;
+        if proxy.kind == ProxyKind::Socks5 && resolved.is_none() {
+            // socks5:// resolves the name here (socks5h:// at the proxy).
+            let addrs = self.resolve(dest, deadline).await?;
+            resolved = addrs.first().map(|a| a.ip());
         }
-        obs.duration_ms = (clock.elapsed().as_secs_f64() * 1e6).round() / 1e3;
-        // After the connection is closed, and outside `duration_ms`.
-        if let (Some(fetcher), Some(chain)) = (&self.aia, incomplete) {
-            obs.fetched_issuers = self.fetch_issuers(fetcher, target, &chain).await;
+        match tokio::time::timeout_at(
+            deadline,
+            super::tunnel::open(&mut tcp, proxy, &host, dest.port, resolved),
+        )
+        .await
+        {
+            Err(_) => Err(Failure::new(
+                Status::ProxyFailed,
+                format!(
+                    "the proxy {proxy} did not open a tunnel to {} within {:?}",
+                    Target::new(host, dest.port),
+                    self.timeouts.connect
+                ),
+            )),
+            Ok(Err(message)) => Err(Failure::new(Status::ProxyFailed, message)),
+            Ok(Ok(())) => self.upgrade(target, tcp, obs, incomplete).await,
         }
-        obs
+    }
+
+    /// The plaintext exchange of `--starttls`, if any, then the handshake.
+    async fn upgrade(
+        &self,
+        target: &Target,
+        mut tcp: TcpStream,
+        obs: &mut Observation,
+        incomplete: &mut Option<Vec<rustls::pki_types::CertificateDer<'static>>>,
+    ) -> Result<(), Failure> {
+        if let Some(proto) = self.starttls {
+            let exchange = super::starttls::negotiate(&mut tcp, proto, target.expected_name());
+            match tokio::time::timeout(self.timeouts.handshake, exchange).await {
+                Err(_) => {
+                    return Err(Failure::new(
+                        Status::StarttlsFailed,
+                        format!(
+                            "{}: the server did not get to TLS within {:?}",
+                            proto.as_str(),
+                            self.timeouts.handshake
+                        ),
+                    ))
+                }
+                Ok(Err(message)) => return Err(Failure::new(Status::StarttlsFailed, message)),
+                Ok(Ok(())) => {}
+            }
+        }
+        self.handshake(target, tcp, obs, incomplete).await
     }
 
     /// AIA chain completion for a chain that stock verification could not
@@ -189,7 +312,7 @@ impl Collector {
 
     async fn resolve(
         &self,
-        dest: &super::route::Destination,
+        dest: &Destination,
         deadline: tokio::time::Instant,
     ) -> Result<Vec<SocketAddr>, Failure> {
         if let Some(fixed) = &dest.fixed {

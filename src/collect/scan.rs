@@ -136,5 +136,7 @@ fn internal_error(target: Target, message: String) -> Observation {
         stock_verification: None,
         imported: None,
         fetched_issuers: Vec::new(),
+        proxy: None,
+        starttls: None,
     }
 }

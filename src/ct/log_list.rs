@@ -14,6 +14,13 @@ use time::OffsetDateTime;
 /// `certs/ct/log_list.json`.
 pub const BUILTIN_JSON: &str = include_str!("../../certs/ct/log_list.json");
 
+/// `certs/ct/all_logs_list.json`: Chrome's list of every log it has known,
+/// rejected and retired ones included (version 54.12, signed by Google:
+/// `certs/ct/all_logs_list.sig`). It supplies the keys of logs that have
+/// left the current list, so that old certificates' SCTs can still be
+/// verified.
+pub const HISTORY_JSON: &str = include_str!("../../certs/ct/all_logs_list.json");
+
 /// A log's state in the list (Chrome's log lifecycle).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub enum StateKind {
@@ -154,6 +161,8 @@ pub struct LogList {
     pub source: String,
     /// Every log, in list order.
     pub logs: Vec<CtLog>,
+    /// Logs added from another list (see [`LogList::with_history`]), in words.
+    pub supplement: Option<String>,
 }
 
 /// Why a log list was refused.
@@ -174,10 +183,38 @@ impl LogList {
             .get_or_init(|| {
                 Arc::new(
                     LogList::from_json(BUILTIN_JSON, "built-in certs/ct/log_list.json")
-                        .expect("certs/ct/log_list.json is valid (checked by the unit tests)"),
+                        .expect("certs/ct/log_list.json is valid (checked by the unit tests)")
+                        .with_history(),
                 )
             })
             .clone()
+    }
+
+    /// Adds the logs of Chrome's all-logs list (`certs/ct/all_logs_list.json`)
+    /// that this list lacks, with their states there (often `rejected` or
+    /// `retired`: they verify SCTs but never count for a CT policy). The
+    /// list keeps its own version and date.
+    pub fn with_history(mut self) -> Self {
+        static HISTORY: OnceLock<Option<LogList>> = OnceLock::new();
+        let history = HISTORY.get_or_init(|| {
+            LogList::from_json(HISTORY_JSON, "built-in certs/ct/all_logs_list.json").ok()
+        });
+        if let Some(history) = history {
+            let before = self.logs.len();
+            for log in &history.logs {
+                if self.find(&log.id).is_none() {
+                    self.logs.push(log.clone());
+                }
+            }
+            let added = self.logs.len() - before;
+            if added > 0 {
+                self.supplement = Some(format!(
+                    "{added} older logs from Chrome's all-logs list (certs/ct/all_logs_list.json, version {})",
+                    history.version
+                ));
+            }
+        }
+        self
     }
 
     /// The log with this id.
@@ -201,12 +238,16 @@ impl LogList {
 
     /// One line naming the list: source, version and date.
     pub fn describe(&self) -> String {
-        format!(
+        let mut text = format!(
             "{} (version {}, {})",
             self.source,
             self.version,
             super::v3::rfc3339(self.timestamp)
-        )
+        );
+        if let Some(more) = &self.supplement {
+            text.push_str(&format!(", plus {more}"));
+        }
+        text
     }
 }
 
@@ -215,8 +256,41 @@ mod tests {
     use super::*;
 
     #[test]
+    fn the_history_is_google_signed_and_fills_in_older_logs() {
+        crate::ct::signed::ListSigningKey::google()
+            .verify(
+                HISTORY_JSON.as_bytes(),
+                include_bytes!("../../certs/ct/all_logs_list.sig"),
+            )
+            .unwrap();
+        let current = LogList::from_json(BUILTIN_JSON, "current").unwrap();
+        let builtin = LogList::builtin();
+        assert_eq!(builtin.version, current.version);
+        assert!(
+            builtin.logs.len() > current.logs.len() + 100,
+            "{}",
+            builtin.logs.len()
+        );
+        assert!(
+            builtin.describe().contains("older logs"),
+            "{}",
+            builtin.describe()
+        );
+        // Google Argon2023, whose SCTs sit in 2022 certificates, is known
+        // again, as Chrome's all-logs list has it: rejected.
+        let id: [u8; 32] =
+            crate::encoding::base64_decode("6D7Q2j71BjUy51covIlryQPTy9ERa+zraeF3fW0GvW4=")
+                .unwrap()
+                .try_into()
+                .unwrap();
+        let argon = builtin.find(&id).expect("Argon2023");
+        assert_eq!(argon.description, "Google 'Argon2023' log");
+        assert!(current.find(&id).is_none());
+    }
+
+    #[test]
     fn the_builtin_list_loads_and_every_id_is_its_key_hash() {
-        let list = LogList::builtin();
+        let list = LogList::from_json(BUILTIN_JSON, "built-in certs/ct/log_list.json").unwrap();
         assert_eq!(list.version, "82.1");
         assert_eq!(
             crate::ct::v3::rfc3339(list.timestamp),

@@ -127,6 +127,8 @@ pub fn file_observation<D: AsRef<[u8]>>(
         stock_verification: None,
         imported: None,
         fetched_issuers: Vec::new(),
+        proxy: None,
+        starttls: None,
     }
 }
 

@@ -210,6 +210,9 @@ pub enum FindingCode {
     /// verifier rejects it for a reason other than trust: an algorithm it
     /// no longer accepts (SHA-1), a constraint, a key usage.
     ChainRejected,
+    /// The chain builds to a root that Mozilla's store held at the
+    /// validation time and has dropped since: publicly trusted then.
+    RemovedRoot,
 }
 
 impl FindingCode {

@@ -5,6 +5,7 @@
 mod assessment;
 mod comparison;
 mod evidence;
+mod locate;
 mod observation;
 mod probe;
 mod store;
@@ -12,6 +13,7 @@ mod store;
 pub use assessment::*;
 pub use comparison::*;
 pub use evidence::*;
+pub use locate::*;
 pub use observation::*;
 pub use probe::*;
 pub use store::*;

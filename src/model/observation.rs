@@ -91,11 +91,20 @@ pub enum Status {
     ProtocolError,
     /// The connection broke (reset, closed early) during the handshake.
     IoError,
+    /// The explicit proxy (`--proxy`, `HTTPS_PROXY`) was reached but did
+    /// not open a tunnel: it refused CONNECT (403, 407, 502 …), answered
+    /// with something that is not an HTTP or SOCKS reply (TLS, say), sent
+    /// oversized headers, or did not answer in time.
+    ProxyFailed,
+    /// The plaintext exchange before TLS (`--starttls`) did not reach the
+    /// point where TLS starts: no or oversized greeting, STARTTLS refused or
+    /// not offered, or no answer in time.
+    StarttlsFailed,
 }
 
 impl Status {
     /// Every status, in documentation order.
-    pub const ALL: [Status; 9] = [
+    pub const ALL: [Status; 11] = [
         Status::Ok,
         Status::DnsFailed,
         Status::ConnectRefused,
@@ -105,6 +114,8 @@ impl Status {
         Status::TlsAlert,
         Status::ProtocolError,
         Status::IoError,
+        Status::ProxyFailed,
+        Status::StarttlsFailed,
     ];
 
     /// The kebab-case name used in JSON.
@@ -119,6 +130,8 @@ impl Status {
             Status::TlsAlert => "tls-alert",
             Status::ProtocolError => "protocol-error",
             Status::IoError => "io-error",
+            Status::ProxyFailed => "proxy-failed",
+            Status::StarttlsFailed => "starttls-failed",
         }
     }
 }
@@ -230,6 +243,70 @@ pub struct Observation {
     /// exactly what the server sent. Absent when nothing was fetched.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub fetched_issuers: Vec<FetchedIssuer>,
+    /// The explicit proxy the connection went through, as a URL without
+    /// credentials (`http://proxy.example:3128`); absent for a direct
+    /// connection. `address` is then the proxy's address.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub proxy: Option<String>,
+    /// The plaintext protocol spoken before TLS (`--starttls`); absent when
+    /// TLS started at once.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub starttls: Option<StartTls>,
+}
+
+/// A plaintext protocol that upgrades to TLS in-band (`--starttls`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum StartTls {
+    /// SMTP `STARTTLS` (RFC 3207).
+    Smtp,
+    /// IMAP `STARTTLS` (RFC 3501).
+    Imap,
+    /// POP3 `STLS` (RFC 2595).
+    Pop3,
+    /// XMPP `<starttls/>` (RFC 6120), client-to-server stream.
+    Xmpp,
+    /// FTP `AUTH TLS` (RFC 4217).
+    Ftp,
+    /// PostgreSQL `SSLRequest`.
+    Postgres,
+}
+
+impl StartTls {
+    /// Every protocol, in documentation order.
+    pub const ALL: [StartTls; 6] = [
+        StartTls::Smtp,
+        StartTls::Imap,
+        StartTls::Pop3,
+        StartTls::Xmpp,
+        StartTls::Ftp,
+        StartTls::Postgres,
+    ];
+
+    /// The name used in JSON and on the command line.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            StartTls::Smtp => "smtp",
+            StartTls::Imap => "imap",
+            StartTls::Pop3 => "pop3",
+            StartTls::Xmpp => "xmpp",
+            StartTls::Ftp => "ftp",
+            StartTls::Postgres => "postgres",
+        }
+    }
+}
+
+impl std::str::FromStr for StartTls {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, String> {
+        StartTls::ALL
+            .into_iter()
+            .find(|p| p.as_str().eq_ignore_ascii_case(s))
+            .ok_or_else(|| {
+                format!("unknown STARTTLS protocol {s:?} (smtp, imap, pop3, xmpp, ftp or postgres)")
+            })
+    }
 }
 
 /// One attempt to fetch a missing issuer from an AIA caIssuers URL.

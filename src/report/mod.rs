@@ -7,6 +7,7 @@ pub mod csv;
 pub mod evidence;
 pub mod html;
 pub mod json;
+pub mod locate_text;
 pub mod probe_text;
 pub mod store_text;
 pub mod terminal;

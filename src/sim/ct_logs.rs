@@ -223,6 +223,7 @@ impl SimCtLogs {
             timestamp: now,
             source: "the simulated network's CT logs".into(),
             logs: logs.iter().map(|l| l.log.clone()).collect(),
+            supplement: None,
         };
         Ok(SimCtLogs { logs, list })
     }

@@ -115,7 +115,9 @@ pub fn current_log_list(dir: Option<&Path>) -> (Option<LogList>, Option<String>)
                 "ignoring the saved CT log list: {why}; using the built-in list"
             )),
         ),
-        SavedLogList::Loaded(list) if list.is_newer_than(&LogList::builtin()) => (Some(list), None),
+        SavedLogList::Loaded(list) if list.is_newer_than(&LogList::builtin()) => {
+            (Some(list.with_history()), None)
+        }
         SavedLogList::Loaded(_) => (None, None),
     }
 }

@@ -432,6 +432,8 @@ fn handshake(
             leaf_only,
         }),
         fetched_issuers: Vec::new(),
+        proxy: None,
+        starttls: None,
     })
 }
 
