@@ -3,9 +3,15 @@
 //! real scans, under RSA-2048 intermediates and roots (keys made by
 //! `bench/run.sh` with openssl, since ring cannot generate RSA keys).
 //!
-//! Usage: gen-corpus COUNT KEY_DIR OUT_DIR
+//! Usage: gen-corpus COUNT KEY_DIR OUT_DIR [INTERCEPT_EVERY]
 //! KEY_DIR holds root.key and int0.key … int4.key (PKCS#8 PEM, RSA-2048).
 //! Writes OUT_DIR/corpus.jsonl and OUT_DIR/roots.pem.
+//!
+//! With INTERCEPT_EVERY = N (the report benchmark), every Nth leaf is
+//! minted instead by a CA named like the 2019 Kazakh interception CA
+//! (`C=KZ, CN=Security Certificate`, an ECDSA key of its own: a name-only
+//! match) with one leaf key for all, and the observation times spread over
+//! seven days, so that the report has an interceptor card and a timeline.
 
 use mitmwatch::import::pem_dir::file_observation;
 use mitmwatch::model::{Observation, TlsParams};
@@ -18,9 +24,10 @@ use time::macros::datetime;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args: Vec<String> = std::env::args().collect();
-    if args.len() != 4 {
-        return Err("usage: gen-corpus COUNT KEY_DIR OUT_DIR".into());
+    if args.len() != 4 && args.len() != 5 {
+        return Err("usage: gen-corpus COUNT KEY_DIR OUT_DIR [INTERCEPT_EVERY]".into());
     }
+    let intercept_every: Option<usize> = args.get(4).map(|n| n.parse()).transpose()?;
     let count: usize = args[1].parse()?;
     let keys = std::path::Path::new(&args[2]);
     let out = std::path::Path::new(&args[3]);
@@ -56,13 +63,45 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         intermediates.push((cert.der().clone(), Issuer::new(p, key)));
     }
 
+    let interceptor = {
+        let mut p = CertificateParams::default();
+        p.distinguished_name.push(DnType::CountryName, "KZ");
+        p.distinguished_name
+            .push(DnType::CommonName, "Security Certificate");
+        p.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+        p.key_usages = vec![KeyUsagePurpose::KeyCertSign];
+        p.not_before = datetime!(2024-01-01 0:00 UTC);
+        p.not_after = datetime!(2030-01-01 0:00 UTC);
+        let key = KeyPair::generate()?;
+        let cert = p.self_signed(&key)?;
+        (cert.der().clone(), Issuer::new(p, key))
+    };
+
+    let minting_key_pem = KeyPair::generate()?.serialize_pem();
     let mut file = std::io::BufWriter::new(std::fs::File::create(out.join("corpus.jsonl"))?);
     for n in 0..count {
         // A key per leaf, as real sites have (the issuer's key decides the
         // verification cost; ECDSA keys are quick to make).
-        let leaf_key = KeyPair::generate()?;
         let host = format!("site{n}.bench.example");
-        let (int_der, issuer) = &intermediates[n % intermediates.len()];
+        let intercepted = intercept_every.is_some_and(|every| every > 0 && n % every == 0);
+        let (int_der, issuer) = match intercepted {
+            true => &interceptor,
+            false => &intermediates[n % intermediates.len()],
+        };
+        // The interceptor mints every leaf with one key, as on-the-fly
+        // minting proxies do (a scan-level finding: leaf-key-reuse).
+        let leaf_key = match intercepted {
+            true => KeyPair::from_pem(&minting_key_pem)?,
+            false => KeyPair::generate()?,
+        };
+        let at = match intercept_every {
+            // Seven days, a few minutes apart.
+            Some(_) => {
+                datetime!(2026-05-25 0:00 UTC)
+                    + time::Duration::seconds((n as i64 * 6047) % (7 * 86400))
+            }
+            None => datetime!(2026-06-01 0:00 UTC),
+        };
         let mut p = CertificateParams::new(vec![host.clone(), format!("www.{host}")])?;
         p.distinguished_name.push(DnType::CommonName, host.clone());
         p.is_ca = IsCa::ExplicitNoCa;
@@ -83,7 +122,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 kx_group: Some("X25519".into()),
                 alpn: Some("h2".into()),
             }),
-            ..file_observation(&[leaf.der(), int_der], host, datetime!(2026-06-01 0:00 UTC))
+            ..file_observation(&[leaf.der(), int_der], host, at)
         };
         serde_json::to_writer(&mut file, &obs)?;
         file.write_all(b"\n")?;

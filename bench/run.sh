@@ -3,10 +3,11 @@
 # the same run on the same machine. Everything runs on 127.0.0.1 against the
 # built-in simulation; nothing leaves the machine.
 #
-#   bench/run.sh [collector|memory|analyzer|all]     (default: all)
+#   bench/run.sh [collector|memory|analyzer|report|all]     (default: all)
 #
 # Environment: HANDSHAKES (20000), CONCURRENCY (64), MEM_SIZES ("10000 100000"),
-# CORPUS (100000). Needs openssl, python3 and GNU time (/usr/bin/time).
+# CORPUS (100000). Needs openssl, python3 and GNU time (/usr/bin/time); the
+# report part needs chromium.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 what="${1:-all}"
@@ -112,6 +113,34 @@ analyzer() {
     echo "mitmwatch report on the same corpus: peak RSS $(($(cat "$tmp/rss-html") / 1024)) MiB with --html ($(($(stat -c %s "$tmp/report.html") / 1048576)) MiB page), $(($(cat "$tmp/rss-csv") / 1024)) MiB with --format csv"
 }
 
+report_bench() {
+    echo
+    echo "== HTML report: $CORPUS observations (1 in 1000 intercepted, over 7 days), page size and headless Chromium render time"
+    for k in root int0 int1 int2 int3 int4; do
+        [ -s "$tmp/$k.key" ] || openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out "$tmp/$k.key" 2>/dev/null
+    done
+    mkdir -p "$tmp/report"
+    "$ex/gen-corpus" "$CORPUS" "$tmp" "$tmp/report" 1000 > /dev/null
+    local input="$tmp/report/corpus.jsonl"
+    local t0 r0 r1; r0=$(now)
+    "$bin" report "$input" --roots "$tmp/report/roots.pem" --at 2026-06-01T00:00:00Z --html "$tmp/report.html" -o /dev/null 2>/dev/null || true
+    r1=$(now)
+    local chrome=(chromium --headless --no-sandbox --disable-gpu --hide-scrollbars --window-size=1280,2000 --disable-background-networking --disable-component-update --no-first-run)
+    echo "<!DOCTYPE html><title>empty</title>" > "$tmp/empty.html"
+    local best_empty=999 best_page=999 r
+    for _ in 1 2; do
+        t0=$(now); "${chrome[@]}" --user-data-dir="$tmp/chrome-e" --screenshot="$tmp/empty.png" "file://$tmp/empty.html" 2>/dev/null; r=$(python3 -c "print(f'{$(now)-$t0:.2f}')")
+        best_empty=$(python3 -c "print(min($best_empty,$r))")
+        t0=$(now); "${chrome[@]}" --user-data-dir="$tmp/chrome-p" --screenshot="$tmp/report.png" "file://$tmp/report.html" 2>/dev/null; r=$(python3 -c "print(f'{$(now)-$t0:.2f}')")
+        best_page=$(python3 -c "print(min($best_page,$r))")
+    done
+    echo "input: $CORPUS observations, $(($(stat -c %s "$input") / 1048576)) MiB; mitmwatch report --html took $(python3 -c "print(f'{$r1-$r0:.1f}')") s"
+    echo "HTML page: $(python3 -c "print(f'{$(stat -c %s "$tmp/report.html")/1e6:.1f}')") MB (goal < 30 MB); $(python3 -c "print(f'{$(stat -c %s "$tmp/report.html")/$(stat -c %s "$input")*100:.1f}')")% of the input"
+    echo "headless Chromium load + render + screenshot: $best_page s (goal < 5 s); baseline, the same on an empty page: $best_empty s (better of two runs each)"
+    [ -n "${KEEP_REPORT:-}" ] && cp "$tmp/report.html" "$tmp/report.png" "$KEEP_REPORT"/ && echo "page and screenshot copied to $KEEP_REPORT"
+    return 0
+}
+
 best_rate() { # COMMAND... -> the better of two runs' rates, in $CORPUS items per second
     local best=0 t0 t1 r
     for _ in 1 2; do
@@ -128,6 +157,7 @@ case "$what" in
     collector) start_sim; collector ;;
     memory) start_sim; memory ;;
     analyzer) analyzer ;;
-    all) start_sim; collector; memory; analyzer ;;
-    *) echo "usage: bench/run.sh [collector|memory|analyzer|all]" >&2; exit 2 ;;
+    report) report_bench ;;
+    all) start_sim; collector; memory; analyzer; report_bench ;;
+    *) echo "usage: bench/run.sh [collector|memory|analyzer|report|all]" >&2; exit 2 ;;
 esac

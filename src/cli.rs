@@ -90,6 +90,10 @@ pub enum Command {
     /// Write an evidence bundle per interceptor found: certificates,
     /// fingerprints to block, domains, times and a REPORT.md for browser vendors.
     Evidence(EvidenceArgs),
+    /// Join the outputs of the shards of one scan (`scan --shard`) into one
+    /// observation file, checking that every target of the list is in it
+    /// exactly once.
+    Merge(MergeArgs),
     /// Download current data (Chrome's CT log list, verified with Google's
     /// key; Mozilla's intermediates) into the user data directory.
     Update(UpdateArgs),
@@ -319,9 +323,15 @@ pub struct ScanArgs {
     #[arg(long, requires = "output")]
     pub resume: bool,
     /// Scan only shard K of N (1-based) of the targets; the N outputs
-    /// together cover every target exactly once.
-    #[arg(long, value_name = "K/N")]
-    pub shard: Option<mitmwatch::batch::shard::Shard>,
+    /// together cover every target exactly once. `auto`: K and N from a
+    /// Slurm job array (SLURM_ARRAY_TASK_*) or a Kubernetes Indexed Job
+    /// (JOB_COMPLETION_INDEX, with --shard-count or MITMWATCH_SHARD_COUNT).
+    #[arg(long, value_name = "K/N|auto")]
+    pub shard: Option<mitmwatch::batch::scheduler::ShardSpec>,
+    /// With `--shard auto`: the number of shards (a Kubernetes Job's
+    /// completions; checked against Slurm's array size).
+    #[arg(long, value_name = "N", requires = "shard", value_parser = clap::value_parser!(u64).range(1..))]
+    pub shard_count: Option<u64>,
     /// Write assessments (verdicts and findings) instead of observations,
     /// followed by a summary line.
     #[arg(long)]
@@ -331,6 +341,35 @@ pub struct ScanArgs {
     /// Trust store and analysis data (analysis flags apply with --analyze).
     #[command(flatten)]
     pub analysis: AnalysisArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct MergeArgs {
+    /// Shard outputs (observations, JSON Lines, as `scan --shard` wrote them).
+    #[arg(value_name = "SHARD.jsonl", required = true)]
+    pub inputs: Vec<PathBuf>,
+    /// Write the merged observations here (`-` for stdout).
+    #[arg(short, long, value_name = "FILE|-")]
+    pub output: PathBuf,
+    /// The target list the shards were scanned from (a file, read twice).
+    #[arg(long, value_name = "FILE")]
+    pub targets: PathBuf,
+    /// Write the targets of the list that no shard recorded here, one per
+    /// line, ready for `scan --input` (with the same --port/--sni flags).
+    #[arg(long, value_name = "FILE")]
+    pub missing: Option<PathBuf>,
+    /// Default port of list entries without one (as given to `scan`).
+    #[arg(long, default_value_t = 443)]
+    pub port: u16,
+    /// The --sni the shards were scanned with.
+    #[arg(long, value_name = "NAME", conflicts_with = "no_sni")]
+    pub sni: Option<String>,
+    /// The shards were scanned with --no-sni.
+    #[arg(long)]
+    pub no_sni: bool,
+    /// Print no summary on stderr (problems are still printed).
+    #[arg(short, long)]
+    pub quiet: bool,
 }
 
 #[derive(Debug, Args)]
@@ -462,8 +501,9 @@ pub struct ReportArgs {
     #[arg(long, value_name = "OUT.html")]
     pub html: Option<PathBuf>,
     /// Which targets the HTML report shows with their TLS parameters and
-    /// chain (every target keeps its row and findings).
-    #[arg(long, value_enum, default_value_t = ReportDetails::All)]
+    /// chain (every target keeps its row; clean ones without details get a
+    /// compact one).
+    #[arg(long, value_enum, default_value_t = ReportDetails::Flagged)]
     pub details: ReportDetails,
     /// Format of the report on stdout (or -o): text or csv.
     #[arg(long, value_enum, default_value_t = ReportFormat::Text)]

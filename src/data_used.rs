@@ -11,7 +11,8 @@ use crate::trust_store::TrustStore;
 
 /// One line per kind of data. The texts may hold file names and versions
 /// from downloaded files: escape them for terminals.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct DataUsed {
     /// E.g. `built-in certs/ct/log_list.json (version 82.1, 2026-01-24T12:53:55Z)`.
     pub ct_log_list: String,

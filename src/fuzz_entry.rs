@@ -46,13 +46,18 @@ fn render(observations: &[Observation], assessments: &[Assessment]) {
         assert_terminal_safe(&text::assessment_line(a));
         assert_terminal_safe(&text::assessment_detail(a));
         assert_terminal_safe(&text::chain_listing(obs));
-        let _ = csv::row(a);
+        let _ = csv::row(a, &crate::report::facts::ServedCas::of(obs));
         serde_json::to_string(a).expect("an assessment serialises");
     }
     let (_, summary) = analyzer().assess_scan(observations, ValidationTime::At(AT));
     assert_terminal_safe(&text::summary_text(&summary));
     let page = html::render(observations, assessments, &summary, "now");
-    assert!(!page.contains("<script"), "markup from the input in HTML");
+    // The page's own script only.
+    assert_eq!(
+        page.matches("<script").count(),
+        1,
+        "markup from the input in HTML"
+    );
 }
 
 /// An observation file: every line read as `analyze` reads it, every

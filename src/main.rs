@@ -84,6 +84,7 @@ fn main() {
             cli::Command::Probe(args) => cmd::probe::run(args).await,
             cli::Command::Compare(args) => cmd::compare::run(args),
             cli::Command::Evidence(args) => cmd::evidence::run(args),
+            cli::Command::Merge(args) => cmd::merge::run(args),
             cli::Command::Update(args) => cmd::update::run(args),
             cli::Command::Locate(args) => cmd::locate::run(args).await,
             cli::Command::Completions(args) => cmd::completions::run(args),

@@ -104,6 +104,48 @@ struct Summary {
     interceptors: Vec<Hits>,
     pattern: Option<String>,
     conclusion: String,
+    #[serde(default)]
+    provenance: Option<Provenance>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)]
+struct Provenance {
+    inputs: Vec<InputFile>,
+    observed_from: Option<String>,
+    observed_until: Option<String>,
+    at: String,
+    data: DataUsed,
+    skipped_lines: usize,
+    first_skipped: Vec<SkippedLine>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)]
+struct InputFile {
+    name: String,
+    sha256: String,
+    bytes: u64,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)]
+struct DataUsed {
+    ct_log_list: String,
+    pins: String,
+    catalog: String,
+    trust_store: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)]
+struct SkippedLine {
+    line: usize,
+    message: String,
 }
 
 #[derive(Deserialize)]
@@ -135,6 +177,52 @@ fn assessments_and_summaries_match_the_documented_format() {
     }
     let parsed: Summary = serde_json::from_str(&serde_json::to_string(&summary).unwrap()).unwrap();
     assert_eq!(parsed.record_type, "summary");
+    assert!(parsed.provenance.is_none(), "absent unless a file was read");
+    assert!(!serde_json::to_string(&summary)
+        .unwrap()
+        .contains("provenance"));
+
+    // With the provenance `analyze` and `report` add on files.
+    let mut summary = summary;
+    summary.provenance = Some(mitmwatch::model::Provenance {
+        inputs: vec![mitmwatch::model::InputFile {
+            name: "scan.jsonl".into(),
+            sha256: "00".repeat(32),
+            bytes: 10,
+        }],
+        observed_from: Some(FIXTURE_TIME),
+        observed_until: None,
+        at: "observed".into(),
+        data: mitmwatch::data_used::DataUsed {
+            ct_log_list: "l".into(),
+            pins: "p".into(),
+            catalog: "c".into(),
+            trust_store: "t".into(),
+        },
+        skipped_lines: 1,
+        first_skipped: vec![mitmwatch::model::SkippedLine {
+            line: 3,
+            message: "not valid JSON".into(),
+        }],
+    });
+    let json = serde_json::to_string(&summary).unwrap();
+    assert!(json.ends_with("}}"), "provenance is the last field: {json}");
+    let parsed: Summary = serde_json::from_str(&json).unwrap();
+    let p = parsed.provenance.unwrap();
+    assert_eq!(p.first_skipped[0].line, 3);
+    assert_eq!(p.observed_until, None);
+    let readme = include_str!("../README.md");
+    for field in [
+        "provenance",
+        "observed_from",
+        "first_skipped",
+        "skipped_lines",
+    ] {
+        assert!(
+            readme.contains(&format!("| `{field}")) || readme.contains(&format!(", `{field}`")),
+            "README documents {field}"
+        );
+    }
 }
 
 #[test]

@@ -458,7 +458,24 @@ async fn streaming_analyze_matches_the_whole_scan_judged_at_once() {
             stderr.contains("scan.jsonl:102: not valid JSON"),
             "{stderr}"
         );
-        assert_eq!(json_lines(&out.stdout), expected, "--jobs {jobs}");
+        let mut got = json_lines(&out.stdout);
+        // The summary says how it was made: the input and its SHA-256,
+        // the time span, `--at`, and the bad line by position.
+        let provenance = got
+            .last_mut()
+            .and_then(|s| s.as_object_mut())
+            .and_then(|s| s.remove("provenance"))
+            .expect("the summary carries its provenance");
+        assert_eq!(
+            provenance["inputs"][0]["sha256"],
+            mitmwatch::encoding::sha256_hex(&std::fs::read(&file).unwrap())
+        );
+        assert_eq!(provenance["at"], "2026-06-01T00:00:00Z");
+        assert_eq!(provenance["skipped_lines"], 1);
+        assert_eq!(provenance["first_skipped"][0]["line"], 102);
+        assert!(provenance["observed_from"].is_string());
+        assert!(provenance["data"]["trust_store"].is_string());
+        assert_eq!(got, expected, "--jobs {jobs}");
         assert_eq!(out.status.code(), Some(2), "mitmproxy is intercepted");
     }
 }

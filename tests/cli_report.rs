@@ -17,6 +17,8 @@ async fn observations_file(dir: &Path) -> std::path::PathBuf {
     let sim = mitmwatch::sim::SimNetwork::start(Default::default())
         .await
         .unwrap();
+    // The simulated public root, for `--roots`.
+    std::fs::write(dir.join("root.pem"), sim.public_root_pem()).unwrap();
     let c = common::box_collector(&sim);
     let mut lines = Vec::new();
     for name in ["facebook.com", "vk.com", "wikipedia.org", "github.com"] {
@@ -37,10 +39,13 @@ async fn observations_file(dir: &Path) -> std::path::PathBuf {
         ..file_observation(
             &[cert.der()],
             "evil.example".into(),
-            time::OffsetDateTime::now_utc(),
+            // Three days before the others: the report draws a timeline.
+            time::OffsetDateTime::now_utc() - time::Duration::days(3),
         )
     };
     lines.push(serde_json::to_string(&evil).unwrap());
+    // A corrupt line, which the report must own up to.
+    lines.insert(2, "{\"schema\":1, cut off".into());
     let path = dir.join("obs.jsonl");
     std::fs::write(&path, lines.join("\n") + "\n").unwrap();
     path
@@ -67,20 +72,27 @@ async fn html_report_renders_offline_in_chromium_and_escapes_everything() {
         .arg(&input)
         .arg("--html")
         .arg(&html)
+        .arg("--roots")
+        .arg(dir.path().join("root.pem"))
         .output()
         .await
         .unwrap();
     common::assert_exit(&out, 2);
     let page = std::fs::read_to_string(&html).unwrap();
-    // Self-contained: no script, no external reference, a CSP that forbids loading.
-    assert!(!page.contains("<script"), "no script element may appear");
+    // Self-contained: one script, ours, allowed by its hash; no external
+    // reference; injected markup escaped.
+    assert_eq!(
+        page.matches("<script").count(),
+        1,
+        "only the page's own script"
+    );
+    assert!(page.contains(&format!(
+        "script-src {}",
+        mitmwatch::report::html::script_hash()
+    )));
     assert!(!page.contains("<img"), "injected markup is escaped");
     assert!(page.contains("&lt;script&gt;alert(1)&lt;/script&gt;"));
-    // How the interceptor was identified: by name only (the box's own keys).
-    assert!(page.contains("<th>Identified by</th>"));
-    assert!(page.contains("<td>name only</td>"));
-    assert!(page.contains("(identified by name only)</p>"));
-    for reference in [" src=\"", " href=\"", "<link", "url(", "@import"] {
+    for reference in [" src=\"", "<link", "url(", "@import", "http://", "https://"] {
         assert!(!page.contains(reference), "external reference {reference}");
     }
     assert!(page.contains("Content-Security-Policy"));
@@ -88,6 +100,36 @@ async fn html_report_renders_offline_in_chromium_and_escapes_everything() {
         page.contains("-----BEGIN CERTIFICATE-----"),
         "PEM on demand"
     );
+    // The interceptor's card: name-only match, and the fingerprints of the
+    // issuing CA the box served.
+    let obs: Vec<Observation> = std::fs::read_to_string(&input)
+        .unwrap()
+        .lines()
+        .filter_map(|l| serde_json::from_str(l).ok())
+        .collect();
+    let fb = obs
+        .iter()
+        .find(|o| o.target.host == "facebook.com")
+        .unwrap();
+    let card = &page[page.find("<div class=\"card\"").unwrap()..];
+    let card = &card[..card.find("</ul>").unwrap()];
+    assert!(card.contains("<b>name only</b>"), "{card}");
+    assert!(card.contains(&fb.chain[1].sha256), "{card}");
+    assert!(
+        card.contains(fb.chain[1].spki_sha256.as_deref().unwrap()),
+        "{card}"
+    );
+    assert!(card.contains("<li>facebook.com</li>"), "{card}");
+    // Provenance: the input's SHA-256 and the skipped line, also flagged at the top.
+    let sha = mitmwatch::encoding::sha256_hex(&std::fs::read(&input).unwrap());
+    let provenance = &page[page.find("<section id=\"provenance\">").unwrap()..];
+    assert!(provenance.contains(&sha), "{provenance}");
+    assert!(provenance.contains("<li>line 3: "), "{provenance}");
+    assert!(provenance.contains("CT log list"), "{provenance}");
+    assert!(page.find("id=\"skipped-warning\"").unwrap() < page.find("id=\"flagged\"").unwrap());
+    // Pictures: verdict shares with percentages, and a timeline (4 days).
+    assert!(page.contains("<figure id=\"verdict-shares\">"));
+    assert!(page.contains("<figure id=\"timeline\">"));
 
     let Some(browser) = chromium() else {
         eprintln!("SKIPPED the Chromium part: chromium is not installed");
@@ -97,26 +139,7 @@ async fn html_report_renders_offline_in_chromium_and_escapes_everything() {
         );
         return;
     };
-    let profile = dir.path().join("profile");
-    let dom = Command::new(browser)
-        .args([
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-quic",
-            "--no-first-run",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-        ])
-        .arg(format!("--user-data-dir={}", profile.display()))
-        .arg("--dump-dom")
-        .arg(format!("file://{}", html.display()))
-        .stderr(Stdio::null())
-        .output()
-        .await
-        .unwrap();
-    let dom = String::from_utf8_lossy(&dom.stdout);
+    let dom = dump_dom(browser, dir.path(), &html, true).await;
     assert!(
         dom.contains("mitmwatch report"),
         "Chromium rendered nothing: {dom}"
@@ -124,16 +147,78 @@ async fn html_report_renders_offline_in_chromium_and_escapes_everything() {
     assert!(dom.contains("id=\"conclusion\""));
     assert!(dom.contains("Qaznet Trust Network"));
     assert_eq!(
-        dom.matches("<tr>").count(),
-        1 + 1 + 1 + 5,
-        "headers, one interceptor, five targets"
+        dom.matches("<div class=\"card\"").count(),
+        1,
+        "one interceptor"
+    );
+    // Flagged targets come first with their details; clean ones collapsed.
+    let flagged =
+        &dom[dom.find("id=\"flagged-table\"").unwrap()..dom.find("id=\"clean\"").unwrap()];
+    assert!(flagged.contains("facebook.com:443"));
+    assert!(
+        !flagged.contains("wikipedia.org:443"),
+        "clean targets are not flagged"
+    );
+    let clean = &dom[dom.find("id=\"clean\"").unwrap()..dom.find("id=\"provenance\"").unwrap()];
+    assert!(
+        clean.contains("<details class=\"page\"><summary>Clean targets 1–"),
+        "{clean}"
     );
     assert!(dom.contains("<svg"), "charts render");
+    // The script ran under the CSP: controls shown, rows counted.
+    assert!(
+        dom.contains("<div id=\"controls\">"),
+        "the script shows the controls"
+    );
+    assert!(
+        dom.contains("5 of 5 targets shown"),
+        "the script counts rows"
+    );
     assert!(
         !dom.contains("<script>alert"),
         "the injection stays text in the DOM"
     );
     assert!(dom.contains("&lt;script&gt;alert(1)&lt;/script&gt;"));
+    // Without its script (here blocked by a CSP that no longer allows
+    // it), the page reads the same, without the controls.
+    let blocked = dir.path().join("blocked.html");
+    std::fs::write(
+        &blocked,
+        page.replace(&mitmwatch::report::html::script_hash(), "'none'"),
+    )
+    .unwrap();
+    let plain = dump_dom(browser, dir.path(), &blocked, false).await;
+    assert!(
+        plain.contains("<div id=\"controls\" hidden=\"\">"),
+        "controls stay hidden"
+    );
+    assert!(plain.contains("facebook.com:443") && plain.contains("id=\"provenance\""));
+}
+
+/// The DOM of `html` after headless Chromium loaded it (`fresh`: in a
+/// profile of its own).
+async fn dump_dom(browser: &str, dir: &Path, html: &Path, fresh: bool) -> String {
+    let profile = dir.join(if fresh { "profile" } else { "profile-2" });
+    let mut cmd = Command::new(browser);
+    cmd.args([
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+    ])
+    .arg(format!("--user-data-dir={}", profile.display()));
+    let dom = cmd
+        .arg("--dump-dom")
+        .arg(format!("file://{}", html.display()))
+        .stderr(Stdio::null())
+        .output()
+        .await
+        .unwrap();
+    String::from_utf8_lossy(&dom.stdout).into_owned()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -151,11 +236,21 @@ async fn csv_has_one_row_per_target_and_defuses_formulas() {
     let lines: Vec<&str> = text.lines().collect();
     assert_eq!(lines[0], mitmwatch::report::csv::HEADER);
     assert_eq!(lines.len(), 6);
+    for column in [
+        ",observed_at,",
+        ",severity,",
+        ",issuing_ca_sha256,issuing_ca_spki_sha256,",
+    ] {
+        assert!(lines[0].contains(column), "{column}");
+    }
     let fb = lines
         .iter()
         .find(|l| l.starts_with("facebook.com,"))
         .unwrap();
-    assert!(fb.contains(",intercepted,kz-qaznet-trust-network,"), "{fb}");
+    assert!(
+        fb.contains(",intercepted,medium,kz-qaznet-trust-network,"),
+        "{fb}"
+    );
     // The simulated box mints under Qaznet's name with its own keys.
     // (the label before it is quoted: it holds commas)
     assert!(lines[0].contains(",interceptor,interceptor_matched_by,top_finding_code,"));
@@ -165,6 +260,45 @@ async fn csv_has_one_row_per_target_and_defuses_formulas() {
         .find(|l| l.starts_with("evil.example,"))
         .unwrap();
     assert!(!evil.contains(",=cmd"), "{evil}");
+    // The issuing CA as served, the highest severity, codes once each.
+    let obs: Vec<Observation> = std::fs::read_to_string(&input)
+        .unwrap()
+        .lines()
+        .filter_map(|l| serde_json::from_str(l).ok())
+        .collect();
+    let ca = &obs
+        .iter()
+        .find(|o| o.target.host == "facebook.com")
+        .unwrap()
+        .chain[1];
+    assert!(
+        fb.contains(&format!(
+            ",{},{},",
+            ca.sha256,
+            ca.spki_sha256.as_deref().unwrap()
+        )),
+        "{fb}"
+    );
+    let codes: Vec<&str> = fb.rsplit(',').next().unwrap().split(';').collect();
+    let mut unique = codes.clone();
+    unique.sort();
+    unique.dedup();
+    assert_eq!(codes.len(), unique.len(), "{fb}");
+    // Written to a file, the CSV gets its provenance beside it.
+    let dir = dir.path();
+    let out = Command::new(binary())
+        .arg("report")
+        .arg(&input)
+        .args(["--format", "csv", "-o"])
+        .arg(dir.join("r.csv"))
+        .output()
+        .await
+        .unwrap();
+    common::assert_exit(&out, 2);
+    let summary: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.join("r.csv.summary.json")).unwrap()).unwrap();
+    assert_eq!(summary["provenance"]["skipped_lines"], 1);
+    assert_eq!(summary["provenance"]["first_skipped"][0]["line"], 3);
 }
 
 /// `report` judges the file without holding it (records wait in a
@@ -195,9 +329,20 @@ async fn streamed_report_matches_the_whole_scan_rendered_at_once() {
         assessments[9].verdict,
         mitmwatch::model::Verdict::Intercepted
     );
-    let table = &page[page.find("<table id=\"targets\">").unwrap()..];
+    let table = &page[page.find("<h2 id=\"flagged\">").unwrap()..];
     assert!(table.find("f9.example").unwrap() < table.find("c003.example").unwrap());
-    let rows: String = assessments.iter().map(|a| csv::row(a) + "\n").collect();
+    let rows: String = assessments
+        .iter()
+        .zip(&observations)
+        .map(|(a, o)| csv::row(a, &mitmwatch::report::facts::ServedCas::of(o)) + "\n")
+        .collect();
+    // The streamed page also says how it was made; the rest must be equal.
+    let without_provenance = |p: &str| {
+        let start = p.find("<section id=\"provenance\">").unwrap();
+        let end = start + p[start..].find("</section>").unwrap();
+        format!("{}{}", &p[..start], &p[end..])
+    };
+    let page = without_provenance(&page);
 
     let dir = tempfile::tempdir().unwrap();
     let input = dir.path().join("scan.jsonl");
@@ -225,14 +370,15 @@ async fn streamed_report_matches_the_whole_scan_rendered_at_once() {
     };
     for jobs in ["1", "3"] {
         let extra: &'static [&'static str] = match jobs {
-            "1" => &["--format", "csv", "--jobs", "1"],
-            _ => &["--format", "csv", "--jobs", "3"],
+            "1" => &["--format", "csv", "--jobs", "1", "--details", "all"],
+            _ => &["--format", "csv", "--jobs", "3", "--details", "all"],
         };
         let (written, stdout) = report(dir.path().join(format!("report-{jobs}.html")), extra).await;
         // Only the time of generation differs.
         let start = written.find("Generated ").unwrap() + "Generated ".len();
         let end = start + written[start..].find(" by mitmwatch").unwrap();
         let written = format!("{}GENERATED{}", &written[..start], &written[end..]);
+        let written = without_provenance(&written);
         assert!(written == page, "--jobs {jobs}: the HTML differs");
         assert!(page.contains("leaf-key-reuse"));
         let csv_out = String::from_utf8(stdout).unwrap();
@@ -249,11 +395,12 @@ async fn streamed_report_matches_the_whole_scan_rendered_at_once() {
         .sum();
     assert!(pems > 0 && pems < page.matches("BEGIN CERTIFICATE").count());
     assert_eq!(flagged.matches("BEGIN CERTIFICATE").count(), pems);
-    assert_eq!(
-        flagged.matches("<tr><td><details>").count(),
-        observations.len()
-    );
-    let clean_row = &flagged[flagged.find("<summary>example.com:443").unwrap()..];
+    assert_eq!(flagged.matches(" class=\"t\"").count(), observations.len());
+    // A clean target keeps a compact row, in a collapsed page.
+    let at = flagged.find("<td>example.com:443</td>").unwrap();
+    let clean_row = &flagged[flagged[..at].rfind("<tr").unwrap()..];
     let clean_row = &clean_row[..clean_row.find("</tr>").unwrap()];
-    assert!(clean_row.contains("chain left out"), "{clean_row}");
+    assert!(clean_row.starts_with("<tr class=\"t\""), "{clean_row}");
+    assert!(!clean_row.contains("<details>"), "{clean_row}");
+    assert!(flagged.find("<details class=\"page\">").unwrap() < at);
 }

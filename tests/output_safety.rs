@@ -231,7 +231,7 @@ async fn output_files_are_not_group_or_world_writable() {
                 s("-o"),
                 p_r_csv.as_os_str(),
             ],
-            vec![d("r.html"), d("r.csv")],
+            vec![d("r.html"), d("r.csv"), d("r.csv.summary.json")],
         ),
         (
             vec![

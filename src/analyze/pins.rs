@@ -17,7 +17,9 @@ pub const PIN_DATA_REACH_BACK: Duration = Duration::days(180);
 /// `pin-mismatch` when every pinset that applies to the name rejects the
 /// chain. It is proof (`high`) only when the chain builds to a root (public
 /// or added locally) and the pin data was current when the chain was
-/// served; otherwise it cannot be settled (`medium`).
+/// served; otherwise it cannot be settled (`medium`), or, for a chain that
+/// was publicly trusted when served long before the pin data, it is a note
+/// (`low`): the site's pins of that time are not known.
 pub fn check(
     pins: &PinStore,
     name: &str,
@@ -49,9 +51,16 @@ pub fn check(
     let older_than_data = pins
         .as_of
         .filter(|day| observed_at.date() < *day - PIN_DATA_REACH_BACK);
+    let publicly_trusted = trust.trusted && trust.anchor_public;
     let (severity, explanation) = if let Some(day) = older_than_data {
         (
-            Severity::Medium,
+            // A chain public CAs vouched for then, judged by pins of years
+            // later: worth a note, no more.
+            if publicly_trusted {
+                Severity::Low
+            } else {
+                Severity::Medium
+            },
             format!(
                 "None of the keys in this chain is among the certificate authorities that browsers' static \
                  pins allow for {name}. But the pin data is from {day} and the chain was served on {}: the \

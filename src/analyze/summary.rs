@@ -127,6 +127,7 @@ impl SummaryBuilder {
             interceptors,
             pattern,
             conclusion,
+            provenance: None,
         }
     }
 }

@@ -1,7 +1,9 @@
 //! Batch-scan plumbing for auditors: stable target keys, deterministic
 //! sharding, and resuming an interrupted output file.
 
+pub mod merge;
 pub mod resume;
+pub mod scheduler;
 pub mod shard;
 
 use crate::encoding::sha256;

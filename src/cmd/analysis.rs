@@ -2,6 +2,7 @@
 //! mapping results to exit codes.
 
 use super::exit;
+use super::input_digest::InputDigest;
 use crate::cli::{AnalysisArgs, FailOn};
 use anyhow::{Context, Result};
 use mitmwatch::analyze::{Analyzer, ValidationTime};
@@ -11,7 +12,7 @@ use mitmwatch::ct::LogList;
 use mitmwatch::data_used::DataUsed;
 use mitmwatch::import::{self, InputFormat};
 use mitmwatch::intermediates::IntermediatePool;
-use mitmwatch::model::{Assessment, Observation, ScanSummary, Verdict};
+use mitmwatch::model::{Assessment, Observation, Provenance, ScanSummary, SkippedLine, Verdict};
 use mitmwatch::observation_file::{ObservationLineError, ObservationReader, READ_ERROR};
 use mitmwatch::pins::PinStore;
 use mitmwatch::report::terminal::escape;
@@ -170,9 +171,17 @@ pub fn read_observations(path: &Path) -> Result<(Vec<Observation>, usize)> {
 
 /// Opens an observation file (`-` for stdin) for reading line by line.
 pub fn open_observations(path: &Path) -> Result<ObservationReader<Box<dyn BufRead + Send>>> {
+    open_observations_hashed(path).map(|(reader, _)| reader)
+}
+
+/// [`open_observations`], and the SHA-256 of the bytes as they are read.
+pub fn open_observations_hashed(
+    path: &Path,
+) -> Result<(ObservationReader<Box<dyn BufRead + Send>>, InputDigest)> {
     let name = path.display().to_string();
+    let digest = InputDigest::new(&name);
     let mut reader: Box<dyn BufRead + Send> = if path.as_os_str() == "-" {
-        Box::new(std::io::BufReader::new(std::io::stdin()))
+        Box::new(std::io::BufReader::new(digest.reader(std::io::stdin())))
     } else {
         if path.is_dir() {
             anyhow::bail!(
@@ -180,12 +189,12 @@ pub fn open_observations(path: &Path) -> Result<ObservationReader<Box<dyn BufRea
                 escape(&name)
             );
         }
-        Box::new(std::io::BufReader::new(
+        Box::new(std::io::BufReader::new(digest.reader(
             std::fs::File::open(path).with_context(|| format!("opening {}", escape(&name)))?,
-        ))
+        )))
     };
     super::observation_input::refuse_non_observations(&mut reader, &escape(&name))?;
-    Ok(ObservationReader::new(reader, name))
+    Ok((ObservationReader::new(reader, name), digest))
 }
 
 /// Tells the user about the lines of an observation file that were
@@ -194,6 +203,7 @@ pub struct SkippedLines {
     input: String,
     seen: usize,
     bad: usize,
+    first: Vec<SkippedLine>,
     read_error: Option<String>,
 }
 
@@ -204,6 +214,7 @@ impl SkippedLines {
             input: input.to_string(),
             seen: 0,
             bad: 0,
+            first: Vec::new(),
             read_error: None,
         }
     }
@@ -221,6 +232,12 @@ impl SkippedLines {
             return;
         }
         self.bad += 1;
+        if self.first.len() < Provenance::SHOWN_SKIPPED {
+            self.first.push(SkippedLine {
+                line: e.line,
+                message: e.message.clone(),
+            });
+        }
         if self.bad <= super::io::SHOWN_BAD_LINES {
             eprintln!("mitmwatch: skipped {}", escape(&e.to_string()));
         }
@@ -229,6 +246,12 @@ impl SkippedLines {
     /// The number of bad lines, after the count of those not shown; an
     /// error if the file could not be read to its end.
     pub fn finish(self) -> Result<usize> {
+        self.finish_with_positions().map(|(bad, _)| bad)
+    }
+
+    /// [`SkippedLines::finish`], with the first few bad lines (at most
+    /// [`Provenance::SHOWN_SKIPPED`]) by position.
+    pub fn finish_with_positions(self) -> Result<(usize, Vec<SkippedLine>)> {
         if let Some(message) = self.read_error {
             anyhow::bail!("reading {}: {}", escape(&self.input), message);
         }
@@ -245,7 +268,7 @@ impl SkippedLines {
                 escape(&self.input)
             );
         }
-        Ok(self.bad)
+        Ok((self.bad, self.first))
     }
 }
 

@@ -56,6 +56,11 @@ fn analyze_stream(
 ) -> Result<(ScanSummary, usize)> {
     let jobs = args.jobs.map_or_else(default_jobs, usize::from);
     let mut judged = judge_file(&args.input, analyzer, when, jobs, false)?;
+    judged.summary.provenance = Some(super::provenance::of_judged_file(
+        &judged,
+        &args.analysis.at,
+        data,
+    ));
     let mut report = Report::open(args)?;
     if report.copies_json() {
         judged.each_json_line(|line| report.json_line(line))?;

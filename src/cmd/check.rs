@@ -435,6 +435,7 @@ mod tests {
                 domains: vec!["facebook.com".into()],
             }],
             pattern: None,
+            provenance: None,
             conclusion: String::new(),
         }
     }

@@ -8,15 +8,18 @@ pub mod compare;
 pub mod completions;
 pub mod demo;
 pub mod evidence;
+pub mod input_digest;
 pub mod inspect;
 pub mod io;
 pub mod judged_file;
 pub mod locate;
+pub mod merge;
 pub mod observation_input;
 pub mod output;
 pub mod parallel;
 pub mod probe;
 pub mod progress;
+pub mod provenance;
 pub mod report;
 pub mod scan;
 pub mod sim;
@@ -37,4 +40,8 @@ pub mod exit {
     /// `update`: at least one source failed (the others were saved or
     /// unchanged).
     pub const SOURCE_FAILED: i32 = 4;
+    /// `merge`: the shards do not cover the target list exactly once
+    /// (missing, duplicated or unlisted targets, or unreadable lines); the
+    /// merged file is written all the same.
+    pub const INCOMPLETE: i32 = 5;
 }

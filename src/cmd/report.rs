@@ -1,14 +1,17 @@
 //! `mitmwatch report`: HTML, CSV or text from saved observations, judged
-//! without holding the file in memory ([`super::judged_file`]).
+//! without holding the file in memory ([`super::judged_file`]). The
+//! summary carries how the report was made ([`super::provenance`]); a CSV
+//! written to a file gets it beside it, as `FILE.summary.json`.
 
 use super::analysis::{analyzer_and_data, exit_code, validation_time};
-use super::judged_file::judge_file;
+use super::judged_file::{judge_file, JudgedFile};
 use super::parallel::default_jobs;
 use crate::cli::{ReportArgs, ReportDetails, ReportFormat};
 use anyhow::{Context, Result};
 use mitmwatch::model::Verdict;
-use mitmwatch::report::{csv, html, text};
+use mitmwatch::report::{csv, html, json, text};
 use std::io::{BufWriter, Write};
+use std::path::{Path, PathBuf};
 
 /// Writes the report(s); returns the exit code (as for `analyze`).
 pub fn run(args: ReportArgs) -> Result<i32> {
@@ -20,35 +23,14 @@ pub fn run(args: ReportArgs) -> Result<i32> {
     super::io::check_writable(args.output.as_deref())?;
     // The HTML report shows each chain, so it needs the observations back.
     let mut judged = judge_file(&args.input, &analyzer, when, jobs, args.html.is_some())?;
+    judged.summary.provenance = Some(super::provenance::of_judged_file(
+        &judged,
+        &args.analysis.at,
+        &data,
+    ));
     if let Some(path) = &args.html {
-        let generated = mitmwatch::certinfo::rfc3339(time::OffsetDateTime::now_utc());
-        let mut out = BufWriter::new(super::io::open_output(Some(path))?);
-        let written = (|| -> Result<()> {
-            let index = judged.index();
-            out.write_all(html::head(&judged.summary, index.len(), &generated).as_bytes())?;
-            let mut order: Vec<usize> = (0..index.len()).collect();
-            html::row_order(&mut order, |i| {
-                (index[*i].verdict, index[*i].host.to_string())
-            });
-            for i in order {
-                let shown = match args.details {
-                    ReportDetails::All => true,
-                    ReportDetails::Flagged => judged.index()[i].verdict != Verdict::Clean,
-                };
-                let j = judged.read(i, shown)?;
-                let obs = match shown {
-                    false => None,
-                    true => Some(
-                        j.observation
-                            .context("an observation missing from the temporary file")?,
-                    ),
-                };
-                out.write_all(html::target_row(&j.assessment, obs.as_ref()).as_bytes())?;
-            }
-            out.write_all(html::TAIL.as_bytes())?;
-            Ok(out.flush()?)
-        })();
-        written.with_context(|| format!("writing {}", path.display()))?;
+        write_html(&mut judged, path, args.details)
+            .with_context(|| format!("writing {}", path.display()))?;
         if !args.quiet {
             eprintln!(
                 "mitmwatch: HTML report written to {}",
@@ -63,7 +45,7 @@ pub fn run(args: ReportArgs) -> Result<i32> {
         }
         judged.each_in_order(false, |j| {
             let line = match args.format {
-                ReportFormat::Csv => csv::row(&j.assessment),
+                ReportFormat::Csv => csv::row(&j.assessment, &j.cas),
                 ReportFormat::Text => text::assessment_line(&j.assessment),
             };
             Ok(writeln!(out, "{line}")?)
@@ -74,6 +56,15 @@ pub fn run(args: ReportArgs) -> Result<i32> {
             write!(out, "{}", text::data_used_text(&data))?;
         }
         out.flush().context("writing the report")?;
+        if let (ReportFormat::Csv, Some(path)) = (args.format, &args.output) {
+            if path.as_os_str() != "-" {
+                let sidecar = summary_sidecar(path);
+                let mut out = super::io::open_output(Some(&sidecar))?;
+                json::write_line(&mut out, &judged.summary)
+                    .and_then(|_| out.flush())
+                    .with_context(|| format!("writing {}", sidecar.display()))?;
+            }
+        }
     }
     if judged.bad_lines > 0 {
         eprintln!(
@@ -82,4 +73,41 @@ pub fn run(args: ReportArgs) -> Result<i32> {
         );
     }
     Ok(exit_code(&judged.summary, 1, args.analysis.fail_on))
+}
+
+/// Where the summary of a CSV report written to `csv` goes: `csv` with
+/// `.summary.json` appended.
+pub fn summary_sidecar(csv: &Path) -> PathBuf {
+    let mut name = csv.as_os_str().to_owned();
+    name.push(".summary.json");
+    PathBuf::from(name)
+}
+
+fn write_html(judged: &mut JudgedFile, path: &Path, details: ReportDetails) -> Result<()> {
+    let generated = mitmwatch::certinfo::rfc3339(time::OffsetDateTime::now_utc());
+    let mut out = BufWriter::new(super::io::open_output(Some(path))?);
+    out.write_all(html::head(&judged.summary, &judged.facts, &generated).as_bytes())?;
+    let index = judged.index();
+    let mut order: Vec<usize> = (0..index.len()).collect();
+    html::row_order(&mut order, |i| {
+        (index[*i].verdict, index[*i].host.to_string())
+    });
+    let mut rows = html::Rows::new(&judged.summary);
+    for i in order {
+        let shown = match details {
+            ReportDetails::All => true,
+            ReportDetails::Flagged => judged.index()[i].verdict != Verdict::Clean,
+        };
+        let j = judged.read(i, shown)?;
+        let obs = match shown {
+            false => None,
+            true => Some(
+                j.observation
+                    .context("an observation missing from the temporary file")?,
+            ),
+        };
+        out.write_all(rows.row(&j.assessment, obs.as_ref()).as_bytes())?;
+    }
+    out.write_all(rows.finish(&judged.summary).as_bytes())?;
+    Ok(out.flush()?)
 }

@@ -9,6 +9,8 @@ use anyhow::{Context, Result};
 use mitmwatch::analyze::summary::SummaryBuilder;
 use mitmwatch::analyze::{Analyzer, ValidationTime};
 use mitmwatch::batch::resume;
+use mitmwatch::batch::scheduler::{self, ShardSpec};
+use mitmwatch::batch::shard::Shard;
 use mitmwatch::collect::scan_with;
 use mitmwatch::model::{Assessment, Observation};
 use std::io::Write;
@@ -55,7 +57,7 @@ pub async fn run(args: ScanArgs) -> Result<i32> {
     };
 
     let mut filter = io::TargetFilter {
-        shard: args.shard,
+        shard: shard(&args)?,
         done: Default::default(),
     };
     let out = match (&args.output, args.resume) {
@@ -196,6 +198,36 @@ pub async fn run(args: ScanArgs) -> Result<i32> {
         Some(summary) => super::analysis::exit_code(summary, 1, args.analysis.fail_on),
         None => super::exit::OK,
     })
+}
+
+/// The shard `--shard` asks for, reading the scheduler's environment for
+/// `--shard auto`.
+fn shard(args: &ScanArgs) -> Result<Option<Shard>> {
+    let shard = match args.shard {
+        None if args.shard_count.is_some() => {
+            anyhow::bail!("--shard-count is for --shard auto")
+        }
+        None => None,
+        Some(ShardSpec::Fixed(shard)) => {
+            if args.shard_count.is_some_and(|n| n != shard.count) {
+                anyhow::bail!("--shard-count disagrees with --shard {shard}");
+            }
+            Some(shard)
+        }
+        Some(ShardSpec::Auto) => {
+            let found = scheduler::from_env(|name| std::env::var(name).ok(), args.shard_count)
+                .map_err(anyhow::Error::msg)?;
+            if !args.quiet {
+                let from = match found.scheduler {
+                    scheduler::Scheduler::Slurm => "the Slurm array task",
+                    scheduler::Scheduler::Kubernetes => "the Kubernetes completion index",
+                };
+                eprintln!("mitmwatch: shard {} (from {from})", found.shard);
+            }
+            Some(found.shard)
+        }
+    };
+    Ok(shard)
 }
 
 /// Writes records as they arrive, flushing whenever the queue is empty;

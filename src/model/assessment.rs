@@ -405,4 +405,8 @@ pub struct ScanSummary {
     pub pattern: Option<Pattern>,
     /// The conclusion in a sentence or two.
     pub conclusion: String,
+    /// How the report was made (inputs, time span, data, skipped lines);
+    /// set by `analyze` and `report` on files, absent elsewhere.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub provenance: Option<super::Provenance>,
 }

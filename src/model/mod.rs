@@ -8,6 +8,7 @@ mod evidence;
 mod locate;
 mod observation;
 mod probe;
+mod provenance;
 mod store;
 
 pub use assessment::*;
@@ -16,4 +17,5 @@ pub use evidence::*;
 pub use locate::*;
 pub use observation::*;
 pub use probe::*;
+pub use provenance::*;
 pub use store::*;

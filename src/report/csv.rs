@@ -1,11 +1,14 @@
-//! CSV for spreadsheets: one row per target. Certificate text is
+//! CSV for spreadsheets: one row per target, with when it was observed,
+//! the highest severity, the issuing CA as served (SHA-256 and SPKI) and
+//! how the interceptor was matched (key or name). Certificate text is
 //! attacker-controlled, so cells that a spreadsheet would read as a formula
 //! (starting with `=`, `+`, `-`, `@`, tab or CR) get a leading `'`.
 
+use super::facts::ServedCas;
 use crate::model::Assessment;
 
 /// The header row.
-pub const HEADER: &str = "host,port,sni,address,status,verdict,interceptor_id,interceptor,interceptor_matched_by,top_finding_code,top_finding,leaf_subject,leaf_issuer,leaf_sha256,leaf_spki_sha256,finding_codes";
+pub const HEADER: &str = "host,port,sni,address,observed_at,status,verdict,severity,interceptor_id,interceptor,interceptor_matched_by,top_finding_code,top_finding,leaf_subject,leaf_issuer,leaf_sha256,leaf_spki_sha256,issuing_ca_subject,issuing_ca_sha256,issuing_ca_spki_sha256,finding_codes";
 
 /// Quotes a cell when needed, defuses formulas and writes control and
 /// bidi characters as `\u{…}` (CSV often goes to a terminal first).
@@ -28,18 +31,31 @@ pub fn cell(text: &str) -> String {
     }
 }
 
-/// One row for an assessment.
-pub fn row(a: &Assessment) -> String {
+/// One row for an assessment and the CAs its chain served. Finding codes
+/// appear once each, most severe first; `severity` is the highest.
+pub fn row(a: &Assessment, cas: &ServedCas) -> String {
     let top = a.top_finding();
-    let codes: Vec<&str> = a.findings.iter().map(|f| f.code.as_str()).collect();
+    let mut codes: Vec<&str> = Vec::new();
+    for f in &a.findings {
+        if !codes.contains(&f.code.as_str()) {
+            codes.push(f.code.as_str());
+        }
+    }
+    let severity = a.findings.iter().map(|f| f.severity).max();
     let leaf = a.leaf.as_ref();
+    let ca = cas.issuing.as_ref();
     [
         a.target.host.clone(),
         a.target.port.to_string(),
         a.target.sni.clone().unwrap_or_default(),
         a.address.clone().unwrap_or_default(),
+        crate::certinfo::rfc3339(a.observed_at),
         a.status.as_str().to_string(),
         a.verdict.as_str().to_string(),
+        severity
+            .and_then(|s| serde_json::to_value(s).ok())
+            .and_then(|v| v.as_str().map(str::to_string))
+            .unwrap_or_default(),
         a.interceptor
             .as_ref()
             .map(|i| i.id.clone())
@@ -58,6 +74,9 @@ pub fn row(a: &Assessment) -> String {
         leaf.and_then(|l| l.issuer.clone()).unwrap_or_default(),
         leaf.map(|l| l.sha256.clone()).unwrap_or_default(),
         leaf.and_then(|l| l.spki_sha256.clone()).unwrap_or_default(),
+        ca.and_then(|c| c.subject.clone()).unwrap_or_default(),
+        ca.map(|c| c.sha256.clone()).unwrap_or_default(),
+        ca.and_then(|c| c.spki_sha256.clone()).unwrap_or_default(),
         codes.join(";"),
     ]
     .iter()

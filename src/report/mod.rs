@@ -5,7 +5,10 @@
 pub mod compare_text;
 pub mod csv;
 pub mod evidence;
+pub mod facts;
 pub mod html;
+pub mod html_cards;
+pub mod html_charts;
 pub mod json;
 pub mod locate_text;
 pub mod probe_text;

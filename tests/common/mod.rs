@@ -6,6 +6,7 @@
 pub mod fixtures;
 pub mod hostile;
 pub mod peers;
+pub mod sharded;
 pub mod stores;
 
 use mitmwatch::collect::{Collector, ConnectTo, ProbeTls, Router, Timeouts};
