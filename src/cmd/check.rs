@@ -486,6 +486,7 @@ mod paths_tests {
             statuses: Default::default(),
             interceptors: Vec::new(),
             pattern: None,
+            provenance: None,
             conclusion: String::new(),
         }
     }
