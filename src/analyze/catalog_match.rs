@@ -5,7 +5,6 @@
 
 use super::chain::CertFacts;
 use super::finding::{cert_evidence, finding, with_detail, with_evidence};
-use super::trust::TrustOutcome;
 use crate::catalog::{Catalog, CatalogEntry, Kind};
 use crate::model::{Attribution, Finding, FindingCode, Interceptor, Severity};
 
@@ -126,11 +125,7 @@ fn kind_rank(kind: Kind) -> u8 {
 /// name in a certificate (a device's own admin page carries its maker's
 /// name), so it identifies nobody by itself; with a forged-leaf trait the
 /// verdict rules make it `intercepted`.
-pub fn findings(
-    matches: &[CatalogMatch<'_>],
-    certs: &[CertFacts],
-    _trust: &TrustOutcome,
-) -> Vec<Finding> {
+pub fn findings(matches: &[CatalogMatch<'_>], certs: &[CertFacts]) -> Vec<Finding> {
     matches
         .iter()
         .map(|m| {

@@ -230,7 +230,7 @@ impl Analyzer {
         };
         trust::validity(&certs, &path, at, &mut findings);
         let matches = catalog_match::find(&self.catalog, &certs);
-        findings.extend(catalog_match::findings(&matches, &certs, &trust));
+        findings.extend(catalog_match::findings(&matches, &certs));
         findings.extend(pins::check(
             &self.pins,
             name,

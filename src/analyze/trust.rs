@@ -26,10 +26,6 @@ pub struct TrustOutcome {
     /// The anchor belongs to the base trust store (Mozilla's roots, or
     /// `--roots`), not to `--extra-roots` additions.
     pub anchor_public: bool,
-    /// The chain stops at an issuer nobody sent (rather than at a self-signed root).
-    pub ends_at_unsent_issuer: bool,
-    /// Treated as a legitimate server that forgot an intermediate.
-    pub incomplete: bool,
     /// How far the chain got; `None` until judged.
     pub chain: Option<ChainTrust>,
     /// The anchor is a root Mozilla's store has dropped since the
@@ -244,7 +240,6 @@ pub fn evaluate(
                 if let Ok(completed) = attempt(anchors.today, &all) {
                     if let Some(note) = completion_finding(&completed, extra) {
                         findings.push(note);
-                        out.incomplete = true;
                     }
                     result = Ok(completed);
                 }
@@ -266,7 +261,6 @@ pub fn evaluate(
                     Ok(then) => {
                         if let Some(note) = completion_finding(&then, extra) {
                             findings.push(note);
-                            out.incomplete = true;
                         }
                         out.removed_root = true;
                         result = Ok(then);
@@ -563,7 +557,6 @@ pub fn untrusted(
         ));
         return;
     }
-    out.ends_at_unsent_issuer = true;
     let issuer_was_sent = certs
         .iter()
         .any(|c| c.ok() && c.index != top.index && c.subject_raw == top.issuer_raw);
@@ -571,7 +564,6 @@ pub fn untrusted(
     // Access pointer public CAs put there: most likely a server that
     // forgot its intermediate, but it could not be checked.
     if leaf.has_extension(OID_AIA) && leaf.index == top.index && !issuer_was_sent {
-        out.incomplete = true;
         let explanation = if leaf_only {
             format!(
                 "The recorder kept only the leaf. It was issued by '{}', which is not in your trust \

@@ -486,8 +486,8 @@ mod paths_tests {
             statuses: Default::default(),
             interceptors: Vec::new(),
             pattern: None,
-            provenance: None,
             conclusion: String::new(),
+            provenance: None,
         }
     }
 

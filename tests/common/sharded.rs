@@ -79,11 +79,8 @@ pub fn judge(file: &Path, roots: &Path) -> Judged {
     for line in String::from_utf8(analyzed.stdout).unwrap().lines() {
         let mut v: Value = serde_json::from_str(line).unwrap();
         if v["type"] == "summary" {
-            // The provenance names the input file and its SHA-256, which
-            // differ between a single scan and merged shards by design.
-            if let Some(obj) = v.as_object_mut() {
-                obj.remove("provenance");
-            }
+            // The provenance names the input file, its hash and time span.
+            v.as_object_mut().unwrap().remove("provenance");
             summary = v;
             continue;
         }
@@ -107,19 +104,26 @@ pub fn judge(file: &Path, roots: &Path) -> Judged {
         lines.sort();
         lines
     };
+    // The CSV's fifth column is `observed_at`, which two scans cannot share.
+    let without_time = |lines: Vec<String>| -> Vec<String> {
+        let mut lines: Vec<String> = lines
+            .into_iter()
+            .map(|l| {
+                let fields: Vec<&str> = l.splitn(6, ',').collect();
+                match fields.as_slice() {
+                    [a, b, c, d, _time, rest] => format!("{a},{b},{c},{d},{rest}"),
+                    _ => l.clone(),
+                }
+            })
+            .collect();
+        lines.sort();
+        lines
+    };
     Judged {
         assessments,
         summary,
         analyze_exit: analyzed.status.code(),
-        // Without the observed_at column (the fifth): a single scan and the
-        // shards ran at different times.
-        csv: sorted(run(&["report", "--format", "csv"]))
-            .into_iter()
-            .map(|line| {
-                let fields: Vec<&str> = line.splitn(6, ',').collect();
-                [&fields[..4], &fields[5..]].concat().join(",")
-            })
-            .collect(),
+        csv: without_time(sorted(run(&["report", "--format", "csv"]))),
         text: sorted(run(&["report"])),
     }
 }
