@@ -9,6 +9,56 @@ use std::path::PathBuf;
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
+    /// When to colour verdicts: `auto` (on a terminal, unless NO_COLOR is
+    /// set), `always` or `never`.
+    #[arg(long, global = true, value_enum, value_name = "WHEN", default_value_t = ColorWhen::Auto)]
+    pub color: ColorWhen,
+}
+
+/// `--color`: when verdicts are coloured.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ColorWhen {
+    /// On a terminal, unless NO_COLOR is set.
+    Auto,
+    /// Always, even into a pipe or file.
+    Always,
+    /// Never.
+    Never,
+}
+
+/// Parses a number of seconds: above 0 and at most an hour.
+fn seconds(value: &str) -> Result<f64, String> {
+    let secs: f64 = value
+        .parse()
+        .map_err(|_| format!("{value:?} is not a number of seconds"))?;
+    if secs.is_finite() && secs > 0.0 && secs <= 3600.0 {
+        Ok(secs)
+    } else {
+        Err(format!(
+            "must be above 0 and at most 3600 seconds, not {value}"
+        ))
+    }
+}
+
+/// Parses a positive rate (handshakes per second).
+fn positive(value: &str) -> Result<f64, String> {
+    let rate: f64 = value
+        .parse()
+        .map_err(|_| format!("{value:?} is not a number"))?;
+    if rate.is_finite() && rate > 0.0 {
+        Ok(rate)
+    } else {
+        Err(format!("must be above 0, not {value}"))
+    }
+}
+
+/// Parses a count of at least 1 (concurrency, per-address limits).
+fn at_least_one(value: &str) -> Result<usize, String> {
+    match value.parse::<usize>() {
+        Ok(0) => Err("must be at least 1".into()),
+        Ok(n) => Ok(n),
+        Err(_) => Err(format!("{value:?} is not a whole number")),
+    }
 }
 
 #[derive(Debug, Subcommand)]
@@ -50,6 +100,24 @@ pub enum Command {
     /// Where is the interceptor? Send the ClientHello with IP TTL 1, 2, …
     /// and report the hop at which a certificate first comes back (Linux).
     Locate(LocateArgs),
+    /// Print a shell completion script (bash, zsh, fish, powershell, elvish).
+    Completions(CompletionsArgs),
+    /// Print the manual page (roff), e.g. `mitmwatch man | man -l -`.
+    Man(ManArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell to complete for.
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
+}
+
+#[derive(Debug, Args)]
+pub struct ManArgs {
+    /// The page of this subcommand instead of the main page.
+    #[arg(value_name = "SUBCOMMAND")]
+    pub subcommand: Option<String>,
 }
 
 /// Format of `report` output other than HTML.
@@ -192,22 +260,22 @@ pub struct CollectArgs {
     #[arg(long, default_value_t = 443)]
     pub port: u16,
     /// Seconds allowed for DNS + TCP connect and, separately, for the TLS handshake.
-    #[arg(long, default_value_t = 10.0, value_name = "SECS")]
+    #[arg(long, default_value_t = 10.0, value_name = "SECS", value_parser = seconds, allow_negative_numbers = true)]
     pub timeout: f64,
     /// Seconds for DNS + TCP connect (overrides --timeout).
-    #[arg(long, value_name = "SECS")]
+    #[arg(long, value_name = "SECS", value_parser = seconds, allow_negative_numbers = true)]
     pub connect_timeout: Option<f64>,
     /// Seconds for the TLS handshake (overrides --timeout).
-    #[arg(long, value_name = "SECS")]
+    #[arg(long, value_name = "SECS", value_parser = seconds, allow_negative_numbers = true)]
     pub handshake_timeout: Option<f64>,
     /// Handshakes in flight at once.
-    #[arg(long, default_value_t = 200)]
+    #[arg(long, default_value_t = 200, value_name = "N", value_parser = at_least_one)]
     pub concurrency: usize,
     /// At most this many handshakes started per second, retries included (default: no limit).
-    #[arg(long, value_name = "PER_SEC")]
+    #[arg(long, value_name = "PER_SEC", value_parser = positive, allow_negative_numbers = true)]
     pub rate: Option<f64>,
     /// At most this many simultaneous connections to one IP address.
-    #[arg(long, default_value_t = 8, value_name = "N")]
+    #[arg(long, default_value_t = 8, value_name = "N", value_parser = at_least_one)]
     pub per_address: usize,
     /// Extra attempts, with exponential backoff, for transient failures
     /// (timeouts, resets, unreachable); refusals and TLS answers are final.
@@ -347,9 +415,19 @@ pub struct InspectArgs {
 
 #[derive(Debug, Args)]
 pub struct CheckArgs {
-    /// Print JSON (summary and assessments) instead of text.
-    #[arg(long)]
+    /// Output format: text, or json (one document: summary, assessments, store).
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+    /// The same as `--format json` (kept for scripts).
+    #[arg(long, hide = true)]
     pub json: bool,
+    /// In text, list every site with its verdict, and why the check is
+    /// inconclusive in detail.
+    #[arg(short, long)]
+    pub verbose: bool,
+    /// Print no progress on stderr.
+    #[arg(short, long)]
+    pub quiet: bool,
     /// Also write the raw observations here (JSON Lines), for evidence.
     #[arg(long, value_name = "FILE.jsonl")]
     pub save: Option<PathBuf>,
@@ -399,8 +477,11 @@ pub struct StoreArgs {
     /// root in the audit (always Mozilla's).
     #[arg(long, value_name = "FILE.jsonl")]
     pub scan: Option<PathBuf>,
-    /// Print the audit as one JSON document instead of text.
-    #[arg(long)]
+    /// Output format: text, or json (one document).
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+    /// The same as `--format json` (kept for scripts).
+    #[arg(long, hide = true)]
     pub json: bool,
     /// In text, also list the public roots.
     #[arg(short, long)]
@@ -433,6 +514,9 @@ pub struct ReportArgs {
     /// Threads that judge observations (default: one per core).
     #[arg(short, long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=1024))]
     pub jobs: Option<u16>,
+    /// Print no notes on stderr (warnings and errors still go there).
+    #[arg(short, long)]
+    pub quiet: bool,
     #[command(flatten)]
     pub analysis: AnalysisArgs,
 }
@@ -445,6 +529,9 @@ pub struct BaselineArgs {
     /// Write the baseline here (default stdout).
     #[arg(short, long, value_name = "FILE.json")]
     pub output: Option<PathBuf>,
+    /// Print no notes on stderr (warnings and errors still go there).
+    #[arg(short, long)]
+    pub quiet: bool,
 }
 
 #[derive(Debug, Args)]
@@ -452,6 +539,10 @@ pub struct DemoArgs {
     /// Also write the observations to this file (JSON Lines).
     #[arg(short, long, value_name = "FILE")]
     pub output: Option<PathBuf>,
+    /// Output format: text, or json (the assessments as JSON Lines, then
+    /// one summary line, as `analyze --format json`).
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
     /// Explain every finding of every target.
     #[arg(short, long)]
     pub verbose: bool,
@@ -490,7 +581,7 @@ pub struct SimArgs {
     )]
     pub out_dir: Option<PathBuf>,
     /// Stop after this many seconds (default: run until Ctrl-C).
-    #[arg(long, value_name = "SECS")]
+    #[arg(long, value_name = "SECS", value_parser = positive, allow_negative_numbers = true)]
     pub duration: Option<f64>,
 }
 
@@ -505,8 +596,11 @@ pub struct ProbeArgs {
     /// The control name, sent to the same address: a name no censor targets.
     #[arg(long, value_name = "NAME", default_value = "example.com")]
     pub control_sni: String,
-    /// Print one JSON record (`sni-probe`) per host instead of text.
-    #[arg(long)]
+    /// Output format: text, or json (one `sni-probe` record per host, JSON Lines).
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+    /// The same as `--format json` (kept for scripts).
+    #[arg(long, hide = true)]
     pub json: bool,
     /// Write the report here instead of stdout.
     #[arg(short, long, value_name = "FILE")]
@@ -525,10 +619,10 @@ pub struct ProbeArgs {
     #[arg(long, default_value_t = 443)]
     pub port: u16,
     /// Seconds allowed for DNS + TCP connect and, separately, for each TLS handshake.
-    #[arg(long, default_value_t = 10.0, value_name = "SECS")]
+    #[arg(long, default_value_t = 10.0, value_name = "SECS", value_parser = seconds, allow_negative_numbers = true)]
     pub timeout: f64,
     /// Hosts probed at once (each probe is two handshakes, one after the other).
-    #[arg(long, default_value_t = 16)]
+    #[arg(long, default_value_t = 16, value_name = "N", value_parser = at_least_one)]
     pub concurrency: usize,
     /// Verify the recorded chains against only the roots in this PEM file
     /// instead of Mozilla's. (There is no --extra-roots: a chain that
@@ -551,8 +645,11 @@ pub struct CompareArgs {
     /// A name for the second vantage point (e.g. `outside`).
     #[arg(long, default_value = "B", value_name = "NAME")]
     pub label_b: String,
-    /// Print the comparison as one JSON document instead of text.
-    #[arg(long)]
+    /// Output format: text, or json (one document).
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+    /// The same as `--format json` (kept for scripts).
+    #[arg(long, hide = true)]
     pub json: bool,
     /// In text, also list the domains that agree, with their CAs.
     #[arg(short, long)]
@@ -583,6 +680,9 @@ pub struct EvidenceArgs {
     /// can reveal where you were; they are left out by default.
     #[arg(long)]
     pub include_addresses: bool,
+    /// Print no notes on stderr (warnings and errors still go there).
+    #[arg(short, long)]
+    pub quiet: bool,
     #[command(flatten)]
     pub analysis: AnalysisArgs,
 }
@@ -611,10 +711,22 @@ pub struct UpdateArgs {
     #[arg(long, value_name = "FILE.pem")]
     pub ct_key: Option<PathBuf>,
     /// Deadline per download, in seconds (connect, redirects and body).
-    #[arg(long, value_name = "SECS", default_value_t = 60.0)]
+    #[arg(long, value_name = "SECS", default_value_t = 60.0, value_parser = seconds, allow_negative_numbers = true)]
     pub timeout: f64,
 }
 
+/// `--format json` or its older spelling `--json`.
+macro_rules! json_output {
+    ($($args:ty),*) => {$(
+        impl $args {
+            /// Whether JSON was asked for.
+            pub fn json(&self) -> bool {
+                self.json || self.format == Format::Json
+            }
+        }
+    )*};
+}
+json_output!(CheckArgs, StoreArgs, ProbeArgs, CompareArgs);
 /// Output format of `locate`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum LocateFormat {

@@ -5,24 +5,68 @@ mod cli;
 mod cmd;
 
 use clap::Parser;
+use std::io::Write;
 
+/// True when the error comes from writing to a reader that went away
+/// (`mitmwatch … | head`), however deep it was wrapped.
 fn is_broken_pipe(e: &anyhow::Error) -> bool {
-    e.chain().any(|cause| {
-        cause
-            .downcast_ref::<std::io::Error>()
-            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
-    })
+    e.chain().any(is_broken_pipe_cause)
+}
+
+/// One cause: an I/O error of kind BrokenPipe, directly, inside a JSON
+/// serialisation error, or wrapped in another I/O error.
+fn is_broken_pipe_cause(cause: &(dyn std::error::Error + 'static)) -> bool {
+    if let Some(io) = cause.downcast_ref::<std::io::Error>() {
+        io.kind() == std::io::ErrorKind::BrokenPipe
+            || io
+                .get_ref()
+                .is_some_and(|inner| is_broken_pipe_cause(inner))
+    } else if let Some(json) = cause.downcast_ref::<serde_json::Error>() {
+        json.io_error_kind() == Some(std::io::ErrorKind::BrokenPipe)
+    } else {
+        false
+    }
+}
+
+/// Parses the command line. Help and version go to stdout with exit 0;
+/// every usage error goes to stderr with exit 1, never clap's 2, which
+/// here means "interception found".
+fn parse() -> cli::Cli {
+    match cli::Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let code = if e.use_stderr() {
+                cmd::exit::ERROR
+            } else {
+                cmd::exit::OK
+            };
+            let rendered = e.render().ansi().to_string();
+            if code == cmd::exit::OK {
+                // Help and version: to stdout, which may be a closed pipe.
+                let mut out = anstream::stdout();
+                let _ = write!(out, "{rendered}");
+                let _ = out.flush();
+            } else if e.kind() == clap::error::ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand {
+                anstream::eprint!("{rendered}");
+            } else {
+                // "mitmwatch: error: …", as every other error.
+                anstream::eprint!("mitmwatch: {rendered}");
+            }
+            std::process::exit(code);
+        }
+    }
 }
 
 fn main() {
-    let cli = cli::Cli::parse();
+    let cli = parse();
+    cmd::output::set_color(cli.color);
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
     {
         Ok(rt) => rt,
         Err(e) => {
-            eprintln!("mitmwatch: cannot start the async runtime: {e}");
+            eprintln!("mitmwatch: error: cannot start the async runtime: {e}");
             std::process::exit(cmd::exit::ERROR);
         }
     };
@@ -43,15 +87,18 @@ fn main() {
             cli::Command::Merge(args) => cmd::merge::run(args),
             cli::Command::Update(args) => cmd::update::run(args),
             cli::Command::Locate(args) => cmd::locate::run(args).await,
+            cli::Command::Completions(args) => cmd::completions::run(args),
+            cli::Command::Man(args) => cmd::completions::man(args),
         }
     });
     let code = match result {
         Ok(code) => code,
-        // The reader went away (`mitmwatch … | head`): not an error to report.
+        // The reader went away (`mitmwatch … | head`): not an error to
+        // report, and not a failure (as ripgrep does).
         Err(e) if is_broken_pipe(&e) => cmd::exit::OK,
         Err(e) => {
             eprintln!(
-                "mitmwatch: {}",
+                "mitmwatch: error: {}",
                 mitmwatch::report::terminal::escape(&format!("{e:#}"))
             );
             cmd::exit::ERROR

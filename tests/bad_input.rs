@@ -117,7 +117,7 @@ async fn domain_list_with_idns_ip_literals_bad_names_and_ports() {
 }
 
 #[tokio::test]
-async fn an_empty_domain_list_scans_nothing() {
+async fn an_empty_domain_list_is_an_error() {
     let dir = tempfile::tempdir().unwrap();
     let list = dir.path().join("empty.txt");
     std::fs::write(&list, b"").unwrap();
@@ -127,9 +127,14 @@ async fn an_empty_domain_list_scans_nothing() {
         .output()
         .await
         .unwrap();
-    assert!(out.status.success());
+    assert_eq!(out.status.code(), Some(1), "nothing usable was read");
     assert!(out.stdout.is_empty());
-    assert!(String::from_utf8_lossy(&out.stderr).contains("0 targets scanned"));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("0 targets scanned"), "{stderr}");
+    assert!(
+        stderr.contains("no targets read from") && stderr.contains("(it is empty)"),
+        "{stderr}"
+    );
 }
 
 #[tokio::test]
@@ -268,7 +273,10 @@ async fn bad_pem_is_named_by_file_and_line() {
         stderr.contains("huge.pem: larger than 16 MiB, not a certificate chain"),
         "{stderr}"
     );
-    assert!(stderr.contains("4 file(s) could not be read"), "{stderr}");
+    assert!(
+        stderr.contains("4 of 5 files could not be read"),
+        "{stderr}"
+    );
     assert_eq!(json_lines(&out.stdout).len(), 2, "ok.pem was inspected");
 
     // The same file as a trust store is a usage error naming file and line.

@@ -158,16 +158,20 @@ async fn a_clean_store_exits_0_and_nothing_readable_exits_3() {
     // Nothing to read at all.
     let out = store(&["--no-system", "--no-browsers"], &[]).await;
     assert_eq!(out.status.code(), Some(3), "{}", text(&out.stdout));
-    // Only a store that cannot be read.
+    // A --path that does not exist is a usage error, before any store is
+    // read (it would otherwise pass unnoticed beside the system stores).
     let missing = home.path().join("missing.pem");
     let out = store(&["--no-system", "--no-browsers", "--path"], &[&missing]).await;
-    assert_eq!(out.status.code(), Some(3));
+    assert_eq!(out.status.code(), Some(1));
     assert!(
-        text(&out.stderr).contains("missing.pem: cannot read"),
+        text(&out.stderr).contains("--path")
+            && text(&out.stderr).contains("missing.pem: no such file"),
         "{}",
         text(&out.stderr)
     );
-    assert!(text(&out.stdout).contains("COULD NOT BE READ"));
+    assert!(out.stdout.is_empty());
+    let out = store(&["--path"], &[&missing]).await;
+    assert_eq!(out.status.code(), Some(1), "also beside the system stores");
 
     // Usage errors.
     for args in [

@@ -180,13 +180,20 @@ pub fn open_observations_hashed(
 ) -> Result<(ObservationReader<Box<dyn BufRead + Send>>, InputDigest)> {
     let name = path.display().to_string();
     let digest = InputDigest::new(&name);
-    let reader: Box<dyn BufRead + Send> = if path.as_os_str() == "-" {
+    let mut reader: Box<dyn BufRead + Send> = if path.as_os_str() == "-" {
         Box::new(std::io::BufReader::new(digest.reader(std::io::stdin())))
     } else {
+        if path.is_dir() {
+            anyhow::bail!(
+                "{} is a directory, not a file of observations",
+                escape(&name)
+            );
+        }
         Box::new(std::io::BufReader::new(digest.reader(
             std::fs::File::open(path).with_context(|| format!("opening {}", escape(&name)))?,
         )))
     };
+    super::observation_input::refuse_non_observations(&mut reader, &escape(&name))?;
     Ok((ObservationReader::new(reader, name), digest))
 }
 

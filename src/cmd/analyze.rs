@@ -21,6 +21,7 @@ use std::io::Write;
 pub fn run(args: AnalyzeArgs) -> Result<i32> {
     let when = validation_time(&args.analysis.at)?;
     let (analyzer, data) = analyzer_and_data(&args.analysis)?;
+    super::io::check_writable(args.output.as_deref())?;
     let format = args.from.format();
     let (summary, bad) = match format {
         InputFormat::Mitmwatch => analyze_stream(&args, &analyzer, &data, when)?,
@@ -75,6 +76,8 @@ struct Report {
     out: std::io::BufWriter<Box<dyn Write + Send>>,
     format: Format,
     verbose: bool,
+    /// Colour verdicts: stdout on a colour terminal (or `--color always`).
+    coloured: bool,
     leaf_only: usize,
 }
 
@@ -87,6 +90,8 @@ impl Report {
             ),
             format: args.format,
             verbose: args.verbose,
+            coloured: args.output.as_deref().is_none_or(|p| p.as_os_str() == "-")
+                && super::output::stdout_coloured(),
             leaf_only: 0,
         })
     }
@@ -112,6 +117,9 @@ impl Report {
                 }
                 if self.verbose {
                     writeln!(self.out, "{}", text::assessment_detail(a))?;
+                } else if self.coloured {
+                    let line = super::output::coloured_assessment_line(a);
+                    writeln!(self.out, "{line}")?;
                 } else {
                     writeln!(self.out, "{}", text::assessment_line(a))?;
                 }

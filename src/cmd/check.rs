@@ -5,8 +5,8 @@ use crate::cli::CheckArgs;
 use anyhow::Result;
 use mitmwatch::collect::ProxySettings;
 use mitmwatch::model::{
-    Assessment, Attribution, Category, ScanLinks, ScanSummary, StoreSource, Target, Verdict,
-    STORE_SCHEMA,
+    Assessment, Attribution, Category, ScanLinks, ScanSummary, Status, StoreSource, Target,
+    Verdict, STORE_SCHEMA,
 };
 use mitmwatch::report::{store_text::link_sentence, terminal::escape, text};
 use mitmwatch::sim::domains;
@@ -20,6 +20,12 @@ pub async fn run(args: CheckArgs) -> Result<i32> {
     let (analyzer, data) = analyzer_and_data(&args.analysis)?;
     let store = super::io::trust_store(&args.analysis.trust)?;
     let collector = super::io::collector(&args.collect, &store)?;
+    // Created before the scan, so a bad path cannot lose the scan.
+    let mut saved = match &args.save {
+        Some(path) => Some((path, super::io::open_output(Some(path))?)),
+        None => None,
+    };
+    let json = args.json();
     // With a proxy configured, the direct path is measured too.
     let proxy = collector.proxy_settings().proxy().cloned();
     let direct_collector = proxy
@@ -29,7 +35,7 @@ pub async fn run(args: CheckArgs) -> Result<i32> {
         .into_iter()
         .map(|d| super::io::apply_sni(Target::new(d, args.collect.port), &args.collect))
         .collect();
-    if !args.json {
+    if !json && !args.quiet {
         match &proxy {
             Some(p) => eprintln!(
                 "mitmwatch: checking {} popular sites through the proxy {} ({}), then directly...",
@@ -46,10 +52,10 @@ pub async fn run(args: CheckArgs) -> Result<i32> {
         Some(c) => Some(super::io::collect_all(c, targets, &options).await),
         None => None,
     };
-    if let Some(path) = &args.save {
+    if let Some((path, file)) = &mut saved {
         let mut all = observations.clone();
         all.extend(direct_observations.iter().flatten().cloned());
-        super::io::save_observations(path, &all)?;
+        super::io::write_observations(file.as_mut(), path, &all)?;
     }
     let (assessments, summary) = analyzer.assess_scan(&observations, when);
     // Too little reached to say "clean": fewer than half of the sites.
@@ -89,8 +95,16 @@ pub async fn run(args: CheckArgs) -> Result<i32> {
     } else {
         None
     };
+    // Without a finding: roots added on this machine deserve a mention,
+    // since a browser would trust interception through them silently.
+    let local_note = if stores.is_none() && !args.no_store && !json {
+        let options = super::store::options(&args.stores, Vec::new(), Vec::new())?;
+        local_roots_note(&super::store::audit(&options, analyzer.catalog()))
+    } else {
+        None
+    };
     let mut out = std::io::stdout().lock();
-    if args.json {
+    if json {
         let store = stores.as_ref().map(|s| {
             serde_json::json!({ "schema": STORE_SCHEMA, "sources": s.sources, "links": s.links.links })
         });
@@ -104,11 +118,21 @@ pub async fn run(args: CheckArgs) -> Result<i32> {
         mitmwatch::report::json::write_pretty(&mut out, &doc)?;
     } else {
         write!(out, "{}", report(&summary, &assessments, code))?;
+        if args.verbose {
+            let mut out = anstream::AutoStream::auto(&mut out);
+            writeln!(out, "\nEvery site:")?;
+            for a in &assessments {
+                writeln!(out, "  {}", super::output::coloured_assessment_line(a))?;
+            }
+        }
         if let (Some(p), Some(d)) = (&proxy, &direct) {
             write!(out, "{}", paths_paragraph(&p.to_string(), &summary, d))?;
         }
         if let Some(stores) = &stores {
             write!(out, "{}", store_paragraph(stores))?;
+        }
+        if let Some(note) = &local_note {
+            write!(out, "\n{}", text::wrap(note, 0, 96))?;
         }
         write!(out, "{}", text::data_used_text(&data))?;
         if let Some(path) = &args.save {
@@ -122,6 +146,31 @@ pub async fn run(args: CheckArgs) -> Result<i32> {
     }
     out.flush()?;
     Ok(code)
+}
+
+/// A note when this machine trusts roots that were added to it (anchor
+/// directories, browser databases) and are not in Mozilla's store.
+fn local_roots_note(audit: &mitmwatch::store::Audit) -> Option<String> {
+    let added = audit
+        .roots
+        .iter()
+        .filter(|r| {
+            r.class == mitmwatch::model::RootClass::Local && r.trusted() && r.added_locally()
+        })
+        .count();
+    (added > 0).then(|| {
+        format!(
+            "This machine trusts {added} root{} added to it that {} not in Mozilla's store. \
+             mitmwatch judged the sites against Mozilla's store, but browsers here would accept \
+             certificates from {} without a warning: run `mitmwatch store` to see {} and where {} \
+             came from.",
+            if added == 1 { "" } else { "s" },
+            if added == 1 { "is" } else { "are" },
+            if added == 1 { "it" } else { "them" },
+            if added == 1 { "it" } else { "them" },
+            if added == 1 { "it" } else { "they" },
+        )
+    })
 }
 
 /// The direct path's measurement, when a proxy is configured.
@@ -217,9 +266,12 @@ fn store_paragraph(stores: &StoreCheck) -> String {
 fn report(summary: &ScanSummary, assessments: &[Assessment], code: i32) -> String {
     let mut s = String::new();
     let headline = match code {
-        super::exit::INTERCEPTED => "YOUR CONNECTIONS ARE BEING INTERCEPTED",
-        super::exit::INCONCLUSIVE => "INCONCLUSIVE: too few sites could be reached",
-        _ => "No interception found",
+        super::exit::INTERCEPTED => "YOUR CONNECTIONS ARE BEING INTERCEPTED".to_string(),
+        super::exit::INCONCLUSIVE => format!(
+            "INCONCLUSIVE: too few sites could be reached ({})",
+            failure_breakdown(assessments)
+        ),
+        _ => "No interception found".to_string(),
     };
     s.push_str(&format!("\n{headline}\n\n"));
     s.push_str(&text::summary_text(summary));
@@ -241,15 +293,51 @@ fn report(summary: &ScanSummary, assessments: &[Assessment], code: i32) -> Strin
             s.push('\n');
         }
     }
-    s.push_str(&text::wrap(&advice(summary, code), 0, 96));
+    s.push_str(&text::wrap(&advice(summary, assessments, code), 0, 96));
     s
 }
 
-fn advice(summary: &ScanSummary, code: i32) -> String {
+/// How the sites that gave no chain failed, most common first:
+/// "all 63 failed: 63 dns-failed", "40 of 63 failed: 30 connect-timeout, …".
+fn failure_breakdown(assessments: &[Assessment]) -> String {
+    let failed: Vec<&Assessment> = assessments
+        .iter()
+        .filter(|a| a.status != Status::Ok)
+        .collect();
+    let mut counts: Vec<(Status, usize)> = Status::ALL
+        .iter()
+        .map(|s| (*s, failed.iter().filter(|a| a.status == *s).count()))
+        .filter(|(_, n)| *n > 0)
+        .collect();
+    counts.sort_by_key(|c| std::cmp::Reverse(c.1));
+    let by_status: Vec<String> = counts
+        .iter()
+        .map(|(s, n)| format!("{n} {}", s.as_str()))
+        .collect();
+    let share = if failed.len() == assessments.len() {
+        format!("all {} failed", failed.len())
+    } else {
+        format!("{} of {} failed", failed.len(), assessments.len())
+    };
+    match by_status.is_empty() {
+        true => share,
+        false => format!("{share}: {}", by_status.join(", ")),
+    }
+}
+
+fn advice(summary: &ScanSummary, assessments: &[Assessment], code: i32) -> String {
     if code == super::exit::INCONCLUSIVE {
-        return "Most sites could not be reached, so mitmwatch cannot tell whether your connections are \
-                intercepted. Check that you are online, then run the check again."
-            .into();
+        let all_dns =
+            !assessments.is_empty() && assessments.iter().all(|a| a.status == Status::DnsFailed);
+        let cause = if all_dns {
+            "No site's name could be resolved: this machine looks offline, or its DNS does not work."
+        } else {
+            "Most sites could not be reached."
+        };
+        return format!(
+            "{cause} mitmwatch cannot tell whether your connections are intercepted. Check that \
+             you are online, then run the check again (`-v` lists every site and its failure)."
+        );
     }
     let Some(top) = summary.interceptors.first() else {
         return if code == super::exit::INTERCEPTED {

@@ -27,7 +27,7 @@ pub fn run(args: CompareArgs) -> Result<i32> {
         tool_name(),
     );
     let mut out = super::io::open_output(args.output.as_deref())?;
-    if args.json {
+    if args.json() {
         let mut text = serde_json::to_string_pretty(&comparison)?;
         text.push('\n');
         out.write_all(text.as_bytes())?;

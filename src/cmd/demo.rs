@@ -2,7 +2,7 @@
 //! list through its interception box, analyse and show the verdicts.
 
 use super::analysis::exit_code;
-use crate::cli::DemoArgs;
+use crate::cli::{DemoArgs, Format};
 use anyhow::Result;
 use mitmwatch::analyze::{Analyzer, ValidationTime};
 use mitmwatch::catalog::Catalog;
@@ -10,31 +10,60 @@ use mitmwatch::collect::{Collector, ProbeTls, Router, Timeouts};
 use mitmwatch::model::Target;
 use mitmwatch::report::text;
 use mitmwatch::sim::{domains, SimConfig, SimNetwork};
+use std::io::Write;
 use std::time::Duration;
 
 /// Runs the demo; returns the exit code (2: the simulation intercepts).
 pub async fn run(args: DemoArgs) -> Result<i32> {
+    let json = args.format == Format::Json;
+    // With --format json, stdout holds only the JSON Lines: the narration
+    // is not written.
+    let mut out: Box<dyn Write> = match json {
+        true => Box::new(std::io::sink()),
+        false => Box::new(anstream::stdout()),
+    };
+    // The output file is created before any work, so a bad path fails at once.
+    let mut saved = match &args.output {
+        Some(path) => Some((path, super::io::open_output(Some(path))?)),
+        None => None,
+    };
     let sim = SimNetwork::start(SimConfig::default())
         .await
         .map_err(|e| anyhow::anyhow!("starting the simulated network: {e}"))?;
     let names = domains::popular();
-    println!(
+    writeln!(
+        out,
         "mitmwatch demo: a simulated network on 127.0.0.1 in which a box re-signs TLS for the"
-    );
-    println!(
+    )?;
+    writeln!(
+        out,
         "{} domains Kazakhtelecom's box intercepted in 2019 and passes everything else through.",
         sim.intercepted.len()
-    );
-    println!("  origin server (genuine certificates): {}", sim.origin);
-    println!(
+    )?;
+    writeln!(
+        out,
+        "  origin server (genuine certificates): {}",
+        sim.origin
+    )?;
+    writeln!(
+        out,
         "  interception box (every name goes through it): {}",
         sim.interceptor
-    );
-    println!("  trust store: the simulated public root only; the box's root is not trusted");
-    println!("  static pins: the built-in pinned hosts, pinned to the simulated public root");
-    println!("  CT log list: the simulation's two CT logs, whose SCTs the genuine leaves carry");
-    println!();
-    println!("Scanning {} domains through the box...", names.len());
+    )?;
+    writeln!(
+        out,
+        "  trust store: the simulated public root only; the box's root is not trusted"
+    )?;
+    writeln!(
+        out,
+        "  static pins: the built-in pinned hosts, pinned to the simulated public root"
+    )?;
+    writeln!(
+        out,
+        "  CT log list: the simulation's two CT logs, whose SCTs the genuine leaves carry"
+    )?;
+    writeln!(out)?;
+    writeln!(out, "Scanning {} domains through the box...", names.len())?;
     let store = sim.trust_store();
     let collector = Collector::new(
         ProbeTls::new(&store),
@@ -50,25 +79,36 @@ pub async fn run(args: DemoArgs) -> Result<i32> {
         ..Default::default()
     };
     let observations = super::io::collect_all(collector, targets, &options).await;
-    if let Some(path) = &args.output {
-        super::io::save_observations(path, &observations)?;
-        println!("Observations written to {}", super::io::shown(path));
+    if let Some((path, file)) = &mut saved {
+        super::io::write_observations(file.as_mut(), path, &observations)?;
+        writeln!(out, "Observations written to {}", super::io::shown(path))?;
     }
     let analyzer = Analyzer::new(Catalog::builtin()?, store, sim.pins(), None)
         .with_ct_log_list(sim.ct_log_list.clone());
     let (assessments, summary) = analyzer.assess_scan(&observations, ValidationTime::Observed);
-    println!();
+    if json {
+        let mut stdout = std::io::stdout().lock();
+        super::analysis::write_json_lines(&mut stdout, &assessments, &summary)?;
+        stdout.flush()?;
+        return Ok(exit_code(&summary, 1, crate::cli::FailOn::Intercepted));
+    }
+    writeln!(out)?;
     for (obs, a) in observations.iter().zip(&assessments) {
         if args.verbose {
-            print!("{}", text::chain_listing(obs));
-            println!("{}", text::assessment_detail(a));
+            // The target's verdict and findings, then the chain it served.
+            write!(out, "{}", text::assessment_detail(a))?;
+            writeln!(out, "{}", text::chain_listing(obs))?;
         } else {
-            println!("{}", text::assessment_line(a));
+            writeln!(out, "{}", super::output::coloured_assessment_line(a))?;
         }
     }
-    println!();
-    print!("{}", text::summary_text(&summary));
-    println!();
-    println!("Try `mitmwatch demo -v` for every finding, or `mitmwatch sim` to probe the simulation yourself.");
+    writeln!(out)?;
+    write!(out, "{}", text::summary_text(&summary))?;
+    writeln!(out)?;
+    if args.verbose {
+        writeln!(out, "Try `mitmwatch sim` to probe the simulation yourself.")?;
+    } else {
+        writeln!(out, "Try `mitmwatch demo -v` for every finding, or `mitmwatch sim` to probe the simulation yourself.")?;
+    }
     Ok(exit_code(&summary, 1, crate::cli::FailOn::Intercepted))
 }

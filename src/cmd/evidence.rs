@@ -18,6 +18,10 @@ use std::path::{Component, Path};
 pub fn run(args: EvidenceArgs) -> Result<i32> {
     let when = validation_time(&args.analysis.at)?;
     let analyzer = analyzer(&args.analysis)?;
+    // A directory that cannot take the bundle fails before the judging.
+    if args.output.exists() {
+        prepare_dir(&args.output)?;
+    }
     let format = args.from.format();
     // Only intercepted targets go into a bundle: from a mitmwatch file,
     // only their observations are kept in memory.
@@ -63,12 +67,19 @@ pub fn run(args: EvidenceArgs) -> Result<i32> {
     };
     let bundle = evidence::build(&observations, &assessments, analyzer.catalog(), &options);
     if bundle.interceptors.is_empty() {
-        eprintln!("mitmwatch: no interception found in {judged} observation(s): no bundle written");
+        if !args.quiet {
+            eprintln!(
+                "mitmwatch: no interception found in {judged} observation(s): no bundle written"
+            );
+        }
         return Ok(exit_code(&summary, 1, args.analysis.fail_on));
     }
     prepare_dir(&args.output)?;
     for file in &bundle.files {
         write_file(&args.output, file)?;
+    }
+    if args.quiet {
+        return Ok(exit_code(&summary, 1, args.analysis.fail_on));
     }
     for entry in &bundle.interceptors {
         eprintln!(

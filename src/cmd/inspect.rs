@@ -83,8 +83,18 @@ pub fn run(args: InspectArgs) -> Result<i32> {
         }
     }
     out.flush()?;
+    let code = exit_code(&summary, 1, args.analysis.fail_on);
     if failed > 0 {
-        eprintln!("mitmwatch: {failed} file(s) could not be read");
+        eprintln!(
+            "mitmwatch: error: {failed} of {} {} could not be read",
+            args.files.len(),
+            super::scan::plural(args.files.len(), "file", "files")
+        );
+        // An interception found in the files that were read still wins:
+        // exit 2 is the alarm. Otherwise a missing file is an error.
+        if code != super::exit::INTERCEPTED {
+            return Ok(super::exit::ERROR);
+        }
     }
-    Ok(exit_code(&summary, 1, args.analysis.fail_on))
+    Ok(code)
 }

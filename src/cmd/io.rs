@@ -11,8 +11,7 @@ use mitmwatch::collect::{
 use mitmwatch::model::Target;
 use mitmwatch::report::terminal::escape;
 use mitmwatch::trust_store::TrustStore;
-use std::fs::File;
-use std::io::{BufReader, Write};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -139,9 +138,9 @@ pub const SHOWN_BAD_LINES: usize = 20;
 /// `seen` counts the bad lines so far, this one included.
 pub fn report_bad_line(e: &TargetLineError, seen: usize) {
     if seen <= SHOWN_BAD_LINES {
-        eprintln!("mitmwatch: skipped {}", escape(&e.to_string()));
+        super::progress::warn(&format!("mitmwatch: skipped {}", escape(&e.to_string())));
     } else if seen == SHOWN_BAD_LINES + 1 {
-        eprintln!("mitmwatch: more bad input lines are counted but not shown");
+        super::progress::warn("mitmwatch: more bad input lines are counted but not shown");
     }
 }
 
@@ -170,16 +169,7 @@ pub struct SkipCounts {
 fn open_input(
     input: &Option<PathBuf>,
 ) -> Result<Option<(Box<dyn std::io::BufRead + Send>, String)>> {
-    Ok(match input {
-        None => None,
-        Some(p) if p.as_os_str() == "-" => {
-            Some((Box::new(BufReader::new(std::io::stdin())), "-".into()))
-        }
-        Some(p) => {
-            let f = File::open(p).with_context(|| format!("opening {}", p.display()))?;
-            Some((Box::new(BufReader::new(f)), p.display().to_string()))
-        }
-    })
+    input.as_deref().map(super::target_input::open).transpose()
 }
 
 /// Every target the arguments and the file give, in order, with errors.
@@ -319,6 +309,30 @@ pub fn open_output(path: Option<&Path>) -> Result<Box<dyn Write + Send>> {
     }
 }
 
+/// Checks, before any work, that an output file can be written, without
+/// creating or truncating it: an existing file must open for writing, a
+/// new one's directory must take a file. `-` and none are stdout.
+pub fn check_writable(path: Option<&Path>) -> Result<()> {
+    let Some(path) = path.filter(|p| p.as_os_str() != "-") else {
+        return Ok(());
+    };
+    let result = if path.is_dir() {
+        Err(std::io::Error::other("it is a directory"))
+    } else if path.exists() {
+        std::fs::OpenOptions::new()
+            .append(true)
+            .open(path)
+            .map(drop)
+    } else {
+        let dir = match path.parent() {
+            Some(d) if !d.as_os_str().is_empty() => d,
+            _ => Path::new("."),
+        };
+        tempfile::NamedTempFile::new_in(dir).map(drop)
+    };
+    result.with_context(|| format!("cannot write {}", path.display()))
+}
+
 /// Opens an existing output file for appending (`--resume`), creating it
 /// if missing, without group or other write permission.
 pub fn open_append(path: &Path) -> Result<Box<dyn Write + Send>> {
@@ -356,14 +370,14 @@ pub async fn collect_all(
     observations
 }
 
-/// Writes observations as JSON Lines to a file.
-pub fn save_observations(
+/// Writes observations as JSON Lines to an output already opened for `path`.
+pub fn write_observations(
+    out: &mut dyn Write,
     path: &Path,
     observations: &[mitmwatch::model::Observation],
 ) -> Result<()> {
-    let mut out = open_output(Some(path))?;
     for obs in observations {
-        super::scan::write_observation(&mut out, obs)
+        super::scan::write_observation(out, obs)
             .with_context(|| format!("writing {}", path.display()))?;
     }
     out.flush()

@@ -5,6 +5,7 @@ pub mod analyze;
 pub mod baseline;
 pub mod check;
 pub mod compare;
+pub mod completions;
 pub mod demo;
 pub mod evidence;
 pub mod input_digest;
@@ -13,6 +14,8 @@ pub mod io;
 pub mod judged_file;
 pub mod locate;
 pub mod merge;
+pub mod observation_input;
+pub mod output;
 pub mod parallel;
 pub mod probe;
 pub mod progress;
@@ -21,6 +24,7 @@ pub mod report;
 pub mod scan;
 pub mod sim;
 pub mod store;
+pub mod target_input;
 pub mod update;
 
 /// Exit codes, documented in the README.

@@ -11,7 +11,7 @@ use mitmwatch::collect::targets::{normalise_host, TargetLineError};
 use mitmwatch::collect::{parse_target, Collector, DomainListReader};
 use mitmwatch::model::{SniOutcome, SniProbe, Target, SNI_PROBE_SCHEMA};
 use mitmwatch::report::probe_text;
-use std::io::{BufReader, Write};
+use std::io::Write;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use tokio::sync::Semaphore;
@@ -59,13 +59,7 @@ fn read_targets(args: &ProbeArgs) -> Result<(Vec<Target>, usize)> {
         })
         .collect();
     if let Some(path) = &args.input {
-        let (reader, name): (Box<dyn std::io::BufRead>, String) = if path.as_os_str() == "-" {
-            (Box::new(BufReader::new(std::io::stdin())), "-".into())
-        } else {
-            let f =
-                std::fs::File::open(path).with_context(|| format!("opening {}", path.display()))?;
-            (Box::new(BufReader::new(f)), path.display().to_string())
-        };
+        let (reader, name) = super::target_input::open(path)?;
         items.extend(DomainListReader::new(reader, name, args.port));
     }
     let mut targets = Vec::new();
@@ -132,7 +126,21 @@ pub async fn run(args: ProbeArgs) -> Result<i32> {
     }
     let (targets, bad) = read_targets(&args)?;
     if targets.is_empty() {
-        bail!("no hosts to probe: give HOST[:PORT] arguments or --input FILE (see --help)");
+        match &args.input {
+            Some(path) => bail!(
+                "no hosts read from {} ({}): {}",
+                io::shown(path),
+                match bad {
+                    0 => "it is empty".to_string(),
+                    n => format!("{n} bad {}", super::scan::plural(n, "entry", "entries")),
+                },
+                super::target_input::LIST_HINT
+            ),
+            None if bad > 0 => bail!("no usable host among the arguments"),
+            None => {
+                bail!("no hosts to probe: give HOST[:PORT] arguments or --input FILE (see --help)")
+            }
+        }
     }
     let store = io::trust_store(&TrustArgs {
         roots: args.roots.clone(),
@@ -140,6 +148,13 @@ pub async fn run(args: ProbeArgs) -> Result<i32> {
         system_roots: false,
     })?;
     let collector = Arc::new(io::collector(&collect_args(&args), &store)?);
+    // Outputs are created before any handshake, so a bad path loses nothing.
+    let mut saved = match &args.save {
+        Some(path) => Some((path, io::open_output(Some(path))?)),
+        None => None,
+    };
+    let mut out = io::open_output(args.output.as_deref())?;
+    let json = args.json();
     let slots = Arc::new(Semaphore::new(args.concurrency.max(1)));
     let mut tasks = JoinSet::new();
     for (i, target) in targets.into_iter().enumerate() {
@@ -156,16 +171,17 @@ pub async fn run(args: ProbeArgs) -> Result<i32> {
     probes.sort_by_key(|(i, _)| *i);
     let probes: Vec<SniProbe> = probes.into_iter().map(|(_, p)| p).collect();
 
-    if let Some(path) = &args.save {
+    if saved.is_some() {
         let observations: Vec<_> = probes
             .iter()
             .flat_map(|p| [p.control.clone(), p.target.clone()])
             .collect();
-        io::save_observations(path, &observations)?;
+        if let Some((path, file)) = &mut saved {
+            io::write_observations(file.as_mut(), path, &observations)?;
+        }
     }
-    let mut out = io::open_output(args.output.as_deref())?;
     for p in &probes {
-        if args.json {
+        if json {
             let mut line = serde_json::to_string(p)?;
             line.push('\n');
             out.write_all(line.as_bytes())?;
@@ -173,7 +189,7 @@ pub async fn run(args: ProbeArgs) -> Result<i32> {
             writeln!(out, "{}", probe_text::probe(p))?;
         }
     }
-    if !args.json {
+    if !json {
         write!(out, "{}", probe_text::summary(&probes))?;
     }
     out.flush().context("writing the report")?;

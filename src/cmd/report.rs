@@ -18,6 +18,9 @@ pub fn run(args: ReportArgs) -> Result<i32> {
     let when = validation_time(&args.analysis.at)?;
     let (analyzer, data) = analyzer_and_data(&args.analysis)?;
     let jobs = args.jobs.map_or_else(default_jobs, usize::from);
+    // Both outputs are checked before the input is judged.
+    super::io::check_writable(args.html.as_deref())?;
+    super::io::check_writable(args.output.as_deref())?;
     // The HTML report shows each chain, so it needs the observations back.
     let mut judged = judge_file(&args.input, &analyzer, when, jobs, args.html.is_some())?;
     judged.summary.provenance = Some(super::provenance::of_judged_file(
@@ -28,10 +31,12 @@ pub fn run(args: ReportArgs) -> Result<i32> {
     if let Some(path) = &args.html {
         write_html(&mut judged, path, args.details)
             .with_context(|| format!("writing {}", path.display()))?;
-        eprintln!(
-            "mitmwatch: HTML report written to {}",
-            super::io::shown(path)
-        );
+        if !args.quiet {
+            eprintln!(
+                "mitmwatch: HTML report written to {}",
+                super::io::shown(path)
+            );
+        }
     }
     if args.html.is_none() || args.output.is_some() || args.format != ReportFormat::Text {
         let mut out = BufWriter::new(super::io::open_output(args.output.as_deref())?);

@@ -30,6 +30,21 @@ pub async fn run(args: ScanArgs) -> Result<i32> {
     if args.targets.is_empty() && args.input.is_none() {
         anyhow::bail!("no targets: give HOST[:PORT] arguments or --input FILE (see --help)");
     }
+    if !args.analyze {
+        let flags = analysis_only_flags(&args.analysis);
+        if !flags.is_empty() {
+            anyhow::bail!(
+                "{} {} judge observations: add --analyze, or leave {} out",
+                flags.join(", "),
+                plural(
+                    flags.len(),
+                    "applies only when the scan goes on to",
+                    "apply only when the scan goes on to"
+                ),
+                plural(flags.len(), "it", "them")
+            );
+        }
+    }
     let store = io::trust_store(&args.analysis.trust)?;
     let collector = Arc::new(io::collector(&args.collect, &store)?);
     let mut analysis = match args.analyze {
@@ -107,22 +122,35 @@ pub async fn run(args: ScanArgs) -> Result<i32> {
     // Writing (and analysing) may block or take CPU: it runs on the blocking
     // pool, off the async workers.
     let writer = tokio::task::spawn_blocking(move || write_all(rx, out, progress, analysis));
-    let (total, analysis) = writer.await.context("writer task")??;
+    let (total, by_status, analysis) = writer.await.context("writer task")??;
     scanner.await.context("scan task")?;
     if !args.quiet {
         let s = &skipped;
         let mut notes = Vec::new();
-        for (n, what) in [
-            (s.bad.load(Ordering::Relaxed), "bad input lines"),
-            (s.duplicate.load(Ordering::Relaxed), "duplicate targets"),
-            (s.done.load(Ordering::Relaxed), "targets already done"),
+        for (n, one, many) in [
+            (
+                s.bad.load(Ordering::Relaxed),
+                "bad input line",
+                "bad input lines",
+            ),
+            (
+                s.duplicate.load(Ordering::Relaxed),
+                "duplicate target",
+                "duplicate targets",
+            ),
+            (
+                s.done.load(Ordering::Relaxed),
+                "target already done",
+                "targets already done",
+            ),
             (
                 s.other_shard.load(Ordering::Relaxed),
+                "target of another shard",
                 "targets of other shards",
             ),
         ] {
             if n > 0 {
-                notes.push(format!("{n} {what} skipped"));
+                notes.push(format!("{n} {} skipped", plural(n, one, many)));
             }
         }
         let notes = if notes.is_empty() {
@@ -130,13 +158,41 @@ pub async fn run(args: ScanArgs) -> Result<i32> {
         } else {
             format!("; {}", notes.join(", "))
         };
-        eprintln!("mitmwatch: {total} targets scanned{notes}");
+        let by_status = match by_status.is_empty() {
+            true => String::new(),
+            false => format!(" ({by_status})"),
+        };
+        eprintln!(
+            "mitmwatch: {total} {} scanned{by_status}{notes}",
+            plural(total, "target", "targets")
+        );
         if let Some(summary) = &analysis {
             eprintln!(
                 "{}",
                 mitmwatch::report::text::summary_text(summary).trim_end()
             );
         }
+    }
+    let s = &skipped;
+    let none_read = total == 0
+        && s.duplicate.load(Ordering::Relaxed) == 0
+        && s.done.load(Ordering::Relaxed) == 0
+        && s.other_shard.load(Ordering::Relaxed) == 0;
+    if none_read {
+        let bad = s.bad.load(Ordering::Relaxed);
+        let from = match &args.input {
+            Some(p) if p.as_os_str() == "-" => "standard input".to_string(),
+            Some(p) => io::shown(p),
+            None => "the arguments".to_string(),
+        };
+        let why = match bad {
+            0 => "it is empty".to_string(),
+            n => format!("{n} bad {}", plural(n, "line", "lines")),
+        };
+        anyhow::bail!(
+            "no targets read from {from} ({why}): {}",
+            super::target_input::LIST_HINT
+        );
     }
     Ok(match &analysis {
         Some(summary) => super::analysis::exit_code(summary, 1, args.analysis.fail_on),
@@ -181,7 +237,7 @@ fn write_all(
     mut out: Box<dyn Write + Send>,
     mut progress: Progress,
     mut analysis: Option<Analysis>,
-) -> Result<(usize, Option<mitmwatch::model::ScanSummary>)> {
+) -> Result<(usize, String, Option<mitmwatch::model::ScanSummary>)> {
     let mut total = 0usize;
     while let Some(obs) = rx.blocking_recv() {
         let verdict = match &mut analysis {
@@ -203,7 +259,7 @@ fn write_all(
             out.flush().context("writing the output")?;
         }
     }
-    progress.finish();
+    let by_status = progress.finish();
     let summary = match analysis {
         None => None,
         Some(a) => {
@@ -214,10 +270,40 @@ fn write_all(
         }
     };
     out.flush().context("writing the output")?;
-    Ok((total, summary))
+    Ok((total, by_status, summary))
 }
 
 /// Writes one observation as one JSON line.
 pub fn write_observation(out: &mut dyn Write, obs: &Observation) -> std::io::Result<()> {
     mitmwatch::report::json::write_line(out, obs)
+}
+
+/// `one` or `many`, as `n` asks.
+pub fn plural<'a>(n: usize, one: &'a str, many: &'a str) -> &'a str {
+    if n == 1 {
+        one
+    } else {
+        many
+    }
+}
+
+/// The analysis flags given that only `--analyze` uses (the trust-store
+/// flags also verify chains while scanning, so they are not among them).
+fn analysis_only_flags(a: &crate::cli::AnalysisArgs) -> Vec<&'static str> {
+    let mut flags = Vec::new();
+    for (given, flag) in [
+        (!a.catalog.is_empty(), "--catalog"),
+        (a.baseline.is_some(), "--baseline"),
+        (a.pins.is_some(), "--pins"),
+        (a.ct_log_list.is_some(), "--ct-log-list"),
+        (!a.intermediates.is_empty(), "--intermediates"),
+        (a.at != "now", "--at"),
+        (a.fail_on != crate::cli::FailOn::Intercepted, "--fail-on"),
+        (a.data_dir.is_some(), "--data-dir"),
+    ] {
+        if given {
+            flags.push(flag);
+        }
+    }
+    flags
 }

@@ -9,6 +9,7 @@
 use crate::cli::SimArgs;
 use anyhow::{Context, Result};
 use mitmwatch::sim::{SimConfig, SimNetwork};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -68,6 +69,7 @@ fn shown(path: &Path) -> String {
 
 /// Runs until Ctrl-C (or `--duration`); returns the exit code.
 pub async fn run(args: SimArgs) -> Result<i32> {
+    let mut out = std::io::stdout();
     let files = DataFiles::from_args(&args)?;
     let config = SimConfig {
         bind: args.bind,
@@ -78,33 +80,38 @@ pub async fn run(args: SimArgs) -> Result<i32> {
     let sim = SimNetwork::start(config)
         .await
         .map_err(|e| anyhow::anyhow!("starting the simulated network: {e}"))?;
-    println!("origin (genuine certificates for any name): {}", sim.origin);
-    println!(
+    writeln!(
+        out,
+        "origin (genuine certificates for any name): {}",
+        sim.origin
+    )?;
+    writeln!(
+        out,
         "interception box ({} names intercepted):   {}",
         sim.intercepted.len(),
         sim.interceptor
-    );
-    println!();
+    )?;
+    writeln!(out)?;
     if let Some(path) = &files.roots {
         super::io::write_file(path, sim.public_root_pem().as_bytes())?;
-        println!("simulated public root written to {}", shown(path));
+        writeln!(out, "simulated public root written to {}", shown(path))?;
     }
     if let Some(path) = &files.pins {
         super::io::write_file(path, sim.pins_json().as_bytes())?;
-        println!(
+        writeln!(out,
             "pins for the simulation written to {} (the built-in pinned hosts, pinned to the simulated public root)",
             shown(path)
-        );
+        )?;
     }
     if let Some(path) = &files.ct_log_list {
         super::io::write_file(path, sim.ct_log_list_json().as_bytes())?;
-        println!(
+        writeln!(out,
             "CT log list of the simulated logs written to {} (they signed the SCTs of genuine leaves)",
             shown(path)
-        );
+        )?;
     }
-    print!("{}", hints(&sim, &files));
-    println!("running; press Ctrl-C to stop");
+    write!(out, "{}", hints(&sim, &files))?;
+    writeln!(out, "running; press Ctrl-C to stop")?;
     match args.duration {
         Some(secs) if secs.is_finite() && secs > 0.0 => {
             tokio::select! {

@@ -28,6 +28,18 @@ pub fn options(
             }
         }
     }
+    for (flag, path) in paths
+        .iter()
+        .map(|p| ("--path", p))
+        .chain(firefox_profiles.iter().map(|p| ("--firefox-profile", p)))
+    {
+        if !path.exists() {
+            bail!(
+                "{flag} {}: no such file or directory",
+                escape(&path.display().to_string())
+            );
+        }
+    }
     Ok(StoreOptions {
         system: !args.no_system,
         sysroot: args.sysroot.clone(),
@@ -98,7 +110,7 @@ pub fn run(args: StoreArgs) -> Result<i32> {
     };
     let report = audit.report(tool_name(), time::OffsetDateTime::now_utc(), links);
     let mut out = std::io::stdout().lock();
-    if args.json {
+    if args.json() {
         mitmwatch::report::json::write_pretty(&mut out, &report)?;
     } else {
         write!(out, "{}", store_text::store_text(&report, args.verbose))?;

@@ -7,21 +7,26 @@ use mitmwatch::ct::ListSigningKey;
 use mitmwatch::report::terminal::escape;
 use mitmwatch::update::fetch::{FetchLimits, Fetcher};
 use mitmwatch::update::{data_dir, Sources};
+use std::io::Write;
 
 /// Runs the update; returns the exit code.
 pub fn run(args: UpdateArgs) -> Result<i32> {
+    let mut out = std::io::stdout();
     let Some(dir) = data_dir::resolve(args.data_dir.as_deref()) else {
         anyhow::bail!(
             "no data directory: give --data-dir DIR or set {} (HOME is not set either)",
             data_dir::DATA_DIR_ENV
         );
     };
-    if !(args.timeout.is_finite() && args.timeout > 0.0 && args.timeout <= 3600.0) {
-        anyhow::bail!(
-            "--timeout {}: give seconds between 0 and 3600",
-            args.timeout
-        );
-    }
+    // The directory must be writable before anything is downloaded.
+    std::fs::create_dir_all(&dir)
+        .and_then(|_| tempfile::NamedTempFile::new_in(&dir).map(drop))
+        .with_context(|| {
+            format!(
+                "data directory {} is not writable",
+                escape(&dir.display().to_string())
+            )
+        })?;
     let mut sources = match &args.base_url {
         Some(base) => Sources::under(base),
         None => Sources::official(),
@@ -47,10 +52,14 @@ pub fn run(args: UpdateArgs) -> Result<i32> {
         timeout: std::time::Duration::from_secs_f64(args.timeout),
         ..FetchLimits::default()
     });
-    println!("Data directory: {}", escape(&dir.display().to_string()));
+    writeln!(
+        out,
+        "Data directory: {}",
+        escape(&dir.display().to_string())
+    )?;
     let reports = mitmwatch::update::update(&dir, &sources, &fetcher, &key);
     for report in &reports {
-        println!("{}", escape(&report.line()));
+        writeln!(out, "{}", escape(&report.line()))?;
     }
     Ok(if reports.iter().any(|r| r.failed()) {
         exit::SOURCE_FAILED

@@ -37,6 +37,19 @@ impl AuditedRoot {
         self.locations.iter().any(|l| l.trust == StoreTrust::Anchor)
     }
 
+    /// Whether it was found somewhere other than the operating system
+    /// store and the CA bundles built from the distribution's list: an
+    /// anchor directory (where administrators and software add roots), a
+    /// file given with `--path`, or a browser database.
+    pub fn added_locally(&self) -> bool {
+        self.locations.iter().any(|l| {
+            matches!(
+                l.kind,
+                SourceKind::Anchors | SourceKind::Path | SourceKind::Firefox | SourceKind::Chrome
+            )
+        })
+    }
+
     /// The locations that trust it for websites.
     pub fn trusted_locations(&self) -> impl Iterator<Item = &StoreLocation> {
         self.locations
@@ -220,11 +233,12 @@ impl Audit {
     pub fn summary(&self) -> StoreSummary {
         let count = |class| self.roots.iter().filter(|r| r.class == class).count();
         let installed = self.interception_installed();
-        let local_trusted = self
+        let (added, distribution): (Vec<&AuditedRoot>, Vec<&AuditedRoot>) = self
             .roots
             .iter()
             .filter(|r| r.class == RootClass::Local && r.trusted())
-            .count();
+            .partition(|r| r.added_locally());
+        let local_trusted = added.len() + distribution.len();
         let untrusted_interception: Vec<&AuditedRoot> = self
             .roots
             .iter()
@@ -250,11 +264,34 @@ impl Audit {
                 plural(installed.len(), "known interception root is", "known interception roots are"),
                 names(&installed)
             ),
-            StoreOutcome::Clean if local_trusted > 0 => format!(
-                "No known interception root is trusted. {} not in Mozilla's store: added by you, an \
-                 administrator, software or the distribution. Check that you know why each one is there.",
-                plural(local_trusted, "trusted root is", "trusted roots are")
-            ),
+            StoreOutcome::Clean if local_trusted > 0 => {
+                let mut s = String::from("No known interception root is trusted.");
+                if !added.is_empty() {
+                    s.push_str(&format!(
+                        " {} added on this machine and not in Mozilla's store: {}. These deserve a \
+                         look: check that you know who installed each one and why.",
+                        plural(added.len(), "trusted root was", "trusted roots were"),
+                        added
+                            .iter()
+                            .map(|r| r.record.subject.as_deref().unwrap_or("(no subject)"))
+                            .collect::<Vec<_>>()
+                            .join("; ")
+                    ));
+                }
+                if !distribution.is_empty() {
+                    s.push_str(&format!(
+                        " {} only in the operating system's CA list, not in Mozilla's current store: \
+                         roots the distribution ships (often public CAs Mozilla removed or has not \
+                         yet added); they need no action of yours.",
+                        plural(
+                            distribution.len(),
+                            "more trusted root is",
+                            "more trusted roots are"
+                        ),
+                    ));
+                }
+                s
+            }
             StoreOutcome::Clean => {
                 "No known interception root is trusted, and every trusted root is in Mozilla's store."
                     .to_string()
@@ -412,6 +449,45 @@ mod tests {
             "{}",
             s.conclusion
         );
+    }
+
+    #[test]
+    fn roots_added_here_are_named_apart_from_the_distributions() {
+        // Mozilla's store plays the public one: R1 (in the bundle only)
+        // stands for a root the distribution ships, R2 (also in an anchor
+        // directory) for one an administrator added.
+        let r1 = CertificateDer::from_pem_slice(R1).unwrap().to_vec();
+        let r2 = CertificateDer::from_pem_slice(R2).unwrap().to_vec();
+        let audit = audit(
+            vec![
+                read(
+                    SourceKind::Bundle,
+                    "/etc/ssl/certs/ca-certificates.crt",
+                    vec![(r1, StoreTrust::Anchor), (r2.clone(), StoreTrust::Anchor)],
+                ),
+                read(
+                    SourceKind::Anchors,
+                    "/usr/local/share/ca-certificates/r2.crt",
+                    vec![(r2, StoreTrust::Anchor)],
+                ),
+            ],
+            &Catalog::builtin().unwrap(),
+            &TrustStore::mozilla(),
+        );
+        assert_eq!(audit.outcome(), StoreOutcome::Clean);
+        let added: Vec<&AuditedRoot> = audit.roots.iter().filter(|r| r.added_locally()).collect();
+        assert_eq!(added.len(), 1);
+        let c = audit.summary().conclusion;
+        let subject = added[0].record.subject.clone().unwrap();
+        assert!(
+            c.contains(&format!("1 trusted root was added on this machine and not in Mozilla's store: {subject}. These deserve a look")),
+            "{c}"
+        );
+        assert!(
+            c.contains("1 more trusted root is only in the operating system's CA list"),
+            "{c}"
+        );
+        assert!(c.contains("need no action"), "{c}");
     }
 
     #[test]
