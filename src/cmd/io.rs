@@ -363,7 +363,7 @@ pub fn save_observations(
 ) -> Result<()> {
     let mut out = open_output(Some(path))?;
     for obs in observations {
-        super::scan::write_observation(&mut out, obs)
+        mitmwatch::report::json::write_line(&mut out, obs)
             .with_context(|| format!("writing {}", path.display()))?;
     }
     out.flush()
