@@ -2,7 +2,7 @@
 //! exist, their keys, who operates them, what state they are in and which
 //! certificates (by expiry) they accept. The built-in list is
 //! `certs/ct/log_list.json` (source and date in `certs/ct/README.md`);
-//! `--ct-log-list FILE` loads a newer one ([`super::v3`] reads and writes
+//! `--ct-log-list FILE` loads a newer one (`ct/v3.rs` reads and writes
 //! the JSON). Loading is pure: the caller reads the file.
 
 use super::signature::LogKey;
