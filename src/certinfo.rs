@@ -4,7 +4,6 @@
 
 use crate::encoding::{base64_encode, hex, sha256_hex};
 use crate::model::CertRecord;
-use ::time::OffsetDateTime;
 use x509_parser::der_parser::oid::Oid;
 use x509_parser::prelude::{FromDer, X509Certificate, X509Name};
 
@@ -127,11 +126,9 @@ pub fn serial_hex(raw: &[u8]) -> String {
     hex(trimmed)
 }
 
-/// Formats a time as RFC 3339 (UTC), for messages.
-pub fn rfc3339(t: OffsetDateTime) -> String {
-    t.format(&::time::format_description::well_known::Rfc3339)
-        .unwrap_or_else(|_| t.to_string())
-}
+/// Formats a time as RFC 3339 (UTC); the one helper lives in
+/// [`crate::encoding::rfc3339`].
+pub use crate::encoding::rfc3339;
 
 #[cfg(test)]
 mod tests {

@@ -1,5 +1,5 @@
-//! Small, dependency-free encodings used in records: lowercase hex and
-//! SHA-256 digests.
+//! Small, dependency-free encodings used in records: lowercase hex,
+//! SHA-256 digests, base64, PEM and RFC 3339 times.
 
 use base64::Engine;
 
@@ -21,12 +21,13 @@ pub fn parse_hex(text: &str) -> Option<Vec<u8>> {
     if cleaned.len() % 2 != 0 {
         return None;
     }
+    // Digits only: `u8::from_str_radix` alone would take "+f" as 15.
+    fn digit(b: u8) -> Option<u8> {
+        (b as char).to_digit(16).map(|d| d as u8)
+    }
     cleaned
         .chunks(2)
-        .map(|pair| {
-            let s = std::str::from_utf8(pair).ok()?;
-            u8::from_str_radix(s, 16).ok()
-        })
+        .map(|pair| Some(digit(pair[0])? << 4 | digit(pair[1])?))
         .collect()
 }
 
@@ -65,9 +66,63 @@ pub fn pem_encode(label: &str, der: &[u8]) -> String {
     out
 }
 
+/// RFC 3339 text of `t` in UTC (`2026-01-24T12:53:55Z`; fractional seconds
+/// only when `t` has them). Cannot fail: RFC 3339 writes four-digit years
+/// only, so an instant before year 0000 or after 9999 (which no parsed
+/// certificate, log list or record can hold) is written as the nearest
+/// instant it can express.
+pub fn rfc3339(t: time::OffsetDateTime) -> String {
+    use time::format_description::well_known::Rfc3339;
+    use time::{Date, Month, PrimitiveDateTime, Time};
+    let utc = t.to_offset(time::UtcOffset::UTC);
+    let clamped = match utc.year() {
+        year if year < 0 => PrimitiveDateTime::new(
+            Date::from_calendar_date(0, Month::January, 1).unwrap_or(Date::MIN),
+            Time::MIDNIGHT,
+        )
+        .assume_utc(),
+        year if year > 9999 => PrimitiveDateTime::new(
+            Date::from_calendar_date(9999, Month::December, 31).unwrap_or(Date::MAX),
+            Time::from_hms_nano(23, 59, 59, 999_999_999).unwrap_or(Time::MIDNIGHT),
+        )
+        .assume_utc(),
+        _ => utc,
+    };
+    // With a UTC offset and a year in 0..=9999 the formatter has nothing
+    // left to refuse; the fallback is unreachable but keeps this total.
+    clamped
+        .format(&Rfc3339)
+        .unwrap_or_else(|_| clamped.to_string())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn rfc3339_writes_utc_and_clamps_what_it_cannot_write() {
+        use time::macros::datetime;
+        assert_eq!(
+            rfc3339(datetime!(2026-01-24 12:53:55 UTC)),
+            "2026-01-24T12:53:55Z"
+        );
+        assert_eq!(
+            rfc3339(datetime!(2026-01-24 14:53:55.5 +02:00)),
+            "2026-01-24T12:53:55.5Z"
+        );
+        assert_eq!(
+            rfc3339(datetime!(2026-01-24 12:53:55 +00:00:30)),
+            "2026-01-24T12:53:25Z"
+        );
+        assert_eq!(
+            rfc3339(time::OffsetDateTime::UNIX_EPOCH),
+            "1970-01-01T00:00:00Z"
+        );
+        assert_eq!(
+            rfc3339(time::OffsetDateTime::UNIX_EPOCH.replace_year(-5).unwrap()),
+            "0000-01-01T00:00:00Z"
+        );
+    }
 
     #[test]
     fn hex_round_trips_and_accepts_colons() {
@@ -75,6 +130,10 @@ mod tests {
         assert_eq!(parse_hex("00:AB:ff"), Some(vec![0x00, 0xab, 0xff]));
         assert_eq!(parse_hex("abc"), None);
         assert_eq!(parse_hex("zz"), None);
+        assert_eq!(parse_hex("+f"), None);
+        assert_eq!(parse_hex("+f+f"), None);
+        assert_eq!(parse_hex("-1"), None);
+        assert_eq!(parse_hex(""), Some(vec![]));
     }
 
     #[test]

@@ -121,7 +121,8 @@ async fn origin_on_loopback_answers_at_hop_one() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn refused_port_is_no_answer_and_exit_three() {
-    let port = common::refused_port().await.port().to_string();
+    let refused = common::refused_port().await;
+    let port = refused.port().to_string();
     let out = locate(&["127.0.0.1", "--port", &port, "--format", "json"]).await;
     assert_exit(&out, 3);
     let record: Record = serde_json::from_slice(&out.stdout).unwrap();

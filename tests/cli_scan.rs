@@ -220,6 +220,8 @@ async fn fingerprints_match_openssl_for_openssl_s_server() {
         "-extfile",
         "ext.cnf",
     ]);
+    // A free port for openssl to take: released at once (the held socket
+    // would keep openssl from binding), so another test could race for it.
     let port = common::refused_port().await.port();
     let mut server = std::process::Command::new("openssl")
         .args([

@@ -191,34 +191,27 @@ async fn a_path_given_and_an_unreadable_file() {
     let extra = dir.path().join("extra");
     std::fs::create_dir_all(&extra).unwrap();
     std::fs::write(extra.join("qaznet.pem"), qaznet_pem()).unwrap();
-    let locked = extra.join("locked.pem");
-    std::fs::write(&locked, public_root_pem()).unwrap();
+    // Files that nobody, root included (CI runs as root), can read: a
+    // symbolic link to nothing (it cannot even be inspected) and, on
+    // Linux, a link to /proc/self/mem, which opens but fails with EIO when
+    // read at offset 0 (an unmapped address).
     #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(&locked, std::fs::Permissions::from_mode(0o000)).unwrap();
-    }
-    // Root (as in CI) reads any file anyway: then only the rest is checked.
-    let really_locked = std::fs::read(&locked).is_err();
+    std::os::unix::fs::symlink(dir.path().join("nowhere.pem"), extra.join("dangling.pem")).unwrap();
+    #[cfg(target_os = "linux")]
+    std::os::unix::fs::symlink("/proc/self/mem", extra.join("mem.pem")).unwrap();
     let out = store(&["--no-system", "--no-browsers", "--path"], &[&extra]).await;
     let stdout = text(&out.stdout);
+    let stderr = text(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "{stdout}");
     assert!(
         stdout.contains("'Qaznet Trust Network' is installed in"),
         "{stdout}"
     );
     assert!(stdout.contains(&format!("{}", extra.join("qaznet.pem").display())));
-    if really_locked {
-        assert!(
-            text(&out.stderr).contains("locked.pem: cannot read"),
-            "{}",
-            text(&out.stderr)
-        );
-    } else {
-        eprintln!(
-            "note: running as a user who can read mode-000 files; unreadable-file check skipped"
-        );
-    }
+    #[cfg(unix)]
+    assert!(stderr.contains("dangling.pem: cannot read"), "{stderr}");
+    #[cfg(target_os = "linux")]
+    assert!(stderr.contains("mem.pem: cannot read"), "{stderr}");
 }
 
 /// Firefox profiles with NSS databases made by a real `certutil`: one under

@@ -183,9 +183,12 @@ async fn one_scan_of_every_hostile_server_yields_one_classified_record_each() {
         .unwrap();
     assert!(status.success(), "{stderr}");
     assert!(!stderr.contains("panicked"), "{stderr}");
-    // The slowest probes take the handshake timeout, in parallel with the others.
+    // The slowest probes take the handshake timeout, in parallel with the
+    // others (about 2 s on an idle machine). This is a generous ceiling,
+    // not a speed measure: it only catches a probe that outlives its
+    // timeout by far, and leaves room for a loaded 2-core debug build.
     assert!(
-        elapsed < Duration::from_secs_f64(timeout + 4.0),
+        elapsed < Duration::from_secs_f64(timeout * 7.5),
         "{elapsed:?}"
     );
 
@@ -303,10 +306,13 @@ async fn one_scan_of_every_hostile_server_yields_one_classified_record_each() {
     );
 
     // Bounded memory: the huge server offered 64 MiB, the 1 MB extension
-    // 1 MiB, and rustls stops at 64 KiB. (The scan's peak is about 17 MiB.)
+    // 1 MiB, and rustls stops at 64 KiB. The scan's peak is about 17 MiB;
+    // the ceiling is what matters, not that figure: a client that buffered
+    // the 64 MiB offered would peak above 64 MiB, so the bound sits there,
+    // far from the measured peak (debug builds and allocator slack vary).
     if cfg!(target_os = "linux") {
         assert!(peak > 0);
-        assert!(peak < 48 * 1024, "peak RSS {peak} KiB");
+        assert!(peak < 64 * 1024, "peak RSS {peak} KiB");
     }
 }
 
@@ -325,8 +331,10 @@ async fn slowloris_is_cut_off_by_the_handshake_timeout() {
     assert_eq!(obs.status, Status::HandshakeTimeout, "{obs:?}");
     let elapsed = started.elapsed();
     assert!(elapsed >= Duration::from_millis(2500), "{elapsed:?}");
-    // A per-read timeout would let the server go on for its full minute.
-    assert!(elapsed < Duration::from_millis(5000), "{elapsed:?}");
+    // A per-read timeout would let the server go on for its full minute
+    // (60 bytes, one a second); the ceiling sits far below that and far
+    // above the 2.5 s timeout, so only that mistake fails it.
+    assert!(elapsed < Duration::from_secs(30), "{elapsed:?}");
 }
 
 /// After the handshake the collector sends close_notify and nothing else:

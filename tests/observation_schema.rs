@@ -130,11 +130,8 @@ const STATUSES: [&str; 11] = [
 async fn records_match_the_documented_schema() {
     let sim = SimNetwork::start(SimConfig::default()).await.unwrap();
     let c = common::box_collector(&sim);
-    let refused = common::collector_to(
-        common::refused_port().await,
-        &sim.trust_store(),
-        Duration::from_secs(1),
-    );
+    let held = common::refused_port().await;
+    let refused = common::collector_to(held.addr(), &sim.trust_store(), Duration::from_secs(1));
     for obs in [
         common::probe(&c, "google.com").await,
         common::probe(&c, "example.com").await,

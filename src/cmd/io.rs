@@ -377,7 +377,7 @@ pub fn write_observations(
     observations: &[mitmwatch::model::Observation],
 ) -> Result<()> {
     for obs in observations {
-        super::scan::write_observation(out, obs)
+        mitmwatch::report::json::write_line(&mut *out, obs)
             .with_context(|| format!("writing {}", path.display()))?;
     }
     out.flush()

@@ -242,7 +242,8 @@ fn write_all(
     while let Some(obs) = rx.blocking_recv() {
         let verdict = match &mut analysis {
             None => {
-                write_observation(&mut out, &obs).context("writing observations")?;
+                mitmwatch::report::json::write_line(&mut out, &obs)
+                    .context("writing observations")?;
                 None
             }
             Some(a) => {
@@ -271,11 +272,6 @@ fn write_all(
     };
     out.flush().context("writing the output")?;
     Ok((total, by_status, summary))
-}
-
-/// Writes one observation as one JSON line.
-pub fn write_observation(out: &mut dyn Write, obs: &Observation) -> std::io::Result<()> {
-    mitmwatch::report::json::write_line(out, obs)
 }
 
 /// `one` or `many`, as `n` asks.

@@ -14,6 +14,11 @@ pub enum DerError {
     LongTag,
     /// An indefinite length (BER, not DER) or a length that does not fit.
     BadLength,
+    /// A long-form length that DER forbids: one below 128 (which has a
+    /// short form) or one with leading zero bytes. X.690 §10.1: "the
+    /// definite form of length encoding shall be used, encoded in the
+    /// minimum number of octets".
+    NonMinimalLength,
     /// A tag other than the one the structure requires.
     UnexpectedTag {
         /// The tag required.
@@ -31,6 +36,7 @@ impl fmt::Display for DerError {
             DerError::Truncated => f.write_str("DER truncated"),
             DerError::LongTag => f.write_str("multi-byte DER tag"),
             DerError::BadLength => f.write_str("invalid DER length"),
+            DerError::NonMinimalLength => f.write_str("DER length not in its minimal encoding"),
             DerError::UnexpectedTag { expected, found } => {
                 write!(f, "expected DER tag 0x{expected:02x}, found 0x{found:02x}")
             }
@@ -80,9 +86,15 @@ pub fn read(input: &[u8]) -> Result<(Tlv<'_>, &[u8]), DerError> {
         if rest.len() < n {
             return Err(DerError::Truncated);
         }
+        if rest[0] == 0 {
+            return Err(DerError::NonMinimalLength);
+        }
         let len = rest[..n]
             .iter()
             .fold(0usize, |acc, b| (acc << 8) | *b as usize);
+        if len < 0x80 {
+            return Err(DerError::NonMinimalLength);
+        }
         (len, &rest[n..])
     };
     if rest.len() < len {
@@ -181,5 +193,33 @@ mod tests {
             Err(DerError::TrailingData)
         );
         assert!(children(&[0x02, 0x01, 0x05, 0x02]).is_err());
+    }
+
+    #[test]
+    fn non_minimal_lengths_are_refused() {
+        // Length 5 in long form: it has a short form.
+        assert_eq!(
+            read(&[0x04, 0x81, 0x05, 1, 2, 3, 4, 5]),
+            Err(DerError::NonMinimalLength)
+        );
+        // 127 is the largest short-form length.
+        let mut long_127 = vec![0x04, 0x81, 0x7f];
+        long_127.extend_from_slice(&[0; 127]);
+        assert_eq!(read(&long_127), Err(DerError::NonMinimalLength));
+        // Zero in long form.
+        assert_eq!(read(&[0x04, 0x81, 0x00]), Err(DerError::NonMinimalLength));
+        // Leading zero byte: 0x0080 written in two bytes.
+        let mut padded = vec![0x04, 0x82, 0x00, 0x80];
+        padded.extend_from_slice(&[0; 128]);
+        assert_eq!(read(&padded), Err(DerError::NonMinimalLength));
+        // The minimal forms of the same lengths are read.
+        let mut minimal = vec![0x04, 0x81, 0x80];
+        minimal.extend_from_slice(&[0; 128]);
+        assert_eq!(read(&minimal).unwrap().0.content.len(), 128);
+        let mut two = vec![0x04, 0x82, 0x01, 0x00];
+        two.extend_from_slice(&[0; 256]);
+        assert_eq!(read(&two).unwrap().0.content.len(), 256);
+        // Every error still comes before a panic.
+        assert!(children(&[0x30, 0x81, 0x01, 0x00]).is_err());
     }
 }

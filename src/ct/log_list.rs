@@ -2,7 +2,7 @@
 //! exist, their keys, who operates them, what state they are in and which
 //! certificates (by expiry) they accept. The built-in list is
 //! `certs/ct/log_list.json` (source and date in `certs/ct/README.md`);
-//! `--ct-log-list FILE` loads a newer one ([`super::v3`] reads and writes
+//! `--ct-log-list FILE` loads a newer one (`ct/v3.rs` reads and writes
 //! the JSON). Loading is pure: the caller reads the file.
 
 use super::signature::LogKey;
@@ -242,7 +242,7 @@ impl LogList {
             "{} (version {}, {})",
             self.source,
             self.version,
-            super::v3::rfc3339(self.timestamp)
+            crate::encoding::rfc3339(self.timestamp)
         );
         if let Some(more) = &self.supplement {
             text.push_str(&format!(", plus {more}"));
@@ -293,7 +293,7 @@ mod tests {
         let list = LogList::from_json(BUILTIN_JSON, "built-in certs/ct/log_list.json").unwrap();
         assert_eq!(list.version, "82.1");
         assert_eq!(
-            crate::ct::v3::rfc3339(list.timestamp),
+            crate::encoding::rfc3339(list.timestamp),
             "2026-01-24T12:53:55Z"
         );
         assert_eq!(list.logs.len(), 61);

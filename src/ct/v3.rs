@@ -13,7 +13,7 @@
 //! Fields this code does not use (`dns`, …) are ignored, so newer lists load.
 
 use super::log_list::{CtLog, LogList, LogListError, LogState, StateKind};
-use crate::encoding::{base64_decode, base64_encode, sha256};
+use crate::encoding::{base64_decode, base64_encode, rfc3339, sha256};
 use serde::Deserialize;
 use serde_json::{json, Map, Value};
 use std::collections::BTreeMap;
@@ -75,11 +75,6 @@ struct RawPrevious {
 
 fn parse_time(text: &str, what: &str) -> Result<OffsetDateTime, String> {
     OffsetDateTime::parse(text, &Rfc3339).map_err(|e| format!("{what} {text:?}: {e}"))
-}
-
-/// RFC 3339, as the list writes times.
-pub(super) fn rfc3339(t: OffsetDateTime) -> String {
-    t.format(&Rfc3339).unwrap_or_default()
 }
 
 fn convert(raw: RawLog, operator: &str, email: &[String], tiled: bool) -> Result<CtLog, String> {

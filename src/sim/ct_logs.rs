@@ -5,7 +5,7 @@
 //! the logs sign its TBS (the precertificate's), then build it again with
 //! the list appended as the last extension.
 
-use super::pki::SimError;
+use super::error::SimError;
 use crate::ct::sct::{encode_list, Sct, HASH_SHA256, SIG_ECDSA, SIG_RSA};
 use crate::ct::{der, precert, CtLog, LogList, LogState, StateKind};
 use crate::encoding::sha256;

@@ -14,6 +14,7 @@
 
 pub mod ct_logs;
 pub mod domains;
+pub mod error;
 pub mod interceptor;
 pub mod origin;
 pub mod pki;
@@ -22,7 +23,8 @@ pub mod replay;
 use crate::collect::ConnectTo;
 use crate::encoding::pem_encode;
 use crate::trust_store::TrustStore;
-use pki::{InterceptorPki, PublicPki, SimError};
+use error::SimError;
+use pki::{InterceptorPki, PublicPki};
 use rustls::RootCertStore;
 use std::collections::HashSet;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};

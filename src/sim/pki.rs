@@ -6,6 +6,7 @@
 //! with freshly generated keys. No real private key is involved anywhere.
 
 use super::ct_logs::{issue_with_scts, SimCtLogs};
+use super::error::SimError;
 use rcgen::{
     BasicConstraints, CertificateParams, DistinguishedName, DnType, DnValue,
     ExtendedKeyUsagePurpose, IsCa, Issuer, KeyPair, KeyUsagePurpose, SanType, SerialNumber,
@@ -17,9 +18,6 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use time::{Duration, OffsetDateTime};
 use x509_parser::prelude::{FromDer, GeneralName, X509Certificate};
-
-/// Errors while minting simulated certificates.
-pub type SimError = Box<dyn std::error::Error + Send + Sync>;
 
 /// A certificate authority: its certificate and the means to sign with it.
 pub struct Authority {

@@ -42,12 +42,43 @@ pub async fn probe(collector: &Collector, name: &str) -> Observation {
     collector.probe(&Target::new(name, 443)).await
 }
 
-/// A port on 127.0.0.1 where nothing listens.
-pub async fn refused_port() -> SocketAddr {
-    let l = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = l.local_addr().unwrap();
-    drop(l);
-    addr
+/// A port on 127.0.0.1 where nothing listens, held for as long as this
+/// value lives: the socket is bound but never listens, so connections to it
+/// are refused (RST), and, bound without SO_REUSEADDR, no other test's
+/// listener or outgoing connection can take the port meanwhile. Keep it in
+/// a variable until the last connection attempt is over.
+pub struct RefusedPort {
+    _socket: tokio::net::TcpSocket,
+    addr: SocketAddr,
+}
+
+impl RefusedPort {
+    /// The address, 127.0.0.1 and the held port.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// The held port.
+    pub fn port(&self) -> u16 {
+        self.addr.port()
+    }
+}
+
+impl std::fmt::Display for RefusedPort {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.addr.fmt(f)
+    }
+}
+
+/// Binds a [`RefusedPort`].
+pub async fn refused_port() -> RefusedPort {
+    let socket = tokio::net::TcpSocket::new_v4().unwrap();
+    socket.bind("127.0.0.1:0".parse().unwrap()).unwrap();
+    let addr = socket.local_addr().unwrap();
+    RefusedPort {
+        _socket: socket,
+        addr,
+    }
 }
 
 /// What a purpose-built server does after accepting.

@@ -28,17 +28,9 @@ pub fn qaznet_pem() -> Vec<u8> {
     catalog_pem("qaznet-trust-network-00309c736dd661da.pem")
 }
 
-/// DER to PEM.
+/// DER to PEM, with the library's one PEM writer.
 pub fn to_pem(der: &[u8]) -> Vec<u8> {
-    use base64::Engine;
-    let b64 = base64::engine::general_purpose::STANDARD.encode(der);
-    let mut out = String::from("-----BEGIN CERTIFICATE-----\n");
-    for chunk in b64.as_bytes().chunks(64) {
-        out.push_str(std::str::from_utf8(chunk).unwrap());
-        out.push('\n');
-    }
-    out.push_str("-----END CERTIFICATE-----\n");
-    out.into_bytes()
+    mitmwatch::encoding::pem_encode("CERTIFICATE", der).into_bytes()
 }
 
 /// One of Mozilla's roots as a PEM certificate (webpki-root-certs ships
