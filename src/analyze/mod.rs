@@ -381,9 +381,9 @@ fn removed_root_finding(
         Severity::Info,
         "Trusted through a root that has since left the public store",
         format!(
-            "The chain builds to '{}', a root that Mozilla's store trusted until {} and no longer \
-             does. At the validation time ({}) it was still trusted, so the chain is judged as \
-             publicly trusted then; today's store no longer holds it.",
+            "The chain builds to '{}', a root that Mozilla's store trusted until {}. At the \
+             validation time ({}) it was still trusted, so the chain is judged as publicly \
+             trusted then; judged as of today, it would not be.",
             root.subject,
             root.removed,
             at.date()
