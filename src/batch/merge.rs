@@ -236,26 +236,19 @@ pub fn list_line(target: &Target) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::{Observation, Status, OBSERVATION_SCHEMA};
+    use crate::model::{Observation, Status};
 
     fn line(host: &str) -> String {
+        // The one constructor of observations made without a network.
         let obs = Observation {
-            schema: OBSERVATION_SCHEMA,
-            tool: "mitmwatch test".into(),
-            target: Target::new(host, 443),
-            address: None,
-            route: None,
-            started_at: time::OffsetDateTime::UNIX_EPOCH,
-            duration_ms: 1.0,
             status: Status::ConnectRefused,
             failure: Some("refused".into()),
-            tls: None,
-            chain: Vec::new(),
-            stock_verification: None,
-            imported: None,
-            fetched_issuers: Vec::new(),
-            proxy: None,
-            starttls: None,
+            duration_ms: 1.0,
+            ..crate::import::pem_dir::file_observation(
+                &[] as &[&[u8]],
+                host.to_string(),
+                time::OffsetDateTime::UNIX_EPOCH,
+            )
         };
         serde_json::to_string(&obs).unwrap() + "\n"
     }
