@@ -15,7 +15,7 @@
 
 mod common;
 
-use common::peers::{free_port, require, Peer};
+use common::peers::{free_ports, require, Peer};
 use common::sharded::{judge, merge, sim_flags, write_list};
 use common::{assert_exit, binary};
 use mitmwatch::sim::{SimConfig, SimNetwork};
@@ -141,7 +141,8 @@ fn start_cluster(dir: &Path) -> Result<Cluster, String> {
     }
 
     let (host, cpus, memory) = node()?;
-    let (ctld_port, slurmd_port) = (free_port(), free_port());
+    let ports = free_ports(2);
+    let (ctld_port, slurmd_port) = (ports[0], ports[1]);
     let d = dir.display();
     let conf = format!(
         "ClusterName=mitmwatch-test

@@ -38,10 +38,18 @@ pub fn require(program: &str, args: &[&str], how: &str) -> bool {
     false
 }
 
-/// A port on 127.0.0.1 that was free a moment ago.
-pub fn free_port() -> u16 {
-    let l = TcpListener::bind("127.0.0.1:0").unwrap();
-    l.local_addr().unwrap().port()
+/// `n` distinct ports on 127.0.0.1 that were free a moment ago.
+///
+/// All `n` listeners are held until every port is chosen: ports picked one
+/// at a time can repeat, and a peer configured with the same port twice
+/// (nginx with two `server` blocks) then serves the wrong one.
+pub fn free_ports(n: usize) -> Vec<u16> {
+    let held: Vec<TcpListener> = (0..n)
+        .map(|_| TcpListener::bind("127.0.0.1:0").unwrap())
+        .collect();
+    held.iter()
+        .map(|l| l.local_addr().unwrap().port())
+        .collect()
 }
 
 /// A running peer process; dropping it ends the process and its children.
@@ -104,7 +112,7 @@ impl Peer {
     ) -> (Peer, Vec<u16>) {
         let mut last = String::new();
         for _ in 0..3 {
-            let ports: Vec<u16> = (0..n).map(|_| free_port()).collect();
+            let ports = free_ports(n);
             match Peer::start(name, make(&ports), &ports, log) {
                 Ok(peer) => return (peer, ports),
                 Err(e) => last = e,
