@@ -11,12 +11,12 @@ mod common;
 
 use common::hostile::{tls_server_with_chain, TlsServer};
 use common::{binary, collector_to};
+use mitmwatch::analysis_data::trust_store::TrustStore;
 use mitmwatch::analyze::{Analyzer, ValidationTime};
 use mitmwatch::collect::AiaLimits;
 use mitmwatch::model::{
     Assessment, FetchOutcome, FindingCode, Observation, Severity, Status, Verdict,
 };
-use mitmwatch::trust_store::TrustStore;
 use rcgen::{BasicConstraints, CertificateParams, CustomExtension, IsCa, Issuer, KeyPair};
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 use std::net::SocketAddr;
@@ -221,9 +221,9 @@ async fn http_server(pki: &Pki) -> Http {
 
 fn analyzer(store: TrustStore) -> Analyzer {
     Analyzer::new(
-        mitmwatch::catalog::Catalog::builtin().unwrap(),
+        mitmwatch::analysis_data::catalog::Catalog::builtin().unwrap(),
         store,
-        mitmwatch::pins::PinStore::builtin().unwrap(),
+        mitmwatch::analysis_data::static_pins::PinStore::builtin().unwrap(),
         None,
     )
 }
@@ -560,7 +560,7 @@ fn the_shipped_set_completes_a_real_lets_encrypt_leaf() {
         "ct/sctvector-leaf-google-ug-289ed1676f42b679.pem",
     ))
     .unwrap();
-    let leaf = mitmwatch::trust_store::parse_pem_certs(&pem, "google.ug").unwrap();
+    let leaf = mitmwatch::analysis_data::trust_store::parse_pem_certs(&pem, "google.ug").unwrap();
     let at = time::macros::datetime!(2026-06-01 0:00 UTC);
     let obs = mitmwatch::import::pem_dir::file_observation(&leaf, "google.ug".into(), at);
     let when = ValidationTime::At(at);
@@ -568,7 +568,7 @@ fn the_shipped_set_completes_a_real_lets_encrypt_leaf() {
     let plain = analyzer(TrustStore::mozilla()).assess(&obs, when);
     assert!(completion_note(&plain).is_none(), "{:#?}", plain.findings);
 
-    let pool = mitmwatch::intermediates::IntermediatePool::shipped().unwrap();
+    let pool = mitmwatch::analysis_data::intermediates::IntermediatePool::shipped().unwrap();
     let completed = analyzer(TrustStore::mozilla())
         .with_intermediates(pool)
         .assess(&obs, when);

@@ -311,7 +311,7 @@ async fn a_bundle_for_the_simulated_box() {
         .unwrap();
     assert!(ca.crtsh[0].starts_with("https://crt.sh/?q="));
     let pem = std::fs::read(bundle.join(idir).join(ca.file.as_ref().unwrap())).unwrap();
-    let der = mitmwatch::trust_store::parse_pem_certs(&pem, "pem").unwrap();
+    let der = mitmwatch::analysis_data::trust_store::parse_pem_certs(&pem, "pem").unwrap();
     assert_eq!(sha256_hex(&der[0]), ca.sha256);
     assert!(e.vantage.is_none());
 
@@ -336,7 +336,7 @@ async fn a_bundle_for_the_simulated_box() {
     assert!(report.contains("not the catalog entry's: only the name matched"));
     // Neither the blocklist PEM nor the catalogued key is presented.
     assert!(!report.contains("net/data/ssl/blocklist/00309c"));
-    let qaznet_spki = mitmwatch::catalog::Catalog::builtin()
+    let qaznet_spki = mitmwatch::analysis_data::catalog::Catalog::builtin()
         .unwrap()
         .get("kz-qaznet-trust-network")
         .unwrap()

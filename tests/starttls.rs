@@ -5,9 +5,9 @@
 
 mod common;
 
+use mitmwatch::analysis_data::trust_store::TrustStore;
 use mitmwatch::collect::{Collector, ConnectTo, ProbeTls, Router, Timeouts};
 use mitmwatch::model::{Observation, StartTls, Status, Target};
-use mitmwatch::trust_store::TrustStore;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};

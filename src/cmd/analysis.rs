@@ -5,16 +5,16 @@ use super::exit;
 use super::input_digest::InputDigest;
 use crate::cli::{AnalysisArgs, FailOn};
 use anyhow::{Context, Result};
+use mitmwatch::analysis_data::baseline::Baseline;
+use mitmwatch::analysis_data::catalog::Catalog;
+use mitmwatch::analysis_data::data_used::DataUsed;
+use mitmwatch::analysis_data::intermediates::IntermediatePool;
+use mitmwatch::analysis_data::static_pins::PinStore;
 use mitmwatch::analyze::{Analyzer, ValidationTime};
-use mitmwatch::baseline::Baseline;
-use mitmwatch::catalog::Catalog;
 use mitmwatch::ct::LogList;
-use mitmwatch::data_used::DataUsed;
 use mitmwatch::import::{self, InputFormat};
-use mitmwatch::intermediates::IntermediatePool;
 use mitmwatch::model::{Assessment, Observation, Provenance, ScanSummary, SkippedLine, Verdict};
 use mitmwatch::observation_file::{ObservationLineError, ObservationReader, READ_ERROR};
-use mitmwatch::pins::PinStore;
 use mitmwatch::report::terminal::escape;
 use std::io::BufRead;
 use std::path::{Path, PathBuf};
@@ -88,7 +88,7 @@ pub fn analyzer(args: &AnalysisArgs) -> Result<Analyzer> {
 /// update` saved in the data directory if it is newer than the built-in
 /// one, else the built-in list.
 pub fn analyzer_and_data(args: &AnalysisArgs) -> Result<(Analyzer, DataUsed)> {
-    let store = super::io::trust_store(&args.trust)?;
+    let store = super::flags_setup::trust_store(&args.trust)?;
     let catalog = catalog(&args.catalog)?;
     let catalog_source = std::iter::once("built-in catalog".to_string())
         .chain(args.catalog.iter().map(|p| p.display().to_string()))
@@ -114,7 +114,7 @@ pub fn analyzer_and_data(args: &AnalysisArgs) -> Result<(Analyzer, DataUsed)> {
                 .with_context(|| format!("reading {}", path.display()))?;
             let b: Baseline = serde_json::from_str(&text)
                 .with_context(|| format!("{}: not a mitmwatch baseline", path.display()))?;
-            if b.schema != mitmwatch::baseline::BASELINE_SCHEMA {
+            if b.schema != mitmwatch::analysis_data::baseline::BASELINE_SCHEMA {
                 anyhow::bail!(
                     "{}: unsupported baseline schema {}",
                     path.display(),
@@ -151,7 +151,8 @@ pub fn analyzer_and_data(args: &AnalysisArgs) -> Result<(Analyzer, DataUsed)> {
     let analyzer = Analyzer::new(catalog, store, pins, baseline)
         .with_intermediates(intermediates(&args.intermediates, data_dir.as_deref())?)
         .with_removed_roots(
-            mitmwatch::removed_roots::RemovedRoots::builtin().map_err(anyhow::Error::msg)?,
+            mitmwatch::analysis_data::removed_roots::RemovedRoots::builtin()
+                .map_err(anyhow::Error::msg)?,
         );
     let analyzer = match ct_list {
         None => analyzer,
@@ -238,7 +239,7 @@ impl SkippedLines {
                 message: e.message.clone(),
             });
         }
-        if self.bad <= super::io::SHOWN_BAD_LINES {
+        if self.bad <= super::target_stream::SHOWN_BAD_LINES {
             eprintln!("mitmwatch: skipped {}", escape(&e.to_string()));
         }
     }
@@ -255,10 +256,10 @@ impl SkippedLines {
         if let Some(message) = self.read_error {
             anyhow::bail!("reading {}: {}", escape(&self.input), message);
         }
-        if self.bad > super::io::SHOWN_BAD_LINES {
+        if self.bad > super::target_stream::SHOWN_BAD_LINES {
             eprintln!(
                 "mitmwatch: skipped {} more bad lines of {} (not shown)",
-                self.bad - super::io::SHOWN_BAD_LINES,
+                self.bad - super::target_stream::SHOWN_BAD_LINES,
                 escape(&self.input)
             );
         }

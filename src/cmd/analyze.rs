@@ -10,8 +10,8 @@ use super::judged_file::judge_file;
 use super::parallel::default_jobs;
 use crate::cli::{AnalyzeArgs, Format};
 use anyhow::{Context, Result};
+use mitmwatch::analysis_data::data_used::DataUsed;
 use mitmwatch::analyze::{Analyzer, ValidationTime};
-use mitmwatch::data_used::DataUsed;
 use mitmwatch::import::InputFormat;
 use mitmwatch::model::{Assessment, FindingCode, ScanSummary};
 use mitmwatch::report::{json, text};
@@ -21,7 +21,7 @@ use std::io::Write;
 pub fn run(args: AnalyzeArgs) -> Result<i32> {
     let when = validation_time(&args.analysis.at)?;
     let (analyzer, data) = analyzer_and_data(&args.analysis)?;
-    super::io::check_writable(args.output.as_deref())?;
+    super::output_files::check_writable(args.output.as_deref())?;
     let format = args.from.format();
     let (summary, bad) = match format {
         InputFormat::Mitmwatch => analyze_stream(&args, &analyzer, &data, when)?,
@@ -86,7 +86,7 @@ impl Report {
         Ok(Report {
             out: std::io::BufWriter::with_capacity(
                 1 << 16,
-                super::io::open_output(args.output.as_deref())?,
+                super::output_files::open_output(args.output.as_deref())?,
             ),
             format: args.format,
             verbose: args.verbose,

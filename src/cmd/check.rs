@@ -10,19 +10,19 @@ use mitmwatch::model::{
 };
 use mitmwatch::report::{store_text::link_sentence, terminal::escape, text};
 use mitmwatch::sim::domains;
-use mitmwatch::store::link::scan_links;
-use mitmwatch::store::StoreOutcome;
+use mitmwatch::store_audit::link::scan_links;
+use mitmwatch::store_audit::StoreOutcome;
 use std::io::Write;
 
 /// Runs the check; returns the exit code.
 pub async fn run(args: CheckArgs) -> Result<i32> {
     let when = validation_time(&args.analysis.at)?;
     let (analyzer, data) = analyzer_and_data(&args.analysis)?;
-    let store = super::io::trust_store(&args.analysis.trust)?;
-    let collector = super::io::collector(&args.collect, &store)?;
+    let store = super::flags_setup::trust_store(&args.analysis.trust)?;
+    let collector = super::flags_setup::collector(&args.collect, &store)?;
     // Created before the scan, so a bad path cannot lose the scan.
     let mut saved = match &args.save {
-        Some(path) => Some((path, super::io::open_output(Some(path))?)),
+        Some(path) => Some((path, super::output_files::open_output(Some(path))?)),
         None => None,
     };
     let json = args.json();
@@ -33,7 +33,7 @@ pub async fn run(args: CheckArgs) -> Result<i32> {
         .map(|_| collector.clone().with_proxy(ProxySettings::direct()));
     let targets: Vec<Target> = domains::popular()
         .into_iter()
-        .map(|d| super::io::apply_sni(Target::new(d, args.collect.port), &args.collect))
+        .map(|d| super::flags_setup::apply_sni(Target::new(d, args.collect.port), &args.collect))
         .collect();
     if !json && !args.quiet {
         match &proxy {
@@ -46,16 +46,16 @@ pub async fn run(args: CheckArgs) -> Result<i32> {
             None => eprintln!("mitmwatch: checking {} popular sites...", targets.len()),
         }
     }
-    let options = super::io::scan_options(&args.collect);
-    let observations = super::io::collect_all(collector, targets.clone(), &options).await;
+    let options = super::flags_setup::scan_options(&args.collect);
+    let observations = super::output_files::collect_all(collector, targets.clone(), &options).await;
     let direct_observations = match direct_collector {
-        Some(c) => Some(super::io::collect_all(c, targets, &options).await),
+        Some(c) => Some(super::output_files::collect_all(c, targets, &options).await),
         None => None,
     };
     if let Some((path, file)) = &mut saved {
         let mut all = observations.clone();
         all.extend(direct_observations.iter().flatten().cloned());
-        super::io::write_observations(file.as_mut(), path, &all)?;
+        super::output_files::write_observations(file.as_mut(), path, &all)?;
     }
     let (assessments, summary) = analyzer.assess_scan(&observations, when);
     // Too little reached to say "clean": fewer than half of the sites.
@@ -139,8 +139,8 @@ pub async fn run(args: CheckArgs) -> Result<i32> {
             writeln!(
                 out,
                 "\nObservations saved to {}; re-analyse them with `mitmwatch analyze -v {}`.",
-                super::io::shown(path),
-                super::io::shown(path)
+                super::output_files::shown(path),
+                super::output_files::shown(path)
             )?;
         }
     }
@@ -150,7 +150,7 @@ pub async fn run(args: CheckArgs) -> Result<i32> {
 
 /// A note when this machine trusts roots that were added to it (anchor
 /// directories, browser databases) and are not in Mozilla's store.
-fn local_roots_note(audit: &mitmwatch::store::Audit) -> Option<String> {
+fn local_roots_note(audit: &mitmwatch::store_audit::Audit) -> Option<String> {
     let added = audit
         .roots
         .iter()

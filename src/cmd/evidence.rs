@@ -145,7 +145,7 @@ fn write_file(root: &Path, file: &BundleFile) -> Result<()> {
     if let Some(parent) = path.parent() {
         create_dirs(parent)?;
     }
-    let mut f = super::io::private_file_options()
+    let mut f = super::output_files::private_file_options()
         .create_new(true)
         .open(&path)
         .with_context(|| format!("creating {}", path.display()))?;

@@ -12,7 +12,7 @@
 use super::analysis::{open_observations_hashed, SkippedLines};
 use super::parallel::judge_lines;
 use anyhow::{Context, Result};
-use mitmwatch::analyze::scan_traits::{self, KeyReuse};
+use mitmwatch::analyze::cross_scan::{self, KeyReuse};
 use mitmwatch::analyze::summary::SummaryBuilder;
 use mitmwatch::analyze::{Analyzer, ValidationTime};
 use mitmwatch::model::{
@@ -209,7 +209,7 @@ impl JudgedFile {
     fn judged(&self, i: usize, a: &[u8], cas: &[u8], obs: Option<&[u8]>) -> Result<Judged> {
         let mut assessment: Assessment = parse(a)?;
         if let Some(found) = self.amendments.get(&i) {
-            scan_traits::amend(&mut assessment, found.clone());
+            cross_scan::amend(&mut assessment, found.clone());
         }
         Ok(Judged {
             assessment,

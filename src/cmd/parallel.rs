@@ -134,10 +134,10 @@ pub fn judge_lines<R: BufRead, T: Send>(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use mitmwatch::analysis_data::catalog::Catalog;
+    use mitmwatch::analysis_data::static_pins::PinStore;
+    use mitmwatch::analysis_data::trust_store::TrustStore;
     use mitmwatch::analyze::{Analyzer, ValidationTime};
-    use mitmwatch::catalog::Catalog;
-    use mitmwatch::pins::PinStore;
-    use mitmwatch::trust_store::TrustStore;
 
     /// An observation line with no chain (a refused connection) for `host`.
     fn line(host: &str) -> String {

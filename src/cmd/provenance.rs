@@ -2,7 +2,7 @@
 //! and the options in force.
 
 use super::judged_file::JudgedFile;
-use mitmwatch::data_used::DataUsed;
+use mitmwatch::analysis_data::data_used::DataUsed;
 use mitmwatch::model::Provenance;
 
 /// How `judged` was made: its input, the span of its observations, `--at`

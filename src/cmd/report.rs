@@ -19,8 +19,8 @@ pub fn run(args: ReportArgs) -> Result<i32> {
     let (analyzer, data) = analyzer_and_data(&args.analysis)?;
     let jobs = args.jobs.map_or_else(default_jobs, usize::from);
     // Both outputs are checked before the input is judged.
-    super::io::check_writable(args.html.as_deref())?;
-    super::io::check_writable(args.output.as_deref())?;
+    super::output_files::check_writable(args.html.as_deref())?;
+    super::output_files::check_writable(args.output.as_deref())?;
     // The HTML report shows each chain, so it needs the observations back.
     let mut judged = judge_file(&args.input, &analyzer, when, jobs, args.html.is_some())?;
     judged.summary.provenance = Some(super::provenance::of_judged_file(
@@ -34,12 +34,12 @@ pub fn run(args: ReportArgs) -> Result<i32> {
         if !args.quiet {
             eprintln!(
                 "mitmwatch: HTML report written to {}",
-                super::io::shown(path)
+                super::output_files::shown(path)
             );
         }
     }
     if args.html.is_none() || args.output.is_some() || args.format != ReportFormat::Text {
-        let mut out = BufWriter::new(super::io::open_output(args.output.as_deref())?);
+        let mut out = BufWriter::new(super::output_files::open_output(args.output.as_deref())?);
         if args.format == ReportFormat::Csv {
             writeln!(out, "{}", csv::HEADER)?;
         }
@@ -59,7 +59,7 @@ pub fn run(args: ReportArgs) -> Result<i32> {
         if let (ReportFormat::Csv, Some(path)) = (args.format, &args.output) {
             if path.as_os_str() != "-" {
                 let sidecar = summary_sidecar(path);
-                let mut out = super::io::open_output(Some(&sidecar))?;
+                let mut out = super::output_files::open_output(Some(&sidecar))?;
                 json::write_line(&mut out, &judged.summary)
                     .and_then(|_| out.flush())
                     .with_context(|| format!("writing {}", sidecar.display()))?;
@@ -85,7 +85,7 @@ pub fn summary_sidecar(csv: &Path) -> PathBuf {
 
 fn write_html(judged: &mut JudgedFile, path: &Path, details: ReportDetails) -> Result<()> {
     let generated = mitmwatch::certinfo::rfc3339(time::OffsetDateTime::now_utc());
-    let mut out = BufWriter::new(super::io::open_output(Some(path))?);
+    let mut out = BufWriter::new(super::output_files::open_output(Some(path))?);
     out.write_all(html::head(&judged.summary, &judged.facts, &generated).as_bytes())?;
     let index = judged.index();
     let mut order: Vec<usize> = (0..index.len()).collect();

@@ -2,7 +2,6 @@
 //! JSON Lines, streamed as they complete; resumable, shardable, paced.
 
 use super::analysis::{analyzer, validation_time};
-use super::io;
 use super::progress::Progress;
 use crate::cli::ScanArgs;
 use anyhow::{Context, Result};
@@ -45,8 +44,8 @@ pub async fn run(args: ScanArgs) -> Result<i32> {
             );
         }
     }
-    let store = io::trust_store(&args.analysis.trust)?;
-    let collector = Arc::new(io::collector(&args.collect, &store)?);
+    let store = super::flags_setup::trust_store(&args.analysis.trust)?;
+    let collector = Arc::new(super::flags_setup::collector(&args.collect, &store)?);
     let mut analysis = match args.analyze {
         false => None,
         true => Some(Analysis {
@@ -56,7 +55,7 @@ pub async fn run(args: ScanArgs) -> Result<i32> {
         }),
     };
 
-    let mut filter = io::TargetFilter {
+    let mut filter = super::target_stream::TargetFilter {
         shard: shard(&args)?,
         done: Default::default(),
     };
@@ -73,7 +72,7 @@ pub async fn run(args: ScanArgs) -> Result<i32> {
             if !args.quiet {
                 eprintln!(
                     "mitmwatch: resuming {}: {} records kept{}",
-                    io::shown(path),
+                    super::output_files::shown(path),
                     state.kept_lines,
                     if state.truncated_bytes > 0 {
                         format!(
@@ -86,9 +85,9 @@ pub async fn run(args: ScanArgs) -> Result<i32> {
                 );
             }
             filter.done = state.done;
-            io::open_append(path)?
+            super::output_files::open_append(path)?
         }
-        _ => io::open_output(args.output.as_deref())?,
+        _ => super::output_files::open_output(args.output.as_deref())?,
     };
 
     let progress = Progress::new(args.quiet);
@@ -99,17 +98,19 @@ pub async fn run(args: ScanArgs) -> Result<i32> {
             args.input.clone(),
             args.collect.clone(),
         );
-        let filter_copy = io::TargetFilter {
+        let filter_copy = super::target_stream::TargetFilter {
             shard: filter.shard,
             done: filter.done.clone(),
         };
         std::thread::spawn(move || {
-            if let Some(n) = io::count_targets(&specs, &input, &collect, &filter_copy) {
+            if let Some(n) =
+                super::target_stream::count_targets(&specs, &input, &collect, &filter_copy)
+            {
                 total.store(n, Ordering::Relaxed);
             }
         });
     }
-    let (targets, skipped) = io::stream_targets(
+    let (targets, skipped) = super::target_stream::stream_targets(
         args.targets.clone(),
         args.input.clone(),
         args.collect.clone(),
@@ -117,7 +118,7 @@ pub async fn run(args: ScanArgs) -> Result<i32> {
         filter,
     )?;
     let (tx, rx) = mpsc::channel::<Observation>(args.collect.concurrency.max(16));
-    let options = io::scan_options(&args.collect);
+    let options = super::flags_setup::scan_options(&args.collect);
     let scanner = tokio::spawn(async move { scan_with(collector, targets, &options, tx).await });
     // Writing (and analysing) may block or take CPU: it runs on the blocking
     // pool, off the async workers.
@@ -182,7 +183,7 @@ pub async fn run(args: ScanArgs) -> Result<i32> {
         let bad = s.bad.load(Ordering::Relaxed);
         let from = match &args.input {
             Some(p) if p.as_os_str() == "-" => "standard input".to_string(),
-            Some(p) => io::shown(p),
+            Some(p) => super::output_files::shown(p),
             None => "the arguments".to_string(),
         };
         let why = match bad {

@@ -463,9 +463,9 @@ mod tests {
             time::macros::datetime!(2026-01-01 0:00 UTC),
         );
         let a = crate::analyze::Analyzer::new(
-            crate::catalog::Catalog::builtin().unwrap(),
-            crate::trust_store::TrustStore::mozilla(),
-            crate::pins::PinStore::builtin().unwrap(),
+            crate::analysis_data::catalog::Catalog::builtin().unwrap(),
+            crate::analysis_data::trust_store::TrustStore::mozilla(),
+            crate::analysis_data::static_pins::PinStore::builtin().unwrap(),
             None,
         )
         .assess(&obs, crate::analyze::ValidationTime::Observed);

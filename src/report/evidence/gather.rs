@@ -4,8 +4,8 @@
 
 use super::filename::{cert_file, common_name};
 use super::BundleOptions;
+use crate::analysis_data::catalog::{Catalog, CatalogEntry};
 use crate::analyze::issuers::chain_issuers;
-use crate::catalog::{Catalog, CatalogEntry};
 use crate::certinfo::cert_record;
 use crate::encoding::{base64_decode, base64_encode, parse_hex, pem_encode};
 use crate::model::{
