@@ -29,9 +29,9 @@ pub struct Baseline {
     pub schema: u32,
     /// When the baseline was built.
     #[serde(with = "time::serde::rfc3339")]
-    pub created_at: OffsetDateTime,
+    pub(crate) created_at: OffsetDateTime,
     /// Free text: where the observations came from.
-    pub source: String,
+    pub(crate) source: String,
     /// Per domain (the name the certificate was expected to cover).
     pub domains: BTreeMap<String, BaselineEntry>,
 }
@@ -74,7 +74,7 @@ impl Baseline {
     }
 
     /// The accepted issuers for `domain`, if the baseline has it.
-    pub fn get(&self, domain: &str) -> Option<&BaselineEntry> {
+    pub(crate) fn get(&self, domain: &str) -> Option<&BaselineEntry> {
         self.domains.get(domain)
     }
 }

@@ -44,7 +44,7 @@ impl DataUsed {
     }
 
     /// `(label, text)` pairs in display order.
-    pub fn lines(&self) -> [(&'static str, &str); 4] {
+    pub(crate) fn lines(&self) -> [(&'static str, &str); 4] {
         [
             ("CT log list", &self.ct_log_list),
             ("pins", &self.pins),

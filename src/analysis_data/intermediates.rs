@@ -17,7 +17,7 @@ use std::sync::Arc;
 use x509_parser::prelude::{FromDer, X509Certificate};
 
 /// The metadata of the shipped set, with a source for every certificate.
-pub const SHIPPED_JSON: &str = include_str!("../../certs/intermediates/intermediates.json");
+pub(crate) const SHIPPED_JSON: &str = include_str!("../../certs/intermediates/intermediates.json");
 
 /// The shipped PEM files, by file name.
 const SHIPPED_PEMS: &[(&str, &[u8])] = &[
@@ -209,18 +209,16 @@ pub enum IntermediatesError {
 
 /// One certificate of the pool.
 #[derive(Debug)]
-pub struct PoolCert {
+pub(crate) struct PoolCert {
     /// The certificate, DER.
-    pub der: Vec<u8>,
+    pub(crate) der: Vec<u8>,
     /// SHA-256 of `der`.
-    pub sha256: [u8; 32],
-    /// Subject as text (for messages).
-    pub subject: String,
+    pub(crate) sha256: [u8; 32],
     /// Issuer name, DER (to look up the next certificate up).
-    pub issuer_raw: Vec<u8>,
+    pub(crate) issuer_raw: Vec<u8>,
     /// Where it came from, e.g. `shipped set of issuing CAs
     /// (certs/intermediates/lets-encrypt-r10.pem)` or `--intermediates file ccadb.pem`.
-    pub source: String,
+    pub(crate) source: String,
 }
 
 /// Issuing CA certificates by subject name. Cheap to clone.
@@ -253,7 +251,7 @@ struct ShippedEntry {
 
 impl IntermediatePool {
     /// An empty pool.
-    pub fn empty() -> Self {
+    pub(crate) fn empty() -> Self {
         Self::default()
     }
 
@@ -357,7 +355,6 @@ impl IntermediatePool {
         let entry = Arc::new(PoolCert {
             der: der.to_vec(),
             sha256,
-            subject: crate::certinfo::name_to_string(cert.subject()),
             issuer_raw: cert.issuer().as_raw().to_vec(),
             source: origin.to_string(),
         });
@@ -369,24 +366,21 @@ impl IntermediatePool {
     }
 
     /// The pool's certificates whose subject is `name` (raw DER).
-    pub fn named(&self, name: &[u8]) -> &[Arc<PoolCert>] {
+    pub(crate) fn named(&self, name: &[u8]) -> &[Arc<PoolCert>] {
         self.by_subject.get(name).map(Vec::as_slice).unwrap_or(&[])
     }
 
     /// How many certificates the pool holds.
-    pub fn len(&self) -> usize {
+    #[cfg(test)]
+    pub(crate) fn len(&self) -> usize {
         self.known.len()
     }
 
     /// Whether the pool is empty.
-    pub fn is_empty(&self) -> bool {
+    pub(crate) fn is_empty(&self) -> bool {
         self.known.is_empty()
     }
 
-    /// What was loaded, for messages (`shipped set (10 certificates)`, …).
-    pub fn sources(&self) -> &[String] {
-        &self.sources
-    }
 }
 
 #[cfg(test)]
@@ -406,9 +400,10 @@ mod tests {
             .by_subject
             .values()
             .flatten()
-            .find(|c| c.subject.contains("CN=R12"))
+            .find(|c| c.source.contains("lets-encrypt-r12.pem"))
             .expect("R12 is shipped");
-        assert!(r12.source.contains("lets-encrypt-r12.pem"));
+        let (_, cert) = x509_parser::parse_x509_certificate(&r12.der).unwrap();
+        assert!(crate::certinfo::name_to_string(cert.subject()).contains("CN=R12"));
         // Lookup by the issuer name of R12 finds nothing (ISRG Root X1 is a root, not shipped).
         assert!(pool.named(&r12.issuer_raw).is_empty());
     }

@@ -45,18 +45,18 @@ struct RawEvent {
 
 /// One removed root.
 #[derive(Clone, Debug)]
-pub struct RemovedRoot {
+pub(crate) struct RemovedRoot {
     /// Subject DN, as the data file gives it (RFC 2253).
-    pub subject: String,
+    pub(crate) subject: String,
     /// Certificate SHA-256.
-    pub sha256: [u8; 32],
+    pub(crate) sha256: [u8; 32],
     /// SPKI SHA-256 of its key.
-    pub spki_sha256: [u8; 32],
+    pub(crate) spki_sha256: [u8; 32],
     /// The day the root left webpki-roots (Mozilla's store, with the
     /// crate's delay of days to weeks).
-    pub removed: Date,
+    pub(crate) removed: Date,
     /// The webpki-roots commit that dropped it.
-    pub removed_commit: String,
+    pub(crate) removed_commit: String,
 }
 
 /// The removed roots, latest removal first, with their trust anchors.
@@ -65,7 +65,7 @@ pub struct RemovedRoots {
     roots: Vec<RemovedRoot>,
     anchors: Vec<TrustAnchor<'static>>,
     /// Where the data came from.
-    pub source: String,
+    pub(crate) source: String,
 }
 
 impl RemovedRoots {
@@ -76,7 +76,7 @@ impl RemovedRoots {
     }
 
     /// No removed roots: judge with today's store only.
-    pub fn none() -> Self {
+    pub(crate) fn none() -> Self {
         RemovedRoots::default()
     }
 
@@ -141,25 +141,22 @@ impl RemovedRoots {
 
     /// The anchors of the roots still in Mozilla's store at `at` (removed
     /// later than that day).
-    pub fn anchors_at(&self, at: OffsetDateTime) -> &[TrustAnchor<'static>] {
+    pub(crate) fn anchors_at(&self, at: OffsetDateTime) -> &[TrustAnchor<'static>] {
         let still_trusted = self.roots.partition_point(|r| r.removed > at.date());
         &self.anchors[..still_trusted]
     }
 
     /// The removed root with this key, if any.
-    pub fn by_spki(&self, spki_sha256: &[u8; 32]) -> Option<&RemovedRoot> {
+    pub(crate) fn by_spki(&self, spki_sha256: &[u8; 32]) -> Option<&RemovedRoot> {
         self.roots.iter().find(|r| &r.spki_sha256 == spki_sha256)
     }
 
     /// How many roots the data holds.
-    pub fn len(&self) -> usize {
+    #[cfg(test)]
+    pub(crate) fn len(&self) -> usize {
         self.roots.len()
     }
 
-    /// Whether the data holds no root.
-    pub fn is_empty(&self) -> bool {
-        self.roots.is_empty()
-    }
 }
 
 #[cfg(test)]

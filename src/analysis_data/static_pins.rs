@@ -8,7 +8,7 @@ use serde::Deserialize;
 use std::collections::HashMap;
 
 /// `certs/pins.json`.
-pub const PINS_JSON: &str = include_str!("../../certs/pins.json");
+pub(crate) const PINS_JSON: &str = include_str!("../../certs/pins.json");
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -37,7 +37,9 @@ struct RawSource {
 #[serde(deny_unknown_fields)]
 struct RawPinset {
     name: String,
-    source: String,
+    /// `chromium` or `firefox`: required by the format, not used by the check.
+    #[serde(rename = "source")]
+    _source: String,
     spki: Vec<RawPin>,
     bad_spki: Vec<RawPin>,
 }
@@ -60,29 +62,25 @@ struct RawEntry {
 
 /// One named SPKI hash.
 #[derive(Clone, Debug)]
-pub struct Pin {
-    /// Name of the key in the source (e.g. `GTSRootR1`).
-    pub name: String,
+pub(crate) struct Pin {
     /// SHA-256 of the SPKI.
-    pub sha256: [u8; 32],
+    pub(crate) sha256: [u8; 32],
 }
 
 /// A set of acceptable (and explicitly unacceptable) keys.
 #[derive(Clone, Debug)]
-pub struct Pinset {
+pub(crate) struct Pinset {
     /// e.g. `chromium-google`.
-    pub name: String,
-    /// `chromium` or `firefox`.
-    pub source: String,
+    pub(crate) name: String,
     /// Keys of which at least one must appear in the chain.
-    pub spki: Vec<Pin>,
+    pub(crate) spki: Vec<Pin>,
     /// Keys that must not appear.
-    pub bad_spki: Vec<Pin>,
+    pub(crate) bad_spki: Vec<Pin>,
 }
 
 impl Pinset {
     /// Whether a chain with these SPKI hashes satisfies the pinset.
-    pub fn accepts(&self, chain_spki: &[[u8; 32]]) -> bool {
+    pub(crate) fn accepts(&self, chain_spki: &[[u8; 32]]) -> bool {
         let good = self.spki.iter().any(|p| chain_spki.contains(&p.sha256));
         let bad = self.bad_spki.iter().any(|p| chain_spki.contains(&p.sha256));
         good && !bad
@@ -102,18 +100,18 @@ pub struct PinStore {
     pinsets: Vec<Pinset>,
     hosts: HashMap<String, Vec<HostPin>>,
     /// Where the data came from, per source id.
-    pub sources: Vec<(String, String, String)>,
+    pub(crate) sources: Vec<(String, String, String)>,
     /// When the pin data was last updated upstream, if the file says.
     pub as_of: Option<time::Date>,
 }
 
 /// A pin rule that applies to a host.
 #[derive(Clone, Debug)]
-pub struct ApplicablePin<'a> {
+pub(crate) struct ApplicablePin<'a> {
     /// The entry's host (the host itself or a parent domain).
-    pub entry_host: String,
+    pub(crate) entry_host: String,
     /// Its pinset.
-    pub pinset: &'a Pinset,
+    pub(crate) pinset: &'a Pinset,
 }
 
 impl PinStore {
@@ -137,16 +135,12 @@ impl PinStore {
             let bytes = base64_decode(&p.sha256).map_err(|e| format!("pin {}: {e}", p.name))?;
             let sha256 = <[u8; 32]>::try_from(bytes.as_slice())
                 .map_err(|_| format!("pin {}: not a SHA-256", p.name))?;
-            Ok(Pin {
-                name: p.name.clone(),
-                sha256,
-            })
+            Ok(Pin { sha256 })
         };
         let mut store = PinStore::default();
         for set in &raw.pinsets {
             store.pinsets.push(Pinset {
                 name: set.name.clone(),
-                source: set.source.clone(),
                 spki: set.spki.iter().map(decode).collect::<Result<_, _>>()?,
                 bad_spki: set.bad_spki.iter().map(decode).collect::<Result<_, _>>()?,
             });
@@ -185,7 +179,7 @@ impl PinStore {
 
     /// The pinsets that apply to `host`: per source, the most specific entry
     /// (the host itself, else the closest parent with include_subdomains).
-    pub fn applicable(&self, host: &str) -> Vec<ApplicablePin<'_>> {
+    pub(crate) fn applicable(&self, host: &str) -> Vec<ApplicablePin<'_>> {
         let host = host.trim_end_matches('.').to_ascii_lowercase();
         let mut found: Vec<ApplicablePin<'_>> = Vec::new();
         let mut sources_done: Vec<&str> = Vec::new();
@@ -225,7 +219,7 @@ impl PinStore {
 /// every pinset's keys replaced by `spki_sha256` (named `name`). A
 /// simulation cannot hold the real pinned CAs' keys, so its public root
 /// plays their part.
-pub fn pins_json_for_simulation(name: &str, spki_sha256: &[u8; 32]) -> String {
+pub(crate) fn pins_json_for_simulation(name: &str, spki_sha256: &[u8; 32]) -> String {
     let mut doc: serde_json::Value =
         serde_json::from_str(PINS_JSON).expect("the built-in pin data is JSON");
     doc["description"] = serde_json::Value::String(format!(

@@ -73,7 +73,7 @@ impl TrustStore {
     }
 
     /// An empty store (every chain is untrusted).
-    pub fn empty() -> Self {
+    pub(crate) fn empty() -> Self {
         TrustStore {
             roots: Arc::new(RootCertStore::empty()),
             description: "empty".into(),
@@ -149,12 +149,12 @@ impl TrustStore {
     }
 
     /// The rustls root store.
-    pub fn roots(&self) -> Arc<RootCertStore> {
+    pub(crate) fn roots(&self) -> Arc<RootCertStore> {
         self.roots.clone()
     }
 
     /// Where the anchors came from, for records and messages.
-    pub fn description(&self) -> &str {
+    pub(crate) fn description(&self) -> &str {
         &self.description
     }
 
@@ -164,16 +164,12 @@ impl TrustStore {
         self.public_spki.contains(spki_sha256)
     }
 
-    /// Anchor certificates that were given as files.
-    pub fn extra_certs(&self) -> &[CertificateDer<'static>] {
-        &self.extra_certs
-    }
 }
 
 /// The CERTIFICATE blocks of a PEM text, each with the 1-based line of its
 /// BEGIN marker, so that an error can name it. Each block is decoded on
 /// its own: a bad one does not hide the others.
-pub fn pem_certificate_blocks(pem: &[u8]) -> Vec<(usize, Result<CertificateDer<'static>, String>)> {
+pub(crate) fn pem_certificate_blocks(pem: &[u8]) -> Vec<(usize, Result<CertificateDer<'static>, String>)> {
     const BEGIN: &[u8] = b"-----BEGIN CERTIFICATE-----";
     let mut blocks = Vec::new();
     let (mut line, mut counted) = (1, 0);

@@ -1,10 +1,10 @@
 //! The built-in catalog, compiled into the binary from `certs/`.
 
 /// `certs/catalog.json`.
-pub const CATALOG_JSON: &str = include_str!("../../../certs/catalog.json");
+pub(crate) const CATALOG_JSON: &str = include_str!("../../../certs/catalog.json");
 
 /// The PEM files the catalog refers to, by file name.
-pub const PEMS: &[(&str, &[u8])] = &[
+pub(crate) const PEMS: &[(&str, &[u8])] = &[
     (
         "burp-portswigger-ca-example-99db308e2133b70d.pem",
         include_bytes!("../../../certs/burp-portswigger-ca-example-99db308e2133b70d.pem"),

@@ -6,8 +6,8 @@
 //! ships a PEM and refuses the catalog if a listed fingerprint disagrees, so
 //! a typo in the data cannot silently disable a match.
 
-pub mod builtin;
-pub mod name_rule;
+pub(crate) mod builtin;
+pub(crate) mod name_rule;
 
 use crate::encoding::{parse_hex, sha256};
 use name_rule::{DnAttr, DnValues, NameRule};
@@ -16,14 +16,14 @@ use std::collections::{BTreeMap, HashMap};
 use x509_parser::prelude::{FromDer, ParsedExtension, X509Certificate, X509Name};
 
 /// Version of the catalog format.
-pub const CATALOG_SCHEMA: u32 = 1;
+pub(crate) const CATALOG_SCHEMA: u32 = 1;
 
-pub use crate::model::Category;
+pub(crate) use crate::model::Category;
 
 /// Whether an entry is one certificate or a family of names.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
-pub enum Kind {
+pub(crate) enum Kind {
     /// One specific root (or shared key).
     Root,
     /// One specific intermediate, or an intermediate's name.
@@ -64,25 +64,25 @@ pub struct CatalogEntry {
     /// Stable identifier, e.g. `kz-qaznet-trust-network`.
     pub id: String,
     /// The certificate's or product's name.
-    pub label: String,
+    pub(crate) label: String,
     /// Who uses it.
-    pub operator: String,
+    pub(crate) operator: String,
     /// What kind of party.
     pub category: Category,
     /// One certificate or a name family.
-    pub kind: Kind,
+    pub(crate) kind: Kind,
     /// When it was seen in use.
-    pub years: String,
+    pub(crate) years: String,
     /// Certificate SHA-256 values.
-    pub cert_sha256: Vec<[u8; 32]>,
+    pub(crate) cert_sha256: Vec<[u8; 32]>,
     /// SPKI SHA-256 values.
     pub spki_sha256: Vec<[u8; 32]>,
     /// Name rules (any may match).
-    pub names: Vec<NameRule>,
+    pub(crate) names: Vec<NameRule>,
     /// Subject key identifier of the shipped certificate, if any: matched
     /// against the authority key identifier of served certificates, so a
     /// chain that omits its root is still recognised.
-    pub subject_key_id: Option<Vec<u8>>,
+    pub(crate) subject_key_id: Option<Vec<u8>>,
     /// The shipped certificate's DER, if any.
     pub der: Option<Vec<u8>>,
     /// Public sources attributing the entry.
@@ -92,10 +92,6 @@ pub struct CatalogEntry {
 }
 
 impl CatalogEntry {
-    /// "Qaznet Trust Network (Kazakhstan state interception …)".
-    pub fn describe(&self) -> String {
-        format!("{} ({})", self.label, self.operator)
-    }
 
     /// The sources that attribute the entry's *name* and operator, leaving
     /// out those that identify its certificate or key: a copy of the
@@ -132,11 +128,11 @@ fn identifies_certificate(source: &str) -> bool {
 #[error("{source_name}: entry {entry}: {message}")]
 pub struct CatalogError {
     /// File or label of the catalog.
-    pub source_name: String,
+    pub(crate) source_name: String,
     /// Entry id or position.
-    pub entry: String,
+    pub(crate) entry: String,
     /// What is wrong.
-    pub message: String,
+    pub(crate) message: String,
 }
 
 /// The loaded catalog with indexes for fast look-ups.
@@ -185,7 +181,7 @@ fn hash32(text: &str) -> Option<[u8; 32]> {
 }
 
 /// The DN attributes that name rules test, decoded.
-pub fn dn_values(name: &X509Name<'_>) -> DnValues {
+pub(crate) fn dn_values(name: &X509Name<'_>) -> DnValues {
     let mut out = Vec::new();
     for rdn in name.iter() {
         for attr in rdn.iter() {
@@ -367,22 +363,22 @@ impl Catalog {
     }
 
     /// The entry listing this certificate SHA-256.
-    pub fn by_cert_sha256(&self, hash: &[u8; 32]) -> Option<&CatalogEntry> {
+    pub(crate) fn by_cert_sha256(&self, hash: &[u8; 32]) -> Option<&CatalogEntry> {
         self.by_cert.get(hash).map(|i| &self.entries[*i])
     }
 
     /// The entry listing this SPKI SHA-256.
-    pub fn by_spki_sha256(&self, hash: &[u8; 32]) -> Option<&CatalogEntry> {
+    pub(crate) fn by_spki_sha256(&self, hash: &[u8; 32]) -> Option<&CatalogEntry> {
         self.by_spki.get(hash).map(|i| &self.entries[*i])
     }
 
     /// The entry whose certificate has this subject key identifier.
-    pub fn by_key_id(&self, key_id: &[u8]) -> Option<&CatalogEntry> {
+    pub(crate) fn by_key_id(&self, key_id: &[u8]) -> Option<&CatalogEntry> {
         self.by_key_id.get(key_id).map(|i| &self.entries[*i])
     }
 
     /// The first entry (in file order) with a name rule matching `dn`.
-    pub fn by_name(&self, dn: &DnValues) -> Option<&CatalogEntry> {
+    pub(crate) fn by_name(&self, dn: &DnValues) -> Option<&CatalogEntry> {
         let found = self.name_memo.get(dn).unwrap_or_else(|| {
             let found = self
                 .entries

@@ -5,7 +5,7 @@ use regex::Regex;
 
 /// The DN attributes name rules can test.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum DnAttr {
+pub(crate) enum DnAttr {
     /// countryName
     C,
     /// stateOrProvinceName
@@ -22,7 +22,7 @@ pub enum DnAttr {
 
 impl DnAttr {
     /// Parses the catalog key (`c`, `st`, `l`, `o`, `ou`, `cn`).
-    pub fn from_key(key: &str) -> Option<Self> {
+    pub(crate) fn from_key(key: &str) -> Option<Self> {
         Some(match key {
             "c" => DnAttr::C,
             "st" => DnAttr::St,
@@ -36,7 +36,7 @@ impl DnAttr {
 
     /// The attribute for a DN short name (`CN`, `O`, …; see
     /// [`crate::certinfo::attr_short_name`]), if it is one rules test.
-    pub fn from_short_name(name: &str) -> Option<Self> {
+    pub(crate) fn from_short_name(name: &str) -> Option<Self> {
         Some(match name {
             "C" => DnAttr::C,
             "ST" => DnAttr::St,
@@ -50,17 +50,17 @@ impl DnAttr {
 }
 
 /// The attributes of a distinguished name that rules look at, decoded.
-pub type DnValues = Vec<(DnAttr, String)>;
+pub(crate) type DnValues = Vec<(DnAttr, String)>;
 
 /// One rule: all listed attributes must match.
 #[derive(Clone, Debug)]
-pub struct NameRule {
+pub(crate) struct NameRule {
     parts: Vec<(DnAttr, Regex)>,
 }
 
 impl NameRule {
     /// Builds a rule from `(key, pattern)` pairs; errors name the bad part.
-    pub fn new<'a>(pairs: impl IntoIterator<Item = (&'a str, &'a str)>) -> Result<Self, String> {
+    pub(crate) fn new<'a>(pairs: impl IntoIterator<Item = (&'a str, &'a str)>) -> Result<Self, String> {
         let mut parts = Vec::new();
         for (key, pattern) in pairs {
             let attr = DnAttr::from_key(key)
@@ -75,7 +75,7 @@ impl NameRule {
     }
 
     /// Whether `dn` satisfies every part of the rule.
-    pub fn matches(&self, dn: &DnValues) -> bool {
+    pub(crate) fn matches(&self, dn: &DnValues) -> bool {
         self.parts.iter().all(|(attr, regex)| {
             dn.iter()
                 .any(|(a, value)| a == attr && regex.is_match(value))
