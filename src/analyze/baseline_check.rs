@@ -11,7 +11,7 @@ use crate::model::{Finding, FindingCode, Severity};
 /// intermediate can copy the genuine one's name. When the server sent no
 /// CA certificate (or the baseline recorded none), only the issuer's name
 /// can be compared.
-pub fn check(baseline: Option<&Baseline>, name: &str, certs: &[CertFacts]) -> Vec<Finding> {
+pub(crate) fn check(baseline: Option<&Baseline>, name: &str, certs: &[CertFacts]) -> Vec<Finding> {
     let (Some(baseline), Some(leaf)) = (baseline, certs.first().filter(|c| c.ok())) else {
         return Vec::new();
     };

@@ -10,7 +10,7 @@ use crate::model::{Attribution, Finding, FindingCode, Interceptor, Severity};
 
 /// How an entry was matched, strongest first.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
-pub enum MatchStrength {
+pub(crate) enum MatchStrength {
     /// SPKI SHA-256 of a served certificate.
     Spki,
     /// Certificate SHA-256 of a served certificate.
@@ -23,7 +23,7 @@ pub enum MatchStrength {
 
 impl MatchStrength {
     /// Key or name, as assessments report it.
-    pub fn attribution(self) -> Attribution {
+    pub(crate) fn attribution(self) -> Attribution {
         match self {
             MatchStrength::Spki | MatchStrength::CertHash | MatchStrength::KeyId => {
                 Attribution::Key
@@ -44,17 +44,17 @@ impl MatchStrength {
 
 /// One catalog entry found in a chain.
 #[derive(Clone, Debug)]
-pub struct CatalogMatch<'c> {
+pub(crate) struct CatalogMatch<'c> {
     /// The entry.
-    pub entry: &'c CatalogEntry,
+    pub(crate) entry: &'c CatalogEntry,
     /// How.
-    pub strength: MatchStrength,
+    pub(crate) strength: MatchStrength,
     /// Which served certificate.
-    pub cert_index: usize,
+    pub(crate) cert_index: usize,
 }
 
 /// Every entry the chain matches, strongest first, one match per entry.
-pub fn find<'c>(catalog: &'c Catalog, certs: &[CertFacts]) -> Vec<CatalogMatch<'c>> {
+pub(crate) fn find<'c>(catalog: &'c Catalog, certs: &[CertFacts]) -> Vec<CatalogMatch<'c>> {
     let mut found: Vec<CatalogMatch<'c>> = Vec::new();
     let mut add = |entry: Option<&'c CatalogEntry>, strength, cert_index| {
         if let Some(entry) = entry {
@@ -125,7 +125,7 @@ fn kind_rank(kind: Kind) -> u8 {
 /// name in a certificate (a device's own admin page carries its maker's
 /// name), so it identifies nobody by itself; with a forged-leaf trait the
 /// verdict rules make it `intercepted`.
-pub fn findings(matches: &[CatalogMatch<'_>], certs: &[CertFacts]) -> Vec<Finding> {
+pub(crate) fn findings(matches: &[CatalogMatch<'_>], certs: &[CertFacts]) -> Vec<Finding> {
     matches
         .iter()
         .map(|m| {
@@ -184,7 +184,7 @@ pub fn findings(matches: &[CatalogMatch<'_>], certs: &[CertFacts]) -> Vec<Findin
 }
 
 /// The interceptor to name for a chain: the strongest catalog match.
-pub fn interceptor(matches: &[CatalogMatch<'_>]) -> Option<Interceptor> {
+pub(crate) fn interceptor(matches: &[CatalogMatch<'_>]) -> Option<Interceptor> {
     matches.first().map(|m| Interceptor {
         id: m.entry.id.clone(),
         label: format!("'{}', {}", m.entry.label, m.entry.operator),

@@ -13,11 +13,11 @@ use x509_parser::prelude::{FromDer, GeneralName, ParsedExtension, X509Certificat
 use x509_parser::public_key::PublicKey;
 
 /// OID of Authority Information Access.
-pub const OID_AIA: &str = "1.3.6.1.5.5.7.1.1";
+pub(crate) const OID_AIA: &str = "1.3.6.1.5.5.7.1.1";
 
 /// The public key in brief.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum KeyFacts {
+pub(crate) enum KeyFacts {
     /// RSA with modulus size in bits and the public exponent.
     Rsa {
         /// Modulus size.
@@ -35,9 +35,9 @@ pub enum KeyFacts {
 /// from its DER (shared, so that a repeated intermediate is parsed once per
 /// scan; read its fields through `Deref`).
 #[derive(Clone, Debug)]
-pub struct CertFacts {
+pub(crate) struct CertFacts {
     /// Position in the served chain (0 = leaf).
-    pub index: usize,
+    pub(crate) index: usize,
     parsed: Arc<ParsedCert>,
 }
 
@@ -50,73 +50,73 @@ impl std::ops::Deref for CertFacts {
 
 /// What is known about a certificate from its DER alone.
 #[derive(Debug)]
-pub struct ParsedCert {
+pub(crate) struct ParsedCert {
     /// DER bytes (empty when the record's base64 was bad).
-    pub der: Vec<u8>,
+    pub(crate) der: Vec<u8>,
     /// SHA-256 of `der`.
-    pub sha256: [u8; 32],
+    pub(crate) sha256: [u8; 32],
     /// Why the certificate could not be parsed, if it could not.
-    pub parse_error: Option<String>,
+    pub(crate) parse_error: Option<String>,
     /// The rest is meaningful only when `parse_error` is `None`.
-    pub spki_sha256: [u8; 32],
+    pub(crate) spki_sha256: [u8; 32],
     /// Subject as text.
-    pub subject: String,
+    pub(crate) subject: String,
     /// Issuer as text.
-    pub issuer: String,
+    pub(crate) issuer: String,
     /// Subject DER.
-    pub subject_raw: Vec<u8>,
+    pub(crate) subject_raw: Vec<u8>,
     /// Issuer DER.
-    pub issuer_raw: Vec<u8>,
+    pub(crate) issuer_raw: Vec<u8>,
     /// Subject attributes for name rules.
-    pub subject_dn: DnValues,
+    pub(crate) subject_dn: DnValues,
     /// Issuer attributes for name rules.
-    pub issuer_dn: DnValues,
+    pub(crate) issuer_dn: DnValues,
     /// Subject key identifier.
-    pub subject_key_id: Option<Vec<u8>>,
+    pub(crate) subject_key_id: Option<Vec<u8>>,
     /// Authority key identifier (key id part).
-    pub authority_key_id: Option<Vec<u8>>,
+    pub(crate) authority_key_id: Option<Vec<u8>>,
     /// BasicConstraints cA.
-    pub is_ca: bool,
+    pub(crate) is_ca: bool,
     /// Validity start.
-    pub not_before: OffsetDateTime,
+    pub(crate) not_before: OffsetDateTime,
     /// Validity end.
-    pub not_after: OffsetDateTime,
+    pub(crate) not_after: OffsetDateTime,
     /// Extension OIDs, dotted, in order.
-    pub extension_oids: Vec<String>,
+    pub(crate) extension_oids: Vec<String>,
     /// DNS names in the SAN.
-    pub san_dns: Vec<String>,
+    pub(crate) san_dns: Vec<String>,
     /// The key.
-    pub key: KeyFacts,
+    pub(crate) key: KeyFacts,
 }
 
 impl ParsedCert {
     /// Whether the certificate parsed.
-    pub fn ok(&self) -> bool {
+    pub(crate) fn ok(&self) -> bool {
         self.parse_error.is_none()
     }
 
     /// Subject equals issuer.
-    pub fn self_issued(&self) -> bool {
+    pub(crate) fn self_issued(&self) -> bool {
         self.ok() && self.subject_raw == self.issuer_raw
     }
 
     /// Whether it carries an extension.
-    pub fn has_extension(&self, oid: &str) -> bool {
+    pub(crate) fn has_extension(&self, oid: &str) -> bool {
         self.extension_oids.iter().any(|o| o == oid)
     }
 
     /// Hex SHA-256.
-    pub fn sha256_hex(&self) -> String {
+    pub(crate) fn sha256_hex(&self) -> String {
         hex(&self.sha256)
     }
 
     /// Hex SPKI SHA-256 (None if unparsed).
-    pub fn spki_hex(&self) -> Option<String> {
+    pub(crate) fn spki_hex(&self) -> Option<String> {
         self.ok().then(|| hex(&self.spki_sha256))
     }
 
     /// Extracts facts from DER.
-    pub fn from_der(der: Vec<u8>) -> Self {
+    pub(crate) fn from_der(der: Vec<u8>) -> Self {
         let mut facts = ParsedCert {
             sha256: sha256(&der),
             parse_error: None,
@@ -189,12 +189,12 @@ impl ParsedCert {
 
 impl CertFacts {
     /// Extracts facts from DER, for the certificate at `index` of a chain.
-    pub fn from_der(index: usize, der: Vec<u8>) -> Self {
+    pub(crate) fn from_der(index: usize, der: Vec<u8>) -> Self {
         CertFacts::new(index, ParsedCert::from_der(der))
     }
 
     /// The certificate at `index` of a chain, with these facts.
-    pub fn new(index: usize, parsed: ParsedCert) -> Self {
+    pub(crate) fn new(index: usize, parsed: ParsedCert) -> Self {
         CertFacts {
             index,
             parsed: Arc::new(parsed),
@@ -203,7 +203,7 @@ impl CertFacts {
 }
 
 /// Whether `child`'s signature verifies under `parent`'s key.
-pub fn signed_by(child: &CertFacts, parent: &CertFacts) -> bool {
+pub(crate) fn signed_by(child: &CertFacts, parent: &CertFacts) -> bool {
     if !child.ok() || !parent.ok() {
         return false;
     }
@@ -228,7 +228,7 @@ fn record_facts(record: &CertRecord) -> ParsedCert {
 }
 
 /// Decodes the chain of an observation.
-pub fn chain_facts(chain: &[CertRecord]) -> Vec<CertFacts> {
+pub(crate) fn chain_facts(chain: &[CertRecord]) -> Vec<CertFacts> {
     chain
         .iter()
         .enumerate()
@@ -240,7 +240,7 @@ pub fn chain_facts(chain: &[CertRecord]) -> Vec<CertFacts> {
 /// DER: a scan sees the same intermediates over and over, and decoding and
 /// parsing them again would be most of the work.
 #[derive(Debug, Default)]
-pub struct FactsCache {
+pub(crate) struct FactsCache {
     entries: std::sync::Mutex<std::collections::HashMap<String, Arc<ParsedCert>>>,
 }
 
@@ -249,7 +249,7 @@ const FACTS_CACHE_LIMIT: usize = 4096;
 
 impl FactsCache {
     /// Like [`chain_facts`], reusing the facts of repeated non-leaf certificates.
-    pub fn chain_facts(&self, chain: &[CertRecord]) -> Vec<CertFacts> {
+    pub(crate) fn chain_facts(&self, chain: &[CertRecord]) -> Vec<CertFacts> {
         chain
             .iter()
             .enumerate()

@@ -18,7 +18,7 @@ const MAX_POOL_DEPTH: usize = 3;
 
 /// Where a completing certificate came from.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Origin {
+pub(crate) enum Origin {
     /// Fetched at scan time from this AIA caIssuers URL.
     Fetched(String),
     /// From the intermediate pool: the shipped set or an `--intermediates` file.
@@ -27,7 +27,7 @@ pub enum Origin {
 
 impl Origin {
     /// How a finding names the origin.
-    pub fn describe(&self) -> String {
+    pub(crate) fn describe(&self) -> String {
         match self {
             Origin::Fetched(url) => format!("fetched at scan time from {url} (AIA caIssuers)"),
             Origin::Pool(source) => format!("from the {source}"),
@@ -37,15 +37,15 @@ impl Origin {
 
 /// A certificate chain building may use although the server did not send it.
 #[derive(Clone, Debug)]
-pub struct Candidate {
+pub(crate) struct Candidate {
     /// The certificate; its `index` continues the served chain's numbering.
-    pub facts: CertFacts,
+    pub(crate) facts: CertFacts,
     /// Where it came from.
-    pub origin: Origin,
+    pub(crate) origin: Origin,
 }
 
 /// The candidates for `obs`, whose served chain is `certs`.
-pub fn candidates(
+pub(crate) fn candidates(
     obs: &Observation,
     certs: &[CertFacts],
     pool: &IntermediatePool,

@@ -201,7 +201,7 @@ pub fn amend(a: &mut Assessment, found: Finding) {
 
 /// Adds scan-level findings to the assessments and recomputes verdicts.
 /// `leaf_names[i]` are the DNS names of the leaf `assessments[i]` judged.
-pub fn apply(leaf_names: &[LeafNames], assessments: &mut [Assessment]) {
+pub(crate) fn apply(leaf_names: &[LeafNames], assessments: &mut [Assessment]) {
     let mut reuse = KeyReuse::default();
     for (i, a) in assessments.iter().enumerate() {
         reuse.add(i, a, leaf_names.get(i).cloned().unwrap_or_default());

@@ -38,12 +38,12 @@ use time::{Duration, OffsetDateTime};
 const OID_SCT_LIST_DOTTED: &str = "1.3.6.1.4.1.11129.2.4.2";
 
 /// Chrome stops enforcing CT when its log list is older than this.
-pub const LOG_LIST_MAX_AGE: Duration = Duration::days(70);
+pub(crate) const LOG_LIST_MAX_AGE: Duration = Duration::days(70);
 
 /// Subject names (DER content, without the SEQUENCE header, as in a trust
 /// anchor) of the base store's anchors: the roots that stand for the public
 /// web PKI.
-pub fn public_root_names(store: &TrustStore) -> HashSet<Vec<u8>> {
+pub(crate) fn public_root_names(store: &TrustStore) -> HashSet<Vec<u8>> {
     store
         .roots()
         .roots
@@ -116,7 +116,7 @@ fn describe_sct(c: &CheckedSct<'_>) -> String {
 }
 
 /// The CT findings for one chain.
-pub fn check(
+pub(crate) fn check(
     certs: &[CertFacts],
     path: &Path,
     trust: &TrustOutcome,

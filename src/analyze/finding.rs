@@ -4,7 +4,7 @@ use super::chain::CertFacts;
 use crate::model::{Evidence, Finding, FindingCode, Severity};
 
 /// A finding about no particular certificate.
-pub fn finding(
+pub(crate) fn finding(
     code: FindingCode,
     severity: Severity,
     title: impl Into<String>,
@@ -20,7 +20,7 @@ pub fn finding(
 }
 
 /// Evidence pointing at one served certificate.
-pub fn cert_evidence(cert: &CertFacts) -> Evidence {
+pub(crate) fn cert_evidence(cert: &CertFacts) -> Evidence {
     Evidence {
         cert_index: Some(cert.index),
         subject: cert.ok().then(|| cert.subject.clone()),
@@ -32,13 +32,13 @@ pub fn cert_evidence(cert: &CertFacts) -> Evidence {
 }
 
 /// Adds evidence to a finding.
-pub fn with_evidence(mut f: Finding, evidence: Evidence) -> Finding {
+pub(crate) fn with_evidence(mut f: Finding, evidence: Evidence) -> Finding {
     f.evidence = evidence;
     f
 }
 
 /// Adds a detail line to a finding's evidence.
-pub fn with_detail(mut f: Finding, detail: impl Into<String>) -> Finding {
+pub(crate) fn with_detail(mut f: Finding, detail: impl Into<String>) -> Finding {
     f.evidence.detail = Some(detail.into());
     f
 }

@@ -13,20 +13,20 @@ use crate::model::{CaBrief, CertRecord};
 
 /// The issuing CA of a chain and the root it leads to.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct ChainIssuers {
+pub(crate) struct ChainIssuers {
     /// SPKI SHA-256 (hex) of the leaf.
-    pub leaf_spki: String,
+    pub(crate) leaf_spki: String,
     /// The CA that signed the leaf: the leaf's issuer name and authority
     /// key identifier, plus the key of that CA's certificate when sent.
-    pub issuer: CaBrief,
+    pub(crate) issuer: CaBrief,
     /// The root the chain leads to: the topmost certificate when it is
     /// self-issued, else the issuer it names.
-    pub root: CaBrief,
+    pub(crate) root: CaBrief,
 }
 
 /// The issuing CA and root of a served chain, or `None` when the leaf did
 /// not parse. Certificates are linked by name, whatever order they were sent in.
-pub fn chain_issuers(chain: &[CertRecord]) -> Option<ChainIssuers> {
+pub(crate) fn chain_issuers(chain: &[CertRecord]) -> Option<ChainIssuers> {
     let certs = chain_facts(chain);
     let leaf = certs.first().filter(|c| c.ok())?;
     let path = name_path(&certs);
@@ -71,14 +71,14 @@ pub fn chain_issuers(chain: &[CertRecord]) -> Option<ChainIssuers> {
 /// Whether two descriptions can be the same CA: same name, and the same key
 /// wherever both sides know it (key identifier or SPKI). A CA known only by
 /// name matches any CA of that name.
-pub fn same_ca(a: &CaBrief, b: &CaBrief) -> bool {
+pub(crate) fn same_ca(a: &CaBrief, b: &CaBrief) -> bool {
     a.name == b.name && same_key(a, b) != Some(false)
 }
 
 /// Whether two descriptions have the same key: `Some(true)` or
 /// `Some(false)` when both sides know a key identifier or an SPKI, `None`
 /// when they cannot be compared.
-pub fn same_key(a: &CaBrief, b: &CaBrief) -> Option<bool> {
+pub(crate) fn same_key(a: &CaBrief, b: &CaBrief) -> Option<bool> {
     let spki = match (&a.spki_sha256, &b.spki_sha256) {
         (Some(x), Some(y)) => Some(x == y),
         _ => None,

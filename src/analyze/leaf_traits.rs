@@ -19,10 +19,10 @@ const USUAL_LEAF_EXTENSIONS: [&str; 5] = [
 ];
 
 /// How recent a leaf's start of validity must be to count as just minted.
-pub const FRESH_WINDOW: Duration = Duration::hours(72);
+pub(crate) const FRESH_WINDOW: Duration = Duration::hours(72);
 
 /// Checks the leaf.
-pub fn check(
+pub(crate) fn check(
     certs: &[CertFacts],
     trust: &TrustOutcome,
     observed_at: OffsetDateTime,

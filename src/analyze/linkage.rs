@@ -9,23 +9,23 @@ use crate::model::{Finding, FindingCode, Severity};
 
 /// The issuance path through the served certificates.
 #[derive(Clone, Debug, Default)]
-pub struct Path {
+pub(crate) struct Path {
     /// Indexes of served certificates, leaf first, each issued by the next.
-    pub certs: Vec<usize>,
+    pub(crate) certs: Vec<usize>,
     /// Whether the certificates were sent in a different order.
-    pub out_of_order: bool,
+    pub(crate) out_of_order: bool,
 }
 
 impl Path {
     /// Index of the topmost certificate of the path.
-    pub fn top(&self) -> Option<usize> {
+    pub(crate) fn top(&self) -> Option<usize> {
         self.certs.last().copied()
     }
 }
 
 /// Links the served certificates by name only, leaf first (no signature
 /// checks: for chains that webpki verified, or to find a leaf's issuer).
-pub fn name_path(certs: &[CertFacts]) -> Path {
+pub(crate) fn name_path(certs: &[CertFacts]) -> Path {
     let mut path = Path::default();
     let Some(leaf) = certs.first().filter(|c| c.ok()) else {
         return path;
@@ -47,25 +47,25 @@ pub fn name_path(certs: &[CertFacts]) -> Path {
 
 /// A certificate whose named issuer was sent but did not sign it.
 #[derive(Clone, Copy, Debug)]
-pub struct BrokenLink {
+pub(crate) struct BrokenLink {
     /// Index of the certificate whose signature fails.
-    pub child: usize,
+    pub(crate) child: usize,
     /// Index of the first served certificate carrying its issuer's name.
-    pub claimed_issuer: usize,
+    pub(crate) claimed_issuer: usize,
 }
 
 impl BrokenLink {
     /// Whether the child names the claimed issuer by key identifier too
     /// (its authority key id is the issuer's subject key id): it claims to
     /// be issued by that very key, not merely by a CA of that name.
-    pub fn copies_key_id(&self, certs: &[CertFacts]) -> bool {
+    pub(crate) fn copies_key_id(&self, certs: &[CertFacts]) -> bool {
         let (child, issuer) = (&certs[self.child], &certs[self.claimed_issuer]);
         child.authority_key_id.is_some() && child.authority_key_id == issuer.subject_key_id
     }
 }
 
 /// Builds the path with signature checks, and the first broken link.
-pub fn check(certs: &[CertFacts]) -> (Path, Option<BrokenLink>) {
+pub(crate) fn check(certs: &[CertFacts]) -> (Path, Option<BrokenLink>) {
     let mut path = Path::default();
     let Some(leaf) = certs.first().filter(|c| c.ok()) else {
         return (path, None);
@@ -113,7 +113,7 @@ pub fn check(certs: &[CertFacts]) -> (Path, Option<BrokenLink>) {
 /// identifier: then the child is a forgery (`forged-signature`, high).
 /// Otherwise the server may merely send the wrong certificate of that name
 /// (`issuer-mismatch`, medium).
-pub fn broken_link_finding(certs: &[CertFacts], link: BrokenLink, genuine_issuer: bool) -> Finding {
+pub(crate) fn broken_link_finding(certs: &[CertFacts], link: BrokenLink, genuine_issuer: bool) -> Finding {
     let (child, issuer) = (&certs[link.child], &certs[link.claimed_issuer]);
     let f = if genuine_issuer {
         finding(

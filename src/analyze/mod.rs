@@ -13,23 +13,23 @@
 //! [`sni_diff`] compares a target name with a control name at one address,
 //! [`vantage_compare`] two scans made from different places.
 
-pub mod baseline_check;
-pub mod catalog_match;
-pub mod chain;
-pub mod completion;
+pub(crate) mod baseline_check;
+pub(crate) mod catalog_match;
+pub(crate) mod chain;
+pub(crate) mod completion;
 pub mod cross_scan;
-pub mod ct;
-pub mod finding;
-pub mod issuers;
-pub mod leaf_traits;
-pub mod linkage;
-pub mod pin_check;
-pub mod recorder_gaps;
+pub(crate) mod ct;
+pub(crate) mod finding;
+pub(crate) mod issuers;
+pub(crate) mod leaf_traits;
+pub(crate) mod linkage;
+pub(crate) mod pin_check;
+pub(crate) mod recorder_gaps;
 pub mod sni_diff;
 pub mod summary;
-pub mod trust;
+pub(crate) mod trust;
 pub mod vantage_compare;
-pub mod verdict;
+pub(crate) mod verdict;
 
 use crate::analysis_data::baseline::Baseline;
 use crate::analysis_data::catalog::Catalog;
@@ -64,7 +64,7 @@ pub struct Analyzer {
 }
 
 /// The DNS names of an observation's leaf.
-pub type LeafNames = std::collections::BTreeSet<String>;
+pub(crate) type LeafNames = std::collections::BTreeSet<String>;
 
 /// When to validate certificates.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -119,11 +119,6 @@ impl Analyzer {
     pub fn with_ct_log_list(mut self, logs: LogList) -> Self {
         self.ct_logs = Arc::new(logs);
         self
-    }
-
-    /// The CT log list in use.
-    pub fn ct_log_list(&self) -> &LogList {
-        &self.ct_logs
     }
 
     /// The catalog in use.
@@ -326,7 +321,7 @@ impl Analyzer {
     /// hosts) and the summary, from the assessments and each one's leaf
     /// names, so that a caller can judge observations one at a time and
     /// drop them.
-    pub fn finish_scan(
+    pub(crate) fn finish_scan(
         &self,
         assessments: &mut [Assessment],
         leaf_names: &[LeafNames],

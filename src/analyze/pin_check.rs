@@ -12,7 +12,7 @@ use time::{Duration, OffsetDateTime};
 
 /// How long before the pin data's date an observation may be and still be
 /// judged by it: pinsets change rarely, but they do change.
-pub const PIN_DATA_REACH_BACK: Duration = Duration::days(180);
+pub(crate) const PIN_DATA_REACH_BACK: Duration = Duration::days(180);
 
 /// `pin-mismatch` when every pinset that applies to the name rejects the
 /// chain. It is proof (`high`) only when the chain builds to a root (public
@@ -20,7 +20,7 @@ pub const PIN_DATA_REACH_BACK: Duration = Duration::days(180);
 /// served; otherwise it cannot be settled (`medium`), or, for a chain that
 /// was publicly trusted when served long before the pin data, it is a note
 /// (`low`): the site's pins of that time are not known.
-pub fn check(
+pub(crate) fn check(
     pins: &PinStore,
     name: &str,
     certs: &[CertFacts],

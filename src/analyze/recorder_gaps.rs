@@ -13,7 +13,7 @@ use crate::model::{Finding, FindingCode, Observation, Severity};
 /// Whether the recorder kept only the leaf of a longer chain: an imported
 /// observation marked `leaf_only` whose one certificate is not self-issued
 /// (a self-signed certificate is a whole chain by itself).
-pub fn leaf_only(obs: &Observation, certs: &[CertFacts]) -> bool {
+pub(crate) fn leaf_only(obs: &Observation, certs: &[CertFacts]) -> bool {
     obs.imported.as_ref().is_some_and(|i| i.leaf_only)
         && certs.len() == 1
         && certs[0].ok()
@@ -21,7 +21,7 @@ pub fn leaf_only(obs: &Observation, certs: &[CertFacts]) -> bool {
 }
 
 /// The `leaf-only-chain` finding for such a chain.
-pub fn leaf_only_finding(obs: &Observation, leaf: &CertFacts) -> Finding {
+pub(crate) fn leaf_only_finding(obs: &Observation, leaf: &CertFacts) -> Finding {
     let format = obs
         .imported
         .as_ref()

@@ -75,11 +75,6 @@ impl SummaryBuilder {
         }
     }
 
-    /// The verdict counts so far.
-    pub fn verdicts(&self) -> &BTreeMap<Verdict, usize> {
-        &self.verdicts
-    }
-
     /// The summary. `network_scan` is false for chains read from files,
     /// where blanket/targeted says nothing.
     pub fn finish(self, network_scan: bool) -> ScanSummary {
@@ -134,7 +129,7 @@ impl SummaryBuilder {
 
 /// Summarises assessments. `network_scan` is false for chains read from
 /// files, where blanket/targeted says nothing.
-pub fn summarise(assessments: &[Assessment], network_scan: bool) -> ScanSummary {
+pub(crate) fn summarise(assessments: &[Assessment], network_scan: bool) -> ScanSummary {
     let mut builder = SummaryBuilder::default();
     for a in assessments {
         builder.add(a);

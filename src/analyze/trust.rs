@@ -17,20 +17,20 @@ use webpki::{EndEntityCert, KeyUsage};
 
 /// What trust evaluation concluded.
 #[derive(Clone, Debug, Default)]
-pub struct TrustOutcome {
+pub(crate) struct TrustOutcome {
     /// The chain builds to an anchor of the trust store (at the validation
     /// time, or at a time when every certificate of the path is valid).
-    pub trusted: bool,
+    pub(crate) trusted: bool,
     /// SPKI SHA-256 of the anchor used, when trusted.
-    pub anchor_spki: Option<[u8; 32]>,
+    pub(crate) anchor_spki: Option<[u8; 32]>,
     /// The anchor belongs to the base trust store (Mozilla's roots, or
     /// `--roots`), not to `--extra-roots` additions.
-    pub anchor_public: bool,
+    pub(crate) anchor_public: bool,
     /// How far the chain got; `None` until judged.
-    pub chain: Option<ChainTrust>,
+    pub(crate) chain: Option<ChainTrust>,
     /// The anchor is a root Mozilla's store has dropped since the
     /// validation time.
-    pub removed_root: bool,
+    pub(crate) removed_root: bool,
 }
 
 fn unix(t: OffsetDateTime) -> UnixTime {
@@ -43,11 +43,11 @@ fn unix(t: OffsetDateTime) -> UnixTime {
 /// Mozilla's store still held at the validation time but has dropped
 /// since (see [`crate::analysis_data::removed_roots`]).
 #[derive(Clone, Copy, Debug)]
-pub struct Anchors<'a> {
+pub(crate) struct Anchors<'a> {
     /// The trust store's anchors.
-    pub today: &'a [TrustAnchor<'static>],
+    pub(crate) today: &'a [TrustAnchor<'static>],
     /// Removed roots that were still trusted at the validation time.
-    pub past: &'a [TrustAnchor<'static>],
+    pub(crate) past: &'a [TrustAnchor<'static>],
 }
 
 impl Anchors<'_> {
@@ -116,7 +116,7 @@ fn verify_at(
 /// carries no name constraints, so the outcome is the same as a full path
 /// build. (Scans see the same few intermediates over and over.)
 #[derive(Debug, Default)]
-pub struct IssuerCache {
+pub(crate) struct IssuerCache {
     entries: Mutex<HashMap<[u8; 32], CachedIssuer>>,
 }
 
@@ -182,7 +182,7 @@ fn time_all_valid(certs: &[CertFacts], path: &Path) -> Option<OffsetDateTime> {
 /// the served chain leads to no anchor, the path is built again with them,
 /// and a path that needed one is trusted with an `incomplete-chain` note.
 #[allow(clippy::too_many_arguments)]
-pub fn evaluate(
+pub(crate) fn evaluate(
     certs: &[CertFacts],
     name_path: &Path,
     anchors: Anchors<'_>,
@@ -330,7 +330,7 @@ fn completion_finding(verified: &Verified, extra: &[Candidate]) -> Option<Findin
 
 /// `hostname-mismatch` for a leaf whose chain could not be built (only
 /// the leaf was recorded), so that a leaf for other names is still reported.
-pub fn check_name(leaf: &CertFacts, expected_name: &str, findings: &mut Vec<Finding>) {
+pub(crate) fn check_name(leaf: &CertFacts, expected_name: &str, findings: &mut Vec<Finding>) {
     if leaf.ok() {
         let der = CertificateDer::from(leaf.der.as_slice());
         if let Ok(parsed) = EndEntityCert::try_from(&der) {
@@ -399,7 +399,7 @@ fn anchor_of(cert: &CertFacts, anchors: Anchors<'_>) -> Option<[u8; 32]> {
 
 /// The anchor above `certs[start]`: following served certificates that
 /// sign each other upwards from it, the first one that links to an anchor.
-pub fn anchor_above(certs: &[CertFacts], start: usize, anchors: Anchors<'_>) -> Option<[u8; 32]> {
+pub(crate) fn anchor_above(certs: &[CertFacts], start: usize, anchors: Anchors<'_>) -> Option<[u8; 32]> {
     let mut seen = vec![start];
     let mut current = certs.get(start).filter(|c| c.ok())?;
     loop {
@@ -480,7 +480,7 @@ fn unknown_root_reason(error: &webpki::Error) -> &'static str {
 /// server sent. `at_past` says the validation time is well before the
 /// trust store's date, so a root removed since may explain it.
 #[allow(clippy::too_many_arguments)]
-pub fn untrusted(
+pub(crate) fn untrusted(
     certs: &[CertFacts],
     path: &Path,
     error: &webpki::Error,
@@ -643,7 +643,7 @@ pub fn untrusted(
 
 /// `local-root` for a chain trusted only through a root added on this
 /// machine.
-pub fn local_root(leaf: &CertFacts, name: &str) -> Finding {
+pub(crate) fn local_root(leaf: &CertFacts, name: &str) -> Finding {
     with_evidence(
         finding(
             FindingCode::LocalRoot,
@@ -663,7 +663,7 @@ pub fn local_root(leaf: &CertFacts, name: &str) -> Finding {
 }
 
 /// `expired` / `not-yet-valid` for the certificates of `path`.
-pub fn validity(certs: &[CertFacts], path: &Path, at: OffsetDateTime, findings: &mut Vec<Finding>) {
+pub(crate) fn validity(certs: &[CertFacts], path: &Path, at: OffsetDateTime, findings: &mut Vec<Finding>) {
     for &i in &path.certs {
         let cert = &certs[i];
         let role = if i == 0 {

@@ -23,7 +23,7 @@
 use crate::model::{ChainTrust, Finding, FindingCode, Severity, Verdict};
 
 /// Findings that describe how interceptors mint leaves.
-pub const FORGED_LEAF_TRAITS: [FindingCode; 5] = [
+pub(crate) const FORGED_LEAF_TRAITS: [FindingCode; 5] = [
     FindingCode::WeakLeafKey,
     FindingCode::StrippedExtensions,
     FindingCode::FreshlyMinted,
@@ -33,7 +33,7 @@ pub const FORGED_LEAF_TRAITS: [FindingCode; 5] = [
 
 /// Applies the rules to an observation's findings and the trust its chain
 /// reached (`None`: no certificate was received).
-pub fn verdict(findings: &[Finding], trust: Option<ChainTrust>) -> Verdict {
+pub(crate) fn verdict(findings: &[Finding], trust: Option<ChainTrust>) -> Verdict {
     let Some(trust) = trust else {
         return Verdict::Error;
     };
@@ -71,7 +71,7 @@ fn mints_like_an_interceptor(findings: &[Finding], trust: ChainTrust) -> bool {
 }
 
 /// Orders findings most severe first, then by code.
-pub fn rank(findings: &mut [Finding]) {
+pub(crate) fn rank(findings: &mut [Finding]) {
     findings.sort_by(|a, b| b.severity.cmp(&a.severity).then(a.code.cmp(&b.code)));
 }
 
