@@ -50,11 +50,6 @@ impl TargetSet {
         self.keys.len()
     }
 
-    /// Whether the list is empty.
-    pub fn is_empty(&self) -> bool {
-        self.keys.is_empty()
-    }
-
     /// Records that `target` was seen.
     pub fn mark(&mut self, target: &Target) -> Mark {
         let Ok(i) = self.keys.binary_search(&target_key(target)) else {

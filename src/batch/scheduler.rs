@@ -27,7 +27,7 @@ use std::str::FromStr;
 
 /// The variable that gives the shard count where the scheduler does not
 /// (Kubernetes): set it to the Job's `completions`.
-pub const SHARD_COUNT_VAR: &str = "MITMWATCH_SHARD_COUNT";
+pub(crate) const SHARD_COUNT_VAR: &str = "MITMWATCH_SHARD_COUNT";
 
 /// What `--shard` asks for: a fixed `K/N`, or the scheduler's task.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

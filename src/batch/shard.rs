@@ -10,7 +10,7 @@ use std::str::FromStr;
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Shard {
     /// This shard, 1..=count.
-    pub index: u64,
+    pub(crate) index: u64,
     /// Number of shards.
     pub count: u64,
 }
