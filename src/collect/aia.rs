@@ -74,7 +74,7 @@ pub struct AiaFetcher {
 impl AiaFetcher {
     /// A fetcher with these limits. It ignores proxy settings from the
     /// environment and follows redirects itself (to check their scheme).
-    pub fn new(limits: AiaLimits) -> Self {
+    pub(crate) fn new(limits: AiaLimits) -> Self {
         let agent = ureq::Agent::config_builder()
             .proxy(None)
             .max_redirects(0)
@@ -90,16 +90,11 @@ impl AiaFetcher {
         AiaFetcher { limits, agent }
     }
 
-    /// The limits in force.
-    pub fn limits(&self) -> &AiaLimits {
-        &self.limits
-    }
-
     /// Follows the caIssuers URLs above `served` (leaf first, as sent) level
     /// by level until `reaches_anchor` says the served intermediates plus
     /// what was fetched lead to an anchor, or a limit is reached. Never
     /// fails: each URL's fate is a record.
-    pub async fn complete(
+    pub(crate) async fn complete(
         &self,
         served: &[CertificateDer<'static>],
         reaches_anchor: impl Fn(&[CertificateDer<'static>]) -> bool,
@@ -360,7 +355,7 @@ fn self_issued(der: &[u8]) -> bool {
 
 /// The caIssuers URLs of a certificate's AIA extension, in order (at most
 /// a few: certificates list one or two).
-pub fn ca_issuer_urls(der: &[u8]) -> Vec<String> {
+pub(crate) fn ca_issuer_urls(der: &[u8]) -> Vec<String> {
     let Ok((_, cert)) = X509Certificate::from_der(der) else {
         return Vec::new();
     };
@@ -383,7 +378,7 @@ pub fn ca_issuer_urls(der: &[u8]) -> Vec<String> {
 /// The certificates in an AIA response: one DER certificate, PEM
 /// CERTIFICATE blocks, or a PKCS#7 certs-only SignedData (DER). `Err`
 /// says what the bytes were not.
-pub fn parse_issuers(body: &[u8]) -> Result<Vec<Vec<u8>>, String> {
+pub(crate) fn parse_issuers(body: &[u8]) -> Result<Vec<Vec<u8>>, String> {
     let trimmed = body.trim_ascii_start();
     if trimmed.starts_with(b"-----BEGIN") {
         let certs: Vec<Vec<u8>> =

@@ -29,33 +29,33 @@ use std::sync::{Arc, Mutex};
 /// The largest handshake message rustls accepts (its own fixed limit, not
 /// configurable): a Certificate message over 64 KiB ends the handshake
 /// before any certificate can be recorded.
-pub const MAX_HANDSHAKE_MESSAGE_BYTES: usize = 0xffff;
+pub(crate) const MAX_HANDSHAKE_MESSAGE_BYTES: usize = 0xffff;
 
 pub use crate::model::MAX_CHAIN_CERTS;
 
 /// What the verifier saw: the chain as sent (leaf first) and stock
 /// verification's opinion of it.
 #[derive(Clone, Debug)]
-pub struct RecordedChain {
+pub(crate) struct RecordedChain {
     /// Certificates in the order the server sent them, at most
     /// [`MAX_CHAIN_CERTS`] of them.
-    pub certs: Vec<CertificateDer<'static>>,
+    pub(crate) certs: Vec<CertificateDer<'static>>,
     /// How many certificates the server sent (more than `certs.len()` when
     /// the chain was cut at [`MAX_CHAIN_CERTS`]).
-    pub sent: usize,
+    pub(crate) sent: usize,
     /// Stock verification's result.
-    pub stock: StockVerification,
+    pub(crate) stock: StockVerification,
     /// Stock verification failed because no path led from the chain to an
     /// anchor (webpki's `UnknownIssuer`): the case where a browser would
     /// look for the missing issuer (see [`super::aia`]).
-    pub unknown_issuer: bool,
+    pub(crate) unknown_issuer: bool,
 }
 
 /// Accepts any certificate chain, records it, and still verifies handshake
 /// signatures. One instance per connection: rustls calls the verifier of
 /// the `ClientConfig`, so sharing one would mix up records.
 #[derive(Debug)]
-pub struct RecordingVerifier {
+pub(crate) struct RecordingVerifier {
     provider: Arc<CryptoProvider>,
     stock: Option<Arc<WebPkiServerVerifier>>,
     trust_store: String,
@@ -66,7 +66,7 @@ impl RecordingVerifier {
     /// `stock` is `None` when the trust store is empty (rustls refuses to
     /// build a verifier without anchors); every chain is then recorded as
     /// unverified.
-    pub fn new(
+    pub(crate) fn new(
         provider: Arc<CryptoProvider>,
         stock: Option<Arc<WebPkiServerVerifier>>,
         trust_store: String,
@@ -81,7 +81,7 @@ impl RecordingVerifier {
 
     /// The chain recorded during the handshake, if the server got as far as
     /// sending one.
-    pub fn take_record(&self) -> Option<RecordedChain> {
+    pub(crate) fn take_record(&self) -> Option<RecordedChain> {
         self.record.lock().map(|mut r| r.take()).unwrap_or(None)
     }
 }

@@ -12,14 +12,14 @@ use tokio::time::Instant;
 /// Spaces out events to at most `per_second` (no bursts): each caller gets
 /// the next free slot and sleeps until it.
 #[derive(Debug)]
-pub struct RateLimiter {
+pub(crate) struct RateLimiter {
     period: Duration,
     next: Mutex<Instant>,
 }
 
 impl RateLimiter {
     /// A limiter for `per_second` events per second (must be > 0).
-    pub fn new(per_second: f64) -> Self {
+    pub(crate) fn new(per_second: f64) -> Self {
         RateLimiter {
             period: Duration::from_secs_f64(1.0 / per_second.max(1e-6)),
             next: Mutex::new(Instant::now()),
@@ -27,7 +27,7 @@ impl RateLimiter {
     }
 
     /// Waits for this caller's slot.
-    pub async fn acquire(&self) {
+    pub(crate) async fn acquire(&self) {
         let slot = {
             let Ok(mut next) = self.next.lock() else {
                 return;
@@ -43,7 +43,7 @@ impl RateLimiter {
 
 /// At most `limit` simultaneous connections to any one IP address.
 #[derive(Debug)]
-pub struct AddressLimiter {
+pub(crate) struct AddressLimiter {
     limit: usize,
     by_address: Mutex<HashMap<IpAddr, Arc<Semaphore>>>,
 }
@@ -52,7 +52,7 @@ pub struct AddressLimiter {
 /// forgets the address once nobody uses it, so memory does not grow with
 /// the number of addresses seen).
 #[derive(Debug)]
-pub struct AddressPermit<'a> {
+pub(crate) struct AddressPermit<'a> {
     limiter: &'a AddressLimiter,
     address: IpAddr,
     permit: Option<OwnedSemaphorePermit>,
@@ -60,7 +60,7 @@ pub struct AddressPermit<'a> {
 
 impl AddressLimiter {
     /// A limiter allowing `limit` (at least 1) connections per address.
-    pub fn new(limit: usize) -> Self {
+    pub(crate) fn new(limit: usize) -> Self {
         AddressLimiter {
             limit: limit.max(1),
             by_address: Mutex::new(HashMap::new()),
@@ -68,7 +68,7 @@ impl AddressLimiter {
     }
 
     /// Waits for a free slot at `address`.
-    pub async fn acquire(&self, address: IpAddr) -> AddressPermit<'_> {
+    pub(crate) async fn acquire(&self, address: IpAddr) -> AddressPermit<'_> {
         let semaphore = match self.by_address.lock() {
             Ok(mut map) => map
                 .entry(address)
@@ -84,8 +84,9 @@ impl AddressLimiter {
         }
     }
 
-    /// Addresses currently tracked (for tests).
-    pub fn tracked(&self) -> usize {
+    /// Addresses currently tracked.
+    #[cfg(test)]
+    pub(crate) fn tracked(&self) -> usize {
         self.by_address.lock().map(|m| m.len()).unwrap_or(0)
     }
 }

@@ -1,18 +1,18 @@
 //! The handshake collector: the only code that opens sockets to targets.
 //! It records what servers send and never judges it; see `analyze` for that.
 
-pub mod aia;
+pub(crate) mod aia;
 pub mod danger;
-pub mod limits;
+pub(crate) mod limits;
 pub mod locate;
 pub mod probe;
-pub mod proxy;
-pub mod route;
+pub(crate) mod proxy;
+pub(crate) mod route;
 pub mod scan;
-pub mod starttls;
+pub(crate) mod starttls;
 pub mod targets;
-pub mod tls_config;
-pub mod tunnel;
+pub(crate) mod tls_config;
+pub(crate) mod tunnel;
 
 pub use aia::{AiaFetcher, AiaLimits};
 pub use probe::{Collector, Timeouts};

@@ -15,7 +15,7 @@ use std::net::IpAddr;
 
 /// How mitmwatch talks to a proxy.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum ProxyKind {
+pub(crate) enum ProxyKind {
     /// HTTP `CONNECT host:port` (RFC 9110 §9.3.6), over plain TCP.
     Http,
     /// SOCKS5 (RFC 1928) with the target's name resolved here (`socks5://`).
@@ -29,13 +29,13 @@ pub enum ProxyKind {
 #[derive(Clone, PartialEq, Eq)]
 pub struct Proxy {
     /// The protocol spoken to it.
-    pub kind: ProxyKind,
+    pub(crate) kind: ProxyKind,
     /// Host name or IP literal (IPv6 without brackets).
-    pub host: String,
+    pub(crate) host: String,
     /// TCP port.
-    pub port: u16,
+    pub(crate) port: u16,
     /// User and password, percent-decoded, when the URL had them.
-    pub credentials: Option<(String, String)>,
+    pub(crate) credentials: Option<(String, String)>,
 }
 
 impl fmt::Debug for Proxy {
@@ -88,7 +88,7 @@ impl Proxy {
     /// `http`, `socks5` or `socks5h` (none means `http`, as in curl) and
     /// the port defaults to 1080, as in curl. The error never repeats the
     /// credentials.
-    pub fn parse(url: &str) -> Result<Proxy, String> {
+    pub(crate) fn parse(url: &str) -> Result<Proxy, String> {
         let shown = redact_url(url);
         let err = |m: &str| format!("proxy {shown:?}: {m}");
         let (kind, rest) = match url.split_once("://") {
@@ -160,7 +160,7 @@ fn split_host_port(s: &str) -> Result<(String, Option<u16>), String> {
 }
 
 /// A proxy URL with any `user:pass@` replaced by `***@`, for messages.
-pub fn redact_url(url: &str) -> String {
+pub(crate) fn redact_url(url: &str) -> String {
     let (scheme, rest) = match url.split_once("://") {
         Some((s, r)) => (format!("{s}://"), r),
         None => (String::new(), url),
@@ -182,7 +182,7 @@ enum NoProxyEntry {
 
 /// A parsed `NO_PROXY` / `--noproxy` list.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct NoProxy {
+pub(crate) struct NoProxy {
     everything: bool,
     entries: Vec<NoProxyEntry>,
 }
@@ -206,7 +206,7 @@ fn in_net(ip: IpAddr, net: IpAddr, bits: u8) -> bool {
 impl NoProxy {
     /// Parses a comma (or space) separated list. Entries that are neither
     /// names nor addresses are ignored, as curl ignores them.
-    pub fn parse(list: &str) -> NoProxy {
+    pub(crate) fn parse(list: &str) -> NoProxy {
         let mut out = NoProxy::default();
         for raw in list.split([',', ' ', '\t']).map(str::trim) {
             if raw.is_empty() {
@@ -238,7 +238,7 @@ impl NoProxy {
     }
 
     /// Whether `host` (a name or IP literal, any port) goes direct.
-    pub fn matches(&self, host: &str) -> bool {
+    pub(crate) fn matches(&self, host: &str) -> bool {
         if self.everything {
             return true;
         }
@@ -327,7 +327,7 @@ impl ProxySettings {
     }
 
     /// The proxy for `host`, or `None` to go direct.
-    pub fn for_host(&self, host: &str) -> Option<&Proxy> {
+    pub(crate) fn for_host(&self, host: &str) -> Option<&Proxy> {
         self.proxy.as_ref().filter(|_| !self.bypass.matches(host))
     }
 

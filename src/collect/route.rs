@@ -28,15 +28,15 @@ pub struct Resolve {
 
 /// Where to connect for a target, before DNS.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Destination {
+pub(crate) struct Destination {
     /// Host to resolve (or IP literal).
-    pub host: String,
+    pub(crate) host: String,
     /// Port to connect to.
-    pub port: u16,
+    pub(crate) port: u16,
     /// Addresses fixed by `--resolve`, if any.
-    pub fixed: Option<Vec<SocketAddr>>,
+    pub(crate) fixed: Option<Vec<SocketAddr>>,
     /// Which overrides applied, for the record.
-    pub route: Option<String>,
+    pub(crate) route: Option<String>,
 }
 
 /// The set of overrides in force for a scan.
@@ -156,7 +156,7 @@ impl Router {
     }
 
     /// Where to connect for `host:port`.
-    pub fn destination(&self, host: &str, port: u16) -> Destination {
+    pub(crate) fn destination(&self, host: &str, port: u16) -> Destination {
         let mut routes = Vec::new();
         let mut dest_host = host.to_string();
         let mut dest_port = port;

@@ -38,7 +38,7 @@ impl Default for ScanOptions {
 
 /// Failures worth another attempt: the network may do better next time.
 /// Refusals, DNS answers, alerts and protocol errors are answers, not accidents.
-pub fn is_transient(status: Status) -> bool {
+pub(crate) fn is_transient(status: Status) -> bool {
     matches!(
         status,
         Status::ConnectTimeout | Status::HandshakeTimeout | Status::IoError | Status::ConnectFailed

@@ -19,7 +19,7 @@ use crate::model::StartTls;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 
 /// The most bytes read from the server before TLS starts.
-pub const MAX_STARTTLS_BYTES: usize = 64 * 1024;
+pub(crate) const MAX_STARTTLS_BYTES: usize = 64 * 1024;
 
 /// Longest piece of a server's answer quoted in a failure message.
 const QUOTED: usize = 120;
@@ -139,7 +139,7 @@ impl<'a, S: AsyncRead + AsyncWrite + Unpin> Reader<'a, S> {
 
 /// Runs `proto`'s exchange on `stream` up to the point where TLS starts.
 /// `host` is the name the client addresses (XMPP's `to`).
-pub async fn negotiate<S: AsyncRead + AsyncWrite + Unpin>(
+pub(crate) async fn negotiate<S: AsyncRead + AsyncWrite + Unpin>(
     stream: &mut S,
     proto: StartTls,
     host: &str,

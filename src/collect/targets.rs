@@ -9,7 +9,7 @@ use std::io::BufRead;
 use std::net::IpAddr;
 
 /// Longest line accepted in a domain list, in bytes.
-pub const MAX_LINE_BYTES: usize = 4096;
+pub(crate) const MAX_LINE_BYTES: usize = 4096;
 
 /// A target specification that could not be understood.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -46,7 +46,7 @@ pub fn parse_target(spec: &str, default_port: u16) -> Result<Target, String> {
 }
 
 /// Splits `host:port`, `[v6]:port`, `[v6]`, bare IPv6 or `host`.
-pub fn split_host_port(s: &str) -> Result<(&str, Option<&str>), String> {
+pub(crate) fn split_host_port(s: &str) -> Result<(&str, Option<&str>), String> {
     if let Some(rest) = s.strip_prefix('[') {
         let end = rest
             .find(']')
@@ -72,7 +72,7 @@ pub fn split_host_port(s: &str) -> Result<(&str, Option<&str>), String> {
 }
 
 /// Parses a TCP port (1–65535).
-pub fn parse_port(p: &str) -> Result<u16, String> {
+pub(crate) fn parse_port(p: &str) -> Result<u16, String> {
     match p.parse::<u32>() {
         Ok(n) if (1..=65535).contains(&n) => Ok(n as u16),
         Ok(n) => Err(format!("port {n} is out of range (1-65535)")),

@@ -10,7 +10,7 @@ use rustls::ClientConfig;
 use std::sync::Arc;
 
 /// ALPN protocols offered, most preferred first.
-pub const OFFERED_ALPN: [&[u8]; 2] = [b"h2", b"http/1.1"];
+pub(crate) const OFFERED_ALPN: [&[u8]; 2] = [b"h2", b"http/1.1"];
 
 /// Shared, immutable parts of every probe's configuration.
 #[derive(Clone, Debug)]
@@ -41,7 +41,7 @@ impl ProbeTls {
     /// `intermediates` to an anchor now, for `name`: anything but
     /// "unknown issuer" counts as reaching one (an expired or misnamed
     /// chain still has its issuers). Used to stop AIA fetching.
-    pub fn reaches_anchor(
+    pub(crate) fn reaches_anchor(
         &self,
         end_entity: &CertificateDer<'_>,
         intermediates: &[CertificateDer<'_>],
@@ -61,7 +61,7 @@ impl ProbeTls {
     /// A fresh configuration and its verifier for one connection: TLS 1.3
     /// and 1.2, ALPN h2 and http/1.1, no session resumption (a resumed
     /// session would skip certificate delivery and hide interception).
-    pub fn config_for_probe(&self, send_sni: bool) -> (Arc<ClientConfig>, Arc<RecordingVerifier>) {
+    pub(crate) fn config_for_probe(&self, send_sni: bool) -> (Arc<ClientConfig>, Arc<RecordingVerifier>) {
         let verifier = Arc::new(RecordingVerifier::new(
             self.provider.clone(),
             self.stock.clone(),

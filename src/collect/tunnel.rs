@@ -10,7 +10,7 @@ use std::net::IpAddr;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 
 /// The most bytes of a proxy's reply headers read before giving up.
-pub const MAX_PROXY_REPLY_BYTES: usize = 16 * 1024;
+pub(crate) const MAX_PROXY_REPLY_BYTES: usize = 16 * 1024;
 
 /// Longest piece of a proxy's reply quoted in a failure message.
 const QUOTED: usize = 120;
@@ -46,7 +46,7 @@ fn authority(host: &str, port: u16) -> String {
 /// Asks `proxy`, reached over `stream`, for a tunnel to `host:port`
 /// (`resolved` is the address to use for plain `socks5://`, which resolves
 /// names here). On success the stream carries the tunnel.
-pub async fn open<S: AsyncRead + AsyncWrite + Unpin>(
+pub(crate) async fn open<S: AsyncRead + AsyncWrite + Unpin>(
     stream: &mut S,
     proxy: &Proxy,
     host: &str,

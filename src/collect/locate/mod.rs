@@ -80,10 +80,10 @@ pub enum LocateError {
 
 /// After the first certificate, UDP probing stops once this many TTLs in a
 /// row drew no ICMP error (the rest of the path is silent).
-pub const SILENT_HOPS_AFTER_ANSWER: usize = 3;
+pub(crate) const SILENT_HOPS_AFTER_ANSWER: usize = 3;
 
 /// What the answering hop and the destination hop say together.
-pub fn conclude(answer_hop: Option<u8>, destination_hop: Option<u8>) -> LocateConclusion {
+pub(crate) fn conclude(answer_hop: Option<u8>, destination_hop: Option<u8>) -> LocateConclusion {
     match (answer_hop, destination_hop) {
         (None, _) => LocateConclusion::NoAnswer,
         (Some(_), None) => LocateConclusion::DestinationUnknown,
@@ -94,7 +94,7 @@ pub fn conclude(answer_hop: Option<u8>, destination_hop: Option<u8>) -> LocateCo
 
 /// Runs the probes and returns the record.
 #[cfg(not(target_os = "linux"))]
-pub async fn locate(
+pub(crate) async fn locate(
     _tls: &ProbeTls,
     _options: &LocateOptions,
 ) -> Result<LocateRecord, LocateError> {

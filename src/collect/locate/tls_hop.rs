@@ -17,9 +17,9 @@ use tokio::net::TcpStream;
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct HopTimes {
     /// For the TCP handshake (normal TTL).
-    pub connect: Duration,
+    pub(crate) connect: Duration,
     /// For a certificate to come back after the ClientHello.
-    pub answer: Duration,
+    pub(crate) answer: Duration,
 }
 
 fn failed(error: String, started: Instant) -> TlsAnswer {
