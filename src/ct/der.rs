@@ -48,29 +48,29 @@ impl fmt::Display for DerError {
 impl std::error::Error for DerError {}
 
 /// DER tag of SEQUENCE (constructed).
-pub const SEQUENCE: u8 = 0x30;
+pub(crate) const SEQUENCE: u8 = 0x30;
 /// DER tag of OCTET STRING.
-pub const OCTET_STRING: u8 = 0x04;
+pub(crate) const OCTET_STRING: u8 = 0x04;
 /// DER tag of OBJECT IDENTIFIER.
-pub const OID: u8 = 0x06;
+pub(crate) const OID: u8 = 0x06;
 /// DER tag of BIT STRING.
-pub const BIT_STRING: u8 = 0x03;
+pub(crate) const BIT_STRING: u8 = 0x03;
 /// DER tag of NULL.
-pub const NULL: u8 = 0x05;
+pub(crate) const NULL: u8 = 0x05;
 
 /// One tag-length-value, borrowed from the input.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Tlv<'a> {
+pub(crate) struct Tlv<'a> {
     /// The tag byte.
-    pub tag: u8,
+    pub(crate) tag: u8,
     /// The value.
-    pub content: &'a [u8],
+    pub(crate) content: &'a [u8],
     /// Tag, length and value, exactly as encoded.
-    pub raw: &'a [u8],
+    pub(crate) raw: &'a [u8],
 }
 
 /// Reads one TLV from the front of `input`; returns it and the rest.
-pub fn read(input: &[u8]) -> Result<(Tlv<'_>, &[u8]), DerError> {
+pub(crate) fn read(input: &[u8]) -> Result<(Tlv<'_>, &[u8]), DerError> {
     let (&tag, rest) = input.split_first().ok_or(DerError::Truncated)?;
     if tag & 0x1f == 0x1f {
         return Err(DerError::LongTag);
@@ -112,7 +112,7 @@ pub fn read(input: &[u8]) -> Result<(Tlv<'_>, &[u8]), DerError> {
 }
 
 /// Reads exactly one TLV with tag `expected` that spans the whole input.
-pub fn read_only(input: &[u8], expected: u8) -> Result<Tlv<'_>, DerError> {
+pub(crate) fn read_only(input: &[u8], expected: u8) -> Result<Tlv<'_>, DerError> {
     let (tlv, rest) = read(input)?;
     if tlv.tag != expected {
         return Err(DerError::UnexpectedTag {
@@ -127,7 +127,7 @@ pub fn read_only(input: &[u8], expected: u8) -> Result<Tlv<'_>, DerError> {
 }
 
 /// Splits the content of a constructed value into its elements.
-pub fn children(mut content: &[u8]) -> Result<Vec<Tlv<'_>>, DerError> {
+pub(crate) fn children(mut content: &[u8]) -> Result<Vec<Tlv<'_>>, DerError> {
     let mut out = Vec::new();
     while !content.is_empty() {
         let (tlv, rest) = read(content)?;
@@ -138,7 +138,7 @@ pub fn children(mut content: &[u8]) -> Result<Vec<Tlv<'_>>, DerError> {
 }
 
 /// Encodes a TLV with the minimal (DER) length.
-pub fn encode(tag: u8, content: &[u8]) -> Vec<u8> {
+pub(crate) fn encode(tag: u8, content: &[u8]) -> Vec<u8> {
     let len = content.len();
     let mut out = Vec::with_capacity(len + 6);
     out.push(tag);

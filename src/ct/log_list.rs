@@ -19,7 +19,7 @@ pub const BUILTIN_JSON: &str = include_str!("../../certs/ct/log_list.json");
 /// `certs/ct/all_logs_list.sig`). It supplies the keys of logs that have
 /// left the current list, so that old certificates' SCTs can still be
 /// verified.
-pub const HISTORY_JSON: &str = include_str!("../../certs/ct/all_logs_list.json");
+pub(crate) const HISTORY_JSON: &str = include_str!("../../certs/ct/all_logs_list.json");
 
 /// A log's state in the list (Chrome's log lifecycle).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -52,7 +52,7 @@ impl StateKind {
     }
 
     /// The key used in the JSON.
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             StateKind::Pending => "pending",
             StateKind::Qualified => "qualified",
@@ -79,7 +79,7 @@ pub struct LogState {
 #[derive(Clone, Debug, PartialEq)]
 pub struct CtLog {
     /// SHA-256 of `key_der` (checked on load).
-    pub id: [u8; 32],
+    pub(crate) id: [u8; 32],
     /// The DER SubjectPublicKeyInfo.
     pub key_der: Vec<u8>,
     /// The key, ready for verification, or why it cannot be used.
@@ -91,26 +91,26 @@ pub struct CtLog {
     /// The operator's contact addresses.
     pub operator_email: Vec<String>,
     /// Earlier operators with the end of their tenure, oldest first.
-    pub previous_operators: Vec<(String, OffsetDateTime)>,
+    pub(crate) previous_operators: Vec<(String, OffsetDateTime)>,
     /// `url` (RFC 6962 logs) or `submission_url` (static-ct-api logs).
     pub url: String,
     /// `monitoring_url` of a static-ct-api log.
-    pub monitoring_url: Option<String>,
+    pub(crate) monitoring_url: Option<String>,
     /// Maximum merge delay, seconds.
-    pub mmd: Option<u64>,
+    pub(crate) mmd: Option<u64>,
     /// The state, if the list gives one.
     pub state: Option<LogState>,
     /// Certificates accepted by expiry: `[start, end)`.
-    pub temporal_interval: Option<(OffsetDateTime, OffsetDateTime)>,
+    pub(crate) temporal_interval: Option<(OffsetDateTime, OffsetDateTime)>,
     /// A static-ct-api ("tiled") log rather than an RFC 6962 log.
     pub tiled: bool,
     /// `log_type` as given (`test`, `prod`), if any.
-    pub log_type: Option<String>,
+    pub(crate) log_type: Option<String>,
 }
 
 impl CtLog {
     /// A log with `key_der`, its id computed from the key.
-    pub fn new(description: &str, operator: &str, key_der: Vec<u8>, url: &str) -> Self {
+    pub(crate) fn new(description: &str, operator: &str, key_der: Vec<u8>, url: &str) -> Self {
         CtLog {
             id: sha256(&key_der),
             key: LogKey::from_spki(&key_der),
@@ -130,7 +130,7 @@ impl CtLog {
     }
 
     /// The operator at `when` (taking `previous_operators` into account).
-    pub fn operator_at(&self, when: OffsetDateTime) -> &str {
+    pub(crate) fn operator_at(&self, when: OffsetDateTime) -> &str {
         self.previous_operators
             .iter()
             .find(|(_, end)| when < *end)
@@ -138,7 +138,7 @@ impl CtLog {
     }
 
     /// Operated by Google (loglist3's test: the Google CT group address).
-    pub fn google_operated(&self) -> bool {
+    pub(crate) fn google_operated(&self) -> bool {
         self.operator_email
             .iter()
             .any(|e| e.contains("google-ct-logs@googlegroups"))
@@ -170,9 +170,9 @@ pub struct LogList {
 #[error("{source_name}: {detail}")]
 pub struct LogListError {
     /// File name or label.
-    pub source_name: String,
+    pub(crate) source_name: String,
     /// What was wrong.
-    pub detail: String,
+    pub(crate) detail: String,
 }
 
 impl LogList {
@@ -194,7 +194,7 @@ impl LogList {
     /// that this list lacks, with their states there (often `rejected` or
     /// `retired`: they verify SCTs but never count for a CT policy). The
     /// list keeps its own version and date.
-    pub fn with_history(mut self) -> Self {
+    pub(crate) fn with_history(mut self) -> Self {
         static HISTORY: OnceLock<Option<LogList>> = OnceLock::new();
         let history = HISTORY.get_or_init(|| {
             LogList::from_json(HISTORY_JSON, "built-in certs/ct/all_logs_list.json").ok()
@@ -218,14 +218,14 @@ impl LogList {
     }
 
     /// The log with this id.
-    pub fn find(&self, id: &[u8; 32]) -> Option<&CtLog> {
+    pub(crate) fn find(&self, id: &[u8; 32]) -> Option<&CtLog> {
         self.logs.iter().find(|l| &l.id == id)
     }
 
     /// Whether this list is later than `other`: a later
     /// `log_list_timestamp`, and a `version` that is not lower (versions
     /// compare as dot-separated numbers, `82.1` < `82.10` < `83.0`).
-    pub fn is_newer_than(&self, other: &LogList) -> bool {
+    pub(crate) fn is_newer_than(&self, other: &LogList) -> bool {
         fn numbers(v: &str) -> Option<Vec<u64>> {
             v.split('.').map(|p| p.parse().ok()).collect()
         }
@@ -237,7 +237,7 @@ impl LogList {
     }
 
     /// One line naming the list: source, version and date.
-    pub fn describe(&self) -> String {
+    pub(crate) fn describe(&self) -> String {
         let mut text = format!(
             "{} (version {}, {})",
             self.source,

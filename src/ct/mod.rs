@@ -14,17 +14,16 @@
 //! (Chrome's v3 `log_list.json` format), [`embedded`] (all of a
 //! certificate's SCTs, verified) and [`policy`] (Chrome and Apple).
 
-pub mod der;
+pub(crate) mod der;
 pub mod embedded;
 pub mod log_list;
-pub mod policy;
+pub(crate) mod policy;
 pub mod precert;
 pub mod sct;
-pub mod signature;
-pub mod signed;
-pub mod v3;
+pub(crate) mod signature;
+pub(crate) mod signed;
+pub(crate) mod v3;
 
 pub use embedded::{CheckedSct, EmbeddedScts, SctStatus};
 pub use log_list::{CtLog, LogList, LogListError, LogState, StateKind};
-pub use sct::Sct;
 pub use signed::{ListSignatureError, ListSigningKey};

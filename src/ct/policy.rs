@@ -28,42 +28,42 @@ use time::macros::datetime;
 use time::{Duration, OffsetDateTime};
 
 /// Chrome's current rules apply to certificates issued from this date.
-pub const CHROME_2022_RULES: OffsetDateTime = datetime!(2022-04-15 0:00 UTC);
+pub(crate) const CHROME_2022_RULES: OffsetDateTime = datetime!(2022-04-15 0:00 UTC);
 /// Apple's current rules apply to certificates valid from this date.
-pub const APPLE_2021_RULES: OffsetDateTime = datetime!(2021-04-21 0:00 UTC);
+pub(crate) const APPLE_2021_RULES: OffsetDateTime = datetime!(2021-04-21 0:00 UTC);
 
 /// A verified SCT: its log and timestamp.
 #[derive(Clone, Copy, Debug)]
-pub struct VerifiedSct<'a> {
+pub(crate) struct VerifiedSct<'a> {
     /// The log that signed it (from the list).
-    pub log: &'a CtLog,
+    pub(crate) log: &'a CtLog,
     /// The SCT's timestamp.
-    pub timestamp: OffsetDateTime,
+    pub(crate) timestamp: OffsetDateTime,
 }
 
 /// One policy's answer.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Outcome {
+pub(crate) struct Outcome {
     /// Whether the SCTs satisfy the policy.
-    pub compliant: bool,
+    pub(crate) compliant: bool,
     /// The requirements not met (empty when compliant).
-    pub unmet: Vec<String>,
+    pub(crate) unmet: Vec<String>,
 }
 
 /// Both policies' answers, and why some SCTs did not count.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct PolicyReport {
+pub(crate) struct PolicyReport {
     /// Chrome's policy.
-    pub chrome: Outcome,
+    pub(crate) chrome: Outcome,
     /// Apple's policy.
-    pub apple: Outcome,
+    pub(crate) apple: Outcome,
     /// Verified SCTs that did not count, each with the reason.
-    pub not_counted: Vec<String>,
+    pub(crate) not_counted: Vec<String>,
 }
 
 impl PolicyReport {
     /// Whether both policies are satisfied.
-    pub fn compliant(&self) -> bool {
+    pub(crate) fn compliant(&self) -> bool {
         self.chrome.compliant && self.apple.compliant
     }
 }
@@ -253,7 +253,7 @@ fn apple(c: &[Counted], not_before: OffsetDateTime, not_after: OffsetDateTime) -
 /// `assume_unknown` adds that many SCTs from logs missing from the list,
 /// each treated as a usable RFC 6962 log of its own operator: if the
 /// certificate passes then, a newer log list may well show it compliant.
-pub fn evaluate(
+pub(crate) fn evaluate(
     scts: &[VerifiedSct<'_>],
     not_before: OffsetDateTime,
     not_after: OffsetDateTime,

@@ -6,7 +6,7 @@
 use super::der::{self, DerError};
 
 /// OID 1.3.6.1.4.1.11129.2.4.2 (embedded SCT list), DER content bytes.
-pub const OID_SCT_LIST: &[u8] = &[0x2b, 0x06, 0x01, 0x04, 0x01, 0xd6, 0x79, 0x02, 0x04, 0x02];
+pub(crate) const OID_SCT_LIST: &[u8] = &[0x2b, 0x06, 0x01, 0x04, 0x01, 0xd6, 0x79, 0x02, 0x04, 0x02];
 
 /// Context tag of the TBSCertificate's `extensions [3] EXPLICIT`.
 const EXTENSIONS_TAG: u8 = 0xa3;
@@ -15,7 +15,7 @@ const EXTENSIONS_TAG: u8 = 0xa3;
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Embedded {
     /// The TLS-encoded `SignedCertificateTimestampList` (still unparsed).
-    pub sct_list: Vec<u8>,
+    pub(crate) sct_list: Vec<u8>,
     /// The TBSCertificate without the SCT-list extension: the precertificate
     /// TBS the logs signed.
     pub precert_tbs: Vec<u8>,
@@ -69,7 +69,7 @@ pub fn embedded(cert_der: &[u8]) -> Result<Option<Embedded>, PrecertError> {
 }
 
 /// Takes the SCT-list extension out of a TBSCertificate.
-pub fn split_tbs(tbs: &[u8]) -> Result<Option<Embedded>, PrecertError> {
+pub(crate) fn split_tbs(tbs: &[u8]) -> Result<Option<Embedded>, PrecertError> {
     let tbs = der::read_only(tbs, der::SEQUENCE)?;
     let fields = der::children(tbs.content)?;
     let Some(ext_field) = fields.iter().find(|f| f.tag == EXTENSIONS_TAG) else {
@@ -149,7 +149,7 @@ pub fn extension_value(sct_list: &[u8]) -> Vec<u8> {
 /// ```
 ///
 /// Returns `None` when a length does not fit its field.
-pub fn precert_signed_data(
+pub(crate) fn precert_signed_data(
     timestamp_ms: u64,
     issuer_key_hash: &[u8; 32],
     precert_tbs: &[u8],

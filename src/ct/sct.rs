@@ -18,11 +18,11 @@ use std::fmt;
 use time::OffsetDateTime;
 
 /// `HashAlgorithm.sha256` (RFC 5246 §7.4.1.4.1), the only hash RFC 6962 allows.
-pub const HASH_SHA256: u8 = 4;
+pub(crate) const HASH_SHA256: u8 = 4;
 /// `SignatureAlgorithm.rsa`.
-pub const SIG_RSA: u8 = 1;
+pub(crate) const SIG_RSA: u8 = 1;
 /// `SignatureAlgorithm.ecdsa`.
-pub const SIG_ECDSA: u8 = 3;
+pub(crate) const SIG_ECDSA: u8 = 3;
 
 /// One version-1 SCT.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -35,16 +35,16 @@ pub struct Sct {
     /// (static-ct-api logs put the entry's leaf index here).
     pub extensions: Vec<u8>,
     /// TLS `HashAlgorithm` of the signature.
-    pub hash_algorithm: u8,
+    pub(crate) hash_algorithm: u8,
     /// TLS `SignatureAlgorithm` of the signature.
     pub signature_algorithm: u8,
     /// The signature (ASN.1 ECDSA-Sig-Value, or PKCS#1 v1.5 for RSA).
-    pub signature: Vec<u8>,
+    pub(crate) signature: Vec<u8>,
 }
 
 /// One element of an SCT list.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum ListEntry {
+pub(crate) enum ListEntry {
     /// A version-1 SCT.
     V1(Sct),
     /// An SCT of a version this code does not know; RFC 6962 tells clients
@@ -123,7 +123,7 @@ impl<'a> Reader<'a> {
 }
 
 /// Parses a TLS-encoded `SignedCertificateTimestampList`.
-pub fn parse_list(bytes: &[u8]) -> Result<Vec<ListEntry>, SctListError> {
+pub(crate) fn parse_list(bytes: &[u8]) -> Result<Vec<ListEntry>, SctListError> {
     let mut outer = Reader(bytes);
     let declared = outer.u16("the list length")?;
     if declared != outer.0.len() {
@@ -180,13 +180,13 @@ fn push_vec16(out: &mut Vec<u8>, bytes: &[u8]) {
 
 impl Sct {
     /// The timestamp as a date (the Unix epoch if it does not fit).
-    pub fn timestamp(&self) -> OffsetDateTime {
+    pub(crate) fn timestamp(&self) -> OffsetDateTime {
         OffsetDateTime::from_unix_timestamp_nanos(i128::from(self.timestamp_ms) * 1_000_000)
             .unwrap_or(OffsetDateTime::UNIX_EPOCH)
     }
 
     /// The TLS encoding of this SCT (a `SerializedSCT` without its length).
-    pub fn encode(&self) -> Vec<u8> {
+    pub(crate) fn encode(&self) -> Vec<u8> {
         let mut out = vec![0u8];
         out.extend_from_slice(&self.log_id);
         out.extend_from_slice(&self.timestamp_ms.to_be_bytes());

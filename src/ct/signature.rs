@@ -35,7 +35,7 @@ impl fmt::Debug for LogKey {
 
 impl LogKey {
     /// Reads a DER SubjectPublicKeyInfo (the `key` of a log-list entry).
-    pub fn from_spki(der: &[u8]) -> Result<Self, String> {
+    pub(crate) fn from_spki(der: &[u8]) -> Result<Self, String> {
         let (rest, spki) =
             SubjectPublicKeyInfo::from_der(der).map_err(|e| format!("not a public key: {e}"))?;
         if !rest.is_empty() {
@@ -64,7 +64,7 @@ impl LogKey {
     }
 
     /// The key type in words.
-    pub fn describe(&self) -> &'static str {
+    pub(crate) fn describe(&self) -> &'static str {
         match self {
             LogKey::EcdsaP256(_) => "ECDSA P-256",
             LogKey::Rsa(_) => "RSA",
@@ -108,7 +108,7 @@ impl fmt::Display for SignatureError {
 impl std::error::Error for SignatureError {}
 
 /// Verifies `sct`'s signature over `signed_data` with `key`.
-pub fn verify(sct: &Sct, key: &LogKey, signed_data: &[u8]) -> Result<(), SignatureError> {
+pub(crate) fn verify(sct: &Sct, key: &LogKey, signed_data: &[u8]) -> Result<(), SignatureError> {
     if sct.hash_algorithm != HASH_SHA256 {
         return Err(SignatureError::UnsupportedHash(sct.hash_algorithm));
     }

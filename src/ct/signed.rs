@@ -9,7 +9,7 @@ use super::signature::LogKey;
 use ring::signature::{UnparsedPublicKey, RSA_PKCS1_2048_8192_SHA256};
 
 /// `certs/ct/log_list_pubkey.pem`: Google's key for `log_list.sig`.
-pub const GOOGLE_LOG_LIST_KEY_PEM: &str = include_str!("../../certs/ct/log_list_pubkey.pem");
+pub(crate) const GOOGLE_LOG_LIST_KEY_PEM: &str = include_str!("../../certs/ct/log_list_pubkey.pem");
 
 /// Why a log list's signature was not accepted.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -75,12 +75,12 @@ impl ListSigningKey {
     }
 
     /// Where the key came from.
-    pub fn label(&self) -> &str {
+    pub(crate) fn label(&self) -> &str {
         &self.label
     }
 
     /// Checks `sig` over `json` (the bytes as downloaded, before parsing).
-    pub fn verify(&self, json: &[u8], sig: &[u8]) -> Result<(), ListSignatureError> {
+    pub(crate) fn verify(&self, json: &[u8], sig: &[u8]) -> Result<(), ListSignatureError> {
         UnparsedPublicKey::new(&RSA_PKCS1_2048_8192_SHA256, &self.rsa)
             .verify(json, sig)
             .map_err(|_| ListSignatureError::Mismatch {
