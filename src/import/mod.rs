@@ -30,11 +30,11 @@ pub enum InputFormat {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ImportError {
     /// The file (or `-` for stdin).
-    pub input: String,
+    pub(crate) input: String,
     /// 1-based line number, for line-oriented inputs.
     pub line: Option<usize>,
     /// What was wrong, and where in the record.
-    pub message: String,
+    pub(crate) message: String,
 }
 
 impl fmt::Display for ImportError {

@@ -11,10 +11,10 @@ use time::OffsetDateTime;
 use x509_parser::prelude::{FromDer, GeneralName, X509Certificate};
 
 /// Host shown for a chain whose leaf names no host (a root, say).
-pub const UNNAMED: &str = "(unnamed)";
+pub(crate) const UNNAMED: &str = "(unnamed)";
 
 /// Files larger than this are not chains.
-pub const MAX_FILE_BYTES: u64 = 1 << 20;
+pub(crate) const MAX_FILE_BYTES: u64 = 1 << 20;
 
 /// The certificates of one chain file's bytes: PEM with one or more
 /// CERTIFICATE blocks (leaf first), or one DER certificate.
@@ -58,9 +58,9 @@ pub fn parse_chain(bytes: &[u8]) -> Result<Vec<Vec<u8>>, ChainFileError> {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ChainFileError {
     /// 1-based line of the bad PEM block's BEGIN marker.
-    pub line: Option<usize>,
+    pub(crate) line: Option<usize>,
     /// What is wrong.
-    pub message: String,
+    pub(crate) message: String,
 }
 
 impl ChainFileError {
@@ -134,7 +134,7 @@ pub fn file_observation<D: AsRef<[u8]>>(
 
 /// An observation of a chain read from a file. `reference` names the file
 /// in the record (the caller decides how much of the path to keep).
-pub fn chain_observation(ders: &[Vec<u8>], reference: &str, at: OffsetDateTime) -> Observation {
+pub(crate) fn chain_observation(ders: &[Vec<u8>], reference: &str, at: OffsetDateTime) -> Observation {
     let host = ders
         .first()
         .map(|leaf| default_host(leaf))

@@ -36,7 +36,7 @@ pub enum ChainTrust {
 
 impl ChainTrust {
     /// Trusted through a public root, or linked to one (expired, SHA-1).
-    pub fn publicly_anchored(self) -> bool {
+    pub(crate) fn publicly_anchored(self) -> bool {
         matches!(self, ChainTrust::Public | ChainTrust::AnchoredRejected)
     }
 }
@@ -73,7 +73,7 @@ pub enum Verdict {
 
 impl Verdict {
     /// The kebab-case name used in JSON.
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             Verdict::Clean => "clean",
             Verdict::Suspicious => "suspicious",
@@ -111,7 +111,7 @@ pub enum Category {
 
 impl Category {
     /// Plain-language name.
-    pub fn describe(self) -> &'static str {
+    pub(crate) fn describe(self) -> &'static str {
         match self {
             Category::StateInterception => "state interception",
             Category::CorporateProxy => "corporate proxy or firewall",
@@ -234,13 +234,13 @@ pub struct Evidence {
     /// Position in the served chain (0 = leaf).
     pub cert_index: Option<usize>,
     /// Subject of that certificate.
-    pub subject: Option<String>,
+    pub(crate) subject: Option<String>,
     /// Its SHA-256, hex.
     pub sha256: Option<String>,
     /// Its SPKI SHA-256, hex.
-    pub spki_sha256: Option<String>,
+    pub(crate) spki_sha256: Option<String>,
     /// The catalog entry involved.
-    pub catalog_id: Option<String>,
+    pub(crate) catalog_id: Option<String>,
     /// Anything else: the verifier's error, the pinset, the baseline's CAs…
     pub detail: Option<String>,
 }
@@ -277,7 +277,7 @@ pub enum Attribution {
 
 impl Attribution {
     /// The kebab-case name used in JSON and reports.
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             Attribution::Key => "key",
             Attribution::Name => "name",
@@ -303,15 +303,15 @@ pub struct Interceptor {
 /// The served leaf in brief.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct LeafBrief {
+pub(crate) struct LeafBrief {
     /// Subject DN.
-    pub subject: Option<String>,
+    pub(crate) subject: Option<String>,
     /// Issuer DN.
-    pub issuer: Option<String>,
+    pub(crate) issuer: Option<String>,
     /// Certificate SHA-256.
-    pub sha256: String,
+    pub(crate) sha256: String,
     /// SPKI SHA-256.
-    pub spki_sha256: Option<String>,
+    pub(crate) spki_sha256: Option<String>,
 }
 
 /// The analyzer's judgement of one observation.
@@ -320,23 +320,23 @@ pub struct LeafBrief {
 pub struct Assessment {
     /// Always `assessment` (lines of a JSON Lines report carry a type).
     #[serde(rename = "type")]
-    pub record_type: String,
+    pub(crate) record_type: String,
     /// [`ASSESSMENT_SCHEMA`].
-    pub schema: u32,
+    pub(crate) schema: u32,
     /// The target observed.
     pub target: Target,
     /// The address connected to.
-    pub address: Option<String>,
+    pub(crate) address: Option<String>,
     /// When the observation was made.
     #[serde(with = "time::serde::rfc3339")]
-    pub observed_at: OffsetDateTime,
+    pub(crate) observed_at: OffsetDateTime,
     /// The validation time used.
     #[serde(with = "time::serde::rfc3339")]
-    pub validated_at: OffsetDateTime,
+    pub(crate) validated_at: OffsetDateTime,
     /// The observation's status.
     pub status: Status,
     /// The observation's failure message.
-    pub failure: Option<String>,
+    pub(crate) failure: Option<String>,
     /// The verdict.
     pub verdict: Verdict,
     /// How far the chain could be trusted; null without a chain.
@@ -345,14 +345,14 @@ pub struct Assessment {
     /// and the chain names someone.
     pub interceptor: Option<Interceptor>,
     /// The served leaf.
-    pub leaf: Option<LeafBrief>,
+    pub(crate) leaf: Option<LeafBrief>,
     /// Findings, most severe first.
     pub findings: Vec<Finding>,
 }
 
 impl Assessment {
     /// The most severe finding, if any.
-    pub fn top_finding(&self) -> Option<&Finding> {
+    pub(crate) fn top_finding(&self) -> Option<&Finding> {
         self.findings.first()
     }
 

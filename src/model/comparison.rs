@@ -39,7 +39,7 @@ pub enum DomainDiff {
 
 impl DomainDiff {
     /// The kebab-case name used in JSON.
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             DomainDiff::DifferentRoot => "different-root",
             DomainDiff::ExtraRoot => "extra-root",
@@ -64,17 +64,17 @@ impl DomainDiff {
 #[serde(deny_unknown_fields)]
 pub struct SideView {
     /// Observations of the domain.
-    pub observations: usize,
+    pub(crate) observations: usize,
     /// Of those, how many returned a chain whose leaf parsed.
     pub chains: usize,
     /// Distinct leaf keys (SPKI SHA-256, hex).
-    pub leaf_spki_sha256: Vec<String>,
+    pub(crate) leaf_spki_sha256: Vec<String>,
     /// Distinct issuing CAs.
-    pub issuers: Vec<CaBrief>,
+    pub(crate) issuers: Vec<CaBrief>,
     /// Distinct roots the chains lead to.
-    pub roots: Vec<CaBrief>,
+    pub(crate) roots: Vec<CaBrief>,
     /// Statuses of the observations without a chain, with counts.
-    pub failures: BTreeMap<String, usize>,
+    pub(crate) failures: BTreeMap<String, usize>,
 }
 
 /// One domain, both sides.
@@ -82,7 +82,7 @@ pub struct SideView {
 #[serde(deny_unknown_fields)]
 pub struct DomainComparison {
     /// The name the certificates had to cover (SNI, else host).
-    pub domain: String,
+    pub(crate) domain: String,
     /// The kind of difference.
     pub diff: DomainDiff,
     /// What the first scan saw.
@@ -90,7 +90,7 @@ pub struct DomainComparison {
     /// What the second scan saw.
     pub b: SideView,
     /// The difference in plain language.
-    pub explanation: String,
+    pub(crate) explanation: String,
 }
 
 /// One of the two scans.
@@ -111,19 +111,19 @@ pub struct VantageInfo {
 pub struct VantageComparison {
     /// Always `comparison`.
     #[serde(rename = "type")]
-    pub record_type: String,
+    pub(crate) record_type: String,
     /// [`COMPARISON_SCHEMA`].
-    pub schema: u32,
+    pub(crate) schema: u32,
     /// The program that made it.
-    pub tool: String,
+    pub(crate) tool: String,
     /// The first scan.
-    pub a: VantageInfo,
+    pub(crate) a: VantageInfo,
     /// The second scan.
-    pub b: VantageInfo,
+    pub(crate) b: VantageInfo,
     /// Every domain, root differences first.
     pub domains: Vec<DomainComparison>,
     /// Domains per kind of difference.
-    pub counts: BTreeMap<DomainDiff, usize>,
+    pub(crate) counts: BTreeMap<DomainDiff, usize>,
     /// The conclusion in a sentence or two.
-    pub conclusion: String,
+    pub(crate) conclusion: String,
 }

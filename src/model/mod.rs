@@ -13,7 +13,7 @@ mod store_audit;
 
 pub use assessment::*;
 pub use comparison::*;
-pub use evidence::*;
+pub(crate) use evidence::*;
 pub use locate::*;
 pub use observation::*;
 pub use probe::*;

@@ -176,13 +176,13 @@ pub struct CertRecord {
     /// Issuer DN, same form.
     pub issuer: Option<String>,
     /// Serial number, lowercase hex.
-    pub serial: Option<String>,
+    pub(crate) serial: Option<String>,
     /// Start of validity.
     #[serde(with = "time::serde::rfc3339::option")]
-    pub not_before: Option<OffsetDateTime>,
+    pub(crate) not_before: Option<OffsetDateTime>,
     /// End of validity.
     #[serde(with = "time::serde::rfc3339::option")]
-    pub not_after: Option<OffsetDateTime>,
+    pub(crate) not_after: Option<OffsetDateTime>,
     /// Why the DER could not be parsed, if it could not.
     pub parse_error: Option<String>,
 }
@@ -371,7 +371,7 @@ impl FetchOutcome {
 #[serde(deny_unknown_fields)]
 pub struct Imported {
     /// The input format: `ooni` or `pem-dir`.
-    pub format: String,
+    pub(crate) format: String,
     /// Where in the source: for OONI the measurement's `report_id`,
     /// `input` and handshake index; for a PEM directory the file name.
     pub reference: String,

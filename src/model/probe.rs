@@ -15,14 +15,14 @@ pub const SNI_PROBE_SCHEMA: u32 = 1;
 /// certificate was sent.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct CaBrief {
+pub(crate) struct CaBrief {
     /// Distinguished name, `C=KZ, CN=…` (raw certificate text: escape before display).
-    pub name: String,
+    pub(crate) name: String,
     /// Key identifier, lowercase hex: the authority key identifier of the
     /// certificate it signed, or its own subject key identifier.
-    pub key_id: Option<String>,
+    pub(crate) key_id: Option<String>,
     /// SPKI SHA-256 (hex) of its certificate, when the server sent it.
-    pub spki_sha256: Option<String>,
+    pub(crate) spki_sha256: Option<String>,
 }
 
 /// What the two handshakes of a probe show together.
@@ -50,7 +50,7 @@ pub enum SniOutcome {
 
 impl SniOutcome {
     /// The kebab-case name used in JSON.
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             SniOutcome::SniTriggered => "sni-triggered",
             SniOutcome::IssuerDiffers => "issuer-differs",
@@ -69,22 +69,22 @@ pub struct SniComparison {
     /// The conclusion.
     pub outcome: SniOutcome,
     /// The CA that issued the control's leaf, if a chain came back.
-    pub control_issuer: Option<CaBrief>,
+    pub(crate) control_issuer: Option<CaBrief>,
     /// The CA that issued the target's leaf, if a chain came back.
-    pub target_issuer: Option<CaBrief>,
+    pub(crate) target_issuer: Option<CaBrief>,
     /// Whether the issuing CAs have the same name (null if a side has no chain).
     pub same_issuer_name: Option<bool>,
     /// Whether they have the same key (key identifier or SPKI); null when
     /// it cannot be told.
-    pub same_issuer_key: Option<bool>,
+    pub(crate) same_issuer_key: Option<bool>,
     /// Whether the target's chain verified against the trust store at
     /// collection time (null without a chain).
-    pub target_verified: Option<bool>,
+    pub(crate) target_verified: Option<bool>,
     /// Whether the control's chain verified (it is often for another name,
     /// so a name error is expected).
-    pub control_verified: Option<bool>,
+    pub(crate) control_verified: Option<bool>,
     /// The conclusion in plain language.
-    pub explanation: String,
+    pub(crate) explanation: String,
 }
 
 /// One probe: the two observations and their comparison.

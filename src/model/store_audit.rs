@@ -12,7 +12,7 @@ pub const STORE_SCHEMA: u32 = 1;
 /// The kind of trust store a certificate was found in.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
-pub enum SourceKind {
+pub(crate) enum SourceKind {
     /// The operating system's store, read through rustls-native-certs
     /// (Windows and macOS system stores; on Linux the OpenSSL bundle).
     System,
@@ -30,7 +30,7 @@ pub enum SourceKind {
 
 impl SourceKind {
     /// Plain-language name, e.g. "Firefox profile".
-    pub fn describe(self) -> &'static str {
+    pub(crate) fn describe(self) -> &'static str {
         match self {
             SourceKind::System => "operating system store",
             SourceKind::Bundle => "system CA bundle",
@@ -57,13 +57,13 @@ pub enum SourceStatus {
 #[serde(deny_unknown_fields)]
 pub struct StoreSource {
     /// What kind of store.
-    pub kind: SourceKind,
+    pub(crate) kind: SourceKind,
     /// The file or directory; null for the operating system store.
-    pub path: Option<String>,
+    pub(crate) path: Option<String>,
     /// Read or not.
     pub status: SourceStatus,
     /// Certificates read from it.
-    pub certificates: usize,
+    pub(crate) certificates: usize,
     /// Problems, each naming the file (and the entry) concerned.
     pub errors: Vec<String>,
 }
@@ -71,7 +71,7 @@ pub struct StoreSource {
 /// How a store holds one certificate.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
-pub enum StoreTrust {
+pub(crate) enum StoreTrust {
     /// Trusted to issue certificates for websites: a trust anchor. Every
     /// certificate in a bundle file or anchor directory is one; in an NSS
     /// database, one with the `C` trust flag for SSL.
@@ -86,7 +86,7 @@ pub enum StoreTrust {
 
 impl StoreTrust {
     /// Plain-language description.
-    pub fn describe(self) -> &'static str {
+    pub(crate) fn describe(self) -> &'static str {
         match self {
             StoreTrust::Anchor => "trusted for websites",
             StoreTrust::Stored => "stored, not trusted for websites",
@@ -98,16 +98,16 @@ impl StoreTrust {
 /// One place a certificate was found.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct StoreLocation {
+pub(crate) struct StoreLocation {
     /// What kind of store.
-    pub kind: SourceKind,
+    pub(crate) kind: SourceKind,
     /// The file holding it (for anchor directories and `--path`
     /// directories, the file inside); null for the operating system store.
-    pub path: Option<String>,
+    pub(crate) path: Option<String>,
     /// The NSS nickname, when the store is an NSS database and it has one.
-    pub nickname: Option<String>,
+    pub(crate) nickname: Option<String>,
     /// How the store holds it.
-    pub trust: StoreTrust,
+    pub(crate) trust: StoreTrust,
 }
 
 /// What an installed certificate is.
@@ -127,7 +127,7 @@ pub enum RootClass {
 /// How an installed certificate matched a catalog entry.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
-pub enum CatalogMatchKind {
+pub(crate) enum CatalogMatchKind {
     /// Its SPKI SHA-256 is listed: the same key.
     Spki,
     /// Its certificate SHA-256 is listed.
@@ -141,33 +141,33 @@ pub enum CatalogMatchKind {
 /// The catalog entry an installed certificate matched.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct CatalogHit {
+pub(crate) struct CatalogHit {
     /// Catalog id, e.g. `kz-qaznet-trust-network`.
-    pub id: String,
+    pub(crate) id: String,
     /// The entry's label.
-    pub label: String,
+    pub(crate) label: String,
     /// Who uses it.
-    pub operator: String,
+    pub(crate) operator: String,
     /// What kind of party.
-    pub category: Category,
+    pub(crate) category: Category,
     /// How it matched.
-    pub matched_by: CatalogMatchKind,
+    pub(crate) matched_by: CatalogMatchKind,
 }
 
 /// One certificate found in the trust stores, with every place it was found.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct InstalledRoot {
+pub(crate) struct InstalledRoot {
     /// The certificate, as in observations (`der`, fingerprints, names, validity).
-    pub certificate: CertRecord,
+    pub(crate) certificate: CertRecord,
     /// Public, local or known interception.
-    pub class: RootClass,
+    pub(crate) class: RootClass,
     /// Whether at least one location trusts it for websites.
-    pub trusted: bool,
+    pub(crate) trusted: bool,
     /// The catalog entry it matched, if any.
-    pub catalog: Option<CatalogHit>,
+    pub(crate) catalog: Option<CatalogHit>,
     /// Where it was found, most specific first.
-    pub locations: Vec<StoreLocation>,
+    pub(crate) locations: Vec<StoreLocation>,
 }
 
 /// Whether the root that intercepted a connection is installed here.
@@ -187,7 +187,7 @@ pub enum LinkStatus {
 /// How a served chain was tied to an installed root.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
-pub enum LinkMatch {
+pub(crate) enum LinkMatch {
     /// A served certificate's signature verifies under the installed root's key.
     Signature,
     /// A served certificate has the installed root's key (SPKI), or its
@@ -204,19 +204,19 @@ pub enum LinkMatch {
 #[serde(deny_unknown_fields)]
 pub struct ScanLink {
     /// The intercepted names (SNI or host), sorted.
-    pub domains: Vec<String>,
+    pub(crate) domains: Vec<String>,
     /// Who intercepted, as the analyzer named it.
-    pub interceptor: Option<Interceptor>,
+    pub(crate) interceptor: Option<Interceptor>,
     /// Installed, similar, or not installed.
     pub status: LinkStatus,
     /// How the root was matched (null when not installed).
-    pub matched_by: Option<LinkMatch>,
+    pub(crate) matched_by: Option<LinkMatch>,
     /// SHA-256 of the installed root (null when not installed).
-    pub root_sha256: Option<String>,
+    pub(crate) root_sha256: Option<String>,
     /// Subject of the installed root.
-    pub root_subject: Option<String>,
+    pub(crate) root_subject: Option<String>,
     /// Where that root is installed.
-    pub locations: Vec<StoreLocation>,
+    pub(crate) locations: Vec<StoreLocation>,
 }
 
 /// Served chains tied to installed roots (`--scan`, and `check`).
@@ -224,11 +224,11 @@ pub struct ScanLink {
 #[serde(deny_unknown_fields)]
 pub struct ScanLinks {
     /// The observations file, or null for `check`'s own scan.
-    pub file: Option<String>,
+    pub(crate) file: Option<String>,
     /// Observations read.
-    pub observations: usize,
+    pub(crate) observations: usize,
     /// Of those, judged `intercepted` or `suspicious`.
-    pub intercepted: usize,
+    pub(crate) intercepted: usize,
     /// One entry per interceptor and root.
     pub links: Vec<ScanLink>,
 }
@@ -236,24 +236,24 @@ pub struct ScanLinks {
 /// Counts and the conclusion.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct StoreSummary {
+pub(crate) struct StoreSummary {
     /// Sources read.
-    pub sources_read: usize,
+    pub(crate) sources_read: usize,
     /// Sources that could not be read.
-    pub sources_failed: usize,
+    pub(crate) sources_failed: usize,
     /// Distinct certificates found.
-    pub certificates: usize,
+    pub(crate) certificates: usize,
     /// Of those, in Mozilla's store.
-    pub public: usize,
+    pub(crate) public: usize,
     /// Of those, added locally and not in the catalog.
-    pub local: usize,
+    pub(crate) local: usize,
     /// Of those, known interception certificates (trusted or not).
-    pub known_interception: usize,
+    pub(crate) known_interception: usize,
     /// Of those, trusted for websites in at least one store: these make
     /// interception silent.
-    pub known_interception_trusted: usize,
+    pub(crate) known_interception_trusted: usize,
     /// The conclusion in a sentence or two.
-    pub conclusion: String,
+    pub(crate) conclusion: String,
 }
 
 /// The whole audit: `mitmwatch store --json`.
@@ -262,22 +262,22 @@ pub struct StoreSummary {
 pub struct StoreAudit {
     /// Always `store-audit`.
     #[serde(rename = "type")]
-    pub record_type: String,
+    pub(crate) record_type: String,
     /// [`STORE_SCHEMA`].
-    pub schema: u32,
+    pub(crate) schema: u32,
     /// e.g. `mitmwatch 0.1.0`.
-    pub tool: String,
+    pub(crate) tool: String,
     /// When the audit ran.
     #[serde(with = "time::serde::rfc3339")]
-    pub audited_at: OffsetDateTime,
+    pub(crate) audited_at: OffsetDateTime,
     /// What "public" was compared with, e.g. `webpki-roots (Mozilla, 146 roots)`.
-    pub public_store: String,
+    pub(crate) public_store: String,
     /// Every store looked at that exists (or was asked for).
-    pub sources: Vec<StoreSource>,
+    pub(crate) sources: Vec<StoreSource>,
     /// Every distinct certificate: known interception first, then local, then public.
-    pub roots: Vec<InstalledRoot>,
+    pub(crate) roots: Vec<InstalledRoot>,
     /// Served chains tied to installed roots, with `--scan`.
     pub scan: Option<ScanLinks>,
     /// Counts and the conclusion.
-    pub summary: StoreSummary,
+    pub(crate) summary: StoreSummary,
 }

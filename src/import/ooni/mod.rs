@@ -54,7 +54,7 @@ use time::{Duration, OffsetDateTime, PrimitiveDateTime};
 use walk::{Scope, Search};
 
 /// OONI failures that mean "the chain was received but did not verify".
-pub const CERTIFICATE_FAILURES: [&str; 3] = [
+pub(crate) const CERTIFICATE_FAILURES: [&str; 3] = [
     "ssl_invalid_hostname",
     "ssl_unknown_authority",
     "ssl_invalid_certificate",
@@ -63,11 +63,11 @@ pub const CERTIFICATE_FAILURES: [&str; 3] = [
 /// One measurement's handshakes, and the handshakes that could not be read
 /// (each message names its place in the measurement).
 #[derive(Debug, Default)]
-pub struct Measurement {
+pub(crate) struct Measurement {
     /// One observation per handshake.
-    pub observations: Vec<Observation>,
+    pub(crate) observations: Vec<Observation>,
     /// Why some handshakes were skipped.
-    pub errors: Vec<String>,
+    pub(crate) errors: Vec<String>,
 }
 
 /// The measurement-level facts every handshake needs.
@@ -124,7 +124,7 @@ pub fn read(reader: impl BufRead, input: &str) -> ImportResult {
 
 /// Parses one measurement. `Err` when the line is not an OONI measurement
 /// at all; handshakes that cannot be read are listed in `errors`.
-pub fn parse_measurement(text: &str) -> Result<Measurement, String> {
+pub(crate) fn parse_measurement(text: &str) -> Result<Measurement, String> {
     let value: Value = serde_json::from_str(text).map_err(|e| {
         if e.is_eof() {
             "truncated JSON (the file may have been cut off)".to_string()
@@ -226,7 +226,7 @@ fn certificate(v: &Value) -> Result<Vec<u8>, String> {
 }
 
 /// How an OONI failure string maps onto the collector's statuses (df-007).
-pub fn status_for(failure: &str) -> Status {
+pub(crate) fn status_for(failure: &str) -> Status {
     match failure {
         f if f.starts_with("dns_") || f == "android_dns_cache_no_data" => Status::DnsFailed,
         "connection_refused" => Status::ConnectRefused,
