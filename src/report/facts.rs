@@ -11,13 +11,13 @@ use time::{Date, OffsetDateTime};
 
 /// A CA certificate as the server sent it.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
-pub struct ServedCa {
+pub(crate) struct ServedCa {
     /// Certificate SHA-256, hex.
-    pub sha256: String,
+    pub(crate) sha256: String,
     /// SPKI SHA-256, hex (absent if the certificate did not parse).
-    pub spki_sha256: Option<String>,
+    pub(crate) spki_sha256: Option<String>,
     /// Subject DN (untrusted text).
-    pub subject: Option<String>,
+    pub(crate) subject: Option<String>,
 }
 
 impl ServedCa {
@@ -35,9 +35,9 @@ impl ServedCa {
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ServedCas {
     /// The certificate sent right after the leaf.
-    pub issuing: Option<ServedCa>,
+    pub(crate) issuing: Option<ServedCa>,
     /// The last certificate sent, when it is not the issuing one.
-    pub top: Option<ServedCa>,
+    pub(crate) top: Option<ServedCa>,
 }
 
 impl ServedCas {
@@ -55,39 +55,39 @@ impl ServedCas {
 }
 
 /// At most this many distinct CAs are kept per interceptor and role.
-pub const MAX_CAS: usize = 4;
+pub(crate) const MAX_CAS: usize = 4;
 
 /// What is known of one interceptor across the scan.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct InterceptorFacts {
+pub(crate) struct InterceptorFacts {
     /// Earliest observation attributed to it.
-    pub first_seen: Option<OffsetDateTime>,
+    pub(crate) first_seen: Option<OffsetDateTime>,
     /// Latest one.
-    pub last_seen: Option<OffsetDateTime>,
+    pub(crate) last_seen: Option<OffsetDateTime>,
     /// Issuing CAs it served (at most [`MAX_CAS`]).
-    pub issuing: BTreeSet<ServedCa>,
+    pub(crate) issuing: BTreeSet<ServedCa>,
     /// Top certificates of its chains (at most [`MAX_CAS`]).
-    pub top: BTreeSet<ServedCa>,
+    pub(crate) top: BTreeSet<ServedCa>,
     /// Whether more distinct CAs were seen than are kept.
-    pub more_cas: bool,
+    pub(crate) more_cas: bool,
 }
 
 /// Observations of one day, by verdict.
-pub type DayCounts = BTreeMap<Verdict, usize>;
+pub(crate) type DayCounts = BTreeMap<Verdict, usize>;
 
 /// Facts for a report, built by [`ReportFacts::add`].
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct ReportFacts {
     /// By interceptor id.
-    pub interceptors: BTreeMap<String, InterceptorFacts>,
+    pub(crate) interceptors: BTreeMap<String, InterceptorFacts>,
     /// Earliest observation time.
     pub first: Option<OffsetDateTime>,
     /// Latest one.
     pub last: Option<OffsetDateTime>,
     /// Verdicts per UTC day.
-    pub days: BTreeMap<Date, DayCounts>,
+    pub(crate) days: BTreeMap<Date, DayCounts>,
     /// Every finding code that occurs.
-    pub codes: BTreeSet<FindingCode>,
+    pub(crate) codes: BTreeSet<FindingCode>,
 }
 
 fn widen(lo: &mut Option<OffsetDateTime>, hi: &mut Option<OffsetDateTime>, t: OffsetDateTime) {
@@ -135,7 +135,7 @@ impl ReportFacts {
     }
 
     /// Whether the observations span more than a day.
-    pub fn spans_days(&self) -> bool {
+    pub(crate) fn spans_days(&self) -> bool {
         match (self.first, self.last) {
             (Some(f), Some(l)) => l - f > time::Duration::DAY,
             _ => false,

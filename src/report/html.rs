@@ -16,7 +16,7 @@ use std::fmt::Write;
 
 /// Escapes text for HTML element content and attribute values. Control
 /// and bidi characters become visible `\u{…}` text, as on the terminal.
-pub fn escape_html(text: &str) -> String {
+pub(crate) fn escape_html(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
         match c {
@@ -37,7 +37,7 @@ pub fn escape_html(text: &str) -> String {
 }
 
 /// Rows per page of the collapsed sections (errors, clean targets).
-pub const PAGE_ROWS: usize = 1000;
+pub(crate) const PAGE_ROWS: usize = 1000;
 
 const STYLE: &str = "body{font:14px/1.45 system-ui,sans-serif;margin:2em auto;max-width:1100px;color:#222;padding:0 1em}\
 [hidden]{display:none!important}h1{font-size:1.6em}h2{margin-top:1.6em;border-bottom:1px solid #ddd}\
@@ -332,7 +332,7 @@ fn compact_row(a: &Assessment) -> String {
 
 /// One target's rows: a line of facts, then its details across the whole
 /// width (so that opening them leaves the columns as they are).
-pub fn target_row(a: &Assessment, obs: Option<&Observation>) -> String {
+pub(crate) fn target_row(a: &Assessment, obs: Option<&Observation>) -> String {
     let top = a.top_finding().map(|f| f.title.as_str()).unwrap_or("");
     let issuer = a
         .leaf

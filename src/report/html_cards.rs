@@ -35,7 +35,7 @@ fn ca_lines(role: &str, cas: &std::collections::BTreeSet<ServedCa>, out: &mut St
 
 /// The interceptors section: a bar chart of domains per interceptor and a
 /// card for each.
-pub fn interceptor_cards(summary: &ScanSummary, facts: &ReportFacts) -> String {
+pub(crate) fn interceptor_cards(summary: &ScanSummary, facts: &ReportFacts) -> String {
     let mut h = String::from("<h2 id=\"interceptors\">Interceptors</h2>");
     if summary.interceptors.is_empty() {
         h.push_str("<p>None found.</p>");
@@ -112,7 +112,7 @@ pub fn interceptor_cards(summary: &ScanSummary, facts: &ReportFacts) -> String {
 }
 
 /// Filter and sort controls, hidden: the script shows them.
-pub fn controls(summary: &ScanSummary, facts: &ReportFacts) -> String {
+pub(crate) fn controls(summary: &ScanSummary, facts: &ReportFacts) -> String {
     let mut h = String::from(
         "<div id=\"controls\" hidden><label>Verdict <select id=\"f-verdict\"><option value=\"\">any</option>",
     );
@@ -150,7 +150,7 @@ pub fn controls(summary: &ScanSummary, facts: &ReportFacts) -> String {
 }
 
 /// How the report was made; says so when nothing was recorded.
-pub fn provenance(p: Option<&Provenance>) -> String {
+pub(crate) fn provenance(p: Option<&Provenance>) -> String {
     let mut h = String::from("<section id=\"provenance\"><h2>How this report was made</h2>");
     let Some(p) = p else {
         h.push_str("<p class=\"muted\">Not recorded (a report rendered from judgements in memory).</p></section>");

@@ -15,7 +15,7 @@ const WIDTH: f64 = 700.0;
 const MIN_SEGMENT: f64 = 8.0;
 
 /// The colour of a verdict (the badges use the same ones).
-pub fn verdict_colour(v: Verdict) -> &'static str {
+pub(crate) fn verdict_colour(v: Verdict) -> &'static str {
     match v {
         Verdict::Intercepted => "#b00020",
         Verdict::Suspicious => "#e0a800",
@@ -31,7 +31,7 @@ const PALETTE: [&str; 8] = [
 
 /// `n` of `total` as a percentage with one decimal; a non-zero share that
 /// rounds to nothing is `<0.1%`.
-pub fn percent(n: usize, total: usize) -> String {
+pub(crate) fn percent(n: usize, total: usize) -> String {
     if total == 0 {
         return "0%".into();
     }
@@ -70,7 +70,7 @@ fn segment_widths(counts: &[usize], width: f64) -> Vec<f64> {
 }
 
 /// Verdict shares: one stacked bar and a legend with count and percentage.
-pub fn verdict_shares(summary: &ScanSummary) -> String {
+pub(crate) fn verdict_shares(summary: &ScanSummary) -> String {
     let total = summary.targets;
     let verdicts: Vec<(Verdict, usize)> = [
         Verdict::Intercepted,
@@ -118,7 +118,7 @@ pub fn verdict_shares(summary: &ScanSummary) -> String {
 
 /// A horizontal bar chart: one bar per `(label, count)`, each its own
 /// colour, with the count (and share of `total`) after it.
-pub fn bars(id: &str, title: &str, rows: &[(String, usize)], total: usize) -> String {
+pub(crate) fn bars(id: &str, title: &str, rows: &[(String, usize)], total: usize) -> String {
     let max = rows.iter().map(|r| r.1).max().unwrap_or(1).max(1);
     let height = 22 * rows.len() + 4;
     let mut svg = format!(
@@ -153,7 +153,7 @@ pub fn bars(id: &str, title: &str, rows: &[(String, usize)], total: usize) -> St
 
 /// Observations per UTC day, stacked by verdict; empty unless the
 /// observations span more than a day.
-pub fn timeline(facts: &ReportFacts) -> String {
+pub(crate) fn timeline(facts: &ReportFacts) -> String {
     let (Some(first), Some(last)) = (
         facts.days.keys().next().copied(),
         facts.days.keys().last().copied(),

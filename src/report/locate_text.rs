@@ -20,7 +20,7 @@ fn short(hex: &str) -> &str {
 }
 
 /// One TLS answer in one line.
-pub fn answer_line(answer: &TlsAnswer) -> String {
+pub(crate) fn answer_line(answer: &TlsAnswer) -> String {
     match answer.status {
         TlsAnswerStatus::Certificate => {
             let mut line = String::from("certificate");
@@ -65,7 +65,7 @@ fn router_cell(router: Option<&IcmpResponder>) -> String {
 }
 
 /// The sentence that sums the run up.
-pub fn conclusion_text(record: &LocateRecord) -> String {
+pub(crate) fn conclusion_text(record: &LocateRecord) -> String {
     let addr = record.address;
     match (record.conclusion, record.answer_hop, record.destination_hop) {
         (LocateConclusion::AnsweredBeforeDestination, Some(a), Some(d)) => {

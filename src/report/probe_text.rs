@@ -7,7 +7,7 @@ use crate::model::{CaBrief, Observation, SniOutcome, SniProbe};
 use std::collections::BTreeMap;
 
 /// Upper-case label of an outcome.
-pub fn outcome_label(o: SniOutcome) -> &'static str {
+pub(crate) fn outcome_label(o: SniOutcome) -> &'static str {
     match o {
         SniOutcome::SniTriggered => "SNI-TRIGGERED INTERCEPTION",
         SniOutcome::IssuerDiffers => "different CA, chain verifies (not interception by itself)",
@@ -19,7 +19,7 @@ pub fn outcome_label(o: SniOutcome) -> &'static str {
 }
 
 /// A CA in one line: name and the start of its key identifier or key.
-pub fn ca_brief(ca: &CaBrief) -> String {
+pub(crate) fn ca_brief(ca: &CaBrief) -> String {
     let key = match (&ca.key_id, &ca.spki_sha256) {
         (Some(k), _) => format!(" (key id {})", short(k)),
         (None, Some(s)) => format!(" (SPKI {})", short(s)),

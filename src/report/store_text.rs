@@ -11,7 +11,7 @@ use crate::model::{
 };
 
 /// Where a certificate is, as a phrase: "your system store at PATH".
-pub fn location_phrase(l: &StoreLocation) -> String {
+pub(crate) fn location_phrase(l: &StoreLocation) -> String {
     let path = escape(l.path.as_deref().unwrap_or(""));
     let mut s = match l.kind {
         SourceKind::System => "the operating system store".to_string(),

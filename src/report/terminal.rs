@@ -4,7 +4,7 @@
 
 /// Whether a terminal could act on `c`: control characters (C0, DEL, C1)
 /// and bidi controls.
-pub fn is_dangerous(c: char) -> bool {
+pub(crate) fn is_dangerous(c: char) -> bool {
     c.is_control()
         || matches!(c, '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
 }

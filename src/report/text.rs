@@ -27,7 +27,7 @@ fn severity_label(s: Severity) -> &'static str {
 
 /// How an interceptor was identified, in a few words: a key match is an
 /// identification, a name match only a resemblance.
-pub fn attribution(how: Attribution) -> &'static str {
+pub(crate) fn attribution(how: Attribution) -> &'static str {
     match how {
         Attribution::Key => "identified by key",
         Attribution::Name => "identified by name only",
@@ -36,7 +36,7 @@ pub fn attribution(how: Attribution) -> &'static str {
 
 /// The interceptor's label with how it was identified, escaped:
 /// `'Qaznet Trust Network', … (identified by key)`.
-pub fn interceptor_label(who: &Interceptor) -> String {
+pub(crate) fn interceptor_label(who: &Interceptor) -> String {
     format!("{} ({})", escape(&who.label), attribution(who.matched_by))
 }
 

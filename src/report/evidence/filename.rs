@@ -5,12 +5,12 @@
 use crate::encoding::sha256_hex;
 
 /// Longest slug, in bytes.
-pub const MAX_SLUG: usize = 40;
+pub(crate) const MAX_SLUG: usize = 40;
 
 /// `text` reduced to lowercase ASCII letters, digits, `_` and `-`; every
 /// other run of characters becomes one `-`; at most `max` bytes; no
 /// leading or trailing `-`. May be empty.
-pub fn slug(text: &str, max: usize) -> String {
+pub(crate) fn slug(text: &str, max: usize) -> String {
     let mut out = String::new();
     for c in text.chars() {
         let c = c.to_ascii_lowercase();
@@ -30,7 +30,7 @@ pub fn slug(text: &str, max: usize) -> String {
 /// A directory name for an interceptor id, unique among `taken`: the
 /// slug of the id, with a short hash of the id added when the slug is not
 /// the id itself (something was dropped) or is already taken.
-pub fn interceptor_dir(id: &str, taken: &[String]) -> String {
+pub(crate) fn interceptor_dir(id: &str, taken: &[String]) -> String {
     let base = slug(id, MAX_SLUG);
     let base = if base.is_empty() {
         "interceptor".to_string()
@@ -52,7 +52,7 @@ pub fn interceptor_dir(id: &str, taken: &[String]) -> String {
 
 /// The PEM file name of a certificate: role, the first 16 hex digits of
 /// its SHA-256, and a slug of its common name (or subject) when there is one.
-pub fn cert_file(role: &str, sha256_hex: &str, name: Option<&str>) -> String {
+pub(crate) fn cert_file(role: &str, sha256_hex: &str, name: Option<&str>) -> String {
     let hash: String = sha256_hex
         .chars()
         .filter(char::is_ascii_hexdigit)
@@ -67,7 +67,7 @@ pub fn cert_file(role: &str, sha256_hex: &str, name: Option<&str>) -> String {
 }
 
 /// The CN of a DN as `cert_record` renders it (`C=KZ, CN=…`), if any.
-pub fn common_name(dn: &str) -> Option<&str> {
+pub(crate) fn common_name(dn: &str) -> Option<&str> {
     dn.split(", ")
         .find_map(|part| part.strip_prefix("CN="))
         .filter(|cn| !cn.is_empty())

@@ -17,17 +17,17 @@ use std::collections::BTreeMap;
 
 /// One interceptor's evidence and the files that go with it.
 #[derive(Debug)]
-pub struct Gathered {
+pub(crate) struct Gathered {
     /// `evidence.json`.
-    pub evidence: InterceptionEvidence,
+    pub(crate) evidence: InterceptionEvidence,
     /// PEM files: path relative to the interceptor's directory, and text.
-    pub pems: Vec<(String, String)>,
+    pub(crate) pems: Vec<(String, String)>,
     /// The observations, redacted unless `--include-addresses`.
-    pub observations: Vec<Observation>,
+    pub(crate) observations: Vec<Observation>,
 }
 
 /// Text put in place of a field that may identify the user.
-pub const REDACTED: &str = "(redacted)";
+pub(crate) const REDACTED: &str = "(redacted)";
 
 fn hex_to_base64(hex: &str) -> String {
     parse_hex(hex)
@@ -92,7 +92,7 @@ fn canonical(record: &CertRecord) -> CertRecord {
 /// Removes what may identify the user: addresses, routes, failure texts
 /// (they can hold addresses), trust-store descriptions (they can hold
 /// paths) and import references (file names, report ids).
-pub fn redact(obs: &Observation) -> Observation {
+pub(crate) fn redact(obs: &Observation) -> Observation {
     let mut obs = obs.clone();
     obs.address = None;
     obs.route = None;
@@ -134,7 +134,7 @@ fn catalog_ref(entry: &CatalogEntry, matched_by: Attribution) -> CatalogRef {
 
 /// Gathers the evidence of one interceptor. `group` holds its intercepted
 /// observations with their assessments, in input order (at least one).
-pub fn gather(
+pub(crate) fn gather(
     interceptor: &Interceptor,
     group: &[(&Observation, &Assessment)],
     catalog: &Catalog,

@@ -9,7 +9,7 @@ use crate::report::terminal::escape;
 /// `text` as an inline code span: control and bidi characters escaped
 /// (so no newline can end the span), and a backtick fence longer than any
 /// run of backticks inside.
-pub fn code(text: &str) -> String {
+pub(crate) fn code(text: &str) -> String {
     let text = escape(text);
     let mut longest = 0;
     let mut run = 0;
@@ -34,13 +34,13 @@ pub fn code(text: &str) -> String {
 
 /// [`code`] for a table cell: `|` would end the cell even inside a code
 /// span in GitHub's tables, so it is escaped as `\|`.
-pub fn cell(text: &str) -> String {
+pub(crate) fn cell(text: &str) -> String {
     code(text).replace('|', "\\|")
 }
 
 /// A line of the user's own note as a quoted line: their Markdown is kept,
 /// control characters are escaped.
-pub fn quote(note: &str) -> String {
+pub(crate) fn quote(note: &str) -> String {
     note.lines().map(|l| format!("> {}\n", escape(l))).collect()
 }
 

@@ -7,10 +7,10 @@
 //! Paths are made only of fixed names and [`filename`] slugs, so nothing
 //! from a certificate can steer a file outside the bundle.
 
-pub mod filename;
-pub mod gather;
-pub mod markdown;
-pub mod report_md;
+pub(crate) mod filename;
+pub(crate) mod gather;
+pub(crate) mod markdown;
+pub(crate) mod report_md;
 
 use crate::analysis_data::catalog::Catalog;
 use crate::encoding::sha256_hex;
@@ -56,7 +56,7 @@ pub struct Bundle {
 /// Intercepted observations grouped by interceptor id and attribution, in
 /// input order: chains that carry a catalogued key and chains that only
 /// carry its name are two interceptors (the second may be an imitation).
-pub fn group<'a>(
+pub(crate) fn group<'a>(
     observations: &'a [Observation],
     assessments: &'a [Assessment],
 ) -> Vec<(Interceptor, Vec<(&'a Observation, &'a Assessment)>)> {

@@ -30,7 +30,7 @@ fn or_dash(text: Option<&str>) -> String {
 }
 
 /// Renders the report.
-pub fn render(e: &InterceptionEvidence) -> String {
+pub(crate) fn render(e: &InterceptionEvidence) -> String {
     let mut out = String::new();
     let _ = write_report(&mut out, e);
     out
