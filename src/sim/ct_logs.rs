@@ -107,7 +107,7 @@ impl SigningLog {
     }
 
     /// The TLS `SignatureAlgorithm` of this log's SCTs.
-    pub fn signature_algorithm(&self) -> u8 {
+    pub(crate) fn signature_algorithm(&self) -> u8 {
         match self.signer {
             Signer::Ecdsa(_) => SIG_ECDSA,
             Signer::Rsa(_) => SIG_RSA,
@@ -115,7 +115,7 @@ impl SigningLog {
     }
 
     /// Signs arbitrary bytes with the log's key (SHA-256).
-    pub fn sign(&self, data: &[u8]) -> Result<Vec<u8>, SimError> {
+    pub(crate) fn sign(&self, data: &[u8]) -> Result<Vec<u8>, SimError> {
         let rng = SystemRandom::new();
         match &self.signer {
             Signer::Ecdsa(pair) => Ok(pair
@@ -184,7 +184,7 @@ pub fn issue_with_scts(
 
 /// The simulation's CT logs: two logs of two operators, so that a genuine
 /// leaf with one SCT from each satisfies Chrome's and Apple's policies.
-pub struct SimCtLogs {
+pub(crate) struct SimCtLogs {
     logs: Vec<SigningLog>,
     list: LogList,
 }
@@ -199,7 +199,7 @@ impl std::fmt::Debug for SimCtLogs {
 
 impl SimCtLogs {
     /// Generates the logs' keys; `now` dates the list and the logs' states.
-    pub fn generate(now: OffsetDateTime) -> Result<Self, SimError> {
+    pub(crate) fn generate(now: OffsetDateTime) -> Result<Self, SimError> {
         let mut logs = vec![
             SigningLog::generate("Mitmwatch Sim 'Aurora' log", "Mitmwatch Sim CT Operator A")?,
             SigningLog::generate(
@@ -229,12 +229,12 @@ impl SimCtLogs {
     }
 
     /// The logs, for signing.
-    pub fn logs(&self) -> Vec<&SigningLog> {
+    pub(crate) fn logs(&self) -> Vec<&SigningLog> {
         self.logs.iter().collect()
     }
 
     /// The log list describing them.
-    pub fn log_list(&self) -> &LogList {
+    pub(crate) fn log_list(&self) -> &LogList {
         &self.list
     }
 }

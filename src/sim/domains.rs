@@ -6,14 +6,14 @@
 use crate::collect::targets::DomainListReader;
 
 /// The 37 domains the 2019 Kazakhstan box intercepted (Censored Planet).
-pub const KZ_2019: &str = include_str!("../../certs/domains/kz-2019.txt");
+pub(crate) const KZ_2019: &str = include_str!("../../certs/domains/kz-2019.txt");
 /// Domains OONI saw intercepted in Kazakhstan with ISCA roots, 2021–2024.
-pub const KZ_2021_2024: &str = include_str!("../../certs/domains/kz-2021-2024.txt");
+pub(crate) const KZ_2021_2024: &str = include_str!("../../certs/domains/kz-2021-2024.txt");
 /// Popular domains not on any known interception list (controls).
-pub const CONTROLS: &str = include_str!("../../certs/domains/controls.txt");
+pub(crate) const CONTROLS: &str = include_str!("../../certs/domains/controls.txt");
 
 /// The host names in one of the lists above, in order.
-pub fn names(list: &str) -> Vec<String> {
+pub(crate) fn names(list: &str) -> Vec<String> {
     DomainListReader::new(list.as_bytes(), "built-in list", 443)
         .filter_map(Result::ok)
         .map(|t| t.host)

@@ -45,7 +45,7 @@ impl std::fmt::Debug for InterceptorPki {
 }
 
 /// Configuration and state of the interception box.
-pub struct Interceptor {
+pub(crate) struct Interceptor {
     pki: Arc<InterceptorPki>,
     targets: HashSet<String>,
     upstream: SocketAddr,
@@ -58,7 +58,7 @@ impl Interceptor {
     /// A box that intercepts `targets` (exact SNI match) and forwards
     /// everything to `upstream`, whose certificates must chain to
     /// `upstream_roots` to be intercepted.
-    pub fn new(
+    pub(crate) fn new(
         pki: Arc<InterceptorPki>,
         targets: HashSet<String>,
         upstream: SocketAddr,
@@ -89,7 +89,7 @@ impl Interceptor {
     }
 
     /// Accepts connections on `listener` until the task is aborted.
-    pub fn spawn(self, listener: TcpListener) -> JoinHandle<()> {
+    pub(crate) fn spawn(self, listener: TcpListener) -> JoinHandle<()> {
         let this = Arc::new(self);
         tokio::spawn(async move {
             loop {

@@ -15,10 +15,10 @@
 pub mod ct_logs;
 pub mod domains;
 pub mod error;
-pub mod interceptor;
-pub mod origin;
-pub mod pki;
-pub mod replay;
+pub(crate) mod interceptor;
+pub(crate) mod origin;
+pub(crate) mod pki;
+pub(crate) mod replay;
 
 use crate::analysis_data::trust_store::TrustStore;
 use crate::collect::ConnectTo;
@@ -63,7 +63,7 @@ pub struct SimNetwork {
     /// Where the interception box listens.
     pub interceptor: SocketAddr,
     /// The simulated public root (trust it to see genuine chains as valid).
-    pub public_root: rustls::pki_types::CertificateDer<'static>,
+    pub(crate) public_root: rustls::pki_types::CertificateDer<'static>,
     /// The box's root, `C=KZ, CN=Qaznet Trust Network` with a synthetic key.
     pub interceptor_root: rustls::pki_types::CertificateDer<'static>,
     /// The box's intermediate, `C=KZ, CN=Security Certificate`.

@@ -12,7 +12,7 @@ use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 
 /// Name used when a client sends no SNI.
-pub const DEFAULT_NAME: &str = "origin.sim.invalid";
+pub(crate) const DEFAULT_NAME: &str = "origin.sim.invalid";
 
 #[derive(Debug)]
 struct BySni(Arc<PublicPki>);
@@ -31,7 +31,7 @@ impl ResolvesServerCert for BySni {
 }
 
 /// The origin's TLS configuration: TLS 1.3 and 1.2, ALPN h2 and http/1.1.
-pub fn origin_config(
+pub(crate) fn origin_config(
     pki: Arc<PublicPki>,
     provider: Arc<rustls::crypto::CryptoProvider>,
 ) -> Arc<ServerConfig> {
@@ -47,7 +47,7 @@ pub fn origin_config(
 
 /// Serves TLS on `listener` until the task is aborted. After the handshake
 /// it waits for the client to close (at most ten seconds).
-pub fn spawn_origin(listener: TcpListener, config: Arc<ServerConfig>) -> JoinHandle<()> {
+pub(crate) fn spawn_origin(listener: TcpListener, config: Arc<ServerConfig>) -> JoinHandle<()> {
     let acceptor = tokio_rustls::TlsAcceptor::from(config);
     tokio::spawn(async move {
         loop {

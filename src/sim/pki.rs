@@ -20,9 +20,9 @@ use time::{Duration, OffsetDateTime};
 use x509_parser::prelude::{FromDer, GeneralName, X509Certificate};
 
 /// A certificate authority: its certificate and the means to sign with it.
-pub struct Authority {
+pub(crate) struct Authority {
     /// DER of the CA certificate.
-    pub der: CertificateDer<'static>,
+    pub(crate) der: CertificateDer<'static>,
     issuer: Issuer<'static, KeyPair>,
 }
 
@@ -50,7 +50,7 @@ fn dn(attrs: &[(DnType, &str)]) -> DistinguishedName {
 
 impl Authority {
     /// A self-signed root.
-    pub fn root(name: &[(DnType, &str)], years: i64) -> Result<Self, SimError> {
+    pub(crate) fn root(name: &[(DnType, &str)], years: i64) -> Result<Self, SimError> {
         let mut params = CertificateParams::default();
         params.distinguished_name = dn(name);
         params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
@@ -67,7 +67,7 @@ impl Authority {
     }
 
     /// An intermediate signed by `self`.
-    pub fn intermediate(&self, name: &[(DnType, &str)], years: i64) -> Result<Self, SimError> {
+    pub(crate) fn intermediate(&self, name: &[(DnType, &str)], years: i64) -> Result<Self, SimError> {
         let mut params = CertificateParams::default();
         params.distinguished_name = dn(name);
         params.is_ca = IsCa::Ca(BasicConstraints::Constrained(0));
@@ -102,13 +102,13 @@ fn certified_key(
 /// The simulated public web PKI: issues a genuine-looking leaf for any name,
 /// minted on first use and cached, with SCTs embedded from the simulated
 /// CT logs, as a public CA does.
-pub struct PublicPki {
+pub(crate) struct PublicPki {
     /// The root that a user must trust to see these chains as valid.
-    pub root: Authority,
+    pub(crate) root: Authority,
     /// The issuing intermediate (sent in every chain).
-    pub intermediate: Authority,
+    pub(crate) intermediate: Authority,
     /// The CT logs whose SCTs the leaves carry.
-    pub ct_logs: SimCtLogs,
+    pub(crate) ct_logs: SimCtLogs,
     intermediate_spki: Vec<u8>,
     provider: Arc<CryptoProvider>,
     leaves: Mutex<HashMap<String, Arc<CertifiedKey>>>,
@@ -116,7 +116,7 @@ pub struct PublicPki {
 
 impl PublicPki {
     /// Generates the root and intermediate.
-    pub fn generate(provider: Arc<CryptoProvider>) -> Result<Self, SimError> {
+    pub(crate) fn generate(provider: Arc<CryptoProvider>) -> Result<Self, SimError> {
         let root = Authority::root(
             &[
                 (DnType::CountryName, "US"),
@@ -149,7 +149,7 @@ impl PublicPki {
     }
 
     /// The leaf and key for `name` (leaf + intermediate chain), minted once.
-    pub fn leaf_for(&self, name: &str) -> Result<Arc<CertifiedKey>, SimError> {
+    pub(crate) fn leaf_for(&self, name: &str) -> Result<Arc<CertifiedKey>, SimError> {
         if let Some(found) = self.leaves.lock().map_err(|_| "poisoned")?.get(name) {
             return Ok(found.clone());
         }
@@ -188,18 +188,18 @@ impl PublicPki {
 /// extension, move validity six hours back and change the serial's low 33
 /// bits; they are signed by `C=KZ, CN=Security Certificate` under
 /// `C=KZ, CN=Qaznet Trust Network`.
-pub struct InterceptorPki {
+pub(crate) struct InterceptorPki {
     /// Synthetic key, real name: `C=KZ, CN=Qaznet Trust Network`.
-    pub root: Authority,
+    pub(crate) root: Authority,
     /// Synthetic key, real name: `C=KZ, CN=Security Certificate`.
-    pub intermediate: Authority,
+    pub(crate) intermediate: Authority,
     provider: Arc<CryptoProvider>,
     forged: Mutex<HashMap<Vec<u8>, Arc<CertifiedKey>>>,
 }
 
 impl InterceptorPki {
     /// Generates the root and intermediate.
-    pub fn generate(provider: Arc<CryptoProvider>) -> Result<Self, SimError> {
+    pub(crate) fn generate(provider: Arc<CryptoProvider>) -> Result<Self, SimError> {
         let root = Authority::root(
             &[
                 (DnType::CountryName, "KZ"),
@@ -223,7 +223,7 @@ impl InterceptorPki {
     }
 
     /// The forged counterpart of `genuine_leaf` (cached per genuine leaf).
-    pub fn forge(&self, genuine_leaf: &[u8]) -> Result<Arc<CertifiedKey>, SimError> {
+    pub(crate) fn forge(&self, genuine_leaf: &[u8]) -> Result<Arc<CertifiedKey>, SimError> {
         if let Some(found) = self
             .forged
             .lock()
@@ -249,7 +249,7 @@ impl InterceptorPki {
 }
 
 /// Parameters of a forged leaf: subject and SAN copied, nothing else.
-pub fn forged_params(genuine_leaf: &[u8]) -> Result<CertificateParams, SimError> {
+pub(crate) fn forged_params(genuine_leaf: &[u8]) -> Result<CertificateParams, SimError> {
     let (_, genuine) = X509Certificate::from_der(genuine_leaf)?;
     let mut params = CertificateParams::default();
     let mut name = DistinguishedName::new();

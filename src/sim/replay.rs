@@ -9,7 +9,7 @@ use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::TcpStream;
 
 /// `prefix` is read first, then `inner`; writes go straight to `inner`.
-pub struct ReplayStream {
+pub(crate) struct ReplayStream {
     prefix: Vec<u8>,
     pos: usize,
     inner: TcpStream,
@@ -17,7 +17,7 @@ pub struct ReplayStream {
 
 impl ReplayStream {
     /// Puts `prefix` back in front of `inner`.
-    pub fn new(prefix: Vec<u8>, inner: TcpStream) -> Self {
+    pub(crate) fn new(prefix: Vec<u8>, inner: TcpStream) -> Self {
         ReplayStream {
             prefix,
             pos: 0,

@@ -20,15 +20,15 @@ use time::OffsetDateTime;
 #[derive(Clone, Debug)]
 pub struct AuditedRoot {
     /// Parsed facts (names, keys, key identifiers).
-    pub facts: CertFacts,
+    pub(crate) facts: CertFacts,
     /// The record shown in reports.
-    pub record: CertRecord,
+    pub(crate) record: CertRecord,
     /// Public, local or known interception.
     pub class: RootClass,
     /// The catalog entry it matched, if any.
-    pub catalog: Option<CatalogHit>,
+    pub(crate) catalog: Option<CatalogHit>,
     /// Every place it was found, most specific first.
-    pub locations: Vec<StoreLocation>,
+    pub(crate) locations: Vec<StoreLocation>,
 }
 
 impl AuditedRoot {
@@ -51,14 +51,14 @@ impl AuditedRoot {
     }
 
     /// The locations that trust it for websites.
-    pub fn trusted_locations(&self) -> impl Iterator<Item = &StoreLocation> {
+    pub(crate) fn trusted_locations(&self) -> impl Iterator<Item = &StoreLocation> {
         self.locations
             .iter()
             .filter(|l| l.trust == StoreTrust::Anchor)
     }
 
     /// The form written in reports.
-    pub fn to_model(&self) -> InstalledRoot {
+    pub(crate) fn to_model(&self) -> InstalledRoot {
         InstalledRoot {
             certificate: self.record.clone(),
             class: self.class,
@@ -89,7 +89,7 @@ pub struct Audit {
     /// then public.
     pub roots: Vec<AuditedRoot>,
     /// What "public" was compared with.
-    pub public_store: String,
+    pub(crate) public_store: String,
 }
 
 /// Where a location ranks when listing them: the most telling first (an
@@ -203,7 +203,7 @@ fn plural(n: usize, one: &str, many: &str) -> String {
 
 impl Audit {
     /// Stores that could be read.
-    pub fn sources_read(&self) -> usize {
+    pub(crate) fn sources_read(&self) -> usize {
         self.sources
             .iter()
             .filter(|s| s.status == SourceStatus::Read)
@@ -211,7 +211,7 @@ impl Audit {
     }
 
     /// Known interception roots that some store trusts for websites.
-    pub fn interception_installed(&self) -> Vec<&AuditedRoot> {
+    pub(crate) fn interception_installed(&self) -> Vec<&AuditedRoot> {
         self.roots
             .iter()
             .filter(|r| r.class == RootClass::KnownInterception && r.trusted())
@@ -230,7 +230,7 @@ impl Audit {
     }
 
     /// Counts and the conclusion.
-    pub fn summary(&self) -> StoreSummary {
+    pub(crate) fn summary(&self) -> StoreSummary {
         let count = |class| self.roots.iter().filter(|r| r.class == class).count();
         let installed = self.interception_installed();
         let (added, distribution): (Vec<&AuditedRoot>, Vec<&AuditedRoot>) = self

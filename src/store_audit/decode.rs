@@ -9,7 +9,7 @@ const MAX_ERRORS: usize = 20;
 
 /// The certificates in `bytes` (read from `name`), and the problems found,
 /// each starting with `name`.
-pub fn certificates(bytes: &[u8], name: &str) -> (Vec<Vec<u8>>, Vec<String>) {
+pub(crate) fn certificates(bytes: &[u8], name: &str) -> (Vec<Vec<u8>>, Vec<String>) {
     let mut certs = Vec::new();
     let mut errors = Vec::new();
     if bytes.is_empty() {

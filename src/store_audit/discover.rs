@@ -128,7 +128,7 @@ fn read_profile(kind: SourceKind, profile: &Path, seen: &mut Seen) -> Option<Sou
 /// Firefox profile directories under `home` that hold a certificate
 /// database: those listed in each `profiles.ini` and every subdirectory
 /// with a `cert9.db` or `cert8.db`, sorted.
-pub fn firefox_profiles(home: &Path) -> Vec<PathBuf> {
+pub(crate) fn firefox_profiles(home: &Path) -> Vec<PathBuf> {
     let mut found = Vec::new();
     for dir in FIREFOX_DIRS {
         let dir = home.join(dir);

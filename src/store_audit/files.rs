@@ -17,7 +17,7 @@ const MAX_DEPTH: usize = 4;
 const MAX_FILES: usize = 10_000;
 
 /// Reads a file or a directory, whichever `path` is.
-pub fn read_path(kind: SourceKind, path: &Path) -> SourceRead {
+pub(crate) fn read_path(kind: SourceKind, path: &Path) -> SourceRead {
     match std::fs::metadata(path) {
         Ok(m) if m.is_dir() => read_dir(kind, path),
         Ok(_) => read_file(kind, path),
@@ -26,14 +26,14 @@ pub fn read_path(kind: SourceKind, path: &Path) -> SourceRead {
 }
 
 /// Reads one file of certificates (a bundle, or a single anchor).
-pub fn read_file(kind: SourceKind, path: &Path) -> SourceRead {
+pub(crate) fn read_file(kind: SourceKind, path: &Path) -> SourceRead {
     let mut read = empty(kind, path);
     add_file(&mut read, kind, path);
     finish(read)
 }
 
 /// Reads every file in a directory tree (anchor directories).
-pub fn read_dir(kind: SourceKind, path: &Path) -> SourceRead {
+pub(crate) fn read_dir(kind: SourceKind, path: &Path) -> SourceRead {
     let mut read = empty(kind, path);
     let mut seen = HashSet::new();
     let mut files = Vec::new();
@@ -144,7 +144,7 @@ fn empty(kind: SourceKind, path: &Path) -> SourceRead {
 }
 
 /// A source that could not be read at all.
-pub fn failed(kind: SourceKind, path: &Path, message: String) -> SourceRead {
+pub(crate) fn failed(kind: SourceKind, path: &Path, message: String) -> SourceRead {
     let mut read = empty(kind, path);
     read.source.errors.push(message);
     finish(read)
@@ -152,7 +152,7 @@ pub fn failed(kind: SourceKind, path: &Path, message: String) -> SourceRead {
 
 /// Sets the count and the status: a source is `error` when it yielded no
 /// certificate and at least one error.
-pub fn finish(mut read: SourceRead) -> SourceRead {
+pub(crate) fn finish(mut read: SourceRead) -> SourceRead {
     read.source.certificates = read.certs.len();
     read.source.status = if read.certs.is_empty() && !read.source.errors.is_empty() {
         SourceStatus::Error

@@ -63,7 +63,7 @@ fn best_root<'a>(
 /// Ties every intercepted or suspicious observation to the installed root
 /// behind it, grouped by interceptor and root. `observations` and
 /// `assessments` are in the same order (as the analyzer returns them).
-pub fn link(
+pub(crate) fn link(
     audit: &Audit,
     observations: &[Observation],
     assessments: &[Assessment],

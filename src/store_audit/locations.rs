@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 
 /// CA bundle files that distributions generate from their trust store
 /// (Mozilla's roots plus local anchors), one PEM file each.
-pub const BUNDLE_FILES: &[&str] = &[
+pub(crate) const BUNDLE_FILES: &[&str] = &[
     // Debian, Ubuntu, Arch, Alpine (update-ca-certificates / p11-kit)
     "/etc/ssl/certs/ca-certificates.crt",
     // Fedora, RHEL, CentOS (update-ca-trust)
@@ -22,7 +22,7 @@ pub const BUNDLE_FILES: &[&str] = &[
 
 /// Directories where administrators (or software) drop extra roots that
 /// the distribution's tools then add to the bundles above.
-pub const ANCHOR_DIRS: &[&str] = &[
+pub(crate) const ANCHOR_DIRS: &[&str] = &[
     // Debian, Ubuntu, Alpine: *.crt files, subdirectories allowed
     "/usr/local/share/ca-certificates",
     // Fedora, RHEL: PEM, DER or p11-kit files
@@ -36,7 +36,7 @@ pub const ANCHOR_DIRS: &[&str] = &[
 
 /// Directories, relative to the home directory, that hold Firefox
 /// profiles (as subdirectories, listed in a `profiles.ini` or not).
-pub const FIREFOX_DIRS: &[&str] = &[
+pub(crate) const FIREFOX_DIRS: &[&str] = &[
     // Linux: classic location, snap, flatpak
     ".mozilla/firefox",
     "snap/firefox/common/.mozilla/firefox",
@@ -53,16 +53,16 @@ pub const FIREFOX_DIRS: &[&str] = &[
 
 /// NSS shared databases of Chrome and Chromium on Linux, relative to the
 /// home directory (`certutil -d sql:$HOME/.pki/nssdb`).
-pub const CHROME_NSSDBS: &[&str] = &[".pki/nssdb", "snap/chromium/current/.pki/nssdb"];
+pub(crate) const CHROME_NSSDBS: &[&str] = &[".pki/nssdb", "snap/chromium/current/.pki/nssdb"];
 
 /// The NSS certificate database file in a profile directory.
-pub const NSS_CERT_DB: &str = "cert9.db";
+pub(crate) const NSS_CERT_DB: &str = "cert9.db";
 
 /// The legacy (Berkeley DB) NSS certificate database, not supported.
-pub const NSS_LEGACY_CERT_DB: &str = "cert8.db";
+pub(crate) const NSS_LEGACY_CERT_DB: &str = "cert8.db";
 
 /// `absolute` resolved under `sysroot` (a mounted image), or as it is.
-pub fn under(sysroot: Option<&Path>, absolute: &str) -> PathBuf {
+pub(crate) fn under(sysroot: Option<&Path>, absolute: &str) -> PathBuf {
     match sysroot {
         Some(root) => root.join(absolute.trim_start_matches('/')),
         None => PathBuf::from(absolute),
@@ -71,18 +71,18 @@ pub fn under(sysroot: Option<&Path>, absolute: &str) -> PathBuf {
 
 /// One profile listed in a Firefox `profiles.ini`.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct IniProfile {
+pub(crate) struct IniProfile {
     /// The `Path=` value.
-    pub path: String,
+    pub(crate) path: String,
     /// `IsRelative=1` (the default): `path` is relative to the directory
     /// holding `profiles.ini`.
-    pub relative: bool,
+    pub(crate) relative: bool,
 }
 
 /// The profiles listed in the text of a Firefox `profiles.ini`
 /// (`[Profile0]` sections with `Path=` and `IsRelative=`). Other sections
 /// (`[Install…]`, `[General]`) are ignored.
-pub fn ini_profiles(text: &str) -> Vec<IniProfile> {
+pub(crate) fn ini_profiles(text: &str) -> Vec<IniProfile> {
     let mut out = Vec::new();
     let mut in_profile = false;
     let mut current: Option<IniProfile> = None;

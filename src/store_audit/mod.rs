@@ -21,34 +21,33 @@
 //!   [`link`] (served chains tied to installed roots).
 
 pub mod audit;
-pub mod decode;
+pub(crate) mod decode;
 pub mod discover;
-pub mod files;
+pub(crate) mod files;
 pub mod link;
-pub mod locations;
-pub mod nss;
-pub mod system;
+pub(crate) mod locations;
+pub(crate) mod nss;
+pub(crate) mod system;
 
 pub use audit::{audit, Audit, AuditedRoot, StoreOutcome};
 pub use discover::{read_stores, StoreOptions};
-pub use link::link;
 
 use crate::model::{StoreLocation, StoreSource};
 
 /// One certificate as a store holds it, before any judgement.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct FoundCert {
+pub(crate) struct FoundCert {
     /// The certificate, DER.
-    pub der: Vec<u8>,
+    pub(crate) der: Vec<u8>,
     /// Where it was found and how the store trusts it.
-    pub location: StoreLocation,
+    pub(crate) location: StoreLocation,
 }
 
 /// What reading one store gave: its description and its certificates.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SourceRead {
     /// The store, its status and its errors.
-    pub source: StoreSource,
+    pub(crate) source: StoreSource,
     /// The certificates read from it.
-    pub certs: Vec<FoundCert>,
+    pub(crate) certs: Vec<FoundCert>,
 }

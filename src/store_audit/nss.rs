@@ -45,32 +45,32 @@ const COLUMNS: &[&str] = &["a0", "a11", "a3", "a81", "a82", "ace536358", "a62c"]
 
 /// The attributes of one `nssPublic` row that matter here.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct NssRow {
+pub(crate) struct NssRow {
     /// CKA_CLASS.
-    pub class: Option<Vec<u8>>,
+    pub(crate) class: Option<Vec<u8>>,
     /// CKA_VALUE (the certificate, for certificate objects).
-    pub value: Option<Vec<u8>>,
+    pub(crate) value: Option<Vec<u8>>,
     /// CKA_LABEL (the nickname).
-    pub label: Option<Vec<u8>>,
+    pub(crate) label: Option<Vec<u8>>,
     /// CKA_ISSUER.
-    pub issuer: Option<Vec<u8>>,
+    pub(crate) issuer: Option<Vec<u8>>,
     /// CKA_SERIAL_NUMBER.
-    pub serial: Option<Vec<u8>>,
+    pub(crate) serial: Option<Vec<u8>>,
     /// CKA_NSS_TRUST_SERVER_AUTH (NSS trust objects).
-    pub nss_server_auth: Option<Vec<u8>>,
+    pub(crate) nss_server_auth: Option<Vec<u8>>,
     /// CKA_TRUST_SERVER_AUTH (PKCS #11 3.2 trust objects).
-    pub pkcs_server_auth: Option<Vec<u8>>,
+    pub(crate) pkcs_server_auth: Option<Vec<u8>>,
 }
 
 /// A certificate found in the database.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct NssCert {
+pub(crate) struct NssCert {
     /// DER.
-    pub der: Vec<u8>,
+    pub(crate) der: Vec<u8>,
     /// The nickname, if set.
-    pub nickname: Option<String>,
+    pub(crate) nickname: Option<String>,
     /// Trust for websites.
-    pub trust: StoreTrust,
+    pub(crate) trust: StoreTrust,
 }
 
 fn ulong(bytes: &Option<Vec<u8>>) -> Option<u32> {
@@ -101,7 +101,7 @@ fn server_auth(row: &NssRow, class: u32) -> Option<StoreTrust> {
 
 /// The certificates among `rows` with their trust for websites (pure).
 /// Certificates that do not parse are reported, naming `db`.
-pub fn decode_rows(rows: &[NssRow], db: &str) -> (Vec<NssCert>, Vec<String>) {
+pub(crate) fn decode_rows(rows: &[NssRow], db: &str) -> (Vec<NssCert>, Vec<String>) {
     // Trust per (issuer, serial); explicit distrust wins over trust.
     let mut trust: HashMap<(&[u8], &[u8]), StoreTrust> = HashMap::new();
     for row in rows {
@@ -159,7 +159,7 @@ pub fn decode_rows(rows: &[NssRow], db: &str) -> (Vec<NssCert>, Vec<String>) {
 
 /// Reads the NSS database `db` (a `cert9.db` file). A file that is not an
 /// NSS database, or cannot be opened, gives a source in error naming it.
-pub fn read_nss_db(kind: SourceKind, db: &Path) -> SourceRead {
+pub(crate) fn read_nss_db(kind: SourceKind, db: &Path) -> SourceRead {
     let name = db.display().to_string();
     let rows = match query(db) {
         Ok(rows) => rows,

@@ -9,7 +9,7 @@ use super::{FoundCert, SourceRead};
 use crate::model::{SourceKind, SourceStatus, StoreLocation, StoreSource, StoreTrust};
 
 /// Reads the operating system's store.
-pub fn read_system() -> SourceRead {
+pub(crate) fn read_system() -> SourceRead {
     let result = rustls_native_certs::load_native_certs();
     let mut errors: Vec<String> = result
         .errors

@@ -19,15 +19,15 @@ use std::path::{Path, PathBuf};
 /// Environment variable naming the data directory.
 pub const DATA_DIR_ENV: &str = "MITMWATCH_DATA_DIR";
 /// The CT log list, as downloaded.
-pub const LOG_LIST_FILE: &str = "log_list.json";
+pub(crate) const LOG_LIST_FILE: &str = "log_list.json";
 /// Its signature, as downloaded.
-pub const LOG_LIST_SIG_FILE: &str = "log_list.sig";
+pub(crate) const LOG_LIST_SIG_FILE: &str = "log_list.sig";
 /// Mozilla's intermediate CA certificates, PEM.
 pub const INTERMEDIATES_FILE: &str = "intermediates.pem";
 
 /// The data directory from the flag, else the environment (`env` looks up
 /// a variable). `None` when no variable gives one (no `HOME`).
-pub fn resolve_with(
+pub(crate) fn resolve_with(
     flag: Option<&Path>,
     env: impl Fn(&str) -> Option<OsString>,
 ) -> Option<PathBuf> {
@@ -51,7 +51,7 @@ pub fn resolve(flag: Option<&Path>) -> Option<PathBuf> {
 }
 
 /// Replaces `dir/name` with `contents` atomically; creates `dir` if needed.
-pub fn write_atomic(dir: &Path, name: &str, contents: &[u8]) -> std::io::Result<()> {
+pub(crate) fn write_atomic(dir: &Path, name: &str, contents: &[u8]) -> std::io::Result<()> {
     std::fs::create_dir_all(dir)?;
     let mut tmp = tempfile::Builder::new()
         .prefix(&format!(".{name}."))
@@ -71,7 +71,7 @@ pub fn write_atomic(dir: &Path, name: &str, contents: &[u8]) -> std::io::Result<
 
 /// What the data directory holds for the CT log list.
 #[derive(Debug)]
-pub enum SavedLogList {
+pub(crate) enum SavedLogList {
     /// No `log_list.json`.
     Absent,
     /// A list that loads.
@@ -83,7 +83,7 @@ pub enum SavedLogList {
 /// Reads `dir/log_list.json`. Only `update` writes it, after checking its
 /// signature; here it is checked again as a list (every log id against its
 /// key), not as a signed file.
-pub fn saved_log_list(dir: &Path) -> SavedLogList {
+pub(crate) fn saved_log_list(dir: &Path) -> SavedLogList {
     let path = dir.join(LOG_LIST_FILE);
     let text = match std::fs::read(&path) {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return SavedLogList::Absent,

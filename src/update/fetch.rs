@@ -26,7 +26,7 @@ impl Default for FetchLimits {
 /// Why a download failed.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
-pub enum FetchError {
+pub(crate) enum FetchError {
     /// Only `http://` and `https://` URLs are fetched.
     #[error("{url}: not an http:// or https:// URL")]
     BadUrl {
@@ -101,7 +101,7 @@ impl Fetcher {
     }
 
     /// GETs `url`; the body must be at most `max_bytes` long.
-    pub fn get(&self, url: &str, max_bytes: u64) -> Result<Vec<u8>, FetchError> {
+    pub(crate) fn get(&self, url: &str, max_bytes: u64) -> Result<Vec<u8>, FetchError> {
         let lower = url.to_ascii_lowercase();
         if !(lower.starts_with("http://") || lower.starts_with("https://")) {
             return Err(FetchError::BadUrl { url: url.into() });

@@ -15,21 +15,21 @@ const END: &str = "-----END CERTIFICATE-----";
 
 /// The certificates found in a download.
 #[derive(Debug, PartialEq, Eq)]
-pub struct IntermediateBundle {
+pub(crate) struct IntermediateBundle {
     /// The PEM bundle to save.
-    pub pem: String,
+    pub(crate) pem: String,
     /// Certificates kept.
-    pub count: usize,
+    pub(crate) count: usize,
     /// Blocks that did not decode or parse as X.509, skipped.
-    pub skipped: usize,
+    pub(crate) skipped: usize,
     /// Position (1-based block number) and reason of the first skipped block.
-    pub first_skipped: Option<(usize, String)>,
+    pub(crate) first_skipped: Option<(usize, String)>,
 }
 
 /// Why a download was refused.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 #[non_exhaustive]
-pub enum IntermediatesError {
+pub(crate) enum IntermediatesError {
     /// No PEM certificate block at all (an HTML error page, say).
     #[error("no PEM certificate in the response ({0} bytes)")]
     NoCertificates(usize),
@@ -46,7 +46,7 @@ pub enum IntermediatesError {
 }
 
 /// Finds, checks and re-encodes the certificates in `body`.
-pub fn bundle(body: &[u8]) -> Result<IntermediateBundle, IntermediatesError> {
+pub(crate) fn bundle(body: &[u8]) -> Result<IntermediateBundle, IntermediatesError> {
     let text = String::from_utf8_lossy(body);
     let mut pem = String::new();
     let mut seen = HashSet::new();

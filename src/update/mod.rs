@@ -17,7 +17,7 @@
 
 pub mod data_dir;
 pub mod fetch;
-pub mod intermediates;
+pub(crate) mod intermediates;
 
 use crate::ct::{ListSigningKey, LogList};
 use data_dir::{SavedLogList, INTERMEDIATES_FILE, LOG_LIST_FILE, LOG_LIST_SIG_FILE};
@@ -25,19 +25,19 @@ use fetch::Fetcher;
 use std::path::Path;
 
 /// Chrome's CT log list.
-pub const CHROME_LOG_LIST_URL: &str = "https://www.gstatic.com/ct/log_list/v3/log_list.json";
+pub(crate) const CHROME_LOG_LIST_URL: &str = "https://www.gstatic.com/ct/log_list/v3/log_list.json";
 /// Its signature.
-pub const CHROME_LOG_LIST_SIG_URL: &str = "https://www.gstatic.com/ct/log_list/v3/log_list.sig";
+pub(crate) const CHROME_LOG_LIST_SIG_URL: &str = "https://www.gstatic.com/ct/log_list/v3/log_list.sig";
 /// Mozilla's intermediate certificates (CCADB report, CSV with a PEM column).
-pub const MOZILLA_INTERMEDIATES_URL: &str =
+pub(crate) const MOZILLA_INTERMEDIATES_URL: &str =
     "https://ccadb.my.salesforce-sites.com/mozilla/MozillaIntermediateCertsCSVReport";
 
 /// Size caps per file (the real files are about 45 KiB, 512 bytes and 10 MiB).
-pub const MAX_LOG_LIST_BYTES: u64 = 10 << 20;
+pub(crate) const MAX_LOG_LIST_BYTES: u64 = 10 << 20;
 /// Cap for `log_list.sig`.
-pub const MAX_SIG_BYTES: u64 = 64 << 10;
+pub(crate) const MAX_SIG_BYTES: u64 = 64 << 10;
 /// Cap for the intermediates.
-pub const MAX_INTERMEDIATES_BYTES: u64 = 40 << 20;
+pub(crate) const MAX_INTERMEDIATES_BYTES: u64 = 40 << 20;
 
 /// Where each file is downloaded from.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -74,7 +74,7 @@ impl Sources {
 
 /// What happened to one source.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Outcome {
+pub(crate) enum Outcome {
     /// A new file was saved.
     Updated(String),
     /// Nothing to save: the data is not newer, or the same.
@@ -89,9 +89,9 @@ pub enum Outcome {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SourceReport {
     /// `ct-log-list`, `intermediates` or `pins`.
-    pub source: &'static str,
+    pub(crate) source: &'static str,
     /// What happened.
-    pub outcome: Outcome,
+    pub(crate) outcome: Outcome,
 }
 
 impl SourceReport {
