@@ -42,7 +42,7 @@ pub fn cert_record(der: &[u8]) -> CertRecord {
 
 /// Renders a distinguished name as `CN=…, O=…`, falling back to a hex dump
 /// of attribute values that are not strings.
-pub fn name_to_string(name: &X509Name<'_>) -> String {
+pub(crate) fn name_to_string(name: &X509Name<'_>) -> String {
     let mut parts = Vec::new();
     for rdn in name.iter() {
         for attr in rdn.iter() {
@@ -60,7 +60,7 @@ pub fn name_to_string(name: &X509Name<'_>) -> String {
 /// Dotted-decimal form of an OID (`2.5.4.3`), as `Oid::to_id_string`
 /// gives it, without that function's big-integer arithmetic and string per
 /// arc when every arc fits in 64 bits (certificates are full of OIDs).
-pub fn dotted_oid(oid: &Oid<'_>) -> String {
+pub(crate) fn dotted_oid(oid: &Oid<'_>) -> String {
     let Some(arcs) = oid.iter() else {
         return oid.to_id_string();
     };
@@ -105,7 +105,7 @@ const ATTR_SHORT_NAMES: [(&[u8], &str); 9] = [
 ];
 
 /// Short name of a DN attribute type (`CN`, `O`, …), if it has one.
-pub fn attr_short_name(oid: &Oid<'_>) -> Option<&'static str> {
+pub(crate) fn attr_short_name(oid: &Oid<'_>) -> Option<&'static str> {
     ATTR_SHORT_NAMES
         .iter()
         .find(|(der, _)| *der == oid.as_bytes())
@@ -113,12 +113,12 @@ pub fn attr_short_name(oid: &Oid<'_>) -> Option<&'static str> {
 }
 
 /// Short name of a DN attribute type (`CN`, `O`, …) or its dotted OID.
-pub fn oid_short_name(oid: &Oid<'_>) -> String {
+pub(crate) fn oid_short_name(oid: &Oid<'_>) -> String {
     attr_short_name(oid).map_or_else(|| dotted_oid(oid), str::to_string)
 }
 
 /// Serial number as lowercase hex without the DER sign-padding byte.
-pub fn serial_hex(raw: &[u8]) -> String {
+pub(crate) fn serial_hex(raw: &[u8]) -> String {
     let trimmed = match raw {
         [0, second, ..] if raw.len() > 1 && *second >= 0x80 => &raw[1..],
         _ => raw,

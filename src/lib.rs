@@ -20,7 +20,7 @@ pub mod encoding;
 #[doc(hidden)]
 pub mod fuzz_entry;
 pub mod import;
-pub mod lines;
+pub(crate) mod lines;
 pub mod model;
 pub mod observation_file;
 pub mod report;

@@ -7,7 +7,7 @@ use std::io::{BufRead, Read};
 
 /// What one read produced.
 #[derive(Debug)]
-pub enum Line<'a> {
+pub(crate) enum Line<'a> {
     /// A line of at most the bound, newline included if there was one.
     Text(&'a [u8]),
     /// A line longer than the bound; the rest of it was skipped unkept.
@@ -15,7 +15,7 @@ pub enum Line<'a> {
 }
 
 /// Lines of `reader`, each at most `max` bytes, numbered from 1.
-pub struct BoundedLines<R> {
+pub(crate) struct BoundedLines<R> {
     reader: R,
     max: usize,
     buf: Vec<u8>,
@@ -25,7 +25,7 @@ pub struct BoundedLines<R> {
 
 impl<R: BufRead> BoundedLines<R> {
     /// Reads `reader` in lines of at most `max` bytes.
-    pub fn new(reader: R, max: usize) -> Self {
+    pub(crate) fn new(reader: R, max: usize) -> Self {
         BoundedLines {
             reader,
             max,
@@ -37,7 +37,7 @@ impl<R: BufRead> BoundedLines<R> {
 
     /// The next line and its 1-based number; `None` at the end of input or
     /// after a read error (which is returned once, counted as a line).
-    pub fn next_line(&mut self) -> Option<(usize, std::io::Result<Line<'_>>)> {
+    pub(crate) fn next_line(&mut self) -> Option<(usize, std::io::Result<Line<'_>>)> {
         if self.done {
             return None;
         }
