@@ -1,7 +1,9 @@
 //! Entry points that take untrusted bytes end to end, shared by the
-//! cargo-fuzz targets in `fuzz/` and by `tests/fuzz_regressions.rs`, which
-//! replays every input in `fixtures/regressions/`. Each one must return
-//! normally for any input; the properties it checks panic when broken.
+//! cargo-fuzz targets in `fuzz/` and by the unit test in
+//! its `regressions` module, which replays every input in
+//! `fixtures/regressions/`. Each one must return normally for any input;
+//! the properties it checks panic when broken. Compiled only with
+//! `--cfg fuzzing` (cargo-fuzz sets it) and in the library's tests.
 
 use crate::analysis_data::catalog::Catalog;
 use crate::analysis_data::static_pins::PinStore;
@@ -16,6 +18,9 @@ use crate::report::{csv, html, text};
 use std::sync::OnceLock;
 use time::macros::datetime;
 use time::OffsetDateTime;
+
+#[cfg(test)]
+mod regressions;
 
 /// A fixed validation time, so that a replay judges as the fuzzer did.
 const AT: OffsetDateTime = datetime!(2026-06-01 0:00 UTC);

@@ -17,6 +17,9 @@ pub mod certinfo;
 pub mod collect;
 pub mod ct;
 pub mod encoding;
+/// Entry points for the cargo-fuzz targets in `fuzz/` (built with
+/// `--cfg fuzzing`) and for their regression replay, a unit test.
+#[cfg(any(fuzzing, test))]
 #[doc(hidden)]
 pub mod fuzz_entry;
 pub mod import;
