@@ -12,23 +12,23 @@ use time::macros::datetime;
 use time::OffsetDateTime;
 
 /// The validation time the fixtures were made for.
-pub const FIXTURE_TIME: OffsetDateTime = datetime!(2026-06-01 0:00 UTC);
+pub(crate) const FIXTURE_TIME: OffsetDateTime = datetime!(2026-06-01 0:00 UTC);
 
 /// Path of a file under fixtures/.
-pub fn fixture(path: &str) -> PathBuf {
+pub(crate) fn fixture(path: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
         .join("fixtures")
         .join(path)
 }
 
 /// The fixtures' stand-in public store (root R1).
-pub fn fixture_store() -> TrustStore {
+pub(crate) fn fixture_store() -> TrustStore {
     let pem = std::fs::read(fixture("roots/public-root-r1.pem")).unwrap();
     TrustStore::from_pem(&pem, "fixture root R1").unwrap()
 }
 
 /// An analyzer over the built-in catalog and pins, the fixture store and an optional baseline.
-pub fn analyzer(baseline: Option<Baseline>) -> Analyzer {
+pub(crate) fn analyzer(baseline: Option<Baseline>) -> Analyzer {
     Analyzer::new(
         Catalog::builtin().unwrap(),
         fixture_store(),
@@ -38,7 +38,7 @@ pub fn analyzer(baseline: Option<Baseline>) -> Analyzer {
 }
 
 /// An observation holding the chain from `fixtures/chains/<name>.pem` for `host`.
-pub fn observation(name: &str, host: &str) -> Observation {
+pub(crate) fn observation(name: &str, host: &str) -> Observation {
     let pem = std::fs::read(fixture(&format!("chains/{name}.pem"))).unwrap();
     let certs = parse_pem_certs(&pem, name).unwrap();
     file_observation(&certs, host.to_string(), FIXTURE_TIME)
@@ -46,7 +46,7 @@ pub fn observation(name: &str, host: &str) -> Observation {
 
 /// A scan of `count` observations, `pick(i)` the i-th: the observations,
 /// and each as a line of JSON (without newline).
-pub fn scan(count: usize, pick: impl Fn(usize) -> Observation) -> (Vec<Observation>, Vec<String>) {
+pub(crate) fn scan(count: usize, pick: impl Fn(usize) -> Observation) -> (Vec<Observation>, Vec<String>) {
     let observations: Vec<Observation> = (0..count).map(pick).collect();
     let lines = observations
         .iter()
@@ -56,23 +56,23 @@ pub fn scan(count: usize, pick: impl Fn(usize) -> Observation) -> (Vec<Observati
 }
 
 /// Assesses one fixture chain at the fixture time.
-pub fn assess(name: &str, host: &str) -> Assessment {
+pub(crate) fn assess(name: &str, host: &str) -> Assessment {
     analyzer(None).assess(&observation(name, host), ValidationTime::At(FIXTURE_TIME))
 }
 
 /// The finding codes of an assessment.
-pub fn codes(a: &Assessment) -> Vec<FindingCode> {
+pub(crate) fn codes(a: &Assessment) -> Vec<FindingCode> {
     a.findings.iter().map(|f| f.code).collect()
 }
 
 /// The fixtures' CT log list (fixture logs A1, A2 and B1).
-pub fn fixture_ct_logs() -> mitmwatch::ct::LogList {
+pub(crate) fn fixture_ct_logs() -> mitmwatch::ct::LogList {
     let text = std::fs::read_to_string(fixture("ct/log_list.json")).unwrap();
     mitmwatch::ct::LogList::from_json(&text, "fixtures/ct/log_list.json").unwrap()
 }
 
 /// Assesses one fixture chain at the fixture time with the fixtures' CT log list.
-pub fn assess_ct(name: &str, host: &str) -> Assessment {
+pub(crate) fn assess_ct(name: &str, host: &str) -> Assessment {
     analyzer(None)
         .with_ct_log_list(fixture_ct_logs())
         .assess(&observation(name, host), ValidationTime::At(FIXTURE_TIME))

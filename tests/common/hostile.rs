@@ -30,7 +30,7 @@ const RSA_AES128_CBC_SHA: [u8; 2] = [0x00, 0x2f];
 
 /// What a raw-record server does after accepting.
 #[derive(Clone, Debug)]
-pub enum Raw {
+pub(crate) enum Raw {
     /// Sends 256 KiB of pseudo-random bytes at once, without waiting for
     /// the ClientHello.
     Garbage,
@@ -49,7 +49,7 @@ pub enum Raw {
 }
 
 /// A handshake message: type, 24-bit length, body.
-pub fn handshake_message(kind: u8, body: &[u8]) -> Vec<u8> {
+pub(crate) fn handshake_message(kind: u8, body: &[u8]) -> Vec<u8> {
     let mut m = vec![kind];
     m.extend_from_slice(&u24(body.len()));
     m.extend_from_slice(body);
@@ -57,7 +57,7 @@ pub fn handshake_message(kind: u8, body: &[u8]) -> Vec<u8> {
 }
 
 /// TLS records of `content_type`, TLS 1.2 on the wire, 16 KiB each at most.
-pub fn records(content_type: u8, version: [u8; 2], payload: &[u8]) -> Vec<u8> {
+pub(crate) fn records(content_type: u8, version: [u8; 2], payload: &[u8]) -> Vec<u8> {
     let mut out = Vec::with_capacity(payload.len() + payload.len() / 16384 * 5 + 5);
     for chunk in payload.chunks(16384) {
         out.push(content_type);
@@ -83,7 +83,7 @@ fn server_hello(version: [u8; 2], suite: [u8; 2]) -> Vec<u8> {
 }
 
 /// The body of a Certificate message holding `certs`.
-pub fn certificate_body(certs: &[Vec<u8>]) -> Vec<u8> {
+pub(crate) fn certificate_body(certs: &[Vec<u8>]) -> Vec<u8> {
     let list: Vec<u8> = certs
         .iter()
         .flat_map(|c| u24(c.len()).into_iter().chain(c.iter().copied()))
@@ -104,7 +104,7 @@ fn server_key_exchange() -> Vec<u8> {
 }
 
 /// A deterministic stream of pseudo-random bytes (xorshift).
-pub fn pseudo_random(len: usize, mut seed: u64) -> Vec<u8> {
+pub(crate) fn pseudo_random(len: usize, mut seed: u64) -> Vec<u8> {
     (0..len)
         .map(|_| {
             seed ^= seed << 13;
@@ -116,7 +116,7 @@ pub fn pseudo_random(len: usize, mut seed: u64) -> Vec<u8> {
 }
 
 /// DER nested `depth` SEQUENCEs deep around an INTEGER 0.
-pub fn nested_der(depth: usize) -> Vec<u8> {
+pub(crate) fn nested_der(depth: usize) -> Vec<u8> {
     let mut der = vec![0x02, 0x01, 0x00];
     for _ in 0..depth {
         let len = der.len();
@@ -215,7 +215,7 @@ async fn serve_raw(mut tcp: TcpStream, kind: Raw) {
 }
 
 /// Starts a raw-record server; it runs until the test's runtime ends.
-pub async fn raw_server(kind: Raw) -> SocketAddr {
+pub(crate) async fn raw_server(kind: Raw) -> SocketAddr {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     tokio::spawn(async move {
@@ -227,7 +227,7 @@ pub async fn raw_server(kind: Raw) -> SocketAddr {
 }
 
 /// A fresh self-signed certificate for `name` and its rustls signing key.
-pub fn self_signed(name: &str, extra: Vec<rcgen::CustomExtension>) -> Arc<CertifiedKey> {
+pub(crate) fn self_signed(name: &str, extra: Vec<rcgen::CustomExtension>) -> Arc<CertifiedKey> {
     let key = rcgen::KeyPair::generate().unwrap();
     let mut params = rcgen::CertificateParams::new(vec![name.to_string()]).unwrap();
     params.custom_extensions = extra;
@@ -260,17 +260,17 @@ impl ResolvesServerCert for Serve {
 }
 
 /// TLS 1.2 only.
-pub static TLS12_ONLY: &[&rustls::SupportedProtocolVersion] = &[&rustls::version::TLS12];
+pub(crate) static TLS12_ONLY: &[&rustls::SupportedProtocolVersion] = &[&rustls::version::TLS12];
 /// TLS 1.3 only.
-pub static TLS13_ONLY: &[&rustls::SupportedProtocolVersion] = &[&rustls::version::TLS13];
+pub(crate) static TLS13_ONLY: &[&rustls::SupportedProtocolVersion] = &[&rustls::version::TLS13];
 
 /// How a rustls-based hostile server is set up.
 #[derive(Clone, Debug)]
-pub struct TlsServer {
+pub(crate) struct TlsServer {
     /// Protocol versions offered.
-    pub versions: &'static [&'static rustls::SupportedProtocolVersion],
+    pub(crate) versions: &'static [&'static rustls::SupportedProtocolVersion],
     /// Whether a client certificate (from an unrelated CA) is demanded.
-    pub demand_client_cert: bool,
+    pub(crate) demand_client_cert: bool,
 }
 
 impl Default for TlsServer {
@@ -284,7 +284,7 @@ impl Default for TlsServer {
 
 /// What a rustls-based server saw from one client after the handshake.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum AfterHandshake {
+pub(crate) enum AfterHandshake {
     /// The client closed cleanly (close_notify), having sent these
     /// application-data bytes first.
     ClosedCleanly { application_data: Vec<u8> },
@@ -295,7 +295,7 @@ pub enum AfterHandshake {
 }
 
 /// Log of what clients did, one entry per connection.
-pub type Log = Arc<Mutex<Vec<AfterHandshake>>>;
+pub(crate) type Log = Arc<Mutex<Vec<AfterHandshake>>>;
 
 async fn start_tls(setup: TlsServer, serve: Serve) -> (SocketAddr, Log) {
     let provider = Arc::new(rustls::crypto::ring::default_provider());
@@ -354,7 +354,7 @@ async fn start_tls(setup: TlsServer, serve: Serve) -> (SocketAddr, Log) {
 }
 
 /// A rustls server that sends `chain` (any bytes) and signs with `key`'s key.
-pub async fn tls_server_with_chain(
+pub(crate) async fn tls_server_with_chain(
     setup: TlsServer,
     chain: Vec<CertificateDer<'static>>,
     key: &CertifiedKey,
@@ -364,19 +364,19 @@ pub async fn tls_server_with_chain(
 }
 
 /// A rustls server with a self-signed certificate for `name`.
-pub async fn tls_server(setup: TlsServer, name: &str) -> (SocketAddr, Log) {
+pub(crate) async fn tls_server(setup: TlsServer, name: &str) -> (SocketAddr, Log) {
     start_tls(setup, Serve::Fixed(self_signed(name, vec![]))).await
 }
 
 /// A rustls server that answers any SNI with a fresh self-signed
 /// certificate for that name.
-pub async fn sni_reflecting_server() -> (SocketAddr, Log) {
+pub(crate) async fn sni_reflecting_server() -> (SocketAddr, Log) {
     start_tls(TlsServer::default(), Serve::ReflectSni).await
 }
 
 /// A plain TCP listener that counts connections (for "never follows
 /// anything": AIA, OCSP and CRL URLs point here).
-pub async fn connection_counter() -> (SocketAddr, Arc<std::sync::atomic::AtomicUsize>) {
+pub(crate) async fn connection_counter() -> (SocketAddr, Arc<std::sync::atomic::AtomicUsize>) {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let count = Arc::new(std::sync::atomic::AtomicUsize::new(0));

@@ -3,11 +3,11 @@
 //! them. Nothing here touches the internet.
 #![allow(dead_code)]
 
-pub mod fixtures;
-pub mod hostile;
-pub mod peers;
-pub mod sharded;
-pub mod stores;
+pub(crate) mod fixtures;
+pub(crate) mod hostile;
+pub(crate) mod peers;
+pub(crate) mod sharded;
+pub(crate) mod stores;
 
 use mitmwatch::analysis_data::trust_store::TrustStore;
 use mitmwatch::collect::{Collector, ConnectTo, ProbeTls, Router, Timeouts};
@@ -19,7 +19,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
 
 /// A collector that sends every name to `addr`.
-pub fn collector_to(addr: SocketAddr, store: &TrustStore, timeout: Duration) -> Collector {
+pub(crate) fn collector_to(addr: SocketAddr, store: &TrustStore, timeout: Duration) -> Collector {
     let rule = ConnectTo::parse(&format!("::{}:{}", addr.ip(), addr.port())).unwrap();
     Collector::new(
         ProbeTls::new(store),
@@ -33,12 +33,12 @@ pub fn collector_to(addr: SocketAddr, store: &TrustStore, timeout: Duration) -> 
 
 /// A collector whose every connection goes to the simulation's
 /// interception box, trusting the simulation's public root.
-pub fn box_collector(sim: &SimNetwork) -> Collector {
+pub(crate) fn box_collector(sim: &SimNetwork) -> Collector {
     collector_to(sim.interceptor, &sim.trust_store(), Duration::from_secs(5))
 }
 
 /// Probes `name` through `collector`.
-pub async fn probe(collector: &Collector, name: &str) -> Observation {
+pub(crate) async fn probe(collector: &Collector, name: &str) -> Observation {
     collector.probe(&Target::new(name, 443)).await
 }
 
@@ -47,19 +47,19 @@ pub async fn probe(collector: &Collector, name: &str) -> Observation {
 /// are refused (RST), and, bound without SO_REUSEADDR, no other test's
 /// listener or outgoing connection can take the port meanwhile. Keep it in
 /// a variable until the last connection attempt is over.
-pub struct RefusedPort {
+pub(crate) struct RefusedPort {
     _socket: tokio::net::TcpSocket,
     addr: SocketAddr,
 }
 
 impl RefusedPort {
     /// The address, 127.0.0.1 and the held port.
-    pub fn addr(&self) -> SocketAddr {
+    pub(crate) fn addr(&self) -> SocketAddr {
         self.addr
     }
 
     /// The held port.
-    pub fn port(&self) -> u16 {
+    pub(crate) fn port(&self) -> u16 {
         self.addr.port()
     }
 }
@@ -71,7 +71,7 @@ impl std::fmt::Display for RefusedPort {
 }
 
 /// Binds a [`RefusedPort`].
-pub async fn refused_port() -> RefusedPort {
+pub(crate) async fn refused_port() -> RefusedPort {
     let socket = tokio::net::TcpSocket::new_v4().unwrap();
     socket.bind("127.0.0.1:0".parse().unwrap()).unwrap();
     let addr = socket.local_addr().unwrap();
@@ -83,7 +83,7 @@ pub async fn refused_port() -> RefusedPort {
 
 /// What a purpose-built server does after accepting.
 #[derive(Clone, Copy, Debug)]
-pub enum Misbehaviour {
+pub(crate) enum Misbehaviour {
     /// Accepts and never says anything.
     Silent,
     /// Sends bytes that are not TLS.
@@ -95,7 +95,7 @@ pub enum Misbehaviour {
 }
 
 /// Starts a misbehaving server; it runs until the test's runtime ends.
-pub async fn misbehaving_server(kind: Misbehaviour) -> SocketAddr {
+pub(crate) async fn misbehaving_server(kind: Misbehaviour) -> SocketAddr {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     tokio::spawn(async move {
@@ -135,12 +135,12 @@ pub async fn misbehaving_server(kind: Misbehaviour) -> SocketAddr {
 }
 
 /// Path of the built `mitmwatch` binary.
-pub fn binary() -> &'static str {
+pub(crate) fn binary() -> &'static str {
     env!("CARGO_BIN_EXE_mitmwatch")
 }
 
 /// Asserts a command's exit code, showing its stderr when it differs.
-pub fn assert_exit(out: &std::process::Output, code: i32) {
+pub(crate) fn assert_exit(out: &std::process::Output, code: i32) {
     assert_eq!(
         out.status.code(),
         Some(code),

@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 const START_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// Whether `program` runs (`program ARGS` exits 0).
-pub fn tool_present(program: &str, args: &[&str]) -> bool {
+pub(crate) fn tool_present(program: &str, args: &[&str]) -> bool {
     Command::new(program)
         .args(args)
         .stdin(Stdio::null())
@@ -26,7 +26,7 @@ pub fn tool_present(program: &str, args: &[&str]) -> bool {
 
 /// True when `program` is installed. Otherwise says why the test is
 /// skipped and returns false, or fails under CI (`.ci/run` installs it).
-pub fn require(program: &str, args: &[&str], how: &str) -> bool {
+pub(crate) fn require(program: &str, args: &[&str], how: &str) -> bool {
     if tool_present(program, args) {
         return true;
     }
@@ -43,7 +43,7 @@ pub fn require(program: &str, args: &[&str], how: &str) -> bool {
 /// All `n` listeners are held until every port is chosen: ports picked one
 /// at a time can repeat, and a peer configured with the same port twice
 /// (nginx with two `server` blocks) then serves the wrong one.
-pub fn free_ports(n: usize) -> Vec<u16> {
+pub(crate) fn free_ports(n: usize) -> Vec<u16> {
     let held: Vec<TcpListener> = (0..n)
         .map(|_| TcpListener::bind("127.0.0.1:0").unwrap())
         .collect();
@@ -53,7 +53,7 @@ pub fn free_ports(n: usize) -> Vec<u16> {
 }
 
 /// A running peer process; dropping it ends the process and its children.
-pub struct Peer {
+pub(crate) struct Peer {
     name: String,
     child: Child,
     log: PathBuf,
@@ -62,7 +62,7 @@ pub struct Peer {
 impl Peer {
     /// Starts `cmd` in its own process group, its output going to `log`,
     /// and waits (bounded) until every port in `ports` accepts on 127.0.0.1.
-    pub fn start(name: &str, mut cmd: Command, ports: &[u16], log: &Path) -> Result<Peer, String> {
+    pub(crate) fn start(name: &str, mut cmd: Command, ports: &[u16], log: &Path) -> Result<Peer, String> {
         let out = std::fs::File::create(log).unwrap();
         let err = out.try_clone().unwrap();
         cmd.stdin(Stdio::null())
@@ -104,7 +104,7 @@ impl Peer {
 
     /// Starts a peer on `n` free ports made by `make(ports)`. A port can be
     /// taken between our check and the peer's bind, so this tries three times.
-    pub fn start_on_free_ports(
+    pub(crate) fn start_on_free_ports(
         name: &str,
         n: usize,
         log: &Path,
@@ -122,7 +122,7 @@ impl Peer {
     }
 
     /// What the peer printed so far (last 4 KB).
-    pub fn log(&self) -> String {
+    pub(crate) fn log(&self) -> String {
         let text = std::fs::read(&self.log).unwrap_or_default();
         let tail = &text[text.len().saturating_sub(4096)..];
         String::from_utf8_lossy(tail).into_owned()
@@ -156,7 +156,7 @@ impl Drop for Peer {
 }
 
 /// Runs `mitmwatch ARGS`, bounded by `timeout` (killed after it).
-pub fn mitmwatch(args: &[&str], timeout: Duration) -> Output {
+pub(crate) fn mitmwatch(args: &[&str], timeout: Duration) -> Output {
     let mut child = Command::new(super::binary())
         .args(args)
         .stdin(Stdio::null())
@@ -177,7 +177,7 @@ pub fn mitmwatch(args: &[&str], timeout: Duration) -> Output {
 
 /// Scans `names` (port 443) with every connection sent to 127.0.0.1:`port`,
 /// trusting `roots`; returns the observations file.
-pub fn scan_through(dir: &Path, names: &[&str], port: u16, roots: &Path) -> PathBuf {
+pub(crate) fn scan_through(dir: &Path, names: &[&str], port: u16, roots: &Path) -> PathBuf {
     let out = dir.join(format!("scan-{port}.jsonl"));
     let connect_to = format!("::127.0.0.1:{port}");
     let mut args = vec!["scan", "-q", "--timeout", "10", "--connect-to", &connect_to];
@@ -190,7 +190,7 @@ pub fn scan_through(dir: &Path, names: &[&str], port: u16, roots: &Path) -> Path
 }
 
 /// The records of a JSON Lines file.
-pub fn json_lines(path: &Path) -> Vec<Value> {
+pub(crate) fn json_lines(path: &Path) -> Vec<Value> {
     std::fs::read_to_string(path)
         .unwrap()
         .lines()
@@ -199,20 +199,20 @@ pub fn json_lines(path: &Path) -> Vec<Value> {
 }
 
 /// `mitmwatch ARGS --format json`: the assessments, the summary and the exit code.
-pub struct Analysis {
+pub(crate) struct Analysis {
     /// One per target, in input order.
-    pub assessments: Vec<Value>,
+    pub(crate) assessments: Vec<Value>,
     /// The closing `summary` object.
-    pub summary: Value,
+    pub(crate) summary: Value,
     /// The exit code.
-    pub code: Option<i32>,
+    pub(crate) code: Option<i32>,
     /// Standard error, for messages.
-    pub stderr: String,
+    pub(crate) stderr: String,
 }
 
 impl Analysis {
     /// Runs `mitmwatch ARGS --format json` and splits its output.
-    pub fn run(args: &[&str]) -> Analysis {
+    pub(crate) fn run(args: &[&str]) -> Analysis {
         let mut args = args.to_vec();
         args.extend(["--format", "json"]);
         let out = mitmwatch(&args, Duration::from_secs(60));
@@ -237,7 +237,7 @@ impl Analysis {
     }
 
     /// The assessment of `host`.
-    pub fn of(&self, host: &str) -> &Value {
+    pub(crate) fn of(&self, host: &str) -> &Value {
         self.assessments
             .iter()
             .find(|a| a["target"]["host"] == host)
@@ -246,7 +246,7 @@ impl Analysis {
 }
 
 /// The finding codes of an assessment, most severe first.
-pub fn codes(assessment: &Value) -> Vec<&str> {
+pub(crate) fn codes(assessment: &Value) -> Vec<&str> {
     assessment["findings"]
         .as_array()
         .unwrap()
@@ -256,7 +256,7 @@ pub fn codes(assessment: &Value) -> Vec<&str> {
 }
 
 /// One line per assessment: host, verdict, interceptor and findings, for messages.
-pub fn brief(assessments: &[Value]) -> String {
+pub(crate) fn brief(assessments: &[Value]) -> String {
     assessments
         .iter()
         .map(|a| {
@@ -272,13 +272,13 @@ pub fn brief(assessments: &[Value]) -> String {
 }
 
 /// SHA-256 (hex) of the SubjectPublicKeyInfo of a DER certificate.
-pub fn spki_sha256(der: &[u8]) -> String {
+pub(crate) fn spki_sha256(der: &[u8]) -> String {
     let (_, cert) = x509_parser::parse_x509_certificate(der).unwrap();
     hex(ring::digest::digest(&ring::digest::SHA256, cert.public_key().raw).as_ref())
 }
 
 /// The DNS names in the SAN of the certificate recorded as base64 `der`.
-pub fn san_dns_names(der_base64: &str) -> Vec<String> {
+pub(crate) fn san_dns_names(der_base64: &str) -> Vec<String> {
     use base64::Engine;
     let der = base64::engine::general_purpose::STANDARD
         .decode(der_base64)
@@ -298,7 +298,7 @@ pub fn san_dns_names(der_base64: &str) -> Vec<String> {
 }
 
 /// SHA-256 (hex) of bytes.
-pub fn sha256(bytes: &[u8]) -> String {
+pub(crate) fn sha256(bytes: &[u8]) -> String {
     hex(ring::digest::digest(&ring::digest::SHA256, bytes).as_ref())
 }
 
@@ -307,7 +307,7 @@ fn hex(bytes: &[u8]) -> String {
 }
 
 /// The DER certificates of a PEM file.
-pub fn pem_certs(path: &Path) -> Vec<Vec<u8>> {
+pub(crate) fn pem_certs(path: &Path) -> Vec<Vec<u8>> {
     let name = path.display().to_string();
     mitmwatch::analysis_data::trust_store::parse_pem_certs(&std::fs::read(path).unwrap(), &name)
         .unwrap()

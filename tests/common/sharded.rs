@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 /// A list of `n` names (every tenth one targeted by the simulated box).
-pub fn write_list(dir: &Path, n: usize) -> PathBuf {
+pub(crate) fn write_list(dir: &Path, n: usize) -> PathBuf {
     let mut text = String::from("# generated\n");
     for i in 0..n {
         if i % 10 == 0 {
@@ -23,7 +23,7 @@ pub fn write_list(dir: &Path, n: usize) -> PathBuf {
 }
 
 /// `scan` flags that send every name to `box_port` and trust `roots`.
-pub fn sim_flags(box_port: u16, roots: &Path) -> Vec<String> {
+pub(crate) fn sim_flags(box_port: u16, roots: &Path) -> Vec<String> {
     vec![
         "--connect-to".into(),
         format!("::127.0.0.1:{box_port}"),
@@ -33,7 +33,7 @@ pub fn sim_flags(box_port: u16, roots: &Path) -> Vec<String> {
 }
 
 /// Runs `mitmwatch merge INPUTS --targets LIST -o OUT`, plus `extra`.
-pub fn merge(inputs: &[PathBuf], list: &Path, out: &Path, extra: &[&str]) -> std::process::Output {
+pub(crate) fn merge(inputs: &[PathBuf], list: &Path, out: &Path, extra: &[&str]) -> std::process::Output {
     Command::new(binary())
         .arg("merge")
         .args(inputs)
@@ -49,21 +49,21 @@ pub fn merge(inputs: &[PathBuf], list: &Path, out: &Path, extra: &[&str]) -> std
 /// What `analyze` and `report` say about a file, in a form that does not
 /// depend on the order of records or on when the scan ran.
 #[derive(Debug, PartialEq)]
-pub struct Judged {
+pub(crate) struct Judged {
     /// Assessments by target, without `observed_at`/`validated_at`.
-    pub assessments: BTreeMap<String, Value>,
+    pub(crate) assessments: BTreeMap<String, Value>,
     /// The summary line of `analyze --format json`.
-    pub summary: Value,
+    pub(crate) summary: Value,
     /// Exit code of `analyze`.
-    pub analyze_exit: Option<i32>,
+    pub(crate) analyze_exit: Option<i32>,
     /// `report --format csv`, rows sorted.
-    pub csv: Vec<String>,
+    pub(crate) csv: Vec<String>,
     /// `report` (text), lines sorted.
-    pub text: Vec<String>,
+    pub(crate) text: Vec<String>,
 }
 
 /// Judges `file` with `analyze --format json`, `report --format csv` and `report`.
-pub fn judge(file: &Path, roots: &Path) -> Judged {
+pub(crate) fn judge(file: &Path, roots: &Path) -> Judged {
     let run = |args: &[&str]| {
         Command::new(binary())
             .args(args)

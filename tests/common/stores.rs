@@ -10,7 +10,7 @@ use std::process::{Command, Stdio};
 use x509_parser::prelude::{FromDer, X509Certificate};
 
 /// A certificate from `certs/` (the catalog's PEMs).
-pub fn catalog_pem(name: &str) -> Vec<u8> {
+pub(crate) fn catalog_pem(name: &str) -> Vec<u8> {
     let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
         .join("certs")
         .join(name);
@@ -19,23 +19,23 @@ pub fn catalog_pem(name: &str) -> Vec<u8> {
 
 /// The 2020 Kazakhstan root `C=KZ, O=ISCA, CN=Information Security
 /// Certification Authority` (cert SHA-256 1df696f0…).
-pub fn isca_pem() -> Vec<u8> {
+pub(crate) fn isca_pem() -> Vec<u8> {
     catalog_pem("isca-2020-0643-1df696f021ab1c3a.pem")
 }
 
 /// The 2019 Kazakhstan root `C=KZ, CN=Qaznet Trust Network`.
-pub fn qaznet_pem() -> Vec<u8> {
+pub(crate) fn qaznet_pem() -> Vec<u8> {
     catalog_pem("qaznet-trust-network-00309c736dd661da.pem")
 }
 
 /// DER to PEM, with the library's one PEM writer.
-pub fn to_pem(der: &[u8]) -> Vec<u8> {
+pub(crate) fn to_pem(der: &[u8]) -> Vec<u8> {
     mitmwatch::encoding::pem_encode("CERTIFICATE", der).into_bytes()
 }
 
 /// One of Mozilla's roots as a PEM certificate (webpki-root-certs ships
 /// the same set as webpki-roots, as full certificates).
-pub fn public_root_pem() -> Vec<u8> {
+pub(crate) fn public_root_pem() -> Vec<u8> {
     let mozilla = TrustStore::mozilla();
     let der = webpki_root_certs::TLS_SERVER_ROOT_CERTS
         .iter()
@@ -48,14 +48,14 @@ pub fn public_root_pem() -> Vec<u8> {
 }
 
 /// SHA-256 (hex) of the first certificate of a PEM text.
-pub fn pem_sha256(pem: &[u8]) -> String {
+pub(crate) fn pem_sha256(pem: &[u8]) -> String {
     mitmwatch::encoding::hex(&sha256(&CertificateDer::from_pem_slice(pem).unwrap()))
 }
 
 /// A Debian-like file-system root: the CA bundle holds a public root and
 /// the ISCA root; the anchor directory holds the ISCA root, a file that is
 /// not PEM, a bad PEM block and a dangling symbolic link.
-pub fn debian_layout(root: &Path) {
+pub(crate) fn debian_layout(root: &Path) {
     let certs = root.join("etc/ssl/certs");
     std::fs::create_dir_all(&certs).unwrap();
     let mut bundle = public_root_pem();
@@ -79,7 +79,7 @@ pub fn debian_layout(root: &Path) {
 }
 
 /// Whether the `certutil` command (Debian's libnss3-tools) is installed.
-pub fn certutil_available() -> bool {
+pub(crate) fn certutil_available() -> bool {
     Command::new("certutil")
         .arg("-H")
         .stdout(Stdio::null())
@@ -89,7 +89,7 @@ pub fn certutil_available() -> bool {
 }
 
 /// Runs certutil on the NSS database in `dir`, asserting success.
-pub fn certutil(dir: &Path, args: &[&str]) {
+pub(crate) fn certutil(dir: &Path, args: &[&str]) {
     let out = Command::new("certutil")
         .arg("-d")
         .arg(format!("sql:{}", dir.display()))
@@ -105,7 +105,7 @@ pub fn certutil(dir: &Path, args: &[&str]) {
 
 /// Creates an NSS database in `dir` (cert9.db, key4.db) holding `certs`:
 /// (nickname, PEM, certutil trust flags such as `C,,`).
-pub fn nss_db(dir: &Path, certs: &[(&str, Vec<u8>, &str)]) {
+pub(crate) fn nss_db(dir: &Path, certs: &[(&str, Vec<u8>, &str)]) {
     std::fs::create_dir_all(dir).unwrap();
     certutil(dir, &["-N", "--empty-password"]);
     for (i, (nickname, pem, trust)) in certs.iter().enumerate() {
