@@ -17,7 +17,7 @@ pub(crate) mod tunnel;
 pub use aia::{AiaFetcher, AiaLimits};
 pub use probe::{Collector, Timeouts};
 pub use proxy::{Proxy, ProxyFlags, ProxySettings};
-pub use route::{ConnectTo, Resolve, Router};
+pub use route::{ConnectTo, Resolve, RouteSpecError, Router};
 pub use scan::{scan, scan_with, ScanOptions};
 pub use targets::{parse_target, DomainListReader, TargetLineError};
 pub use tls_config::ProbeTls;

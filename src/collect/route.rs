@@ -7,6 +7,34 @@
 use super::targets::{normalise_host, parse_port};
 use std::net::{IpAddr, SocketAddr};
 
+/// Why a `--connect-to` or `--resolve` rule was refused. The message names
+/// the flag and quotes the rule as given, so a user with many rules finds
+/// the bad one.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum RouteSpecError {
+    /// The rule does not have the number of `:`-separated fields its flag takes.
+    #[error("--{flag} {spec:?}: expected {expected}")]
+    FieldCount {
+        /// `connect-to` or `resolve`.
+        flag: &'static str,
+        /// The rule as given.
+        spec: String,
+        /// The form the flag takes, e.g. `HOST:PORT:ADDR[,ADDR...]`.
+        expected: &'static str,
+    },
+    /// One field is not a valid host name, port or IP address.
+    #[error("--{flag} {spec:?}: {reason}")]
+    Field {
+        /// `connect-to` or `resolve`.
+        flag: &'static str,
+        /// The rule as given.
+        spec: String,
+        /// What is wrong with the field, naming it.
+        reason: String,
+    },
+}
+
 /// One `--connect-to` rule.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ConnectTo {
@@ -90,14 +118,21 @@ fn optional_port(s: &str) -> Result<Option<u16>, String> {
 
 impl ConnectTo {
     /// Parses `HOST1:PORT1:HOST2:PORT2` (IPv6 in brackets).
-    pub fn parse(spec: &str) -> Result<Self, String> {
+    pub fn parse(spec: &str) -> Result<Self, RouteSpecError> {
+        const FLAG: &str = "connect-to";
         let f = split_fields(spec);
         if f.len() != 4 {
-            return Err(format!(
-                "--connect-to {spec:?}: expected HOST1:PORT1:HOST2:PORT2 (fields may be empty)"
-            ));
+            return Err(RouteSpecError::FieldCount {
+                flag: FLAG,
+                spec: spec.to_string(),
+                expected: "HOST1:PORT1:HOST2:PORT2 (fields may be empty)",
+            });
         }
-        let err = |m: String| format!("--connect-to {spec:?}: {m}");
+        let err = |reason: String| RouteSpecError::Field {
+            flag: FLAG,
+            spec: spec.to_string(),
+            reason,
+        };
         Ok(ConnectTo {
             from_host: optional_host(f[0]).map_err(err)?,
             from_port: optional_port(f[1]).map_err(err)?,
@@ -115,14 +150,21 @@ impl ConnectTo {
 
 impl Resolve {
     /// Parses `HOST:PORT:ADDR[,ADDR…]` (`*` for any host; IPv6 in brackets).
-    pub fn parse(spec: &str) -> Result<Self, String> {
+    pub fn parse(spec: &str) -> Result<Self, RouteSpecError> {
+        const FLAG: &str = "resolve";
         let f = split_fields(spec);
         if f.len() != 3 {
-            return Err(format!(
-                "--resolve {spec:?}: expected HOST:PORT:ADDR[,ADDR...]"
-            ));
+            return Err(RouteSpecError::FieldCount {
+                flag: FLAG,
+                spec: spec.to_string(),
+                expected: "HOST:PORT:ADDR[,ADDR...]",
+            });
         }
-        let err = |m: String| format!("--resolve {spec:?}: {m}");
+        let err = |reason: String| RouteSpecError::Field {
+            flag: FLAG,
+            spec: spec.to_string(),
+            reason,
+        };
         let host = if f[0] == "*" {
             None
         } else {
@@ -237,12 +279,15 @@ mod tests {
     fn bad_rules_are_explained() {
         assert!(ConnectTo::parse("a:1:b")
             .unwrap_err()
+            .to_string()
             .contains("HOST1:PORT1"));
         assert!(Resolve::parse("a:1:notanip")
             .unwrap_err()
+            .to_string()
             .contains("not an IP"));
         assert!(Resolve::parse("a:0:1.2.3.4")
             .unwrap_err()
+            .to_string()
             .contains("out of range"));
     }
 }

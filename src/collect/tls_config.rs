@@ -61,7 +61,10 @@ impl ProbeTls {
     /// A fresh configuration and its verifier for one connection: TLS 1.3
     /// and 1.2, ALPN h2 and http/1.1, no session resumption (a resumed
     /// session would skip certificate delivery and hide interception).
-    pub(crate) fn config_for_probe(&self, send_sni: bool) -> (Arc<ClientConfig>, Arc<RecordingVerifier>) {
+    pub(crate) fn config_for_probe(
+        &self,
+        send_sni: bool,
+    ) -> (Arc<ClientConfig>, Arc<RecordingVerifier>) {
         let verifier = Arc::new(RecordingVerifier::new(
             self.provider.clone(),
             self.stock.clone(),
