@@ -380,7 +380,6 @@ impl IntermediatePool {
     pub(crate) fn is_empty(&self) -> bool {
         self.known.is_empty()
     }
-
 }
 
 #[cfg(test)]

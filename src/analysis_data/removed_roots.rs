@@ -6,7 +6,7 @@
 //! merely because today's store dropped its root. Construction is pure;
 //! the data is compiled in and its fingerprints are checked at load.
 
-use crate::analysis_data::trust_store::parse_pem_certs;
+use crate::analysis_data::trust_store::{parse_pem_certs, TrustStoreError};
 use crate::encoding::{hex, sha256};
 use rustls_pki_types::TrustAnchor;
 use serde::Deserialize;
@@ -16,6 +16,57 @@ use time::{Date, OffsetDateTime};
 const METADATA: &str = include_str!("../../certs/removed-roots/removed-roots.json");
 /// `certs/removed-roots/removed-roots.pem`.
 const PEM: &[u8] = include_bytes!("../../certs/removed-roots/removed-roots.pem");
+
+/// Why the compiled-in removed-roots data did not load: the files under
+/// `certs/removed-roots/` are damaged or disagree with each other. Each
+/// message names the file and the entry.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum RemovedRootsError {
+    /// `removed-roots.json` is not the expected JSON.
+    #[error("removed-roots.json: {0}")]
+    Metadata(#[from] serde_json::Error),
+    /// `removed-roots.json` declares a schema this build does not read.
+    #[error("removed-roots.json: unsupported schema {0}")]
+    Schema(u32),
+    /// `removed-roots.pem` does not parse.
+    #[error(transparent)]
+    Pem(#[from] TrustStoreError),
+    /// An entry's SHA-256 matches no certificate of `removed-roots.pem`.
+    #[error("removed-roots.pem holds no certificate with SHA-256 {sha256} ({subject})")]
+    MissingCertificate {
+        /// The SHA-256 the entry lists, hex.
+        sha256: String,
+        /// The entry's subject.
+        subject: String,
+    },
+    /// An entry's certificate cannot serve as a trust anchor.
+    #[error("{subject}: not usable as a trust anchor: {reason}")]
+    NotAnAnchor {
+        /// The entry's subject.
+        subject: String,
+        /// What webpki said.
+        reason: String,
+    },
+    /// An entry's removal date is not `YYYY-MM-DD`.
+    #[error("{subject}: removal date {date:?}: {reason}")]
+    RemovalDate {
+        /// The entry's subject.
+        subject: String,
+        /// The date as written.
+        date: String,
+        /// What the parser said.
+        reason: String,
+    },
+    /// The two files list different numbers of roots.
+    #[error("removed-roots.pem holds {pem} certificates, removed-roots.json lists {json}")]
+    CountMismatch {
+        /// Certificates in `removed-roots.pem`.
+        pem: usize,
+        /// Entries in `removed-roots.json`.
+        json: usize,
+    },
+}
 
 #[derive(Deserialize)]
 struct RawFile {
@@ -71,7 +122,7 @@ pub struct RemovedRoots {
 impl RemovedRoots {
     /// The compiled-in data. Every certificate's SHA-256 is recomputed and
     /// must match its entry.
-    pub fn builtin() -> Result<Self, String> {
+    pub fn builtin() -> Result<Self, RemovedRootsError> {
         Self::from_parts(METADATA, PEM)
     }
 
@@ -80,37 +131,35 @@ impl RemovedRoots {
         RemovedRoots::default()
     }
 
-    fn from_parts(metadata: &str, pem: &[u8]) -> Result<Self, String> {
-        let raw: RawFile =
-            serde_json::from_str(metadata).map_err(|e| format!("removed-roots.json: {e}"))?;
+    fn from_parts(metadata: &str, pem: &[u8]) -> Result<Self, RemovedRootsError> {
+        let raw: RawFile = serde_json::from_str(metadata)?;
         if raw.schema != 1 {
-            return Err(format!(
-                "removed-roots.json: unsupported schema {}",
-                raw.schema
-            ));
+            return Err(RemovedRootsError::Schema(raw.schema));
         }
-        let certs = parse_pem_certs(pem, "removed-roots.pem").map_err(|e| e.to_string())?;
+        let certs = parse_pem_certs(pem, "removed-roots.pem")?;
         let format = time::macros::format_description!("[year]-[month]-[day]");
         let mut pairs = Vec::with_capacity(raw.roots.len());
         for entry in &raw.roots {
             let der = certs
                 .iter()
                 .find(|c| hex(&sha256(c.as_ref())) == entry.sha256)
-                .ok_or_else(|| {
-                    format!(
-                        "removed-roots.pem holds no certificate with SHA-256 {} ({})",
-                        entry.sha256, entry.subject
-                    )
+                .ok_or_else(|| RemovedRootsError::MissingCertificate {
+                    sha256: entry.sha256.clone(),
+                    subject: entry.subject.clone(),
                 })?;
             let anchor = webpki::anchor_from_trusted_cert(der)
-                .map_err(|e| format!("{}: not usable as a trust anchor: {e:?}", entry.subject))?
+                .map_err(|e| RemovedRootsError::NotAnAnchor {
+                    subject: entry.subject.clone(),
+                    reason: format!("{e:?}"),
+                })?
                 .to_owned();
             let spki = crate::ct::der::encode(0x30, anchor.subject_public_key_info.as_ref());
             let removed = Date::parse(&entry.removed.date, format).map_err(|e| {
-                format!(
-                    "{}: removal date {:?}: {e}",
-                    entry.subject, entry.removed.date
-                )
+                RemovedRootsError::RemovalDate {
+                    subject: entry.subject.clone(),
+                    date: entry.removed.date.clone(),
+                    reason: e.to_string(),
+                }
             })?;
             pairs.push((
                 RemovedRoot {
@@ -124,11 +173,10 @@ impl RemovedRoots {
             ));
         }
         if certs.len() != pairs.len() {
-            return Err(format!(
-                "removed-roots.pem holds {} certificates, removed-roots.json lists {}",
-                certs.len(),
-                pairs.len()
-            ));
+            return Err(RemovedRootsError::CountMismatch {
+                pem: certs.len(),
+                json: pairs.len(),
+            });
         }
         pairs.sort_by_key(|p| std::cmp::Reverse(p.0.removed));
         let (roots, anchors) = pairs.into_iter().unzip();
@@ -156,7 +204,6 @@ impl RemovedRoots {
     pub(crate) fn len(&self) -> usize {
         self.roots.len()
     }
-
 }
 
 #[cfg(test)]
@@ -184,7 +231,7 @@ mod tests {
     #[test]
     fn a_tampered_entry_is_refused() {
         let bad = METADATA.replacen("\"sha256\": \"", "\"sha256\": \"00", 1);
-        let err = RemovedRoots::from_parts(&bad, PEM).unwrap_err();
+        let err = RemovedRoots::from_parts(&bad, PEM).unwrap_err().to_string();
         assert!(err.contains("holds no certificate with SHA-256"), "{err}");
     }
 }

@@ -163,13 +163,14 @@ impl TrustStore {
     pub fn is_public_anchor(&self, spki_sha256: &[u8; 32]) -> bool {
         self.public_spki.contains(spki_sha256)
     }
-
 }
 
 /// The CERTIFICATE blocks of a PEM text, each with the 1-based line of its
 /// BEGIN marker, so that an error can name it. Each block is decoded on
 /// its own: a bad one does not hide the others.
-pub(crate) fn pem_certificate_blocks(pem: &[u8]) -> Vec<(usize, Result<CertificateDer<'static>, String>)> {
+pub(crate) fn pem_certificate_blocks(
+    pem: &[u8],
+) -> Vec<(usize, Result<CertificateDer<'static>, String>)> {
     const BEGIN: &[u8] = b"-----BEGIN CERTIFICATE-----";
     let mut blocks = Vec::new();
     let (mut line, mut counted) = (1, 0);

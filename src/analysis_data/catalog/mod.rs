@@ -92,7 +92,6 @@ pub struct CatalogEntry {
 }
 
 impl CatalogEntry {
-
     /// The sources that attribute the entry's *name* and operator, leaving
     /// out those that identify its certificate or key: a copy of the
     /// certificate (a blocklist PEM, a `.crt` file in some repository), or

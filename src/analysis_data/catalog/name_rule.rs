@@ -60,7 +60,9 @@ pub(crate) struct NameRule {
 
 impl NameRule {
     /// Builds a rule from `(key, pattern)` pairs; errors name the bad part.
-    pub(crate) fn new<'a>(pairs: impl IntoIterator<Item = (&'a str, &'a str)>) -> Result<Self, String> {
+    pub(crate) fn new<'a>(
+        pairs: impl IntoIterator<Item = (&'a str, &'a str)>,
+    ) -> Result<Self, String> {
         let mut parts = Vec::new();
         for (key, pattern) in pairs {
             let attr = DnAttr::from_key(key)
