@@ -113,7 +113,11 @@ pub(crate) fn check(certs: &[CertFacts]) -> (Path, Option<BrokenLink>) {
 /// identifier: then the child is a forgery (`forged-signature`, high).
 /// Otherwise the server may merely send the wrong certificate of that name
 /// (`issuer-mismatch`, medium).
-pub(crate) fn broken_link_finding(certs: &[CertFacts], link: BrokenLink, genuine_issuer: bool) -> Finding {
+pub(crate) fn broken_link_finding(
+    certs: &[CertFacts],
+    link: BrokenLink,
+    genuine_issuer: bool,
+) -> Finding {
     let (child, issuer) = (&certs[link.child], &certs[link.claimed_issuer]);
     let f = if genuine_issuer {
         finding(

@@ -399,7 +399,11 @@ fn anchor_of(cert: &CertFacts, anchors: Anchors<'_>) -> Option<[u8; 32]> {
 
 /// The anchor above `certs[start]`: following served certificates that
 /// sign each other upwards from it, the first one that links to an anchor.
-pub(crate) fn anchor_above(certs: &[CertFacts], start: usize, anchors: Anchors<'_>) -> Option<[u8; 32]> {
+pub(crate) fn anchor_above(
+    certs: &[CertFacts],
+    start: usize,
+    anchors: Anchors<'_>,
+) -> Option<[u8; 32]> {
     let mut seen = vec![start];
     let mut current = certs.get(start).filter(|c| c.ok())?;
     loop {
@@ -663,7 +667,12 @@ pub(crate) fn local_root(leaf: &CertFacts, name: &str) -> Finding {
 }
 
 /// `expired` / `not-yet-valid` for the certificates of `path`.
-pub(crate) fn validity(certs: &[CertFacts], path: &Path, at: OffsetDateTime, findings: &mut Vec<Finding>) {
+pub(crate) fn validity(
+    certs: &[CertFacts],
+    path: &Path,
+    at: OffsetDateTime,
+    findings: &mut Vec<Finding>,
+) {
     for &i in &path.certs {
         let cert = &certs[i];
         let role = if i == 0 {

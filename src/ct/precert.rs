@@ -6,7 +6,8 @@
 use super::der::{self, DerError};
 
 /// OID 1.3.6.1.4.1.11129.2.4.2 (embedded SCT list), DER content bytes.
-pub(crate) const OID_SCT_LIST: &[u8] = &[0x2b, 0x06, 0x01, 0x04, 0x01, 0xd6, 0x79, 0x02, 0x04, 0x02];
+pub(crate) const OID_SCT_LIST: &[u8] =
+    &[0x2b, 0x06, 0x01, 0x04, 0x01, 0xd6, 0x79, 0x02, 0x04, 0x02];
 
 /// Context tag of the TBSCertificate's `extensions [3] EXPLICIT`.
 const EXTENSIONS_TAG: u8 = 0xa3;

@@ -134,7 +134,11 @@ pub fn file_observation<D: AsRef<[u8]>>(
 
 /// An observation of a chain read from a file. `reference` names the file
 /// in the record (the caller decides how much of the path to keep).
-pub(crate) fn chain_observation(ders: &[Vec<u8>], reference: &str, at: OffsetDateTime) -> Observation {
+pub(crate) fn chain_observation(
+    ders: &[Vec<u8>],
+    reference: &str,
+    at: OffsetDateTime,
+) -> Observation {
     let host = ders
         .first()
         .map(|leaf| default_host(leaf))

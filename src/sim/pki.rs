@@ -67,7 +67,11 @@ impl Authority {
     }
 
     /// An intermediate signed by `self`.
-    pub(crate) fn intermediate(&self, name: &[(DnType, &str)], years: i64) -> Result<Self, SimError> {
+    pub(crate) fn intermediate(
+        &self,
+        name: &[(DnType, &str)],
+        years: i64,
+    ) -> Result<Self, SimError> {
         let mut params = CertificateParams::default();
         params.distinguished_name = dn(name);
         params.is_ca = IsCa::Ca(BasicConstraints::Constrained(0));

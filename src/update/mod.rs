@@ -27,7 +27,8 @@ use std::path::Path;
 /// Chrome's CT log list.
 pub(crate) const CHROME_LOG_LIST_URL: &str = "https://www.gstatic.com/ct/log_list/v3/log_list.json";
 /// Its signature.
-pub(crate) const CHROME_LOG_LIST_SIG_URL: &str = "https://www.gstatic.com/ct/log_list/v3/log_list.sig";
+pub(crate) const CHROME_LOG_LIST_SIG_URL: &str =
+    "https://www.gstatic.com/ct/log_list/v3/log_list.sig";
 /// Mozilla's intermediate certificates (CCADB report, CSV with a PEM column).
 pub(crate) const MOZILLA_INTERMEDIATES_URL: &str =
     "https://ccadb.my.salesforce-sites.com/mozilla/MozillaIntermediateCertsCSVReport";

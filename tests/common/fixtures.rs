@@ -46,7 +46,10 @@ pub(crate) fn observation(name: &str, host: &str) -> Observation {
 
 /// A scan of `count` observations, `pick(i)` the i-th: the observations,
 /// and each as a line of JSON (without newline).
-pub(crate) fn scan(count: usize, pick: impl Fn(usize) -> Observation) -> (Vec<Observation>, Vec<String>) {
+pub(crate) fn scan(
+    count: usize,
+    pick: impl Fn(usize) -> Observation,
+) -> (Vec<Observation>, Vec<String>) {
     let observations: Vec<Observation> = (0..count).map(pick).collect();
     let lines = observations
         .iter()

@@ -62,7 +62,12 @@ pub(crate) struct Peer {
 impl Peer {
     /// Starts `cmd` in its own process group, its output going to `log`,
     /// and waits (bounded) until every port in `ports` accepts on 127.0.0.1.
-    pub(crate) fn start(name: &str, mut cmd: Command, ports: &[u16], log: &Path) -> Result<Peer, String> {
+    pub(crate) fn start(
+        name: &str,
+        mut cmd: Command,
+        ports: &[u16],
+        log: &Path,
+    ) -> Result<Peer, String> {
         let out = std::fs::File::create(log).unwrap();
         let err = out.try_clone().unwrap();
         cmd.stdin(Stdio::null())

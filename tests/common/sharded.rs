@@ -33,7 +33,12 @@ pub(crate) fn sim_flags(box_port: u16, roots: &Path) -> Vec<String> {
 }
 
 /// Runs `mitmwatch merge INPUTS --targets LIST -o OUT`, plus `extra`.
-pub(crate) fn merge(inputs: &[PathBuf], list: &Path, out: &Path, extra: &[&str]) -> std::process::Output {
+pub(crate) fn merge(
+    inputs: &[PathBuf],
+    list: &Path,
+    out: &Path,
+    extra: &[&str],
+) -> std::process::Output {
     Command::new(binary())
         .arg("merge")
         .args(inputs)
