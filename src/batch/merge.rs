@@ -50,6 +50,11 @@ impl TargetSet {
         self.keys.len()
     }
 
+    /// Whether the list holds no target.
+    pub fn is_empty(&self) -> bool {
+        self.keys.is_empty()
+    }
+
     /// Records that `target` was seen.
     pub fn mark(&mut self, target: &Target) -> Mark {
         let Ok(i) = self.keys.binary_search(&target_key(target)) else {
