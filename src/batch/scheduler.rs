@@ -29,6 +29,123 @@ use std::str::FromStr;
 /// (Kubernetes): set it to the Job's `completions`.
 pub(crate) const SHARD_COUNT_VAR: &str = "MITMWATCH_SHARD_COUNT";
 
+/// Why `--shard auto` could not tell this task's shard. The message names
+/// the variables it read and says what to give instead.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ShardAutoError {
+    /// `--shard-count` and [`SHARD_COUNT_VAR`] give different counts.
+    #[error("--shard-count {given} disagrees with {var}={from_var}", var = SHARD_COUNT_VAR)]
+    CountDisagrees {
+        /// `--shard-count`.
+        given: u64,
+        /// [`SHARD_COUNT_VAR`].
+        from_var: u64,
+    },
+    /// A shard count of 0 was given.
+    #[error("--shard auto: the shard count must be at least 1")]
+    ZeroCount,
+    /// Both a Slurm and a Kubernetes task index are set.
+    #[error(
+        "--shard auto: both SLURM_ARRAY_TASK_ID and JOB_COMPLETION_INDEX are set; \
+         give --shard K/N to say which task this is"
+    )]
+    BothSchedulers,
+    /// Neither scheduler's task index is set.
+    #[error(
+        "--shard auto: not in a Slurm job array (SLURM_ARRAY_TASK_ID is not set) \
+         nor in a Kubernetes Indexed Job (JOB_COMPLETION_INDEX is not set); \
+         give --shard K/N instead"
+    )]
+    NoScheduler,
+    /// A variable is not a whole number.
+    #[error("--shard auto: {name}={value:?} is not a whole number")]
+    NotANumber {
+        /// The variable.
+        name: &'static str,
+        /// Its value as found.
+        value: String,
+    },
+    /// `SLURM_ARRAY_TASK_MAX` is below `SLURM_ARRAY_TASK_MIN`.
+    #[error("--shard auto: SLURM_ARRAY_TASK_MAX={max} is below SLURM_ARRAY_TASK_MIN={min}")]
+    SlurmMaxBelowMin {
+        /// `SLURM_ARRAY_TASK_MIN`.
+        min: u64,
+        /// `SLURM_ARRAY_TASK_MAX`.
+        max: u64,
+    },
+    /// The Slurm array's task count does not match its range and step, so
+    /// its tasks cannot be numbered without gaps.
+    #[error(
+        "--shard auto: the Slurm array is not an evenly spaced range \
+         ({count} tasks between {min} and {max} in steps of {step}); submit it as \
+         --array=0-{last}, or give the shard count (task IDs are then shard numbers from 0)",
+        last = .count.saturating_sub(1)
+    )]
+    SlurmUneven {
+        /// `SLURM_ARRAY_TASK_COUNT`.
+        count: u64,
+        /// The first task ID.
+        min: u64,
+        /// The last task ID.
+        max: u64,
+        /// The step between IDs.
+        step: u64,
+    },
+    /// The Slurm task ID is not one of the array's IDs.
+    #[error(
+        "--shard auto: SLURM_ARRAY_TASK_ID={id} is not one of the array's {count} tasks \
+         (from {min} in steps of {step})"
+    )]
+    SlurmIdOutside {
+        /// `SLURM_ARRAY_TASK_ID`.
+        id: u64,
+        /// Tasks in the array.
+        count: u64,
+        /// The first task ID.
+        min: u64,
+        /// The step between IDs.
+        step: u64,
+    },
+    /// Slurm gives the task ID but not the size of the array.
+    #[error(
+        "--shard auto: SLURM_ARRAY_TASK_ID is set but neither SLURM_ARRAY_TASK_COUNT \
+         nor SLURM_ARRAY_TASK_MAX is; give --shard-count N or set {var}",
+        var = SHARD_COUNT_VAR
+    )]
+    SlurmSizeUnknown,
+    /// With a shard count given, the Slurm task ID is not a shard number.
+    #[error(
+        "--shard auto: SLURM_ARRAY_TASK_ID={id} is not below the shard count {count} \
+         (with a shard count given, task IDs are shard numbers from 0)"
+    )]
+    SlurmIdBeyondCount {
+        /// `SLURM_ARRAY_TASK_ID`.
+        id: u64,
+        /// The shard count given.
+        count: u64,
+    },
+    /// In a Kubernetes Indexed Job without a shard count.
+    #[error(
+        "--shard auto: in a Kubernetes Indexed Job (JOB_COMPLETION_INDEX={index}) the \
+         number of shards is not known; give --shard-count N or set {var} \
+         to the Job's completions",
+        var = SHARD_COUNT_VAR
+    )]
+    KubeCountUnknown {
+        /// `JOB_COMPLETION_INDEX`.
+        index: u64,
+    },
+    /// The Kubernetes completion index is not below the shard count.
+    #[error("--shard auto: JOB_COMPLETION_INDEX={index} is not below the shard count {count}")]
+    KubeIndexBeyondCount {
+        /// `JOB_COMPLETION_INDEX`.
+        index: u64,
+        /// The shard count given.
+        count: u64,
+    },
+}
+
 /// What `--shard` asks for: a fixed `K/N`, or the scheduler's task.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ShardSpec {
@@ -86,46 +203,39 @@ pub struct ScheduledShard {
 pub fn from_env(
     env: impl Fn(&str) -> Option<String>,
     count: Option<u64>,
-) -> Result<ScheduledShard, String> {
+) -> Result<ScheduledShard, ShardAutoError> {
     let slurm = env("SLURM_ARRAY_TASK_ID");
     let kube = env("JOB_COMPLETION_INDEX");
     let from_var = var(&env, SHARD_COUNT_VAR)?;
     let count = match (count, from_var) {
-        (Some(g), Some(v)) if g != v => {
-            return Err(format!(
-                "--shard-count {g} disagrees with {SHARD_COUNT_VAR}={v}"
-            ))
+        (Some(given), Some(from_var)) if given != from_var => {
+            return Err(ShardAutoError::CountDisagrees { given, from_var })
         }
-        (Some(0), _) | (_, Some(0)) => {
-            return Err("--shard auto: the shard count must be at least 1".into())
-        }
+        (Some(0), _) | (_, Some(0)) => return Err(ShardAutoError::ZeroCount),
         (given, from_var) => given.or(from_var),
     };
     match (slurm, kube) {
-        (Some(_), Some(_)) => Err(
-            "--shard auto: both SLURM_ARRAY_TASK_ID and JOB_COMPLETION_INDEX are set; \
-             give --shard K/N to say which task this is"
-                .into(),
-        ),
+        (Some(_), Some(_)) => Err(ShardAutoError::BothSchedulers),
         (Some(id), None) => slurm_shard(&id, &env, count),
         (None, Some(index)) => kube_shard(&index, count),
-        (None, None) => Err(
-            "--shard auto: not in a Slurm job array (SLURM_ARRAY_TASK_ID is not set) \
-             nor in a Kubernetes Indexed Job (JOB_COMPLETION_INDEX is not set); \
-             give --shard K/N instead"
-                .into(),
-        ),
+        (None, None) => Err(ShardAutoError::NoScheduler),
     }
 }
 
-fn number(name: &str, value: &str) -> Result<u64, String> {
+fn number(name: &'static str, value: &str) -> Result<u64, ShardAutoError> {
     value
         .trim()
         .parse()
-        .map_err(|_| format!("--shard auto: {name}={value:?} is not a whole number"))
+        .map_err(|_| ShardAutoError::NotANumber {
+            name,
+            value: value.to_string(),
+        })
 }
 
-fn var(env: &impl Fn(&str) -> Option<String>, name: &str) -> Result<Option<u64>, String> {
+fn var(
+    env: &impl Fn(&str) -> Option<String>,
+    name: &'static str,
+) -> Result<Option<u64>, ShardAutoError> {
     env(name).map(|v| number(name, &v)).transpose()
 }
 
@@ -133,7 +243,7 @@ fn slurm_shard(
     id: &str,
     env: &impl Fn(&str) -> Option<String>,
     given: Option<u64>,
-) -> Result<ScheduledShard, String> {
+) -> Result<ScheduledShard, ShardAutoError> {
     let id = number("SLURM_ARRAY_TASK_ID", id)?;
     let min = var(env, "SLURM_ARRAY_TASK_MIN")?;
     let max = var(env, "SLURM_ARRAY_TASK_MAX")?;
@@ -142,27 +252,24 @@ fn slurm_shard(
     let min = min.unwrap_or(0);
     let spanned = match max {
         Some(max) if max >= min => Some((max - min) / step + 1),
-        Some(max) => {
-            return Err(format!(
-                "--shard auto: SLURM_ARRAY_TASK_MAX={max} is below SLURM_ARRAY_TASK_MIN={min}"
-            ))
-        }
+        Some(max) => return Err(ShardAutoError::SlurmMaxBelowMin { min, max }),
         None => None,
     };
     let derived = match (listed, spanned) {
-        (Some(c), Some(s)) if c != s => Err(format!(
-            "--shard auto: the Slurm array is not an evenly spaced range \
-             ({c} tasks between {min} and {} in steps of {step}); submit it as \
-             --array=0-{}, or give the shard count (task IDs are then shard numbers from 0)",
-            max.unwrap_or(min),
-            c.saturating_sub(1)
-        )),
+        (Some(c), Some(s)) if c != s => Err(ShardAutoError::SlurmUneven {
+            count: c,
+            min,
+            max: max.unwrap_or(min),
+            step,
+        }),
         (Some(c), _) | (None, Some(c)) => {
             if id < min || (id - min) % step != 0 || (id - min) / step >= c {
-                Err(format!(
-                    "--shard auto: SLURM_ARRAY_TASK_ID={id} is not one of the array's {c} tasks \
-                     (from {min} in steps of {step})"
-                ))
+                Err(ShardAutoError::SlurmIdOutside {
+                    id,
+                    count: c,
+                    min,
+                    step,
+                })
             } else {
                 Ok(Shard {
                     index: (id - min) / step + 1,
@@ -170,10 +277,7 @@ fn slurm_shard(
                 })
             }
         }
-        (None, None) => Err(format!(
-            "--shard auto: SLURM_ARRAY_TASK_ID is set but neither SLURM_ARRAY_TASK_COUNT \
-             nor SLURM_ARRAY_TASK_MAX is; give --shard-count N or set {SHARD_COUNT_VAR}"
-        )),
+        (None, None) => Err(ShardAutoError::SlurmSizeUnknown),
     };
     let shard = match (given, derived) {
         (None, derived) => derived?,
@@ -185,12 +289,7 @@ fn slurm_shard(
             index: id + 1,
             count: n,
         },
-        (Some(n), _) => {
-            return Err(format!(
-                "--shard auto: SLURM_ARRAY_TASK_ID={id} is not below the shard count {n} \
-                 (with a shard count given, task IDs are shard numbers from 0)"
-            ))
-        }
+        (Some(n), _) => return Err(ShardAutoError::SlurmIdBeyondCount { id, count: n }),
     };
     Ok(ScheduledShard {
         shard,
@@ -198,19 +297,13 @@ fn slurm_shard(
     })
 }
 
-fn kube_shard(index: &str, given: Option<u64>) -> Result<ScheduledShard, String> {
+fn kube_shard(index: &str, given: Option<u64>) -> Result<ScheduledShard, ShardAutoError> {
     let index = number("JOB_COMPLETION_INDEX", index)?;
     let Some(count) = given else {
-        return Err(format!(
-            "--shard auto: in a Kubernetes Indexed Job (JOB_COMPLETION_INDEX={index}) the \
-             number of shards is not known; give --shard-count N or set {SHARD_COUNT_VAR} \
-             to the Job's completions"
-        ));
+        return Err(ShardAutoError::KubeCountUnknown { index });
     };
     if count == 0 || index >= count {
-        return Err(format!(
-            "--shard auto: JOB_COMPLETION_INDEX={index} is not below the shard count {count}"
-        ));
+        return Err(ShardAutoError::KubeIndexBeyondCount { index, count });
     }
     Ok(ScheduledShard {
         shard: Shard {
@@ -234,7 +327,9 @@ mod tests {
     }
 
     fn shard(vars: &[(&str, &str)], count: Option<u64>) -> Result<Shard, String> {
-        from_env(env(vars), count).map(|s| s.shard)
+        from_env(env(vars), count)
+            .map(|s| s.shard)
+            .map_err(|e| e.to_string())
     }
 
     #[test]
