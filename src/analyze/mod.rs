@@ -2,13 +2,13 @@
 //! catalog, trust store, pins, baseline and a validation time, all passed
 //! in) to an [`Assessment`]. No I/O, no clock, no sockets.
 //!
-//! One file per family of checks: [`linkage`] (issuer/subject/signature
-//! links), [`trust`] (chain building, names, validity), [`catalog_match`]
-//! (known interception roots), [`pin_check`] (static pins), [`baseline_check`]
-//! (expected issuing CA), [`leaf_traits`] (forged-leaf traits), [`ct`]
+//! One file per family of checks: `linkage` (issuer/subject/signature
+//! links), `trust` (chain building, names, validity), `catalog_match`
+//! (known interception roots), `pin_check` (static pins), `baseline_check`
+//! (expected issuing CA), `leaf_traits` (forged-leaf traits), `ct`
 //! (Certificate Transparency: embedded SCTs verified against a log list)
-//! and [`cross_scan`] (checks across a whole scan). [`verdict`] turns
-//! findings into a verdict; [`summary`] summarises a scan. [`issuers`]
+//! and [`cross_scan`] (checks across a whole scan). `verdict` turns
+//! findings into a verdict; [`summary`] summarises a scan. `issuers`
 //! describes who issued a chain so that handshakes can be compared:
 //! [`sni_diff`] compares a target name with a control name at one address,
 //! [`vantage_compare`] two scans made from different places.
@@ -134,7 +134,7 @@ impl Analyzer {
     }
 
     /// [`Analyzer::assess`], also returning the leaf's DNS names, which the
-    /// scan-level checks need ([`Analyzer::finish_scan`]) once the
+    /// scan-level checks need (`Analyzer::finish_scan`) once the
     /// observation itself is gone.
     pub fn assess_with_leaf_names(
         &self,

@@ -8,14 +8,14 @@
 //!   Variables"). `--array=0-3`, `--array=1-4` and `--array=0-30:10` all
 //!   give four shards; an uneven list such as `--array=1,2,9` is refused,
 //!   since its tasks cannot be numbered without gaps. With a shard count
-//!   given (`--shard-count N` or [`SHARD_COUNT_VAR`]) that differs from the
+//!   given (`--shard-count N` or `SHARD_COUNT_VAR`) that differs from the
 //!   array's size, as when some tasks of a scan are re-run
 //!   (`sbatch --array=5,9`), task IDs are read as shard numbers from 0, so
 //!   a re-run task scans exactly the share it had.
 //! - Kubernetes Indexed Jobs set `JOB_COMPLETION_INDEX` (0 … completions-1)
 //!   in each pod (<https://kubernetes.io/docs/concepts/workloads/controllers/job/#completion-mode>).
 //!   The pod is not told the number of completions, so it comes from
-//!   `--shard-count N` or from [`SHARD_COUNT_VAR`] set in the manifest.
+//!   `--shard-count N` or from `SHARD_COUNT_VAR` set in the manifest.
 //!
 //! The environment is passed in as a function, so the rules are pure and
 //! tested without touching the process environment. The shard a target
@@ -34,12 +34,12 @@ pub(crate) const SHARD_COUNT_VAR: &str = "MITMWATCH_SHARD_COUNT";
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum ShardAutoError {
-    /// `--shard-count` and [`SHARD_COUNT_VAR`] give different counts.
+    /// `--shard-count` and `SHARD_COUNT_VAR` give different counts.
     #[error("--shard-count {given} disagrees with {var}={from_var}", var = SHARD_COUNT_VAR)]
     CountDisagrees {
         /// `--shard-count`.
         given: u64,
-        /// [`SHARD_COUNT_VAR`].
+        /// `SHARD_COUNT_VAR`.
         from_var: u64,
     },
     /// A shard count of 0 was given.
@@ -197,7 +197,7 @@ pub struct ScheduledShard {
 
 /// The shard of the task this process runs in. `env` looks a variable up
 /// (`|name| std::env::var(name).ok()` in the binary); `count` is
-/// `--shard-count`, needed under Kubernetes unless [`SHARD_COUNT_VAR`] is
+/// `--shard-count`, needed under Kubernetes unless `SHARD_COUNT_VAR` is
 /// set, and checked against Slurm's own count. Errors say which variables
 /// were missing or wrong.
 pub fn from_env(

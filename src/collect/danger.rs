@@ -1,6 +1,6 @@
 //! The one place where certificate verification is bypassed.
 //!
-//! [`RecordingVerifier`] accepts whatever chain the server sends so that it
+//! `RecordingVerifier` accepts whatever chain the server sends so that it
 //! can be recorded, exactly as sent, even when it is bogus. It still checks
 //! the handshake signature with the leaf's key (TLS 1.2 and 1.3), so a
 //! recorded chain provably belongs to the party that completed the
@@ -12,7 +12,7 @@
 //! right after the handshake.
 //!
 //! Limits: rustls refuses any handshake message over
-//! [`MAX_HANDSHAKE_MESSAGE_BYTES`] before the verifier sees it, which bounds
+//! `MAX_HANDSHAKE_MESSAGE_BYTES` before the verifier sees it, which bounds
 //! the bytes of a recorded chain. Within that, a server can still send
 //! thousands of tiny "certificates"; the verifier keeps the first
 //! [`MAX_CHAIN_CERTS`] and then refuses the chain, so the handshake ends

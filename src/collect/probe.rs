@@ -84,7 +84,7 @@ impl Collector {
     }
 
     /// Goes through the proxy `settings` name for each target (see
-    /// [`super::proxy`]); the default is direct.
+    /// `super::proxy`); the default is direct.
     pub fn with_proxy(mut self, settings: ProxySettings) -> Self {
         self.proxy = settings;
         self
@@ -95,14 +95,14 @@ impl Collector {
         &self.proxy
     }
 
-    /// Speaks `proto` before TLS (see [`super::starttls`]).
+    /// Speaks `proto` before TLS (see `super::starttls`).
     pub fn with_starttls(mut self, proto: Option<StartTls>) -> Self {
         self.starttls = proto;
         self
     }
 
     /// Fetches missing issuers from AIA caIssuers URLs when the served chain
-    /// does not reach the trust store (see [`super::aia`]). Off unless set.
+    /// does not reach the trust store (see `super::aia`). Off unless set.
     pub fn with_aia(mut self, limits: super::aia::AiaLimits) -> Self {
         self.aia = Some(super::aia::AiaFetcher::new(limits));
         self

@@ -1,7 +1,7 @@
 //! Verifying a certificate's embedded SCTs: take the SCT list out of the
 //! leaf, rebuild the precertificate TBS, and check each SCT's signature with
 //! its log's key over the `precert_entry` signed data. Whether the SCTs then
-//! satisfy a browser's policy is [`super::policy`]'s question.
+//! satisfy a browser's policy is `super::policy`'s question.
 
 use super::log_list::{CtLog, LogList};
 use super::precert::{self, PrecertError};

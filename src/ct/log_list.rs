@@ -161,7 +161,7 @@ pub struct LogList {
     pub source: String,
     /// Every log, in list order.
     pub logs: Vec<CtLog>,
-    /// Logs added from another list (see [`LogList::with_history`]), in words.
+    /// Logs added from another list (see `LogList::with_history`), in words.
     pub supplement: Option<String>,
 }
 

@@ -7,12 +7,12 @@
 //! and SCTs it copies from the genuine certificate do not verify, because a
 //! log signed the genuine certificate's TBS and issuer key, not the copy's.
 //!
-//! One file per concept: [`der`] (reading and re-encoding DER), [`sct`]
+//! One file per concept: `der` (reading and re-encoding DER), [`sct`]
 //! (the TLS-encoded SCT list), [`precert`] (rebuilding the precertificate
-//! TBS and the signed data), [`signature`] (the log's signature, with ring),
-//! [`log_list`] (the logs: keys, operators, states, intervals), [`v3`]
+//! TBS and the signed data), `signature` (the log's signature, with ring),
+//! [`log_list`] (the logs: keys, operators, states, intervals), `v3`
 //! (Chrome's v3 `log_list.json` format), [`embedded`] (all of a
-//! certificate's SCTs, verified) and [`policy`] (Chrome and Apple).
+//! certificate's SCTs, verified) and `policy` (Chrome and Apple).
 
 pub(crate) mod der;
 pub mod embedded;

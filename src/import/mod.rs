@@ -1,4 +1,4 @@
-//! Importers: other tools' records turned into [`Observation`]s, so that
+//! Importers: other tools' records turned into [`Observation`](crate::model::Observation)s, so that
 //! the analyzer judges them like mitmwatch's own handshakes.
 //!
 //! * [`ooni`]: OONI measurements (JSON Lines) with TLS handshakes in the

@@ -83,7 +83,7 @@ impl std::fmt::Display for ChainFileError {
 }
 
 /// The host a leaf is for: its first DNS name (without `*.`), else its CN
-/// if that is a host name, else [`UNNAMED`].
+/// if that is a host name, else `UNNAMED`.
 pub fn default_host(leaf: &[u8]) -> String {
     let Ok((_, x)) = X509Certificate::from_der(leaf) else {
         return UNNAMED.into();

@@ -249,15 +249,15 @@ pub struct Evidence {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Finding {
-    /// Stable code.
+    /// The finding kind as a stable, documented code that scripts match on.
     pub code: FindingCode,
-    /// Weight.
+    /// How much the finding weighs towards the verdict.
     pub severity: Severity,
-    /// One line for people.
+    /// A one-line summary for people (may quote certificate text: escape it).
     pub title: String,
     /// What it means and why it matters, in plain language.
     pub explanation: String,
-    /// What it is about.
+    /// The certificate, key or catalog entry the finding is about.
     pub evidence: Evidence,
 }
 
@@ -323,7 +323,7 @@ pub struct Assessment {
     pub(crate) record_type: String,
     /// [`ASSESSMENT_SCHEMA`].
     pub(crate) schema: u32,
-    /// The target observed.
+    /// The target whose observation was judged (host, port, SNI).
     pub target: Target,
     /// The address connected to.
     pub(crate) address: Option<String>,
@@ -337,7 +337,7 @@ pub struct Assessment {
     pub status: Status,
     /// The observation's failure message.
     pub(crate) failure: Option<String>,
-    /// The verdict.
+    /// The conclusion for this observation (README, "Verdict rules").
     pub verdict: Verdict,
     /// How far the chain could be trusted; null without a chain.
     pub chain_trust: Option<ChainTrust>,
@@ -378,7 +378,7 @@ pub enum Pattern {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct InterceptorHits {
-    /// Who.
+    /// The interceptor these domains were attributed to.
     pub interceptor: Interceptor,
     /// Names intercepted (target SNI or host), sorted.
     pub domains: Vec<String>,

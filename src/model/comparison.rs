@@ -93,19 +93,20 @@ pub struct DomainComparison {
     pub(crate) explanation: String,
 }
 
-/// One of the two scans.
+/// One of the two scans `compare` reads: its label, file and size.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct VantageInfo {
     /// The label given (`--label-a` / `--label-b`, default `A` / `B`).
     pub label: String,
-    /// The file read.
+    /// The observation file the scan was read from, as given.
     pub file: String,
     /// Observations read from it.
     pub observations: usize,
 }
 
-/// The whole comparison.
+/// The result of `compare`: two scans of the same domains from different
+/// vantage points, set side by side domain by domain.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct VantageComparison {

@@ -238,9 +238,9 @@ pub(crate) struct ManifestFile {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ManifestEntry {
-    /// Interceptor id.
+    /// The interceptor's catalog id, as in assessments.
     pub id: String,
-    /// Interceptor label.
+    /// The interceptor's human-readable name.
     pub label: String,
     /// Its directory in the bundle.
     pub dir: String,

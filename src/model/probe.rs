@@ -66,7 +66,7 @@ impl SniOutcome {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SniComparison {
-    /// The conclusion.
+    /// What the two handshakes say together: whether the SNI decides interception.
     pub outcome: SniOutcome,
     /// The CA that issued the control's leaf, if a chain came back.
     pub(crate) control_issuer: Option<CaBrief>,
@@ -108,7 +108,7 @@ pub struct SniProbe {
     pub control_sni: String,
     /// The address both handshakes went to (the control's, reused for the target).
     pub address: Option<String>,
-    /// The comparison.
+    /// The two handshakes compared, with the conclusion.
     pub comparison: SniComparison,
     /// The control handshake, as `scan` records it.
     pub control: Observation,

@@ -7,7 +7,7 @@
 use super::facts::ServedCas;
 use crate::model::Assessment;
 
-/// The header row.
+/// The CSV header row, naming the columns that [`row`] writes, in order.
 pub const HEADER: &str = "host,port,sni,address,observed_at,status,verdict,severity,interceptor_id,interceptor,interceptor_matched_by,top_finding_code,top_finding,leaf_subject,leaf_issuer,leaf_sha256,leaf_spki_sha256,issuing_ca_subject,issuing_ca_sha256,issuing_ca_spki_sha256,finding_codes";
 
 /// Quotes a cell when needed, defuses formulas and writes control and

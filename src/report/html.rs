@@ -1,12 +1,12 @@
 //! A self-contained HTML report. Conclusion first: the summary with its
-//! pictures ([`super::html_charts`]), one card per interceptor
-//! ([`super::html_cards`]), then the flagged targets, then errors and
-//! clean targets collapsed in pages of [`PAGE_ROWS`], and last how the
+//! pictures (`super::html_charts`), one card per interceptor
+//! (`super::html_cards`), then the flagged targets, then errors and
+//! clean targets collapsed in pages of `PAGE_ROWS`, and last how the
 //! report was made (provenance). A small inline script, allowed by its
 //! hash in the Content-Security-Policy, filters and sorts the rows; the
 //! page reads the same without it, loads nothing, and prints without the
 //! controls and with the pages closed. Every string from a certificate or
-//! the network goes through [`escape_html`].
+//! the network goes through `escape_html`.
 
 use super::facts::{ReportFacts, ServedCas};
 use super::{html_cards, html_charts};
@@ -58,7 +58,7 @@ details.page>summary{cursor:pointer;font-weight:600;padding:3px 0}#controls{back
 /// The filter and sort script, allowed by its SHA-256 in the CSP.
 const SCRIPT: &str = include_str!("html_script.js");
 
-/// The CSP source for [`SCRIPT`]: `'sha256-…'`.
+/// The CSP source for `SCRIPT`: `'sha256-…'`.
 pub fn script_hash() -> String {
     format!(
         "'sha256-{}'",

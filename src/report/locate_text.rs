@@ -110,7 +110,8 @@ fn host_port(host: &str, port: u16) -> String {
     }
 }
 
-/// The whole report.
+/// Renders a `locate` record as terminal text: the reference answer, one line
+/// per TTL, then the conclusion.
 pub fn render(record: &LocateRecord) -> String {
     let mut out = String::new();
     let _ = writeln!(

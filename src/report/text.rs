@@ -169,7 +169,8 @@ pub fn chain_listing(obs: &Observation) -> String {
     out
 }
 
-/// The scan summary.
+/// Renders the scan summary for the terminal: counts per verdict, the
+/// interceptors seen with the domains each one hit, and the conclusion.
 pub fn summary_text(s: &ScanSummary) -> String {
     let mut out = String::new();
     let counts: Vec<String> = s.verdicts.iter().map(|(v, n)| format!("{v} {n}")).collect();

@@ -1,5 +1,5 @@
 //! The error type every part of the simulated network returns. It sits in
-//! its own file so that [`super::pki`] and [`super::ct_logs`] share it
+//! its own file so that `super::pki` and [`super::ct_logs`] share it
 //! without importing each other for it.
 
 /// Any failure while building or running the simulation: key generation,

@@ -123,7 +123,7 @@ impl SimNetwork {
     }
 
     /// Pin data in which the built-in pinned hosts are pinned to the
-    /// simulated public root (see [`crate::analysis_data::static_pins::pins_json_for_simulation`]).
+    /// simulated public root (see `crate::analysis_data::static_pins::pins_json_for_simulation`).
     pub fn pins_json(&self) -> String {
         let spki = x509_parser::parse_x509_certificate(&self.public_root)
             .map(|(_, c)| crate::encoding::sha256(c.public_key().raw))

@@ -1,7 +1,7 @@
 //! Judging what the stores hold (pure): every distinct certificate is
 //! public (its key is in Mozilla's store, as shipped by webpki-roots), a
 //! known interception root (the analyzer's catalog matching, see
-//! [`crate::analyze::catalog_match`]) or a local addition.
+//! `crate::analyze::catalog_match`) or a local addition.
 
 use super::SourceRead;
 use crate::analysis_data::catalog::Catalog;
@@ -218,7 +218,7 @@ impl Audit {
             .collect()
     }
 
-    /// The overall answer.
+    /// The audit's overall answer, which the binary maps to its exit code.
     pub fn outcome(&self) -> StoreOutcome {
         if self.sources_read() == 0 {
             StoreOutcome::NothingRead

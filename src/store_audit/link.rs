@@ -110,7 +110,7 @@ pub(crate) fn link(
         .collect()
 }
 
-/// [`link`] with the counts around it.
+/// `link` with the counts around it.
 pub fn scan_links(
     audit: &Audit,
     file: Option<String>,

@@ -8,15 +8,15 @@
 //!
 //! Two layers, as in the rest of mitmwatch:
 //!
-//! - I/O, which only reads: [`system`] (the operating system's store through
-//!   rustls-native-certs), [`files`] (bundle files, anchor directories,
-//!   `--path`), [`nss`] (NSS `cert9.db` of Firefox and Chrome, opened
+//! - I/O, which only reads: `system` (the operating system's store through
+//!   rustls-native-certs), `files` (bundle files, anchor directories,
+//!   `--path`), `nss` (NSS `cert9.db` of Firefox and Chrome, opened
 //!   read-only) and [`discover`], which finds the stores of a machine from
 //!   [`StoreOptions`] (the home directory and file-system root are inputs).
 //!   A store that cannot be read becomes a [`StoreSource`] with an error
 //!   naming the file; the others are still read.
-//! - Pure functions: [`decode`] (certificates from PEM or DER bytes),
-//!   [`locations`] (where stores live), [`audit`] (public, local or known
+//! - Pure functions: `decode` (certificates from PEM or DER bytes),
+//!   `locations` (where stores live), [`audit`](mod@audit) (public, local or known
 //!   interception, using the catalog matching of the analyzer) and
 //!   [`link`] (served chains tied to installed roots).
 

@@ -45,7 +45,7 @@ pub(crate) fn resolve_with(
     set("HOME").map(|home| home.join(".local/share/mitmwatch"))
 }
 
-/// [`resolve_with`] with the process environment.
+/// `resolve_with` with the process environment.
 pub fn resolve(flag: Option<&Path>) -> Option<PathBuf> {
     resolve_with(flag, |name| std::env::var_os(name))
 }

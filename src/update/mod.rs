@@ -4,12 +4,12 @@
 //! leaves the file saved before untouched.
 //!
 //! - Chrome's CT log list: `log_list.json` and `log_list.sig`. The
-//!   signature must verify with Google's key ([`crate::ct::signed`]), the
+//!   signature must verify with Google's key (`crate::ct::signed`), the
 //!   list must load like the built-in one (every log id the hash of its
 //!   key), and it must be newer than both the built-in list and the list
 //!   saved before, so that a stale or replayed list never replaces a newer
 //!   one.
-//! - Mozilla's intermediate CA certificates ([`intermediates`]).
+//! - Mozilla's intermediate CA certificates (`intermediates`).
 //! - Static pins: no public source publishes them signed, or in a form
 //!   that `certs/pins.json` can take, so they are not downloaded.
 //!

@@ -1,8 +1,8 @@
 //! `mitmwatch locate`: at which hop does a certificate come back?
 //!
 //! For each TTL from 1 up, two probes run side by side: a UDP datagram
-//! that names the router at that distance ([`icmp`]), and a TLS handshake
-//! whose ClientHello carries that TTL ([`tls_hop`]). The first TTL that
+//! that names the router at that distance (`icmp`), and a TLS handshake
+//! whose ClientHello carries that TTL (`tls_hop`). The first TTL that
 //! draws a certificate is the distance of whatever answers for the target;
 //! UDP probes go on past it until the target itself answers them, so that
 //! the two distances can be compared; probing ends at that TTL. A reference handshake with the

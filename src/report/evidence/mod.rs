@@ -4,7 +4,7 @@
 //! the SHA-256 of every file. Building a bundle is pure: it returns the
 //! files' paths and bytes, and the caller writes them.
 //!
-//! Paths are made only of fixed names and [`filename`] slugs, so nothing
+//! Paths are made only of fixed names and `filename` slugs, so nothing
 //! from a certificate can steer a file outside the bundle.
 
 pub(crate) mod filename;
@@ -39,7 +39,7 @@ pub struct BundleOptions {
 pub struct BundleFile {
     /// Path relative to the bundle directory, `/`-separated.
     pub path: String,
-    /// Content.
+    /// The file's bytes, written as they are.
     pub bytes: Vec<u8>,
 }
 
