@@ -107,7 +107,7 @@ pub fn verify_one(
 ) -> SctStatus {
     let key = match &log.key {
         Ok(key) => key,
-        Err(why) => return SctStatus::UnusableKey(why.clone()),
+        Err(why) => return SctStatus::UnusableKey(why.to_string()),
     };
     let Some(data) = precert::precert_signed_data(
         sct.timestamp_ms,

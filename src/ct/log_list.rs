@@ -5,7 +5,7 @@
 //! `--ct-log-list FILE` loads a newer one (`ct/v3.rs` reads and writes
 //! the JSON). Loading is pure: the caller reads the file.
 
-use super::signature::LogKey;
+use super::signature::{LogKey, LogKeyError};
 use crate::encoding::{base64_encode, sha256};
 use serde_json::Value;
 use std::sync::{Arc, OnceLock};
@@ -83,7 +83,7 @@ pub struct CtLog {
     /// The DER SubjectPublicKeyInfo.
     pub key_der: Vec<u8>,
     /// The key, ready for verification, or why it cannot be used.
-    pub key: Result<LogKey, String>,
+    pub key: Result<LogKey, LogKeyError>,
     /// E.g. `Cloudflare 'Nimbus2026'`.
     pub description: String,
     /// The operator's name (an entry of the list's `operators`).

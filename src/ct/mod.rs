@@ -26,4 +26,5 @@ pub(crate) mod v3;
 
 pub use embedded::{CheckedSct, EmbeddedScts, SctStatus};
 pub use log_list::{CtLog, LogList, LogListError, LogState, StateKind};
+pub use signature::{LogKey, LogKeyError};
 pub use signed::{ListSignatureError, ListSigningKey};

@@ -15,6 +15,26 @@ const OID_P256: &str = "1.2.840.10045.3.1.7";
 /// rsaEncryption.
 const OID_RSA: &str = "1.2.840.113549.1.1.1";
 
+/// Why a log's key (a DER SubjectPublicKeyInfo from a log list) cannot
+/// verify SCTs. The log stays on the list; its SCTs are reported as
+/// unverifiable with this reason.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum LogKeyError {
+    /// The bytes are not a SubjectPublicKeyInfo.
+    #[error("not a public key: {0}")]
+    NotAPublicKey(String),
+    /// Bytes follow the SubjectPublicKeyInfo.
+    #[error("bytes after the public key")]
+    TrailingBytes,
+    /// An EC key on a curve other than P-256 (RFC 6962 §2.1.4 allows only P-256).
+    #[error("EC key on curve {0}, not P-256")]
+    Curve(String),
+    /// Neither an EC nor an RSA key.
+    #[error("unsupported key algorithm {0}")]
+    Algorithm(String),
+}
+
 /// A log's public key, in the form ring verifies with.
 #[derive(Clone, PartialEq, Eq)]
 pub enum LogKey {
@@ -35,11 +55,11 @@ impl fmt::Debug for LogKey {
 
 impl LogKey {
     /// Reads a DER SubjectPublicKeyInfo (the `key` of a log-list entry).
-    pub(crate) fn from_spki(der: &[u8]) -> Result<Self, String> {
-        let (rest, spki) =
-            SubjectPublicKeyInfo::from_der(der).map_err(|e| format!("not a public key: {e}"))?;
+    pub(crate) fn from_spki(der: &[u8]) -> Result<Self, LogKeyError> {
+        let (rest, spki) = SubjectPublicKeyInfo::from_der(der)
+            .map_err(|e| LogKeyError::NotAPublicKey(e.to_string()))?;
         if !rest.is_empty() {
-            return Err("bytes after the public key".into());
+            return Err(LogKeyError::TrailingBytes);
         }
         let bits = spki.subject_public_key.data.to_vec();
         match spki.algorithm.algorithm.to_id_string().as_str() {
@@ -51,15 +71,14 @@ impl LogKey {
                     .and_then(|p| p.as_oid().ok())
                     .map(|oid| oid.to_id_string());
                 if curve.as_deref() != Some(OID_P256) {
-                    return Err(format!(
-                        "EC key on curve {}, not P-256",
-                        curve.as_deref().unwrap_or("(none)")
+                    return Err(LogKeyError::Curve(
+                        curve.unwrap_or_else(|| "(none)".to_string()),
                     ));
                 }
                 Ok(LogKey::EcdsaP256(bits))
             }
             OID_RSA => Ok(LogKey::Rsa(bits)),
-            other => Err(format!("unsupported key algorithm {other}")),
+            other => Err(LogKeyError::Algorithm(other.to_string())),
         }
     }
 

@@ -65,7 +65,7 @@ impl ListSigningKey {
         if block.label != "PUBLIC KEY" {
             return Err(bad(format!("the PEM block is {:?}", block.label)));
         }
-        match LogKey::from_spki(&block.contents).map_err(bad)? {
+        match LogKey::from_spki(&block.contents).map_err(|e| bad(e.to_string()))? {
             LogKey::Rsa(rsa) => Ok(ListSigningKey {
                 rsa,
                 label: label.to_string(),
