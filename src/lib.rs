@@ -26,4 +26,5 @@ pub mod observation_file;
 pub mod report;
 pub mod sim;
 pub mod store_audit;
+pub mod target_spec;
 pub mod update;

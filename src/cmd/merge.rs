@@ -6,10 +6,10 @@ use super::target_stream::SHOWN_BAD_LINES;
 use crate::cli::MergeArgs;
 use anyhow::{Context, Result};
 use mitmwatch::batch::merge::{list_line, merge_input, MergeCounts, MergeProblem, TargetSet};
-use mitmwatch::collect::DomainListReader;
 use mitmwatch::model::Target;
 use mitmwatch::observation_file::ObservationReader;
 use mitmwatch::report::terminal::escape;
+use mitmwatch::target_spec::DomainListReader;
 use std::fs::File;
 use std::io::{BufReader, Write};
 
@@ -19,7 +19,7 @@ const SHOWN: usize = SHOWN_BAD_LINES;
 /// Runs the merge; returns the exit code.
 pub fn run(args: MergeArgs) -> Result<i32> {
     if let Some(sni) = &args.sni {
-        mitmwatch::collect::targets::normalise_host(sni)
+        mitmwatch::target_spec::normalise_host(sni)
             .map_err(|m| anyhow::anyhow!("--sni {sni:?}: {m}"))?;
     }
     refuse_overwriting_an_input(&args)?;

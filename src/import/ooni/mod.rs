@@ -42,11 +42,11 @@ mod walk;
 
 use super::{ImportError, ImportResult};
 use crate::certinfo::cert_record;
-use crate::collect::targets::{normalise_host, parse_port};
 use crate::encoding::base64_decode;
 use crate::model::{
     Imported, Observation, Status, StockVerification, Target, TlsParams, OBSERVATION_SCHEMA,
 };
+use crate::target_spec::{normalise_host, parse_port};
 use serde_json::{Map, Value};
 use std::io::BufRead;
 use std::net::SocketAddr;
@@ -191,7 +191,7 @@ fn input_host_port(input: &str) -> Option<(String, Option<u16>)> {
     let (_, rest) = input.split_once("://")?;
     let authority = rest.split(['/', '?', '#']).next()?;
     let authority = authority.rsplit('@').next()?;
-    let (host, port) = crate::collect::targets::split_host_port(authority).ok()?;
+    let (host, port) = crate::target_spec::split_host_port(authority).ok()?;
     let port = port.and_then(|p| parse_port(p).ok());
     Some((normalise_host(host).ok()?, port))
 }

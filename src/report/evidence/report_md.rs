@@ -5,8 +5,8 @@
 
 use super::markdown::{cell, code, quote};
 use crate::certinfo::rfc3339;
-use crate::collect::targets::normalise_host;
 use crate::model::{Attribution, CertRole, EvidenceCert, InterceptionEvidence, Severity};
+use crate::target_spec::normalise_host;
 use std::fmt::Write;
 
 /// Domains named in the reproduction commands, at most.
