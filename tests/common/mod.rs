@@ -5,6 +5,7 @@
 
 pub mod fixtures;
 pub mod hostile;
+pub mod http;
 pub mod peers;
 pub mod sharded;
 pub mod stores;
