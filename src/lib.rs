@@ -20,6 +20,7 @@ pub mod encoding;
 #[doc(hidden)]
 pub mod fuzz_entry;
 pub mod import;
+pub mod judge;
 pub mod lines;
 pub mod model;
 pub mod observation_file;
