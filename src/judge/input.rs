@@ -8,18 +8,12 @@ use super::bad_lines::{BadLines, InputCounts, Notice};
 use super::digest::InputDigest;
 use super::refuse::refuse_non_observations;
 use super::JudgeError;
+use crate::import::ooni::MeasurementLines;
 use crate::import::{self, ImportResult, InputFormat};
-use crate::lines::{BoundedLines, Line};
 use crate::model::{InputFile, Observation};
 use crate::observation_file::{ObservationReader, READ_ERROR};
 use std::io::BufRead;
 use std::path::Path;
-
-/// Longest OONI measurement line read, in bytes. Measurements carry more
-/// than handshakes (HTTP bodies, DNS answers), so the bound is wider than
-/// that of mitmwatch's own lines; a longer line is one bad line, skipped
-/// without being kept in memory.
-pub const MAX_OONI_LINE_BYTES: usize = 32 << 20;
 
 /// A reader that can go to a judging thread's caller.
 type Source = Box<dyn BufRead + Send>;
@@ -116,7 +110,7 @@ impl ObservationFile {
 
 /// OONI measurements (JSON Lines), open for reading line by line.
 pub struct OoniFile {
-    pub(super) lines: BoundedLines<Source>,
+    pub(super) lines: MeasurementLines<Source>,
     pub(super) name: String,
     pub(super) digest: InputDigest,
 }
@@ -127,25 +121,10 @@ impl OoniFile {
         let name = path.display().to_string();
         let digest = InputDigest::new(&name);
         Ok(OoniFile {
-            lines: BoundedLines::new(open(path, &digest)?, MAX_OONI_LINE_BYTES),
+            lines: MeasurementLines::new(open(path, &digest)?),
             name,
             digest,
         })
-    }
-
-    /// The next line: its number and bytes, or why it could not be read
-    /// (after a read error, there is no next line).
-    pub(super) fn next_line(&mut self) -> Option<(usize, Result<Vec<u8>, String>)> {
-        let (line, read) = self.lines.next_line()?;
-        let bytes = match read {
-            Err(e) => Err(format!("cannot read further: {e}")),
-            Ok(Line::TooLong) => Err(format!(
-                "line is longer than {} MiB",
-                MAX_OONI_LINE_BYTES >> 20
-            )),
-            Ok(Line::Text(bytes)) => Ok(bytes.to_vec()),
-        };
-        Some((line, bytes))
     }
 }
 

@@ -34,7 +34,7 @@ mod spool;
 pub use bad_lines::{BadLines, BadRecord, InputCounts, Notice, SHOWN_BAD_LINES};
 pub use digest::{HashingRead, InputDigest};
 pub use in_order::default_jobs;
-pub use input::{Input, ObservationFile, OoniFile, MAX_OONI_LINE_BYTES};
+pub use input::{Input, ObservationFile, OoniFile};
 pub use spool::{Entry, Judged, JudgedScan};
 
 use crate::analyze::{Analyzer, LeafNames, ValidationTime};
@@ -265,21 +265,17 @@ impl<'a> Judge<'a> {
                 message,
             })
         };
-        let bytes = match bytes {
-            Ok(bytes) => bytes,
+        let parsed =
+            bytes.and_then(
+                |bytes| match caught(input, line, || ooni::parse_line(&bytes)) {
+                    Ok(parsed) => parsed,
+                    Err(panicked) => Err(panicked.message),
+                },
+            );
+        let measurement = match parsed {
+            Ok(Some(m)) => m,
+            Ok(None) => return Vec::new(),
             Err(message) => return vec![bad(message)],
-        };
-        let Ok(text) = std::str::from_utf8(&bytes) else {
-            return vec![bad("not UTF-8 text".into())];
-        };
-        let text = text.trim();
-        if text.is_empty() {
-            return Vec::new();
-        }
-        let measurement = match caught(input, line, || ooni::parse_measurement(text)) {
-            Ok(Ok(m)) => m,
-            Ok(Err(message)) => return vec![bad(message)],
-            Err(panicked) => return vec![Outcome::Bad(panicked)],
         };
         if measurement.observations.is_empty() && measurement.errors.is_empty() {
             return vec![Outcome::WithoutTls];
@@ -336,7 +332,7 @@ impl<'a> Judge<'a> {
             }
             Input::Ooni(mut file) => {
                 in_order(
-                    || file.next_line(),
+                    || file.lines.next(),
                     jobs,
                     |(line, bytes)| self.ooni_line(name, line, bytes),
                     |outcomes| outcomes.into_iter().for_each(|o| state.take(o)),

@@ -197,7 +197,7 @@ fn ooni_lines_are_bounded_and_their_errors_capped() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("m.jsonl");
     // One line past the bound, 25 bad lines, a measurement without TLS.
-    let mut text = "x".repeat(MAX_OONI_LINE_BYTES + 1);
+    let mut text = "x".repeat(crate::import::ooni::MAX_LINE_BYTES + 1);
     text.push('\n');
     for _ in 0..25 {
         text.push_str("not json\n");
