@@ -22,7 +22,7 @@ pub fn default_jobs() -> usize {
 /// Applies `work` to every item `next` gives, on `jobs` threads (1: on
 /// this thread, with no thread started), and hands each result to `sink`
 /// in the order of the items. `work` must not panic (callers catch panics
-/// per item: see [`super::judge_one`]); if it does all the same, the panic
+/// per item, as [`super::Judge`] does); if it does all the same, the panic
 /// goes on once the other threads have stopped.
 pub(crate) fn in_order<R: Send, T: Send>(
     mut next: impl FnMut() -> Option<R>,
