@@ -1,12 +1,14 @@
 //! `mitmwatch check`: the one command for "am I intercepted right now?".
 
-use super::analysis::{analyzer_and_data, exit_code, validation_time};
+use super::analysis::{analyzer_and_data, exit_code, print_notice, validation_time};
 use crate::cli::CheckArgs;
 use anyhow::Result;
+use mitmwatch::analyze::{Analyzer, ValidationTime};
 use mitmwatch::collect::ProxySettings;
+use mitmwatch::judge::{Input, Judge};
 use mitmwatch::model::{
-    Assessment, Attribution, Category, ScanLinks, ScanSummary, Status, StoreSource, Target,
-    Verdict, STORE_SCHEMA,
+    Assessment, Attribution, Category, Observation, ScanLinks, ScanSummary, Status, StoreSource,
+    Target, Verdict, STORE_SCHEMA,
 };
 use mitmwatch::report::{store_text::link_sentence, terminal::escape, text};
 use mitmwatch::sim::domains;
@@ -57,20 +59,23 @@ pub async fn run(args: CheckArgs) -> Result<i32> {
         all.extend(direct_observations.iter().flatten().cloned());
         super::output_files::write_observations(file.as_mut(), path, &all)?;
     }
-    let (assessments, summary) = analyzer.assess_scan(&observations, when);
+    let (assessments, summary) = judge_scan(&analyzer, when, &observations)?;
     // Too little reached to say "clean": fewer than half of the sites.
     let min_judged = assessments.len().div_ceil(2);
     let mut code = exit_code(&summary, min_judged, args.analysis.fail_on);
-    let direct = direct_observations.map(|obs| {
-        let (assessments, summary) = analyzer.assess_scan(&obs, when);
-        let code = exit_code(&summary, min_judged, args.analysis.fail_on);
-        DirectPath {
-            observations: obs,
-            assessments,
-            summary,
-            code,
+    let direct = match direct_observations {
+        None => None,
+        Some(obs) => {
+            let (assessments, summary) = judge_scan(&analyzer, when, &obs)?;
+            let code = exit_code(&summary, min_judged, args.analysis.fail_on);
+            Some(DirectPath {
+                observations: obs,
+                assessments,
+                summary,
+                code,
+            })
         }
-    });
+    };
     if direct
         .as_ref()
         .is_some_and(|d| d.code == super::exit::INTERCEPTED)
@@ -146,6 +151,18 @@ pub async fn run(args: CheckArgs) -> Result<i32> {
     }
     out.flush()?;
     Ok(code)
+}
+
+/// Judges the check's observations as one network scan, with the judge
+/// every subcommand uses ([`mitmwatch::judge`]).
+fn judge_scan(
+    analyzer: &Analyzer,
+    when: ValidationTime,
+    observations: &[Observation],
+) -> Result<(Vec<Assessment>, ScanSummary)> {
+    let input = Input::in_memory("the check", observations.to_vec(), true);
+    let mut judged = Judge::new(analyzer, when).judge(input, &mut print_notice)?;
+    Ok((judged.assessments()?, judged.summary))
 }
 
 /// A note when this machine trusts roots that were added to it (anchor

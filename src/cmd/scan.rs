@@ -1,7 +1,7 @@
 //! `mitmwatch scan`: observations (or, with `--analyze`, assessments) as
 //! JSON Lines, streamed as they complete; resumable, shardable, paced.
 
-use super::analysis::{analyzer, validation_time};
+use super::analysis::{analyzer, print_notice, validation_time};
 use super::progress::Progress;
 use crate::cli::ScanArgs;
 use anyhow::{Context, Result};
@@ -11,11 +11,15 @@ use mitmwatch::batch::resume;
 use mitmwatch::batch::scheduler::{self, ShardSpec};
 use mitmwatch::batch::shard::Shard;
 use mitmwatch::collect::scan_with;
+use mitmwatch::judge::{BadLines, Judge};
 use mitmwatch::model::{Assessment, Observation};
 use std::io::Write;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use tokio::sync::mpsc;
+
+/// How a live scan's observations are named in messages about them.
+const SCAN_INPUT: &str = "the scan";
 
 /// With `--analyze`: the analyzer, the validation time and the summary so far.
 struct Analysis {
@@ -240,19 +244,29 @@ fn write_all(
     mut analysis: Option<Analysis>,
 ) -> Result<(usize, String, Option<mitmwatch::model::ScanSummary>)> {
     let mut total = 0usize;
+    // Each observation is judged on its own as it arrives, by the judge
+    // every subcommand uses; one the analyzer fails on is a bad record.
+    let mut unjudged = BadLines::new(SCAN_INPUT);
     while let Some(obs) = rx.blocking_recv() {
         let verdict = match &mut analysis {
+            Some(a) => {
+                match Judge::new(&a.analyzer, a.when).assess_one(&obs, SCAN_INPUT, total + 1) {
+                    Ok(assessment) => {
+                        mitmwatch::report::json::write_line(&mut out, &assessment)
+                            .context("writing assessments")?;
+                        a.summary.add(&assessment);
+                        Some(assessment.verdict)
+                    }
+                    Err(bad) => {
+                        unjudged.bad(bad, &mut print_notice);
+                        None
+                    }
+                }
+            }
             None => {
                 mitmwatch::report::json::write_line(&mut out, &obs)
                     .context("writing observations")?;
                 None
-            }
-            Some(a) => {
-                let assessment = a.analyzer.assess(&obs, a.when);
-                mitmwatch::report::json::write_line(&mut out, &assessment)
-                    .context("writing assessments")?;
-                a.summary.add(&assessment);
-                Some(assessment.verdict)
             }
         };
         progress.record(obs.status, verdict);
@@ -261,6 +275,7 @@ fn write_all(
             out.flush().context("writing the output")?;
         }
     }
+    unjudged.finish(false, &mut print_notice);
     let by_status = progress.finish();
     let summary = match analysis {
         None => None,
