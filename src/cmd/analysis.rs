@@ -258,8 +258,12 @@ impl SkippedLines {
         }
         if self.bad > super::target_stream::SHOWN_BAD_LINES {
             eprintln!(
-                "mitmwatch: skipped {} more bad lines of {} (not shown)",
-                self.bad - super::target_stream::SHOWN_BAD_LINES,
+                "mitmwatch: skipped {} of {} (not shown)",
+                mitmwatch::plural::count(
+                    self.bad - super::target_stream::SHOWN_BAD_LINES,
+                    "more bad line",
+                    "more bad lines"
+                ),
                 escape(&self.input)
             );
         }
@@ -367,9 +371,9 @@ pub fn load_observations(path: &Path, format: InputFormat) -> Result<(Vec<Observ
     }
     if result.without_tls > 0 {
         eprintln!(
-            "mitmwatch: {}: {} measurement(s) held no TLS handshake (plain HTTP, or no connection)",
+            "mitmwatch: {}: {} no TLS handshake (plain HTTP, or no connection)",
             escape(&name),
-            result.without_tls
+            mitmwatch::plural::count(result.without_tls, "measurement held", "measurements held")
         );
     }
     Ok((result.observations, result.errors.len()))

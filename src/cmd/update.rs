@@ -57,6 +57,14 @@ pub fn run(args: UpdateArgs) -> Result<i32> {
         "Data directory: {}",
         escape(&dir.display().to_string())
     )?;
+    // `-v`: where each source comes from.
+    for (what, url) in [
+        ("CT log list", &sources.ct_log_list),
+        ("its signature", &sources.ct_log_list_sig),
+        ("intermediates", &sources.intermediates),
+    ] {
+        super::verbosity::detail(&format!("{what} from {}", escape(url)));
+    }
     let reports = mitmwatch::update::update(&dir, &sources, &fetcher, &key);
     for report in &reports {
         writeln!(out, "{}", escape(&report.line()))?;

@@ -222,22 +222,22 @@ fn update_intermediates(dir: &Path, url: &str, fetcher: &Fetcher) -> Outcome {
     let skipped = match &found.first_skipped {
         None => String::new(),
         Some((block, why)) => format!(
-            " ({} unreadable block(s) skipped; block {block}: {why})",
-            found.skipped
+            " ({} skipped; block {block}: {why})",
+            crate::plural::count(found.skipped, "unreadable block", "unreadable blocks")
         ),
     };
     let path = dir.join(INTERMEDIATES_FILE);
     if std::fs::read(&path).is_ok_and(|b| b == found.pem.as_bytes()) {
         return Outcome::Unchanged(format!(
-            "{} certificates, already saved{skipped}",
-            found.count
+            "{}, already saved{skipped}",
+            crate::plural::count(found.count, "certificate", "certificates")
         ));
     }
     match data_dir::write_atomic(dir, INTERMEDIATES_FILE, found.pem.as_bytes()) {
         Err(e) => Outcome::Failed(format!("writing {}: {e}", path.display())),
         Ok(()) => Outcome::Updated(format!(
-            "{} certificates{skipped}; saved as {}",
-            found.count,
+            "{}{skipped}; saved as {}",
+            crate::plural::count(found.count, "certificate", "certificates"),
             path.display()
         )),
     }
