@@ -61,7 +61,7 @@ pub fn run(args: InspectArgs) -> Result<i32> {
             }
             Err(e) => {
                 failed += 1;
-                eprintln!("mitmwatch: {}", escape(&format!("{e:#}")));
+                eprintln!("mitmwatch: error: {}", escape(&format!("{e:#}")));
             }
         }
     }
