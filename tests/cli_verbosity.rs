@@ -134,11 +134,13 @@ async fn scan_quiet_verbose() {
     );
     let quiet = scan(&["-q"]);
     assert_silent(&quiet, "scan");
-    assert_eq!(
-        quiet.stdout.len(),
-        plain.stdout.len(),
-        "-q keeps the records"
-    );
+    let status = |o: &Output| -> Vec<String> {
+        stdout(o)
+            .lines()
+            .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap()["status"].to_string())
+            .collect()
+    };
+    assert_eq!(status(&quiet), status(&plain), "-q keeps the records");
     let verbose = scan(&["-v"]);
     assert!(
         stderr(&verbose).contains(&format!("mitmwatch: {target}: connect-refused")),
@@ -295,7 +297,8 @@ fn baseline_quiet_verbose_and_text_format() {
     assert!(json["domains"]["example.com"].is_object(), "{json}");
     let quiet = run(&["baseline", "-q", &input]);
     assert_silent(&quiet, "baseline");
-    assert_eq!(quiet.stdout.len(), plain.stdout.len());
+    let same: serde_json::Value = serde_json::from_slice(&quiet.stdout).unwrap();
+    assert_eq!(same["domains"], json["domains"]);
     let verbose = run(&["baseline", "-v", &input]);
     let err = stderr(&verbose);
     assert!(
@@ -573,4 +576,64 @@ fn quiet_and_verbose_go_before_or_after_the_subcommand() {
         stdout(&before).lines().count(),
         stdout(&after).lines().count()
     );
+}
+
+#[test]
+fn counts_of_one_and_two_agree_with_their_nouns() {
+    let dir = tempfile::tempdir().unwrap();
+    let one = write_jsonl(
+        dir.path(),
+        "one.jsonl",
+        &[verified("public-ok", "example.com")],
+    );
+    let two = write_jsonl(
+        dir.path(),
+        "two.jsonl",
+        &[
+            verified("public-ok", "example.com"),
+            verified("public-ok", "example.org"),
+        ],
+    );
+    let mut seen = String::new();
+    for (input, n, noun) in [(&one, 1, "domain"), (&two, 2, "domains")] {
+        let baseline = run(&["baseline", input]);
+        assert_code(&baseline, 0, "baseline");
+        let observations = if n == 1 {
+            "observation"
+        } else {
+            "observations"
+        };
+        assert!(
+            stderr(&baseline).contains(&format!(
+                "baseline of {n} {noun} from {n} of {n} {observations}"
+            )),
+            "{}",
+            stderr(&baseline)
+        );
+        let mut args = vec!["analyze", input.as_str()];
+        args.extend(analysis_flags());
+        let analyze = run(&args);
+        let targets = if n == 1 { "target" } else { "targets" };
+        assert!(
+            stdout(&analyze).contains(&format!("\n{n} {targets}: clean 1")),
+            "{}",
+            stdout(&analyze)
+        );
+        assert!(
+            stdout(&analyze).contains(&format!("in the {n} of {n} {targets} that answered")),
+            "{}",
+            stdout(&analyze)
+        );
+        let compare = run(&["compare", "-v", input, input]);
+        assert!(
+            stdout(&compare).contains(&format!("({n} {observations})")),
+            "{}",
+            stdout(&compare)
+        );
+        for out in [&baseline, &analyze, &compare] {
+            seen.push_str(&stdout(out));
+            seen.push_str(&stderr(out));
+        }
+    }
+    assert!(!seen.contains("(s)"), "{seen}");
 }

@@ -185,7 +185,11 @@ fn conclusion(
         })
         .collect();
     if interceptors.len() > 3 {
-        who.push(format!("{} others", interceptors.len() - 3));
+        who.push(crate::plural::count(
+            interceptors.len() - 3,
+            "other",
+            "others",
+        ));
     }
     let how = match pattern {
         Some(Pattern::Blanket) => " Every target was intercepted: this is blanket interception, typical of a corporate proxy, a firewall or antivirus software on this machine.",
@@ -199,7 +203,9 @@ fn conclusion(
         String::new()
     };
     format!(
-        "{intercepted} of {judged} targets were intercepted by {}.{how}{also}",
+        "{intercepted} of {} {} intercepted by {}.{how}{also}",
+        crate::plural::count(judged, "target", "targets"),
+        crate::plural::noun(intercepted, "was", "were"),
         if who.is_empty() {
             "an unidentified party".to_string()
         } else {

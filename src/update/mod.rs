@@ -201,9 +201,9 @@ fn update_log_list(
             dir.join(LOG_LIST_FILE).display()
         )),
         Ok(()) => Outcome::Updated(format!(
-            "{}, {} logs; signature verified with {}; saved as {}",
+            "{}, {}; signature verified with {}; saved as {}",
             describe(&list),
-            list.logs.len(),
+            crate::plural::count(list.logs.len(), "log", "logs"),
             key.label(),
             dir.join(LOG_LIST_FILE).display()
         )),
