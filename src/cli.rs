@@ -713,6 +713,10 @@ pub struct UpdateArgs {
     /// Deadline per download, in seconds (connect, redirects and body).
     #[arg(long, value_name = "SECS", default_value_t = 60.0, value_parser = seconds, allow_negative_numbers = true)]
     pub timeout: f64,
+    /// Output format: text (a line per source), or json (one document,
+    /// `schema` 1).
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
 }
 
 /// `--format json` or its older spelling `--json`.

@@ -532,7 +532,7 @@ fn subdir(dir: &Path, name: &str) -> PathBuf {
 }
 
 #[tokio::test]
-async fn update_quiet_verbose() {
+async fn update_quiet_verbose_and_json_format() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data").display().to_string();
     let port = common::refused_port().await;
@@ -553,6 +553,30 @@ async fn update_quiet_verbose() {
         "-v names each source: {}",
         stderr(&verbose)
     );
+    let json = update(&["--format", "json"]);
+    assert_code(&json, 4, "update --format json");
+    let record: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
+    assert_eq!(record["type"], "update");
+    assert_eq!(record["schema"], 1);
+    assert_eq!(record["data_dir"], data.as_str());
+    let states: Vec<(String, String)> = record["sources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| (s["source"].to_string(), s["state"].to_string()))
+        .collect();
+    assert_eq!(
+        states,
+        [
+            ("\"ct-log-list\"".into(), "\"failed\"".into()),
+            ("\"intermediates\"".into(), "\"failed\"".into()),
+            ("\"pins\"".into(), "\"skipped\"".into()),
+        ]
+    );
+    assert!(record["sources"][0]["detail"]
+        .as_str()
+        .unwrap()
+        .contains(&base));
     assert_error_shown(&["update", "--data-dir", "/proc/mitmwatch-data"]);
 }
 

@@ -72,8 +72,10 @@ impl Sources {
     }
 }
 
-/// What happened to one source.
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// What happened to one source. In JSON, `state` (`updated`,
+/// `unchanged`, `skipped`, `failed`) and `detail`.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(tag = "state", content = "detail", rename_all = "kebab-case")]
 pub enum Outcome {
     /// A new file was saved.
     Updated(String),
@@ -85,13 +87,32 @@ pub enum Outcome {
     Failed(String),
 }
 
-/// One line of `update`'s output.
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// One line of `update`'s output (one object of `sources` in its JSON).
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
 pub struct SourceReport {
     /// `ct-log-list`, `intermediates` or `pins`.
     pub source: &'static str,
     /// What happened.
+    #[serde(flatten)]
     pub outcome: Outcome,
+}
+
+/// Version of `update --format json`.
+pub const UPDATE_SCHEMA: u32 = 1;
+
+/// `update --format json`: the data directory and what happened to each
+/// source, one document.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct UpdateRecord {
+    /// Always `update`.
+    #[serde(rename = "type")]
+    pub record_type: &'static str,
+    /// [`UPDATE_SCHEMA`].
+    pub schema: u32,
+    /// The data directory written to.
+    pub data_dir: String,
+    /// One entry per source, in the order of the text output.
+    pub sources: Vec<SourceReport>,
 }
 
 impl SourceReport {
