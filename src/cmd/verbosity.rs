@@ -2,8 +2,9 @@
 //!
 //! `-q` keeps stderr for warnings and errors; `-v` adds detail to text
 //! output and notes on stderr. Given together, the output is detailed and
-//! stderr quiet. Neither changes machine-readable output. The choice is made once, from the
-//! command line, before the subcommand runs (as `--color` is).
+//! stderr quiet. Neither changes machine-readable output. The choice is
+//! made once, from the command line, before the subcommand runs (as
+//! `--color` is).
 
 use crate::cli::Verbosity;
 use std::sync::OnceLock;
