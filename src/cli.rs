@@ -510,7 +510,7 @@ pub struct ReportArgs {
     /// Format of the report on stdout (or -o): text, csv or json.
     #[arg(long, value_enum, default_value_t = ReportFormat::Text)]
     pub format: ReportFormat,
-    /// Write the text/CSV report here instead of stdout.
+    /// Write the text, CSV or JSON report here instead of stdout.
     #[arg(short, long, value_name = "FILE")]
     pub output: Option<PathBuf>,
     /// Threads that judge observations (default: one per core).
