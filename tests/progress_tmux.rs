@@ -16,7 +16,7 @@ use std::path::Path;
 use std::process::{Command, Output};
 use std::time::{Duration, Instant};
 
-/// Targets of each kind; the silent ones hang until their timeout (5 s).
+/// Targets of each kind; the silent ones hang until their timeout (6 s).
 const SILENT: usize = 10;
 const ORIGIN: usize = 20;
 const REFUSED: usize = 20;
@@ -106,7 +106,7 @@ async fn the_scan_progress_bar_in_a_real_terminal() {
     write_list(&list);
     let output = dir.path().join("obs.jsonl");
     let command = format!(
-        "{} scan -v --retries 0 --concurrency 64 --per-address 64 --rate 20 --timeout 5 \
+        "{} scan -v --retries 0 --concurrency 64 --per-address 64 --rate 20 --timeout 6 \
          --connect-to :1001:127.0.0.1:{} --connect-to :1002:127.0.0.1:{} \
          --connect-to :1003:127.0.0.1:{} -i {} -o {}; echo EXIT=$?; sleep 600",
         binary(),
@@ -155,7 +155,7 @@ async fn the_scan_progress_bar_in_a_real_terminal() {
         );
     }
     // The others are started within 2.5 s (20 a second) and end at once;
-    // the silent ones hang until their 5 s timeout. For those seconds the
+    // the silent ones hang until their 6 s timeout. For those seconds the
     // bar must show the finished handshakes, not the started ones (which
     // pass this number in a fraction of a second on their way to all).
     let counts: Vec<usize> = frames.iter().filter_map(|(_, f)| shown_count(f)).collect();
