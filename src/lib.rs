@@ -26,6 +26,7 @@ pub mod judge;
 pub mod lines;
 pub mod model;
 pub mod observation_file;
+pub mod plural;
 pub mod report;
 pub mod sim;
 pub mod store_audit;

@@ -132,7 +132,7 @@ async fn analyze_from_ooni_judges_leaf_only_chains_and_names_bad_lines() {
     let out = analyze("ooni", &input, &[]).await;
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(text.contains("[leaf only]"), "{text}");
-    assert!(text.contains("2 chain(s) are leaf-only"), "{text}");
+    assert!(text.contains("2 chains are leaf-only"), "{text}");
 }
 
 #[tokio::test]
@@ -156,7 +156,7 @@ async fn analyze_from_ooni_shows_twenty_bad_lines_and_counts_the_rest() {
         "{stderr}"
     );
     assert!(
-        stderr.contains("33 unreadable record(s) in the input were skipped"),
+        stderr.contains("33 unreadable records in the input were skipped"),
         "{stderr}"
     );
     let lines = json_lines(&out.stdout);

@@ -36,11 +36,15 @@ pub fn run(args: AnalyzeArgs) -> Result<i32> {
     report.finish(&judged.summary, &data)?;
     let bad = judged.counts.bad;
     if bad > 0 {
-        let what = match format {
-            InputFormat::Mitmwatch => "bad line(s)",
-            _ => "unreadable record(s)",
+        let (one, many) = match format {
+            InputFormat::Mitmwatch => ("bad line", "bad lines"),
+            _ => ("unreadable record", "unreadable records"),
         };
-        eprintln!("mitmwatch: {bad} {what} in the input were skipped");
+        eprintln!(
+            "mitmwatch: {} in the input {} skipped",
+            mitmwatch::plural::count(bad, one, many),
+            mitmwatch::plural::noun(bad, "was", "were")
+        );
     }
     Ok(exit_code(&judged.summary, 1, args.analysis.fail_on))
 }
@@ -63,7 +67,7 @@ impl Report {
                 super::output_files::open_output(args.output.as_deref())?,
             ),
             format: args.format,
-            verbose: args.verbose,
+            verbose: super::verbosity::verbose(),
             coloured: args.output.as_deref().is_none_or(|p| p.as_os_str() == "-")
                 && super::output::stdout_coloured(),
             leaf_only: 0,

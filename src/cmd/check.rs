@@ -37,7 +37,7 @@ pub async fn run(args: CheckArgs) -> Result<i32> {
         .into_iter()
         .map(|d| super::flags_setup::apply_sni(Target::new(d, args.collect.port), &args.collect))
         .collect();
-    if !json && !args.quiet {
+    if !json && !super::verbosity::quiet() {
         match &proxy {
             Some(p) => eprintln!(
                 "mitmwatch: checking {} popular sites through the proxy {} ({}), then directly...",
@@ -123,7 +123,7 @@ pub async fn run(args: CheckArgs) -> Result<i32> {
         mitmwatch::report::json::write_pretty(&mut out, &doc)?;
     } else {
         write!(out, "{}", report(&summary, &assessments, code))?;
-        if args.verbose {
+        if super::verbosity::verbose() {
             let mut out = anstream::AutoStream::auto(&mut out);
             writeln!(out, "\nEvery site:")?;
             for a in &assessments {
@@ -215,12 +215,12 @@ fn paths_paragraph(proxy: &str, proxied: &ScanSummary, direct: &DirectPath) -> S
     let proxy = escape(proxy);
     let mut s = String::from("\nPaths compared:\n");
     s.push_str(&format!(
-        "  through the proxy {proxy}: {through} of {} sites reached intercepted\n",
-        reached(proxied)
+        "  through the proxy {proxy}: {through} of {} reached intercepted\n",
+        mitmwatch::plural::count(reached(proxied), "site", "sites")
     ));
     s.push_str(&format!(
-        "  direct, without a proxy: {straight} of {} sites reached intercepted\n",
-        reached(&direct.summary)
+        "  direct, without a proxy: {straight} of {} reached intercepted\n",
+        mitmwatch::plural::count(reached(&direct.summary), "site", "sites")
     ));
     let conclusion = match (through > 0, straight > 0) {
         (true, false) if direct.code == super::exit::INCONCLUSIVE => format!(
@@ -267,12 +267,16 @@ fn store_paragraph(stores: &StoreCheck) -> String {
     }
     s.push_str(&text::wrap(
         &format!(
-            "({} store(s) read; `mitmwatch store` lists every root they hold.)",
-            stores
-                .sources
-                .iter()
-                .filter(|s| s.status == mitmwatch::model::SourceStatus::Read)
-                .count()
+            "({} read; `mitmwatch store` lists every root they hold.)",
+            mitmwatch::plural::count(
+                stores
+                    .sources
+                    .iter()
+                    .filter(|s| s.status == mitmwatch::model::SourceStatus::Read)
+                    .count(),
+                "store",
+                "stores"
+            )
         ),
         2,
         96,

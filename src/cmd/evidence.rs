@@ -7,6 +7,7 @@ use anyhow::{bail, Context, Result};
 use mitmwatch::collect::probe::tool_name;
 use mitmwatch::judge::{default_jobs, JudgeError};
 use mitmwatch::model::Verdict;
+use mitmwatch::plural::{count, noun};
 use mitmwatch::report::evidence::{self, BundleFile, BundleOptions};
 use mitmwatch::report::terminal::escape;
 use std::io::Write;
@@ -40,7 +41,11 @@ pub fn run(args: EvidenceArgs) -> Result<i32> {
     }
     let (judged, summary, bad) = (file.index().len(), file.summary, file.counts.bad);
     if bad > 0 {
-        eprintln!("mitmwatch: {bad} bad record(s) in the input were skipped");
+        eprintln!(
+            "mitmwatch: {} in the input {} skipped",
+            count(bad, "bad record", "bad records"),
+            noun(bad, "was", "were")
+        );
     }
     let options = BundleOptions {
         tool: tool_name(),
@@ -50,9 +55,10 @@ pub fn run(args: EvidenceArgs) -> Result<i32> {
     };
     let bundle = evidence::build(&observations, &assessments, analyzer.catalog(), &options);
     if bundle.interceptors.is_empty() {
-        if !args.quiet {
+        if !super::verbosity::quiet() {
             eprintln!(
-                "mitmwatch: no interception found in {judged} observation(s): no bundle written"
+                "mitmwatch: no interception found in {}: no bundle written",
+                count(judged, "observation", "observations")
             );
         }
         return Ok(exit_code(&summary, 1, args.analysis.fail_on));
@@ -60,8 +66,12 @@ pub fn run(args: EvidenceArgs) -> Result<i32> {
     prepare_dir(&args.output)?;
     for file in &bundle.files {
         write_file(&args.output, file)?;
+        super::verbosity::detail(&format!(
+            "wrote {}",
+            escape(&args.output.join(&file.path).display().to_string())
+        ));
     }
-    if args.quiet {
+    if super::verbosity::quiet() {
         return Ok(exit_code(&summary, 1, args.analysis.fail_on));
     }
     for entry in &bundle.interceptors {
@@ -72,8 +82,8 @@ pub fn run(args: EvidenceArgs) -> Result<i32> {
         );
     }
     eprintln!(
-        "mitmwatch: bundle of {} file(s) written to {} (manifest.json lists their SHA-256)",
-        bundle.files.len(),
+        "mitmwatch: bundle of {} written to {} (manifest.json lists their SHA-256)",
+        count(bundle.files.len(), "file", "files"),
         args.output.display()
     );
     Ok(exit_code(&summary, 1, args.analysis.fail_on))

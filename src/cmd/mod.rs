@@ -23,6 +23,7 @@ pub mod store;
 pub mod target_input;
 pub mod target_stream;
 pub mod update;
+pub mod verbosity;
 
 /// Exit codes, documented in the README.
 pub mod exit {

@@ -132,7 +132,7 @@ pub async fn run(args: ProbeArgs) -> Result<i32> {
                 super::output_files::shown(path),
                 match bad {
                     0 => "it is empty".to_string(),
-                    n => format!("{n} bad {}", super::scan::plural(n, "entry", "entries")),
+                    n => format!("{n} bad {}", mitmwatch::plural::noun(n, "entry", "entries")),
                 },
                 super::target_input::LIST_HINT
             ),
@@ -166,7 +166,15 @@ pub async fn run(args: ProbeArgs) -> Result<i32> {
     }
     let mut probes = Vec::new();
     while let Some(done) = tasks.join_next().await {
-        probes.push(done.context("probe task")?);
+        let (i, p) = done.context("probe task")?;
+        // `-v`: each host as its probe ends.
+        super::verbosity::detail(&format!(
+            "{}:{}: {}",
+            mitmwatch::report::terminal::escape(&p.host),
+            p.port,
+            probe_text::outcome_label(p.comparison.outcome)
+        ));
+        probes.push((i, p));
     }
     probes.sort_by_key(|(i, _)| *i);
     let probes: Vec<SniProbe> = probes.into_iter().map(|(_, p)| p).collect();
@@ -194,7 +202,10 @@ pub async fn run(args: ProbeArgs) -> Result<i32> {
     }
     out.flush().context("writing the report")?;
     if bad > 0 {
-        eprintln!("mitmwatch: {bad} bad host(s) skipped");
+        eprintln!(
+            "mitmwatch: {} skipped",
+            mitmwatch::plural::count(bad, "bad host", "bad hosts")
+        );
     }
     Ok(exit_code(&probes))
 }

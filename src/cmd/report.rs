@@ -9,6 +9,7 @@ use anyhow::{Context, Result};
 use mitmwatch::import::InputFormat;
 use mitmwatch::judge::{default_jobs, JudgeError, JudgedScan};
 use mitmwatch::model::Verdict;
+use mitmwatch::plural::{count, noun};
 use mitmwatch::report::{csv, html, json, text};
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
@@ -33,25 +34,32 @@ pub fn run(args: ReportArgs) -> Result<i32> {
     if let Some(path) = &args.html {
         write_html(&mut judged, path, args.details)
             .with_context(|| format!("writing {}", path.display()))?;
-        if !args.quiet {
-            eprintln!(
-                "mitmwatch: HTML report written to {}",
-                super::output_files::shown(path)
-            );
-        }
+        super::verbosity::note(&format!(
+            "HTML report written to {}",
+            super::output_files::shown(path)
+        ));
     }
     if args.html.is_none() || args.output.is_some() || args.format != ReportFormat::Text {
         let mut out = BufWriter::new(super::output_files::open_output(args.output.as_deref())?);
         if args.format == ReportFormat::Csv {
             writeln!(out, "{}", csv::HEADER)?;
         }
+        let verbose = super::verbosity::verbose();
         judged.each_in_order(false, |j| {
-            let line = match args.format {
-                ReportFormat::Csv => csv::row(&j.assessment, &j.cas),
-                ReportFormat::Text => text::assessment_line(&j.assessment),
-            };
-            writeln!(out, "{line}").map_err(anyhow::Error::from)
+            match args.format {
+                ReportFormat::Csv => writeln!(out, "{}", csv::row(&j.assessment, &j.cas))?,
+                // `-v`: every finding of every target explained.
+                ReportFormat::Text if verbose => {
+                    writeln!(out, "{}", text::assessment_detail(&j.assessment))?
+                }
+                ReportFormat::Text => writeln!(out, "{}", text::assessment_line(&j.assessment))?,
+                ReportFormat::Json => json::write_line(&mut out, &j.assessment)?,
+            }
+            Ok::<(), anyhow::Error>(())
         })?;
+        if args.format == ReportFormat::Json {
+            json::write_line(&mut out, &judged.summary)?;
+        }
         if args.format == ReportFormat::Text {
             writeln!(out)?;
             write!(out, "{}", text::summary_text(&judged.summary))?;
@@ -70,8 +78,9 @@ pub fn run(args: ReportArgs) -> Result<i32> {
     }
     if judged.counts.bad > 0 {
         eprintln!(
-            "mitmwatch: {} bad line(s) in the input were skipped",
-            judged.counts.bad
+            "mitmwatch: {} in the input {} skipped",
+            count(judged.counts.bad, "bad line", "bad lines"),
+            noun(judged.counts.bad, "was", "were")
         );
     }
     Ok(exit_code(&judged.summary, 1, args.analysis.fail_on))

@@ -13,6 +13,8 @@ use mitmwatch::batch::shard::Shard;
 use mitmwatch::collect::scan_with;
 use mitmwatch::judge::{BadLines, Judge};
 use mitmwatch::model::{Assessment, Observation};
+use mitmwatch::plural::noun as plural;
+use mitmwatch::report::terminal::escape;
 use std::io::Write;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
@@ -73,11 +75,11 @@ pub async fn run(args: ScanArgs) -> Result<i32> {
                     }
                 }
             }
-            if !args.quiet {
+            if !super::verbosity::quiet() {
                 eprintln!(
-                    "mitmwatch: resuming {}: {} records kept{}",
+                    "mitmwatch: resuming {}: {} kept{}",
                     super::output_files::shown(path),
-                    state.kept_lines,
+                    mitmwatch::plural::count(state.kept_lines, "record", "records"),
                     if state.truncated_bytes > 0 {
                         format!(
                             ", {} bytes of an unfinished line removed",
@@ -94,7 +96,7 @@ pub async fn run(args: ScanArgs) -> Result<i32> {
         _ => super::output_files::open_output(args.output.as_deref())?,
     };
 
-    let progress = Progress::new(args.quiet);
+    let progress = Progress::new(super::verbosity::quiet());
     let total = progress.total_handle();
     {
         let (specs, input, collect) = (
@@ -129,7 +131,7 @@ pub async fn run(args: ScanArgs) -> Result<i32> {
     let writer = tokio::task::spawn_blocking(move || write_all(rx, out, progress, analysis));
     let (total, by_status, analysis) = writer.await.context("writer task")??;
     scanner.await.context("scan task")?;
-    if !args.quiet {
+    if !super::verbosity::quiet() {
         let s = &skipped;
         let mut notes = Vec::new();
         for (n, one, many) in [
@@ -222,7 +224,7 @@ fn shard(args: &ScanArgs) -> Result<Option<Shard>> {
         Some(ShardSpec::Auto) => {
             let found = scheduler::from_env(|name| std::env::var(name).ok(), args.shard_count)
                 .map_err(anyhow::Error::msg)?;
-            if !args.quiet {
+            if !super::verbosity::quiet() {
                 let from = match found.scheduler {
                     scheduler::Scheduler::Slurm => "the Slurm array task",
                     scheduler::Scheduler::Kubernetes => "the Kubernetes completion index",
@@ -270,6 +272,18 @@ fn write_all(
             }
         };
         progress.record(obs.status, verdict);
+        if obs.status != mitmwatch::model::Status::Ok {
+            // `-v`: each target that failed, above the bar.
+            super::verbosity::detail(&format!(
+                "{}: {}{}",
+                escape(&obs.target.to_string()),
+                obs.status.as_str(),
+                obs.failure
+                    .as_deref()
+                    .map(|f| format!(" ({})", escape(f)))
+                    .unwrap_or_default()
+            ));
+        }
         total += 1;
         if rx.is_empty() {
             out.flush().context("writing the output")?;
@@ -288,15 +302,6 @@ fn write_all(
     };
     out.flush().context("writing the output")?;
     Ok((total, by_status, summary))
-}
-
-/// `one` or `many`, as `n` asks.
-pub fn plural<'a>(n: usize, one: &'a str, many: &'a str) -> &'a str {
-    if n == 1 {
-        one
-    } else {
-        many
-    }
 }
 
 /// The analysis flags given that only `--analyze` uses (the trust-store

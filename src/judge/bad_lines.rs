@@ -89,12 +89,17 @@ impl fmt::Display for Notice<'_> {
         match self {
             Notice::Skipped(r) => write!(f, "skipped {r}"),
             Notice::NotShown { input, count } => {
-                write!(f, "skipped {count} more bad lines of {input} (not shown)")
+                write!(
+                    f,
+                    "skipped {} of {input} (not shown)",
+                    crate::plural::count(*count, "more bad line", "more bad lines")
+                )
             }
             Notice::Empty { input } => write!(f, "{input}: no observations in the file"),
             Notice::WithoutTls { input, count } => write!(
                 f,
-                "{input}: {count} measurement(s) held no TLS handshake (plain HTTP, or no connection)"
+                "{input}: {} no TLS handshake (plain HTTP, or no connection)",
+                crate::plural::count(*count, "measurement held", "measurements held")
             ),
         }
     }

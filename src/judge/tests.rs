@@ -221,7 +221,7 @@ fn ooni_lines_are_bounded_and_their_errors_capped() {
         format!("skipped 6 more bad lines of {name} (not shown)")
     );
     assert!(shown[SHOWN_BAD_LINES + 1]
-        .ends_with("1 measurement(s) held no TLS handshake (plain HTTP, or no connection)"));
+        .ends_with("1 measurement held no TLS handshake (plain HTTP, or no connection)"));
     assert_eq!(
         shown[0],
         format!("skipped {name}:1: line is longer than 32 MiB")

@@ -88,11 +88,11 @@ pub fn head(summary: &ScanSummary, facts: &ReportFacts, generated: &str) -> Stri
     );
     let _ = write!(
         h,
-        "<h1>mitmwatch report</h1><p class=\"muted\">Generated {} by mitmwatch {} from {} observations. \
+        "<h1>mitmwatch report</h1><p class=\"muted\">Generated {} by mitmwatch {} from {}. \
          How it was made: <a href=\"#provenance\">provenance</a>.</p>",
         escape_html(generated),
         env!("CARGO_PKG_VERSION"),
-        summary.targets
+        crate::plural::count(summary.targets, "observation", "observations")
     );
     let _ = write!(
         h,
@@ -102,9 +102,10 @@ pub fn head(summary: &ScanSummary, facts: &ReportFacts, generated: &str) -> Stri
     if let Some(p) = summary.provenance.as_ref().filter(|p| p.skipped_lines > 0) {
         let _ = write!(
             h,
-            "<p class=\"warn\" id=\"skipped-warning\">{} input line(s) held no observation and were skipped: \
+            "<p class=\"warn\" id=\"skipped-warning\">{} no observation and {} skipped: \
              this report covers the others only (<a href=\"#provenance\">positions</a>).</p>",
-            p.skipped_lines
+            crate::plural::count(p.skipped_lines, "input line held", "input lines held"),
+            crate::plural::noun(p.skipped_lines, "was", "were")
         );
     }
     h.push_str(&html_charts::verdict_shares(summary));

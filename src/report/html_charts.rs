@@ -83,8 +83,9 @@ pub fn verdict_shares(summary: &ScanSummary) -> String {
     .collect();
     let widths = segment_widths(&verdicts.iter().map(|v| v.1).collect::<Vec<_>>(), WIDTH);
     let mut svg = format!(
-        "<figure id=\"verdict-shares\"><figcaption>Verdicts of {total} targets</figcaption>\
+        "<figure id=\"verdict-shares\"><figcaption>Verdicts of {}</figcaption>\
          <svg role=\"img\" aria-label=\"Verdict shares\" width=\"{}\" height=\"{}\" viewBox=\"0 0 {} {}\">",
+        crate::plural::count(total, "target", "targets"),
         WIDTH as usize,
         34 + 20 * verdicts.len(),
         WIDTH as usize,

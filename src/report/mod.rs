@@ -2,6 +2,7 @@
 //! HTML report and evidence bundles. (JSON output is the serde form of the
 //! model types, one object per line.)
 
+pub mod baseline_text;
 pub mod compare_text;
 pub mod csv;
 pub mod evidence;

@@ -89,7 +89,11 @@ pub fn summary(probes: &[SniProbe]) -> String {
         .iter()
         .map(|(o, n)| format!("{} {n}", o.as_str()))
         .collect();
-    let mut out = format!("{} host(s) probed: {}\n", probes.len(), parts.join(", "));
+    let mut out = format!(
+        "{} probed: {}\n",
+        crate::plural::count(probes.len(), "host", "hosts"),
+        parts.join(", ")
+    );
     let triggered: Vec<String> = probes
         .iter()
         .filter(|p| p.comparison.outcome == SniOutcome::SniTriggered)

@@ -6,6 +6,7 @@
 use super::markdown::{cell, code, quote};
 use crate::certinfo::rfc3339;
 use crate::model::{Attribution, CertRole, EvidenceCert, InterceptionEvidence, Severity};
+use crate::plural::{count, noun};
 use crate::target_spec::normalise_host;
 use std::fmt::Write;
 
@@ -60,14 +61,15 @@ fn write_report(out: &mut String, e: &InterceptionEvidence) -> std::fmt::Result 
     writeln!(out, "## What was seen\n")?;
     writeln!(
         out,
-        "{} TLS handshake(s) between {} and {} (UTC) to {} domain(s) were answered with \
+        "{} between {} and {} (UTC) to {} {} answered with \
          certificates issued under {}, not by the sites' own certificate authorities. \
          mitmwatch judged each of them `intercepted`. Its findings, with how many of the \
          handshakes had each:\n",
-        e.observations,
+        count(e.observations, "TLS handshake", "TLS handshakes"),
         rfc3339(e.first_seen),
         rfc3339(e.last_seen),
-        e.domains.len(),
+        count(e.domains.len(), "domain", "domains"),
+        noun(e.observations, "was", "were"),
         who
     )?;
     for f in &e.findings {
@@ -316,7 +318,7 @@ fn write_block(out: &mut String, e: &InterceptionEvidence) -> std::fmt::Result {
         out,
         "Leaf certificates, minted per domain (blocking the CA above covers them):\n"
     )?;
-    writeln!(out, "| domain(s) | certificate SHA-256 |")?;
+    writeln!(out, "| domains | certificate SHA-256 |")?;
     writeln!(out, "|---|---|")?;
     for c in e.certificates.iter().filter(|c| c.role == CertRole::Leaf) {
         writeln!(
@@ -434,8 +436,8 @@ fn write_cert(out: &mut String, c: &EvidenceCert) -> std::fmt::Result {
     }
     writeln!(
         out,
-        "- served in {} handshake(s), for: {}",
-        c.observations,
+        "- served in {}, for: {}",
+        count(c.observations, "handshake", "handshakes"),
         c.domains
             .iter()
             .map(|d| code(d))
