@@ -13,6 +13,24 @@ pub struct Cli {
     /// set), `always` or `never`.
     #[arg(long, global = true, value_enum, value_name = "WHEN", default_value_t = ColorWhen::Auto)]
     pub color: ColorWhen,
+    #[command(flatten)]
+    pub verbosity: Verbosity,
+}
+
+/// `-q` and `-v`, accepted by every subcommand with the same meaning
+/// (README, "Command-line conventions"). Together, `-v` details the
+/// output and `-q` keeps stderr to warnings and errors.
+#[derive(Debug, Args, Clone, Copy, Default)]
+pub struct Verbosity {
+    /// Print no notes on stderr (progress, summaries, "written to …"):
+    /// only warnings and errors. The output itself is the same.
+    #[arg(short, long, global = true)]
+    pub quiet: bool,
+    /// Print more detail: in text output, every finding, site or item the
+    /// default leaves out; on stderr (unless -q), a note for each target,
+    /// file or problem the default only counts.
+    #[arg(short, long, global = true)]
+    pub verbose: bool,
 }
 
 /// `--color`: when verdicts are coloured.
@@ -127,6 +145,9 @@ pub enum ReportFormat {
     Text,
     /// One row per target, for spreadsheets.
     Csv,
+    /// JSON Lines: one `assessment` object per target, then one `summary`
+    /// (as `analyze --format json`).
+    Json,
 }
 
 /// Which targets of an HTML report show their TLS parameters and chain.
@@ -315,9 +336,6 @@ pub struct ScanArgs {
     /// Write observations here (`-` for stdout, the default).
     #[arg(short, long, value_name = "FILE|-")]
     pub output: Option<PathBuf>,
-    /// Print no progress or summary on stderr.
-    #[arg(short, long)]
-    pub quiet: bool,
     /// Continue an interrupted scan: skip targets already in the --output
     /// file, repair an unfinished last line, and append.
     #[arg(long, requires = "output")]
@@ -367,9 +385,6 @@ pub struct MergeArgs {
     /// The shards were scanned with --no-sni.
     #[arg(long)]
     pub no_sni: bool,
-    /// Print no summary on stderr (problems are still printed).
-    #[arg(short, long)]
-    pub quiet: bool,
 }
 
 #[derive(Debug, Args)]
@@ -387,9 +402,6 @@ pub struct AnalyzeArgs {
     /// Write the report here instead of stdout.
     #[arg(short, long, value_name = "FILE")]
     pub output: Option<PathBuf>,
-    /// In text format, explain every finding of every target.
-    #[arg(short, long)]
-    pub verbose: bool,
     /// Threads that judge observations (mitmwatch files; default: one per
     /// core). The output is the same, in the same order, for any number.
     #[arg(short, long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=1024))]
@@ -421,13 +433,6 @@ pub struct CheckArgs {
     /// The same as `--format json` (kept for scripts).
     #[arg(long, hide = true)]
     pub json: bool,
-    /// In text, list every site with its verdict, and why the check is
-    /// inconclusive in detail.
-    #[arg(short, long)]
-    pub verbose: bool,
-    /// Print no progress on stderr.
-    #[arg(short, long)]
-    pub quiet: bool,
     /// Also write the raw observations here (JSON Lines), for evidence.
     #[arg(long, value_name = "FILE.jsonl")]
     pub save: Option<PathBuf>,
@@ -483,9 +488,6 @@ pub struct StoreArgs {
     /// The same as `--format json` (kept for scripts).
     #[arg(long, hide = true)]
     pub json: bool,
-    /// In text, also list the public roots.
-    #[arg(short, long)]
-    pub verbose: bool,
     #[command(flatten)]
     pub stores: StoreDiscoveryArgs,
     #[command(flatten)]
@@ -505,18 +507,15 @@ pub struct ReportArgs {
     /// compact one).
     #[arg(long, value_enum, default_value_t = ReportDetails::Flagged)]
     pub details: ReportDetails,
-    /// Format of the report on stdout (or -o): text or csv.
+    /// Format of the report on stdout (or -o): text, csv or json.
     #[arg(long, value_enum, default_value_t = ReportFormat::Text)]
     pub format: ReportFormat,
-    /// Write the text/CSV report here instead of stdout.
+    /// Write the text, CSV or JSON report here instead of stdout.
     #[arg(short, long, value_name = "FILE")]
     pub output: Option<PathBuf>,
     /// Threads that judge observations (default: one per core).
     #[arg(short, long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=1024))]
     pub jobs: Option<u16>,
-    /// Print no notes on stderr (warnings and errors still go there).
-    #[arg(short, long)]
-    pub quiet: bool,
     #[command(flatten)]
     pub analysis: AnalysisArgs,
 }
@@ -529,9 +528,19 @@ pub struct BaselineArgs {
     /// Write the baseline here (default stdout).
     #[arg(short, long, value_name = "FILE.json")]
     pub output: Option<PathBuf>,
-    /// Print no notes on stderr (warnings and errors still go there).
-    #[arg(short, long)]
-    pub quiet: bool,
+    /// Output format: json (the file `--baseline` reads), or text (per
+    /// domain, the issuing CAs, for reading).
+    #[arg(long, value_enum, default_value_t = BaselineFormat::Json)]
+    pub format: BaselineFormat,
+}
+
+/// Output format of `baseline`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum BaselineFormat {
+    /// Per domain, its issuing CAs, for reading.
+    Text,
+    /// The baseline file (`schema` 1), as `--baseline` reads it.
+    Json,
 }
 
 #[derive(Debug, Args)]
@@ -543,9 +552,6 @@ pub struct DemoArgs {
     /// one summary line, as `analyze --format json`).
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
-    /// Explain every finding of every target.
-    #[arg(short, long)]
-    pub verbose: bool,
 }
 
 #[derive(Debug, Args)]
@@ -651,9 +657,6 @@ pub struct CompareArgs {
     /// The same as `--format json` (kept for scripts).
     #[arg(long, hide = true)]
     pub json: bool,
-    /// In text, also list the domains that agree, with their CAs.
-    #[arg(short, long)]
-    pub verbose: bool,
     /// Write the comparison here instead of stdout.
     #[arg(short, long, value_name = "FILE")]
     pub output: Option<PathBuf>,
@@ -680,9 +683,6 @@ pub struct EvidenceArgs {
     /// can reveal where you were; they are left out by default.
     #[arg(long)]
     pub include_addresses: bool,
-    /// Print no notes on stderr (warnings and errors still go there).
-    #[arg(short, long)]
-    pub quiet: bool,
     #[command(flatten)]
     pub analysis: AnalysisArgs,
 }
@@ -713,6 +713,10 @@ pub struct UpdateArgs {
     /// Deadline per download, in seconds (connect, redirects and body).
     #[arg(long, value_name = "SECS", default_value_t = 60.0, value_parser = seconds, allow_negative_numbers = true)]
     pub timeout: f64,
+    /// Output format: text (a line per source), or json (one document,
+    /// `schema` 1).
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
 }
 
 /// `--format json` or its older spelling `--json`.

@@ -64,6 +64,7 @@ fn parse() -> cli::Cli {
 fn main() {
     let cli = parse();
     cmd::output::set_color(cli.color);
+    cmd::verbosity::set(cli.verbosity);
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

@@ -9,22 +9,22 @@ use std::io::BufRead;
 
 /// Longest line accepted, in bytes. The collector's records stay far below
 /// it: rustls caps a chain at 64 KiB of DER, about 120 KB as JSON.
-pub const MAX_LINE_BYTES: usize = 4 << 20;
+pub(crate) const MAX_LINE_BYTES: usize = 4 << 20;
 
 /// A line that is not a usable observation.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{input}:{line}: {message}")]
 pub struct ObservationLineError {
     /// File name (`-` for stdin).
-    pub input: String,
+    pub(crate) input: String,
     /// 1-based line number.
-    pub line: usize,
+    pub(crate) line: usize,
     /// What was wrong.
-    pub message: String,
+    pub(crate) message: String,
 }
 
 /// Parses one line (without its newline). `Ok(None)` for a blank line.
-pub fn parse_line(text: &str) -> Result<Option<Observation>, String> {
+pub(crate) fn parse_line(text: &str) -> Result<Option<Observation>, String> {
     let text = text.trim();
     if text.is_empty() {
         return Ok(None);
@@ -64,17 +64,17 @@ fn line_error(line: &str, e: serde_json::Error) -> String {
 /// could not be read. Decoding ([`RawLine::decode`]) is the costly half, so
 /// a reader can hand raw lines to other threads.
 #[derive(Debug)]
-pub struct RawLine {
+pub(crate) struct RawLine {
     /// 1-based line number.
-    pub line: usize,
+    pub(crate) line: usize,
     /// The line's bytes, or what went wrong reading it.
-    pub bytes: Result<Vec<u8>, String>,
+    pub(crate) bytes: Result<Vec<u8>, String>,
 }
 
 impl RawLine {
     /// The observation on this line: `None` for a blank line, an error
     /// naming `input` and the line otherwise.
-    pub fn decode(self, input: &str) -> Option<Result<Observation, ObservationLineError>> {
+    pub(crate) fn decode(self, input: &str) -> Option<Result<Observation, ObservationLineError>> {
         let message = match self.bytes {
             Err(message) => message,
             Ok(bytes) => match std::str::from_utf8(&bytes) {
@@ -95,7 +95,7 @@ impl RawLine {
 }
 
 /// How a read error's message begins (the reader stops after one).
-pub const READ_ERROR: &str = "read error";
+pub(crate) const READ_ERROR: &str = "read error";
 
 /// Reads observations from a JSON Lines stream, one line at a time.
 pub struct ObservationReader<R> {
@@ -113,12 +113,12 @@ impl<R: BufRead> ObservationReader<R> {
     }
 
     /// The name of the source, for error messages.
-    pub fn input(&self) -> &str {
+    pub(crate) fn input(&self) -> &str {
         &self.input
     }
 
     /// The next line, undecoded; `None` at the end of the input.
-    pub fn next_raw(&mut self) -> Option<RawLine> {
+    pub(crate) fn next_raw(&mut self) -> Option<RawLine> {
         let (line, read) = self.lines.next_line()?;
         let bytes = match read {
             Err(e) => Err(format!("{READ_ERROR}: {e}")),

@@ -183,7 +183,7 @@ async fn observation_files_with_every_kind_of_bad_line() {
     ] {
         assert!(stderr.contains(expected), "{expected}: {stderr}");
     }
-    assert!(stderr.contains("6 bad line(s)"), "{stderr}");
+    assert!(stderr.contains("6 bad lines"), "{stderr}");
     let lines = json_lines(&out.stdout);
     assert_eq!(lines.len(), 3, "two assessments and the summary");
     assert_eq!(lines[1]["target"]["host"], "vk.com");

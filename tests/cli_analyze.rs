@@ -345,7 +345,7 @@ async fn check_gives_a_verdict_a_person_can_act_on() {
     assert!(text.contains("targeted interception"));
     // The box mints under Qaznet's name with keys of its own.
     assert!(
-        text.contains("(identified by name only) intercepted 37 domain(s)"),
+        text.contains("(identified by name only) intercepted 37 domains"),
         "{text}"
     );
     assert!(text.contains("Identified by name only: the certificates carry the name of"));

@@ -335,7 +335,7 @@ fn partial_failures_are_not_success() {
     let out = run(&["baseline", &observations]);
     assert_code(&out, 3, "baseline of a refused scan");
     let err = text(&out.stderr);
-    assert!(err.contains("1 handshake(s) failed"), "{err}");
+    assert!(err.contains("1 handshake failed"), "{err}");
 }
 
 #[test]

@@ -216,7 +216,7 @@ async fn an_incomplete_merge_names_what_is_wrong_and_the_missing_list_completes_
     );
     assert!(
         stderr.contains(&format!(
-            "INCOMPLETE: {} missing, {} duplicates dropped, 1 bad lines skipped",
+            "INCOMPLETE: {} missing, {} duplicates dropped, 1 bad line skipped",
             lost.len(),
             doubled.len()
         )),

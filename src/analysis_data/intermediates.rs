@@ -311,8 +311,10 @@ impl IntermediatePool {
                 e.file
             )));
         }
-        pool.sources
-            .push(format!("shipped set ({} certificates)", pems.len()));
+        pool.sources.push(format!(
+            "shipped set ({})",
+            crate::plural::count(pems.len(), "certificate", "certificates")
+        ));
         Ok(pool)
     }
 
@@ -326,8 +328,10 @@ impl IntermediatePool {
         for (i, cert) in certs.iter().enumerate() {
             added += usize::from(self.add_der(cert, &origin, source_name, i + 1)?);
         }
-        self.sources
-            .push(format!("{source_name} ({added} certificates)"));
+        self.sources.push(format!(
+            "{source_name} ({})",
+            crate::plural::count(added, "certificate", "certificates")
+        ));
         Ok(added)
     }
 

@@ -105,7 +105,10 @@ impl TrustStore {
                 })?;
         }
         self.roots = Arc::new(roots);
-        let added = format!("{source_name} ({} roots)", certs.len());
+        let added = format!(
+            "{source_name} ({})",
+            crate::plural::count(certs.len(), "root", "roots")
+        );
         self.description = if self.description.is_empty() || self.description == "empty" {
             added
         } else {

@@ -88,7 +88,7 @@ fn any_unrelated_within(certs: &[LeafGroup], max_pairs: usize) -> bool {
 /// Keys are the fingerprints the analyzer computed from the DER (not the
 /// record's own fields, which a file could misstate).
 #[derive(Default)]
-pub struct KeyReuse {
+pub(crate) struct KeyReuse {
     /// (leaf SPKI SHA-256, leaf certificate SHA-256) -> that certificate.
     leaves: HashMap<([u8; 32], [u8; 32]), LeafGroup>,
 }
@@ -99,7 +99,7 @@ fn fingerprint(hex: &str) -> Option<[u8; 32]> {
 
 impl KeyReuse {
     /// Notes the leaf of assessment number `index`, whose DNS names are `names`.
-    pub fn add(&mut self, index: usize, a: &Assessment, names: LeafNames) {
+    pub(crate) fn add(&mut self, index: usize, a: &Assessment, names: LeafNames) {
         let Some(leaf) = &a.leaf else {
             return;
         };
@@ -126,7 +126,7 @@ impl KeyReuse {
     }
 
     /// The `leaf-key-reuse` finding of every assessment that gets one, by index.
-    pub fn findings(self) -> BTreeMap<usize, Finding> {
+    pub(crate) fn findings(self) -> BTreeMap<usize, Finding> {
         // Only keys seen in two or more certificates matter.
         let mut certs_per_key: HashMap<[u8; 32], usize> = HashMap::new();
         for (spki, _) in self.leaves.keys() {
@@ -183,7 +183,7 @@ impl KeyReuse {
 }
 
 /// Adds a scan-level finding to an assessment and recomputes its verdict.
-pub fn amend(a: &mut Assessment, found: Finding) {
+pub(crate) fn amend(a: &mut Assessment, found: Finding) {
     let mut found = found;
     // On a chain that is not publicly anchored, one key minting leaves for
     // unrelated names is proof of on-the-fly minting; on a public one it is

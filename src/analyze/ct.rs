@@ -246,8 +246,12 @@ fn unknown_logs(leaf: &CertFacts, unknown: &[&CheckedSct<'_>], logs: &LogList) -
                 FindingCode::SctUnknownLog,
                 Severity::Info,
                 format!(
-                    "{} Certificate Transparency timestamp(s) from logs not in the log list",
-                    unknown.len()
+                    "{} from logs not in the log list",
+                    crate::plural::count(
+                        unknown.len(),
+                        "Certificate Transparency timestamp",
+                        "Certificate Transparency timestamps"
+                    )
                 ),
                 format!(
                     "The certificate carries SCTs from CT logs that the log list in use ({}) does not \
@@ -368,8 +372,8 @@ fn noncompliant(
     );
     if !scts.unknown_versions.is_empty() {
         detail.push(format!(
-            "{} SCT(s) of unknown versions ignored",
-            scts.unknown_versions.len()
+            "{} of unknown versions ignored",
+            crate::plural::count(scts.unknown_versions.len(), "SCT", "SCTs")
         ));
     }
     Some(with_detail(

@@ -74,10 +74,14 @@ pub(crate) fn check(
                 Severity::Low,
                 "The certificate was created just before the connection",
                 format!(
-                    "It became valid {} minutes before it was served, and it is not from a public CA. \
+                    "It became valid {} before it was served, and it is not from a public CA. \
                      Interception software mints certificates on the fly like this; a certificate \
                      renewed minutes ago, or a private CA's short-lived one, looks the same.",
-                    age.whole_minutes()
+                    crate::plural::count(
+                        usize::try_from(age.whole_minutes()).unwrap_or(0),
+                        "minute",
+                        "minutes"
+                    )
                 ),
             ),
             cert_evidence(leaf),

@@ -7,7 +7,7 @@
 //! (known interception roots), `pin_check` (static pins), `baseline_check`
 //! (expected issuing CA), `leaf_traits` (forged-leaf traits), `ct`
 //! (Certificate Transparency: embedded SCTs verified against a log list)
-//! and [`cross_scan`] (checks across a whole scan). `verdict` turns
+//! and `cross_scan` (checks across a whole scan). `verdict` turns
 //! findings into a verdict; [`summary`] summarises a scan. `issuers`
 //! describes who issued a chain so that handshakes can be compared:
 //! [`sni_diff`] compares a target name with a control name at one address,
@@ -17,7 +17,7 @@ pub(crate) mod baseline_check;
 pub(crate) mod catalog_match;
 pub(crate) mod chain;
 pub(crate) mod completion;
-pub mod cross_scan;
+pub(crate) mod cross_scan;
 pub(crate) mod ct;
 pub(crate) mod finding;
 pub(crate) mod issuers;
@@ -136,7 +136,7 @@ impl Analyzer {
     /// [`Analyzer::assess`], also returning the leaf's DNS names, which the
     /// scan-level checks need (`Analyzer::finish_scan`) once the
     /// observation itself is gone.
-    pub fn assess_with_leaf_names(
+    pub(crate) fn assess_with_leaf_names(
         &self,
         obs: &Observation,
         when: ValidationTime,

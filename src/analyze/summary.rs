@@ -47,7 +47,7 @@ impl SummaryBuilder {
 
     /// Takes back an assessment counted by [`SummaryBuilder::add`], before
     /// counting its amended version (a scan-level finding changed it).
-    pub fn remove(&mut self, a: &Assessment) {
+    pub(crate) fn remove(&mut self, a: &Assessment) {
         fn take<K: Ord>(map: &mut BTreeMap<K, usize>, key: &K) {
             if let Some(n) = map.get_mut(key) {
                 *n -= 1;
@@ -147,28 +147,44 @@ fn conclusion(
 ) -> String {
     if judged == 0 {
         return format!(
-            "No certificate could be collected from any of the {total} targets: nothing to judge."
+            "No certificate could be collected from {}: nothing to judge.",
+            match total {
+                1 => "the target".to_string(),
+                n => format!("any of the {n} targets"),
+            }
         );
     }
     if intercepted == 0 {
         if suspicious == 0 {
             return format!(
-                "No interception found in the {judged} of {total} targets that answered."
+                "No interception found in the {judged} of {} that answered.",
+                crate::plural::count(total, "target", "targets")
             );
         }
         return format!(
-            "No interception was proven in the {judged} of {total} targets that answered, but {suspicious} \
+            "No interception was proven in the {judged} of {} that answered, but {suspicious} \
              could not be settled (suspicious): their findings say what points at interception and what \
-             harmless cause would explain it."
+             harmless cause would explain it.",
+            crate::plural::count(total, "target", "targets")
         );
     }
     let mut who: Vec<String> = interceptors
         .iter()
         .take(3)
-        .map(|i| format!("{} ({} domains)", i.interceptor.label, i.domains.len()))
+        .map(|i| {
+            format!(
+                "{} ({})",
+                i.interceptor.label,
+                crate::plural::count(i.domains.len(), "domain", "domains")
+            )
+        })
         .collect();
     if interceptors.len() > 3 {
-        who.push(format!("{} others", interceptors.len() - 3));
+        who.push(crate::plural::count(
+            interceptors.len() - 3,
+            "other",
+            "others",
+        ));
     }
     let how = match pattern {
         Some(Pattern::Blanket) => " Every target was intercepted: this is blanket interception, typical of a corporate proxy, a firewall or antivirus software on this machine.",
@@ -182,7 +198,9 @@ fn conclusion(
         String::new()
     };
     format!(
-        "{intercepted} of {judged} targets were intercepted by {}.{how}{also}",
+        "{intercepted} of {} {} intercepted by {}.{how}{also}",
+        crate::plural::count(judged, "target", "targets"),
+        crate::plural::noun(intercepted, "was", "were"),
         if who.is_empty() {
             "an unidentified party".to_string()
         } else {

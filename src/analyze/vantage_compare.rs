@@ -9,6 +9,7 @@ use crate::model::{
     CaBrief, DomainComparison, DomainDiff, Observation, SideView, VantageComparison, VantageInfo,
     COMPARISON_SCHEMA,
 };
+use crate::plural::{count, noun};
 use std::collections::BTreeMap;
 
 /// Adds `ca` to `set` unless an entry is already the same CA; fills in a
@@ -169,11 +170,11 @@ fn classify(a: &SideView, b: &SideView, la: &str, lb: &str) -> (DomainDiff, Stri
     (
         DomainDiff::SameCa,
         format!(
-            "The leaves differ ({la}: {} key(s), {lb}: {} key(s)) but the same CA, {}, issued them under \
+            "The leaves differ ({la}: {}, {lb}: {}) but the same CA, {}, issued them under \
              the same root: CDNs rotate leaves and serve different ones per region. Not a sign of \
              interception.",
-            a.leaf_spki_sha256.len(),
-            b.leaf_spki_sha256.len(),
+            count(a.leaf_spki_sha256.len(), "key", "keys"),
+            count(b.leaf_spki_sha256.len(), "key", "keys"),
             all_names(&a.issuers)
         ),
     )
@@ -242,15 +243,18 @@ fn conclusion(domains: &[DomainComparison], la: &str, lb: &str) -> String {
         .collect();
     if differing.is_empty() {
         return format!(
-            "{compared} domain(s) were compared; every one was served chains under the same roots in \
-             {la} and {lb}. Leaf and intermediate differences, if any, are the ordinary kind."
+            "{} compared; every one was served chains under the same roots in \
+             {la} and {lb}. Leaf and intermediate differences, if any, are the ordinary kind.",
+            count(compared, "domain was", "domains were")
         );
     }
     let shown: Vec<&str> = differing.iter().take(10).copied().collect();
     format!(
-        "{} of {compared} domain(s) compared were served chains under roots the other vantage never saw: \
+        "{} of {} compared {} served chains under roots the other vantage never saw: \
          {}{}. One of the two paths re-signs these domains; `mitmwatch analyze` on each file says which.",
         differing.len(),
+        count(compared, "domain", "domains"),
+        noun(differing.len(), "was", "were"),
         shown.join(", "),
         if differing.len() > shown.len() {
             format!(" and {} more", differing.len() - shown.len())

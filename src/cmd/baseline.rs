@@ -2,13 +2,13 @@
 //! from a trusted vantage.
 
 use super::analysis::read_observations;
-use crate::cli::BaselineArgs;
+use crate::cli::{BaselineArgs, BaselineFormat};
 use anyhow::{Context, Result};
 use mitmwatch::analysis_data::baseline::Baseline;
 use mitmwatch::model::{Observation, Status};
+use mitmwatch::plural::count;
+use mitmwatch::report::terminal::escape;
 use std::io::Write;
-
-use super::scan::plural;
 
 /// Why no observation could be used, by what happened to them.
 fn why_none(observations: &[Observation]) -> String {
@@ -23,12 +23,14 @@ fn why_none(observations: &[Observation]) -> String {
     let mut parts = Vec::new();
     if failed > 0 {
         parts.push(format!(
-            "{failed} handshake(s) failed, so there is no chain"
+            "{} failed, so there is no chain",
+            count(failed, "handshake", "handshakes")
         ));
     }
     if unverified > 0 {
         parts.push(format!(
-            "{unverified} chain(s) did not verify against the scan's trust store"
+            "{} not verify against the scan's trust store",
+            count(unverified, "chain did", "chains did")
         ));
     }
     format!(
@@ -36,6 +38,25 @@ fn why_none(observations: &[Observation]) -> String {
          verifies the sites' chains (Mozilla's by default, or --roots).",
         parts.join("; ")
     )
+}
+
+/// Why one observation added nothing to the baseline.
+fn why_not_used(obs: &Observation) -> String {
+    if obs.status != Status::Ok {
+        return format!("the handshake failed ({})", obs.status.as_str());
+    }
+    match &obs.stock_verification {
+        _ if obs.chain.is_empty() => "no certificate was recorded".into(),
+        Some(v) => format!(
+            "the chain did not verify against {}{}",
+            escape(&v.trust_store),
+            v.error
+                .as_deref()
+                .map(|e| format!(" ({})", escape(e)))
+                .unwrap_or_default()
+        ),
+        None => "the chain was not verified when it was recorded".into(),
+    }
 }
 
 /// Builds and writes the baseline; returns the exit code.
@@ -47,18 +68,31 @@ pub fn run(args: BaselineArgs) -> Result<i32> {
         format!("mitmwatch baseline {}", args.input.display()),
         time::OffsetDateTime::now_utc(),
     );
-    let used = observations.iter().filter(|o| baseline.add(o)).count();
-    mitmwatch::report::json::write_pretty(&mut out, &baseline)?;
-    out.flush().context("writing the baseline")?;
-    let domains = baseline.domains.len();
-    if !args.quiet {
-        eprintln!(
-        "mitmwatch: baseline of {domains} {} from {used} of {} {} (only chains that verified were used)",
-        plural(domains, "domain", "domains"),
-        observations.len(),
-        plural(observations.len(), "observation", "observations"),
-        );
+    let mut used = 0;
+    for obs in &observations {
+        if baseline.add(obs) {
+            used += 1;
+        } else {
+            // `-v`: each observation left out, and why.
+            super::verbosity::detail(&format!(
+                "{}: not used: {}",
+                escape(&obs.target.to_string()),
+                why_not_used(obs)
+            ));
+        }
     }
+    match args.format {
+        BaselineFormat::Json => mitmwatch::report::json::write_pretty(&mut out, &baseline)?,
+        BaselineFormat::Text => {
+            out.write_all(mitmwatch::report::baseline_text::render(&baseline).as_bytes())?
+        }
+    }
+    out.flush().context("writing the baseline")?;
+    super::verbosity::note(&format!(
+        "baseline of {} from {used} of {} (only chains that verified were used)",
+        count(baseline.domains.len(), "domain", "domains"),
+        count(observations.len(), "observation", "observations"),
+    ));
     if used == 0 {
         eprintln!(
             "mitmwatch: the baseline is empty: {}",

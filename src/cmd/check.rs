@@ -1,12 +1,14 @@
 //! `mitmwatch check`: the one command for "am I intercepted right now?".
 
-use super::analysis::{analyzer_and_data, exit_code, validation_time};
+use super::analysis::{analyzer_and_data, exit_code, print_notice, validation_time};
 use crate::cli::CheckArgs;
 use anyhow::Result;
+use mitmwatch::analyze::{Analyzer, ValidationTime};
 use mitmwatch::collect::ProxySettings;
+use mitmwatch::judge::{Input, Judge};
 use mitmwatch::model::{
-    Assessment, Attribution, Category, ScanLinks, ScanSummary, Status, StoreSource, Target,
-    Verdict, STORE_SCHEMA,
+    Assessment, Attribution, Category, Observation, ScanLinks, ScanSummary, Status, StoreSource,
+    Target, Verdict, STORE_SCHEMA,
 };
 use mitmwatch::report::{store_text::link_sentence, terminal::escape, text};
 use mitmwatch::sim::domains;
@@ -35,7 +37,7 @@ pub async fn run(args: CheckArgs) -> Result<i32> {
         .into_iter()
         .map(|d| super::flags_setup::apply_sni(Target::new(d, args.collect.port), &args.collect))
         .collect();
-    if !json && !args.quiet {
+    if !json && !super::verbosity::quiet() {
         match &proxy {
             Some(p) => eprintln!(
                 "mitmwatch: checking {} popular sites through the proxy {} ({}), then directly...",
@@ -57,20 +59,23 @@ pub async fn run(args: CheckArgs) -> Result<i32> {
         all.extend(direct_observations.iter().flatten().cloned());
         super::output_files::write_observations(file.as_mut(), path, &all)?;
     }
-    let (assessments, summary) = analyzer.assess_scan(&observations, when);
+    let (assessments, summary) = judge_scan(&analyzer, when, &observations)?;
     // Too little reached to say "clean": fewer than half of the sites.
     let min_judged = assessments.len().div_ceil(2);
     let mut code = exit_code(&summary, min_judged, args.analysis.fail_on);
-    let direct = direct_observations.map(|obs| {
-        let (assessments, summary) = analyzer.assess_scan(&obs, when);
-        let code = exit_code(&summary, min_judged, args.analysis.fail_on);
-        DirectPath {
-            observations: obs,
-            assessments,
-            summary,
-            code,
+    let direct = match direct_observations {
+        None => None,
+        Some(obs) => {
+            let (assessments, summary) = judge_scan(&analyzer, when, &obs)?;
+            let code = exit_code(&summary, min_judged, args.analysis.fail_on);
+            Some(DirectPath {
+                observations: obs,
+                assessments,
+                summary,
+                code,
+            })
         }
-    });
+    };
     if direct
         .as_ref()
         .is_some_and(|d| d.code == super::exit::INTERCEPTED)
@@ -118,7 +123,7 @@ pub async fn run(args: CheckArgs) -> Result<i32> {
         mitmwatch::report::json::write_pretty(&mut out, &doc)?;
     } else {
         write!(out, "{}", report(&summary, &assessments, code))?;
-        if args.verbose {
+        if super::verbosity::verbose() {
             let mut out = anstream::AutoStream::auto(&mut out);
             writeln!(out, "\nEvery site:")?;
             for a in &assessments {
@@ -146,6 +151,18 @@ pub async fn run(args: CheckArgs) -> Result<i32> {
     }
     out.flush()?;
     Ok(code)
+}
+
+/// Judges the check's observations as one network scan, with the judge
+/// every subcommand uses ([`mitmwatch::judge`]).
+fn judge_scan(
+    analyzer: &Analyzer,
+    when: ValidationTime,
+    observations: &[Observation],
+) -> Result<(Vec<Assessment>, ScanSummary)> {
+    let input = Input::in_memory("the check", observations.to_vec(), true);
+    let mut judged = Judge::new(analyzer, when).judge(input, &mut print_notice)?;
+    Ok((judged.assessments()?, judged.summary))
 }
 
 /// A note when this machine trusts roots that were added to it (anchor
@@ -198,12 +215,12 @@ fn paths_paragraph(proxy: &str, proxied: &ScanSummary, direct: &DirectPath) -> S
     let proxy = escape(proxy);
     let mut s = String::from("\nPaths compared:\n");
     s.push_str(&format!(
-        "  through the proxy {proxy}: {through} of {} sites reached intercepted\n",
-        reached(proxied)
+        "  through the proxy {proxy}: {through} of {} reached intercepted\n",
+        mitmwatch::plural::count(reached(proxied), "site", "sites")
     ));
     s.push_str(&format!(
-        "  direct, without a proxy: {straight} of {} sites reached intercepted\n",
-        reached(&direct.summary)
+        "  direct, without a proxy: {straight} of {} reached intercepted\n",
+        mitmwatch::plural::count(reached(&direct.summary), "site", "sites")
     ));
     let conclusion = match (through > 0, straight > 0) {
         (true, false) if direct.code == super::exit::INCONCLUSIVE => format!(
@@ -250,12 +267,16 @@ fn store_paragraph(stores: &StoreCheck) -> String {
     }
     s.push_str(&text::wrap(
         &format!(
-            "({} store(s) read; `mitmwatch store` lists every root they hold.)",
-            stores
-                .sources
-                .iter()
-                .filter(|s| s.status == mitmwatch::model::SourceStatus::Read)
-                .count()
+            "({} read; `mitmwatch store` lists every root they hold.)",
+            mitmwatch::plural::count(
+                stores
+                    .sources
+                    .iter()
+                    .filter(|s| s.status == mitmwatch::model::SourceStatus::Read)
+                    .count(),
+                "store",
+                "stores"
+            )
         ),
         2,
         96,

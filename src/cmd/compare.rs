@@ -35,14 +35,15 @@ pub fn run(args: CompareArgs) -> Result<i32> {
         write!(
             out,
             "{}",
-            compare_text::comparison(&comparison, args.verbose)
+            compare_text::comparison(&comparison, super::verbosity::verbose())
         )?;
     }
     out.flush().context("writing the comparison")?;
     if bad_a + bad_b > 0 {
         eprintln!(
-            "mitmwatch: {} bad line(s) in the inputs were skipped",
-            bad_a + bad_b
+            "mitmwatch: {} in the inputs {} skipped",
+            mitmwatch::plural::count(bad_a + bad_b, "bad line", "bad lines"),
+            mitmwatch::plural::noun(bad_a + bad_b, "was", "were")
         );
     }
     Ok(exit_code(&comparison))

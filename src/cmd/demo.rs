@@ -22,6 +22,12 @@ pub async fn run(args: DemoArgs) -> Result<i32> {
         true => Box::new(std::io::sink()),
         false => Box::new(anstream::stdout()),
     };
+    // The narration around the verdicts (what the simulation is, what to
+    // try next) is left out with -q, as notes are everywhere.
+    let mut say: Box<dyn Write> = match json || super::verbosity::quiet() {
+        true => Box::new(std::io::sink()),
+        false => Box::new(anstream::stdout()),
+    };
     // The output file is created before any work, so a bad path fails at once.
     let mut saved = match &args.output {
         Some(path) => Some((path, super::output_files::open_output(Some(path))?)),
@@ -32,38 +38,38 @@ pub async fn run(args: DemoArgs) -> Result<i32> {
         .map_err(|e| anyhow::anyhow!("starting the simulated network: {e}"))?;
     let names = domains::popular();
     writeln!(
-        out,
+        say,
         "mitmwatch demo: a simulated network on 127.0.0.1 in which a box re-signs TLS for the"
     )?;
     writeln!(
-        out,
+        say,
         "{} domains Kazakhtelecom's box intercepted in 2019 and passes everything else through.",
         sim.intercepted.len()
     )?;
     writeln!(
-        out,
+        say,
         "  origin server (genuine certificates): {}",
         sim.origin
     )?;
     writeln!(
-        out,
+        say,
         "  interception box (every name goes through it): {}",
         sim.interceptor
     )?;
     writeln!(
-        out,
+        say,
         "  trust store: the simulated public root only; the box's root is not trusted"
     )?;
     writeln!(
-        out,
+        say,
         "  static pins: the built-in pinned hosts, pinned to the simulated public root"
     )?;
     writeln!(
-        out,
+        say,
         "  CT log list: the simulation's two CT logs, whose SCTs the genuine leaves carry"
     )?;
-    writeln!(out)?;
-    writeln!(out, "Scanning {} domains through the box...", names.len())?;
+    writeln!(say)?;
+    writeln!(say, "Scanning {} domains through the box...", names.len())?;
     let store = sim.trust_store();
     let collector = Collector::new(
         ProbeTls::new(&store),
@@ -82,7 +88,7 @@ pub async fn run(args: DemoArgs) -> Result<i32> {
     if let Some((path, file)) = &mut saved {
         super::output_files::write_observations(file.as_mut(), path, &observations)?;
         writeln!(
-            out,
+            say,
             "Observations written to {}",
             super::output_files::shown(path)
         )?;
@@ -96,9 +102,9 @@ pub async fn run(args: DemoArgs) -> Result<i32> {
         stdout.flush()?;
         return Ok(exit_code(&summary, 1, crate::cli::FailOn::Intercepted));
     }
-    writeln!(out)?;
+    writeln!(say)?;
     for (obs, a) in observations.iter().zip(&assessments) {
-        if args.verbose {
+        if super::verbosity::verbose() {
             // The target's verdict and findings, then the chain it served.
             write!(out, "{}", text::assessment_detail(a))?;
             writeln!(out, "{}", text::chain_listing(obs))?;
@@ -108,11 +114,11 @@ pub async fn run(args: DemoArgs) -> Result<i32> {
     }
     writeln!(out)?;
     write!(out, "{}", text::summary_text(&summary))?;
-    writeln!(out)?;
-    if args.verbose {
-        writeln!(out, "Try `mitmwatch sim` to probe the simulation yourself.")?;
+    writeln!(say)?;
+    if super::verbosity::verbose() {
+        writeln!(say, "Try `mitmwatch sim` to probe the simulation yourself.")?;
     } else {
-        writeln!(out, "Try `mitmwatch demo -v` for every finding, or `mitmwatch sim` to probe the simulation yourself.")?;
+        writeln!(say, "Try `mitmwatch demo -v` for every finding, or `mitmwatch sim` to probe the simulation yourself.")?;
     }
     Ok(exit_code(&summary, 1, crate::cli::FailOn::Intercepted))
 }

@@ -1,14 +1,13 @@
 //! `mitmwatch evidence`: analyse observations and write an evidence bundle
 //! for each interceptor found.
 
-use super::analysis::{analyzer, exit_code, load_observations, validation_time};
-use super::judged_file::judge_file;
-use super::parallel::default_jobs;
+use super::analysis::{analyzer_and_data, exit_code, judge_input, validation_time};
 use crate::cli::EvidenceArgs;
 use anyhow::{bail, Context, Result};
 use mitmwatch::collect::probe::tool_name;
-use mitmwatch::import::InputFormat;
+use mitmwatch::judge::{default_jobs, JudgeError};
 use mitmwatch::model::Verdict;
+use mitmwatch::plural::{count, noun};
 use mitmwatch::report::evidence::{self, BundleFile, BundleOptions};
 use mitmwatch::report::terminal::escape;
 use std::io::Write;
@@ -17,47 +16,36 @@ use std::path::{Component, Path};
 /// Runs the analysis and writes the bundle; returns the exit code.
 pub fn run(args: EvidenceArgs) -> Result<i32> {
     let when = validation_time(&args.analysis.at)?;
-    let analyzer = analyzer(&args.analysis)?;
+    let (analyzer, data) = analyzer_and_data(&args.analysis)?;
     // A directory that cannot take the bundle fails before the judging.
     if args.output.exists() {
         prepare_dir(&args.output)?;
     }
-    let format = args.from.format();
-    // Only intercepted targets go into a bundle: from a mitmwatch file,
-    // only their observations are kept in memory.
-    let (observations, assessments, summary, judged, bad) = match format {
-        InputFormat::Mitmwatch => {
-            let mut file = judge_file(&args.input, &analyzer, when, default_jobs(), true)?;
-            let (mut observations, mut assessments) = (Vec::new(), Vec::new());
-            for i in 0..file.index().len() {
-                if file.index()[i].verdict == Verdict::Intercepted {
-                    let j = file.read(i, true)?;
-                    observations.push(
-                        j.observation
-                            .context("an observation missing from the temporary file")?,
-                    );
-                    assessments.push(j.assessment);
-                }
-            }
-            let judged = file.index().len();
-            (
-                observations,
-                assessments,
-                file.summary,
-                judged,
-                file.bad_lines,
-            )
+    // Only intercepted targets go into a bundle: only their observations
+    // are read back into memory.
+    let mut file = judge_input(
+        &analyzer,
+        when,
+        (&args.input, args.from.format()),
+        default_jobs(),
+        true,
+        (&args.analysis.at, &data),
+    )?;
+    let (mut observations, mut assessments) = (Vec::new(), Vec::new());
+    for i in 0..file.index().len() {
+        if file.index()[i].verdict == Verdict::Intercepted {
+            let j = file.read(i, true)?;
+            observations.push(j.observation.ok_or(JudgeError::MissingObservation)?);
+            assessments.push(j.assessment);
         }
-        _ => {
-            let (observations, bad) = load_observations(&args.input, format)?;
-            let (assessments, summary) =
-                super::analysis::assess_input(&analyzer, &observations, format, when);
-            let judged = observations.len();
-            (observations, assessments, summary, judged, bad)
-        }
-    };
+    }
+    let (judged, summary, bad) = (file.index().len(), file.summary, file.counts.bad);
     if bad > 0 {
-        eprintln!("mitmwatch: {bad} bad record(s) in the input were skipped");
+        eprintln!(
+            "mitmwatch: {} in the input {} skipped",
+            count(bad, "bad record", "bad records"),
+            noun(bad, "was", "were")
+        );
     }
     let options = BundleOptions {
         tool: tool_name(),
@@ -67,9 +55,10 @@ pub fn run(args: EvidenceArgs) -> Result<i32> {
     };
     let bundle = evidence::build(&observations, &assessments, analyzer.catalog(), &options);
     if bundle.interceptors.is_empty() {
-        if !args.quiet {
+        if !super::verbosity::quiet() {
             eprintln!(
-                "mitmwatch: no interception found in {judged} observation(s): no bundle written"
+                "mitmwatch: no interception found in {}: no bundle written",
+                count(judged, "observation", "observations")
             );
         }
         return Ok(exit_code(&summary, 1, args.analysis.fail_on));
@@ -77,8 +66,12 @@ pub fn run(args: EvidenceArgs) -> Result<i32> {
     prepare_dir(&args.output)?;
     for file in &bundle.files {
         write_file(&args.output, file)?;
+        super::verbosity::detail(&format!(
+            "wrote {}",
+            escape(&args.output.join(&file.path).display().to_string())
+        ));
     }
-    if args.quiet {
+    if super::verbosity::quiet() {
         return Ok(exit_code(&summary, 1, args.analysis.fail_on));
     }
     for entry in &bundle.interceptors {
@@ -89,8 +82,8 @@ pub fn run(args: EvidenceArgs) -> Result<i32> {
         );
     }
     eprintln!(
-        "mitmwatch: bundle of {} file(s) written to {} (manifest.json lists their SHA-256)",
-        bundle.files.len(),
+        "mitmwatch: bundle of {} written to {} (manifest.json lists their SHA-256)",
+        count(bundle.files.len(), "file", "files"),
         args.output.display()
     );
     Ok(exit_code(&summary, 1, args.analysis.fail_on))

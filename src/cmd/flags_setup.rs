@@ -71,7 +71,7 @@ pub fn collector(args: &CollectArgs, store: &TrustStore) -> Result<Collector> {
         bail!("--concurrency must be at least 1");
     }
     if let Some(sni) = &args.sni {
-        mitmwatch::collect::targets::normalise_host(sni)
+        mitmwatch::target_spec::normalise_host(sni)
             .map_err(|m| anyhow::anyhow!("--sni {sni:?}: {m}"))?;
     }
     if args.rate.is_some_and(|r| !(r.is_finite() && r > 0.0)) {

@@ -1,6 +1,6 @@
 //! `mitmwatch inspect`: judge certificate chains from files.
 
-use super::analysis::{analyzer, exit_code, validation_time};
+use super::analysis::{analyzer_and_data, exit_code, validation_time};
 use crate::cli::{Format, InspectArgs};
 use anyhow::{bail, Result};
 use mitmwatch::analyze::ValidationTime;
@@ -39,7 +39,7 @@ pub fn read_chain(path: &Path) -> Result<Vec<Vec<u8>>> {
 /// Runs the inspection; returns the exit code.
 pub fn run(args: InspectArgs) -> Result<i32> {
     let when = validation_time(&args.analysis.at)?;
-    let analyzer = analyzer(&args.analysis)?;
+    let (analyzer, data) = analyzer_and_data(&args.analysis)?;
     let now = time::OffsetDateTime::now_utc();
     let observed_at = match when {
         ValidationTime::At(t) => t,
@@ -61,7 +61,7 @@ pub fn run(args: InspectArgs) -> Result<i32> {
             }
             Err(e) => {
                 failed += 1;
-                eprintln!("mitmwatch: {}", escape(&format!("{e:#}")));
+                eprintln!("mitmwatch: error: {}", escape(&format!("{e:#}")));
             }
         }
     }
@@ -80,6 +80,10 @@ pub fn run(args: InspectArgs) -> Result<i32> {
                 write!(out, "{}", text::chain_listing(obs))?;
                 writeln!(out, "{}", text::assessment_detail(a))?;
             }
+            // `-v`: the data the verdicts rest on, with its dates.
+            if super::verbosity::verbose() {
+                write!(out, "{}", text::data_used_text(&data))?;
+            }
         }
     }
     out.flush()?;
@@ -88,7 +92,7 @@ pub fn run(args: InspectArgs) -> Result<i32> {
         eprintln!(
             "mitmwatch: error: {failed} of {} {} could not be read",
             args.files.len(),
-            super::scan::plural(args.files.len(), "file", "files")
+            mitmwatch::plural::noun(args.files.len(), "file", "files")
         );
         // An interception found in the files that were read still wins:
         // exit 2 is the alarm. Otherwise a missing file is an error.

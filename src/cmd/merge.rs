@@ -6,20 +6,29 @@ use super::target_stream::SHOWN_BAD_LINES;
 use crate::cli::MergeArgs;
 use anyhow::{Context, Result};
 use mitmwatch::batch::merge::{list_line, merge_input, MergeCounts, MergeProblem, TargetSet};
-use mitmwatch::collect::DomainListReader;
 use mitmwatch::model::Target;
 use mitmwatch::observation_file::ObservationReader;
+use mitmwatch::plural::count;
 use mitmwatch::report::terminal::escape;
+use mitmwatch::target_spec::DomainListReader;
 use std::fs::File;
 use std::io::{BufReader, Write};
 
 /// Problems of one kind shown on stderr; the rest are counted.
 const SHOWN: usize = SHOWN_BAD_LINES;
 
+/// How many problems of one kind are named: [`SHOWN`], or all with `-v`.
+fn shown_limit() -> usize {
+    match super::verbosity::verbose() {
+        true => usize::MAX,
+        false => SHOWN,
+    }
+}
+
 /// Runs the merge; returns the exit code.
 pub fn run(args: MergeArgs) -> Result<i32> {
     if let Some(sni) = &args.sni {
-        mitmwatch::collect::targets::normalise_host(sni)
+        mitmwatch::target_spec::normalise_host(sni)
             .map_err(|m| anyhow::anyhow!("--sni {sni:?}: {m}"))?;
     }
     refuse_overwriting_an_input(&args)?;
@@ -43,13 +52,13 @@ pub fn run(args: MergeArgs) -> Result<i32> {
 
     let missing = report_missing(&args, &mut set)?;
     let complete = missing == 0 && counts.clean();
-    if !args.quiet || !complete {
+    if !super::verbosity::quiet() || !complete {
         eprintln!(
-            "mitmwatch: merged {} records from {} files into {}; {} targets listed: {}",
-            counts.written,
-            args.inputs.len(),
+            "mitmwatch: merged {} from {} into {}; {} listed: {}",
+            count(counts.written as usize, "record", "records"),
+            count(args.inputs.len(), "file", "files"),
             super::output_files::shown(&args.output),
-            set.len(),
+            count(set.len(), "target", "targets"),
             verdict(&counts, missing)
         );
     }
@@ -115,7 +124,7 @@ fn report_missing(args: &MergeArgs, set: &mut TargetSet) -> Result<usize> {
         }
         set.mark(&target); // a target listed twice is missing once
         missing += 1;
-        if missing <= SHOWN {
+        if missing <= shown_limit() {
             eprintln!("mitmwatch: missing {}", escape(&target.to_string()));
         } else if missing == SHOWN + 1 {
             eprintln!("mitmwatch: more missing targets are counted but not shown");
@@ -127,7 +136,8 @@ fn report_missing(args: &MergeArgs, set: &mut TargetSet) -> Result<usize> {
     if let (Some(mut f), Some(path)) = (file, &args.missing) {
         f.flush().context("writing --missing")?;
         eprintln!(
-            "mitmwatch: the {missing} missing targets are listed in {}",
+            "mitmwatch: the {} listed in {}",
+            count(missing, "missing target is", "missing targets are"),
             super::output_files::shown(path)
         );
     }
@@ -155,7 +165,7 @@ fn show_problem(problem: &MergeProblem, shown: &mut [usize; 3]) {
         MergeProblem::BadLine(e) => (2, format!("skipped {e}")),
     };
     shown[kind] += 1;
-    if shown[kind] <= SHOWN {
+    if shown[kind] <= shown_limit() {
         eprintln!("mitmwatch: {}", escape(&text));
     } else if shown[kind] == SHOWN + 1 {
         let what = ["duplicates", "unlisted targets", "bad lines"][kind];
@@ -165,14 +175,26 @@ fn show_problem(problem: &MergeProblem, shown: &mut [usize; 3]) {
 
 fn verdict(counts: &MergeCounts, missing: usize) -> String {
     let mut parts = Vec::new();
-    for (n, what) in [
-        (missing as u64, "missing"),
-        (counts.duplicates, "duplicates dropped"),
-        (counts.unlisted, "records of unlisted targets"),
-        (counts.bad_lines, "bad lines skipped"),
+    for (n, one, many) in [
+        (missing, "missing", "missing"),
+        (
+            counts.duplicates as usize,
+            "duplicate dropped",
+            "duplicates dropped",
+        ),
+        (
+            counts.unlisted as usize,
+            "record of an unlisted target",
+            "records of unlisted targets",
+        ),
+        (
+            counts.bad_lines as usize,
+            "bad line skipped",
+            "bad lines skipped",
+        ),
     ] {
         if n > 0 {
-            parts.push(format!("{n} {what}"));
+            parts.push(count(n, one, many));
         }
     }
     match parts.is_empty() {
@@ -199,7 +221,7 @@ mod tests {
         };
         assert_eq!(
             verdict(&counts, 3),
-            "INCOMPLETE: 3 missing, 2 duplicates dropped, 1 bad lines skipped"
+            "INCOMPLETE: 3 missing, 2 duplicates dropped, 1 bad line skipped"
         );
     }
 }

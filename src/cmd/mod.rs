@@ -9,18 +9,13 @@ pub mod completions;
 pub mod demo;
 pub mod evidence;
 pub mod flags_setup;
-pub mod input_digest;
 pub mod inspect;
-pub mod judged_file;
 pub mod locate;
 pub mod merge;
-pub mod observation_input;
 pub mod output;
 pub mod output_files;
-pub mod parallel;
 pub mod probe;
 pub mod progress;
-pub mod provenance;
 pub mod report;
 pub mod scan;
 pub mod sim;
@@ -28,6 +23,7 @@ pub mod store;
 pub mod target_input;
 pub mod target_stream;
 pub mod update;
+pub mod verbosity;
 
 /// Exit codes, documented in the README.
 pub mod exit {

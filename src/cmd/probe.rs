@@ -6,10 +6,11 @@ use crate::cli::{CollectArgs, ProbeArgs, TrustArgs};
 use anyhow::{bail, Context, Result};
 use mitmwatch::analyze::sni_diff;
 use mitmwatch::collect::probe::tool_name;
-use mitmwatch::collect::targets::{normalise_host, TargetLineError};
-use mitmwatch::collect::{parse_target, Collector, DomainListReader};
+use mitmwatch::collect::Collector;
 use mitmwatch::model::{SniOutcome, SniProbe, Target, SNI_PROBE_SCHEMA};
 use mitmwatch::report::probe_text;
+use mitmwatch::target_spec::{normalise_host, TargetLineError};
+use mitmwatch::target_spec::{parse_target, DomainListReader};
 use std::io::Write;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -131,7 +132,7 @@ pub async fn run(args: ProbeArgs) -> Result<i32> {
                 super::output_files::shown(path),
                 match bad {
                     0 => "it is empty".to_string(),
-                    n => format!("{n} bad {}", super::scan::plural(n, "entry", "entries")),
+                    n => format!("{n} bad {}", mitmwatch::plural::noun(n, "entry", "entries")),
                 },
                 super::target_input::LIST_HINT
             ),
@@ -165,7 +166,15 @@ pub async fn run(args: ProbeArgs) -> Result<i32> {
     }
     let mut probes = Vec::new();
     while let Some(done) = tasks.join_next().await {
-        probes.push(done.context("probe task")?);
+        let (i, p) = done.context("probe task")?;
+        // `-v`: each host as its probe ends.
+        super::verbosity::detail(&format!(
+            "{}:{}: {}",
+            mitmwatch::report::terminal::escape(&p.host),
+            p.port,
+            probe_text::outcome_label(p.comparison.outcome)
+        ));
+        probes.push((i, p));
     }
     probes.sort_by_key(|(i, _)| *i);
     let probes: Vec<SniProbe> = probes.into_iter().map(|(_, p)| p).collect();
@@ -193,7 +202,10 @@ pub async fn run(args: ProbeArgs) -> Result<i32> {
     }
     out.flush().context("writing the report")?;
     if bad > 0 {
-        eprintln!("mitmwatch: {bad} bad host(s) skipped");
+        eprintln!(
+            "mitmwatch: {} skipped",
+            mitmwatch::plural::count(bad, "bad host", "bad hosts")
+        );
     }
     Ok(exit_code(&probes))
 }

@@ -1,14 +1,15 @@
 //! `mitmwatch report`: HTML, CSV or text from saved observations, judged
-//! without holding the file in memory ([`super::judged_file`]). The
-//! summary carries how the report was made ([`super::provenance`]); a CSV
+//! without holding the file in memory ([`mitmwatch::judge`]). The
+//! summary carries how the report was made (its provenance block); a CSV
 //! written to a file gets it beside it, as `FILE.summary.json`.
 
-use super::analysis::{analyzer_and_data, exit_code, validation_time};
-use super::judged_file::{judge_file, JudgedFile};
-use super::parallel::default_jobs;
+use super::analysis::{analyzer_and_data, exit_code, judge_input, validation_time};
 use crate::cli::{ReportArgs, ReportDetails, ReportFormat};
 use anyhow::{Context, Result};
+use mitmwatch::import::InputFormat;
+use mitmwatch::judge::{default_jobs, JudgeError, JudgedScan};
 use mitmwatch::model::Verdict;
+use mitmwatch::plural::{count, noun};
 use mitmwatch::report::{csv, html, json, text};
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
@@ -22,34 +23,43 @@ pub fn run(args: ReportArgs) -> Result<i32> {
     super::output_files::check_writable(args.html.as_deref())?;
     super::output_files::check_writable(args.output.as_deref())?;
     // The HTML report shows each chain, so it needs the observations back.
-    let mut judged = judge_file(&args.input, &analyzer, when, jobs, args.html.is_some())?;
-    judged.summary.provenance = Some(super::provenance::of_judged_file(
-        &judged,
-        &args.analysis.at,
-        &data,
-    ));
+    let mut judged = judge_input(
+        &analyzer,
+        when,
+        (&args.input, InputFormat::Mitmwatch),
+        jobs,
+        args.html.is_some(),
+        (&args.analysis.at, &data),
+    )?;
     if let Some(path) = &args.html {
         write_html(&mut judged, path, args.details)
             .with_context(|| format!("writing {}", path.display()))?;
-        if !args.quiet {
-            eprintln!(
-                "mitmwatch: HTML report written to {}",
-                super::output_files::shown(path)
-            );
-        }
+        super::verbosity::note(&format!(
+            "HTML report written to {}",
+            super::output_files::shown(path)
+        ));
     }
     if args.html.is_none() || args.output.is_some() || args.format != ReportFormat::Text {
         let mut out = BufWriter::new(super::output_files::open_output(args.output.as_deref())?);
         if args.format == ReportFormat::Csv {
             writeln!(out, "{}", csv::HEADER)?;
         }
+        let verbose = super::verbosity::verbose();
         judged.each_in_order(false, |j| {
-            let line = match args.format {
-                ReportFormat::Csv => csv::row(&j.assessment, &j.cas),
-                ReportFormat::Text => text::assessment_line(&j.assessment),
-            };
-            Ok(writeln!(out, "{line}")?)
+            match args.format {
+                ReportFormat::Csv => writeln!(out, "{}", csv::row(&j.assessment, &j.cas))?,
+                // `-v`: every finding of every target explained.
+                ReportFormat::Text if verbose => {
+                    writeln!(out, "{}", text::assessment_detail(&j.assessment))?
+                }
+                ReportFormat::Text => writeln!(out, "{}", text::assessment_line(&j.assessment))?,
+                ReportFormat::Json => json::write_line(&mut out, &j.assessment)?,
+            }
+            Ok::<(), anyhow::Error>(())
         })?;
+        if args.format == ReportFormat::Json {
+            json::write_line(&mut out, &judged.summary)?;
+        }
         if args.format == ReportFormat::Text {
             writeln!(out)?;
             write!(out, "{}", text::summary_text(&judged.summary))?;
@@ -66,10 +76,11 @@ pub fn run(args: ReportArgs) -> Result<i32> {
             }
         }
     }
-    if judged.bad_lines > 0 {
+    if judged.counts.bad > 0 {
         eprintln!(
-            "mitmwatch: {} bad line(s) in the input were skipped",
-            judged.bad_lines
+            "mitmwatch: {} in the input {} skipped",
+            count(judged.counts.bad, "bad line", "bad lines"),
+            noun(judged.counts.bad, "was", "were")
         );
     }
     Ok(exit_code(&judged.summary, 1, args.analysis.fail_on))
@@ -83,7 +94,7 @@ pub fn summary_sidecar(csv: &Path) -> PathBuf {
     PathBuf::from(name)
 }
 
-fn write_html(judged: &mut JudgedFile, path: &Path, details: ReportDetails) -> Result<()> {
+fn write_html(judged: &mut JudgedScan, path: &Path, details: ReportDetails) -> Result<()> {
     let generated = mitmwatch::certinfo::rfc3339(time::OffsetDateTime::now_utc());
     let mut out = BufWriter::new(super::output_files::open_output(Some(path))?);
     out.write_all(html::head(&judged.summary, &judged.facts, &generated).as_bytes())?;
@@ -101,10 +112,7 @@ fn write_html(judged: &mut JudgedFile, path: &Path, details: ReportDetails) -> R
         let j = judged.read(i, shown)?;
         let obs = match shown {
             false => None,
-            true => Some(
-                j.observation
-                    .context("an observation missing from the temporary file")?,
-            ),
+            true => Some(j.observation.ok_or(JudgeError::MissingObservation)?),
         };
         out.write_all(rows.row(&j.assessment, obs.as_ref()).as_bytes())?;
     }

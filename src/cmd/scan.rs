@@ -1,7 +1,7 @@
 //! `mitmwatch scan`: observations (or, with `--analyze`, assessments) as
 //! JSON Lines, streamed as they complete; resumable, shardable, paced.
 
-use super::analysis::{analyzer, validation_time};
+use super::analysis::{analyzer, print_notice, validation_time};
 use super::progress::Progress;
 use crate::cli::ScanArgs;
 use anyhow::{Context, Result};
@@ -11,11 +11,17 @@ use mitmwatch::batch::resume;
 use mitmwatch::batch::scheduler::{self, ShardSpec};
 use mitmwatch::batch::shard::Shard;
 use mitmwatch::collect::scan_with;
+use mitmwatch::judge::{BadLines, Judge};
 use mitmwatch::model::{Assessment, Observation};
+use mitmwatch::plural::noun as plural;
+use mitmwatch::report::terminal::escape;
 use std::io::Write;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use tokio::sync::mpsc;
+
+/// How a live scan's observations are named in messages about them.
+const SCAN_INPUT: &str = "the scan";
 
 /// With `--analyze`: the analyzer, the validation time and the summary so far.
 struct Analysis {
@@ -69,11 +75,11 @@ pub async fn run(args: ScanArgs) -> Result<i32> {
                     }
                 }
             }
-            if !args.quiet {
+            if !super::verbosity::quiet() {
                 eprintln!(
-                    "mitmwatch: resuming {}: {} records kept{}",
+                    "mitmwatch: resuming {}: {} kept{}",
                     super::output_files::shown(path),
-                    state.kept_lines,
+                    mitmwatch::plural::count(state.kept_lines, "record", "records"),
                     if state.truncated_bytes > 0 {
                         format!(
                             ", {} bytes of an unfinished line removed",
@@ -90,7 +96,7 @@ pub async fn run(args: ScanArgs) -> Result<i32> {
         _ => super::output_files::open_output(args.output.as_deref())?,
     };
 
-    let progress = Progress::new(args.quiet);
+    let progress = Progress::new(super::verbosity::quiet());
     let total = progress.total_handle();
     {
         let (specs, input, collect) = (
@@ -125,7 +131,7 @@ pub async fn run(args: ScanArgs) -> Result<i32> {
     let writer = tokio::task::spawn_blocking(move || write_all(rx, out, progress, analysis));
     let (total, by_status, analysis) = writer.await.context("writer task")??;
     scanner.await.context("scan task")?;
-    if !args.quiet {
+    if !super::verbosity::quiet() {
         let s = &skipped;
         let mut notes = Vec::new();
         for (n, one, many) in [
@@ -218,7 +224,7 @@ fn shard(args: &ScanArgs) -> Result<Option<Shard>> {
         Some(ShardSpec::Auto) => {
             let found = scheduler::from_env(|name| std::env::var(name).ok(), args.shard_count)
                 .map_err(anyhow::Error::msg)?;
-            if !args.quiet {
+            if !super::verbosity::quiet() {
                 let from = match found.scheduler {
                     scheduler::Scheduler::Slurm => "the Slurm array task",
                     scheduler::Scheduler::Kubernetes => "the Kubernetes completion index",
@@ -240,27 +246,50 @@ fn write_all(
     mut analysis: Option<Analysis>,
 ) -> Result<(usize, String, Option<mitmwatch::model::ScanSummary>)> {
     let mut total = 0usize;
+    // Each observation is judged on its own as it arrives, by the judge
+    // every subcommand uses; one the analyzer fails on is a bad record.
+    let mut unjudged = BadLines::new(SCAN_INPUT);
     while let Some(obs) = rx.blocking_recv() {
         let verdict = match &mut analysis {
+            Some(a) => {
+                match Judge::new(&a.analyzer, a.when).assess_one(&obs, SCAN_INPUT, total + 1) {
+                    Ok(assessment) => {
+                        mitmwatch::report::json::write_line(&mut out, &assessment)
+                            .context("writing assessments")?;
+                        a.summary.add(&assessment);
+                        Some(assessment.verdict)
+                    }
+                    Err(bad) => {
+                        unjudged.bad(bad, &mut print_notice);
+                        None
+                    }
+                }
+            }
             None => {
                 mitmwatch::report::json::write_line(&mut out, &obs)
                     .context("writing observations")?;
                 None
             }
-            Some(a) => {
-                let assessment = a.analyzer.assess(&obs, a.when);
-                mitmwatch::report::json::write_line(&mut out, &assessment)
-                    .context("writing assessments")?;
-                a.summary.add(&assessment);
-                Some(assessment.verdict)
-            }
         };
         progress.record(obs.status, verdict);
+        if obs.status != mitmwatch::model::Status::Ok {
+            // `-v`: each target that failed, above the bar.
+            super::verbosity::detail(&format!(
+                "{}: {}{}",
+                escape(&obs.target.to_string()),
+                obs.status.as_str(),
+                obs.failure
+                    .as_deref()
+                    .map(|f| format!(" ({})", escape(f)))
+                    .unwrap_or_default()
+            ));
+        }
         total += 1;
         if rx.is_empty() {
             out.flush().context("writing the output")?;
         }
     }
+    unjudged.finish(false, &mut print_notice);
     let by_status = progress.finish();
     let summary = match analysis {
         None => None,
@@ -273,15 +302,6 @@ fn write_all(
     };
     out.flush().context("writing the output")?;
     Ok((total, by_status, summary))
-}
-
-/// `one` or `many`, as `n` asks.
-pub fn plural<'a>(n: usize, one: &'a str, many: &'a str) -> &'a str {
-    if n == 1 {
-        one
-    } else {
-        many
-    }
 }
 
 /// The analysis flags given that only `--analyze` uses (the trust-store

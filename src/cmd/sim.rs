@@ -91,6 +91,19 @@ pub async fn run(args: SimArgs) -> Result<i32> {
         sim.intercepted.len(),
         sim.interceptor
     )?;
+    if super::verbosity::verbose() {
+        let mut names: Vec<&str> = sim.intercepted.iter().map(String::as_str).collect();
+        names.sort_unstable();
+        write!(
+            out,
+            "{}",
+            mitmwatch::report::text::wrap(
+                &format!("names the box intercepts: {}", names.join(", ")),
+                0,
+                96
+            )
+        )?;
+    }
     writeln!(out)?;
     if let Some(path) = &files.roots {
         super::output_files::write_file(path, sim.public_root_pem().as_bytes())?;
@@ -110,8 +123,12 @@ pub async fn run(args: SimArgs) -> Result<i32> {
             shown(path)
         )?;
     }
-    write!(out, "{}", hints(&sim, &files))?;
-    writeln!(out, "running; press Ctrl-C to stop")?;
+    // The commands to try are narration: -q leaves them out.
+    if !super::verbosity::quiet() {
+        write!(out, "{}", hints(&sim, &files))?;
+        writeln!(out, "running; press Ctrl-C to stop")?;
+    }
+    out.flush()?;
     match args.duration {
         Some(secs) if secs.is_finite() && secs > 0.0 => {
             tokio::select! {

@@ -117,7 +117,11 @@ pub fn run(args: StoreArgs) -> Result<i32> {
     if args.json() {
         mitmwatch::report::json::write_pretty(&mut out, &report)?;
     } else {
-        write!(out, "{}", store_text::store_text(&report, args.verbose))?;
+        write!(
+            out,
+            "{}",
+            store_text::store_text(&report, super::verbosity::verbose())
+        )?;
     }
     out.flush()?;
     Ok(exit_code(&audit, &report))

@@ -4,10 +4,10 @@
 
 use crate::cli::CollectArgs;
 use anyhow::Result;
-use mitmwatch::collect::targets::TargetLineError;
-use mitmwatch::collect::{parse_target, DomainListReader};
 use mitmwatch::model::Target;
 use mitmwatch::report::terminal::escape;
+use mitmwatch::target_spec::TargetLineError;
+use mitmwatch::target_spec::{parse_target, DomainListReader};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;

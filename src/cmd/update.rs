@@ -52,15 +52,37 @@ pub fn run(args: UpdateArgs) -> Result<i32> {
         timeout: std::time::Duration::from_secs_f64(args.timeout),
         ..FetchLimits::default()
     });
-    writeln!(
-        out,
-        "Data directory: {}",
-        escape(&dir.display().to_string())
-    )?;
-    let reports = mitmwatch::update::update(&dir, &sources, &fetcher, &key);
-    for report in &reports {
-        writeln!(out, "{}", escape(&report.line()))?;
+    let json = args.format == crate::cli::Format::Json;
+    if !json {
+        writeln!(
+            out,
+            "Data directory: {}",
+            escape(&dir.display().to_string())
+        )?;
     }
+    // `-v`: where each source comes from.
+    for (what, url) in [
+        ("CT log list", &sources.ct_log_list),
+        ("its signature", &sources.ct_log_list_sig),
+        ("intermediates", &sources.intermediates),
+    ] {
+        super::verbosity::detail(&format!("{what} from {}", escape(url)));
+    }
+    let reports = mitmwatch::update::update(&dir, &sources, &fetcher, &key);
+    if json {
+        let record = mitmwatch::update::UpdateRecord {
+            record_type: "update",
+            schema: mitmwatch::update::UPDATE_SCHEMA,
+            data_dir: dir.display().to_string(),
+            sources: reports.clone(),
+        };
+        mitmwatch::report::json::write_line(&mut out, &record)?;
+    } else {
+        for report in &reports {
+            writeln!(out, "{}", escape(&report.line()))?;
+        }
+    }
+    out.flush()?;
     Ok(if reports.iter().any(|r| r.failed()) {
         exit::SOURCE_FAILED
     } else {

@@ -10,7 +10,6 @@ pub(crate) mod proxy;
 pub(crate) mod route;
 pub mod scan;
 pub(crate) mod starttls;
-pub mod targets;
 pub(crate) mod tls_config;
 pub(crate) mod tunnel;
 
@@ -19,5 +18,4 @@ pub use probe::{Collector, Timeouts};
 pub use proxy::{Proxy, ProxyFlags, ProxySettings};
 pub use route::{ConnectTo, Resolve, RouteSpecError, Router};
 pub use scan::{scan, scan_with, ScanOptions};
-pub use targets::{parse_target, DomainListReader, TargetLineError};
 pub use tls_config::ProbeTls;

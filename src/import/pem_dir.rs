@@ -100,7 +100,7 @@ pub fn default_host(leaf: &[u8]) -> String {
         .iter_common_name()
         .next()
         .and_then(|cn| cn.as_str().ok())
-        .and_then(|s| crate::collect::targets::normalise_host(s).ok());
+        .and_then(|s| crate::target_spec::normalise_host(s).ok());
     cn.unwrap_or_else(|| UNNAMED.into())
 }
 

@@ -4,12 +4,12 @@
 //! [`InterceptionEvidence`]; `manifest.json` at the top is a [`Manifest`].
 //! Both are versioned by [`EVIDENCE_SCHEMA`].
 
-use super::{Attribution, Category, Interceptor, Severity};
+use super::{Attribution, Category, CertRecord, Interceptor, Severity};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
 /// Version of the evidence and manifest formats.
-pub(crate) const EVIDENCE_SCHEMA: u32 = 2;
+pub(crate) const EVIDENCE_SCHEMA: u32 = 3;
 
 /// Where a certificate sat in the chains that carried it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -43,26 +43,15 @@ pub(crate) struct EvidenceCert {
     pub(crate) file: Option<String>,
     /// Its place in the chains.
     pub(crate) role: CertRole,
-    /// Subject DN (raw certificate text).
-    pub(crate) subject: Option<String>,
-    /// Issuer DN (raw certificate text).
-    pub(crate) issuer: Option<String>,
-    /// Serial number, lowercase hex.
-    pub(crate) serial: Option<String>,
-    /// Start of validity.
-    #[serde(with = "time::serde::rfc3339::option")]
-    pub(crate) not_before: Option<OffsetDateTime>,
-    /// End of validity.
-    #[serde(with = "time::serde::rfc3339::option")]
-    pub(crate) not_after: Option<OffsetDateTime>,
-    /// SHA-256 of the DER, lowercase hex.
-    pub(crate) sha256: String,
-    /// The same, standard base64.
+    /// The certificate as observations record it: DER, SHA-256 of the DER
+    /// and of its key, names, serial and validity, all recomputed from the
+    /// DER (a `parse_error` says why that failed, including DER that is not
+    /// valid base64).
+    pub(crate) certificate: CertRecord,
+    /// SHA-256 of the DER, standard base64.
     pub(crate) sha256_base64: String,
-    /// SHA-256 of the SubjectPublicKeyInfo, lowercase hex.
-    pub(crate) spki_sha256: Option<String>,
-    /// The same, standard base64 (the form of Chromium's SPKI blocklist
-    /// and of `sha256/…` pins).
+    /// SHA-256 of the SubjectPublicKeyInfo, standard base64 (the form of
+    /// Chromium's SPKI blocklist and of `sha256/…` pins).
     pub(crate) spki_sha256_base64: Option<String>,
     /// crt.sh searches for this certificate and its key (links, never fetched).
     pub(crate) crtsh: Vec<String>,
@@ -70,8 +59,6 @@ pub(crate) struct EvidenceCert {
     pub(crate) domains: Vec<String>,
     /// Observations whose chain carried it.
     pub(crate) observations: usize,
-    /// Why the DER did not parse, if it did not.
-    pub(crate) parse_error: Option<String>,
 }
 
 /// One affected domain.

@@ -48,11 +48,11 @@ pub struct Provenance {
     pub data: DataUsed,
     /// Input lines that held no observation.
     pub skipped_lines: usize,
-    /// The first few of them (at most [`Provenance::SHOWN_SKIPPED`]).
+    /// The first few of them (at most `Provenance::SHOWN_SKIPPED`).
     pub first_skipped: Vec<SkippedLine>,
 }
 
 impl Provenance {
     /// How many skipped lines are listed by position.
-    pub const SHOWN_SKIPPED: usize = 20;
+    pub(crate) const SHOWN_SKIPPED: usize = 20;
 }

@@ -4,6 +4,7 @@
 use super::terminal::escape;
 use super::text::wrap;
 use crate::model::{CaBrief, DomainComparison, DomainDiff, SideView, VantageComparison};
+use crate::plural::count;
 
 fn cas(set: &[CaBrief]) -> String {
     if set.is_empty() {
@@ -18,17 +19,17 @@ fn cas(set: &[CaBrief]) -> String {
 fn side(label: &str, v: &SideView) -> String {
     if v.chains == 0 {
         return format!(
-            "    {}: no chain in {} observation(s)\n",
+            "    {}: no chain in {}\n",
             escape(label),
-            v.observations
+            count(v.observations, "observation", "observations")
         );
     }
     format!(
-        "    {}: root {}; issuer {}; {} leaf key(s)\n",
+        "    {}: root {}; issuer {}; {}\n",
         escape(label),
         cas(&v.roots),
         cas(&v.issuers),
-        v.leaf_spki_sha256.len()
+        count(v.leaf_spki_sha256.len(), "leaf key", "leaf keys")
     )
 }
 
@@ -49,13 +50,13 @@ fn domain(d: &DomainComparison, la: &str, lb: &str) -> String {
 pub fn comparison(c: &VantageComparison, verbose: bool) -> String {
     let (la, lb) = (c.a.label.as_str(), c.b.label.as_str());
     let mut out = format!(
-        "{} = {} ({} observations)\n{} = {} ({} observations)\n\n",
+        "{} = {} ({})\n{} = {} ({})\n\n",
         escape(la),
         escape(&c.a.file),
-        c.a.observations,
+        count(c.a.observations, "observation", "observations"),
         escape(lb),
         escape(&c.b.file),
-        c.b.observations
+        count(c.b.observations, "observation", "observations")
     );
     let ordinary = |d: &DomainDiff| matches!(d, DomainDiff::SameKey | DomainDiff::SameCa);
     for d in &c.domains {
@@ -75,9 +76,9 @@ pub fn comparison(c: &VantageComparison, verbose: bool) -> String {
             if !names.is_empty() {
                 out.push_str(&wrap(
                     &format!(
-                        "{} ({} domain(s)): {}",
+                        "{} ({}): {}",
                         kind.as_str(),
-                        names.len(),
+                        count(names.len(), "domain", "domains"),
                         names.join(", ")
                     ),
                     0,
@@ -93,8 +94,8 @@ pub fn comparison(c: &VantageComparison, verbose: bool) -> String {
         .map(|(k, n)| format!("{} {n}", k.as_str()))
         .collect();
     out.push_str(&format!(
-        "{} domain(s): {}\n",
-        c.domains.len(),
+        "{}: {}\n",
+        count(c.domains.len(), "domain", "domains"),
         counts.join(", ")
     ));
     out.push_str(&wrap(&escape(&c.conclusion), 0, 96));

@@ -75,15 +75,15 @@ pub(crate) struct InterceptorFacts {
 /// Observations of one day, by verdict.
 pub(crate) type DayCounts = BTreeMap<Verdict, usize>;
 
-/// Facts for a report, built by [`ReportFacts::add`].
+/// Facts for a report, built by `ReportFacts::add`.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct ReportFacts {
     /// By interceptor id.
     pub(crate) interceptors: BTreeMap<String, InterceptorFacts>,
     /// Earliest observation time.
-    pub first: Option<OffsetDateTime>,
+    pub(crate) first: Option<OffsetDateTime>,
     /// Latest one.
-    pub last: Option<OffsetDateTime>,
+    pub(crate) last: Option<OffsetDateTime>,
     /// Verdicts per UTC day.
     pub(crate) days: BTreeMap<Date, DayCounts>,
     /// Every finding code that occurs.
@@ -97,7 +97,7 @@ fn widen(lo: &mut Option<OffsetDateTime>, hi: &mut Option<OffsetDateTime>, t: Of
 
 impl ReportFacts {
     /// Counts one assessment and the CAs its chain served.
-    pub fn add(&mut self, a: &Assessment, cas: &ServedCas) {
+    pub(crate) fn add(&mut self, a: &Assessment, cas: &ServedCas) {
         let t = a.observed_at;
         widen(&mut self.first, &mut self.last, t);
         *self
@@ -123,7 +123,7 @@ impl ReportFacts {
 
     /// Moves one assessment's day count from its verdict `before` to its
     /// current one, and notes its codes (a scan-level finding changed it).
-    pub fn reverdict(&mut self, a: &Assessment, before: Verdict) {
+    pub(crate) fn reverdict(&mut self, a: &Assessment, before: Verdict) {
         self.codes.extend(a.findings.iter().map(|f| f.code));
         let day = a.observed_at.to_offset(time::UtcOffset::UTC).date();
         if let Some(counts) = self.days.get_mut(&day) {

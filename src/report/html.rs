@@ -9,32 +9,11 @@
 //! the network goes through `escape_html`.
 
 use super::facts::{ReportFacts, ServedCas};
+pub(crate) use super::html_escape::escape_html;
 use super::{html_cards, html_charts};
 use crate::encoding::pem_encode;
 use crate::model::{Assessment, Observation, ScanSummary, Verdict};
 use std::fmt::Write;
-
-/// Escapes text for HTML element content and attribute values. Control
-/// and bidi characters become visible `\u{…}` text, as on the terminal.
-pub(crate) fn escape_html(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            // Shown as visible text: a character reference would still
-            // reorder the page (bidi) or be dropped silently (controls).
-            c if c != '\n' && super::terminal::is_dangerous(c) => {
-                let _ = write!(out, "\\u{{{:x}}}", c as u32);
-            }
-            c => out.push(c),
-        }
-    }
-    out
-}
 
 /// Rows per page of the collapsed sections (errors, clean targets).
 pub(crate) const PAGE_ROWS: usize = 1000;
@@ -109,11 +88,11 @@ pub fn head(summary: &ScanSummary, facts: &ReportFacts, generated: &str) -> Stri
     );
     let _ = write!(
         h,
-        "<h1>mitmwatch report</h1><p class=\"muted\">Generated {} by mitmwatch {} from {} observations. \
+        "<h1>mitmwatch report</h1><p class=\"muted\">Generated {} by mitmwatch {} from {}. \
          How it was made: <a href=\"#provenance\">provenance</a>.</p>",
         escape_html(generated),
         env!("CARGO_PKG_VERSION"),
-        summary.targets
+        crate::plural::count(summary.targets, "observation", "observations")
     );
     let _ = write!(
         h,
@@ -123,9 +102,10 @@ pub fn head(summary: &ScanSummary, facts: &ReportFacts, generated: &str) -> Stri
     if let Some(p) = summary.provenance.as_ref().filter(|p| p.skipped_lines > 0) {
         let _ = write!(
             h,
-            "<p class=\"warn\" id=\"skipped-warning\">{} input line(s) held no observation and were skipped: \
+            "<p class=\"warn\" id=\"skipped-warning\">{} no observation and {} skipped: \
              this report covers the others only (<a href=\"#provenance\">positions</a>).</p>",
-            p.skipped_lines
+            crate::plural::count(p.skipped_lines, "input line held", "input lines held"),
+            crate::plural::noun(p.skipped_lines, "was", "were")
         );
     }
     h.push_str(&html_charts::verdict_shares(summary));

@@ -4,7 +4,7 @@
 //! also states its numbers in text, so it reads without the picture.
 
 use super::facts::ReportFacts;
-use super::html::escape_html;
+use super::html_escape::escape_html;
 use crate::model::{ScanSummary, Verdict};
 use std::fmt::Write;
 
@@ -83,8 +83,9 @@ pub(crate) fn verdict_shares(summary: &ScanSummary) -> String {
     .collect();
     let widths = segment_widths(&verdicts.iter().map(|v| v.1).collect::<Vec<_>>(), WIDTH);
     let mut svg = format!(
-        "<figure id=\"verdict-shares\"><figcaption>Verdicts of {total} targets</figcaption>\
+        "<figure id=\"verdict-shares\"><figcaption>Verdicts of {}</figcaption>\
          <svg role=\"img\" aria-label=\"Verdict shares\" width=\"{}\" height=\"{}\" viewBox=\"0 0 {} {}\">",
+        crate::plural::count(total, "target", "targets"),
         WIDTH as usize,
         34 + 20 * verdicts.len(),
         WIDTH as usize,

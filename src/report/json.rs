@@ -61,7 +61,10 @@ impl<F: Formatter> Formatter for Safe<F> {
 }
 
 /// Writes `value` as one line of JSON (no newline).
-pub fn write_compact<W: Write, T: Serialize + ?Sized>(writer: W, value: &T) -> io::Result<()> {
+pub(crate) fn write_compact<W: Write, T: Serialize + ?Sized>(
+    writer: W,
+    value: &T,
+) -> io::Result<()> {
     let mut ser = serde_json::Serializer::with_formatter(writer, Safe(CompactFormatter));
     value.serialize(&mut ser).map_err(io::Error::other)
 }

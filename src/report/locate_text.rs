@@ -8,11 +8,7 @@ use crate::model::{
 use std::fmt::Write;
 
 fn hops(n: u8) -> String {
-    if n == 1 {
-        "1 hop".into()
-    } else {
-        format!("{n} hops")
-    }
+    crate::plural::count(usize::from(n), "hop", "hops")
 }
 
 fn short(hex: &str) -> &str {
@@ -97,7 +93,7 @@ pub(crate) fn conclusion_text(record: &LocateRecord) -> String {
             "the first certificate came from hop {a}; the UDP probes never reached {addr} \
              (filtered?), so whether hop {a} is {addr} itself cannot be told."
         ),
-        _ => format!("no certificate came back within {} hops.", record.max_ttl),
+        _ => format!("no certificate came back within {}.", hops(record.max_ttl)),
     }
 }
 

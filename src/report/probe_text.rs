@@ -7,7 +7,7 @@ use crate::model::{CaBrief, Observation, SniOutcome, SniProbe};
 use std::collections::BTreeMap;
 
 /// Upper-case label of an outcome.
-pub(crate) fn outcome_label(o: SniOutcome) -> &'static str {
+pub fn outcome_label(o: SniOutcome) -> &'static str {
     match o {
         SniOutcome::SniTriggered => "SNI-TRIGGERED INTERCEPTION",
         SniOutcome::IssuerDiffers => "different CA, chain verifies (not interception by itself)",
@@ -89,7 +89,11 @@ pub fn summary(probes: &[SniProbe]) -> String {
         .iter()
         .map(|(o, n)| format!("{} {n}", o.as_str()))
         .collect();
-    let mut out = format!("{} host(s) probed: {}\n", probes.len(), parts.join(", "));
+    let mut out = format!(
+        "{} probed: {}\n",
+        crate::plural::count(probes.len(), "host", "hosts"),
+        parts.join(", ")
+    );
     let triggered: Vec<String> = probes
         .iter()
         .filter(|p| p.comparison.outcome == SniOutcome::SniTriggered)

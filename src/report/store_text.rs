@@ -260,8 +260,8 @@ pub fn store_text(audit: &StoreAudit, verbose: bool) -> String {
     }
     let s = &audit.summary;
     out.push_str(&format!(
-        "\n{} certificates: {} public (in {}), {} local, {} known interception ({} trusted).\n",
-        s.certificates,
+        "\n{}: {} public (in {}), {} local, {} known interception ({} trusted).\n",
+        crate::plural::count(s.certificates, "certificate", "certificates"),
         s.public,
         escape(&audit.public_store),
         s.local,
@@ -271,10 +271,10 @@ pub fn store_text(audit: &StoreAudit, verbose: bool) -> String {
     out.push_str(&wrap(&escape(&s.conclusion), 0, 96));
     if let Some(scan) = &audit.scan {
         out.push_str(&format!(
-            "\nIntercepted connections in {} ({} of {} observations):\n",
+            "\nIntercepted connections in {} ({} of {}):\n",
             escape(scan.file.as_deref().unwrap_or("the scan")),
             scan.intercepted,
-            scan.observations
+            crate::plural::count(scan.observations, "observation", "observations")
         ));
         if scan.links.is_empty() {
             out.push_str("  none\n");

@@ -71,9 +71,10 @@ pub fn assessment_line(a: &Assessment) -> String {
 pub fn leaf_only_note(count: usize) -> String {
     wrap(
         &format!(
-            "{count} chain(s) are leaf-only: the recorder kept only the server's certificate (OONI \
+            "{} leaf-only: the recorder kept only the server's certificate (OONI \
              does when its verification fails). Their issuing CA was judged by the issuer name and \
-             key identifier in the leaf alone; its key could not be checked."
+             key identifier in the leaf alone; its key could not be checked.",
+            crate::plural::count(count, "chain is", "chains are")
         ),
         0,
         96,
@@ -174,12 +175,16 @@ pub fn chain_listing(obs: &Observation) -> String {
 pub fn summary_text(s: &ScanSummary) -> String {
     let mut out = String::new();
     let counts: Vec<String> = s.verdicts.iter().map(|(v, n)| format!("{v} {n}")).collect();
-    out.push_str(&format!("{} targets: {}\n", s.targets, counts.join(", ")));
+    out.push_str(&format!(
+        "{}: {}\n",
+        crate::plural::count(s.targets, "target", "targets"),
+        counts.join(", ")
+    ));
     for hit in &s.interceptors {
         out.push_str(&format!(
-            "  {} intercepted {} domain(s):\n",
+            "  {} intercepted {}:\n",
             interceptor_label(&hit.interceptor),
-            hit.domains.len()
+            crate::plural::count(hit.domains.len(), "domain", "domains")
         ));
         out.push_str(&wrap(&escape(&hit.domains.join(", ")), 4, 96));
     }

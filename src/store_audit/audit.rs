@@ -13,6 +13,7 @@ use crate::model::{
     CatalogHit, CatalogMatchKind, CertRecord, InstalledRoot, RootClass, ScanLinks, SourceKind,
     SourceStatus, StoreAudit, StoreLocation, StoreSource, StoreSummary, StoreTrust, STORE_SCHEMA,
 };
+use crate::plural::count as plural;
 use std::collections::HashMap;
 use time::OffsetDateTime;
 
@@ -195,10 +196,6 @@ pub fn audit(reads: Vec<SourceRead>, catalog: &Catalog, public: &TrustStore) -> 
         roots,
         public_store: public.description().to_string(),
     }
-}
-
-fn plural(n: usize, one: &str, many: &str) -> String {
-    format!("{n} {}", if n == 1 { one } else { many })
 }
 
 impl Audit {

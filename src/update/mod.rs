@@ -73,8 +73,10 @@ impl Sources {
     }
 }
 
-/// What happened to one source.
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// What happened to one source. In JSON, `state` (`updated`,
+/// `unchanged`, `skipped`, `failed`) and `detail`.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(tag = "state", content = "detail", rename_all = "kebab-case")]
 pub(crate) enum Outcome {
     /// A new file was saved.
     Updated(String),
@@ -86,13 +88,32 @@ pub(crate) enum Outcome {
     Failed(String),
 }
 
-/// One line of `update`'s output.
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// One line of `update`'s output (one object of `sources` in its JSON).
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
 pub struct SourceReport {
     /// `ct-log-list`, `intermediates` or `pins`.
     pub(crate) source: &'static str,
     /// What happened.
+    #[serde(flatten)]
     pub(crate) outcome: Outcome,
+}
+
+/// Version of `update --format json`.
+pub const UPDATE_SCHEMA: u32 = 1;
+
+/// `update --format json`: the data directory and what happened to each
+/// source, one document.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct UpdateRecord {
+    /// Always `update`.
+    #[serde(rename = "type")]
+    pub record_type: &'static str,
+    /// [`UPDATE_SCHEMA`].
+    pub schema: u32,
+    /// The data directory written to.
+    pub data_dir: String,
+    /// One entry per source, in the order of the text output.
+    pub sources: Vec<SourceReport>,
 }
 
 impl SourceReport {
@@ -202,9 +223,9 @@ fn update_log_list(
             dir.join(LOG_LIST_FILE).display()
         )),
         Ok(()) => Outcome::Updated(format!(
-            "{}, {} logs; signature verified with {}; saved as {}",
+            "{}, {}; signature verified with {}; saved as {}",
             describe(&list),
-            list.logs.len(),
+            crate::plural::count(list.logs.len(), "log", "logs"),
             key.label(),
             dir.join(LOG_LIST_FILE).display()
         )),
@@ -223,22 +244,22 @@ fn update_intermediates(dir: &Path, url: &str, fetcher: &Fetcher) -> Outcome {
     let skipped = match &found.first_skipped {
         None => String::new(),
         Some((block, why)) => format!(
-            " ({} unreadable block(s) skipped; block {block}: {why})",
-            found.skipped
+            " ({} skipped; block {block}: {why})",
+            crate::plural::count(found.skipped, "unreadable block", "unreadable blocks")
         ),
     };
     let path = dir.join(INTERMEDIATES_FILE);
     if std::fs::read(&path).is_ok_and(|b| b == found.pem.as_bytes()) {
         return Outcome::Unchanged(format!(
-            "{} certificates, already saved{skipped}",
-            found.count
+            "{}, already saved{skipped}",
+            crate::plural::count(found.count, "certificate", "certificates")
         ));
     }
     match data_dir::write_atomic(dir, INTERMEDIATES_FILE, found.pem.as_bytes()) {
         Err(e) => Outcome::Failed(format!("writing {}: {e}", path.display())),
         Ok(()) => Outcome::Updated(format!(
-            "{} certificates{skipped}; saved as {}",
-            found.count,
+            "{}{skipped}; saved as {}",
+            crate::plural::count(found.count, "certificate", "certificates"),
             path.display()
         )),
     }

@@ -5,8 +5,9 @@
 
 use super::markdown::{cell, code, quote};
 use crate::certinfo::rfc3339;
-use crate::collect::targets::normalise_host;
 use crate::model::{Attribution, CertRole, EvidenceCert, InterceptionEvidence, Severity};
+use crate::plural::{count, noun};
+use crate::target_spec::normalise_host;
 use std::fmt::Write;
 
 /// Domains named in the reproduction commands, at most.
@@ -60,14 +61,15 @@ fn write_report(out: &mut String, e: &InterceptionEvidence) -> std::fmt::Result 
     writeln!(out, "## What was seen\n")?;
     writeln!(
         out,
-        "{} TLS handshake(s) between {} and {} (UTC) to {} domain(s) were answered with \
+        "{} between {} and {} (UTC) to {} {} answered with \
          certificates issued under {}, not by the sites' own certificate authorities. \
          mitmwatch judged each of them `intercepted`. Its findings, with how many of the \
          handshakes had each:\n",
-        e.observations,
+        count(e.observations, "TLS handshake", "TLS handshakes"),
         rfc3339(e.first_seen),
         rfc3339(e.last_seen),
-        e.domains.len(),
+        count(e.domains.len(), "domain", "domains"),
+        noun(e.observations, "was", "were"),
         who
     )?;
     for f in &e.findings {
@@ -293,9 +295,9 @@ fn write_block(out: &mut String, e: &InterceptionEvidence) -> std::fmt::Result {
                 out,
                 "| {} | {} | {} | {} |",
                 c.role.as_str(),
-                or_dash(c.subject.as_deref()),
+                or_dash(c.certificate.subject.as_deref()),
                 or_dash(c.spki_sha256_base64.as_deref()),
-                cell(&c.sha256)
+                cell(&c.certificate.sha256)
             )?;
         }
         writeln!(out)?;
@@ -316,14 +318,14 @@ fn write_block(out: &mut String, e: &InterceptionEvidence) -> std::fmt::Result {
         out,
         "Leaf certificates, minted per domain (blocking the CA above covers them):\n"
     )?;
-    writeln!(out, "| domain(s) | certificate SHA-256 |")?;
+    writeln!(out, "| domains | certificate SHA-256 |")?;
     writeln!(out, "|---|---|")?;
     for c in e.certificates.iter().filter(|c| c.role == CertRole::Leaf) {
         writeln!(
             out,
             "| {} | {} |",
             cell(&c.domains.join(", ")),
-            cell(&c.sha256)
+            cell(&c.certificate.sha256)
         )?;
     }
     writeln!(out)
@@ -386,7 +388,7 @@ fn write_cert(out: &mut String, c: &EvidenceCert) -> std::fmt::Result {
         out,
         "### {} {}\n",
         c.role.as_str(),
-        code(c.subject.as_deref().unwrap_or("(unparsed)"))
+        code(c.certificate.subject.as_deref().unwrap_or("(unparsed)"))
     )?;
     if let Some(file) = &c.file {
         writeln!(out, "- file: {}", code(file))?;
@@ -394,31 +396,31 @@ fn write_cert(out: &mut String, c: &EvidenceCert) -> std::fmt::Result {
     writeln!(
         out,
         "- subject: {}",
-        code(c.subject.as_deref().unwrap_or("-"))
+        code(c.certificate.subject.as_deref().unwrap_or("-"))
     )?;
     writeln!(
         out,
         "- issuer: {}",
-        code(c.issuer.as_deref().unwrap_or("-"))
+        code(c.certificate.issuer.as_deref().unwrap_or("-"))
     )?;
     writeln!(
         out,
         "- serial: {}",
-        code(c.serial.as_deref().unwrap_or("-"))
+        code(c.certificate.serial.as_deref().unwrap_or("-"))
     )?;
     writeln!(
         out,
         "- valid: {} to {}",
-        time(c.not_before),
-        time(c.not_after)
+        time(c.certificate.not_before),
+        time(c.certificate.not_after)
     )?;
     writeln!(
         out,
         "- certificate SHA-256: {} (base64 {})",
-        code(&c.sha256),
+        code(&c.certificate.sha256),
         code(&c.sha256_base64)
     )?;
-    if let (Some(hex), Some(b64)) = (&c.spki_sha256, &c.spki_sha256_base64) {
+    if let (Some(hex), Some(b64)) = (&c.certificate.spki_sha256, &c.spki_sha256_base64) {
         writeln!(out, "- SPKI SHA-256: {} (base64 {})", code(hex), code(b64))?;
     }
     for link in &c.crtsh {
@@ -434,15 +436,15 @@ fn write_cert(out: &mut String, c: &EvidenceCert) -> std::fmt::Result {
     }
     writeln!(
         out,
-        "- served in {} handshake(s), for: {}",
-        c.observations,
+        "- served in {}, for: {}",
+        count(c.observations, "handshake", "handshakes"),
         c.domains
             .iter()
             .map(|d| code(d))
             .collect::<Vec<_>>()
             .join(", ")
     )?;
-    if let Some(e) = &c.parse_error {
+    if let Some(e) = &c.certificate.parse_error {
         writeln!(out, "- parse error: {}", code(e))?;
     }
     writeln!(out)

@@ -1,7 +1,7 @@
 //! The SHA-256 of an input, computed while it is read (stdin cannot be
 //! read twice), for the provenance block of reports.
 
-use mitmwatch::model::InputFile;
+use crate::model::InputFile;
 use std::io::Read;
 use std::sync::{Arc, Mutex};
 
@@ -14,7 +14,7 @@ pub struct InputDigest {
 
 impl InputDigest {
     /// For the input named `name`.
-    pub fn new(name: &str) -> Self {
+    pub(crate) fn new(name: &str) -> Self {
         InputDigest {
             name: name.to_string(),
             state: Arc::new(Mutex::new((
@@ -25,7 +25,7 @@ impl InputDigest {
     }
 
     /// Wraps `inner` so that every byte read goes into the digest.
-    pub fn reader<R: Read>(&self, inner: R) -> HashingRead<R> {
+    pub(crate) fn reader<R: Read>(&self, inner: R) -> HashingRead<R> {
         HashingRead {
             inner,
             state: Arc::clone(&self.state),
@@ -33,11 +33,11 @@ impl InputDigest {
     }
 
     /// The input as read so far: name, SHA-256 and length.
-    pub fn finish(&self) -> InputFile {
+    pub(crate) fn finish(&self) -> InputFile {
         let state = self.state.lock().unwrap_or_else(|e| e.into_inner());
         InputFile {
             name: self.name.clone(),
-            sha256: mitmwatch::encoding::hex(state.0.clone().finish().as_ref()),
+            sha256: crate::encoding::hex(state.0.clone().finish().as_ref()),
             bytes: state.1,
         }
     }
