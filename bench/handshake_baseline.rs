@@ -1,6 +1,6 @@
 //! The baseline for the collector benchmark: a bare tokio-rustls handshake
-//! loop (TCP connect, full TLS handshake with resumption off, close),
-//! nothing recorded, hashed or written. `bench/run.sh` runs it against the
+//! loop (TCP connect with TCP_NODELAY, full TLS handshake with resumption
+//! off, close), nothing recorded, hashed or written. `bench/run.sh` runs it against the
 //! same server, with the same concurrency, in the same run as
 //! `mitmwatch scan`.
 //!
@@ -61,6 +61,11 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             while next.fetch_add(1, Ordering::Relaxed) < count {
                 let ok = async {
                     let tcp = TcpStream::connect(addr).await.ok()?;
+                    // As mitmwatch's collector does: without it, Nagle's
+                    // algorithm holds the client's last small writes back
+                    // for the server's delayed ACK, and the loop measures
+                    // waiting instead of handshakes.
+                    tcp.set_nodelay(true).ok()?;
                     let mut tls = connector.connect(sni.clone(), tcp).await.ok()?;
                     tls.shutdown().await.ok()
                 }

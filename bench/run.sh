@@ -141,7 +141,7 @@ collector() {
         ratio+=("$(py "print(100 * ${ours[-1]} / ${base[-1]})")")
         echo "$line; mitmwatch/baseline $(FMT=.0f num "${ratio[-1]}")%"
     done
-    echo "handshakes per second, median (min-max) of $ROUNDS rounds, each counting only completed handshakes:"
+    echo "completed handshakes per second, median (min-max) of $ROUNDS rounds; every run completed all $HANDSHAKES:"
     echo "  bare tokio-rustls loop (baseline): $(stats "${base[@]}")"
     echo "  mitmwatch scan (chains recorded, JSON written): $(stats "${ours[@]}")"
     echo "  Python asyncio + ssl scanner: $(stats "${py_rate[@]}")"
@@ -149,7 +149,7 @@ collector() {
     echo "  mitmwatch / baseline per round: $(FMT=.1f stats "${ratio[@]}")%  goal >= 85%: $(goal "$r" '>=' 85)"
     echo "client CPU time (user+sys) per completed handshake, microseconds, median (min-max):"
     echo "  bare tokio-rustls loop: $(stats "${cpu_base[@]}")"
-    echo "  mitmwatch scan: $(stats "${cpu_ours[@]}")"
+    echo "  mitmwatch scan: $(stats "${cpu_ours[@]}")  ($(py "print(f'{$(median "${cpu_ours[@]}") / $(median "${cpu_base[@]}"):.2f}')")x the bare loop's)"
     echo "  Python asyncio + ssl: $(stats "${cpu_py[@]}")  (mitmwatch uses $(py "print(f'{$(median "${cpu_ours[@]}") / $(median "${cpu_py[@]}"):.2f}')")x Python's CPU per handshake)"
     echo "openssl s_time (sequential, one connection at a time, 5 s, no SNI):"
     openssl s_time -connect "127.0.0.1:$port" -new -time 5 2>/dev/null | grep -E "connections in|connections/user" | sed 's/^/  /'
@@ -179,7 +179,7 @@ analyzer() {
     cat "$tmp/corpus.jsonl" > /dev/null # in the page cache for every run below
     local analyze=("$bin" analyze "$tmp/corpus.jsonl" --format json -o "$tmp/assessments.jsonl" --roots "$tmp/roots.pem" --at 2026-06-01T00:00:00Z)
     local decode=() sig=() ceiling=() one=() two=() share=() speedup=() rss=0
-    local decode_cpu=() sig_cpu=() one_cpu=() share_cpu=()
+    local decode_cpu=() sig_cpu=() one_cpu=() share_cpu=() two_cores=()
     for round in $(seq "$ROUNDS"); do
         local order="floors one two"
         [ $((round % 2)) -eq 0 ] && order="two one floors"
@@ -205,7 +205,7 @@ analyzer() {
                     if [ "$jobs" = 1 ]; then
                         one+=("$(py "print($CORPUS / $WALL)")"); one_cpu+=("$(py "print(1e6 * $CPU / $CORPUS)")"); rss=$RSS
                     else
-                        two+=("$(py "print($CORPUS / $WALL)")")
+                        two+=("$(py "print($CORPUS / $WALL)")"); two_cores+=("$(py "print($CPU / $WALL)")")
                     fi
                     ;;
             esac
@@ -229,6 +229,7 @@ analyzer() {
     echo "  (decode + signature floors) / analyze --jobs 1 per round: $(FMT=.1f stats "${share_cpu[@]}")%  goal >= 85%: $(goal "$s" '>=' 85)"
     local x; x=$(median "${speedup[@]}")
     echo "  mitmwatch analyze --jobs 2, both cores (wall clock): $(stats "${two[@]}")/s"
+    echo "  cores --jobs 2 kept busy (its CPU time / wall time): $(FMT=.2f stats "${two_cores[@]}") of $(nproc); load average now $(cut -d' ' -f1-3 /proc/loadavg)"
     echo "  speed-up --jobs 2 / --jobs 1 per round: $(FMT=.2f stats "${speedup[@]}")x  goal >= 1.8x (near-linear on 2 cores): $(goal "$x" '>=' 1.8)"
     local report=("$bin" report "$tmp/corpus.jsonl" --roots "$tmp/roots.pem" --at 2026-06-01T00:00:00Z)
     run report-html 0 "${report[@]}" --html "$tmp/report.html" -o /dev/null
@@ -265,7 +266,7 @@ report_bench() {
             if [ "$who" = page ]; then page+=("$WALL"); else empty+=("$WALL"); fi
         done
     done
-    echo "input: $CORPUS observations, $(($(stat -c %s "$input") / 1048576)) MiB; mitmwatch report --html took $(FMT=.1f stats "$took") s"
+    echo "input: $CORPUS observations, $(($(stat -c %s "$input") / 1048576)) MiB; mitmwatch report --html took $(FMT=.1f num "$took") s"
     local mb; mb=$(py "print(f'{$(stat -c %s "$tmp/report.html")/1e6:.1f}')")
     echo "HTML page: $mb MB (goal < 30 MB: $(goal "$mb" '<' 30)); $(py "print(f'{$(stat -c %s "$tmp/report.html")/$(stat -c %s "$input")*100:.1f}')")% of the input"
     echo "headless Chromium load + render + screenshot, s, median (min-max) of $ROUNDS: $(FMT=.2f stats "${page[@]}") (goal < 5 s: $(goal "$(median "${page[@]}")" '<' 5)); baseline, the same on an empty page: $(FMT=.2f stats "${empty[@]}")"
