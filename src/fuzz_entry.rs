@@ -3,16 +3,16 @@
 //! replays every input in `fixtures/regressions/`. Each one must return
 //! normally for any input; the properties it checks panic when broken.
 
+use crate::analysis_data::catalog::Catalog;
+use crate::analysis_data::static_pins::PinStore;
+use crate::analysis_data::trust_store::TrustStore;
 use crate::analyze::{Analyzer, ValidationTime};
-use crate::catalog::Catalog;
-use crate::collect::targets::normalise_host;
-use crate::collect::DomainListReader;
 use crate::import::pem_dir::file_observation;
 use crate::model::{Assessment, Observation};
 use crate::observation_file::ObservationReader;
-use crate::pins::PinStore;
 use crate::report::{csv, html, text};
-use crate::trust_store::TrustStore;
+use crate::target_spec::normalise_host;
+use crate::target_spec::DomainListReader;
 use std::sync::OnceLock;
 use time::macros::datetime;
 use time::OffsetDateTime;

@@ -21,6 +21,10 @@ pub struct BoundedLines<R> {
     buf: Vec<u8>,
     line: usize,
     done: bool,
+    /// Bytes consumed so far, skipped ones included.
+    consumed: u64,
+    /// Whether the last line returned ended with a newline.
+    complete: bool,
 }
 
 impl<R: BufRead> BoundedLines<R> {
@@ -32,7 +36,21 @@ impl<R: BufRead> BoundedLines<R> {
             buf: Vec::new(),
             line: 0,
             done: false,
+            consumed: 0,
+            complete: false,
         }
+    }
+
+    /// Bytes consumed so far (the lines returned, and the skipped rest of
+    /// long ones): the offset in the input where the next line starts.
+    pub fn bytes_read(&self) -> u64 {
+        self.consumed
+    }
+
+    /// Whether the last line returned (text or too long) ended with a
+    /// newline; a last line without one may have been cut off.
+    pub fn ended_with_newline(&self) -> bool {
+        self.complete
     }
 
     /// The next line and its 1-based number; `None` at the end of input or
@@ -50,7 +68,7 @@ impl<R: BufRead> BoundedLines<R> {
                 self.done = true;
                 return None;
             }
-            Ok(_) => {}
+            Ok(n) => self.consumed += n as u64,
             Err(e) => {
                 self.done = true;
                 self.line += 1;
@@ -58,7 +76,8 @@ impl<R: BufRead> BoundedLines<R> {
             }
         }
         self.line += 1;
-        if self.buf.len() > self.max && !self.buf.ends_with(b"\n") {
+        self.complete = self.buf.ends_with(b"\n");
+        if self.buf.len() > self.max && !self.complete {
             self.skip_rest();
             return Some((self.line, Ok(Line::TooLong)));
         }
@@ -72,7 +91,12 @@ impl<R: BufRead> BoundedLines<R> {
             .take(self.max.clamp(1, 64 * 1024) as u64)
             .read_until(b'\n', &mut rest)
         {
-            if n == 0 || rest.ends_with(b"\n") {
+            self.consumed += n as u64;
+            if rest.ends_with(b"\n") {
+                self.complete = true;
+                break;
+            }
+            if n == 0 {
                 break;
             }
             rest.clear();
@@ -94,11 +118,21 @@ mod tests {
             lines.next_line(),
             Some((1, Ok(Line::Text(b"ab\n"))))
         ));
+        assert_eq!(lines.bytes_read(), 3);
         assert!(matches!(lines.next_line(), Some((2, Ok(Line::TooLong)))));
+        assert!(lines.ended_with_newline());
+        assert_eq!(lines.bytes_read(), 104);
         assert!(matches!(
             lines.next_line(),
             Some((3, Ok(Line::Text(b"cd"))))
         ));
+        assert!(!lines.ended_with_newline());
+        assert_eq!(lines.bytes_read(), 106);
         assert!(lines.next_line().is_none());
+        // A long last line without a newline was cut off.
+        let mut lines = BoundedLines::new(&[b'x'; 50][..], 10);
+        assert!(matches!(lines.next_line(), Some((1, Ok(Line::TooLong)))));
+        assert!(!lines.ended_with_newline());
+        assert_eq!(lines.bytes_read(), 50);
     }
 }

@@ -10,21 +10,19 @@
 mod common;
 
 use common::hostile::{tls_server_with_chain, TlsServer};
+use common::http::{HttpServer, Reply};
 use common::{binary, collector_to};
+use mitmwatch::analysis_data::trust_store::TrustStore;
 use mitmwatch::analyze::{Analyzer, ValidationTime};
 use mitmwatch::collect::AiaLimits;
 use mitmwatch::model::{
     Assessment, FetchOutcome, FindingCode, Observation, Severity, Status, Verdict,
 };
-use mitmwatch::trust_store::TrustStore;
 use rcgen::{BasicConstraints, CertificateParams, CustomExtension, IsCa, Issuer, KeyPair};
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 use std::net::SocketAddr;
 use std::process::Stdio;
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpListener;
 
 /// A test root and the intermediate it signed; leaves are signed by the intermediate.
 struct Pki {
@@ -118,112 +116,57 @@ fn pkcs7(certs: &[&[u8]]) -> Vec<u8> {
     tlv(0x30, &[signed_oid, tlv(0xa0, &tlv(0x30, &signed))].concat())
 }
 
-/// A plain HTTP server on 127.0.0.1 answering by path; it logs every path requested.
-struct Http {
-    addr: SocketAddr,
-    requested: Arc<Mutex<Vec<String>>>,
-}
-
-impl Http {
-    fn url(&self, path: &str) -> String {
-        format!("http://{}{path}", self.addr)
-    }
-    fn requested(&self) -> Vec<String> {
-        self.requested.lock().unwrap().clone()
-    }
-}
-
-async fn http_server(pki: &Pki) -> Http {
-    let impostor = Arc::new(pki.impostor.to_vec());
-    let intermediate = pki.intermediate.to_vec();
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let requested: Arc<Mutex<Vec<String>>> = Default::default();
-    let log = requested.clone();
-    let intermediate = Arc::new(intermediate);
-    tokio::spawn(async move {
-        while let Ok((mut tcp, _)) = listener.accept().await {
-            let (log, der, impostor) = (log.clone(), intermediate.clone(), impostor.clone());
-            tokio::spawn(async move {
-                let mut buf = vec![0u8; 4096];
-                let mut got = 0;
-                while !buf[..got].windows(4).any(|w| w == b"\r\n\r\n") && got < buf.len() {
-                    match tcp.read(&mut buf[got..]).await {
-                        Ok(0) | Err(_) => return,
-                        Ok(n) => got += n,
-                    }
-                }
-                let head = String::from_utf8_lossy(&buf[..got]).to_string();
-                let path = head.split_whitespace().nth(1).unwrap_or("").to_string();
-                log.lock().unwrap().push(path.clone());
-                let ok = |body: &[u8], kind: &str| {
-                    [
-                        format!(
-                            "HTTP/1.1 200 OK\r\nContent-Type: {kind}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
-                            body.len()
-                        )
-                        .into_bytes(),
-                        body.to_vec(),
-                    ]
-                    .concat()
-                };
-                let redirect = |to: &str| {
-                    format!(
-                        "HTTP/1.1 302 Found\r\nLocation: {to}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
-                    )
-                    .into_bytes()
-                };
-                let reply = match path.as_str() {
-                    "/int.der" => ok(&der, "application/pkix-cert"),
-                    "/int.p7c" => ok(&pkcs7(&[&der]), "application/pkcs7-mime"),
-                    "/int.pem" => ok(
-                        mitmwatch::encoding::pem_encode("CERTIFICATE", &der).as_bytes(),
-                        "application/x-pem-file",
-                    ),
-                    "/moved" => redirect("/int.der"),
-                    "/impostor.der" => ok(&impostor, "application/pkix-cert"),
-                    "/garbage" => ok(b"<html><body>Not here</body></html>", "text/html"),
-                    "/loop" => redirect("/loop"),
-                    "/to-https" => redirect("https://127.0.0.1:1/int.der"),
-                    "/missing" => {
-                        b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
-                            .to_vec()
-                    }
-                    "/huge" => {
-                        let size = 10 * 1024 * 1024;
-                        let head = format!(
-                            "HTTP/1.1 200 OK\r\nContent-Length: {size}\r\nConnection: close\r\n\r\n"
-                        );
-                        if tcp.write_all(head.as_bytes()).await.is_err() {
-                            return;
-                        }
-                        let chunk = vec![0x30u8; 64 * 1024];
-                        for _ in 0..size / chunk.len() {
-                            if tcp.write_all(&chunk).await.is_err() {
-                                return;
-                            }
-                        }
-                        return;
-                    }
-                    "/silent" => {
-                        tokio::time::sleep(Duration::from_secs(60)).await;
-                        return;
-                    }
-                    _ => b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n".to_vec(),
-                };
-                let _ = tcp.write_all(&reply).await;
-                let _ = tcp.shutdown().await;
-            });
-        }
-    });
-    Http { addr, requested }
+/// The AIA server of the tests: the intermediate as DER, PKCS#7 and PEM,
+/// a redirect to it, an impostor, and hostile answers (garbage, a 10 MiB
+/// body, a redirect loop, a redirect to https, silence, 404).
+fn http_server(pki: &Pki) -> HttpServer {
+    let der = pki.intermediate.to_vec();
+    let routes = [
+        (
+            "/int.der",
+            Reply::Typed(der.clone(), "application/pkix-cert"),
+        ),
+        (
+            "/int.p7c",
+            Reply::Typed(pkcs7(&[&der]), "application/pkcs7-mime"),
+        ),
+        (
+            "/int.pem",
+            Reply::Typed(
+                mitmwatch::encoding::pem_encode("CERTIFICATE", &der).into_bytes(),
+                "application/x-pem-file",
+            ),
+        ),
+        ("/moved", Reply::Redirect("/int.der".into())),
+        (
+            "/impostor.der",
+            Reply::Typed(pki.impostor.to_vec(), "application/pkix-cert"),
+        ),
+        (
+            "/garbage",
+            Reply::Typed(b"<html><body>Not here</body></html>".to_vec(), "text/html"),
+        ),
+        ("/loop", Reply::Redirect("/loop".into())),
+        (
+            "/to-https",
+            Reply::Redirect("https://127.0.0.1:1/int.der".into()),
+        ),
+        ("/huge", Reply::Huge(10 * 1024 * 1024)),
+        ("/silent", Reply::Stall),
+    ];
+    HttpServer::start(
+        routes
+            .into_iter()
+            .map(|(path, reply)| (path.to_string(), reply))
+            .collect(),
+    )
 }
 
 fn analyzer(store: TrustStore) -> Analyzer {
     Analyzer::new(
-        mitmwatch::catalog::Catalog::builtin().unwrap(),
+        mitmwatch::analysis_data::catalog::Catalog::builtin().unwrap(),
         store,
-        mitmwatch::pins::PinStore::builtin().unwrap(),
+        mitmwatch::analysis_data::static_pins::PinStore::builtin().unwrap(),
         None,
     )
 }
@@ -246,7 +189,7 @@ fn sha256_hex(der: &[u8]) -> String {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_fetched_issuer_in_der_pkcs7_or_pem_completes_the_chain() {
     let pki = pki();
-    let http = http_server(&pki).await;
+    let http = http_server(&pki);
     let store = TrustStore::from_pem(pki.root_pem.as_bytes(), "aia-root.pem").unwrap();
     let analyzer = analyzer(store.clone());
     for path in ["/int.der", "/int.p7c", "/int.pem", "/moved"] {
@@ -303,7 +246,7 @@ async fn a_fetched_issuer_in_der_pkcs7_or_pem_completes_the_chain() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn hostile_aia_answers_are_recorded_and_bounded() {
     let pki = pki();
-    let http = http_server(&pki).await;
+    let http = http_server(&pki);
     let store = TrustStore::from_pem(pki.root_pem.as_bytes(), "aia-root.pem").unwrap();
     let urls = vec![
         "https://127.0.0.1:1/int.der".to_string(),
@@ -447,7 +390,7 @@ fn has_completion(a: &serde_json::Value, origin: &str) -> bool {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn scan_fetches_analyze_completes_and_intermediates_work_offline() {
     let pki = pki();
-    let http = http_server(&pki).await;
+    let http = http_server(&pki);
     let server = leaf_only_server(
         &pki,
         "cli-aia.example",
@@ -560,7 +503,7 @@ fn the_shipped_set_completes_a_real_lets_encrypt_leaf() {
         "ct/sctvector-leaf-google-ug-289ed1676f42b679.pem",
     ))
     .unwrap();
-    let leaf = mitmwatch::trust_store::parse_pem_certs(&pem, "google.ug").unwrap();
+    let leaf = mitmwatch::analysis_data::trust_store::parse_pem_certs(&pem, "google.ug").unwrap();
     let at = time::macros::datetime!(2026-06-01 0:00 UTC);
     let obs = mitmwatch::import::pem_dir::file_observation(&leaf, "google.ug".into(), at);
     let when = ValidationTime::At(at);
@@ -568,7 +511,7 @@ fn the_shipped_set_completes_a_real_lets_encrypt_leaf() {
     let plain = analyzer(TrustStore::mozilla()).assess(&obs, when);
     assert!(completion_note(&plain).is_none(), "{:#?}", plain.findings);
 
-    let pool = mitmwatch::intermediates::IntermediatePool::shipped().unwrap();
+    let pool = mitmwatch::analysis_data::intermediates::IntermediatePool::shipped().unwrap();
     let completed = analyzer(TrustStore::mozilla())
         .with_intermediates(pool)
         .assess(&obs, when);

@@ -87,7 +87,7 @@ fn a_root_that_is_not_sent_is_found_by_key_identifier() {
 
 #[test]
 fn user_catalog_entries_name_new_interceptors() {
-    use mitmwatch::catalog::Catalog;
+    use mitmwatch::analysis_data::catalog::Catalog;
     let text = r#"{"schema": 1, "description": "local additions", "entries": [{
         "id": "acme-inspection", "label": "Acme Inspection Root", "operator": "Acme Corp's TLS inspection",
         "category": "corporate-proxy", "kind": "root", "years": "", "pem": null,
@@ -100,7 +100,7 @@ fn user_catalog_entries_name_new_interceptors() {
     let analyzer = mitmwatch::analyze::Analyzer::new(
         catalog,
         common::fixtures::fixture_store(),
-        mitmwatch::pins::PinStore::builtin().unwrap(),
+        mitmwatch::analysis_data::static_pins::PinStore::builtin().unwrap(),
         None,
     );
     let a = analyzer.assess(

@@ -5,7 +5,7 @@
 mod common;
 
 use common::binary;
-use mitmwatch::catalog::Catalog;
+use mitmwatch::analysis_data::catalog::Catalog;
 use mitmwatch::model::Category;
 use mitmwatch::sim::{SimConfig, SimNetwork};
 use serde_json::Value;

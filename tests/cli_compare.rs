@@ -6,7 +6,7 @@ mod common;
 
 use common::binary;
 use common::fixtures::observation;
-use mitmwatch::analyze::vantage;
+use mitmwatch::analyze::vantage_compare;
 use mitmwatch::model::{DomainDiff, Observation, VantageInfo};
 use mitmwatch::sim::{SimConfig, SimNetwork};
 use serde::Deserialize;
@@ -198,7 +198,7 @@ fn info(label: &str) -> VantageInfo {
 }
 
 fn diff_of(a: Vec<Observation>, b: Vec<Observation>) -> DomainDiff {
-    let c = vantage::compare(&a, &b, info("A"), info("B"), "test".into());
+    let c = vantage_compare::compare(&a, &b, info("A"), info("B"), "test".into());
     assert_eq!(c.domains.len(), 1, "{:?}", c.domains);
     c.domains[0].diff
 }

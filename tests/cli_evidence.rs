@@ -135,18 +135,27 @@ struct Tally {
 struct Cert {
     file: Option<String>,
     role: String,
+    certificate: Certificate,
+    sha256_base64: String,
+    spki_sha256_base64: Option<String>,
+    crtsh: Vec<String>,
+    domains: Vec<String>,
+    observations: usize,
+}
+
+/// A certificate as observations record it (`certificates[].certificate`).
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)]
+struct Certificate {
+    der: String,
+    sha256: String,
+    spki_sha256: Option<String>,
     subject: Option<String>,
     issuer: Option<String>,
     serial: Option<String>,
     not_before: Option<String>,
     not_after: Option<String>,
-    sha256: String,
-    sha256_base64: String,
-    spki_sha256: Option<String>,
-    spki_sha256_base64: Option<String>,
-    crtsh: Vec<String>,
-    domains: Vec<String>,
-    observations: usize,
     parse_error: Option<String>,
 }
 
@@ -240,7 +249,7 @@ async fn a_bundle_for_the_simulated_box() {
             .expect("documented manifest format");
     assert_eq!(
         (manifest.record_type.as_str(), manifest.schema),
-        ("evidence-manifest", 2)
+        ("evidence-manifest", 3)
     );
     assert_eq!(manifest.interceptors.len(), 1);
     let idir = &manifest.interceptors[0].dir;
@@ -273,7 +282,7 @@ async fn a_bundle_for_the_simulated_box() {
     assert_eq!(e.domains.len(), 37);
     // The box mints under Qaznet's names with keys of its own: named like
     // the catalog entry, which is then cited without its certificate.
-    assert_eq!(e.schema, 2);
+    assert_eq!(e.schema, 3);
     assert_eq!(e.interceptor.matched_by, Attribution::Name);
     let catalog = e.catalog.as_ref().unwrap();
     assert_eq!(catalog.id, "kz-qaznet-trust-network");
@@ -311,8 +320,12 @@ async fn a_bundle_for_the_simulated_box() {
         .unwrap();
     assert!(ca.crtsh[0].starts_with("https://crt.sh/?q="));
     let pem = std::fs::read(bundle.join(idir).join(ca.file.as_ref().unwrap())).unwrap();
-    let der = mitmwatch::trust_store::parse_pem_certs(&pem, "pem").unwrap();
-    assert_eq!(sha256_hex(&der[0]), ca.sha256);
+    let der = mitmwatch::analysis_data::trust_store::parse_pem_certs(&pem, "pem").unwrap();
+    assert_eq!(sha256_hex(&der[0]), ca.certificate.sha256);
+    assert_eq!(
+        mitmwatch::encoding::base64_decode(&ca.certificate.der).unwrap(),
+        der[0].as_ref()
+    );
     assert!(e.vantage.is_none());
 
     // Nothing about the vantage point by default: no address, no path.
@@ -336,7 +349,7 @@ async fn a_bundle_for_the_simulated_box() {
     assert!(report.contains("not the catalog entry's: only the name matched"));
     // Neither the blocklist PEM nor the catalogued key is presented.
     assert!(!report.contains("net/data/ssl/blocklist/00309c"));
-    let qaznet_spki = mitmwatch::catalog::Catalog::builtin()
+    let qaznet_spki = mitmwatch::analysis_data::catalog::Catalog::builtin()
         .unwrap()
         .get("kz-qaznet-trust-network")
         .unwrap()

@@ -220,40 +220,33 @@ async fn fingerprints_match_openssl_for_openssl_s_server() {
         "-extfile",
         "ext.cnf",
     ]);
-    // A free port for openssl to take: released at once (the held socket
-    // would keep openssl from binding), so another test could race for it.
-    let port = common::refused_port().await.port();
-    let mut server = std::process::Command::new("openssl")
-        .args([
-            "s_server",
-            "-quiet",
-            "-accept",
-            &format!("127.0.0.1:{port}"),
-            "-cert",
-            "leaf.pem",
-            "-key",
-            "leaf.key",
-            "-cert_chain",
-            "ca.pem",
-            "-naccept",
-            "20",
-        ])
-        .current_dir(d)
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    // Wait until it listens.
-    for _ in 0..100 {
-        if tokio::net::TcpStream::connect(("127.0.0.1", port))
-            .await
-            .is_ok()
-        {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
+    // openssl takes a port that was free a moment ago; if another test
+    // took it first, openssl exits and Peer starts it again on another.
+    let (server, ports) = common::peers::Peer::start_on_free_ports(
+        "openssl s_server",
+        1,
+        &d.join("s_server.log"),
+        |ports| {
+            let mut cmd = std::process::Command::new("openssl");
+            cmd.args([
+                "s_server",
+                "-quiet",
+                "-accept",
+                &format!("127.0.0.1:{}", ports[0]),
+                "-cert",
+                "leaf.pem",
+                "-key",
+                "leaf.key",
+                "-cert_chain",
+                "ca.pem",
+                "-naccept",
+                "20",
+            ])
+            .current_dir(d);
+            cmd
+        },
+    );
+    let port = ports[0];
     let out = Command::new(binary())
         .args([
             "scan",
@@ -269,8 +262,7 @@ async fn fingerprints_match_openssl_for_openssl_s_server() {
         .output()
         .await
         .unwrap();
-    let _ = server.kill();
-    let _ = server.wait();
+    drop(server);
     let obs = observations(&out.stdout);
     assert_eq!(obs.len(), 1, "{}", String::from_utf8_lossy(&out.stderr));
     let obs = &obs[0];

@@ -4,9 +4,9 @@
 mod common;
 
 use common::{collector_to, misbehaving_server, probe, refused_port, Misbehaviour};
+use mitmwatch::analysis_data::trust_store::TrustStore;
 use mitmwatch::collect::{Collector, ProbeTls, Router, Timeouts};
 use mitmwatch::model::{Status, Target};
-use mitmwatch::trust_store::TrustStore;
 use std::time::{Duration, Instant};
 
 #[tokio::test]

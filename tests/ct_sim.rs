@@ -7,8 +7,8 @@
 mod common;
 
 use common::{binary, probe};
+use mitmwatch::analysis_data::catalog::Catalog;
 use mitmwatch::analyze::{Analyzer, ValidationTime};
-use mitmwatch::catalog::Catalog;
 use mitmwatch::ct::{embedded, precert, LogList, SctStatus};
 use mitmwatch::encoding::{base64_decode, sha256};
 use mitmwatch::model::{Observation, Verdict};

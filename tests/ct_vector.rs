@@ -11,10 +11,10 @@
 
 mod common;
 
+use mitmwatch::analysis_data::trust_store::parse_pem_certs;
 use mitmwatch::ct::embedded::{self, verify_one};
 use mitmwatch::ct::{precert, LogList, SctStatus};
 use mitmwatch::encoding::{base64_encode, sha256};
-use mitmwatch::trust_store::parse_pem_certs;
 use x509_parser::prelude::{FromDer, X509Certificate};
 
 fn load(name: &str) -> Vec<u8> {
@@ -171,9 +171,9 @@ fn mozilla_analyzer() -> mitmwatch::analyze::Analyzer {
     let no_pins =
         r#"{"schema": 1, "description": "none", "sources": [], "pinsets": [], "entries": []}"#;
     mitmwatch::analyze::Analyzer::new(
-        mitmwatch::catalog::Catalog::builtin().unwrap(),
-        mitmwatch::trust_store::TrustStore::mozilla(),
-        mitmwatch::pins::PinStore::from_json(no_pins).unwrap(),
+        mitmwatch::analysis_data::catalog::Catalog::builtin().unwrap(),
+        mitmwatch::analysis_data::trust_store::TrustStore::mozilla(),
+        mitmwatch::analysis_data::static_pins::PinStore::from_json(no_pins).unwrap(),
         None,
     )
 }

@@ -72,11 +72,12 @@ fn fixture_chains_run_through_the_der_entry_point() {
     let mut n = 0;
     for entry in std::fs::read_dir(dir).unwrap() {
         let pem = std::fs::read(entry.unwrap().path()).unwrap();
-        let certs: Vec<Vec<u8>> = mitmwatch::trust_store::parse_pem_certs(&pem, "fixture")
-            .unwrap()
-            .iter()
-            .map(|c| c.to_vec())
-            .collect();
+        let certs: Vec<Vec<u8>> =
+            mitmwatch::analysis_data::trust_store::parse_pem_certs(&pem, "fixture")
+                .unwrap()
+                .iter()
+                .map(|c| c.to_vec())
+                .collect();
         let framed = fuzz_entry::join_chain(&certs);
         assert_eq!(fuzz_entry::split_chain(&framed).len(), certs.len());
         fuzz_entry::der_chain(&framed);

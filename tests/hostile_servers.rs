@@ -323,7 +323,7 @@ async fn slowloris_is_cut_off_by_the_handshake_timeout() {
     let addr = raw_server(Raw::Slowloris).await;
     let c = common::collector_to(
         addr,
-        &mitmwatch::trust_store::TrustStore::mozilla(),
+        &mitmwatch::analysis_data::trust_store::TrustStore::mozilla(),
         Duration::from_millis(2500),
     );
     let started = Instant::now();
@@ -353,7 +353,7 @@ async fn the_collector_sends_no_application_data() {
         .await;
         let c = common::collector_to(
             addr,
-            &mitmwatch::trust_store::TrustStore::mozilla(),
+            &mitmwatch::analysis_data::trust_store::TrustStore::mozilla(),
             Duration::from_secs(5),
         );
         let obs = common::probe(&c, "quiet.example").await;
@@ -425,15 +425,15 @@ async fn urls_in_certificates_are_never_followed() {
         tls_server_with_chain(TlsServer::default(), vec![leaf.der().clone()], &key).await;
     let c = common::collector_to(
         addr,
-        &mitmwatch::trust_store::TrustStore::mozilla(),
+        &mitmwatch::analysis_data::trust_store::TrustStore::mozilla(),
         Duration::from_secs(5),
     );
     let obs = common::probe(&c, "follow.example").await;
     assert_eq!(obs.status, Status::Ok, "{obs:?}");
     let analyzer = mitmwatch::analyze::Analyzer::new(
-        mitmwatch::catalog::Catalog::builtin().unwrap(),
-        mitmwatch::trust_store::TrustStore::mozilla(),
-        mitmwatch::pins::PinStore::builtin().unwrap(),
+        mitmwatch::analysis_data::catalog::Catalog::builtin().unwrap(),
+        mitmwatch::analysis_data::trust_store::TrustStore::mozilla(),
+        mitmwatch::analysis_data::static_pins::PinStore::builtin().unwrap(),
         None,
     );
     let a = analyzer.assess(&obs, mitmwatch::analyze::ValidationTime::Observed);

@@ -136,6 +136,34 @@ async fn analyze_from_ooni_judges_leaf_only_chains_and_names_bad_lines() {
 }
 
 #[tokio::test]
+async fn analyze_from_ooni_shows_twenty_bad_lines_and_counts_the_rest() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("noisy.jsonl");
+    let mut text = "not json\n".repeat(30);
+    text.push_str(&std::fs::read_to_string(fixture("ooni/web_connectivity.jsonl")).unwrap());
+    std::fs::write(&input, text).unwrap();
+    let out = analyze("ooni", &input, &["--format", "json"]).await;
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let shown = stderr
+        .lines()
+        .filter(|l| l.starts_with("mitmwatch: skipped ") && l.contains("noisy.jsonl:"))
+        .count();
+    assert_eq!(shown, 20, "{stderr}");
+    // 30 added lines and the fixture's 3 bad records.
+    assert!(
+        stderr.contains("skipped 13 more bad lines of ") && stderr.contains("(not shown)"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("33 unreadable record(s) in the input were skipped"),
+        "{stderr}"
+    );
+    let lines = json_lines(&out.stdout);
+    assert_eq!(lines.len(), 5, "four assessments and the summary");
+}
+
+#[tokio::test]
 async fn urlgetter_and_tlsping_measurements_are_read_too() {
     let out = analyze(
         "ooni",

@@ -176,7 +176,7 @@ async fn proxy_and_starttls_fields_match_the_documented_schema() {
     };
     let settings = mitmwatch::collect::ProxySettings::resolve(&flags, |_| None).unwrap();
     let silent = common::misbehaving_server(common::Misbehaviour::Silent).await;
-    let store = mitmwatch::trust_store::TrustStore::mozilla();
+    let store = mitmwatch::analysis_data::trust_store::TrustStore::mozilla();
     let via_proxy =
         common::collector_to(silent, &store, Duration::from_secs(1)).with_proxy(settings);
     let starttls = common::collector_to(silent, &store, Duration::from_secs(1))

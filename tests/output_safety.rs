@@ -39,7 +39,8 @@ fn evil_pem() -> String {
 }
 
 fn observations(pem: &str) -> String {
-    let der = mitmwatch::trust_store::parse_pem_certs(pem.as_bytes(), "evil").unwrap();
+    let der =
+        mitmwatch::analysis_data::trust_store::parse_pem_certs(pem.as_bytes(), "evil").unwrap();
     let obs = |host: &str,
                status: Status,
                failure: Option<String>,

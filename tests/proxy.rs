@@ -7,8 +7,9 @@
 mod common;
 
 use common::peers::{require, Peer};
+use common::probe;
 use mitmwatch::collect::{Collector, ProbeTls, ProxyFlags, ProxySettings, Router, Timeouts};
-use mitmwatch::model::{Observation, Status, Target};
+use mitmwatch::model::Status;
 use mitmwatch::sim::{SimConfig, SimNetwork};
 use std::net::SocketAddr;
 use std::path::Path;
@@ -187,10 +188,6 @@ async fn origin() -> SimNetwork {
     })
     .await
     .unwrap()
-}
-
-async fn probe(c: &Collector, name: &str) -> Observation {
-    c.probe(&Target::new(name, 443)).await
 }
 
 #[tokio::test]

@@ -5,9 +5,9 @@
 
 mod common;
 
-use mitmwatch::collect::{Collector, ConnectTo, ProbeTls, Router, Timeouts};
+use mitmwatch::analysis_data::trust_store::TrustStore;
+use mitmwatch::collect::Collector;
 use mitmwatch::model::{Observation, StartTls, Status, Target};
-use mitmwatch::trust_store::TrustStore;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -216,16 +216,7 @@ async fn server(proto: StartTls, script: Script) -> (SocketAddr, String, Arc<Mut
 }
 
 fn collector(addr: SocketAddr, proto: StartTls, timeout: Duration) -> Collector {
-    let rule = ConnectTo::parse(&format!("::{}:{}", addr.ip(), addr.port())).unwrap();
-    Collector::new(
-        ProbeTls::new(&TrustStore::mozilla()),
-        Router::new(vec![rule], vec![]),
-        Timeouts {
-            connect: timeout,
-            handshake: timeout,
-        },
-    )
-    .with_starttls(Some(proto))
+    common::collector_to(addr, &TrustStore::mozilla(), timeout).with_starttls(Some(proto))
 }
 
 async fn probe(addr: SocketAddr, proto: StartTls, timeout: Duration) -> Observation {

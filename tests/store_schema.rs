@@ -6,10 +6,10 @@ mod common;
 
 use common::fixtures::{analyzer, observation, FIXTURE_TIME};
 use common::stores::debian_layout;
+use mitmwatch::analysis_data::catalog::Catalog;
+use mitmwatch::analysis_data::trust_store::TrustStore;
 use mitmwatch::analyze::ValidationTime;
-use mitmwatch::catalog::Catalog;
-use mitmwatch::store::{audit, link::scan_links, read_stores, StoreOptions};
-use mitmwatch::trust_store::TrustStore;
+use mitmwatch::store_audit::{audit, link::scan_links, read_stores, StoreOptions};
 use serde::Deserialize;
 
 #[derive(Deserialize)]

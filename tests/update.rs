@@ -8,86 +8,26 @@
 
 mod common;
 
+use common::http::{HttpServer, Reply};
+
 use mitmwatch::ct::LogList;
 use mitmwatch::encoding::pem_encode;
 use ring::signature::{RsaKeyPair, RSA_PKCS1_SHA256};
 use rustls_pki_types::pem::PemObject;
 use rustls_pki_types::PrivatePkcs8KeyDer;
 use std::collections::HashMap;
-use std::io::{BufRead, BufReader, Write};
-use std::net::TcpListener;
 use std::path::Path;
 use std::process::Output;
-use std::sync::Arc;
 use std::time::Duration;
-
-/// What the test server answers for a path.
-#[derive(Clone)]
-enum Reply {
-    Body(Vec<u8>),
-    Status(u16),
-    Redirect(String),
-    /// Reads the request and never answers.
-    Stall,
-    /// A body of this many bytes, streamed.
-    Huge(usize),
-}
 
 /// Serves `routes` on 127.0.0.1 until the test process ends; returns the
 /// base URL.
 fn serve(routes: HashMap<&'static str, Reply>) -> String {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    let routes = Arc::new(routes);
-    std::thread::spawn(move || {
-        for stream in listener.incoming().flatten() {
-            let routes = routes.clone();
-            std::thread::spawn(move || {
-                let mut reader = BufReader::new(stream.try_clone().unwrap());
-                let mut request = String::new();
-                let _ = reader.read_line(&mut request);
-                let path = request.split(' ').nth(1).unwrap_or("").to_string();
-                let mut line = String::new();
-                while reader.read_line(&mut line).is_ok_and(|n| n > 2) {
-                    line.clear();
-                }
-                let mut out = stream;
-                let reply = routes
-                    .get(path.as_str())
-                    .cloned()
-                    .unwrap_or(Reply::Status(404));
-                let head = |status: &str, extra: &str, len: usize| {
-                    format!("HTTP/1.1 {status}\r\n{extra}Content-Length: {len}\r\nConnection: close\r\n\r\n")
-                };
-                let _ = match reply {
-                    Reply::Body(b) => out
-                        .write_all(head("200 OK", "", b.len()).as_bytes())
-                        .and_then(|()| out.write_all(&b)),
-                    Reply::Status(code) => {
-                        out.write_all(head(&format!("{code} Nope"), "", 0).as_bytes())
-                    }
-                    Reply::Redirect(to) => out
-                        .write_all(head("302 Found", &format!("Location: {to}\r\n"), 0).as_bytes()),
-                    Reply::Stall => {
-                        std::thread::sleep(Duration::from_secs(30));
-                        Ok(())
-                    }
-                    Reply::Huge(len) => {
-                        let chunk = vec![b'A'; 64 << 10];
-                        let mut r = out.write_all(head("200 OK", "", len).as_bytes());
-                        let mut sent = 0;
-                        while r.is_ok() && sent < len {
-                            let n = chunk.len().min(len - sent);
-                            r = out.write_all(&chunk[..n]);
-                            sent += n;
-                        }
-                        r
-                    }
-                };
-            });
-        }
-    });
-    base
+    let routes = routes
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v))
+        .collect();
+    HttpServer::start(routes).base()
 }
 
 /// The made-up RSA key of the fixtures (fixtures/keys/), as a list signer.

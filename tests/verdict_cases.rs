@@ -9,15 +9,15 @@
 mod common;
 
 use common::fixtures::{fixture, fixture_ct_logs, fixture_store, FIXTURE_TIME};
+use mitmwatch::analysis_data::baseline::Baseline;
+use mitmwatch::analysis_data::catalog::Catalog;
+use mitmwatch::analysis_data::static_pins::PinStore;
+use mitmwatch::analysis_data::trust_store::{parse_pem_certs, TrustStore};
 use mitmwatch::analyze::{Analyzer, ValidationTime};
-use mitmwatch::baseline::Baseline;
-use mitmwatch::catalog::Catalog;
 use mitmwatch::import::pem_dir::file_observation;
 use mitmwatch::model::{
     Assessment, Attribution, ChainTrust, FindingCode as C, Observation, Severity, Verdict,
 };
-use mitmwatch::pins::PinStore;
-use mitmwatch::trust_store::{parse_pem_certs, TrustStore};
 use rcgen::{
     BasicConstraints, CertificateParams, CustomExtension, DistinguishedName, DnType, IsCa, Issuer,
     KeyIdMethod, KeyPair, KeyUsagePurpose,
@@ -690,7 +690,9 @@ fn a_real_2014_sha1_chain_links_to_its_removed_root() {
         today_only.findings
     );
     let then = analyzer
-        .with_removed_roots(mitmwatch::removed_roots::RemovedRoots::builtin().unwrap())
+        .with_removed_roots(
+            mitmwatch::analysis_data::removed_roots::RemovedRoots::builtin().unwrap(),
+        )
         .assess(&obs, ValidationTime::At(when));
     assert_eq!(
         then.chain_trust,

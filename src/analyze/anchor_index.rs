@@ -4,9 +4,10 @@
 //! for every certificate of every observation.
 //!
 //! The index keeps the order of the anchors it was built from. The removed
-//! roots still trusted at a validation time are a prefix of their list (see
-//! [`crate::removed_roots::RemovedRoots::anchors_at`]), so look-ups take the
-//! length of the slice in use and ignore the anchors after it.
+//! roots still trusted at a validation time are a prefix of their list
+//! (see [`crate::analysis_data::removed_roots::RemovedRoots::anchors_at`]),
+//! so look-ups take the length of the slice in use and ignore the anchors
+//! after it.
 
 use rustls_pki_types::TrustAnchor;
 use std::collections::HashMap;

@@ -3,7 +3,7 @@
 
 use super::chain::CertFacts;
 use super::finding::{cert_evidence, finding, with_detail, with_evidence};
-use crate::baseline::Baseline;
+use crate::analysis_data::baseline::Baseline;
 use crate::model::{Finding, FindingCode, Severity};
 
 /// `issuer-mismatch` when the baseline knows the name and the chain's CA

@@ -5,7 +5,7 @@
 
 use super::chain::CertFacts;
 use super::finding::{cert_evidence, finding, with_detail, with_evidence};
-use crate::catalog::{Catalog, CatalogEntry, Kind};
+use crate::analysis_data::catalog::{Catalog, CatalogEntry, Kind};
 use crate::model::{Attribution, Finding, FindingCode, Interceptor, Severity};
 
 /// How an entry was matched, strongest first.

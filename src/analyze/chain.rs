@@ -2,8 +2,8 @@
 //! from the DER. Owned data, so checks need not juggle borrows; a
 //! certificate that does not parse still has its fingerprint and position.
 
-use crate::catalog::dn_values;
-use crate::catalog::name_rule::DnValues;
+use crate::analysis_data::catalog::dn_values;
+use crate::analysis_data::catalog::name_rule::DnValues;
 use crate::certinfo::{dotted_oid, name_to_string};
 use crate::encoding::{base64_decode, hex, sha256};
 use crate::model::CertRecord;

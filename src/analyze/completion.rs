@@ -6,7 +6,7 @@
 //! another picked one) are picked, so the list stays short.
 
 use super::chain::CertFacts;
-use crate::intermediates::IntermediatePool;
+use crate::analysis_data::intermediates::IntermediatePool;
 use crate::model::{FetchOutcome, Observation};
 
 /// Fetched certificates offered per observation.

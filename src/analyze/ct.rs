@@ -25,12 +25,12 @@ use super::chain::{signed_by, CertFacts};
 use super::finding::{cert_evidence, finding, with_detail, with_evidence};
 use super::linkage::Path;
 use super::trust::TrustOutcome;
+use crate::analysis_data::trust_store::TrustStore;
 use crate::ct::embedded::{self, CheckedSct, EmbeddedScts, SctStatus};
 use crate::ct::policy::{self, PolicyReport, VerifiedSct};
 use crate::ct::{der, LogList};
 use crate::encoding::{base64_encode, sha256};
 use crate::model::{Finding, FindingCode, Severity};
-use crate::trust_store::TrustStore;
 use std::collections::HashSet;
 use time::{Duration, OffsetDateTime};
 

@@ -4,45 +4,45 @@
 //!
 //! One file per family of checks: [`linkage`] (issuer/subject/signature
 //! links), [`trust`] (chain building, names, validity), [`catalog_match`]
-//! (known interception roots), [`pins`] (static pins), [`baseline_check`]
+//! (known interception roots), [`pin_check`] (static pins), [`baseline_check`]
 //! (expected issuing CA), [`leaf_traits`] (forged-leaf traits), [`ct`]
 //! (Certificate Transparency: embedded SCTs verified against a log list)
-//! and [`scan_traits`] (checks across a whole scan). [`verdict`] turns
+//! and [`cross_scan`] (checks across a whole scan). [`verdict`] turns
 //! findings into a verdict; [`summary`] summarises a scan. [`issuers`]
 //! describes who issued a chain so that handshakes can be compared:
 //! [`sni_diff`] compares a target name with a control name at one address,
-//! [`vantage`] two scans made from different places.
+//! [`vantage_compare`] two scans made from different places.
 
 pub mod anchor_index;
 pub mod baseline_check;
 pub mod catalog_match;
 pub mod chain;
 pub mod completion;
+pub mod cross_scan;
 pub mod ct;
 pub mod finding;
 pub mod issuers;
 pub mod leaf_traits;
 pub mod linkage;
-pub mod pins;
-pub mod recording;
-pub mod scan_traits;
+pub mod pin_check;
+pub mod recorder_gaps;
 pub mod sni_diff;
 pub mod summary;
 pub mod trust;
-pub mod vantage;
+pub mod vantage_compare;
 pub mod verdict;
 
-use crate::baseline::Baseline;
-use crate::catalog::Catalog;
+use crate::analysis_data::baseline::Baseline;
+use crate::analysis_data::catalog::Catalog;
+use crate::analysis_data::intermediates::IntermediatePool;
+use crate::analysis_data::removed_roots::RemovedRoots;
+use crate::analysis_data::static_pins::PinStore;
+use crate::analysis_data::trust_store::TrustStore;
 use crate::ct::LogList;
-use crate::intermediates::IntermediatePool;
 use crate::model::{
     Assessment, Attribution, ChainTrust, Finding, FindingCode, Interceptor, LeafBrief, Observation,
     ScanSummary, Severity, Verdict, ASSESSMENT_SCHEMA, MAX_CHAIN_CERTS,
 };
-use crate::pins::PinStore;
-use crate::removed_roots::RemovedRoots;
-use crate::trust_store::TrustStore;
 use chain::CertFacts;
 use finding::{cert_evidence, finding, with_evidence};
 use std::collections::HashSet;
@@ -179,9 +179,9 @@ impl Analyzer {
                 cert_evidence(cert),
             ));
         }
-        let leaf_only = recording::leaf_only(obs, &certs);
+        let leaf_only = recorder_gaps::leaf_only(obs, &certs);
         if leaf_only {
-            findings.push(recording::leaf_only_finding(obs, &certs[0]));
+            findings.push(recorder_gaps::leaf_only_finding(obs, &certs[0]));
         }
         let name_path = linkage::name_path(&certs);
         let extra = completion::candidates(obs, &certs, &self.intermediates);
@@ -242,7 +242,7 @@ impl Analyzer {
         trust::validity(&certs, &path, at, &mut findings);
         let matches = catalog_match::find(&self.catalog, &certs);
         findings.extend(catalog_match::findings(&matches, &certs));
-        findings.extend(pins::check(
+        findings.extend(pin_check::check(
             &self.pins,
             name,
             &certs,
@@ -343,7 +343,7 @@ impl Analyzer {
         leaf_names: &[LeafNames],
         network_scan: bool,
     ) -> ScanSummary {
-        scan_traits::apply(leaf_names, assessments);
+        cross_scan::apply(leaf_names, assessments);
         summary::summarise(assessments, network_scan)
     }
 }

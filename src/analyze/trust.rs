@@ -42,8 +42,8 @@ fn unix(t: OffsetDateTime) -> UnixTime {
 
 /// The trust anchors a chain is judged with: today's store, and the roots
 /// Mozilla's store still held at the validation time but has dropped
-/// since (see [`crate::removed_roots`]), each with its index, built once
-/// per store.
+/// since (see [`crate::analysis_data::removed_roots`]), each with its
+/// index, built once per store.
 #[derive(Clone, Copy, Debug)]
 pub struct Anchors<'a> {
     /// The trust store's anchors.
@@ -198,7 +198,7 @@ pub fn evaluate(
     certs: &[CertFacts],
     name_path: &Path,
     anchors: Anchors<'_>,
-    store: &crate::trust_store::TrustStore,
+    store: &crate::analysis_data::trust_store::TrustStore,
     expected_name: &str,
     at: OffsetDateTime,
     cache: &IssuerCache,

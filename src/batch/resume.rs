@@ -1,14 +1,17 @@
-//! Resuming an interrupted scan: read the output written so far, remember
-//! which targets are done, and cut off a last line that a crash left
-//! unfinished, so that after any interruption and `--resume` every target
-//! appears exactly once.
+//! Resuming an interrupted scan: read the output written so far (with the
+//! bounded line reader, so that no line is held whole past
+//! [`MAX_LINE_BYTES`]), remember which targets are done, and cut off a
+//! last line that a crash left unfinished, so that after any interruption
+//! and `--resume` every target appears exactly once.
 
 use super::target_key;
+use crate::lines::{BoundedLines, Line};
 use crate::model::Target;
+use crate::observation_file::MAX_LINE_BYTES;
 use serde::Deserialize;
 use std::collections::HashSet;
 use std::fs::OpenOptions;
-use std::io::{BufRead, BufReader};
+use std::io::BufReader;
 use std::path::Path;
 
 /// Any output line that names a target (observations and assessments do).
@@ -50,46 +53,49 @@ pub fn prepare(path: &Path, keep_records: bool) -> Result<ResumeState, String> {
         Err(e) => return Err(format!("{name}: {e}")),
     };
     let mut state = ResumeState::default();
-    let mut reader = BufReader::new(file);
+    // Lines are bounded: a line a crash left without its newline may be
+    // any length, and is skipped unkept.
+    let mut lines = BoundedLines::new(BufReader::new(file), MAX_LINE_BYTES);
     let mut offset: u64 = 0;
     let mut good_end: u64 = 0;
-    let mut line = Vec::new();
-    let mut number = 0usize;
     let mut pending_error: Option<String> = None;
-    loop {
-        line.clear();
-        let n = reader
-            .read_until(b'\n', &mut line)
-            .map_err(|e| format!("{name}: {e}"))?;
-        if n == 0 {
-            break;
-        }
-        number += 1;
+    while let Some((number, read)) = lines.next_line() {
         if let Some(e) = pending_error.take() {
             // A bad line followed by more lines: not a crash artefact.
             return Err(e);
         }
-        offset += n as u64;
-        let complete = line.ends_with(b"\n");
-        let text = std::str::from_utf8(&line).unwrap_or("").trim();
+        let text = match read.map_err(|e| format!("{name}: {e}"))? {
+            Line::TooLong => None,
+            Line::Text(bytes) => Some(std::str::from_utf8(bytes).unwrap_or("").trim().to_string()),
+        };
+        offset = lines.bytes_read();
+        let complete = lines.ended_with_newline();
+        let Some(text) = text else {
+            pending_error = Some(format!(
+                "{name}:{number}: line is longer than {} MiB, so not a mitmwatch record; \
+                 fix or remove this line to resume",
+                MAX_LINE_BYTES >> 20
+            ));
+            continue;
+        };
         if text.is_empty() {
             if complete {
                 good_end = offset;
             }
             continue;
         }
-        match serde_json::from_str::<TargetLine>(text) {
+        match serde_json::from_str::<TargetLine>(&text) {
             Ok(record) if complete => {
                 state.done.insert(target_key(&record.target));
                 state.kept_lines += 1;
                 good_end = offset;
                 if keep_records {
-                    state.records.push(text.to_string());
+                    state.records.push(text);
                 }
             }
             Ok(_) => {} // unfinished last line that happens to parse: redo it
             Err(e) => {
-                let summary = serde_json::from_str::<TypedLine>(text)
+                let summary = serde_json::from_str::<TypedLine>(&text)
                     .ok()
                     .and_then(|t| t.record_type)
                     .is_some_and(|t| t == "summary");

@@ -1,22 +1,20 @@
-//! Setting up the analyzer from flags, reading observation files, and
-//! mapping results to exit codes.
+//! Setting up the analyzer from flags, handing inputs to the library's
+//! judge ([`mitmwatch::judge`]), and mapping results to exit codes.
 
 use super::exit;
-use super::input_digest::InputDigest;
 use crate::cli::{AnalysisArgs, FailOn};
 use anyhow::{Context, Result};
+use mitmwatch::analysis_data::baseline::Baseline;
+use mitmwatch::analysis_data::catalog::Catalog;
+use mitmwatch::analysis_data::data_used::DataUsed;
+use mitmwatch::analysis_data::intermediates::IntermediatePool;
+use mitmwatch::analysis_data::static_pins::PinStore;
 use mitmwatch::analyze::{Analyzer, ValidationTime};
-use mitmwatch::baseline::Baseline;
-use mitmwatch::catalog::Catalog;
 use mitmwatch::ct::LogList;
-use mitmwatch::data_used::DataUsed;
-use mitmwatch::import::{self, InputFormat};
-use mitmwatch::intermediates::IntermediatePool;
-use mitmwatch::model::{Assessment, Observation, Provenance, ScanSummary, SkippedLine, Verdict};
-use mitmwatch::observation_file::{ObservationLineError, ObservationReader, READ_ERROR};
-use mitmwatch::pins::PinStore;
+use mitmwatch::import::InputFormat;
+use mitmwatch::judge::{Input, Judge, JudgedScan, Notice, ObservationFile};
+use mitmwatch::model::{Assessment, Observation, ScanSummary, Verdict};
 use mitmwatch::report::terminal::escape;
-use std::io::BufRead;
 use std::path::{Path, PathBuf};
 use time::OffsetDateTime;
 
@@ -88,7 +86,7 @@ pub fn analyzer(args: &AnalysisArgs) -> Result<Analyzer> {
 /// update` saved in the data directory if it is newer than the built-in
 /// one, else the built-in list.
 pub fn analyzer_and_data(args: &AnalysisArgs) -> Result<(Analyzer, DataUsed)> {
-    let store = super::io::trust_store(&args.trust)?;
+    let store = super::flags_setup::trust_store(&args.trust)?;
     let catalog = catalog(&args.catalog)?;
     let catalog_source = std::iter::once("built-in catalog".to_string())
         .chain(args.catalog.iter().map(|p| p.display().to_string()))
@@ -114,7 +112,7 @@ pub fn analyzer_and_data(args: &AnalysisArgs) -> Result<(Analyzer, DataUsed)> {
                 .with_context(|| format!("reading {}", path.display()))?;
             let b: Baseline = serde_json::from_str(&text)
                 .with_context(|| format!("{}: not a mitmwatch baseline", path.display()))?;
-            if b.schema != mitmwatch::baseline::BASELINE_SCHEMA {
+            if b.schema != mitmwatch::analysis_data::baseline::BASELINE_SCHEMA {
                 anyhow::bail!(
                     "{}: unsupported baseline schema {}",
                     path.display(),
@@ -151,7 +149,8 @@ pub fn analyzer_and_data(args: &AnalysisArgs) -> Result<(Analyzer, DataUsed)> {
     let analyzer = Analyzer::new(catalog, store, pins, baseline)
         .with_intermediates(intermediates(&args.intermediates, data_dir.as_deref())?)
         .with_removed_roots(
-            mitmwatch::removed_roots::RemovedRoots::builtin().map_err(anyhow::Error::msg)?,
+            mitmwatch::analysis_data::removed_roots::RemovedRoots::builtin()
+                .map_err(anyhow::Error::msg)?,
         );
     let analyzer = match ct_list {
         None => analyzer,
@@ -169,140 +168,40 @@ pub fn read_observations(path: &Path) -> Result<(Vec<Observation>, usize)> {
     Ok((observations, bad))
 }
 
-/// Opens an observation file (`-` for stdin) for reading line by line.
-pub fn open_observations(path: &Path) -> Result<ObservationReader<Box<dyn BufRead + Send>>> {
-    open_observations_hashed(path).map(|(reader, _)| reader)
-}
-
-/// [`open_observations`], and the SHA-256 of the bytes as they are read.
-pub fn open_observations_hashed(
-    path: &Path,
-) -> Result<(ObservationReader<Box<dyn BufRead + Send>>, InputDigest)> {
-    let name = path.display().to_string();
-    let digest = InputDigest::new(&name);
-    let mut reader: Box<dyn BufRead + Send> = if path.as_os_str() == "-" {
-        Box::new(std::io::BufReader::new(digest.reader(std::io::stdin())))
-    } else {
-        if path.is_dir() {
-            anyhow::bail!(
-                "{} is a directory, not a file of observations",
-                escape(&name)
-            );
-        }
-        Box::new(std::io::BufReader::new(digest.reader(
-            std::fs::File::open(path).with_context(|| format!("opening {}", escape(&name)))?,
-        )))
-    };
-    super::observation_input::refuse_non_observations(&mut reader, &escape(&name))?;
-    Ok((ObservationReader::new(reader, name), digest))
-}
-
-/// Tells the user about the lines of an observation file that were
-/// skipped: the first few on stderr as `FILE:LINE: why`, then a count.
-pub struct SkippedLines {
-    input: String,
-    seen: usize,
-    bad: usize,
-    first: Vec<SkippedLine>,
-    read_error: Option<String>,
-}
-
-impl SkippedLines {
-    /// For the file named `input`.
-    pub fn new(input: &str) -> Self {
-        SkippedLines {
-            input: input.to_string(),
-            seen: 0,
-            bad: 0,
-            first: Vec::new(),
-            read_error: None,
-        }
-    }
-
-    /// Counts one line that held an observation.
-    pub fn saw_observation(&mut self) {
-        self.seen += 1;
-    }
-
-    /// Reports one line that did not. A read error is kept for
-    /// [`SkippedLines::finish`], which fails with it.
-    pub fn skipped(&mut self, e: &ObservationLineError) {
-        if e.message.starts_with(READ_ERROR) {
-            self.read_error = Some(e.message.clone());
-            return;
-        }
-        self.bad += 1;
-        if self.first.len() < Provenance::SHOWN_SKIPPED {
-            self.first.push(SkippedLine {
-                line: e.line,
-                message: e.message.clone(),
-            });
-        }
-        if self.bad <= super::io::SHOWN_BAD_LINES {
-            eprintln!("mitmwatch: skipped {}", escape(&e.to_string()));
-        }
-    }
-
-    /// The number of bad lines, after the count of those not shown; an
-    /// error if the file could not be read to its end.
-    pub fn finish(self) -> Result<usize> {
-        self.finish_with_positions().map(|(bad, _)| bad)
-    }
-
-    /// [`SkippedLines::finish`], with the first few bad lines (at most
-    /// [`Provenance::SHOWN_SKIPPED`]) by position.
-    pub fn finish_with_positions(self) -> Result<(usize, Vec<SkippedLine>)> {
-        if let Some(message) = self.read_error {
-            anyhow::bail!("reading {}: {}", escape(&self.input), message);
-        }
-        if self.bad > super::io::SHOWN_BAD_LINES {
-            eprintln!(
-                "mitmwatch: skipped {} more bad lines of {} (not shown)",
-                self.bad - super::io::SHOWN_BAD_LINES,
-                escape(&self.input)
-            );
-        }
-        if self.seen == 0 && self.bad == 0 {
-            eprintln!(
-                "mitmwatch: {}: no observations in the file",
-                escape(&self.input)
-            );
-        }
-        Ok((self.bad, self.first))
-    }
+/// Shows one of the judge's notices (a skipped line, a count) on stderr.
+pub fn print_notice(notice: Notice<'_>) {
+    eprintln!("mitmwatch: {}", escape(&notice.to_string()));
 }
 
 /// Reads observations one at a time and hands each to `f`, so that a
 /// caller need not hold the file in memory. Bad lines are reported on
 /// stderr as `FILE:LINE: why` and skipped. Returns the number of bad lines.
-pub fn for_each_observation(path: &Path, mut f: impl FnMut(Observation)) -> Result<usize> {
-    let reader = open_observations(path)?;
-    let mut skipped = SkippedLines::new(reader.input());
-    for item in reader {
-        match item {
-            Ok(obs) => {
-                skipped.saw_observation();
-                f(obs)
-            }
-            Err(e) => skipped.skipped(&e),
-        }
-    }
-    skipped.finish()
+pub fn for_each_observation(path: &Path, f: impl FnMut(Observation)) -> Result<usize> {
+    let counts = ObservationFile::open(path)?.for_each(&mut print_notice, f)?;
+    Ok(counts.bad)
 }
 
-/// Judges observations read in `format`. A scan of mitmwatch's own gets
-/// the blanket/targeted conclusion; imported records, which may come from
-/// many networks and times, do not.
-pub fn assess_input(
+/// Judges the input at `path`, read in `format`, on `jobs` threads, the
+/// observations kept if `keep_observations`; bad records are shown on
+/// stderr as they come. A mitmwatch file's summary says how it was made.
+pub fn judge_input(
     analyzer: &Analyzer,
-    observations: &[Observation],
-    format: InputFormat,
     when: ValidationTime,
-) -> (Vec<Assessment>, ScanSummary) {
-    match format {
-        InputFormat::Mitmwatch => analyzer.assess_scan(observations, when),
-        _ => analyzer.assess_files(observations, when),
+    (path, format): (&Path, InputFormat),
+    jobs: usize,
+    keep_observations: bool,
+    provenance: (&str, &DataUsed),
+) -> Result<JudgedScan> {
+    let input = Input::open(path, format)?;
+    let mut judged = Judge::new(analyzer, when)
+        .jobs(jobs)
+        .keep_observations(keep_observations)
+        .judge(input, &mut print_notice)?;
+    if format == InputFormat::Mitmwatch {
+        let (at, data) = provenance;
+        judged.summary.provenance = Some(judged.provenance(at, data));
     }
+    Ok(judged)
 }
 
 /// Writes assessments, then the summary, as JSON Lines.
@@ -333,43 +232,4 @@ pub fn exit_code(summary: &ScanSummary, min_judged: usize, fail_on: FailOn) -> i
     } else {
         exit::OK
     }
-}
-
-/// Reads observations in the given format: mitmwatch's own (see
-/// [`read_observations`]), OONI measurements, or a directory of PEM chains.
-/// Records that cannot be read are reported on stderr as `FILE:LINE: why`
-/// (or `FILE: why`) and skipped. Returns the observations and the number
-/// of records skipped.
-pub fn load_observations(path: &Path, format: InputFormat) -> Result<(Vec<Observation>, usize)> {
-    let name = path.display().to_string();
-    let result = match format {
-        InputFormat::Mitmwatch => return read_observations(path),
-        InputFormat::Ooni => {
-            let reader: Box<dyn BufRead> = if path.as_os_str() == "-" {
-                Box::new(std::io::BufReader::new(std::io::stdin()))
-            } else {
-                Box::new(std::io::BufReader::new(
-                    std::fs::File::open(path).with_context(|| format!("opening {name}"))?,
-                ))
-            };
-            import::ooni::read(reader, &name)
-        }
-        InputFormat::PemDir => {
-            if !path.is_dir() {
-                anyhow::bail!("{name}: --from pem-dir needs a directory of PEM files");
-            }
-            import::pem_dir::read_dir(path).map_err(anyhow::Error::new)?
-        }
-    };
-    for e in &result.errors {
-        eprintln!("mitmwatch: skipped {}", escape(&e.to_string()));
-    }
-    if result.without_tls > 0 {
-        eprintln!(
-            "mitmwatch: {}: {} measurement(s) held no TLS handshake (plain HTTP, or no connection)",
-            escape(&name),
-            result.without_tls
-        );
-    }
-    Ok((result.observations, result.errors.len()))
 }

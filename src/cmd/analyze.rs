@@ -1,18 +1,13 @@
-//! `mitmwatch analyze`: verdicts for saved observations.
-//!
-//! mitmwatch's own files can be large: they are judged as they are read,
-//! on `--jobs` threads, without being held in memory ([`super::judged_file`]).
+//! `mitmwatch analyze`: verdicts for saved observations, judged by the
+//! library's judge ([`mitmwatch::judge`]) as they are read, on `--jobs`
+//! threads, without being held in memory.
 
-use super::analysis::{
-    analyzer_and_data, assess_input, exit_code, load_observations, validation_time,
-};
-use super::judged_file::judge_file;
-use super::parallel::default_jobs;
+use super::analysis::{analyzer_and_data, exit_code, judge_input, validation_time};
 use crate::cli::{AnalyzeArgs, Format};
 use anyhow::{Context, Result};
-use mitmwatch::analyze::{Analyzer, ValidationTime};
-use mitmwatch::data_used::DataUsed;
+use mitmwatch::analysis_data::data_used::DataUsed;
 use mitmwatch::import::InputFormat;
+use mitmwatch::judge::default_jobs;
 use mitmwatch::model::{Assessment, FindingCode, ScanSummary};
 use mitmwatch::report::{json, text};
 use std::io::Write;
@@ -21,21 +16,25 @@ use std::io::Write;
 pub fn run(args: AnalyzeArgs) -> Result<i32> {
     let when = validation_time(&args.analysis.at)?;
     let (analyzer, data) = analyzer_and_data(&args.analysis)?;
-    super::io::check_writable(args.output.as_deref())?;
+    super::output_files::check_writable(args.output.as_deref())?;
     let format = args.from.format();
-    let (summary, bad) = match format {
-        InputFormat::Mitmwatch => analyze_stream(&args, &analyzer, &data, when)?,
-        _ => {
-            let (observations, bad) = load_observations(&args.input, format)?;
-            let (assessments, summary) = assess_input(&analyzer, &observations, format, when);
-            let mut report = Report::open(&args)?;
-            for a in &assessments {
-                report.assessment(a)?;
-            }
-            report.finish(&summary, &data)?;
-            (summary, bad)
-        }
-    };
+    let jobs = args.jobs.map_or_else(default_jobs, usize::from);
+    let mut judged = judge_input(
+        &analyzer,
+        when,
+        (&args.input, format),
+        jobs,
+        false,
+        (&args.analysis.at, &data),
+    )?;
+    let mut report = Report::open(&args)?;
+    if report.copies_json() {
+        judged.each_json_line(|line| report.json_line(line))?;
+    } else {
+        judged.each_in_order(false, |j| report.assessment(&j.assessment))?;
+    }
+    report.finish(&judged.summary, &data)?;
+    let bad = judged.counts.bad;
     if bad > 0 {
         let what = match format {
             InputFormat::Mitmwatch => "bad line(s)",
@@ -43,32 +42,7 @@ pub fn run(args: AnalyzeArgs) -> Result<i32> {
         };
         eprintln!("mitmwatch: {bad} {what} in the input were skipped");
     }
-    Ok(exit_code(&summary, 1, args.analysis.fail_on))
-}
-
-/// Judges a mitmwatch observation file and writes the report; returns the
-/// summary and the number of bad lines.
-fn analyze_stream(
-    args: &AnalyzeArgs,
-    analyzer: &Analyzer,
-    data: &DataUsed,
-    when: ValidationTime,
-) -> Result<(ScanSummary, usize)> {
-    let jobs = args.jobs.map_or_else(default_jobs, usize::from);
-    let mut judged = judge_file(&args.input, analyzer, when, jobs, false)?;
-    judged.summary.provenance = Some(super::provenance::of_judged_file(
-        &judged,
-        &args.analysis.at,
-        data,
-    ));
-    let mut report = Report::open(args)?;
-    if report.copies_json() {
-        judged.each_json_line(|line| report.json_line(line))?;
-    } else {
-        judged.each_in_order(false, |j| report.assessment(&j.assessment))?;
-    }
-    report.finish(&judged.summary, data)?;
-    Ok((judged.summary, judged.bad_lines))
+    Ok(exit_code(&judged.summary, 1, args.analysis.fail_on))
 }
 
 /// The report being written: assessments one at a time, then the summary.
@@ -86,7 +60,7 @@ impl Report {
         Ok(Report {
             out: std::io::BufWriter::with_capacity(
                 1 << 16,
-                super::io::open_output(args.output.as_deref())?,
+                super::output_files::open_output(args.output.as_deref())?,
             ),
             format: args.format,
             verbose: args.verbose,

@@ -4,7 +4,7 @@
 use super::analysis::read_observations;
 use crate::cli::BaselineArgs;
 use anyhow::{Context, Result};
-use mitmwatch::baseline::Baseline;
+use mitmwatch::analysis_data::baseline::Baseline;
 use mitmwatch::model::{Observation, Status};
 use std::io::Write;
 
@@ -41,7 +41,7 @@ fn why_none(observations: &[Observation]) -> String {
 /// Builds and writes the baseline; returns the exit code.
 pub fn run(args: BaselineArgs) -> Result<i32> {
     // Created first: a bad path fails before the input is read.
-    let mut out = super::io::open_output(args.output.as_deref())?;
+    let mut out = super::output_files::open_output(args.output.as_deref())?;
     let (observations, _bad) = read_observations(&args.input)?;
     let mut baseline = Baseline::new(
         format!("mitmwatch baseline {}", args.input.display()),

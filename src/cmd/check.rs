@@ -1,28 +1,30 @@
 //! `mitmwatch check`: the one command for "am I intercepted right now?".
 
-use super::analysis::{analyzer_and_data, exit_code, validation_time};
+use super::analysis::{analyzer_and_data, exit_code, print_notice, validation_time};
 use crate::cli::CheckArgs;
 use anyhow::Result;
+use mitmwatch::analyze::{Analyzer, ValidationTime};
 use mitmwatch::collect::ProxySettings;
+use mitmwatch::judge::{Input, Judge};
 use mitmwatch::model::{
-    Assessment, Attribution, Category, ScanLinks, ScanSummary, Status, StoreSource, Target,
-    Verdict, STORE_SCHEMA,
+    Assessment, Attribution, Category, Observation, ScanLinks, ScanSummary, Status, StoreSource,
+    Target, Verdict, STORE_SCHEMA,
 };
 use mitmwatch::report::{store_text::link_sentence, terminal::escape, text};
 use mitmwatch::sim::domains;
-use mitmwatch::store::link::scan_links;
-use mitmwatch::store::StoreOutcome;
+use mitmwatch::store_audit::link::scan_links;
+use mitmwatch::store_audit::StoreOutcome;
 use std::io::Write;
 
 /// Runs the check; returns the exit code.
 pub async fn run(args: CheckArgs) -> Result<i32> {
     let when = validation_time(&args.analysis.at)?;
     let (analyzer, data) = analyzer_and_data(&args.analysis)?;
-    let store = super::io::trust_store(&args.analysis.trust)?;
-    let collector = super::io::collector(&args.collect, &store)?;
+    let store = super::flags_setup::trust_store(&args.analysis.trust)?;
+    let collector = super::flags_setup::collector(&args.collect, &store)?;
     // Created before the scan, so a bad path cannot lose the scan.
     let mut saved = match &args.save {
-        Some(path) => Some((path, super::io::open_output(Some(path))?)),
+        Some(path) => Some((path, super::output_files::open_output(Some(path))?)),
         None => None,
     };
     let json = args.json();
@@ -33,7 +35,7 @@ pub async fn run(args: CheckArgs) -> Result<i32> {
         .map(|_| collector.clone().with_proxy(ProxySettings::direct()));
     let targets: Vec<Target> = domains::popular()
         .into_iter()
-        .map(|d| super::io::apply_sni(Target::new(d, args.collect.port), &args.collect))
+        .map(|d| super::flags_setup::apply_sni(Target::new(d, args.collect.port), &args.collect))
         .collect();
     if !json && !args.quiet {
         match &proxy {
@@ -46,31 +48,34 @@ pub async fn run(args: CheckArgs) -> Result<i32> {
             None => eprintln!("mitmwatch: checking {} popular sites...", targets.len()),
         }
     }
-    let options = super::io::scan_options(&args.collect);
-    let observations = super::io::collect_all(collector, targets.clone(), &options).await;
+    let options = super::flags_setup::scan_options(&args.collect);
+    let observations = super::output_files::collect_all(collector, targets.clone(), &options).await;
     let direct_observations = match direct_collector {
-        Some(c) => Some(super::io::collect_all(c, targets, &options).await),
+        Some(c) => Some(super::output_files::collect_all(c, targets, &options).await),
         None => None,
     };
     if let Some((path, file)) = &mut saved {
         let mut all = observations.clone();
         all.extend(direct_observations.iter().flatten().cloned());
-        super::io::write_observations(file.as_mut(), path, &all)?;
+        super::output_files::write_observations(file.as_mut(), path, &all)?;
     }
-    let (assessments, summary) = analyzer.assess_scan(&observations, when);
+    let (assessments, summary) = judge_scan(&analyzer, when, &observations)?;
     // Too little reached to say "clean": fewer than half of the sites.
     let min_judged = assessments.len().div_ceil(2);
     let mut code = exit_code(&summary, min_judged, args.analysis.fail_on);
-    let direct = direct_observations.map(|obs| {
-        let (assessments, summary) = analyzer.assess_scan(&obs, when);
-        let code = exit_code(&summary, min_judged, args.analysis.fail_on);
-        DirectPath {
-            observations: obs,
-            assessments,
-            summary,
-            code,
+    let direct = match direct_observations {
+        None => None,
+        Some(obs) => {
+            let (assessments, summary) = judge_scan(&analyzer, when, &obs)?;
+            let code = exit_code(&summary, min_judged, args.analysis.fail_on);
+            Some(DirectPath {
+                observations: obs,
+                assessments,
+                summary,
+                code,
+            })
         }
-    });
+    };
     if direct
         .as_ref()
         .is_some_and(|d| d.code == super::exit::INTERCEPTED)
@@ -139,8 +144,8 @@ pub async fn run(args: CheckArgs) -> Result<i32> {
             writeln!(
                 out,
                 "\nObservations saved to {}; re-analyse them with `mitmwatch analyze -v {}`.",
-                super::io::shown(path),
-                super::io::shown(path)
+                super::output_files::shown(path),
+                super::output_files::shown(path)
             )?;
         }
     }
@@ -148,9 +153,21 @@ pub async fn run(args: CheckArgs) -> Result<i32> {
     Ok(code)
 }
 
+/// Judges the check's observations as one network scan, with the judge
+/// every subcommand uses ([`mitmwatch::judge`]).
+fn judge_scan(
+    analyzer: &Analyzer,
+    when: ValidationTime,
+    observations: &[Observation],
+) -> Result<(Vec<Assessment>, ScanSummary)> {
+    let input = Input::in_memory("the check", observations.to_vec(), true);
+    let mut judged = Judge::new(analyzer, when).judge(input, &mut print_notice)?;
+    Ok((judged.assessments()?, judged.summary))
+}
+
 /// A note when this machine trusts roots that were added to it (anchor
 /// directories, browser databases) and are not in Mozilla's store.
-fn local_roots_note(audit: &mitmwatch::store::Audit) -> Option<String> {
+fn local_roots_note(audit: &mitmwatch::store_audit::Audit) -> Option<String> {
     let added = audit
         .roots
         .iter()

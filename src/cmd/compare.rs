@@ -4,7 +4,7 @@
 use super::analysis::read_observations;
 use crate::cli::CompareArgs;
 use anyhow::{Context, Result};
-use mitmwatch::analyze::vantage;
+use mitmwatch::analyze::vantage_compare;
 use mitmwatch::collect::probe::tool_name;
 use mitmwatch::model::{VantageComparison, VantageInfo};
 use mitmwatch::report::compare_text;
@@ -19,14 +19,14 @@ pub fn run(args: CompareArgs) -> Result<i32> {
         file: path.display().to_string(),
         observations: n,
     };
-    let comparison = vantage::compare(
+    let comparison = vantage_compare::compare(
         &a,
         &b,
         info(&args.label_a, &args.a, a.len()),
         info(&args.label_b, &args.b, b.len()),
         tool_name(),
     );
-    let mut out = super::io::open_output(args.output.as_deref())?;
+    let mut out = super::output_files::open_output(args.output.as_deref())?;
     if args.json() {
         let mut text = serde_json::to_string_pretty(&comparison)?;
         text.push('\n');

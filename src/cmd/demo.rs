@@ -4,8 +4,8 @@
 use super::analysis::exit_code;
 use crate::cli::{DemoArgs, Format};
 use anyhow::Result;
+use mitmwatch::analysis_data::catalog::Catalog;
 use mitmwatch::analyze::{Analyzer, ValidationTime};
-use mitmwatch::catalog::Catalog;
 use mitmwatch::collect::{Collector, ProbeTls, Router, Timeouts};
 use mitmwatch::model::Target;
 use mitmwatch::report::text;
@@ -24,7 +24,7 @@ pub async fn run(args: DemoArgs) -> Result<i32> {
     };
     // The output file is created before any work, so a bad path fails at once.
     let mut saved = match &args.output {
-        Some(path) => Some((path, super::io::open_output(Some(path))?)),
+        Some(path) => Some((path, super::output_files::open_output(Some(path))?)),
         None => None,
     };
     let sim = SimNetwork::start(SimConfig::default())
@@ -78,10 +78,14 @@ pub async fn run(args: DemoArgs) -> Result<i32> {
         concurrency: 32,
         ..Default::default()
     };
-    let observations = super::io::collect_all(collector, targets, &options).await;
+    let observations = super::output_files::collect_all(collector, targets, &options).await;
     if let Some((path, file)) = &mut saved {
-        super::io::write_observations(file.as_mut(), path, &observations)?;
-        writeln!(out, "Observations written to {}", super::io::shown(path))?;
+        super::output_files::write_observations(file.as_mut(), path, &observations)?;
+        writeln!(
+            out,
+            "Observations written to {}",
+            super::output_files::shown(path)
+        )?;
     }
     let analyzer = Analyzer::new(Catalog::builtin()?, store, sim.pins(), None)
         .with_ct_log_list(sim.ct_log_list.clone());

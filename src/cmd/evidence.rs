@@ -1,13 +1,11 @@
 //! `mitmwatch evidence`: analyse observations and write an evidence bundle
 //! for each interceptor found.
 
-use super::analysis::{analyzer, exit_code, load_observations, validation_time};
-use super::judged_file::judge_file;
-use super::parallel::default_jobs;
+use super::analysis::{analyzer_and_data, exit_code, judge_input, validation_time};
 use crate::cli::EvidenceArgs;
 use anyhow::{bail, Context, Result};
 use mitmwatch::collect::probe::tool_name;
-use mitmwatch::import::InputFormat;
+use mitmwatch::judge::{default_jobs, JudgeError};
 use mitmwatch::model::Verdict;
 use mitmwatch::report::evidence::{self, BundleFile, BundleOptions};
 use mitmwatch::report::terminal::escape;
@@ -17,45 +15,30 @@ use std::path::{Component, Path};
 /// Runs the analysis and writes the bundle; returns the exit code.
 pub fn run(args: EvidenceArgs) -> Result<i32> {
     let when = validation_time(&args.analysis.at)?;
-    let analyzer = analyzer(&args.analysis)?;
+    let (analyzer, data) = analyzer_and_data(&args.analysis)?;
     // A directory that cannot take the bundle fails before the judging.
     if args.output.exists() {
         prepare_dir(&args.output)?;
     }
-    let format = args.from.format();
-    // Only intercepted targets go into a bundle: from a mitmwatch file,
-    // only their observations are kept in memory.
-    let (observations, assessments, summary, judged, bad) = match format {
-        InputFormat::Mitmwatch => {
-            let mut file = judge_file(&args.input, &analyzer, when, default_jobs(), true)?;
-            let (mut observations, mut assessments) = (Vec::new(), Vec::new());
-            for i in 0..file.index().len() {
-                if file.index()[i].verdict == Verdict::Intercepted {
-                    let j = file.read(i, true)?;
-                    observations.push(
-                        j.observation
-                            .context("an observation missing from the temporary file")?,
-                    );
-                    assessments.push(j.assessment);
-                }
-            }
-            let judged = file.index().len();
-            (
-                observations,
-                assessments,
-                file.summary,
-                judged,
-                file.bad_lines,
-            )
+    // Only intercepted targets go into a bundle: only their observations
+    // are read back into memory.
+    let mut file = judge_input(
+        &analyzer,
+        when,
+        (&args.input, args.from.format()),
+        default_jobs(),
+        true,
+        (&args.analysis.at, &data),
+    )?;
+    let (mut observations, mut assessments) = (Vec::new(), Vec::new());
+    for i in 0..file.index().len() {
+        if file.index()[i].verdict == Verdict::Intercepted {
+            let j = file.read(i, true)?;
+            observations.push(j.observation.ok_or(JudgeError::MissingObservation)?);
+            assessments.push(j.assessment);
         }
-        _ => {
-            let (observations, bad) = load_observations(&args.input, format)?;
-            let (assessments, summary) =
-                super::analysis::assess_input(&analyzer, &observations, format, when);
-            let judged = observations.len();
-            (observations, assessments, summary, judged, bad)
-        }
-    };
+    }
+    let (judged, summary, bad) = (file.index().len(), file.summary, file.counts.bad);
     if bad > 0 {
         eprintln!("mitmwatch: {bad} bad record(s) in the input were skipped");
     }
@@ -145,7 +128,7 @@ fn write_file(root: &Path, file: &BundleFile) -> Result<()> {
     if let Some(parent) = path.parent() {
         create_dirs(parent)?;
     }
-    let mut f = super::io::private_file_options()
+    let mut f = super::output_files::private_file_options()
         .create_new(true)
         .open(&path)
         .with_context(|| format!("creating {}", path.display()))?;

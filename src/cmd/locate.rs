@@ -1,7 +1,7 @@
 //! `mitmwatch locate HOST`: TTL-limited ClientHellos (CenTrace's method)
 //! to find the hop at which a certificate first comes back.
 
-use super::{exit, io};
+use super::exit;
 use crate::cli::{LocateArgs, LocateFormat, TrustArgs};
 use anyhow::{bail, Result};
 use mitmwatch::collect::locate::{locate, LocateOptions};
@@ -23,7 +23,7 @@ pub async fn run(args: LocateArgs) -> Result<i32> {
     if args.max_ttl == 0 {
         bail!("--max-ttl must be between 1 and 255, not 0");
     }
-    let store = io::trust_store(&TrustArgs {
+    let store = super::flags_setup::trust_store(&TrustArgs {
         roots: args.roots.clone(),
         extra_roots: Vec::new(),
         system_roots: false,

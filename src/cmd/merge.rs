@@ -2,14 +2,14 @@
 //! check them against the target list (the work is in
 //! `mitmwatch::batch::merge`; here: files, messages, the exit code).
 
-use super::io::{self, SHOWN_BAD_LINES};
+use super::target_stream::SHOWN_BAD_LINES;
 use crate::cli::MergeArgs;
 use anyhow::{Context, Result};
 use mitmwatch::batch::merge::{list_line, merge_input, MergeCounts, MergeProblem, TargetSet};
-use mitmwatch::collect::DomainListReader;
 use mitmwatch::model::Target;
 use mitmwatch::observation_file::ObservationReader;
 use mitmwatch::report::terminal::escape;
+use mitmwatch::target_spec::DomainListReader;
 use std::fs::File;
 use std::io::{BufReader, Write};
 
@@ -19,14 +19,14 @@ const SHOWN: usize = SHOWN_BAD_LINES;
 /// Runs the merge; returns the exit code.
 pub fn run(args: MergeArgs) -> Result<i32> {
     if let Some(sni) = &args.sni {
-        mitmwatch::collect::targets::normalise_host(sni)
+        mitmwatch::target_spec::normalise_host(sni)
             .map_err(|m| anyhow::anyhow!("--sni {sni:?}: {m}"))?;
     }
     refuse_overwriting_an_input(&args)?;
     let expected = list_targets(&args)?.count();
     let mut set = TargetSet::new(list_targets(&args)?, expected);
 
-    let mut out = io::open_output(Some(&args.output))?;
+    let mut out = super::output_files::open_output(Some(&args.output))?;
     let mut counts = MergeCounts::default();
     let mut shown = [0usize; 3];
     for path in &args.inputs {
@@ -48,7 +48,7 @@ pub fn run(args: MergeArgs) -> Result<i32> {
             "mitmwatch: merged {} records from {} files into {}; {} targets listed: {}",
             counts.written,
             args.inputs.len(),
-            io::shown(&args.output),
+            super::output_files::shown(&args.output),
             set.len(),
             verdict(&counts, missing)
         );
@@ -69,7 +69,7 @@ fn refuse_overwriting_an_input(args: &MergeArgs) -> Result<()> {
         if std::fs::canonicalize(input).is_ok_and(|p| p == out) {
             anyhow::bail!(
                 "--output {} is also an input; write the merge to a new file",
-                io::shown(&args.output)
+                super::output_files::shown(&args.output)
             );
         }
     }
@@ -100,12 +100,12 @@ fn list_targets(args: &MergeArgs) -> Result<impl Iterator<Item = Target>> {
 fn report_missing(args: &MergeArgs, set: &mut TargetSet) -> Result<usize> {
     if set.unseen() == 0 {
         if let Some(path) = &args.missing {
-            io::write_file(path, b"")?;
+            super::output_files::write_file(path, b"")?;
         }
         return Ok(0);
     }
     let mut file = match &args.missing {
-        Some(path) => Some(io::open_output(Some(path))?),
+        Some(path) => Some(super::output_files::open_output(Some(path))?),
         None => None,
     };
     let mut missing = 0usize;
@@ -128,7 +128,7 @@ fn report_missing(args: &MergeArgs, set: &mut TargetSet) -> Result<usize> {
         f.flush().context("writing --missing")?;
         eprintln!(
             "mitmwatch: the {missing} missing targets are listed in {}",
-            io::shown(path)
+            super::output_files::shown(path)
         );
     }
     Ok(missing)

@@ -8,23 +8,20 @@ pub mod compare;
 pub mod completions;
 pub mod demo;
 pub mod evidence;
-pub mod input_digest;
+pub mod flags_setup;
 pub mod inspect;
-pub mod io;
-pub mod judged_file;
 pub mod locate;
 pub mod merge;
-pub mod observation_input;
 pub mod output;
-pub mod parallel;
+pub mod output_files;
 pub mod probe;
 pub mod progress;
-pub mod provenance;
 pub mod report;
 pub mod scan;
 pub mod sim;
 pub mod store;
 pub mod target_input;
+pub mod target_stream;
 pub mod update;
 
 /// Exit codes, documented in the README.

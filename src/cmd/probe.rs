@@ -2,15 +2,15 @@
 //! handshake with a control name, then one with the host's own name to the
 //! address the control reached; the chains' issuing CAs are compared.
 
-use super::io;
 use crate::cli::{CollectArgs, ProbeArgs, TrustArgs};
 use anyhow::{bail, Context, Result};
 use mitmwatch::analyze::sni_diff;
 use mitmwatch::collect::probe::tool_name;
-use mitmwatch::collect::targets::{normalise_host, TargetLineError};
-use mitmwatch::collect::{parse_target, Collector, DomainListReader};
+use mitmwatch::collect::Collector;
 use mitmwatch::model::{SniOutcome, SniProbe, Target, SNI_PROBE_SCHEMA};
 use mitmwatch::report::probe_text;
+use mitmwatch::target_spec::{normalise_host, TargetLineError};
+use mitmwatch::target_spec::{parse_target, DomainListReader};
 use std::io::Write;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -78,7 +78,7 @@ fn read_targets(args: &ProbeArgs) -> Result<(Vec<Target>, usize)> {
             Ok(_) => {}
             Err(e) => {
                 bad += 1;
-                io::report_bad_line(&e, bad);
+                super::target_stream::report_bad_line(&e, bad);
             }
         }
     }
@@ -129,7 +129,7 @@ pub async fn run(args: ProbeArgs) -> Result<i32> {
         match &args.input {
             Some(path) => bail!(
                 "no hosts read from {} ({}): {}",
-                io::shown(path),
+                super::output_files::shown(path),
                 match bad {
                     0 => "it is empty".to_string(),
                     n => format!("{n} bad {}", super::scan::plural(n, "entry", "entries")),
@@ -142,18 +142,18 @@ pub async fn run(args: ProbeArgs) -> Result<i32> {
             }
         }
     }
-    let store = io::trust_store(&TrustArgs {
+    let store = super::flags_setup::trust_store(&TrustArgs {
         roots: args.roots.clone(),
         extra_roots: Vec::new(),
         system_roots: false,
     })?;
-    let collector = Arc::new(io::collector(&collect_args(&args), &store)?);
+    let collector = Arc::new(super::flags_setup::collector(&collect_args(&args), &store)?);
     // Outputs are created before any handshake, so a bad path loses nothing.
     let mut saved = match &args.save {
-        Some(path) => Some((path, io::open_output(Some(path))?)),
+        Some(path) => Some((path, super::output_files::open_output(Some(path))?)),
         None => None,
     };
-    let mut out = io::open_output(args.output.as_deref())?;
+    let mut out = super::output_files::open_output(args.output.as_deref())?;
     let json = args.json();
     let slots = Arc::new(Semaphore::new(args.concurrency.max(1)));
     let mut tasks = JoinSet::new();
@@ -177,7 +177,7 @@ pub async fn run(args: ProbeArgs) -> Result<i32> {
             .flat_map(|p| [p.control.clone(), p.target.clone()])
             .collect();
         if let Some((path, file)) = &mut saved {
-            io::write_observations(file.as_mut(), path, &observations)?;
+            super::output_files::write_observations(file.as_mut(), path, &observations)?;
         }
     }
     for p in &probes {

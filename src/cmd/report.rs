@@ -1,13 +1,13 @@
 //! `mitmwatch report`: HTML, CSV or text from saved observations, judged
-//! without holding the file in memory ([`super::judged_file`]). The
-//! summary carries how the report was made ([`super::provenance`]); a CSV
+//! without holding the file in memory ([`mitmwatch::judge`]). The
+//! summary carries how the report was made (its provenance block); a CSV
 //! written to a file gets it beside it, as `FILE.summary.json`.
 
-use super::analysis::{analyzer_and_data, exit_code, validation_time};
-use super::judged_file::{judge_file, JudgedFile};
-use super::parallel::default_jobs;
+use super::analysis::{analyzer_and_data, exit_code, judge_input, validation_time};
 use crate::cli::{ReportArgs, ReportDetails, ReportFormat};
 use anyhow::{Context, Result};
+use mitmwatch::import::InputFormat;
+use mitmwatch::judge::{default_jobs, JudgeError, JudgedScan};
 use mitmwatch::model::Verdict;
 use mitmwatch::report::{csv, html, json, text};
 use std::io::{BufWriter, Write};
@@ -19,27 +19,29 @@ pub fn run(args: ReportArgs) -> Result<i32> {
     let (analyzer, data) = analyzer_and_data(&args.analysis)?;
     let jobs = args.jobs.map_or_else(default_jobs, usize::from);
     // Both outputs are checked before the input is judged.
-    super::io::check_writable(args.html.as_deref())?;
-    super::io::check_writable(args.output.as_deref())?;
+    super::output_files::check_writable(args.html.as_deref())?;
+    super::output_files::check_writable(args.output.as_deref())?;
     // The HTML report shows each chain, so it needs the observations back.
-    let mut judged = judge_file(&args.input, &analyzer, when, jobs, args.html.is_some())?;
-    judged.summary.provenance = Some(super::provenance::of_judged_file(
-        &judged,
-        &args.analysis.at,
-        &data,
-    ));
+    let mut judged = judge_input(
+        &analyzer,
+        when,
+        (&args.input, InputFormat::Mitmwatch),
+        jobs,
+        args.html.is_some(),
+        (&args.analysis.at, &data),
+    )?;
     if let Some(path) = &args.html {
         write_html(&mut judged, path, args.details)
             .with_context(|| format!("writing {}", path.display()))?;
         if !args.quiet {
             eprintln!(
                 "mitmwatch: HTML report written to {}",
-                super::io::shown(path)
+                super::output_files::shown(path)
             );
         }
     }
     if args.html.is_none() || args.output.is_some() || args.format != ReportFormat::Text {
-        let mut out = BufWriter::new(super::io::open_output(args.output.as_deref())?);
+        let mut out = BufWriter::new(super::output_files::open_output(args.output.as_deref())?);
         if args.format == ReportFormat::Csv {
             writeln!(out, "{}", csv::HEADER)?;
         }
@@ -48,7 +50,7 @@ pub fn run(args: ReportArgs) -> Result<i32> {
                 ReportFormat::Csv => csv::row(&j.assessment, &j.cas),
                 ReportFormat::Text => text::assessment_line(&j.assessment),
             };
-            Ok(writeln!(out, "{line}")?)
+            writeln!(out, "{line}").map_err(anyhow::Error::from)
         })?;
         if args.format == ReportFormat::Text {
             writeln!(out)?;
@@ -59,17 +61,17 @@ pub fn run(args: ReportArgs) -> Result<i32> {
         if let (ReportFormat::Csv, Some(path)) = (args.format, &args.output) {
             if path.as_os_str() != "-" {
                 let sidecar = summary_sidecar(path);
-                let mut out = super::io::open_output(Some(&sidecar))?;
+                let mut out = super::output_files::open_output(Some(&sidecar))?;
                 json::write_line(&mut out, &judged.summary)
                     .and_then(|_| out.flush())
                     .with_context(|| format!("writing {}", sidecar.display()))?;
             }
         }
     }
-    if judged.bad_lines > 0 {
+    if judged.counts.bad > 0 {
         eprintln!(
             "mitmwatch: {} bad line(s) in the input were skipped",
-            judged.bad_lines
+            judged.counts.bad
         );
     }
     Ok(exit_code(&judged.summary, 1, args.analysis.fail_on))
@@ -83,9 +85,9 @@ pub fn summary_sidecar(csv: &Path) -> PathBuf {
     PathBuf::from(name)
 }
 
-fn write_html(judged: &mut JudgedFile, path: &Path, details: ReportDetails) -> Result<()> {
+fn write_html(judged: &mut JudgedScan, path: &Path, details: ReportDetails) -> Result<()> {
     let generated = mitmwatch::certinfo::rfc3339(time::OffsetDateTime::now_utc());
-    let mut out = BufWriter::new(super::io::open_output(Some(path))?);
+    let mut out = BufWriter::new(super::output_files::open_output(Some(path))?);
     out.write_all(html::head(&judged.summary, &judged.facts, &generated).as_bytes())?;
     let index = judged.index();
     let mut order: Vec<usize> = (0..index.len()).collect();
@@ -101,10 +103,7 @@ fn write_html(judged: &mut JudgedFile, path: &Path, details: ReportDetails) -> R
         let j = judged.read(i, shown)?;
         let obs = match shown {
             false => None,
-            true => Some(
-                j.observation
-                    .context("an observation missing from the temporary file")?,
-            ),
+            true => Some(j.observation.ok_or(JudgeError::MissingObservation)?),
         };
         out.write_all(rows.row(&j.assessment, obs.as_ref()).as_bytes())?;
     }

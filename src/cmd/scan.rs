@@ -1,8 +1,7 @@
 //! `mitmwatch scan`: observations (or, with `--analyze`, assessments) as
 //! JSON Lines, streamed as they complete; resumable, shardable, paced.
 
-use super::analysis::{analyzer, validation_time};
-use super::io;
+use super::analysis::{analyzer, print_notice, validation_time};
 use super::progress::Progress;
 use crate::cli::ScanArgs;
 use anyhow::{Context, Result};
@@ -12,11 +11,15 @@ use mitmwatch::batch::resume;
 use mitmwatch::batch::scheduler::{self, ShardSpec};
 use mitmwatch::batch::shard::Shard;
 use mitmwatch::collect::scan_with;
+use mitmwatch::judge::{BadLines, Judge};
 use mitmwatch::model::{Assessment, Observation};
 use std::io::Write;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use tokio::sync::mpsc;
+
+/// How a live scan's observations are named in messages about them.
+const SCAN_INPUT: &str = "the scan";
 
 /// With `--analyze`: the analyzer, the validation time and the summary so far.
 struct Analysis {
@@ -45,8 +48,8 @@ pub async fn run(args: ScanArgs) -> Result<i32> {
             );
         }
     }
-    let store = io::trust_store(&args.analysis.trust)?;
-    let collector = Arc::new(io::collector(&args.collect, &store)?);
+    let store = super::flags_setup::trust_store(&args.analysis.trust)?;
+    let collector = Arc::new(super::flags_setup::collector(&args.collect, &store)?);
     let mut analysis = match args.analyze {
         false => None,
         true => Some(Analysis {
@@ -56,7 +59,7 @@ pub async fn run(args: ScanArgs) -> Result<i32> {
         }),
     };
 
-    let mut filter = io::TargetFilter {
+    let mut filter = super::target_stream::TargetFilter {
         shard: shard(&args)?,
         done: Default::default(),
     };
@@ -73,7 +76,7 @@ pub async fn run(args: ScanArgs) -> Result<i32> {
             if !args.quiet {
                 eprintln!(
                     "mitmwatch: resuming {}: {} records kept{}",
-                    io::shown(path),
+                    super::output_files::shown(path),
                     state.kept_lines,
                     if state.truncated_bytes > 0 {
                         format!(
@@ -86,9 +89,9 @@ pub async fn run(args: ScanArgs) -> Result<i32> {
                 );
             }
             filter.done = state.done;
-            io::open_append(path)?
+            super::output_files::open_append(path)?
         }
-        _ => io::open_output(args.output.as_deref())?,
+        _ => super::output_files::open_output(args.output.as_deref())?,
     };
 
     let progress = Progress::new(args.quiet);
@@ -99,17 +102,19 @@ pub async fn run(args: ScanArgs) -> Result<i32> {
             args.input.clone(),
             args.collect.clone(),
         );
-        let filter_copy = io::TargetFilter {
+        let filter_copy = super::target_stream::TargetFilter {
             shard: filter.shard,
             done: filter.done.clone(),
         };
         std::thread::spawn(move || {
-            if let Some(n) = io::count_targets(&specs, &input, &collect, &filter_copy) {
+            if let Some(n) =
+                super::target_stream::count_targets(&specs, &input, &collect, &filter_copy)
+            {
                 total.store(n, Ordering::Relaxed);
             }
         });
     }
-    let (targets, skipped) = io::stream_targets(
+    let (targets, skipped) = super::target_stream::stream_targets(
         args.targets.clone(),
         args.input.clone(),
         args.collect.clone(),
@@ -117,7 +122,7 @@ pub async fn run(args: ScanArgs) -> Result<i32> {
         filter,
     )?;
     let (tx, rx) = mpsc::channel::<Observation>(args.collect.concurrency.max(16));
-    let options = io::scan_options(&args.collect);
+    let options = super::flags_setup::scan_options(&args.collect);
     let scanner = tokio::spawn(async move { scan_with(collector, targets, &options, tx).await });
     // Writing (and analysing) may block or take CPU: it runs on the blocking
     // pool, off the async workers.
@@ -182,7 +187,7 @@ pub async fn run(args: ScanArgs) -> Result<i32> {
         let bad = s.bad.load(Ordering::Relaxed);
         let from = match &args.input {
             Some(p) if p.as_os_str() == "-" => "standard input".to_string(),
-            Some(p) => io::shown(p),
+            Some(p) => super::output_files::shown(p),
             None => "the arguments".to_string(),
         };
         let why = match bad {
@@ -239,19 +244,29 @@ fn write_all(
     mut analysis: Option<Analysis>,
 ) -> Result<(usize, String, Option<mitmwatch::model::ScanSummary>)> {
     let mut total = 0usize;
+    // Each observation is judged on its own as it arrives, by the judge
+    // every subcommand uses; one the analyzer fails on is a bad record.
+    let mut unjudged = BadLines::new(SCAN_INPUT);
     while let Some(obs) = rx.blocking_recv() {
         let verdict = match &mut analysis {
+            Some(a) => {
+                match Judge::new(&a.analyzer, a.when).assess_one(&obs, SCAN_INPUT, total + 1) {
+                    Ok(assessment) => {
+                        mitmwatch::report::json::write_line(&mut out, &assessment)
+                            .context("writing assessments")?;
+                        a.summary.add(&assessment);
+                        Some(assessment.verdict)
+                    }
+                    Err(bad) => {
+                        unjudged.bad(bad, &mut print_notice);
+                        None
+                    }
+                }
+            }
             None => {
                 mitmwatch::report::json::write_line(&mut out, &obs)
                     .context("writing observations")?;
                 None
-            }
-            Some(a) => {
-                let assessment = a.analyzer.assess(&obs, a.when);
-                mitmwatch::report::json::write_line(&mut out, &assessment)
-                    .context("writing assessments")?;
-                a.summary.add(&assessment);
-                Some(assessment.verdict)
             }
         };
         progress.record(obs.status, verdict);
@@ -260,6 +275,7 @@ fn write_all(
             out.flush().context("writing the output")?;
         }
     }
+    unjudged.finish(false, &mut print_notice);
     let by_status = progress.finish();
     let summary = match analysis {
         None => None,

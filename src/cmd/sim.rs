@@ -60,7 +60,7 @@ impl DataFiles {
 /// A path as a word of a shell command: escaped for the terminal, then
 /// quoted for the shell when it holds spaces or other special characters.
 fn shown(path: &Path) -> String {
-    let escaped = super::io::shown(path);
+    let escaped = super::output_files::shown(path);
     match shlex::try_quote(&escaped) {
         Ok(word) => word.into_owned(),
         Err(_) => escaped,
@@ -93,18 +93,18 @@ pub async fn run(args: SimArgs) -> Result<i32> {
     )?;
     writeln!(out)?;
     if let Some(path) = &files.roots {
-        super::io::write_file(path, sim.public_root_pem().as_bytes())?;
+        super::output_files::write_file(path, sim.public_root_pem().as_bytes())?;
         writeln!(out, "simulated public root written to {}", shown(path))?;
     }
     if let Some(path) = &files.pins {
-        super::io::write_file(path, sim.pins_json().as_bytes())?;
+        super::output_files::write_file(path, sim.pins_json().as_bytes())?;
         writeln!(out,
             "pins for the simulation written to {} (the built-in pinned hosts, pinned to the simulated public root)",
             shown(path)
         )?;
     }
     if let Some(path) = &files.ct_log_list {
-        super::io::write_file(path, sim.ct_log_list_json().as_bytes())?;
+        super::output_files::write_file(path, sim.ct_log_list_json().as_bytes())?;
         writeln!(out,
             "CT log list of the simulated logs written to {} (they signed the SCTs of genuine leaves)",
             shown(path)

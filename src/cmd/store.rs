@@ -5,13 +5,13 @@ use super::analysis::{analyzer, catalog, read_observations, validation_time};
 use super::exit;
 use crate::cli::{StoreArgs, StoreDiscoveryArgs};
 use anyhow::{bail, Result};
-use mitmwatch::catalog::Catalog;
+use mitmwatch::analysis_data::catalog::Catalog;
+use mitmwatch::analysis_data::trust_store::TrustStore;
 use mitmwatch::collect::probe::tool_name;
 use mitmwatch::model::{LinkStatus, StoreAudit};
 use mitmwatch::report::{store_text, terminal::escape};
-use mitmwatch::store::discover::user_home;
-use mitmwatch::store::{self, Audit, StoreOptions, StoreOutcome};
-use mitmwatch::trust_store::TrustStore;
+use mitmwatch::store_audit::discover::user_home;
+use mitmwatch::store_audit::{self, Audit, StoreOptions, StoreOutcome};
 use std::io::Write;
 use std::path::PathBuf;
 
@@ -56,7 +56,11 @@ pub fn options(
 /// Reads and judges the stores; problems are reported on stderr, each
 /// naming its file.
 pub fn audit(options: &StoreOptions, catalog: &Catalog) -> Audit {
-    let audit = store::audit(store::read_stores(options), catalog, &TrustStore::mozilla());
+    let audit = store_audit::audit(
+        store_audit::read_stores(options),
+        catalog,
+        &TrustStore::mozilla(),
+    );
     for source in &audit.sources {
         for e in &source.errors {
             eprintln!("mitmwatch: {}", escape(e));
@@ -99,7 +103,7 @@ pub fn run(args: StoreArgs) -> Result<i32> {
         Some((name, observations)) => {
             let when = validation_time(&args.analysis.at)?;
             let (assessments, _) = analyzer(&args.analysis)?.assess_scan(&observations, when);
-            Some(store::link::scan_links(
+            Some(store_audit::link::scan_links(
                 &audit,
                 Some(name),
                 &observations,

@@ -386,13 +386,14 @@ pub fn ca_issuer_urls(der: &[u8]) -> Vec<String> {
 pub fn parse_issuers(body: &[u8]) -> Result<Vec<Vec<u8>>, String> {
     let trimmed = body.trim_ascii_start();
     if trimmed.starts_with(b"-----BEGIN") {
-        let certs: Vec<Vec<u8>> = crate::trust_store::pem_certificate_blocks(trimmed)
-            .into_iter()
-            .filter_map(|(_, block)| block.ok())
-            .filter(|der| X509Certificate::from_der(der).is_ok())
-            .map(|der| der.to_vec())
-            .take(MAX_BUNDLE_CERTS)
-            .collect();
+        let certs: Vec<Vec<u8>> =
+            crate::analysis_data::trust_store::pem_certificate_blocks(trimmed)
+                .into_iter()
+                .filter_map(|(_, block)| block.ok())
+                .filter(|der| X509Certificate::from_der(der).is_ok())
+                .map(|der| der.to_vec())
+                .take(MAX_BUNDLE_CERTS)
+                .collect();
         if certs.is_empty() {
             return Err(format!(
                 "PEM text ({} bytes) without a valid CERTIFICATE block",

@@ -10,7 +10,6 @@ pub mod proxy;
 pub mod route;
 pub mod scan;
 pub mod starttls;
-pub mod targets;
 pub mod tls_config;
 pub mod tunnel;
 
@@ -19,5 +18,4 @@ pub use probe::{Collector, Timeouts};
 pub use proxy::{Proxy, ProxyFlags, ProxySettings};
 pub use route::{ConnectTo, Resolve, Router};
 pub use scan::{scan, scan_with, ScanOptions};
-pub use targets::{parse_target, DomainListReader, TargetLineError};
 pub use tls_config::ProbeTls;

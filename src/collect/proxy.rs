@@ -9,7 +9,7 @@
 //!
 //! The tunnel itself (HTTP CONNECT, SOCKS5) is in [`super::tunnel`].
 
-use super::targets::parse_port;
+use crate::target_spec::parse_port;
 use std::fmt;
 use std::net::IpAddr;
 
@@ -126,7 +126,7 @@ impl Proxy {
         if host.is_empty() {
             return Err(err("no host"));
         }
-        let host = super::targets::normalise_host(&host).map_err(|m| err(&m))?;
+        let host = crate::target_spec::normalise_host(&host).map_err(|m| err(&m))?;
         Ok(Proxy {
             kind,
             host,

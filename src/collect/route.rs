@@ -4,7 +4,7 @@
 //! `*` matches any host). `--connect-to` is applied first, then `--resolve`
 //! on the resulting host and port, as curl does.
 
-use super::targets::{normalise_host, parse_port};
+use crate::target_spec::{normalise_host, parse_port};
 use std::net::{IpAddr, SocketAddr};
 
 /// One `--connect-to` rule.

@@ -28,7 +28,7 @@ pub fn parse_chain(bytes: &[u8]) -> Result<Vec<Vec<u8>>, ChainFileError> {
     }
     if bytes.windows(11).any(|w| w == b"-----BEGIN ") {
         let mut certs = Vec::new();
-        for (line, item) in crate::trust_store::pem_certificate_blocks(bytes) {
+        for (line, item) in crate::analysis_data::trust_store::pem_certificate_blocks(bytes) {
             match item {
                 Ok(c) => certs.push(c.to_vec()),
                 Err(e) => {
@@ -100,7 +100,7 @@ pub fn default_host(leaf: &[u8]) -> String {
         .iter_common_name()
         .next()
         .and_then(|cn| cn.as_str().ok())
-        .and_then(|s| crate::collect::targets::normalise_host(s).ok());
+        .and_then(|s| crate::target_spec::normalise_host(s).ok());
     cn.unwrap_or_else(|| UNNAMED.into())
 }
 

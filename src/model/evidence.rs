@@ -4,12 +4,12 @@
 //! [`InterceptionEvidence`]; `manifest.json` at the top is a [`Manifest`].
 //! Both are versioned by [`EVIDENCE_SCHEMA`].
 
-use super::{Attribution, Category, Interceptor, Severity};
+use super::{Attribution, Category, CertRecord, Interceptor, Severity};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
 /// Version of the evidence and manifest formats.
-pub const EVIDENCE_SCHEMA: u32 = 2;
+pub const EVIDENCE_SCHEMA: u32 = 3;
 
 /// Where a certificate sat in the chains that carried it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -43,26 +43,15 @@ pub struct EvidenceCert {
     pub file: Option<String>,
     /// Its place in the chains.
     pub role: CertRole,
-    /// Subject DN (raw certificate text).
-    pub subject: Option<String>,
-    /// Issuer DN (raw certificate text).
-    pub issuer: Option<String>,
-    /// Serial number, lowercase hex.
-    pub serial: Option<String>,
-    /// Start of validity.
-    #[serde(with = "time::serde::rfc3339::option")]
-    pub not_before: Option<OffsetDateTime>,
-    /// End of validity.
-    #[serde(with = "time::serde::rfc3339::option")]
-    pub not_after: Option<OffsetDateTime>,
-    /// SHA-256 of the DER, lowercase hex.
-    pub sha256: String,
-    /// The same, standard base64.
+    /// The certificate as observations record it: DER, SHA-256 of the DER
+    /// and of its key, names, serial and validity, all recomputed from the
+    /// DER (a `parse_error` says why that failed, including DER that is not
+    /// valid base64).
+    pub certificate: CertRecord,
+    /// SHA-256 of the DER, standard base64.
     pub sha256_base64: String,
-    /// SHA-256 of the SubjectPublicKeyInfo, lowercase hex.
-    pub spki_sha256: Option<String>,
-    /// The same, standard base64 (the form of Chromium's SPKI blocklist
-    /// and of `sha256/…` pins).
+    /// SHA-256 of the SubjectPublicKeyInfo, standard base64 (the form of
+    /// Chromium's SPKI blocklist and of `sha256/…` pins).
     pub spki_sha256_base64: Option<String>,
     /// crt.sh searches for this certificate and its key (links, never fetched).
     pub crtsh: Vec<String>,
@@ -70,8 +59,6 @@ pub struct EvidenceCert {
     pub domains: Vec<String>,
     /// Observations whose chain carried it.
     pub observations: usize,
-    /// Why the DER did not parse, if it did not.
-    pub parse_error: Option<String>,
 }
 
 /// One affected domain.

@@ -9,7 +9,7 @@ mod locate;
 mod observation;
 mod probe;
 mod provenance;
-mod store;
+mod store_audit;
 
 pub use assessment::*;
 pub use comparison::*;
@@ -18,4 +18,4 @@ pub use locate::*;
 pub use observation::*;
 pub use probe::*;
 pub use provenance::*;
-pub use store::*;
+pub use store_audit::*;

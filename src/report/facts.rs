@@ -157,9 +157,9 @@ mod tests {
         );
         let mut facts = ReportFacts::default();
         let mut a = crate::analyze::Analyzer::new(
-            crate::catalog::Catalog::builtin().unwrap(),
-            crate::trust_store::TrustStore::mozilla(),
-            crate::pins::PinStore::builtin().unwrap(),
+            crate::analysis_data::catalog::Catalog::builtin().unwrap(),
+            crate::analysis_data::trust_store::TrustStore::mozilla(),
+            crate::analysis_data::static_pins::PinStore::builtin().unwrap(),
             None,
         )
         .assess(&fixture, crate::analyze::ValidationTime::Observed);

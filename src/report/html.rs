@@ -9,32 +9,11 @@
 //! the network goes through [`escape_html`].
 
 use super::facts::{ReportFacts, ServedCas};
+pub use super::html_escape::escape_html;
 use super::{html_cards, html_charts};
 use crate::encoding::pem_encode;
 use crate::model::{Assessment, Observation, ScanSummary, Verdict};
 use std::fmt::Write;
-
-/// Escapes text for HTML element content and attribute values. Control
-/// and bidi characters become visible `\u{…}` text, as on the terminal.
-pub fn escape_html(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            // Shown as visible text: a character reference would still
-            // reorder the page (bidi) or be dropped silently (controls).
-            c if c != '\n' && super::terminal::is_dangerous(c) => {
-                let _ = write!(out, "\\u{{{:x}}}", c as u32);
-            }
-            c => out.push(c),
-        }
-    }
-    out
-}
 
 /// Rows per page of the collapsed sections (errors, clean targets).
 pub const PAGE_ROWS: usize = 1000;
@@ -463,9 +442,9 @@ mod tests {
             time::macros::datetime!(2026-01-01 0:00 UTC),
         );
         let a = crate::analyze::Analyzer::new(
-            crate::catalog::Catalog::builtin().unwrap(),
-            crate::trust_store::TrustStore::mozilla(),
-            crate::pins::PinStore::builtin().unwrap(),
+            crate::analysis_data::catalog::Catalog::builtin().unwrap(),
+            crate::analysis_data::trust_store::TrustStore::mozilla(),
+            crate::analysis_data::static_pins::PinStore::builtin().unwrap(),
             None,
         )
         .assess(&obs, crate::analyze::ValidationTime::Observed);

@@ -4,8 +4,8 @@
 //! (hidden until the script shows them), and the provenance block.
 
 use super::facts::{ReportFacts, ServedCa};
-use super::html::escape_html;
 use super::html_charts;
+use super::html_escape::escape_html;
 use crate::model::{Attribution, Provenance, ScanSummary, Verdict};
 use std::fmt::Write;
 

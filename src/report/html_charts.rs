@@ -4,7 +4,7 @@
 //! also states its numbers in text, so it reads without the picture.
 
 use super::facts::ReportFacts;
-use super::html::escape_html;
+use super::html_escape::escape_html;
 use crate::model::{ScanSummary, Verdict};
 use std::fmt::Write;
 

@@ -9,6 +9,7 @@ pub mod facts;
 pub mod html;
 pub mod html_cards;
 pub mod html_charts;
+pub mod html_escape;
 pub mod json;
 pub mod locate_text;
 pub mod probe_text;

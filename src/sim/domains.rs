@@ -3,7 +3,7 @@
 //! OONI saw intercepted there in 2021–2024, and popular controls that were
 //! not intercepted.
 
-use crate::collect::targets::DomainListReader;
+use crate::target_spec::DomainListReader;
 
 /// The 37 domains the 2019 Kazakhstan box intercepted (Censored Planet).
 pub const KZ_2019: &str = include_str!("../../certs/domains/kz-2019.txt");

@@ -20,9 +20,9 @@ pub mod origin;
 pub mod pki;
 pub mod replay;
 
+use crate::analysis_data::trust_store::TrustStore;
 use crate::collect::ConnectTo;
 use crate::encoding::pem_encode;
-use crate::trust_store::TrustStore;
 use error::SimError;
 use pki::{InterceptorPki, PublicPki};
 use rustls::RootCertStore;
@@ -123,17 +123,20 @@ impl SimNetwork {
     }
 
     /// Pin data in which the built-in pinned hosts are pinned to the
-    /// simulated public root (see [`crate::pins::pins_json_for_simulation`]).
+    /// simulated public root (see [`crate::analysis_data::static_pins::pins_json_for_simulation`]).
     pub fn pins_json(&self) -> String {
         let spki = x509_parser::parse_x509_certificate(&self.public_root)
             .map(|(_, c)| crate::encoding::sha256(c.public_key().raw))
             .expect("the simulated root parses");
-        crate::pins::pins_json_for_simulation("MitmwatchSimPublicRootR1", &spki)
+        crate::analysis_data::static_pins::pins_json_for_simulation(
+            "MitmwatchSimPublicRootR1",
+            &spki,
+        )
     }
 
     /// The pins of [`SimNetwork::pins_json`], loaded.
-    pub fn pins(&self) -> crate::pins::PinStore {
-        crate::pins::PinStore::from_json(&self.pins_json())
+    pub fn pins(&self) -> crate::analysis_data::static_pins::PinStore {
+        crate::analysis_data::static_pins::PinStore::from_json(&self.pins_json())
             .expect("derived from valid built-in data")
     }
 

@@ -1,12 +1,12 @@
 //! Loading the generated fixture chains (see fixtures/gen_fixtures.rs).
 
+use mitmwatch::analysis_data::baseline::Baseline;
+use mitmwatch::analysis_data::catalog::Catalog;
+use mitmwatch::analysis_data::static_pins::PinStore;
+use mitmwatch::analysis_data::trust_store::{parse_pem_certs, TrustStore};
 use mitmwatch::analyze::{Analyzer, ValidationTime};
-use mitmwatch::baseline::Baseline;
-use mitmwatch::catalog::Catalog;
 use mitmwatch::import::pem_dir::file_observation;
 use mitmwatch::model::{Assessment, FindingCode, Observation};
-use mitmwatch::pins::PinStore;
-use mitmwatch::trust_store::{parse_pem_certs, TrustStore};
 use std::path::PathBuf;
 use time::macros::datetime;
 use time::OffsetDateTime;

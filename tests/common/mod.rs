@@ -5,14 +5,15 @@
 
 pub mod fixtures;
 pub mod hostile;
+pub mod http;
 pub mod peers;
 pub mod sharded;
 pub mod stores;
 
+use mitmwatch::analysis_data::trust_store::TrustStore;
 use mitmwatch::collect::{Collector, ConnectTo, ProbeTls, Router, Timeouts};
 use mitmwatch::model::{Observation, Target};
 use mitmwatch::sim::SimNetwork;
-use mitmwatch::trust_store::TrustStore;
 use std::net::SocketAddr;
 use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};

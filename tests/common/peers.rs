@@ -309,7 +309,7 @@ fn hex(bytes: &[u8]) -> String {
 /// The DER certificates of a PEM file.
 pub fn pem_certs(path: &Path) -> Vec<Vec<u8>> {
     let name = path.display().to_string();
-    mitmwatch::trust_store::parse_pem_certs(&std::fs::read(path).unwrap(), &name)
+    mitmwatch::analysis_data::trust_store::parse_pem_certs(&std::fs::read(path).unwrap(), &name)
         .unwrap()
         .into_iter()
         .map(|c| c.to_vec())

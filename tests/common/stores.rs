@@ -1,8 +1,8 @@
 //! Trust stores laid out like real ones, in temporary directories: a
 //! Debian-style file-system root and NSS databases made by `certutil`.
 
+use mitmwatch::analysis_data::trust_store::TrustStore;
 use mitmwatch::encoding::sha256;
-use mitmwatch::trust_store::TrustStore;
 use rustls_pki_types::pem::PemObject;
 use rustls_pki_types::CertificateDer;
 use std::path::{Path, PathBuf};

@@ -42,11 +42,12 @@ mod walk;
 
 use super::{ImportError, ImportResult};
 use crate::certinfo::cert_record;
-use crate::collect::targets::{normalise_host, parse_port};
 use crate::encoding::base64_decode;
+use crate::lines::{BoundedLines, Line};
 use crate::model::{
     Imported, Observation, Status, StockVerification, Target, TlsParams, OBSERVATION_SCHEMA,
 };
+use crate::target_spec::{normalise_host, parse_port};
 use serde_json::{Map, Value};
 use std::io::BufRead;
 use std::net::SocketAddr;
@@ -79,6 +80,52 @@ struct Context<'a> {
     tool: String,
 }
 
+/// Longest measurement line read, in bytes. Measurements carry more than
+/// handshakes (HTTP bodies, DNS answers), so the bound is wider than that
+/// of mitmwatch's own lines; a longer line is one bad line, skipped
+/// without being kept in memory.
+pub const MAX_LINE_BYTES: usize = 32 << 20;
+
+/// The lines of OONI JSON Lines, each at most [`MAX_LINE_BYTES`]: a line's
+/// number and bytes, or why it could not be read. A read error ends them.
+pub struct MeasurementLines<R> {
+    lines: BoundedLines<R>,
+}
+
+impl<R: BufRead> MeasurementLines<R> {
+    /// The lines of `reader`.
+    pub fn new(reader: R) -> Self {
+        MeasurementLines {
+            lines: BoundedLines::new(reader, MAX_LINE_BYTES),
+        }
+    }
+}
+
+impl<R: BufRead> Iterator for MeasurementLines<R> {
+    type Item = (usize, Result<Vec<u8>, String>);
+
+    fn next(&mut self) -> Option<Self::Item> {
+        let (line, read) = self.lines.next_line()?;
+        let bytes = match read {
+            Err(e) => Err(format!("cannot read further: {e}")),
+            Ok(Line::TooLong) => Err(format!("line is longer than {} MiB", MAX_LINE_BYTES >> 20)),
+            Ok(Line::Text(bytes)) => Ok(bytes.to_vec()),
+        };
+        Some((line, bytes))
+    }
+}
+
+/// Parses one line of measurements (its newline included or not): `None`
+/// for a blank line, an error when it is not an OONI measurement.
+pub fn parse_line(bytes: &[u8]) -> Result<Option<Measurement>, String> {
+    let text = std::str::from_utf8(bytes).map_err(|_| "not UTF-8 text".to_string())?;
+    let text = text.trim();
+    if text.is_empty() {
+        return Ok(None);
+    }
+    parse_measurement(text).map(Some)
+}
+
 /// Reads OONI JSON Lines. Never stops early: a bad line or handshake
 /// becomes an error with its line number, and reading goes on.
 pub fn read(reader: impl BufRead, input: &str) -> ImportResult {
@@ -88,35 +135,19 @@ pub fn read(reader: impl BufRead, input: &str) -> ImportResult {
         line: Some(line),
         message,
     };
-    for (i, line) in reader.split(b'\n').enumerate() {
-        let bytes = match line {
-            Ok(b) => b,
-            Err(e) => {
-                result
-                    .errors
-                    .push(error(i + 1, format!("cannot read further: {e}")));
-                break;
-            }
-        };
-        let Ok(text) = std::str::from_utf8(&bytes) else {
-            result.errors.push(error(i + 1, "not UTF-8 text".into()));
-            continue;
-        };
-        let text = text.trim();
-        if text.is_empty() {
-            continue;
-        }
-        match parse_measurement(text) {
-            Ok(m) => {
+    for (line, bytes) in MeasurementLines::new(reader) {
+        match bytes.and_then(|b| parse_line(&b)) {
+            Ok(None) => {}
+            Ok(Some(m)) => {
                 if m.observations.is_empty() && m.errors.is_empty() {
                     result.without_tls += 1;
                 }
                 result.observations.extend(m.observations);
                 result
                     .errors
-                    .extend(m.errors.into_iter().map(|e| error(i + 1, e)));
+                    .extend(m.errors.into_iter().map(|e| error(line, e)));
             }
-            Err(e) => result.errors.push(error(i + 1, e)),
+            Err(e) => result.errors.push(error(line, e)),
         }
     }
     result
@@ -191,7 +222,7 @@ fn input_host_port(input: &str) -> Option<(String, Option<u16>)> {
     let (_, rest) = input.split_once("://")?;
     let authority = rest.split(['/', '?', '#']).next()?;
     let authority = authority.rsplit('@').next()?;
-    let (host, port) = crate::collect::targets::split_host_port(authority).ok()?;
+    let (host, port) = crate::target_spec::split_host_port(authority).ok()?;
     let port = port.and_then(|p| parse_port(p).ok());
     Some((normalise_host(host).ok()?, port))
 }

@@ -2,7 +2,7 @@
 //! around each one say about it: the walk through `test_keys` (module
 //! documentation of [`super`] lists what each experiment does).
 
-use crate::collect::targets::{normalise_host, parse_port};
+use crate::target_spec::{normalise_host, parse_port};
 use serde_json::{Map, Value};
 use std::net::SocketAddr;
 
@@ -81,7 +81,7 @@ impl Scope {
 
 /// `host:port`, `[v6]:port` or `domain:port` as a host and port.
 fn endpoint(text: &str) -> Option<(String, u16)> {
-    let (host, port) = crate::collect::targets::split_host_port(text).ok()?;
+    let (host, port) = crate::target_spec::split_host_port(text).ok()?;
     let port = parse_port(port?).ok()?;
     Some((normalise_host(host).ok()?, port))
 }

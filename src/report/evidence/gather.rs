@@ -4,8 +4,8 @@
 
 use super::filename::{cert_file, common_name};
 use super::BundleOptions;
+use crate::analysis_data::catalog::{Catalog, CatalogEntry};
 use crate::analyze::issuers::chain_issuers;
-use crate::catalog::{Catalog, CatalogEntry};
 use crate::certinfo::cert_record;
 use crate::encoding::{base64_decode, base64_encode, parse_hex, pem_encode};
 use crate::model::{
@@ -55,28 +55,21 @@ fn new_cert(record: &CertRecord, role: CertRole) -> (EvidenceCert, Option<String
     if let Some(spki) = &record.spki_sha256 {
         crtsh.push(format!("https://crt.sh/?spkisha256={spki}"));
     }
+    let mut certificate = record.clone();
+    if pem.is_none() && certificate.parse_error.is_none() {
+        certificate.parse_error = Some("the record's DER is not valid base64".into());
+    }
     let cert = EvidenceCert {
         file: pem
             .as_ref()
             .map(|_| format!("certs/{}", cert_file(role.as_str(), &record.sha256, name))),
         role,
-        subject: record.subject.clone(),
-        issuer: record.issuer.clone(),
-        serial: record.serial.clone(),
-        not_before: record.not_before,
-        not_after: record.not_after,
-        sha256: record.sha256.clone(),
         sha256_base64: hex_to_base64(&record.sha256),
-        spki_sha256: record.spki_sha256.clone(),
         spki_sha256_base64: record.spki_sha256.as_deref().map(hex_to_base64),
+        certificate,
         crtsh,
         domains: Vec::new(),
         observations: 0,
-        parse_error: match (&record.parse_error, &pem) {
-            (Some(e), _) => Some(e.clone()),
-            (None, None) => Some("the record's DER is not valid base64".into()),
-            (None, Some(_)) => None,
-        },
     };
     (cert, pem)
 }
@@ -170,7 +163,10 @@ pub fn gather(
 
         for (index, record) in obs.chain.iter().enumerate() {
             let record = &canonical(record);
-            let i = match certs.iter().position(|c| c.sha256 == record.sha256) {
+            let i = match certs
+                .iter()
+                .position(|c| c.certificate.sha256 == record.sha256)
+            {
                 Some(i) => i,
                 None => {
                     let (mut cert, pem) = new_cert(record, role(record, index));
@@ -278,11 +274,11 @@ pub fn gather(
                 }
                 v
             }),
-        ca_sha256: cas.map(|c| c.sha256.clone()).collect(),
+        ca_sha256: cas.map(|c| c.certificate.sha256.clone()).collect(),
         leaf_sha256: certs
             .iter()
             .filter(|c| c.role == CertRole::Leaf)
-            .map(|c| c.sha256.clone())
+            .map(|c| c.certificate.sha256.clone())
             .collect(),
         unseen_issuers,
     };

@@ -12,7 +12,7 @@ pub mod gather;
 pub mod markdown;
 pub mod report_md;
 
-use crate::catalog::Catalog;
+use crate::analysis_data::catalog::Catalog;
 use crate::encoding::sha256_hex;
 use crate::model::{
     Assessment, Interceptor, Manifest, ManifestEntry, ManifestFile, Observation, Verdict,

@@ -5,8 +5,8 @@
 
 use super::markdown::{cell, code, quote};
 use crate::certinfo::rfc3339;
-use crate::collect::targets::normalise_host;
 use crate::model::{Attribution, CertRole, EvidenceCert, InterceptionEvidence, Severity};
+use crate::target_spec::normalise_host;
 use std::fmt::Write;
 
 /// Domains named in the reproduction commands, at most.
@@ -293,9 +293,9 @@ fn write_block(out: &mut String, e: &InterceptionEvidence) -> std::fmt::Result {
                 out,
                 "| {} | {} | {} | {} |",
                 c.role.as_str(),
-                or_dash(c.subject.as_deref()),
+                or_dash(c.certificate.subject.as_deref()),
                 or_dash(c.spki_sha256_base64.as_deref()),
-                cell(&c.sha256)
+                cell(&c.certificate.sha256)
             )?;
         }
         writeln!(out)?;
@@ -323,7 +323,7 @@ fn write_block(out: &mut String, e: &InterceptionEvidence) -> std::fmt::Result {
             out,
             "| {} | {} |",
             cell(&c.domains.join(", ")),
-            cell(&c.sha256)
+            cell(&c.certificate.sha256)
         )?;
     }
     writeln!(out)
@@ -386,7 +386,7 @@ fn write_cert(out: &mut String, c: &EvidenceCert) -> std::fmt::Result {
         out,
         "### {} {}\n",
         c.role.as_str(),
-        code(c.subject.as_deref().unwrap_or("(unparsed)"))
+        code(c.certificate.subject.as_deref().unwrap_or("(unparsed)"))
     )?;
     if let Some(file) = &c.file {
         writeln!(out, "- file: {}", code(file))?;
@@ -394,31 +394,31 @@ fn write_cert(out: &mut String, c: &EvidenceCert) -> std::fmt::Result {
     writeln!(
         out,
         "- subject: {}",
-        code(c.subject.as_deref().unwrap_or("-"))
+        code(c.certificate.subject.as_deref().unwrap_or("-"))
     )?;
     writeln!(
         out,
         "- issuer: {}",
-        code(c.issuer.as_deref().unwrap_or("-"))
+        code(c.certificate.issuer.as_deref().unwrap_or("-"))
     )?;
     writeln!(
         out,
         "- serial: {}",
-        code(c.serial.as_deref().unwrap_or("-"))
+        code(c.certificate.serial.as_deref().unwrap_or("-"))
     )?;
     writeln!(
         out,
         "- valid: {} to {}",
-        time(c.not_before),
-        time(c.not_after)
+        time(c.certificate.not_before),
+        time(c.certificate.not_after)
     )?;
     writeln!(
         out,
         "- certificate SHA-256: {} (base64 {})",
-        code(&c.sha256),
+        code(&c.certificate.sha256),
         code(&c.sha256_base64)
     )?;
-    if let (Some(hex), Some(b64)) = (&c.spki_sha256, &c.spki_sha256_base64) {
+    if let (Some(hex), Some(b64)) = (&c.certificate.spki_sha256, &c.spki_sha256_base64) {
         writeln!(out, "- SPKI SHA-256: {} (base64 {})", code(hex), code(b64))?;
     }
     for link in &c.crtsh {
@@ -442,7 +442,7 @@ fn write_cert(out: &mut String, c: &EvidenceCert) -> std::fmt::Result {
             .collect::<Vec<_>>()
             .join(", ")
     )?;
-    if let Some(e) = &c.parse_error {
+    if let Some(e) = &c.certificate.parse_error {
         writeln!(out, "- parse error: {}", code(e))?;
     }
     writeln!(out)

@@ -1,7 +1,7 @@
 //! The SHA-256 of an input, computed while it is read (stdin cannot be
 //! read twice), for the provenance block of reports.
 
-use mitmwatch::model::InputFile;
+use crate::model::InputFile;
 use std::io::Read;
 use std::sync::{Arc, Mutex};
 
@@ -37,7 +37,7 @@ impl InputDigest {
         let state = self.state.lock().unwrap_or_else(|e| e.into_inner());
         InputFile {
             name: self.name.clone(),
-            sha256: mitmwatch::encoding::hex(state.0.clone().finish().as_ref()),
+            sha256: crate::encoding::hex(state.0.clone().finish().as_ref()),
             bytes: state.1,
         }
     }

@@ -4,7 +4,7 @@
 //! assessments, and judging them as observations would skip every line and
 //! write a misleading "nothing found" report.
 
-use anyhow::{bail, Context, Result};
+use super::JudgeError;
 use std::io::BufRead;
 
 /// What the first record of a JSON Lines file is, by its `type` field.
@@ -18,20 +18,20 @@ fn first_record_type(head: &[u8]) -> Option<String> {
     Some(rest[..end].to_string())
 }
 
-/// Fails with a clear message when the file (whose start is buffered in
-/// `reader`) holds assessments, a summary or probe records.
-pub fn refuse_non_observations(reader: &mut dyn BufRead, name: &str) -> Result<()> {
-    let head = reader
-        .fill_buf()
-        .with_context(|| format!("reading {name}"))?;
+/// Fails with a clear message when the file named `input` (whose start is
+/// buffered in `reader`) holds assessments, a summary or probe records.
+pub(super) fn refuse_non_observations(
+    reader: &mut dyn BufRead,
+    input: &str,
+) -> Result<(), JudgeError> {
+    let head = reader.fill_buf().map_err(|source| JudgeError::Read {
+        input: input.to_string(),
+        source,
+    })?;
+    let input = input.to_string();
     match first_record_type(head).as_deref() {
-        Some("assessment") | Some("summary") => bail!(
-            "{name} holds assessments, not observations: give the scan's observations \
-             (the output of `mitmwatch scan` without --analyze, or `check --save`)"
-        ),
-        Some("sni-probe") => bail!(
-            "{name} holds `probe` records, not observations: give the file `probe --save` wrote"
-        ),
+        Some("assessment") | Some("summary") => Err(JudgeError::HoldsAssessments { input }),
+        Some("sni-probe") => Err(JudgeError::HoldsProbeRecords { input }),
         _ => Ok(()),
     }
 }
@@ -40,7 +40,7 @@ pub fn refuse_non_observations(reader: &mut dyn BufRead, name: &str) -> Result<(
 mod tests {
     use super::*;
 
-    fn check(text: &str) -> Result<()> {
+    fn check(text: &str) -> Result<(), JudgeError> {
         refuse_non_observations(&mut text.as_bytes(), "f.jsonl")
     }
 
@@ -50,8 +50,14 @@ mod tests {
         assert!(e
             .to_string()
             .contains("f.jsonl holds assessments, not observations"));
-        assert!(check("\n{\"type\":\"summary\"}\n").is_err());
-        assert!(check("{\"type\":\"sni-probe\"}\n").is_err());
+        assert!(matches!(
+            check("\n{\"type\":\"summary\"}\n"),
+            Err(JudgeError::HoldsAssessments { .. })
+        ));
+        assert!(matches!(
+            check("{\"type\":\"sni-probe\"}\n"),
+            Err(JudgeError::HoldsProbeRecords { .. })
+        ));
         assert!(check("{\"schema\":1,\"tool\":\"mitmwatch\"}\n").is_ok());
         assert!(check("").is_ok());
         assert!(check("not json\n").is_ok());

@@ -6,8 +6,8 @@
 use super::chain::CertFacts;
 use super::finding::{finding, with_detail};
 use super::trust::TrustOutcome;
+use crate::analysis_data::static_pins::PinStore;
 use crate::model::{Finding, FindingCode, Severity};
-use crate::pins::PinStore;
 use time::{Duration, OffsetDateTime};
 
 /// How long before the pin data's date an observation may be and still be

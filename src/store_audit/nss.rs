@@ -269,7 +269,7 @@ mod tests {
     use rustls_pki_types::CertificateDer;
 
     fn qaznet_der() -> Vec<u8> {
-        let pem = crate::catalog::builtin::PEMS
+        let pem = crate::analysis_data::catalog::builtin::PEMS
             .iter()
             .find(|(n, _)| n.starts_with("qaznet"))
             .unwrap()

@@ -17,7 +17,7 @@ pub fn certificates(bytes: &[u8], name: &str) -> (Vec<Vec<u8>>, Vec<String>) {
         return (certs, errors);
     }
     if bytes.windows(11).any(|w| w == b"-----BEGIN ") {
-        for (line, item) in crate::trust_store::pem_certificate_blocks(bytes) {
+        for (line, item) in crate::analysis_data::trust_store::pem_certificate_blocks(bytes) {
             match item {
                 Ok(der) => match check_x509(&der) {
                     Ok(()) => certs.push(der.to_vec()),
@@ -61,7 +61,7 @@ fn check_x509(der: &[u8]) -> Result<(), String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::catalog::builtin::PEMS;
+    use crate::analysis_data::catalog::builtin::PEMS;
     use rustls_pki_types::pem::PemObject;
     use rustls_pki_types::CertificateDer;
 

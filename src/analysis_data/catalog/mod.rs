@@ -282,7 +282,7 @@ impl Catalog {
         if let Some(pem_name) = &raw.pem {
             let bytes = pem_file(pem_name)
                 .ok_or_else(|| fail(format!("PEM file {pem_name:?} not found")))?;
-            let cert = crate::trust_store::parse_pem_certs(&bytes, pem_name)
+            let cert = crate::analysis_data::trust_store::parse_pem_certs(&bytes, pem_name)
                 .map_err(|e| fail(e.to_string()))?
                 .remove(0);
             let (_, x509) = X509Certificate::from_der(&cert)

@@ -4,10 +4,10 @@
 //! catalog of interception roots and the trust store. A verdict depends on
 //! all four, so a report says which were in force.
 
-use crate::catalog::Catalog;
+use crate::analysis_data::catalog::Catalog;
+use crate::analysis_data::static_pins::PinStore;
+use crate::analysis_data::trust_store::TrustStore;
 use crate::ct::LogList;
-use crate::pins::PinStore;
-use crate::trust_store::TrustStore;
 
 /// One line per kind of data. The texts may hold file names and versions
 /// from downloaded files: escape them for terminals.

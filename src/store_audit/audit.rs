@@ -4,15 +4,15 @@
 //! [`crate::analyze::catalog_match`]) or a local addition.
 
 use super::SourceRead;
+use crate::analysis_data::catalog::Catalog;
+use crate::analysis_data::trust_store::TrustStore;
 use crate::analyze::catalog_match::{self, MatchStrength};
 use crate::analyze::chain::CertFacts;
-use crate::catalog::Catalog;
 use crate::certinfo::cert_record;
 use crate::model::{
     CatalogHit, CatalogMatchKind, CertRecord, InstalledRoot, RootClass, ScanLinks, SourceKind,
     SourceStatus, StoreAudit, StoreLocation, StoreSource, StoreSummary, StoreTrust, STORE_SCHEMA,
 };
-use crate::trust_store::TrustStore;
 use std::collections::HashMap;
 use time::OffsetDateTime;
 
@@ -340,12 +340,12 @@ impl Audit {
 mod tests {
     use super::*;
     use crate::model::StoreSource;
-    use crate::store::FoundCert;
+    use crate::store_audit::FoundCert;
     use rustls_pki_types::pem::PemObject;
     use rustls_pki_types::CertificateDer;
 
     fn der(prefix: &str) -> Vec<u8> {
-        let pem = crate::catalog::builtin::PEMS
+        let pem = crate::analysis_data::catalog::builtin::PEMS
             .iter()
             .find(|(n, _)| n.starts_with(prefix))
             .unwrap()

@@ -8,7 +8,7 @@ use serde::Deserialize;
 use std::collections::HashMap;
 
 /// `certs/pins.json`.
-pub const PINS_JSON: &str = include_str!("../certs/pins.json");
+pub const PINS_JSON: &str = include_str!("../../certs/pins.json");
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]

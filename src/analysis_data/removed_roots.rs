@@ -6,16 +6,16 @@
 //! merely because today's store dropped its root. Construction is pure;
 //! the data is compiled in and its fingerprints are checked at load.
 
+use crate::analysis_data::trust_store::parse_pem_certs;
 use crate::encoding::{hex, sha256};
-use crate::trust_store::parse_pem_certs;
 use rustls_pki_types::TrustAnchor;
 use serde::Deserialize;
 use time::{Date, OffsetDateTime};
 
 /// `certs/removed-roots/removed-roots.json`.
-const METADATA: &str = include_str!("../certs/removed-roots/removed-roots.json");
+const METADATA: &str = include_str!("../../certs/removed-roots/removed-roots.json");
 /// `certs/removed-roots/removed-roots.pem`.
-const PEM: &[u8] = include_bytes!("../certs/removed-roots/removed-roots.pem");
+const PEM: &[u8] = include_bytes!("../../certs/removed-roots/removed-roots.pem");
 
 #[derive(Deserialize)]
 struct RawFile {

@@ -131,14 +131,14 @@ pub fn scan_links(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::analysis_data::catalog::Catalog;
+    use crate::analysis_data::static_pins::PinStore;
+    use crate::analysis_data::trust_store::TrustStore;
     use crate::analyze::{Analyzer, ValidationTime};
-    use crate::catalog::Catalog;
     use crate::import::pem_dir::file_observation;
     use crate::model::{SourceKind, SourceStatus, StoreLocation, StoreSource, StoreTrust};
-    use crate::pins::PinStore;
     use crate::sim::pki::{InterceptorPki, PublicPki};
-    use crate::store::{audit, FoundCert, SourceRead};
-    use crate::trust_store::TrustStore;
+    use crate::store_audit::{audit, FoundCert, SourceRead};
     use std::sync::Arc;
     use time::OffsetDateTime;
 
@@ -217,7 +217,7 @@ mod tests {
 
         // The real Qaznet root is installed: same name and catalog entry,
         // another key, so only "similar".
-        let real = crate::catalog::Catalog::builtin()
+        let real = crate::analysis_data::catalog::Catalog::builtin()
             .unwrap()
             .get("kz-qaznet-trust-network")
             .unwrap()
