@@ -5,31 +5,77 @@
 #
 #   bench/run.sh [collector|memory|analyzer|report|all]     (default: all)
 #
-# Environment: HANDSHAKES (20000), CONCURRENCY (64), MEM_SIZES ("10000 100000"),
-# CORPUS (100000). Needs openssl, python3 and GNU time (/usr/bin/time); the
-# report part needs chromium.
+# Environment: ROUNDS (5, at least 1), HANDSHAKES (20000), CONCURRENCY (64),
+# MEM_SIZES ("10000 100000"), CORPUS (100000). Needs openssl, python3, GNU
+# time (/usr/bin/time) and taskset; the report part needs chromium.
+#
+# Honesty rules: every measured command's exit status is checked and the
+# records it processed are counted; a failed or short run stops the bench
+# (exit 1) instead of printing a rate. Each figure is measured ROUNDS times,
+# mitmwatch and its baseline alternating which goes first, and printed as
+# median (min-max). Goals are printed with PASS or MISS.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 what="${1:-all}"
+ROUNDS="${ROUNDS:-5}"
 HANDSHAKES="${HANDSHAKES:-20000}"
 CONCURRENCY="${CONCURRENCY:-64}"
 MEM_SIZES="${MEM_SIZES:-10000 100000}"
 CORPUS="${CORPUS:-100000}"
+[ "$ROUNDS" -ge 1 ] || { echo "bench: ROUNDS must be at least 1" >&2; exit 2; }
 
 echo "== building (release)"
-cargo build --release --locked --bin mitmwatch --example handshake-baseline --example gen-corpus --example signature-floor 2>&1 | tail -1
-bin=target/release/mitmwatch
-ex=target/release/examples
+cargo build --release --locked --bin mitmwatch --example handshake-baseline --example gen-corpus \
+    --example signature-floor --example decode-floor 2>&1 | tail -1
+target="${CARGO_TARGET_DIR:-target}"
+bin="$target/release/mitmwatch"
+ex="$target/release/examples"
 tmp="$(mktemp -d)"
 sim_pid=""
 cleanup() { [ -n "$sim_pid" ] && kill "$sim_pid" 2>/dev/null; rm -rf "$tmp"; }
 trap cleanup EXIT
 
-echo "machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')"
-echo "mitmwatch $($bin --version | cut -d' ' -f2), $(date -u +%Y-%m-%dT%H:%MZ)"
+echo "machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), load $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "mitmwatch $($bin --version | cut -d' ' -f2) (release), $(date -u +%Y-%m-%dT%H:%MZ), $ROUNDS rounds"
 
+fail() { echo "bench: FAILED: $*" >&2; exit 1; }
 now() { date +%s.%N; }
-rate() { python3 -c "print(f'{$1/($3-$2):.0f}')"; }
+py() { python3 -c "$1"; }
+
+# run NAME STATUSES COMMAND...: runs COMMAND with its stdout in $tmp/NAME.out
+# and stderr in $tmp/NAME.err, under GNU time. STATUSES lists the exit
+# statuses that mean it ran ("0", or "0 2" for a report that finds the
+# corpus's interceptions); anything else stops the bench. Sets WALL (s,
+# from the clock around the command), CPU (user+sys s) and RSS (KiB).
+run() {
+    local name=$1 ok_statuses=$2 status=0 t0 t1
+    shift 2
+    t0=$(now)
+    /usr/bin/time -f "%U %S %M" -o "$tmp/$name.time" "$@" > "$tmp/$name.out" 2> "$tmp/$name.err" || status=$?
+    t1=$(now)
+    if [[ " $ok_statuses " != *" $status "* ]]; then
+        sed 's/^/  | /' "$tmp/$name.err" | tail -5 >&2
+        fail "$name exited with status $status: $*"
+    fi
+    local user sys
+    read -r user sys RSS < <(tail -1 "$tmp/$name.time")
+    WALL=$(py "print(f'{$t1 - $t0:.4f}')")
+    CPU=$(py "print(f'{$user + $sys:.2f}')")
+}
+
+# expect NAME WHAT GOT WANTED: a run that processed fewer records than it
+# was given is a failure of the bench, never a rate.
+expect() {
+    [ "$3" -eq "$4" ] || fail "$1 processed $3 $2, expected $4 (see above)"
+}
+
+# stats V...: "median (min-max)" of the values, to the precision asked by FMT.
+stats() { py "import statistics as s; v=[$(IFS=,; echo "$*")]; print(f'{s.median(v):${FMT:-,.0f}} ({min(v):${FMT:-,.0f}}-{max(v):${FMT:-,.0f}})')"; }
+num() { py "print(f'{$1:${FMT:-,.0f}}')"; } # one value, formatted as stats does
+median() { py "import statistics as s; print(s.median([$(IFS=,; echo "$*")]))"; }
+goal() { # VALUE OP LIMIT -> PASS or MISS
+    py "print('PASS' if $1 $2 $3 else 'MISS')"
+}
 
 start_sim() {
     "$bin" sim --duration 3600 --roots-out "$tmp/root.pem" > "$tmp/sim.log" 2>&1 &
@@ -37,34 +83,74 @@ start_sim() {
     for _ in $(seq 100); do [ -s "$tmp/root.pem" ] && break; sleep 0.1; done
     origin=$(sed -n 's/^origin (genuine certificates for any name): //p' "$tmp/sim.log")
     port="${origin##*:}"
+    [ -n "$port" ] || fail "the simulation did not start: $(cat "$tmp/sim.log")"
 }
 
 targets() { # N -> file of N distinct host names
-    python3 -c "import sys; print('\n'.join(f'h{i}.bench.example' for i in range($1)))" > "$tmp/targets-$1.txt"
+    py "print('\n'.join(f'h{i}.bench.example' for i in range($1)))" > "$tmp/targets-$1.txt"
     echo "$tmp/targets-$1.txt"
 }
 
-scan_args() { # common flags: every name to the origin, one SNI so the origin's cached leaf is used
-    echo "scan -q --sni bench.example --connect-to ::127.0.0.1:$port --roots $tmp/root.pem --retries 0 --per-address 100000"
+# The scan flags of every measured scan (described in the README, Performance):
+# every name goes to the simulated origin with one SNI (so that the origin's
+# cached leaf is used and the server's cost stays the same for every client),
+# the origin's root is the trust store, no retries, and the per-address cap
+# (8 by default, a courtesy to real servers) raised to the concurrency, since
+# every target here is the one address 127.0.0.1.
+scan_cmd() { # LIST OUTPUT
+    echo "$bin scan -q --sni bench.example --connect-to ::127.0.0.1:$port --roots $tmp/root.pem --retries 0 --per-address $CONCURRENCY --concurrency $CONCURRENCY -i $1 -o $2"
 }
 
 collector() {
     echo
-    echo "== collector throughput: $HANDSHAKES handshakes, concurrency $CONCURRENCY, against the simulated origin (TLS 1.3, ECDSA P-256)"
+    echo "== collector: $HANDSHAKES handshakes per run, concurrency $CONCURRENCY, against the simulated origin (TLS 1.3, ECDSA P-256)"
     local list; list=$(targets "$HANDSHAKES")
     # Warm-up: the origin mints and caches its leaf.
-    "$ex/handshake-baseline" "127.0.0.1:$port" bench.example 200 8 "$tmp/root.pem" > /dev/null
-    for round in 1 2; do
-        local out; out=$("$ex/handshake-baseline" "127.0.0.1:$port" bench.example "$HANDSHAKES" "$CONCURRENCY" "$tmp/root.pem")
-        local base; base=$(echo "$out" | sed -n 's/.*= \([0-9]*\)\/s.*/\1/p')
-        local t0; t0=$(now)
-        # shellcheck disable=SC2046
-        "$bin" $(scan_args) --concurrency "$CONCURRENCY" -i "$list" -o "$tmp/scan.jsonl"
-        local t1; t1=$(now)
-        local n; n=$(grep -c '"status":"ok"' "$tmp/scan.jsonl" || true)
-        local ours; ours=$(rate "$n" "$t0" "$t1")
-        echo "round $round: baseline (bare tokio-rustls loop) $base/s; mitmwatch scan $ours/s ($n ok of $HANDSHAKES, JSON written) = $(python3 -c "print(f'{100*$ours/$base:.0f}')")% of baseline (goal >= 80%)"
+    run warmup 0 "$ex/handshake-baseline" "127.0.0.1:$port" bench.example 200 8 "$tmp/root.pem"
+    local base=() ours=() py_rate=() ratio=() cpu_base=() cpu_ours=() cpu_py=()
+    for round in $(seq "$ROUNDS"); do
+        local order="baseline mitmwatch python"
+        [ $((round % 2)) -eq 0 ] && order="python mitmwatch baseline"
+        local line="round $round:"
+        for who in $order; do
+            case $who in
+                baseline)
+                    run base 0 "$ex/handshake-baseline" "127.0.0.1:$port" bench.example "$HANDSHAKES" "$CONCURRENCY" "$tmp/root.pem"
+                    local n; n=$(sed -n 's/^\([0-9]*\) ok, .*/\1/p' "$tmp/base.out")
+                    expect "the bare tokio-rustls loop" "completed handshakes" "${n:-0}" "$HANDSHAKES"
+                    base+=("$(py "print($n / $WALL)")"); cpu_base+=("$(py "print(1e6 * $CPU / $n)")")
+                    line+=" baseline $(num "${base[-1]}")/s"
+                    ;;
+                mitmwatch)
+                    # shellcheck disable=SC2046
+                    run scan 0 $(scan_cmd "$list" "$tmp/scan.jsonl")
+                    local n; n=$(grep -c '"status":"ok"' "$tmp/scan.jsonl" || true)
+                    expect "mitmwatch scan" "ok observations" "$n" "$HANDSHAKES"
+                    ours+=("$(py "print($n / $WALL)")"); cpu_ours+=("$(py "print(1e6 * $CPU / $n)")")
+                    line+=" mitmwatch $(num "${ours[-1]}")/s"
+                    ;;
+                python)
+                    run pyscan 0 python3 bench/py_asyncio_scan.py 127.0.0.1 "$port" bench.example "$list" "$CONCURRENCY" "$tmp/root.pem"
+                    local n; n=$(sed -n 's/^\([0-9]*\) ok, .*/\1/p' "$tmp/pyscan.out")
+                    expect "the Python asyncio scanner" "completed handshakes" "${n:-0}" "$HANDSHAKES"
+                    py_rate+=("$(py "print($n / $WALL)")"); cpu_py+=("$(py "print(1e6 * $CPU / $n)")")
+                    line+=" python $(num "${py_rate[-1]}")/s"
+                    ;;
+            esac
+        done
+        ratio+=("$(py "print(100 * ${ours[-1]} / ${base[-1]})")")
+        echo "$line; mitmwatch/baseline $(FMT=.0f num "${ratio[-1]}")%"
     done
+    echo "completed handshakes per second, median (min-max) of $ROUNDS rounds; every run completed all $HANDSHAKES:"
+    echo "  bare tokio-rustls loop (baseline): $(stats "${base[@]}")"
+    echo "  mitmwatch scan (chains recorded, JSON written): $(stats "${ours[@]}")"
+    echo "  Python asyncio + ssl scanner: $(stats "${py_rate[@]}")"
+    local r; r=$(median "${ratio[@]}")
+    echo "  mitmwatch / baseline per round: $(FMT=.1f stats "${ratio[@]}")%  goal >= 85%: $(goal "$r" '>=' 85)"
+    echo "client CPU time (user+sys) per completed handshake, microseconds, median (min-max):"
+    echo "  bare tokio-rustls loop: $(stats "${cpu_base[@]}")"
+    echo "  mitmwatch scan: $(stats "${cpu_ours[@]}")  ($(py "print(f'{$(median "${cpu_ours[@]}") / $(median "${cpu_base[@]}"):.2f}')")x the bare loop's)"
+    echo "  Python asyncio + ssl: $(stats "${cpu_py[@]}")  (mitmwatch uses $(py "print(f'{$(median "${cpu_ours[@]}") / $(median "${cpu_py[@]}"):.2f}')")x Python's CPU per handshake)"
     echo "openssl s_time (sequential, one connection at a time, 5 s, no SNI):"
     openssl s_time -connect "127.0.0.1:$port" -new -time 5 2>/dev/null | grep -E "connections in|connections/user" | sed 's/^/  /'
 }
@@ -76,41 +162,81 @@ memory() {
     for n in $MEM_SIZES; do
         local list; list=$(targets "$n")
         # shellcheck disable=SC2046
-        /usr/bin/time -f "%M" -o "$tmp/rss" "$bin" $(scan_args) --concurrency "$CONCURRENCY" -i "$list" -o /dev/null
-        local kb; kb=$(cat "$tmp/rss")
-        [ -z "$first" ] && first=$kb
-        echo "$n targets: peak RSS $((kb / 1024)) MiB (goal < 150 MiB; first size: $((first / 1024)) MiB)"
+        run mem 0 $(scan_cmd "$list" "$tmp/mem.jsonl")
+        expect "mitmwatch scan" "ok observations" "$(grep -c '"status":"ok"' "$tmp/mem.jsonl" || true)" "$n"
+        [ -z "$first" ] && first=$RSS
+        echo "$n targets: peak RSS $((RSS / 1024)) MiB (goal < 150 MiB: $(goal "$RSS" '<' 153600); first size: $((first / 1024)) MiB)"
     done
 }
 
 analyzer() {
     echo
-    echo "== analyzer throughput: $CORPUS observations, 5 RSA-2048 intermediates under one root"
+    echo "== analyzer: $CORPUS observations, 5 RSA-2048 intermediates under one root, every leaf unique"
     for k in root int0 int1 int2 int3 int4; do
         openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out "$tmp/$k.key" 2>/dev/null
     done
-    "$ex/gen-corpus" "$CORPUS" "$tmp" "$tmp" > /dev/null
+    run gen 0 "$ex/gen-corpus" "$CORPUS" "$tmp" "$tmp"
     cat "$tmp/corpus.jsonl" > /dev/null # in the page cache for every run below
     local analyze=("$bin" analyze "$tmp/corpus.jsonl" --format json -o "$tmp/assessments.jsonl" --roots "$tmp/roots.pem" --at 2026-06-01T00:00:00Z)
-    echo "(each figure is the better of two runs; the machine is shared, so single runs vary)"
-    local decode; decode=$(best_rate taskset -c 0 "$bin" baseline "$tmp/corpus.jsonl" -o /dev/null)
-    echo "baseline 1, decode floor (read and decode every observation, no chain work), one core: $decode observations/s"
-    local sig sig2
-    sig=$(taskset -c 0 "$ex/signature-floor" "$tmp/corpus.jsonl")
-    sig2=$(taskset -c 0 "$ex/signature-floor" "$tmp/corpus.jsonl")
-    [ "${sig2%% *}" -gt "${sig%% *}" ] && sig=$sig2
-    echo "baseline 2, signature floor (ring alone checking each leaf's RSA-2048 signature), one core: $sig"
-    sig=${sig%% *}
-    local ceiling; ceiling=$(python3 -c "print(f'{1/(1/$decode + 1/$sig):.0f}')")
-    echo "ceiling for one core (decoding plus the signature checks, nothing else): $ceiling observations/s"
-    local one; one=$(best_rate /usr/bin/time -f "%M" -o "$tmp/rss" taskset -c 0 "${analyze[@]}" --jobs 1)
-    local clean; clean=$(grep -c '"verdict":"clean"' "$tmp/assessments.jsonl" || true)
-    echo "mitmwatch analyze --jobs 1, one core: $one observations/s ($clean of $CORPUS clean; $(python3 -c "print(f'{100*$one/$ceiling:.0f}')")% of the ceiling; goal >= 50000/s), peak RSS $(($(cat "$tmp/rss") / 1024)) MiB"
-    echo "mitmwatch analyze, all $(nproc) cores (--jobs default): $(best_rate "${analyze[@]}") observations/s"
+    local decode=() sig=() ceiling=() one=() two=() share=() speedup=() rss=0
+    local decode_cpu=() sig_cpu=() one_cpu=() share_cpu=() two_cores=()
+    for round in $(seq "$ROUNDS"); do
+        local order="floors one two"
+        [ $((round % 2)) -eq 0 ] && order="two one floors"
+        for who in $order; do
+            case $who in
+                floors)
+                    run decode 0 taskset -c 0 "$ex/decode-floor" "$tmp/corpus.jsonl"
+                    expect "decode-floor" "observations" "$(sed -n 's/^\([0-9]*\) decoded, .*/\1/p' "$tmp/decode.out")" "$CORPUS"
+                    decode+=("$(py "print($CORPUS / $WALL)")"); decode_cpu+=("$(py "print(1e6 * $CPU / $CORPUS)")")
+                    run sig 0 taskset -c 0 "$ex/signature-floor" "$tmp/corpus.jsonl"
+                    expect "signature-floor" "good signatures" "$(sed -n 's/.*(\([0-9]*\) of .*/\1/p' "$tmp/sig.out")" "$CORPUS"
+                    sig+=("$(cut -d' ' -f1 "$tmp/sig.out")")
+                    sig_cpu+=("$(sed -n 's/.*; \([0-9.]*\) us CPU each.*/\1/p' "$tmp/sig.out")")
+                    [ -n "${sig_cpu[-1]}" ] || fail "signature-floor printed no CPU time: $(cat "$tmp/sig.out")"
+                    ;;
+                one | two)
+                    local jobs=1 pin=(taskset -c 0)
+                    if [ "$who" = two ]; then jobs=2; pin=(); fi
+                    rm -f "$tmp/assessments.jsonl"
+                    run "analyze-$jobs" 0 "${pin[@]}" "${analyze[@]}" --jobs "$jobs"
+                    expect "analyze --jobs $jobs" "assessments" "$(grep -c '"type":"assessment"' "$tmp/assessments.jsonl" || true)" "$CORPUS"
+                    expect "analyze --jobs $jobs" "clean verdicts" "$(grep -c '"verdict":"clean"' "$tmp/assessments.jsonl" || true)" "$CORPUS"
+                    if [ "$jobs" = 1 ]; then
+                        one+=("$(py "print($CORPUS / $WALL)")"); one_cpu+=("$(py "print(1e6 * $CPU / $CORPUS)")"); rss=$RSS
+                    else
+                        two+=("$(py "print($CORPUS / $WALL)")"); two_cores+=("$(py "print($CPU / $WALL)")")
+                    fi
+                    ;;
+            esac
+        done
+        ceiling+=("$(py "print(1 / (1 / ${decode[-1]} + 1 / ${sig[-1]}))")")
+        share+=("$(py "print(100 * ${one[-1]} / ${ceiling[-1]})")")
+        share_cpu+=("$(py "print(100 * (${decode_cpu[-1]} + ${sig_cpu[-1]}) / ${one_cpu[-1]})")")
+        speedup+=("$(py "print(${two[-1]} / ${one[-1]})")")
+        echo "round $round ($order): decode floor $(num "${decode[-1]}")/s, signature floor $(num "${sig[-1]}")/s, ceiling $(num "${ceiling[-1]}")/s; analyze --jobs 1 $(num "${one[-1]}")/s = $(FMT=.0f num "${share[-1]}")% of the ceiling ($(FMT=.0f num "${share_cpu[-1]}")% by CPU time); --jobs 2 $(num "${two[-1]}")/s = $(FMT=.2f num "${speedup[-1]}")x"
+    done
+    echo "observations per second (wall clock), median (min-max) of $ROUNDS rounds; every run processed all $CORPUS:"
+    echo "  baseline 1, decode floor (bench/decode_floor.rs: read, serde-decode, base64 of each certificate, X.509 parse of the leaf), one core: $(stats "${decode[@]}")"
+    echo "  baseline 2, signature floor (ring alone checking each leaf's RSA-2048 signature), one core: $(stats "${sig[@]}")"
+    echo "  ceiling for one core (both floors' work and nothing else), per round: $(stats "${ceiling[@]}")"
+    echo "  mitmwatch analyze --jobs 1, one core (taskset -c 0): $(stats "${one[@]}"), peak RSS $((rss / 1024)) MiB"
+    local s; s=$(median "${share[@]}")
+    echo "  analyze --jobs 1 / ceiling per round: $(FMT=.1f stats "${share[@]}")%  goal >= 85%: $(goal "$s" '>=' 85)"
+    echo "CPU time (user+sys) per observation, microseconds, median (min-max); less affected by other work on the core:"
+    echo "  decode floor $(FMT=.1f stats "${decode_cpu[@]}"); signature floor $(FMT=.1f stats "${sig_cpu[@]}"); analyze --jobs 1 $(FMT=.1f stats "${one_cpu[@]}")"
+    s=$(median "${share_cpu[@]}")
+    echo "  (decode + signature floors) / analyze --jobs 1 per round: $(FMT=.1f stats "${share_cpu[@]}")%  goal >= 85%: $(goal "$s" '>=' 85)"
+    local x; x=$(median "${speedup[@]}")
+    echo "  mitmwatch analyze --jobs 2, both cores (wall clock): $(stats "${two[@]}")/s"
+    echo "  cores --jobs 2 kept busy (its CPU time / wall time): $(FMT=.2f stats "${two_cores[@]}") of $(nproc); load average now $(cut -d' ' -f1-3 /proc/loadavg)"
+    echo "  speed-up --jobs 2 / --jobs 1 per round: $(FMT=.2f stats "${speedup[@]}")x  goal >= 1.8x (near-linear on 2 cores): $(goal "$x" '>=' 1.8)"
     local report=("$bin" report "$tmp/corpus.jsonl" --roots "$tmp/roots.pem" --at 2026-06-01T00:00:00Z)
-    /usr/bin/time -f "%M" -o "$tmp/rss-html" "${report[@]}" --html "$tmp/report.html" -o /dev/null 2>/dev/null || true
-    /usr/bin/time -f "%M" -o "$tmp/rss-csv" "${report[@]}" --format csv -o /dev/null || true
-    echo "mitmwatch report on the same corpus: peak RSS $(($(cat "$tmp/rss-html") / 1024)) MiB with --html ($(($(stat -c %s "$tmp/report.html") / 1048576)) MiB page), $(($(cat "$tmp/rss-csv") / 1024)) MiB with --format csv"
+    run report-html 0 "${report[@]}" --html "$tmp/report.html" -o /dev/null
+    local html_rss=$RSS
+    run report-csv 0 "${report[@]}" --format csv -o "$tmp/report.csv"
+    expect "report --format csv" "rows" "$(($(wc -l < "$tmp/report.csv") - 1))" "$CORPUS"
+    echo "mitmwatch report on the same corpus: peak RSS $((html_rss / 1024)) MiB with --html ($(($(stat -c %s "$tmp/report.html") / 1048576)) MiB page), $((RSS / 1024)) MiB with --format csv"
 }
 
 report_bench() {
@@ -120,37 +246,34 @@ report_bench() {
         [ -s "$tmp/$k.key" ] || openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out "$tmp/$k.key" 2>/dev/null
     done
     mkdir -p "$tmp/report"
-    "$ex/gen-corpus" "$CORPUS" "$tmp" "$tmp/report" 1000 > /dev/null
+    run gen-report 0 "$ex/gen-corpus" "$CORPUS" "$tmp" "$tmp/report" 1000
     local input="$tmp/report/corpus.jsonl"
-    local t0 r0 r1; r0=$(now)
-    "$bin" report "$input" --roots "$tmp/report/roots.pem" --at 2026-06-01T00:00:00Z --html "$tmp/report.html" -o /dev/null 2>/dev/null || true
-    r1=$(now)
-    local chrome=(chromium --headless --no-sandbox --disable-gpu --hide-scrollbars --window-size=1280,2000 --disable-background-networking --disable-component-update --no-first-run)
+    # Exit 2: the report found the corpus's interceptions, as it should.
+    run report 2 "$bin" report "$input" --roots "$tmp/report/roots.pem" --at 2026-06-01T00:00:00Z --html "$tmp/report.html" -o /dev/null
+    local took=$WALL
+    local chrome=(chromium --headless --no-sandbox --disable-gpu --hide-scrollbars "--window-size=1280,2000" --disable-background-networking --disable-component-update --no-first-run)
     echo "<!DOCTYPE html><title>empty</title>" > "$tmp/empty.html"
-    local best_empty=999 best_page=999 r
-    for _ in 1 2; do
-        t0=$(now); "${chrome[@]}" --user-data-dir="$tmp/chrome-e" --screenshot="$tmp/empty.png" "file://$tmp/empty.html" 2>/dev/null; r=$(python3 -c "print(f'{$(now)-$t0:.2f}')")
-        best_empty=$(python3 -c "print(min($best_empty,$r))")
-        t0=$(now); "${chrome[@]}" --user-data-dir="$tmp/chrome-p" --screenshot="$tmp/report.png" "file://$tmp/report.html" 2>/dev/null; r=$(python3 -c "print(f'{$(now)-$t0:.2f}')")
-        best_page=$(python3 -c "print(min($best_page,$r))")
+    local empty=() page=()
+    for round in $(seq "$ROUNDS"); do
+        local order="empty page"
+        [ $((round % 2)) -eq 0 ] && order="page empty"
+        for who in $order; do
+            rm -f "$tmp/$who.png"
+            local src="$tmp/empty.html"
+            [ "$who" = page ] && src="$tmp/report.html"
+            run "chrome-$who" 0 "${chrome[@]}" --user-data-dir="$tmp/chrome-$who" --screenshot="$tmp/$who.png" "file://$src"
+            [ -s "$tmp/$who.png" ] || fail "chromium wrote no screenshot of $src"
+            if [ "$who" = page ]; then page+=("$WALL"); else empty+=("$WALL"); fi
+        done
     done
-    echo "input: $CORPUS observations, $(($(stat -c %s "$input") / 1048576)) MiB; mitmwatch report --html took $(python3 -c "print(f'{$r1-$r0:.1f}')") s"
-    echo "HTML page: $(python3 -c "print(f'{$(stat -c %s "$tmp/report.html")/1e6:.1f}')") MB (goal < 30 MB); $(python3 -c "print(f'{$(stat -c %s "$tmp/report.html")/$(stat -c %s "$input")*100:.1f}')")% of the input"
-    echo "headless Chromium load + render + screenshot: $best_page s (goal < 5 s); baseline, the same on an empty page: $best_empty s (better of two runs each)"
-    [ -n "${KEEP_REPORT:-}" ] && cp "$tmp/report.html" "$tmp/report.png" "$KEEP_REPORT"/ && echo "page and screenshot copied to $KEEP_REPORT"
+    echo "input: $CORPUS observations, $(($(stat -c %s "$input") / 1048576)) MiB; mitmwatch report --html took $(FMT=.1f num "$took") s"
+    local mb; mb=$(py "print(f'{$(stat -c %s "$tmp/report.html")/1e6:.1f}')")
+    echo "HTML page: $mb MB (goal < 30 MB: $(goal "$mb" '<' 30)); $(py "print(f'{$(stat -c %s "$tmp/report.html")/$(stat -c %s "$input")*100:.1f}')")% of the input"
+    echo "headless Chromium load + render + screenshot, s, median (min-max) of $ROUNDS: $(FMT=.2f stats "${page[@]}") (goal < 5 s: $(goal "$(median "${page[@]}")" '<' 5)); baseline, the same on an empty page: $(FMT=.2f stats "${empty[@]}")"
+    if [ -n "${KEEP_REPORT:-}" ]; then
+        cp "$tmp/report.html" "$tmp/page.png" "$KEEP_REPORT"/ && echo "page and screenshot copied to $KEEP_REPORT"
+    fi
     return 0
-}
-
-best_rate() { # COMMAND... -> the better of two runs' rates, in $CORPUS items per second
-    local best=0 t0 t1 r
-    for _ in 1 2; do
-        t0=$(now)
-        "$@" 2>/dev/null || true
-        t1=$(now)
-        r=$(rate "$CORPUS" "$t0" "$t1")
-        [ "$r" -gt "$best" ] && best=$r
-    done
-    echo "$best"
 }
 
 case "$what" in

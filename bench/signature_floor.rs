@@ -8,6 +8,12 @@
 //! only `ring::signature::UnparsedPublicKey::verify` over all of them: the
 //! ceiling for `mitmwatch analyze` on the same corpus and core.
 //!
+//! The machine this runs on is shared, so the wall-clock rate depends on
+//! what else runs on the core. The CPU time the timed loop took (from
+//! `/proc/thread-self/stat`, in clock ticks of 10 ms) is printed as well.
+//!
+//! Output: `RATE verifications/s (GOOD of N good, US us each; CPU_US us CPU each)`.
+//!
 //! Usage: signature-floor CORPUS.jsonl
 
 use mitmwatch::encoding::base64_decode;
@@ -38,6 +44,18 @@ fn signed_leaf(obs: &Observation) -> Result<SignedLeaf, String> {
     })
 }
 
+/// CPU time (user + system) of the calling thread so far, in seconds, from
+/// `/proc/thread-self/stat` (Linux); `None` where that cannot be read.
+fn thread_cpu_seconds() -> Option<f64> {
+    let stat = std::fs::read_to_string("/proc/thread-self/stat").ok()?;
+    // Fields after the command name, which is in parentheses and may hold spaces.
+    let fields: Vec<&str> = stat.get(stat.rfind(')')? + 2..)?.split(' ').collect();
+    // utime and stime are fields 14 and 15 of the line, 12 and 13 here.
+    let ticks: u64 = fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?;
+    // sysconf(_SC_CLK_TCK) is 100 on every Linux architecture Rust supports.
+    Some(ticks as f64 / 100.0)
+}
+
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let path = std::env::args()
         .nth(1)
@@ -49,6 +67,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             serde_json::from_str(&line?).map_err(|e| format!("{path}:{}: {e}", n + 1))?;
         leaves.push(signed_leaf(&obs).map_err(|e| format!("{path}:{}: {e}", n + 1))?);
     }
+    let cpu_start = thread_cpu_seconds();
     let start = Instant::now();
     let mut good = 0usize;
     for leaf in &leaves {
@@ -58,8 +77,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         }
     }
     let secs = start.elapsed().as_secs_f64();
+    let cpu = match (cpu_start, thread_cpu_seconds()) {
+        (Some(a), Some(b)) => format!("{:.1}", (b - a) * 1e6 / leaves.len() as f64),
+        _ => "unknown".into(),
+    };
     println!(
-        "{:.0} verifications/s ({good} of {} good, {:.1} us each)",
+        "{:.0} verifications/s ({good} of {} good, {:.1} us each; {cpu} us CPU each)",
         leaves.len() as f64 / secs,
         leaves.len(),
         secs * 1e6 / leaves.len() as f64

@@ -194,6 +194,12 @@ impl RemovedRoots {
         &self.anchors[..still_trusted]
     }
 
+    /// The anchors of every removed root, latest removal first: those of
+    /// [`RemovedRoots::anchors_at`] are always a prefix of this list.
+    pub(crate) fn anchors(&self) -> &[TrustAnchor<'static>] {
+        &self.anchors
+    }
+
     /// The removed root with this key, if any.
     pub(crate) fn by_spki(&self, spki_sha256: &[u8; 32]) -> Option<&RemovedRoot> {
         self.roots.iter().find(|r| &r.spki_sha256 == spki_sha256)

@@ -13,6 +13,7 @@
 //! [`sni_diff`] compares a target name with a control name at one address,
 //! [`vantage_compare`] two scans made from different places.
 
+pub(crate) mod anchor_index;
 pub(crate) mod baseline_check;
 pub(crate) mod catalog_match;
 pub(crate) mod chain;
@@ -53,6 +54,10 @@ use time::OffsetDateTime;
 pub struct Analyzer {
     catalog: Catalog,
     trust: TrustStore,
+    /// Index of the trust store's anchors, built with the analyzer.
+    trust_index: Arc<anchor_index::AnchorIndex>,
+    /// Index of every removed root's anchor.
+    removed_index: Arc<anchor_index::AnchorIndex>,
     pins: PinStore,
     baseline: Option<Baseline>,
     issuer_cache: std::sync::Arc<trust::IssuerCache>,
@@ -84,9 +89,12 @@ impl Analyzer {
         baseline: Option<Baseline>,
     ) -> Self {
         let public_root_names = Arc::new(ct::public_root_names(&trust));
+        let trust_index = Arc::new(anchor_index::AnchorIndex::new(&trust.roots().roots));
         Analyzer {
             catalog,
             trust,
+            trust_index,
+            removed_index: Default::default(),
             pins,
             baseline,
             issuer_cache: Default::default(),
@@ -111,6 +119,7 @@ impl Analyzer {
     /// Also judges chains with the roots Mozilla's store held at the
     /// validation time and has dropped since (none by default).
     pub fn with_removed_roots(mut self, removed: RemovedRoots) -> Self {
+        self.removed_index = Arc::new(anchor_index::AnchorIndex::new(removed.anchors()));
         self.removed_roots = Arc::new(removed);
         self
     }
@@ -175,6 +184,8 @@ impl Analyzer {
         let anchors = trust::Anchors {
             today: &roots.roots,
             past: self.removed_roots.anchors_at(at),
+            today_index: &self.trust_index,
+            past_index: &self.removed_index,
         };
         let (mut trust, trust_error, name_findings) = trust::evaluate(
             &certs,

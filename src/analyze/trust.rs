@@ -4,6 +4,7 @@
 //! trust so that an expired certificate under a public root is not mistaken
 //! for an unknown root.
 
+use super::anchor_index::AnchorIndex;
 use super::chain::{signed_by, CertFacts, OID_AIA};
 use super::completion::Candidate;
 use super::finding::{cert_evidence, finding, with_detail, with_evidence};
@@ -41,18 +42,29 @@ fn unix(t: OffsetDateTime) -> UnixTime {
 
 /// The trust anchors a chain is judged with: today's store, and the roots
 /// Mozilla's store still held at the validation time but has dropped
-/// since (see [`crate::analysis_data::removed_roots`]).
+/// since (see [`crate::analysis_data::removed_roots`]), each with its
+/// index, built once per store.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Anchors<'a> {
     /// The trust store's anchors.
     pub(crate) today: &'a [TrustAnchor<'static>],
     /// Removed roots that were still trusted at the validation time.
     pub(crate) past: &'a [TrustAnchor<'static>],
+    /// The index of `today`, in the same order.
+    pub(crate) today_index: &'a AnchorIndex,
+    /// The index of every removed root, of which `past` is a prefix.
+    pub(crate) past_index: &'a AnchorIndex,
 }
 
 impl Anchors<'_> {
-    fn all(&self) -> impl Iterator<Item = &TrustAnchor<'static>> + Clone {
-        self.today.iter().chain(self.past)
+    /// Each index with the number of its anchors in use, today's first.
+    fn indexed(&self) -> [(&AnchorIndex, usize); 2] {
+        debug_assert_eq!(self.today_index.len(), self.today.len());
+        debug_assert!(self.past.len() <= self.past_index.len());
+        [
+            (self.today_index, self.today.len()),
+            (self.past_index, self.past.len()),
+        ]
     }
 }
 
@@ -375,26 +387,28 @@ fn name_check(
 /// old chain is recognised for what it is.
 fn anchor_of(cert: &CertFacts, anchors: Anchors<'_>) -> Option<[u8; 32]> {
     use x509_parser::prelude::{FromDer, SubjectPublicKeyInfo, X509Certificate};
-    let spki_of =
-        |a: &TrustAnchor<'_>| crate::ct::der::encode(0x30, a.subject_public_key_info.as_ref());
-    for anchor in anchors.all() {
-        if crate::encoding::sha256(&spki_of(anchor)) == cert.spki_sha256 {
-            return Some(cert.spki_sha256);
-        }
+    let indexed = anchors.indexed();
+    if indexed
+        .iter()
+        .any(|(index, in_use)| index.has_key(&cert.spki_sha256, *in_use))
+    {
+        return Some(cert.spki_sha256);
     }
     let issuer_name = crate::ct::der::read(&cert.issuer_raw).ok()?.0.content;
+    let mut named = indexed
+        .iter()
+        .flat_map(|(index, in_use)| index.named(issuer_name, *in_use))
+        .peekable();
+    // Most certificates name no anchor as their issuer: no need to parse.
+    named.peek()?;
     let (_, parsed) = X509Certificate::from_der(&cert.der).ok()?;
-    anchors
-        .all()
-        .filter(|a| a.subject.as_ref() == issuer_name)
-        .find_map(|a| {
-            let der = spki_of(a);
-            let (_, key) = SubjectPublicKeyInfo::from_der(&der).ok()?;
-            parsed
-                .verify_signature(Some(&key))
-                .is_ok()
-                .then(|| crate::encoding::sha256(&der))
-        })
+    named.find_map(|anchor| {
+        let (_, key) = SubjectPublicKeyInfo::from_der(&anchor.spki_der).ok()?;
+        parsed
+            .verify_signature(Some(&key))
+            .is_ok()
+            .then_some(anchor.spki_sha256)
+    })
 }
 
 /// The anchor above `certs[start]`: following served certificates that
