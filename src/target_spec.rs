@@ -23,18 +23,72 @@ pub struct TargetLineError {
     pub message: String,
 }
 
+/// Why a target specification, host name or port was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum TargetSpecError {
+    /// Nothing was given.
+    #[error("empty target")]
+    EmptyTarget,
+    /// A URL with a scheme other than `https://`.
+    #[error("only https:// URLs are understood, not {0:?}")]
+    NotHttps(String),
+    /// `[` without its `]`.
+    #[error("unclosed '[' in {0:?}")]
+    UnclosedBracket(String),
+    /// Something other than `:PORT` after `]`.
+    #[error("unexpected text after ']' in {0:?}")]
+    AfterBracket(String),
+    /// A number outside 1–65535.
+    #[error("port {0} is out of range (1-65535)")]
+    PortOutOfRange(u32),
+    /// Not a number.
+    #[error("{0:?} is not a port number")]
+    NotAPort(String),
+    /// An empty host name.
+    #[error("empty host name")]
+    EmptyHost,
+    /// A non-ASCII name that UTS #46 refuses.
+    #[error("{0:?} is not a valid internationalised domain name")]
+    BadInternationalName(String),
+    /// Longer than 253 characters.
+    #[error("host name is {0} characters long (max 253)")]
+    TooLong(usize),
+    /// `a..b` or a leading dot.
+    #[error("{0:?} has an empty label")]
+    EmptyLabel(String),
+    /// A label over 63 characters.
+    #[error("{0:?} has a label longer than 63 characters")]
+    LongLabel(String),
+    /// A label starting or ending with `-`.
+    #[error("{0:?} has a label that starts or ends with '-'")]
+    HyphenAtEdge(String),
+    /// A character outside letters, digits, `-` and `_`.
+    #[error("{host:?} contains {found:?}, not allowed in a host name")]
+    BadCharacter {
+        /// The host name.
+        host: String,
+        /// The first character refused.
+        found: char,
+    },
+    /// Not a name rustls can send as SNI (a numeric last label, as in
+    /// `127.1`).
+    #[error("{0:?} is not a DNS name a TLS client can send (an IP address written oddly?)")]
+    NotSniName(String),
+}
+
 /// Parses one target specification. `default_port` applies when none is
 /// given. Host names are lower-cased and a trailing dot is removed.
-pub fn parse_target(spec: &str, default_port: u16) -> Result<Target, String> {
+pub fn parse_target(spec: &str, default_port: u16) -> Result<Target, TargetSpecError> {
     let mut s = spec.trim();
     if s.is_empty() {
-        return Err("empty target".into());
+        return Err(TargetSpecError::EmptyTarget);
     }
     if let Some(rest) = s.strip_prefix("https://") {
         s = rest;
         s = s.split(['/', '?', '#']).next().unwrap_or(s);
     } else if s.contains("://") {
-        return Err(format!("only https:// URLs are understood, not {s:?}"));
+        return Err(TargetSpecError::NotHttps(s.to_string()));
     }
     let (host, port) = split_host_port(s)?;
     let port = match port {
@@ -46,18 +100,18 @@ pub fn parse_target(spec: &str, default_port: u16) -> Result<Target, String> {
 }
 
 /// Splits `host:port`, `[v6]:port`, `[v6]`, bare IPv6 or `host`.
-pub(crate) fn split_host_port(s: &str) -> Result<(&str, Option<&str>), String> {
+pub(crate) fn split_host_port(s: &str) -> Result<(&str, Option<&str>), TargetSpecError> {
     if let Some(rest) = s.strip_prefix('[') {
         let end = rest
             .find(']')
-            .ok_or_else(|| format!("unclosed '[' in {s:?}"))?;
+            .ok_or_else(|| TargetSpecError::UnclosedBracket(s.to_string()))?;
         let host = &rest[..end];
         let after = &rest[end + 1..];
         return match after {
             "" => Ok((host, None)),
             _ => match after.strip_prefix(':') {
                 Some(port) => Ok((host, Some(port))),
-                None => Err(format!("unexpected text after ']' in {s:?}")),
+                None => Err(TargetSpecError::AfterBracket(s.to_string())),
             },
         };
     }
@@ -72,19 +126,19 @@ pub(crate) fn split_host_port(s: &str) -> Result<(&str, Option<&str>), String> {
 }
 
 /// Parses a TCP port (1–65535).
-pub(crate) fn parse_port(p: &str) -> Result<u16, String> {
+pub(crate) fn parse_port(p: &str) -> Result<u16, TargetSpecError> {
     match p.parse::<u32>() {
         Ok(n) if (1..=65535).contains(&n) => Ok(n as u16),
-        Ok(n) => Err(format!("port {n} is out of range (1-65535)")),
-        Err(_) => Err(format!("{p:?} is not a port number")),
+        Ok(n) => Err(TargetSpecError::PortOutOfRange(n)),
+        Err(_) => Err(TargetSpecError::NotAPort(p.to_string())),
     }
 }
 
 /// Validates and normalises a host name or IP literal. Internationalised
 /// names are converted to punycode (`bücher.de` -> `xn--bcher-kva.de`).
-pub fn normalise_host(host: &str) -> Result<String, String> {
+pub fn normalise_host(host: &str) -> Result<String, TargetSpecError> {
     if host.is_empty() {
-        return Err("empty host name".into());
+        return Err(TargetSpecError::EmptyHost);
     }
     if let Ok(ip) = host.parse::<IpAddr>() {
         return Ok(ip.to_string());
@@ -95,41 +149,37 @@ pub fn normalise_host(host: &str) -> Result<String, String> {
         // An internationalised name: UTS #46 mapping and punycode, by the
         // idna crate (the one rust-url uses).
         idna::domain_to_ascii_cow(host.as_bytes(), idna::AsciiDenyList::URL)
-            .map_err(|_| format!("{host:?} is not a valid internationalised domain name"))?
+            .map_err(|_| TargetSpecError::BadInternationalName(host.to_string()))?
             .into_owned()
     };
     let host = host.strip_suffix('.').unwrap_or(&host).to_string();
     if host.len() > 253 {
-        return Err(format!(
-            "host name is {} characters long (max 253)",
-            host.len()
-        ));
+        return Err(TargetSpecError::TooLong(host.len()));
     }
     for label in host.split('.') {
         if label.is_empty() {
-            return Err(format!("{host:?} has an empty label"));
+            return Err(TargetSpecError::EmptyLabel(host.clone()));
         }
         if label.len() > 63 {
-            return Err(format!("{host:?} has a label longer than 63 characters"));
+            return Err(TargetSpecError::LongLabel(host.clone()));
         }
         if label.starts_with('-') || label.ends_with('-') {
-            return Err(format!("{host:?} has a label that starts or ends with '-'"));
+            return Err(TargetSpecError::HyphenAtEdge(host.clone()));
         }
         if let Some(bad) = label
             .chars()
             .find(|c| !(c.is_ascii_alphanumeric() || *c == '-' || *c == '_'))
         {
-            return Err(format!(
-                "{host:?} contains {bad:?}, not allowed in a host name"
-            ));
+            return Err(TargetSpecError::BadCharacter {
+                host: host.clone(),
+                found: bad,
+            });
         }
     }
     // What rustls will send as SNI: this also refuses a numeric last label
     // ("127.1", "0x7f.1"), which resolvers may read as an IP address.
     if rustls::pki_types::DnsName::try_from(host.as_str()).is_err() {
-        return Err(format!(
-            "{host:?} is not a DNS name a TLS client can send (an IP address written oddly?)"
-        ));
+        return Err(TargetSpecError::NotSniName(host));
     }
     Ok(host)
 }

@@ -25,7 +25,7 @@ const PEM: &[u8] = include_bytes!("../../certs/removed-roots/removed-roots.pem")
 pub enum RemovedRootsError {
     /// `removed-roots.json` is not the expected JSON.
     #[error("removed-roots.json: {0}")]
-    Metadata(#[from] serde_json::Error),
+    Metadata(serde_json::Error),
     /// `removed-roots.json` declares a schema this build does not read.
     #[error("removed-roots.json: unsupported schema {0}")]
     Schema(u32),
@@ -132,7 +132,7 @@ impl RemovedRoots {
     }
 
     fn from_parts(metadata: &str, pem: &[u8]) -> Result<Self, RemovedRootsError> {
-        let raw: RawFile = serde_json::from_str(metadata)?;
+        let raw: RawFile = serde_json::from_str(metadata).map_err(RemovedRootsError::Metadata)?;
         if raw.schema != 1 {
             return Err(RemovedRootsError::Schema(raw.schema));
         }

@@ -114,9 +114,45 @@ pub(crate) struct ApplicablePin<'a> {
     pub(crate) pinset: &'a Pinset,
 }
 
+/// Why pin data (`certs/pins.json` or `--pins FILE`) was refused.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum PinDataError {
+    /// Not JSON of the expected shape.
+    #[error("pins: {0}")]
+    Json(serde_json::Error),
+    /// A `schema` this version does not read.
+    #[error("pins: unsupported schema {0}")]
+    Schema(u32),
+    /// A pin whose value is not the base64 of a SHA-256.
+    #[error("pin {name}: {reason}")]
+    BadPin {
+        /// The pin's name.
+        name: String,
+        /// What is wrong with its value.
+        reason: String,
+    },
+    /// A host entry naming a pinset that is not in the file.
+    #[error("pins: {host} refers to unknown pinset {pinset}")]
+    UnknownPinset {
+        /// The host entry.
+        host: String,
+        /// The pinset it names.
+        pinset: String,
+    },
+    /// `as_of` that is not a date.
+    #[error("pins: as_of {value:?} is not a YYYY-MM-DD date: {reason}")]
+    AsOf {
+        /// The text given.
+        value: String,
+        /// Why it does not parse.
+        reason: String,
+    },
+}
+
 impl PinStore {
     /// The built-in pins.
-    pub fn builtin() -> Result<Self, String> {
+    pub fn builtin() -> Result<Self, PinDataError> {
         Self::from_json(PINS_JSON)
     }
 
@@ -126,15 +162,19 @@ impl PinStore {
     }
 
     /// Parses pin data in the `certs/pins.json` format.
-    pub fn from_json(text: &str) -> Result<Self, String> {
-        let raw: RawPins = serde_json::from_str(text).map_err(|e| format!("pins: {e}"))?;
+    pub fn from_json(text: &str) -> Result<Self, PinDataError> {
+        let raw: RawPins = serde_json::from_str(text).map_err(PinDataError::Json)?;
         if raw.schema != 1 {
-            return Err(format!("pins: unsupported schema {}", raw.schema));
+            return Err(PinDataError::Schema(raw.schema));
         }
-        let decode = |p: &RawPin| -> Result<Pin, String> {
-            let bytes = base64_decode(&p.sha256).map_err(|e| format!("pin {}: {e}", p.name))?;
-            let sha256 = <[u8; 32]>::try_from(bytes.as_slice())
-                .map_err(|_| format!("pin {}: not a SHA-256", p.name))?;
+        let decode = |p: &RawPin| -> Result<Pin, PinDataError> {
+            let bad = |reason: String| PinDataError::BadPin {
+                name: p.name.clone(),
+                reason,
+            };
+            let bytes = base64_decode(&p.sha256).map_err(|e| bad(e.to_string()))?;
+            let sha256 =
+                <[u8; 32]>::try_from(bytes.as_slice()).map_err(|_| bad("not a SHA-256".into()))?;
             Ok(Pin { sha256 })
         };
         let mut store = PinStore::default();
@@ -150,11 +190,9 @@ impl PinStore {
                 .pinsets
                 .iter()
                 .position(|p| p.name == entry.pinset)
-                .ok_or_else(|| {
-                    format!(
-                        "pins: {} refers to unknown pinset {}",
-                        entry.host, entry.pinset
-                    )
+                .ok_or_else(|| PinDataError::UnknownPinset {
+                    host: entry.host.clone(),
+                    pinset: entry.pinset.clone(),
                 })?;
             store.hosts.entry(entry.host).or_default().push(HostPin {
                 include_subdomains: entry.include_subdomains,
@@ -165,8 +203,10 @@ impl PinStore {
         if let Some(day) = &raw.as_of {
             let format = time::macros::format_description!("[year]-[month]-[day]");
             store.as_of = Some(
-                time::Date::parse(day, format)
-                    .map_err(|e| format!("pins: as_of {day:?} is not a YYYY-MM-DD date: {e}"))?,
+                time::Date::parse(day, format).map_err(|e| PinDataError::AsOf {
+                    value: day.clone(),
+                    reason: e.to_string(),
+                })?,
             );
         }
         store.sources = raw

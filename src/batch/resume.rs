@@ -41,16 +41,57 @@ pub struct ResumeState {
     pub records: Vec<String>,
 }
 
+/// Why an output file cannot be resumed.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ResumeError {
+    /// The file could not be read or repaired.
+    #[error("{name}: {reason}")]
+    Io {
+        /// The file.
+        name: String,
+        /// Why.
+        reason: std::io::Error,
+    },
+    /// A line too long to be a record, followed by more lines.
+    #[error(
+        "{name}:{line}: line is longer than {mib} MiB, so not a mitmwatch record; \
+         fix or remove this line to resume"
+    )]
+    LineTooLong {
+        /// The file.
+        name: String,
+        /// 1-based line number.
+        line: usize,
+        /// The bound, in MiB.
+        mib: usize,
+    },
+    /// A line that is not a record, followed by more lines.
+    #[error("{name}:{line}: not a mitmwatch record ({reason}); fix or remove this line to resume")]
+    NotARecord {
+        /// The file.
+        name: String,
+        /// 1-based line number.
+        line: usize,
+        /// What the JSON decoder said.
+        reason: String,
+    },
+}
+
 /// Reads `path`, repairs its end and returns what is done. A missing file is
 /// an empty state. A malformed line in the middle is an error naming it:
 /// resuming past it could lose or duplicate records. `keep_records`
 /// returns the kept lines too.
-pub fn prepare(path: &Path, keep_records: bool) -> Result<ResumeState, String> {
+pub fn prepare(path: &Path, keep_records: bool) -> Result<ResumeState, ResumeError> {
     let name = path.display().to_string();
+    let io = |reason: std::io::Error| ResumeError::Io {
+        name: name.clone(),
+        reason,
+    };
     let file = match std::fs::File::open(path) {
         Ok(f) => f,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(ResumeState::default()),
-        Err(e) => return Err(format!("{name}: {e}")),
+        Err(e) => return Err(io(e)),
     };
     let mut state = ResumeState::default();
     // Lines are bounded: a line a crash left without its newline may be
@@ -58,24 +99,24 @@ pub fn prepare(path: &Path, keep_records: bool) -> Result<ResumeState, String> {
     let mut lines = BoundedLines::new(BufReader::new(file), MAX_LINE_BYTES);
     let mut offset: u64 = 0;
     let mut good_end: u64 = 0;
-    let mut pending_error: Option<String> = None;
+    let mut pending_error: Option<ResumeError> = None;
     while let Some((number, read)) = lines.next_line() {
         if let Some(e) = pending_error.take() {
             // A bad line followed by more lines: not a crash artefact.
             return Err(e);
         }
-        let text = match read.map_err(|e| format!("{name}: {e}"))? {
+        let text = match read.map_err(io)? {
             Line::TooLong => None,
             Line::Text(bytes) => Some(std::str::from_utf8(bytes).unwrap_or("").trim().to_string()),
         };
         offset = lines.bytes_read();
         let complete = lines.ended_with_newline();
         let Some(text) = text else {
-            pending_error = Some(format!(
-                "{name}:{number}: line is longer than {} MiB, so not a mitmwatch record; \
-                 fix or remove this line to resume",
-                MAX_LINE_BYTES >> 20
-            ));
+            pending_error = Some(ResumeError::LineTooLong {
+                name: name.clone(),
+                line: number,
+                mib: MAX_LINE_BYTES >> 20,
+            });
             continue;
         };
         if text.is_empty() {
@@ -100,21 +141,20 @@ pub fn prepare(path: &Path, keep_records: bool) -> Result<ResumeState, String> {
                     .and_then(|t| t.record_type)
                     .is_some_and(|t| t == "summary");
                 if !summary {
-                    pending_error = Some(format!(
-                        "{name}:{number}: not a mitmwatch record ({e}); fix or remove this line to resume"
-                    ));
+                    pending_error = Some(ResumeError::NotARecord {
+                        name: name.clone(),
+                        line: number,
+                        reason: e.to_string(),
+                    });
                 }
             }
         }
     }
     let len = offset;
     if good_end < len {
-        let file = OpenOptions::new()
-            .write(true)
-            .open(path)
-            .map_err(|e| format!("{name}: {e}"))?;
-        file.set_len(good_end).map_err(|e| format!("{name}: {e}"))?;
-        file.sync_all().map_err(|e| format!("{name}: {e}"))?;
+        let file = OpenOptions::new().write(true).open(path).map_err(io)?;
+        file.set_len(good_end).map_err(io)?;
+        file.sync_all().map_err(io)?;
         state.truncated_bytes = len - good_end;
     }
     Ok(state)
@@ -169,7 +209,11 @@ mod tests {
         assert_eq!(std::fs::read_to_string(&path).unwrap(), line("a.example"));
         std::fs::write(&path, line("a.example") + "garbage\n" + &line("b.example")).unwrap();
         let err = prepare(&path, false).unwrap_err();
-        assert!(err.contains("out.jsonl:2"), "{err}");
+        assert!(
+            matches!(err, ResumeError::NotARecord { line: 2, .. }),
+            "{err}"
+        );
+        assert!(err.to_string().contains("out.jsonl:2"), "{err}");
         assert!(prepare(&dir.path().join("missing.jsonl"), false)
             .unwrap()
             .done

@@ -97,14 +97,13 @@ pub fn analyzer_and_data(args: &AnalysisArgs) -> Result<(Analyzer, DataUsed)> {
         Some(path) => path.display().to_string(),
     };
     let pins = match &args.pins {
-        None => PinStore::builtin(),
+        None => PinStore::builtin().context("the built-in pins")?,
         Some(path) => PinStore::from_json(
             &std::fs::read_to_string(path)
                 .with_context(|| format!("reading {}", path.display()))?,
         )
-        .map_err(|e| format!("{}: {e}", path.display())),
-    }
-    .map_err(anyhow::Error::msg)?;
+        .with_context(|| path.display().to_string())?,
+    };
     let baseline = match &args.baseline {
         None => None,
         Some(path) => {

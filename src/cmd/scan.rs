@@ -67,7 +67,7 @@ pub async fn run(args: ScanArgs) -> Result<i32> {
     };
     let out = match (&args.output, args.resume) {
         (Some(path), true) => {
-            let state = resume::prepare(path, analysis.is_some()).map_err(anyhow::Error::msg)?;
+            let state = resume::prepare(path, analysis.is_some())?;
             if let Some(a) = &mut analysis {
                 for line in &state.records {
                     if let Ok(assessment) = serde_json::from_str::<Assessment>(line) {

@@ -126,7 +126,7 @@ impl Proxy {
         if host.is_empty() {
             return Err(err("no host"));
         }
-        let host = crate::target_spec::normalise_host(&host).map_err(|m| err(&m))?;
+        let host = crate::target_spec::normalise_host(&host).map_err(|e| err(&e.to_string()))?;
         Ok(Proxy {
             kind,
             host,
@@ -145,15 +145,19 @@ fn split_host_port(s: &str) -> Result<(String, Option<u16>), String> {
         return match after {
             "" => Ok((host.to_string(), None)),
             _ => match after.strip_prefix(':') {
-                Some(p) => Ok((host.to_string(), Some(parse_port(p)?))),
+                Some(p) => Ok((
+                    host.to_string(),
+                    Some(parse_port(p).map_err(|e| e.to_string())?),
+                )),
                 None => Err(format!("unexpected {after:?} after the address")),
             },
         };
     }
     match s.rsplit_once(':') {
-        Some((host, port)) if !host.contains(':') => {
-            Ok((host.to_string(), Some(parse_port(port)?)))
-        }
+        Some((host, port)) if !host.contains(':') => Ok((
+            host.to_string(),
+            Some(parse_port(port).map_err(|e| e.to_string())?),
+        )),
         Some(_) => Err("an IPv6 address must be in brackets".into()),
         None => Ok((s.to_string(), None)),
     }

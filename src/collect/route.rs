@@ -4,7 +4,7 @@
 //! `*` matches any host). `--connect-to` is applied first, then `--resolve`
 //! on the resulting host and port, as curl does.
 
-use crate::target_spec::{normalise_host, parse_port};
+use crate::target_spec::{normalise_host, parse_port, TargetSpecError};
 use std::net::{IpAddr, SocketAddr};
 
 /// Why a `--connect-to` or `--resolve` rule was refused. The message names
@@ -100,7 +100,7 @@ fn unbracket(s: &str) -> &str {
         .unwrap_or(s)
 }
 
-fn optional_host(s: &str) -> Result<Option<String>, String> {
+fn optional_host(s: &str) -> Result<Option<String>, TargetSpecError> {
     if s.is_empty() {
         Ok(None)
     } else {
@@ -108,7 +108,7 @@ fn optional_host(s: &str) -> Result<Option<String>, String> {
     }
 }
 
-fn optional_port(s: &str) -> Result<Option<u16>, String> {
+fn optional_port(s: &str) -> Result<Option<u16>, TargetSpecError> {
     if s.is_empty() {
         Ok(None)
     } else {
@@ -128,10 +128,10 @@ impl ConnectTo {
                 expected: "HOST1:PORT1:HOST2:PORT2 (fields may be empty)",
             });
         }
-        let err = |reason: String| RouteSpecError::Field {
+        let err = |reason: TargetSpecError| RouteSpecError::Field {
             flag: FLAG,
             spec: spec.to_string(),
-            reason,
+            reason: reason.to_string(),
         };
         Ok(ConnectTo {
             from_host: optional_host(f[0]).map_err(err)?,
@@ -168,9 +168,9 @@ impl Resolve {
         let host = if f[0] == "*" {
             None
         } else {
-            Some(normalise_host(unbracket(f[0])).map_err(err)?)
+            Some(normalise_host(unbracket(f[0])).map_err(|e| err(e.to_string()))?)
         };
-        let port = parse_port(f[1]).map_err(err)?;
+        let port = parse_port(f[1]).map_err(|e| err(e.to_string()))?;
         let addrs = f[2]
             .split(',')
             .map(|a| {
