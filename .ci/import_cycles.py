@@ -28,6 +28,9 @@ def module_files(root_file):
     def visit(path_tuple, file, directory):
         files[path_tuple] = file
         text = strip_tests(read(file))
+        # `#[cfg(test)] mod tests;` (and cfg(any(.., test))) declare unit
+        # tests kept in files of their own: left out too.
+        text = re.sub(r"#\[cfg\([^\]]*\btest\b[^\]]*\)\]\s*(?:pub(?:\([^)]*\))?\s+)?mod\s+\w+\s*;", "", text)
         for name in re.findall(r"^\s*(?:pub(?:\([^)]*\))?\s+)?mod\s+(\w+)\s*;", text, re.M):
             for candidate, sub_dir in (
                 (os.path.join(directory, name + ".rs"), os.path.join(directory, name)),
@@ -104,7 +107,7 @@ def referenced_paths(text):
 def reexports(text):
     """`pub use child::{A, B}` / `pub use child::*` in a module: item -> child."""
     found = {}
-    for tree in re.findall(r"\bpub\s+use\s+([^;]+);", strip_comments(strip_tests(text))):
+    for tree in re.findall(r"\bpub(?:\([^)]*\))?\s+use\s+([^;]+);", strip_comments(strip_tests(text))):
         for p in use_paths(tree):
             if p and p[0] not in ("crate", "super", "self") and len(p) >= 2:
                 found[p[-1]] = p[0]
@@ -130,13 +133,28 @@ def resolve(files, exports, current, path):
     seen = 0
     while rest and seen < 8:
         seen += 1
-        child = exports.get(tuple(mod), {}).get(rest[0])
-        if child is None and "*" in exports.get(tuple(mod), {}):
-            child = exports[tuple(mod)]["*"]
+        named = exports.get(tuple(mod), {})
+        child = named.get(rest[0])
+        if child is None:
+            # A glob re-export: the child module that defines the item.
+            child = next(
+                (g for g in named.get("*", []) if defines(files[tuple(mod + [g])], rest[0])),
+                None,
+            )
         if child is None or tuple(mod + [child]) not in files:
             break
         mod.append(child)
     return tuple(mod)
+
+
+def defines(file, item):
+    """Whether `file` defines `item` (a struct, enum, fn, const, trait...)."""
+    pattern = (
+        r"^\s*(?:pub(?:\([^)]*\))?\s+)?(?:struct|enum|fn|const|static|trait|type|mod|union)\s+"
+        + re.escape(item)
+        + r"\b"
+    )
+    return re.search(pattern, strip_tests(read(file)), re.M) is not None
 
 
 def graph(root_file):
@@ -144,12 +162,9 @@ def graph(root_file):
     exports = {}
     for mod, file in files.items():
         found = reexports(read(file))
-        for name, child in list(found.items()):
-            if name == "*":
-                continue
-        globs = re.findall(r"\bpub\s+use\s+(\w+)::\*\s*;", strip_tests(read(file)))
-        for child in globs:
-            found["*"] = child
+        found.pop("*", None)
+        globs = re.findall(r"\bpub(?:\([^)]*\))?\s+use\s+(\w+)::\*\s*;", strip_tests(read(file)))
+        found["*"] = [g for g in globs if tuple(mod) + (g,) in files]
         exports[mod] = found
     edges = {mod: set() for mod in files}
     for mod, file in files.items():
@@ -196,10 +211,6 @@ def cycles(edges):
         if v not in index:
             strong(v)
     return out
-
-
-def name(files, mod):
-    return files[mod]
 
 
 def main():

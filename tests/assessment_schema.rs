@@ -193,7 +193,7 @@ fn assessments_and_summaries_match_the_documented_format() {
         observed_from: Some(FIXTURE_TIME),
         observed_until: None,
         at: "observed".into(),
-        data: mitmwatch::analysis_data::data_used::DataUsed {
+        data: mitmwatch::model::DataUsed {
             ct_log_list: "l".into(),
             pins: "p".into(),
             catalog: "c".into(),

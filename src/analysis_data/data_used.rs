@@ -8,22 +8,9 @@ use crate::analysis_data::catalog::Catalog;
 use crate::analysis_data::static_pins::PinStore;
 use crate::analysis_data::trust_store::TrustStore;
 use crate::ct::LogList;
+use crate::model::DataUsed;
 
-/// One line per kind of data. The texts may hold file names and versions
-/// from downloaded files: escape them for terminals.
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct DataUsed {
-    /// E.g. `built-in certs/ct/log_list.json (version 82.1, 2026-01-24T12:53:55Z)`.
-    pub ct_log_list: String,
-    /// E.g. `built-in certs/pins.json (chromium 2024-10-09; firefox 2027-01-15, list expiry)`.
-    pub pins: String,
-    /// E.g. `built-in catalog, 52 entries`.
-    pub catalog: String,
-    /// E.g. `webpki-roots (Mozilla, 146 roots)`.
-    pub trust_store: String,
-}
-
+/// Building the record of [`DataUsed`] from the data in force.
 impl DataUsed {
     /// Describes the data; `pins_source` names where the pins came from
     /// (`built-in certs/pins.json` or a file name).
@@ -41,16 +28,6 @@ impl DataUsed {
             catalog: format!("{catalog_source}, {} entries", catalog.entries().len()),
             trust_store: trust.description().to_string(),
         }
-    }
-
-    /// `(label, text)` pairs in display order.
-    pub(crate) fn lines(&self) -> [(&'static str, &str); 4] {
-        [
-            ("CT log list", &self.ct_log_list),
-            ("pins", &self.pins),
-            ("catalog", &self.catalog),
-            ("trust store", &self.trust_store),
-        ]
     }
 }
 

@@ -6,13 +6,13 @@ use crate::cli::{AnalysisArgs, FailOn};
 use anyhow::{Context, Result};
 use mitmwatch::analysis_data::baseline::Baseline;
 use mitmwatch::analysis_data::catalog::Catalog;
-use mitmwatch::analysis_data::data_used::DataUsed;
 use mitmwatch::analysis_data::intermediates::IntermediatePool;
 use mitmwatch::analysis_data::static_pins::PinStore;
 use mitmwatch::analyze::{Analyzer, ValidationTime};
 use mitmwatch::ct::LogList;
 use mitmwatch::import::InputFormat;
 use mitmwatch::judge::{Input, Judge, JudgedScan, Notice, ObservationFile};
+use mitmwatch::model::DataUsed;
 use mitmwatch::model::{Assessment, Observation, ScanSummary, Verdict};
 use mitmwatch::report::terminal::escape;
 use std::path::{Path, PathBuf};
@@ -167,9 +167,10 @@ pub fn read_observations(path: &Path) -> Result<(Vec<Observation>, usize)> {
     Ok((observations, bad))
 }
 
-/// Shows one of the judge's notices (a skipped line, a count) on stderr.
+/// Shows one of the judge's notices (a skipped line, a count) on stderr,
+/// above the progress bar if one is shown.
 pub fn print_notice(notice: Notice<'_>) {
-    eprintln!("mitmwatch: {}", escape(&notice.to_string()));
+    super::progress::warn(&format!("mitmwatch: {}", escape(&notice.to_string())));
 }
 
 /// Reads observations one at a time and hands each to `f`, so that a

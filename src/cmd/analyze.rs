@@ -5,9 +5,9 @@
 use super::analysis::{analyzer_and_data, exit_code, judge_input, validation_time};
 use crate::cli::{AnalyzeArgs, Format};
 use anyhow::{Context, Result};
-use mitmwatch::analysis_data::data_used::DataUsed;
 use mitmwatch::import::InputFormat;
 use mitmwatch::judge::default_jobs;
+use mitmwatch::model::DataUsed;
 use mitmwatch::model::{Assessment, FindingCode, ScanSummary};
 use mitmwatch::report::{json, text};
 use std::io::Write;

@@ -8,10 +8,10 @@
 
 use super::bad_lines::InputCounts;
 use super::JudgeError;
-use crate::analysis_data::data_used::DataUsed;
 use crate::analyze::cross_scan::{self, KeyReuse};
 use crate::analyze::summary::SummaryBuilder;
 use crate::analyze::LeafNames;
+use crate::model::DataUsed;
 use crate::model::{Assessment, Finding, InputFile, Observation, Provenance, ScanSummary, Verdict};
 use crate::report::facts::{ReportFacts, ServedCas};
 use crate::report::json;

@@ -4,6 +4,7 @@
 
 mod assessment;
 mod comparison;
+mod data_used;
 mod evidence;
 mod locate;
 mod observation;
@@ -13,6 +14,7 @@ mod store_audit;
 
 pub use assessment::*;
 pub use comparison::*;
+pub use data_used::*;
 pub(crate) use evidence::*;
 pub use locate::*;
 pub use observation::*;

@@ -4,7 +4,7 @@
 //! A report on a file with corrupt lines must say so where its reader
 //! looks, not only on stderr.
 
-use crate::analysis_data::data_used::DataUsed;
+use crate::model::DataUsed;
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 

@@ -194,7 +194,7 @@ pub fn summary_text(s: &ScanSummary) -> String {
 
 /// The "Data used:" block under a summary: which CT log list, pins,
 /// catalog and trust store the verdicts rest on, with their dates.
-pub fn data_used_text(d: &crate::analysis_data::data_used::DataUsed) -> String {
+pub fn data_used_text(d: &crate::model::DataUsed) -> String {
     let mut out = String::from("\nData used:\n");
     for (label, text) in d.lines() {
         let wrapped = wrap(&escape(text), 15, 96);
