@@ -1,7 +1,8 @@
 //! Reading text input one line at a time with a bound on line length, so
 //! that a file without newlines (or a hostile one) cannot make a reader
-//! hold more than the bound. Shared by the domain-list and observation-file
-//! readers, which add their own parsing and error messages.
+//! hold more than the bound. Shared by the readers of domain lists,
+//! observation files and OONI measurements, and by `scan --resume`, each
+//! adding its own parsing and error messages.
 
 use std::io::{BufRead, Read};
 

@@ -62,6 +62,16 @@ fn parse() -> cli::Cli {
 }
 
 fn main() {
+    // A panic's message can quote what it was parsing (network text, a
+    // line of a file): printed escaped, as every other message. A panic
+    // while judging one observation is also reported as that record's
+    // error, and the run goes on (`mitmwatch::judge`).
+    std::panic::set_hook(Box::new(|info| {
+        eprintln!(
+            "mitmwatch: internal error (a bug; please report it): {}",
+            mitmwatch::report::terminal::escape(&info.to_string())
+        );
+    }));
     let cli = parse();
     cmd::output::set_color(cli.color);
     cmd::verbosity::set(cli.verbosity);

@@ -78,13 +78,20 @@ pub fn run(args: EvidenceArgs) -> Result<i32> {
         eprintln!(
             "mitmwatch: {}: {}",
             escape(&entry.label),
-            args.output.join(&entry.dir).join("REPORT.md").display()
+            escape(
+                &args
+                    .output
+                    .join(&entry.dir)
+                    .join("REPORT.md")
+                    .display()
+                    .to_string()
+            )
         );
     }
     eprintln!(
         "mitmwatch: bundle of {} written to {} (manifest.json lists their SHA-256)",
         count(bundle.files.len(), "file", "files"),
-        args.output.display()
+        escape(&args.output.display().to_string())
     );
     Ok(exit_code(&summary, 1, args.analysis.fail_on))
 }

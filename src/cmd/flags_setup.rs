@@ -8,7 +8,6 @@ use mitmwatch::collect::{
     Collector, ConnectTo, ProbeTls, ProxyFlags, ProxySettings, Resolve, Router, Timeouts,
 };
 use mitmwatch::model::Target;
-use mitmwatch::report::terminal::escape;
 use std::time::Duration;
 
 /// Builds the trust store the flags ask for.
@@ -99,8 +98,7 @@ pub fn proxy_settings(args: &CollectArgs) -> Result<ProxySettings> {
         noproxy: args.noproxy.clone(),
         ignore_env: args.no_proxy_env,
     };
-    ProxySettings::resolve(&flags, |k| std::env::var(k).ok())
-        .map_err(|m| anyhow::anyhow!("{}", escape(&m)))
+    ProxySettings::resolve(&flags, |k| std::env::var(k).ok()).map_err(anyhow::Error::new)
 }
 
 /// The pacing options the flags ask for.

@@ -289,8 +289,8 @@ fn write_all(
             out.flush().context("writing the output")?;
         }
     }
-    unjudged.finish(false, &mut print_notice);
     let by_status = progress.finish();
+    unjudged.finish(false, &mut print_notice);
     let summary = match analysis {
         None => None,
         Some(a) => {

@@ -34,10 +34,8 @@ pub fn options(
         .chain(firefox_profiles.iter().map(|p| ("--firefox-profile", p)))
     {
         if !path.exists() {
-            bail!(
-                "{flag} {}: no such file or directory",
-                escape(&path.display().to_string())
-            );
+            // Escaped once, with the whole error, where it is printed.
+            bail!("{flag} {}: no such file or directory", path.display());
         }
     }
     Ok(StoreOptions {

@@ -14,8 +14,9 @@ use std::sync::Arc;
 use tokio::sync::mpsc;
 
 /// How many bad lines of one input are shown on stderr; the rest are
-/// counted (a binary file would otherwise flood the terminal).
-pub const SHOWN_BAD_LINES: usize = 20;
+/// counted (a binary file would otherwise flood the terminal). The same
+/// bound as the judge's for observation files.
+pub use mitmwatch::judge::SHOWN_BAD_LINES;
 
 /// Reports a bad input line on stderr (escaped: it may hold anything).
 /// `seen` counts the bad lines so far, this one included.

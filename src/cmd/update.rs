@@ -22,10 +22,8 @@ pub fn run(args: UpdateArgs) -> Result<i32> {
     std::fs::create_dir_all(&dir)
         .and_then(|_| tempfile::NamedTempFile::new_in(&dir).map(drop))
         .with_context(|| {
-            format!(
-                "data directory {} is not writable",
-                escape(&dir.display().to_string())
-            )
+            // Escaped once, with the whole error, where it is printed.
+            format!("data directory {} is not writable", dir.display())
         })?;
     let mut sources = match &args.base_url {
         Some(base) => Sources::under(base),

@@ -15,7 +15,7 @@ pub(crate) mod tunnel;
 
 pub use aia::{AiaFetcher, AiaLimits};
 pub use probe::{Collector, Timeouts};
-pub use proxy::{Proxy, ProxyFlags, ProxySettings};
+pub use proxy::{Proxy, ProxyFlags, ProxySettingError, ProxySettings};
 pub use route::{ConnectTo, Resolve, RouteSpecError, Router};
 pub use scan::{scan, scan_with, ScanOptions};
 pub use tls_config::ProbeTls;

@@ -286,6 +286,18 @@ pub struct ProxyFlags {
     pub ignore_env: bool,
 }
 
+/// A proxy setting that cannot be used. The message never repeats the
+/// credentials of the proxy URL.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{setting}: {reason}")]
+pub struct ProxySettingError {
+    /// Where the setting came from: `--proxy` or the environment
+    /// variable's name.
+    pub setting: String,
+    /// What is wrong with it.
+    pub reason: String,
+}
+
 impl ProxySettings {
     /// No proxy at all.
     pub fn direct() -> ProxySettings {
@@ -297,7 +309,7 @@ impl ProxySettings {
     pub fn resolve(
         flags: &ProxyFlags,
         env: impl Fn(&str) -> Option<String>,
-    ) -> Result<ProxySettings, String> {
+    ) -> Result<ProxySettings, ProxySettingError> {
         let env = |k: &str| {
             if flags.ignore_env {
                 None
@@ -314,7 +326,10 @@ impl ProxySettings {
         };
         let proxy = match url.as_deref().map(str::trim) {
             None | Some("") => None,
-            Some(url) => Some(Proxy::parse(url).map_err(|m| format!("{source}: {m}"))?),
+            Some(url) => Some(Proxy::parse(url).map_err(|reason| ProxySettingError {
+                setting: source.clone(),
+                reason,
+            })?),
         };
         let bypass = match &flags.noproxy {
             Some(list) => NoProxy::parse(list),
@@ -443,6 +458,11 @@ mod tests {
             .is_none());
         let bad = |k: &str| (k == "HTTPS_PROXY").then(|| "gopher://u:pw@x".to_string());
         let e = ProxySettings::resolve(&ProxyFlags::default(), bad).unwrap_err();
-        assert!(e.starts_with("HTTPS_PROXY") && !e.contains("pw"), "{e}");
+        assert_eq!(e.setting, "HTTPS_PROXY");
+        let shown = e.to_string();
+        assert!(
+            shown.starts_with("HTTPS_PROXY") && !shown.contains("pw"),
+            "{e}"
+        );
     }
 }

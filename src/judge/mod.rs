@@ -8,7 +8,10 @@
 //! read, keeps the results in input order in a temporary file
 //! ([`JudgedScan`]), applies the scan-level check (`leaf-key-reuse`) once
 //! everything is read, and counts what could not be judged
-//! ([`InputCounts`]). Memory stays bounded whatever the input's size.
+//! ([`InputCounts`]). Memory holds no observation or assessment beyond
+//! those being judged: it grows only by a small index entry per
+//! observation (offset, verdict, host) and one entry per distinct leaf key
+//! for the scan-level check.
 //!
 //! Two policies hold for every caller:
 //!
