@@ -6,7 +6,7 @@
 
 mod common;
 
-use common::binary;
+use common::{assert_code, binary};
 use std::io::{BufRead, BufReader, Write};
 use std::process::{Command, Output, Stdio};
 
@@ -21,17 +21,6 @@ fn run(args: &[&str]) -> Output {
 
 fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
-}
-
-#[track_caller]
-fn assert_code(out: &Output, code: i32, what: &str) {
-    assert_eq!(
-        out.status.code(),
-        Some(code),
-        "{what}: stdout {:?} stderr {:?}",
-        text(&out.stdout),
-        text(&out.stderr)
-    );
 }
 
 /// Every subcommand `mitmwatch --help` lists.

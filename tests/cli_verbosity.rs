@@ -6,8 +6,8 @@
 
 mod common;
 
-use common::binary;
 use common::fixtures::observation;
+use common::{assert_code, binary};
 use mitmwatch::model::{Observation, Status, StockVerification};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
@@ -27,17 +27,6 @@ fn stdout(out: &Output) -> String {
 
 fn stderr(out: &Output) -> String {
     String::from_utf8_lossy(&out.stderr).into_owned()
-}
-
-#[track_caller]
-fn assert_code(out: &Output, code: i32, what: &str) {
-    assert_eq!(
-        out.status.code(),
-        Some(code),
-        "{what}: stdout {:?} stderr {:?}",
-        stdout(out),
-        stderr(out)
-    );
 }
 
 /// `-q` printed nothing on stderr.

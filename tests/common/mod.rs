@@ -140,6 +140,19 @@ pub(crate) fn binary() -> &'static str {
     env!("CARGO_BIN_EXE_mitmwatch")
 }
 
+/// Asserts a command's exit code, naming the case (`what`) and showing
+/// stdout and stderr when it differs.
+#[track_caller]
+pub(crate) fn assert_code(out: &std::process::Output, code: i32, what: &str) {
+    assert_eq!(
+        out.status.code(),
+        Some(code),
+        "{what}: stdout {:?} stderr {:?}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
 /// Asserts a command's exit code, showing its stderr when it differs.
 pub(crate) fn assert_exit(out: &std::process::Output, code: i32) {
     assert_eq!(
