@@ -13,7 +13,7 @@ use mitmwatch::batch::shard::Shard;
 use mitmwatch::collect::scan_with;
 use mitmwatch::judge::{BadLines, Judge};
 use mitmwatch::model::{Assessment, Observation};
-use mitmwatch::plural::noun as plural;
+use mitmwatch::plural::{count, noun};
 use mitmwatch::report::terminal::escape;
 use std::io::Write;
 use std::sync::atomic::Ordering;
@@ -41,12 +41,12 @@ pub async fn run(args: ScanArgs) -> Result<i32> {
             anyhow::bail!(
                 "{} {} judge observations: add --analyze, or leave {} out",
                 flags.join(", "),
-                plural(
+                noun(
                     flags.len(),
                     "applies only when the scan goes on to",
                     "apply only when the scan goes on to"
                 ),
-                plural(flags.len(), "it", "them")
+                noun(flags.len(), "it", "them")
             );
         }
     }
@@ -157,7 +157,7 @@ pub async fn run(args: ScanArgs) -> Result<i32> {
             ),
         ] {
             if n > 0 {
-                notes.push(format!("{n} {} skipped", plural(n, one, many)));
+                notes.push(format!("{} skipped", count(n, one, many)));
             }
         }
         let notes = if notes.is_empty() {
@@ -170,8 +170,8 @@ pub async fn run(args: ScanArgs) -> Result<i32> {
             false => format!(" ({by_status})"),
         };
         eprintln!(
-            "mitmwatch: {total} {} scanned{by_status}{notes}",
-            plural(total, "target", "targets")
+            "mitmwatch: {} scanned{by_status}{notes}",
+            count(total, "target", "targets")
         );
         if let Some(summary) = &analysis {
             eprintln!(
@@ -194,7 +194,7 @@ pub async fn run(args: ScanArgs) -> Result<i32> {
         };
         let why = match bad {
             0 => "it is empty".to_string(),
-            n => format!("{n} bad {}", plural(n, "line", "lines")),
+            n => count(n, "bad line", "bad lines"),
         };
         anyhow::bail!(
             "no targets read from {from} ({why}): {}",
