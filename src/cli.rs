@@ -218,9 +218,11 @@ pub struct AnalysisArgs {
     #[arg(long, value_name = "FILE.pem")]
     pub intermediates: Vec<PathBuf>,
     /// Validation time: RFC 3339 (2024-03-01T00:00:00Z), `now`, or `observed`
-    /// (each observation's own time).
-    #[arg(long, value_name = "TIME", default_value = "now")]
-    pub at: String,
+    /// (each observation's own time). Default: `observed` for recorded data
+    /// (`analyze`, `report`, `evidence`), `now` for live measurements
+    /// (`check`, `scan --analyze`, `inspect`, `store`).
+    #[arg(long, value_name = "TIME")]
+    pub at: Option<String>,
     /// Which verdicts make the exit status 2: `intercepted` (positive
     /// evidence only), or `suspicious` (also what could not be settled).
     #[arg(

@@ -5,9 +5,7 @@
 //! the properties it checks panic when broken. Compiled only with
 //! `--cfg fuzzing` (cargo-fuzz sets it) and in the library's tests.
 
-use crate::analysis_data::catalog::Catalog;
-use crate::analysis_data::static_pins::PinStore;
-use crate::analysis_data::trust_store::TrustStore;
+use crate::analysis_data::defaults::AnalysisData;
 use crate::analyze::{Analyzer, ValidationTime};
 use crate::import::pem_dir::file_observation;
 use crate::model::{Assessment, Observation};
@@ -27,14 +25,8 @@ const AT: OffsetDateTime = datetime!(2026-06-01 0:00 UTC);
 
 fn analyzer() -> &'static Analyzer {
     static ANALYZER: OnceLock<Analyzer> = OnceLock::new();
-    ANALYZER.get_or_init(|| {
-        Analyzer::new(
-            Catalog::builtin().expect("the built-in catalog loads"),
-            TrustStore::mozilla(),
-            PinStore::builtin().expect("the built-in pins load"),
-            None,
-        )
-    })
+    ANALYZER
+        .get_or_init(|| Analyzer::new(AnalysisData::builtin().expect("the built-in data loads")))
 }
 
 /// Terminal text must hold no control character but newlines.

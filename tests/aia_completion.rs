@@ -12,6 +12,7 @@ mod common;
 use common::hostile::{tls_server_with_chain, TlsServer};
 use common::http::{HttpServer, Reply};
 use common::{binary, collector_to};
+use mitmwatch::analysis_data::intermediates::IntermediatePool;
 use mitmwatch::analysis_data::trust_store::TrustStore;
 use mitmwatch::analyze::{Analyzer, ValidationTime};
 use mitmwatch::collect::AiaLimits;
@@ -162,13 +163,17 @@ fn http_server(pki: &Pki) -> HttpServer {
     )
 }
 
+/// The built-in data with `store` and no intermediate pool (the shipped
+/// pool is the default; these tests add the one they need).
 fn analyzer(store: TrustStore) -> Analyzer {
-    Analyzer::new(
-        mitmwatch::analysis_data::catalog::Catalog::builtin().unwrap(),
-        store,
-        mitmwatch::analysis_data::static_pins::PinStore::builtin().unwrap(),
-        None,
-    )
+    analyzer_with_pool(store, IntermediatePool::default())
+}
+
+fn analyzer_with_pool(store: TrustStore, intermediates: IntermediatePool) -> Analyzer {
+    Analyzer::new(mitmwatch::analyze::AnalysisData {
+        intermediates,
+        ..mitmwatch::analyze::AnalysisData::with_trust(store).unwrap()
+    })
 }
 
 /// The `incomplete-chain` note of a chain completed with unsent certificates.
@@ -511,10 +516,8 @@ fn the_shipped_set_completes_a_real_lets_encrypt_leaf() {
     let plain = analyzer(TrustStore::mozilla()).assess(&obs, when);
     assert!(completion_note(&plain).is_none(), "{:#?}", plain.findings);
 
-    let pool = mitmwatch::analysis_data::intermediates::IntermediatePool::shipped().unwrap();
-    let completed = analyzer(TrustStore::mozilla())
-        .with_intermediates(pool)
-        .assess(&obs, when);
+    let pool = IntermediatePool::shipped().unwrap();
+    let completed = analyzer_with_pool(TrustStore::mozilla(), pool).assess(&obs, when);
     let note = completion_note(&completed).unwrap_or_else(|| panic!("{:#?}", completed.findings));
     assert!(
         note.explanation

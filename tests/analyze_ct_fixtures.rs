@@ -119,12 +119,10 @@ fn without_the_issuer_the_scts_are_not_judged() {
     // nothing is said about them (and the chain is a misconfiguration).
     let mut obs = observation("ct-forged-copy", "ct-ok.example");
     obs.chain.truncate(1);
-    let a = common::fixtures::analyzer(None)
-        .with_ct_log_list(fixture_ct_logs())
-        .assess(
-            &obs,
-            mitmwatch::analyze::ValidationTime::At(common::fixtures::FIXTURE_TIME),
-        );
+    let a = common::fixtures::ct_analyzer().assess(
+        &obs,
+        mitmwatch::analyze::ValidationTime::At(common::fixtures::FIXTURE_TIME),
+    );
     assert!(
         !a.has(C::SctInvalid) && !a.has(C::CtNoncompliant),
         "{:#?}",
@@ -132,12 +130,10 @@ fn without_the_issuer_the_scts_are_not_judged() {
     );
     let mut obs = observation("ct-compliant", "ct-ok.example");
     obs.chain.truncate(1);
-    let a = common::fixtures::analyzer(None)
-        .with_ct_log_list(fixture_ct_logs())
-        .assess(
-            &obs,
-            mitmwatch::analyze::ValidationTime::At(common::fixtures::FIXTURE_TIME),
-        );
+    let a = common::fixtures::ct_analyzer().assess(
+        &obs,
+        mitmwatch::analyze::ValidationTime::At(common::fixtures::FIXTURE_TIME),
+    );
     assert_eq!(a.verdict, Verdict::Suspicious);
     assert!(a.has(C::IncompleteChain));
     assert!(ct_codes(&a).is_empty(), "{:#?}", a.findings);
@@ -150,12 +146,10 @@ fn a_wrong_intermediate_does_not_make_genuine_scts_invalid() {
     // but the SCTs cannot be judged with a key that did not sign the leaf.
     let mut obs = observation("ct-compliant", "ct-ok.example");
     obs.chain[1] = observation("ct-impostor-no-sct", "ct-ok.example").chain[1].clone();
-    let a = common::fixtures::analyzer(None)
-        .with_ct_log_list(fixture_ct_logs())
-        .assess(
-            &obs,
-            mitmwatch::analyze::ValidationTime::At(common::fixtures::FIXTURE_TIME),
-        );
+    let a = common::fixtures::ct_analyzer().assess(
+        &obs,
+        mitmwatch::analyze::ValidationTime::At(common::fixtures::FIXTURE_TIME),
+    );
     assert!(a.has(C::IssuerMismatch), "{:#?}", a.findings);
     assert!(!a.has(C::SctInvalid), "{:#?}", a.findings);
     assert_eq!(a.verdict, Verdict::Suspicious);

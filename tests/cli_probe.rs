@@ -7,8 +7,8 @@
 mod common;
 
 use common::binary;
-use mitmwatch::analyze::sni_diff;
-use mitmwatch::model::{Observation, SniOutcome, StockVerification};
+use mitmwatch::analyze::{sni_diff, ValidationTime};
+use mitmwatch::model::{Observation, SniOutcome, StockVerification, Verdict};
 use mitmwatch::sim::{SimConfig, SimNetwork};
 use serde::Deserialize;
 use std::path::Path;
@@ -43,6 +43,8 @@ struct Comparison {
     same_issuer_key: Option<bool>,
     target_verified: Option<bool>,
     control_verified: Option<bool>,
+    target_verdict: String,
+    control_verdict: String,
     explanation: String,
 }
 
@@ -88,12 +90,14 @@ async fn the_box_answers_facebook_with_another_ca_than_the_control() {
         .collect();
     assert_eq!(records.len(), 2);
     let fb = &records[0];
-    assert_eq!((fb.record_type.as_str(), fb.schema), ("sni-probe", 1));
+    assert_eq!((fb.record_type.as_str(), fb.schema), ("sni-probe", 2));
     assert_eq!(fb.host, "facebook.com");
     assert_eq!(fb.control_sni, "example.com");
     assert_eq!(fb.comparison.outcome, "sni-triggered");
     assert_eq!(fb.comparison.same_issuer_name, Some(false));
     assert_eq!(fb.comparison.target_verified, Some(false));
+    assert_eq!(fb.comparison.target_verdict, "intercepted");
+    assert_ne!(fb.comparison.control_verdict, "intercepted");
     assert_eq!(
         fb.comparison.target_issuer.as_ref().unwrap().name,
         "C=KZ, CN=Security Certificate"
@@ -169,39 +173,77 @@ fn with_verification(mut obs: Observation, ok: bool) -> Observation {
     obs
 }
 
+/// Compares two fixture handshakes the way `probe` does: with the
+/// analyzer's verdict of each (the fixture store, at the fixture time).
+fn compare(control: &Observation, target: &Observation) -> mitmwatch::model::SniComparison {
+    let analyzer = common::fixtures::analyzer(None);
+    let verdict = |o: &Observation| {
+        analyzer
+            .assess(o, ValidationTime::At(common::fixtures::FIXTURE_TIME))
+            .verdict
+    };
+    sni_diff::compare(
+        control,
+        target,
+        sni_diff::Verdicts {
+            control: verdict(control),
+            target: verdict(target),
+        },
+    )
+}
+
 #[test]
 fn the_comparison_looks_at_issuing_cas_not_leaves() {
     use common::fixtures::observation;
     let control = with_verification(observation("public-ok", "example.com"), true);
     // Another leaf from the same CA: same issuer.
     let same = with_verification(observation("public-wrong-name", "example.com"), true);
-    assert_eq!(
-        sni_diff::compare(&control, &same).outcome,
-        SniOutcome::SameIssuer
-    );
-    // The 2019 forgery: another CA and no verification.
+    assert_eq!(compare(&control, &same).outcome, SniOutcome::SameIssuer);
+    // The 2019 forgery: another CA, judged intercepted.
     let forged = with_verification(
         observation("kz-2019-forged-facebook", "facebook.com"),
         false,
     );
-    let c = sni_diff::compare(&control, &forged);
+    let c = compare(&control, &forged);
     assert_eq!(c.outcome, SniOutcome::SniTriggered);
+    assert_eq!(c.target_verdict, Verdict::Intercepted);
     assert_eq!(c.same_issuer_name, Some(false));
     // Another CA whose chain verifies: a multi-CA server, not interception.
     let other_ca = with_verification(observation("baseline-vk-other-ca", "vk.com"), true);
     assert_eq!(
-        sni_diff::compare(&control, &other_ca).outcome,
+        compare(&control, &other_ca).outcome,
         SniOutcome::IssuerDiffers
     );
     // No chain for the target: blocked, not intercepted.
     let mut blocked = forged.clone();
     blocked.chain.clear();
     assert_eq!(
-        sni_diff::compare(&control, &blocked).outcome,
+        compare(&control, &blocked).outcome,
         SniOutcome::TargetFailed
     );
     assert_eq!(
-        sni_diff::compare(&blocked, &control).outcome,
+        compare(&blocked, &control).outcome,
         SniOutcome::ControlFailed
+    );
+}
+
+/// A shared host whose default virtual host serves an expired certificate
+/// of another CA: stock verification fails for the target name, but the
+/// analyzer finds nothing that points at interception, so the probe does
+/// not conclude that the name triggers interception.
+#[test]
+fn a_default_host_with_an_expired_certificate_is_not_sni_triggered() {
+    use common::fixtures::observation;
+    let control = with_verification(observation("baseline-vk-other-ca", "vk.com"), true);
+    let expired = with_verification(observation("public-expired", "example.com"), false);
+    let c = compare(&control, &expired);
+    assert_eq!(c.same_issuer_name, Some(false), "{c:?}");
+    assert_eq!(c.target_verified, Some(false));
+    assert_ne!(c.target_verdict, Verdict::Intercepted);
+    assert_eq!(c.outcome, SniOutcome::IssuerDiffers, "{}", c.explanation);
+    assert!(
+        c.explanation.contains("default virtual host"),
+        "{}",
+        c.explanation
     );
 }

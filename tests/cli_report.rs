@@ -248,7 +248,7 @@ async fn csv_has_one_row_per_target_and_defuses_formulas() {
         .find(|l| l.starts_with("facebook.com,"))
         .unwrap();
     assert!(
-        fb.contains(",intercepted,medium,kz-qaznet-trust-network,"),
+        fb.contains(",intercepted,high,kz-qaznet-trust-network,"),
         "{fb}"
     );
     // The simulated box mints under Qaznet's name with its own keys.

@@ -7,7 +7,6 @@
 mod common;
 
 use common::{binary, probe};
-use mitmwatch::analysis_data::catalog::Catalog;
 use mitmwatch::analyze::{Analyzer, ValidationTime};
 use mitmwatch::ct::{embedded, precert, LogList, SctStatus};
 use mitmwatch::encoding::{base64_decode, sha256};
@@ -58,13 +57,11 @@ async fn genuine_leaves_carry_valid_scts_and_forged_ones_none() {
 
     // The analyzer, with the simulation's list: nothing to say about CT on
     // either, and the verdicts stay as they were.
-    let analyzer = Analyzer::new(
-        Catalog::builtin().unwrap(),
-        sim.trust_store(),
-        sim.pins(),
-        None,
-    )
-    .with_ct_log_list(sim.ct_log_list.clone());
+    let analyzer = Analyzer::new(mitmwatch::analyze::AnalysisData {
+        pins: sim.pins(),
+        ct_logs: std::sync::Arc::new(sim.ct_log_list.clone()),
+        ..mitmwatch::analyze::AnalysisData::with_trust(sim.trust_store()).unwrap()
+    });
     let g = analyzer.assess(&genuine, ValidationTime::Observed);
     assert_eq!(g.verdict, Verdict::Clean);
     assert!(g.findings.is_empty(), "{:#?}", g.findings);

@@ -168,14 +168,16 @@ fn observation(chain: &[Vec<u8>], host: &str) -> mitmwatch::model::Observation {
 /// CAs, and this Let's Encrypt certificate is not from them (Chromium
 /// blocks it), which is beside the point here.
 fn mozilla_analyzer() -> mitmwatch::analyze::Analyzer {
+    mitmwatch::analyze::Analyzer::new(analysis_data_without_pins())
+}
+
+fn analysis_data_without_pins() -> mitmwatch::analyze::AnalysisData {
     let no_pins =
         r#"{"schema": 1, "description": "none", "sources": [], "pinsets": [], "entries": []}"#;
-    mitmwatch::analyze::Analyzer::new(
-        mitmwatch::analysis_data::catalog::Catalog::builtin().unwrap(),
-        mitmwatch::analysis_data::trust_store::TrustStore::mozilla(),
-        mitmwatch::analysis_data::static_pins::PinStore::from_json(no_pins).unwrap(),
-        None,
-    )
+    mitmwatch::analyze::AnalysisData {
+        pins: mitmwatch::analysis_data::static_pins::PinStore::from_json(no_pins).unwrap(),
+        ..mitmwatch::analyze::AnalysisData::builtin().unwrap()
+    }
 }
 
 #[test]
@@ -192,9 +194,11 @@ fn the_real_chain_is_clean_and_its_unknown_log_only_informs() {
         a.findings
     );
     // With a list that lacks the static-ct-api log:
-    let a = mozilla_analyzer()
-        .with_ct_log_list(list_without_the_tiled_log())
-        .assess(&observation(&chain, "google.ug"), ValidationTime::At(at));
+    let a = mitmwatch::analyze::Analyzer::new(mitmwatch::analyze::AnalysisData {
+        ct_logs: std::sync::Arc::new(list_without_the_tiled_log()),
+        ..analysis_data_without_pins()
+    })
+    .assess(&observation(&chain, "google.ug"), ValidationTime::At(at));
     assert_eq!(a.verdict, Verdict::Clean, "{:#?}", a.findings);
     assert!(
         !a.has(C::SctInvalid) && !a.has(C::SctMissing),

@@ -430,12 +430,8 @@ async fn urls_in_certificates_are_never_followed() {
     );
     let obs = common::probe(&c, "follow.example").await;
     assert_eq!(obs.status, Status::Ok, "{obs:?}");
-    let analyzer = mitmwatch::analyze::Analyzer::new(
-        mitmwatch::analysis_data::catalog::Catalog::builtin().unwrap(),
-        mitmwatch::analysis_data::trust_store::TrustStore::mozilla(),
-        mitmwatch::analysis_data::static_pins::PinStore::builtin().unwrap(),
-        None,
-    );
+    let analyzer =
+        mitmwatch::analyze::Analyzer::new(mitmwatch::analyze::AnalysisData::builtin().unwrap());
     let a = analyzer.assess(&obs, mitmwatch::analyze::ValidationTime::Observed);
     assert!(!a.findings.is_empty());
     tokio::time::sleep(Duration::from_millis(200)).await;

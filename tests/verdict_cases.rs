@@ -8,155 +8,15 @@
 
 mod common;
 
-use common::fixtures::{fixture, fixture_ct_logs, fixture_store, FIXTURE_TIME};
+use common::fixtures::{codes, finding, fixture, fixture_ct_logs, fixture_store, FIXTURE_TIME};
+use common::pki::*;
 use mitmwatch::analysis_data::baseline::Baseline;
-use mitmwatch::analysis_data::catalog::Catalog;
 use mitmwatch::analysis_data::static_pins::PinStore;
-use mitmwatch::analysis_data::trust_store::{parse_pem_certs, TrustStore};
-use mitmwatch::analyze::{Analyzer, ValidationTime};
-use mitmwatch::import::pem_dir::file_observation;
-use mitmwatch::model::{
-    Assessment, Attribution, ChainTrust, FindingCode as C, Observation, Severity, Verdict,
-};
-use rcgen::{
-    BasicConstraints, CertificateParams, CustomExtension, DistinguishedName, DnType, IsCa, Issuer,
-    KeyIdMethod, KeyPair, KeyUsagePurpose,
-};
-use time::{Duration, OffsetDateTime};
-
-/// A CA: its certificate (DER) and what it takes to issue under it.
-struct Ca {
-    der: Vec<u8>,
-    pem: String,
-    issuer: Issuer<'static, KeyPair>,
-}
-
-fn dn(cn: &str) -> DistinguishedName {
-    let mut dn = DistinguishedName::new();
-    dn.push(DnType::OrganizationName, "Verdict Case PKI");
-    dn.push(DnType::CommonName, cn);
-    dn
-}
-
-fn ca_params(cn: &str, not_before: OffsetDateTime, not_after: OffsetDateTime) -> CertificateParams {
-    let mut p = CertificateParams::default();
-    p.distinguished_name = dn(cn);
-    p.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-    p.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign];
-    p.not_before = not_before;
-    p.not_after = not_after;
-    p
-}
-
-fn root(cn: &str) -> Ca {
-    let key = KeyPair::generate().unwrap();
-    let params = ca_params(
-        cn,
-        FIXTURE_TIME - Duration::days(3000),
-        FIXTURE_TIME + Duration::days(3000),
-    );
-    let cert = params.self_signed(&key).unwrap();
-    Ca {
-        der: cert.der().to_vec(),
-        pem: cert.pem(),
-        issuer: Issuer::new(params, key),
-    }
-}
-
-fn intermediate(cn: &str, parent: &Ca) -> Ca {
-    intermediate_valid(
-        cn,
-        parent,
-        FIXTURE_TIME - Duration::days(700),
-        FIXTURE_TIME + Duration::days(700),
-    )
-}
-
-fn intermediate_valid(
-    cn: &str,
-    parent: &Ca,
-    not_before: OffsetDateTime,
-    not_after: OffsetDateTime,
-) -> Ca {
-    let key = KeyPair::generate().unwrap();
-    let mut params = ca_params(cn, not_before, not_after);
-    params.use_authority_key_identifier_extension = true;
-    let cert = params.signed_by(&key, &parent.issuer).unwrap();
-    Ca {
-        der: cert.der().to_vec(),
-        pem: cert.pem(),
-        issuer: Issuer::new(params, key),
-    }
-}
-
-/// A leaf for `host`, valid from `not_before` for 90 days, with the AKI a
-/// public CA's leaf carries and, if `aia`, a caIssuers pointer.
-fn leaf_params(host: &str, not_before: OffsetDateTime, aia: bool) -> CertificateParams {
-    let mut p = CertificateParams::new(vec![host.to_string()]).unwrap();
-    p.distinguished_name = DistinguishedName::new();
-    p.not_before = not_before;
-    p.not_after = not_before + Duration::days(90);
-    p.use_authority_key_identifier_extension = true;
-    p.key_usages = vec![KeyUsagePurpose::DigitalSignature];
-    p.extended_key_usages = vec![rcgen::ExtendedKeyUsagePurpose::ServerAuth];
-    if aia {
-        // AuthorityInfoAccess { caIssuers: http://ca.example/int.der }
-        let uri = b"http://ca.example/int.der";
-        let mut access = vec![0x30, (8 + 2 + 2 + uri.len()) as u8];
-        access.extend([0x06, 0x08, 0x2b, 0x06, 0x01, 0x05, 0x05, 0x07, 0x30, 0x02]);
-        access.push(0x86);
-        access.push(uri.len() as u8);
-        access.extend(uri);
-        let mut seq = vec![0x30, access.len() as u8];
-        seq.extend(access);
-        p.custom_extensions.push(CustomExtension::from_oid_content(
-            &[1, 3, 6, 1, 5, 5, 7, 1, 1],
-            seq,
-        ));
-    }
-    p
-}
-
-fn leaf(host: &str, not_before: OffsetDateTime, aia: bool, ca: &Ca) -> Vec<u8> {
-    leaf_params(host, not_before, aia)
-        .signed_by(&KeyPair::generate().unwrap(), &ca.issuer)
-        .unwrap()
-        .der()
-        .to_vec()
-}
-
-fn store_of(roots: &[&Ca]) -> TrustStore {
-    let pem: String = roots.iter().map(|r| r.pem.as_str()).collect();
-    TrustStore::from_pem(pem.as_bytes(), "test roots").unwrap()
-}
-
-fn analyzer_with(store: TrustStore) -> Analyzer {
-    Analyzer::new(Catalog::builtin().unwrap(), store, PinStore::empty(), None)
-}
-
-fn observe(chain: &[&[u8]], host: &str, at: OffsetDateTime) -> Observation {
-    file_observation(chain, host.to_string(), at)
-}
-
-fn judge(analyzer: &Analyzer, chain: &[&[u8]], host: &str) -> Assessment {
-    analyzer.assess(
-        &observe(chain, host, FIXTURE_TIME),
-        ValidationTime::At(FIXTURE_TIME),
-    )
-}
-
-fn codes(a: &Assessment) -> Vec<C> {
-    a.findings.iter().map(|f| f.code).collect()
-}
-
-fn explanation(a: &Assessment, code: C) -> String {
-    a.findings
-        .iter()
-        .find(|f| f.code == code)
-        .unwrap_or_else(|| panic!("no {code:?} in {:?}", codes(a)))
-        .explanation
-        .clone()
-}
+use mitmwatch::analysis_data::trust_store::parse_pem_certs;
+use mitmwatch::analyze::{AnalysisData, Analyzer, ValidationTime};
+use mitmwatch::model::{Attribution, ChainTrust, FindingCode as C, Severity, Verdict};
+use rcgen::{CertificateParams, CustomExtension, DistinguishedName, DnType, Issuer, KeyPair};
+use time::Duration;
 
 #[test]
 fn a_renewed_leaf_sent_without_its_intermediate_is_not_intercepted() {
@@ -282,23 +142,6 @@ fn a_genuine_chain_through_an_expired_cross_sign_is_not_intercepted() {
     assert_eq!(a.chain_trust, Some(ChainTrust::Public));
 }
 
-/// A CA of the same name as `genuine` with a key of its own, claiming
-/// `genuine`'s key identifier.
-fn impostor_of(genuine_der: &[u8], cn_params: CertificateParams) -> Issuer<'static, KeyPair> {
-    let (_, cert) = x509_parser::parse_x509_certificate(genuine_der).unwrap();
-    let ski = cert
-        .extensions()
-        .iter()
-        .find_map(|e| match e.parsed_extension() {
-            x509_parser::extensions::ParsedExtension::SubjectKeyIdentifier(k) => Some(k.0.to_vec()),
-            _ => None,
-        })
-        .expect("the genuine CA has a subject key identifier");
-    let mut params = cn_params;
-    params.key_identifier_method = KeyIdMethod::PreSpecified(ski);
-    Issuer::new(params, KeyPair::generate().unwrap())
-}
-
 #[test]
 fn a_forged_leaf_served_with_the_genuine_intermediate_is_intercepted() {
     let r = root("Case Root");
@@ -401,7 +244,11 @@ fn a_forged_leaf_with_copied_scts_and_a_failing_signature_is_sct_invalid() {
         .unwrap()
         .der()
         .to_vec();
-    let analyzer = analyzer_with(fixture_store()).with_ct_log_list(fixture_ct_logs());
+    let analyzer = Analyzer::new(AnalysisData {
+        pins: PinStore::empty(),
+        ct_logs: std::sync::Arc::new(fixture_ct_logs()),
+        ..AnalysisData::with_trust(fixture_store()).unwrap()
+    });
     let a = judge(&analyzer, &[&forged, genuine_ca], "ct-ok.example");
     assert_eq!(a.verdict, Verdict::Intercepted, "{:?}", a.findings);
     let sct = a
@@ -438,12 +285,7 @@ fn a_baseline_compares_keys_not_names() {
         true,
         &fake_ca,
     );
-    let analyzer = Analyzer::new(
-        Catalog::builtin().unwrap(),
-        store_of(&[&r]),
-        PinStore::empty(),
-        Some(baseline),
-    );
+    let analyzer = analyzer_from(store_of(&[&r]), PinStore::empty(), Some(baseline));
     let a = judge(&analyzer, &[&forged, &fake_ca.der], "vk.example");
     assert_eq!(a.verdict, Verdict::Intercepted, "{:?}", a.findings);
     let f = a
@@ -492,8 +334,7 @@ fn a_locally_installed_root_is_reported() {
     assert_eq!(who.matched_by, Attribution::Key);
     // A pinned name under the local root: a pin violation on a chain that
     // builds to a root is proof.
-    let pinned = Analyzer::new(
-        Catalog::builtin().unwrap(),
+    let pinned = analyzer_from(
         {
             let mut s = store_of(&[&public]);
             s.add_pem(local.pem.as_bytes(), "extra.pem").unwrap();
@@ -510,11 +351,7 @@ fn a_locally_installed_root_is_reported() {
     );
     let a = judge(&pinned, &[&g], "www.google.com");
     assert_eq!(a.verdict, Verdict::Intercepted, "{:?}", a.findings);
-    let pin = a
-        .findings
-        .iter()
-        .find(|f| f.code == C::PinMismatch)
-        .unwrap();
+    let pin = finding(&a, C::PinMismatch);
     assert_eq!(pin.severity, Severity::High);
 }
 
@@ -530,16 +367,29 @@ fn pins_judge_only_chains_served_while_they_were_current() {
         FIXTURE_TIME - Duration::days(2900),
         FIXTURE_TIME + Duration::days(700),
     );
-    let analyzer = Analyzer::new(Catalog::builtin().unwrap(), store_of(&[&r]), pins, None);
+    let analyzer = analyzer_from(store_of(&[&r]), pins, None);
     let g = leaf(
         "www.google.com",
         FIXTURE_TIME - Duration::days(20),
         true,
         &i,
     );
-    // Served now: the chain builds to a root and no key is pinned.
-    let a = judge(&analyzer, &[&g, &i.der], "www.google.com");
+    // Served and judged while the pin data was current: the chain builds
+    // to a root and no key is pinned.
+    let then = as_of.midnight().assume_utc() + Duration::days(10);
+    let current = leaf("www.google.com", then - Duration::days(20), true, &i);
+    let a = analyzer.assess(
+        &observe(&[&current, &i.der], "www.google.com", then),
+        ValidationTime::At(then),
+    );
     assert_eq!(a.verdict, Verdict::Intercepted, "{:?}", a.findings);
+    // Served now, 600 days after the pin data: Chrome would no longer
+    // enforce such pins, since sites change CAs. A note.
+    let a = judge(&analyzer, &[&g, &i.der], "www.google.com");
+    assert_eq!(a.verdict, Verdict::Clean, "{:?}", a.findings);
+    let pin = finding(&a, C::PinMismatch);
+    assert_eq!(pin.severity, Severity::Low);
+    assert!(pin.explanation.contains("70 days"), "{}", pin.explanation);
     // The same chain served years before the pin data: not settled.
     let long_ago = as_of.midnight().assume_utc() - Duration::days(1500);
     let old_leaf = leaf("www.google.com", long_ago - Duration::days(20), true, &i);
@@ -551,11 +401,7 @@ fn pins_judge_only_chains_served_while_they_were_current() {
     // 2020 dns.google chain under GlobalSign R2, which today's Google
     // pinset no longer names).
     assert_eq!(a.verdict, Verdict::Clean, "{:?}", a.findings);
-    let pin = a
-        .findings
-        .iter()
-        .find(|f| f.code == C::PinMismatch)
-        .unwrap();
+    let pin = finding(&a, C::PinMismatch);
     assert_eq!(pin.severity, Severity::Low);
     assert!(
         pin.explanation.contains("may have allowed this CA then"),
@@ -565,19 +411,10 @@ fn pins_judge_only_chains_served_while_they_were_current() {
     // A chain that builds to no root cannot settle a pin violation either
     // (the trust store may lack the CA).
     let stranger = root("Case Stranger Root");
-    let untrusting = Analyzer::new(
-        Catalog::builtin().unwrap(),
-        store_of(&[&stranger]),
-        PinStore::builtin().unwrap(),
-        None,
-    );
+    let untrusting = analyzer_from(store_of(&[&stranger]), PinStore::builtin().unwrap(), None);
     let a = judge(&untrusting, &[&g, &i.der], "www.google.com");
     assert_ne!(a.verdict, Verdict::Intercepted, "{:?}", a.findings);
-    let pin = a
-        .findings
-        .iter()
-        .find(|f| f.code == C::PinMismatch)
-        .unwrap();
+    let pin = finding(&a, C::PinMismatch);
     assert_eq!(pin.severity, Severity::Medium);
 }
 
@@ -675,12 +512,10 @@ fn a_real_2014_sha1_chain_links_to_its_removed_root() {
     let chain = parse_pem_certs(&pem, "www.google.com-2014.pem").unwrap();
     let ders: Vec<&[u8]> = chain.iter().map(|c| c.as_ref()).collect();
     let when = time::macros::datetime!(2014-03-25 0:00 UTC);
-    let analyzer = Analyzer::new(
-        Catalog::builtin().unwrap(),
-        TrustStore::mozilla(),
-        PinStore::builtin().unwrap(),
-        None,
-    );
+    let analyzer = Analyzer::new(AnalysisData {
+        removed_roots: Default::default(),
+        ..AnalysisData::builtin().unwrap()
+    });
     let obs = observe(&ders, "www.google.com", when);
     let today_only = analyzer.assess(&obs, ValidationTime::At(when));
     assert_ne!(
@@ -689,11 +524,8 @@ fn a_real_2014_sha1_chain_links_to_its_removed_root() {
         "{:?}",
         today_only.findings
     );
-    let then = analyzer
-        .with_removed_roots(
-            mitmwatch::analysis_data::removed_roots::RemovedRoots::builtin().unwrap(),
-        )
-        .assess(&obs, ValidationTime::At(when));
+    let then =
+        Analyzer::new(AnalysisData::builtin().unwrap()).assess(&obs, ValidationTime::At(when));
     assert_eq!(
         then.chain_trust,
         Some(ChainTrust::AnchoredRejected),

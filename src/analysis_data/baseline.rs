@@ -1,15 +1,73 @@
 //! Baselines: for each domain, the issuing CAs seen from a trusted vantage
-//! (`mitmwatch baseline scan.jsonl`). A later chain whose issuer is none of
-//! them is an `issuer-mismatch`. Building a baseline is pure; reading and
-//! writing the file is the caller's job.
+//! (`mitmwatch baseline scan.jsonl`), with their keys, so that a later
+//! chain can be held to them: a leaf sent alone is checked by signature
+//! against the baseline's CA of its issuer's name, and a chain is compared
+//! by CA keys, roots and operators (see `analyze/baseline_check.rs`).
+//! Building a baseline is pure; reading and writing the file is the
+//! caller's job.
 
+use crate::encoding::{base64_decode, base64_encode, hex, sha256};
 use crate::model::Observation;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
 use time::OffsetDateTime;
+use x509_parser::prelude::{FromDer, ParsedExtension, X509Certificate};
 
-/// Version of the baseline format.
-pub const BASELINE_SCHEMA: u32 = 1;
+/// Version of the baseline format written. Version 1 files (names and key
+/// hashes only) are still read.
+pub const BASELINE_SCHEMA: u32 = 2;
+
+/// The baseline schemas this build reads.
+pub const BASELINE_SCHEMAS_READ: [u32; 2] = [1, 2];
+
+/// One issuing CA seen for a domain: its name, operator and key.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BaselineCa {
+    /// Subject DN, as text.
+    pub subject: String,
+    /// The subject's organisation (O), which names the CA's operator.
+    pub organization: Option<String>,
+    /// SPKI SHA-256, hex.
+    pub spki_sha256: String,
+    /// The SubjectPublicKeyInfo, DER, standard base64: the key that signs
+    /// the domain's leaves.
+    pub spki: String,
+    /// Its subject key identifier, hex, if it has one.
+    pub key_id: Option<String>,
+}
+
+impl BaselineCa {
+    /// The CA of a DER certificate, if it parses.
+    pub fn from_der(der: &[u8]) -> Option<BaselineCa> {
+        let (_, cert) = X509Certificate::from_der(der).ok()?;
+        let organization = cert
+            .subject()
+            .iter_organization()
+            .next()
+            .and_then(|o| o.as_str().ok())
+            .map(str::to_string);
+        let key_id = cert
+            .extensions()
+            .iter()
+            .find_map(|e| match e.parsed_extension() {
+                ParsedExtension::SubjectKeyIdentifier(ski) => Some(hex(ski.0)),
+                _ => None,
+            });
+        Some(BaselineCa {
+            subject: crate::certinfo::name_to_string(cert.subject()),
+            organization,
+            spki_sha256: hex(&sha256(cert.public_key().raw)),
+            spki: base64_encode(cert.public_key().raw),
+            key_id,
+        })
+    }
+
+    /// The SubjectPublicKeyInfo DER, if the base64 is good.
+    pub(crate) fn spki_der(&self) -> Option<Vec<u8>> {
+        base64_decode(&self.spki).ok()
+    }
+}
 
 /// Accepted issuers for one domain.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -19,6 +77,14 @@ pub struct BaselineEntry {
     pub issuers: BTreeSet<String>,
     /// SPKI SHA-256 (hex) of the CA certificates served above the leaf.
     pub ca_spki_sha256: BTreeSet<String>,
+    /// The CA certificates served above the leaf, with their keys
+    /// (schema 2; empty in schema 1 files).
+    #[serde(default)]
+    pub cas: BTreeSet<BaselineCa>,
+    /// The roots the chains led to, by name: the issuer of the topmost
+    /// certificate served (or its subject, when it is a root) (schema 2).
+    #[serde(default)]
+    pub roots: BTreeSet<String>,
 }
 
 /// Domain -> accepted issuing CAs.
@@ -69,6 +135,17 @@ impl Baseline {
             if let Some(spki) = &ca.spki_sha256 {
                 entry.ca_spki_sha256.insert(spki.clone());
             }
+            if let Some(parsed) = base64_decode(&ca.der)
+                .ok()
+                .and_then(|der| BaselineCa::from_der(&der))
+            {
+                entry.cas.insert(parsed);
+            }
+        }
+        // The topmost certificate's issuer names the root (a root sent
+        // along is its own issuer).
+        if let Some(top) = obs.chain.last() {
+            entry.roots.extend(top.issuer.clone());
         }
         true
     }

@@ -9,11 +9,18 @@ use crate::analysis_data::static_pins::PinStore;
 use crate::analysis_data::trust_store::TrustStore;
 use crate::ct::LogList;
 use crate::model::DataUsed;
+use crate::plural::count;
+use time::OffsetDateTime;
+
+/// Chrome's limit on the age of its static pins, in days (see
+/// `analyze/pin_check.rs`, which applies it).
+pub(crate) const PIN_DATA_MAX_AGE_DAYS: i64 = 70;
 
 /// Building the record of [`DataUsed`] from the data in force.
 impl DataUsed {
     /// Describes the data; `pins_source` names where the pins came from
-    /// (`built-in certs/pins.json` or a file name).
+    /// (`built-in certs/pins.json` or a file name). `at` is the validation
+    /// time, or `None` when each observation is judged at its own time.
     pub fn new(
         ct: &LogList,
         pins: &PinStore,
@@ -21,10 +28,11 @@ impl DataUsed {
         catalog: &Catalog,
         catalog_source: &str,
         trust: &TrustStore,
+        at: Option<OffsetDateTime>,
     ) -> Self {
         DataUsed {
             ct_log_list: ct.describe(),
-            pins: describe_pins(pins, pins_source),
+            pins: format!("{}{}", describe_pins(pins, pins_source), pins_age(pins, at)),
             catalog: format!("{catalog_source}, {} entries", catalog.entries().len()),
             trust_store: trust.description().to_string(),
         }
@@ -53,6 +61,31 @@ fn describe_pins(pins: &PinStore, source: &str) -> String {
     }
 }
 
+/// How old the pins are at the validation time, and what that means for
+/// publicly trusted chains (see `analyze/pin_check.rs`).
+fn pins_age(pins: &PinStore, at: Option<OffsetDateTime>) -> String {
+    let max = PIN_DATA_MAX_AGE_DAYS;
+    match (pins.as_of, at) {
+        (None, _) => "; undated, so taken as current".to_string(),
+        (Some(day), Some(at)) => {
+            let age = (at.date() - day).whole_days();
+            let enforced = if age > max {
+                format!("older than {max} days, so not enforced on publicly trusted chains")
+            } else {
+                "current".to_string()
+            };
+            format!(
+                "; as of {day}, {} old at the validation time: {enforced}",
+                count(usize::try_from(age).unwrap_or(0), "day", "days")
+            )
+        }
+        (Some(day), None) => format!(
+            "; as of {day}: enforced on publicly trusted chains only when at most {max} days old \
+             at each observation's time"
+        ),
+    }
+}
+
 fn first_iso_date(text: &str) -> Option<&str> {
     let b = text.as_bytes();
     (0..b.len().saturating_sub(9)).find_map(|i| {
@@ -76,6 +109,7 @@ mod tests {
             &Catalog::builtin().unwrap(),
             "built-in catalog",
             &TrustStore::mozilla(),
+            Some(time::macros::datetime!(2026-12-07 0:00 UTC)),
         );
         assert!(
             d.ct_log_list.starts_with(
@@ -86,7 +120,9 @@ mod tests {
         );
         assert_eq!(
             d.pins,
-            "built-in certs/pins.json (chromium 2024-10-09; firefox 2027-01-15, list expiry)"
+            "built-in certs/pins.json (chromium 2024-10-09; firefox 2027-01-15, list expiry); \
+             as of 2024-10-09, 789 days old at the validation time: older than 70 days, so not \
+             enforced on publicly trusted chains"
         );
         assert!(d.catalog.starts_with("built-in catalog, "), "{}", d.catalog);
         assert!(d.trust_store.starts_with("webpki-roots (Mozilla, "));

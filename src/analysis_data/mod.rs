@@ -9,6 +9,7 @@
 pub mod baseline;
 pub mod catalog;
 pub mod data_used;
+pub mod defaults;
 pub mod intermediates;
 pub mod removed_roots;
 pub mod static_pins;

@@ -126,11 +126,6 @@ impl RemovedRoots {
         Self::from_parts(METADATA, PEM)
     }
 
-    /// No removed roots: judge with today's store only.
-    pub(crate) fn none() -> Self {
-        RemovedRoots::default()
-    }
-
     fn from_parts(metadata: &str, pem: &[u8]) -> Result<Self, RemovedRootsError> {
         let raw: RawFile = serde_json::from_str(metadata).map_err(RemovedRootsError::Metadata)?;
         if raw.schema != 1 {

@@ -15,11 +15,12 @@ use std::collections::HashMap;
 /// One anchor's key, ready to use.
 #[derive(Clone, Debug)]
 pub(crate) struct IndexedAnchor {
-    /// The anchor's SubjectPublicKeyInfo, DER with its SEQUENCE header (a
-    /// [`TrustAnchor`] keeps only the contents).
-    pub(crate) spki_der: Vec<u8>,
-    /// SHA-256 of `spki_der`: the value pins and catalogs name keys by.
+    /// SHA-256 of the anchor's SubjectPublicKeyInfo (DER with its SEQUENCE
+    /// header; a [`TrustAnchor`] keeps only the contents): the value pins
+    /// and catalogs name keys by.
     pub(crate) spki_sha256: [u8; 32],
+    /// The key, to check signatures with (`None` if it cannot be read).
+    pub(crate) key: Option<super::signature::SpkiKey>,
 }
 
 /// Trust anchors by key hash and by subject name, in the order given.
@@ -47,7 +48,7 @@ impl AnchorIndex {
                 .or_default()
                 .push(position);
             index.entries.push(IndexedAnchor {
-                spki_der,
+                key: super::signature::SpkiKey::from_spki_der(spki_der),
                 spki_sha256,
             });
         }
@@ -123,7 +124,10 @@ mod tests {
 
         let a_spki = crate::encoding::sha256(&a_key.subject_public_key_info());
         assert_eq!(index.entries[0].spki_sha256, a_spki);
-        assert_eq!(index.entries[0].spki_der, a_key.subject_public_key_info());
+        assert_eq!(
+            index.entries[0].key.as_ref().map(|k| k.der()),
+            Some(a_key.subject_public_key_info().as_slice())
+        );
         assert!(index.has_key(&a_spki, 3));
         assert!(index.has_key(&a_spki, 1));
         assert!(!index.has_key(&a_spki, 0));

@@ -6,7 +6,8 @@
 use super::chain::CertFacts;
 use super::finding::{cert_evidence, finding, with_detail, with_evidence};
 use crate::analysis_data::catalog::{Catalog, CatalogEntry, Kind};
-use crate::model::{Attribution, Finding, FindingCode, Interceptor, Severity};
+use crate::encoding::hex;
+use crate::model::{Attribution, Evidence, Finding, FindingCode, Interceptor, Severity};
 
 /// How an entry was matched, strongest first.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -49,26 +50,32 @@ pub(crate) struct CatalogMatch<'c> {
     pub(crate) entry: &'c CatalogEntry,
     /// How.
     pub(crate) strength: MatchStrength,
-    /// Which served certificate.
+    /// Which served certificate carries the match: the matched certificate
+    /// itself, or (see `via_issuer`) the one that names it as its issuer.
     pub(crate) cert_index: usize,
+    /// The match is in `cert_index`'s issuer (its issuer name, or its
+    /// authority key identifier), not in the certificate itself: the
+    /// matched CA is the one above it, and its key is not `cert_index`'s.
+    pub(crate) via_issuer: bool,
 }
 
 /// Every entry the chain matches, strongest first, one match per entry.
 pub(crate) fn find<'c>(catalog: &'c Catalog, certs: &[CertFacts]) -> Vec<CatalogMatch<'c>> {
     let mut found: Vec<CatalogMatch<'c>> = Vec::new();
-    let mut add = |entry: Option<&'c CatalogEntry>, strength, cert_index| {
+    // A stronger match wins; between equal ones, the certificate matched
+    // itself rather than the one naming it as its issuer.
+    let mut add = |entry: Option<&'c CatalogEntry>, strength, cert_index, via_issuer| {
         if let Some(entry) = entry {
+            let new = CatalogMatch {
+                entry,
+                strength,
+                cert_index,
+                via_issuer,
+            };
             match found.iter_mut().find(|m| m.entry.id == entry.id) {
-                Some(m) if strength < m.strength => {
-                    m.strength = strength;
-                    m.cert_index = cert_index;
-                }
+                Some(m) if (strength, via_issuer) < (m.strength, m.via_issuer) => *m = new,
                 Some(_) => {}
-                None => found.push(CatalogMatch {
-                    entry,
-                    strength,
-                    cert_index,
-                }),
+                None => found.push(new),
             }
         }
     };
@@ -77,14 +84,21 @@ pub(crate) fn find<'c>(catalog: &'c Catalog, certs: &[CertFacts]) -> Vec<Catalog
             catalog.by_spki_sha256(&cert.spki_sha256),
             MatchStrength::Spki,
             cert.index,
+            false,
         );
         add(
             catalog.by_cert_sha256(&cert.sha256),
             MatchStrength::CertHash,
             cert.index,
+            false,
         );
         if let Some(kid) = &cert.authority_key_id {
-            add(catalog.by_key_id(kid), MatchStrength::KeyId, cert.index);
+            add(
+                catalog.by_key_id(kid),
+                MatchStrength::KeyId,
+                cert.index,
+                true,
+            );
         }
         // Subjects of CA certificates (never the leaf's: it names the site).
         if cert.index > 0 || cert.is_ca || cert.self_issued() {
@@ -92,12 +106,14 @@ pub(crate) fn find<'c>(catalog: &'c Catalog, certs: &[CertFacts]) -> Vec<Catalog
                 catalog.by_name(&cert.subject_dn),
                 MatchStrength::Name,
                 cert.index,
+                false,
             );
         }
         add(
             catalog.by_name(&cert.issuer_dn),
             MatchStrength::Name,
             cert.index,
+            true,
         );
     }
     // A certificate identified by its key or fingerprint is not also
@@ -173,14 +189,56 @@ pub(crate) fn findings(matches: &[CatalogMatch<'_>], certs: &[CertFacts]) -> Vec
                     ),
                 )
             };
-            let mut evidence = cert_evidence(&certs[m.cert_index]);
+            let mut evidence = match_evidence(m, certs);
             evidence.catalog_id = Some(e.id.clone());
+            let detail = if evidence.cert_index.is_none() {
+                format!(
+                    "{detail}; the CA is named as the issuer of certificate #{}, and the server did \
+                     not send it",
+                    m.cert_index
+                )
+            } else {
+                detail
+            };
             with_detail(
                 with_evidence(finding(FindingCode::KnownInterceptionRoot, severity, title, explanation), evidence),
                 detail,
             )
         })
         .collect()
+}
+
+/// What a match points at. The matched certificate itself when it was
+/// sent; when the match is in a certificate's issuer (its name or its key
+/// identifier), the catalogued certificate for a key-identifier match, or
+/// only the issuer's name for a name match: never the certificate below
+/// it, whose key (a per-site leaf's, say) is not the matched CA's.
+fn match_evidence(m: &CatalogMatch<'_>, certs: &[CertFacts]) -> Evidence {
+    let cert = &certs[m.cert_index];
+    if !m.via_issuer {
+        return cert_evidence(cert);
+    }
+    if let Some(sent) = certs
+        .iter()
+        .find(|c| c.ok() && c.index != cert.index && c.subject_raw == cert.issuer_raw)
+    {
+        return cert_evidence(sent);
+    }
+    let (sha256, spki_sha256) = match m.strength {
+        MatchStrength::KeyId => (
+            m.entry.cert_sha256.first().map(|h| hex(h)),
+            m.entry.spki_sha256.first().map(|h| hex(h)),
+        ),
+        _ => (None, None),
+    };
+    Evidence {
+        cert_index: None,
+        subject: Some(cert.issuer.clone()),
+        sha256,
+        spki_sha256,
+        catalog_id: None,
+        detail: None,
+    }
 }
 
 /// The interceptor to name for a chain: the strongest catalog match.

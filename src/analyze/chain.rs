@@ -2,15 +2,17 @@
 //! from the DER. Owned data, so checks need not juggle borrows; a
 //! certificate that does not parse still has its fingerprint and position.
 
+use super::signature::{PublicKey, SignatureCheck, SignatureMemo, Signed};
 use crate::analysis_data::catalog::dn_values;
 use crate::analysis_data::catalog::name_rule::DnValues;
 use crate::certinfo::{dotted_oid, name_to_string};
 use crate::encoding::{base64_decode, hex, sha256};
 use crate::model::CertRecord;
+use std::ops::Range;
 use std::sync::Arc;
 use time::OffsetDateTime;
 use x509_parser::prelude::{FromDer, GeneralName, ParsedExtension, X509Certificate};
-use x509_parser::public_key::PublicKey;
+use x509_parser::public_key::PublicKey as ParsedKey;
 
 /// OID of Authority Information Access.
 pub(crate) const OID_AIA: &str = "1.3.6.1.5.5.7.1.1";
@@ -87,6 +89,76 @@ pub(crate) struct ParsedCert {
     pub(crate) san_dns: Vec<String>,
     /// The key.
     pub(crate) key: KeyFacts,
+    /// X.509 version as encoded (0 for v1, 2 for v3).
+    pub(crate) version: u32,
+    /// BasicConstraints, if the extension is present: cA and pathLen.
+    pub(crate) basic_constraints: Option<(bool, Option<u32>)>,
+    /// KeyUsage keyCertSign, if the extension is present.
+    pub(crate) key_cert_sign: Option<bool>,
+    /// The serial number's DER INTEGER content (two's complement).
+    pub(crate) serial: Vec<u8>,
+    /// Where the signed parts and the key sit in `der`.
+    layout: Option<Layout>,
+}
+
+/// Byte ranges in a certificate's DER: what was signed, how, the
+/// signature, and the certificate's own public key.
+#[derive(Clone, Debug, Default)]
+struct Layout {
+    /// The whole `tbsCertificate` (header included: it is what is signed).
+    tbs: Range<usize>,
+    /// Contents of the outer signatureAlgorithm.
+    signature_algorithm: Range<usize>,
+    /// Whether the `signature` field inside the TBS says the same.
+    algorithms_agree: bool,
+    /// The signature bits (after the unused-bits byte).
+    signature: Range<usize>,
+    /// Contents of the SubjectPublicKeyInfo's algorithm identifier.
+    key_algorithm: Range<usize>,
+    /// The subjectPublicKey bits (after the unused-bits byte).
+    key: Range<usize>,
+}
+
+impl Layout {
+    /// Takes `der` apart with asn1-rs; `None` when it is not shaped like a
+    /// certificate.
+    fn of(der: &[u8]) -> Option<Layout> {
+        use asn1_rs::{Any, FromDer};
+        let at = |part: &[u8]| {
+            let start = part.as_ptr() as usize - der.as_ptr() as usize;
+            start..start + part.len()
+        };
+        let whole = |before: &[u8], after: &[u8]| at(&before[..before.len() - after.len()]);
+        let (_, cert) = Any::from_der(der).ok()?;
+        let body = cert.data;
+        let (after_tbs, tbs) = Any::from_der(body).ok()?;
+        let tbs_range = whole(body, after_tbs);
+        let (after_alg, alg) = Any::from_der(after_tbs).ok()?;
+        let (_, sig) = Any::from_der(after_alg).ok()?;
+        let signature = sig.data.split_first()?.1;
+        // tbsCertificate: [0] version?, serial, signature, issuer,
+        // validity, subject, subjectPublicKeyInfo, ...
+        let mut fields = Vec::new();
+        let mut rest = tbs.data;
+        while !rest.is_empty() && fields.len() < 7 {
+            let (after, any) = Any::from_der(rest).ok()?;
+            fields.push(any);
+            rest = after;
+        }
+        let skip = usize::from(fields.first()?.header.class() == asn1_rs::Class::ContextSpecific);
+        let inner_alg = fields.get(skip + 1)?;
+        let spki = fields.get(skip + 5)?;
+        let (after_key_alg, key_alg) = Any::from_der(spki.data).ok()?;
+        let (_, key) = Any::from_der(after_key_alg).ok()?;
+        Some(Layout {
+            tbs: tbs_range,
+            signature_algorithm: at(alg.data),
+            algorithms_agree: alg.data == inner_alg.data,
+            signature: at(signature),
+            key_algorithm: at(key_alg.data),
+            key: at(key.data.split_first()?.1),
+        })
+    }
 }
 
 impl ParsedCert {
@@ -115,6 +187,47 @@ impl ParsedCert {
         self.ok().then(|| hex(&self.spki_sha256))
     }
 
+    /// What was signed, how, and the signature (`None` when the DER is
+    /// not shaped like a certificate).
+    pub(crate) fn signed(&self) -> Option<Signed<'_>> {
+        let l = self.layout.as_ref()?;
+        Some(Signed {
+            message: &self.der[l.tbs.clone()],
+            algorithm: &self.der[l.signature_algorithm.clone()],
+            signature: &self.der[l.signature.clone()],
+        })
+    }
+
+    /// The certificate's own public key.
+    pub(crate) fn public_key(&self) -> Option<PublicKey<'_>> {
+        let l = self.layout.as_ref()?;
+        Some(PublicKey {
+            algorithm: &self.der[l.key_algorithm.clone()],
+            key: &self.der[l.key.clone()],
+            rsa_bits: match self.key {
+                KeyFacts::Rsa { bits, .. } => bits,
+                _ => 0,
+            },
+        })
+    }
+
+    /// Whether the outer signature algorithm and the one inside the signed
+    /// part agree (RFC 5280 §4.1.1.2 requires it; a certificate where they
+    /// differ is malformed).
+    pub(crate) fn algorithms_agree(&self) -> bool {
+        self.layout.as_ref().is_some_and(|l| l.algorithms_agree)
+    }
+
+    /// Whether the certificate says it is not a CA: BasicConstraints with
+    /// cA false, or (a v3 certificate without BasicConstraints) a key usage
+    /// without keyCertSign. An end-entity certificate, by its own account.
+    pub(crate) fn declares_end_entity(&self) -> bool {
+        match self.basic_constraints {
+            Some((ca, _)) => !ca,
+            None => self.version >= 2 && self.key_cert_sign == Some(false),
+        }
+    }
+
     /// Extracts facts from DER.
     pub(crate) fn from_der(der: Vec<u8>) -> Self {
         let mut facts = ParsedCert {
@@ -135,6 +248,11 @@ impl ParsedCert {
             extension_oids: Vec::new(),
             san_dns: Vec::new(),
             key: KeyFacts::Other(String::new()),
+            version: 0,
+            basic_constraints: None,
+            key_cert_sign: None,
+            serial: Vec::new(),
+            layout: None,
             der: Vec::new(),
         };
         match X509Certificate::from_der(&der) {
@@ -150,6 +268,9 @@ impl ParsedCert {
                 facts.not_before = x.validity().not_before.to_datetime();
                 facts.not_after = x.validity().not_after.to_datetime();
                 facts.is_ca = x.is_ca();
+                facts.version = x.version().0;
+                facts.serial = x.raw_serial().to_vec();
+                facts.layout = Layout::of(&der);
                 for ext in x.extensions() {
                     facts.extension_oids.push(dotted_oid(&ext.oid));
                     match ext.parsed_extension() {
@@ -159,6 +280,12 @@ impl ParsedCert {
                         ParsedExtension::AuthorityKeyIdentifier(aki) => {
                             facts.authority_key_id =
                                 aki.key_identifier.as_ref().map(|k| k.0.to_vec())
+                        }
+                        ParsedExtension::BasicConstraints(bc) => {
+                            facts.basic_constraints = Some((bc.ca, bc.path_len_constraint))
+                        }
+                        ParsedExtension::KeyUsage(ku) => {
+                            facts.key_cert_sign = Some(ku.key_cert_sign())
                         }
                         ParsedExtension::SubjectAlternativeName(san) => {
                             for name in &san.general_names {
@@ -171,11 +298,11 @@ impl ParsedCert {
                     }
                 }
                 facts.key = match x.public_key().parsed() {
-                    Ok(PublicKey::RSA(rsa)) => KeyFacts::Rsa {
+                    Ok(ParsedKey::RSA(rsa)) => KeyFacts::Rsa {
                         bits: rsa.key_size(),
                         exponent: rsa.try_exponent().unwrap_or(0),
                     },
-                    Ok(PublicKey::EC(_)) => {
+                    Ok(ParsedKey::EC(_)) => {
                         KeyFacts::Ec(dotted_oid(&x.public_key().algorithm.algorithm))
                     }
                     _ => KeyFacts::Other(dotted_oid(&x.public_key().algorithm.algorithm)),
@@ -202,18 +329,40 @@ impl CertFacts {
     }
 }
 
-/// Whether `child`'s signature verifies under `parent`'s key.
-pub(crate) fn signed_by(child: &CertFacts, parent: &CertFacts) -> bool {
-    if !child.ok() || !parent.ok() {
-        return false;
+/// Whether `child`'s signature verifies under `key`: valid, invalid, or
+/// not checkable here. A certificate whose outer and inner signature
+/// algorithms differ is malformed: its signature says nothing either way.
+pub(crate) fn signature_under(
+    child: &ParsedCert,
+    key: &PublicKey<'_>,
+    memo: &SignatureMemo,
+) -> SignatureCheck {
+    match child.signed() {
+        Some(signed) if child.algorithms_agree() => memo.check(&signed, key),
+        _ => SignatureCheck::Unsupported,
     }
-    let (Ok((_, c)), Ok((_, p))) = (
-        X509Certificate::from_der(&child.der),
-        X509Certificate::from_der(&parent.der),
-    ) else {
-        return false;
-    };
-    c.verify_signature(Some(p.public_key())).is_ok()
+}
+
+/// Whether `child`'s signature verifies under `parent`'s key (see
+/// [`signature_under`]).
+pub(crate) fn signature_by(
+    child: &ParsedCert,
+    parent: &ParsedCert,
+    memo: &SignatureMemo,
+) -> SignatureCheck {
+    if !child.ok() || !parent.ok() {
+        return SignatureCheck::Unsupported;
+    }
+    match parent.public_key() {
+        Some(key) => signature_under(child, &key, memo),
+        None => SignatureCheck::Unsupported,
+    }
+}
+
+/// Whether `child`'s signature is known to verify under `parent`'s key,
+/// for callers without an analyzer's memo.
+pub(crate) fn signed_by(child: &CertFacts, parent: &CertFacts) -> bool {
+    signature_by(child, parent, &SignatureMemo::default()) == SignatureCheck::Valid
 }
 
 fn record_facts(record: &CertRecord) -> ParsedCert {

@@ -1,13 +1,18 @@
 //! Checks across a whole scan. `leaf-key-reuse`: one key in leaves for
-//! unrelated hosts (certificates whose names do not overlap) is the mark of
-//! software minting certificates on the fly with a single key, as
-//! mitmproxy does; real sites use separate keys or one certificate.
+//! unrelated domains is the mark of software minting certificates on the
+//! fly with a single key, as mitmproxy does; real sites use separate keys,
+//! or one key for names of one domain. Two certificates are unrelated when
+//! their DNS names share no registrable domain (the Public Suffix List's
+//! "eTLD+1", from the `psl` crate): `example.com` and `*.example.com` are
+//! related, `a.example` and `b.example` are not. Certificates without DNS
+//! names (IP-address certificates) are not compared at all.
 
 use super::finding::{finding, with_detail};
+use super::private_names::is_private_use;
 use super::verdict;
 use super::LeafNames;
 use crate::model::Finding;
-use crate::model::{Assessment, FindingCode, Severity};
+use crate::model::{Assessment, ChainTrust, FindingCode, Severity};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 /// One certificate seen as a leaf: its DNS names (sorted, joined by
@@ -98,9 +103,11 @@ fn fingerprint(hex: &str) -> Option<[u8; 32]> {
 }
 
 impl KeyReuse {
-    /// Notes the leaf of assessment number `index`, whose DNS names are `names`.
+    /// Notes the leaf of assessment number `index`, whose DNS names are
+    /// `names` (a leaf without DNS names is not noted).
     pub(crate) fn add(&mut self, index: usize, a: &Assessment, names: LeafNames) {
-        let Some(leaf) = &a.leaf else {
+        let domains = registrable_domains(&names);
+        let Some(leaf) = a.leaf.as_ref().filter(|_| !domains.is_empty()) else {
             return;
         };
         let (Some(spki), Some(cert)) = (
@@ -115,9 +122,9 @@ impl KeyReuse {
                 group.get_mut().more.push(seen)
             }
             std::collections::hash_map::Entry::Vacant(slot) => {
-                let names: Vec<String> = names.into_iter().collect();
+                let domains: Vec<&str> = domains.into_iter().collect();
                 slot.insert(LeafGroup {
-                    names: names.join("\n").into(),
+                    names: domains.join("\n").into(),
                     first: seen,
                     more: Vec::new(),
                 });
@@ -165,8 +172,11 @@ impl KeyReuse {
                     Severity::Medium,
                     "The same key is used in certificates for unrelated sites",
                     format!(
-                        "{} different certificates for unrelated names share one public key in this scan. \
-                         Interception software often mints every certificate with a single key.",
+                        "{} different certificates for unrelated domains share one public key in this scan. \
+                         Interception software often mints every certificate with a single key. A fleet \
+                         of devices whose firmware ships one key (self-signed, or under a private CA) \
+                         looks the same, and a hosting provider may reuse a key across its customers' \
+                         certificates: on such chains this weighs little.",
                         certs.len()
                     ),
                 ),
@@ -182,21 +192,40 @@ impl KeyReuse {
     }
 }
 
+/// The registrable domains of a leaf's DNS names, sorted (a wildcard
+/// counts as the name below it; a name the list cannot split counts as
+/// itself).
+fn registrable_domains(names: &LeafNames) -> BTreeSet<&str> {
+    names
+        .iter()
+        .map(|name| {
+            let name = name.strip_prefix("*.").unwrap_or(name);
+            psl::domain_str(name).unwrap_or(name)
+        })
+        .filter(|d| !d.is_empty())
+        .collect()
+}
+
 /// Adds a scan-level finding to an assessment and recomputes its verdict.
 pub(crate) fn amend(a: &mut Assessment, found: Finding) {
     let mut found = found;
     // On a chain that is not publicly anchored, one key minting leaves for
-    // unrelated names is proof of on-the-fly minting; on a public one it is
-    // a hosting provider's habit worth knowing.
+    // unrelated domains is proof of on-the-fly minting. On a public one it
+    // is a hosting provider's habit worth knowing; on self-signed leaves, or
+    // for names only a private CA may certify, it is a fleet of devices
+    // sharing their firmware's key.
     if found.code == FindingCode::LeafKeyReuse {
+        let fleet = a.chain_trust == Some(ChainTrust::SelfSigned)
+            || is_private_use(a.target.expected_name());
         found.severity = match a.chain_trust {
             Some(t) if t.publicly_anchored() => Severity::Low,
+            _ if fleet => Severity::Low,
             _ => Severity::High,
         };
     }
     a.findings.push(found);
-    verdict::rank(&mut a.findings);
-    a.verdict = verdict::verdict(&a.findings, a.chain_trust);
+    let name = a.target.expected_name().to_string();
+    a.verdict = verdict::conclude(&mut a.findings, a.chain_trust, &name);
 }
 
 /// Adds scan-level findings to the assessments and recomputes verdicts.

@@ -1,11 +1,16 @@
 //! Traits of leaves minted by interceptors: weak keys (the 2019 box used RSA
 //! with exponent 3, at first 1024-bit), every extension but the SAN stripped,
-//! and a validity that begins moments before the connection. Missing or
-//! copied SCTs are [`super::ct`]'s business.
+//! a validity that begins moments before the connection, and, on chains
+//! that are not publicly anchored, the tells of interception products: the
+//! CA's own key in the leaf, a leaf that outlives its CA, a zero or negative
+//! serial, a malformed country code. Each has a benign explanation, given
+//! in its finding; verdict rule 3 weighs them together. Missing or copied
+//! SCTs are [`super::ct`]'s business.
 
 use super::chain::{CertFacts, KeyFacts};
 use super::finding::{cert_evidence, finding, with_evidence};
 use super::trust::TrustOutcome;
+use crate::analysis_data::catalog::name_rule::DnAttr;
 use crate::model::{Finding, FindingCode, Severity};
 use time::{Duration, OffsetDateTime};
 
@@ -66,8 +71,7 @@ pub(crate) fn check(
         ));
     }
     let age = observed_at - leaf.not_before;
-    let publicly_trusted = trust.trusted && trust.anchor_public;
-    if !publicly_trusted && age < FRESH_WINDOW && age > -Duration::hours(1) {
+    if !trust.publicly_trusted() && age < FRESH_WINDOW && age > -Duration::hours(1) {
         out.push(with_evidence(
             finding(
                 FindingCode::FreshlyMinted,
@@ -87,5 +91,107 @@ pub(crate) fn check(
             cert_evidence(leaf),
         ));
     }
+    if !trust.publicly_anchored() {
+        product_tells(certs, leaf, trust, &mut out);
+    }
     out
+}
+
+/// The tells of interception products, for a leaf whose chain is not
+/// publicly anchored (on a public chain they would be a CA's own mistakes,
+/// not a sign of interception).
+fn product_tells(
+    certs: &[CertFacts],
+    leaf: &CertFacts,
+    trust: &TrustOutcome,
+    out: &mut Vec<Finding>,
+) {
+    let issuer = trust
+        .path
+        .certs
+        .get(1)
+        .map(|&i| &certs[i])
+        .filter(|c| c.ok());
+    let tell = |code: FindingCode, title: &str, explanation: String| {
+        with_evidence(
+            finding(code, Severity::Low, title, explanation),
+            cert_evidence(leaf),
+        )
+    };
+    if !leaf.self_issued() && carries_issuer_key(leaf, issuer) {
+        out.push(tell(
+            FindingCode::LeafKeyIsCaKey,
+            "The server's certificate carries its CA's own key",
+            "The certificate's public key is the key of the CA that issued it (by the CA's              certificate or by its key identifier). Interception software that signs every              certificate with one key does this. Some embedded devices and hand-made test setups              also reuse their CA's key for the server; a public CA never does."
+                .to_string(),
+        ));
+    }
+    if let Some(ca) = issuer.filter(|ca| leaf.not_after > ca.not_after) {
+        out.push(tell(
+            FindingCode::LeafOutlivesIssuer,
+            "The server's certificate outlives the CA that issued it",
+            format!(
+                "It is valid until {}, after its CA '{}' expires ({}). Interception software mints                  certificates with a fixed lifetime whatever its CA's; some private CAs do the same                  by oversight. Public CAs do not issue past their own certificate's end.",
+                crate::certinfo::rfc3339(leaf.not_after),
+                ca.subject,
+                crate::certinfo::rfc3339(ca.not_after)
+            ),
+        ));
+    }
+    let zero = leaf.serial.iter().all(|&b| b == 0);
+    let negative = leaf.serial.first().is_some_and(|&b| b & 0x80 != 0);
+    if zero || negative {
+        out.push(tell(
+            FindingCode::InvalidSerial,
+            "The server's certificate has an invalid serial number",
+            format!(
+                "Its serial number is {}; RFC 5280 requires a positive one, and every public CA issues                  random positive serials. Home-made and old CA software (and some interception                  products) get this wrong; a private CA's certificate can look like this too.",
+                if zero { "zero" } else { "negative" }
+            ),
+        ));
+    }
+    let malformed: Vec<&str> = leaf
+        .subject_dn
+        .iter()
+        .chain(leaf.issuer_dn.iter())
+        .filter(|(attr, value)| {
+            *attr == DnAttr::C
+                && !(value.len() == 2 && value.bytes().all(|b| b.is_ascii_uppercase()))
+        })
+        .map(|(_, value)| value.as_str())
+        .collect();
+    if !malformed.is_empty() {
+        out.push(tell(
+            FindingCode::MalformedCountry,
+            "A country code in the certificate is malformed",
+            format!(
+                "The certificate's names carry the country {}, which is not a two-letter ISO 3166                  code. CAs that follow the rules cannot issue this; a CA set up by hand (an                  interception box's, or a small private CA's) often writes the country out.",
+                malformed
+                    .iter()
+                    .map(|v| format!("'{v}'"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        ));
+    }
+}
+
+/// Whether the leaf's key is its issuer's: the served issuer has the same
+/// key, or the leaf's authority key identifier is its own key's identifier
+/// (its own subject key identifier, or the SHA-1 of its key, RFC 5280
+/// §4.2.1.2 method 1).
+fn carries_issuer_key(leaf: &CertFacts, issuer: Option<&CertFacts>) -> bool {
+    if issuer.is_some_and(|ca| ca.spki_sha256 == leaf.spki_sha256) {
+        return true;
+    }
+    let Some(aki) = &leaf.authority_key_id else {
+        return false;
+    };
+    if leaf.subject_key_id.as_ref() == Some(aki) {
+        return true;
+    }
+    leaf.public_key().is_some_and(|key| {
+        ring::digest::digest(&ring::digest::SHA1_FOR_LEGACY_USE_ONLY, key.key).as_ref()
+            == aki.as_slice()
+    })
 }

@@ -3,8 +3,9 @@
 //! certificate whose named issuer was sent but whose signature does not
 //! verify under it.
 
-use super::chain::{signed_by, CertFacts};
+use super::chain::{signature_by, CertFacts};
 use super::finding::{cert_evidence, finding, with_detail, with_evidence};
+use super::signature::{SignatureCheck, SignatureMemo};
 use crate::model::{Finding, FindingCode, Severity};
 
 /// The issuance path through the served certificates.
@@ -14,6 +15,10 @@ pub(crate) struct Path {
     pub(crate) certs: Vec<usize>,
     /// Whether the certificates were sent in a different order.
     pub(crate) out_of_order: bool,
+    /// Certificates of the path whose link to the next could not be
+    /// checked (an algorithm not implemented here, or a malformed
+    /// signature field): linked by name only, without proof.
+    pub(crate) unverified: Vec<usize>,
 }
 
 impl Path {
@@ -64,8 +69,10 @@ impl BrokenLink {
     }
 }
 
-/// Builds the path with signature checks, and the first broken link.
-pub(crate) fn check(certs: &[CertFacts]) -> (Path, Option<BrokenLink>) {
+/// Builds the path with signature checks, and the first broken link. A
+/// link whose signature cannot be checked is followed (and noted in
+/// [`Path::unverified`]) rather than called broken: it proves nothing.
+pub(crate) fn check(certs: &[CertFacts], memo: &SignatureMemo) -> (Path, Option<BrokenLink>) {
     let mut path = Path::default();
     let Some(leaf) = certs.first().filter(|c| c.ok()) else {
         return (path, None);
@@ -73,7 +80,12 @@ pub(crate) fn check(certs: &[CertFacts]) -> (Path, Option<BrokenLink>) {
     path.certs.push(leaf.index);
     let mut current = leaf;
     let mut broken = None;
-    while !current.self_issued() {
+    // A certificate whose subject is its issuer ends the path only if it
+    // signed itself: an end entity with an empty subject (public CAs issue
+    // such leaves) may sign a certificate with an empty subject too.
+    while !(current.self_issued()
+        && signature_by(current, current, memo) != SignatureCheck::Invalid)
+    {
         let candidates: Vec<&CertFacts> = certs
             .iter()
             .filter(|c| {
@@ -83,8 +95,20 @@ pub(crate) fn check(certs: &[CertFacts]) -> (Path, Option<BrokenLink>) {
         if candidates.is_empty() {
             break;
         }
-        match candidates.iter().find(|c| signed_by(current, c)) {
-            Some(parent) => {
+        let checks: Vec<SignatureCheck> = candidates
+            .iter()
+            .map(|c| signature_by(current, c, memo))
+            .collect();
+        let valid = checks.iter().position(|c| *c == SignatureCheck::Valid);
+        let unsupported = checks
+            .iter()
+            .position(|c| *c == SignatureCheck::Unsupported);
+        match valid.or(unsupported) {
+            Some(i) => {
+                if valid.is_none() {
+                    path.unverified.push(current.index);
+                }
+                let parent = candidates[i];
                 path.certs.push(parent.index);
                 current = parent;
             }

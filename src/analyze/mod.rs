@@ -25,15 +25,19 @@ pub(crate) mod issuers;
 pub(crate) mod leaf_traits;
 pub(crate) mod linkage;
 pub(crate) mod pin_check;
+pub(crate) mod private_names;
 pub(crate) mod recorder_gaps;
+pub(crate) mod signature;
 pub mod sni_diff;
 pub mod summary;
 pub(crate) mod trust;
+pub(crate) mod trust_findings;
 pub mod vantage_compare;
 pub(crate) mod verdict;
 
 use crate::analysis_data::baseline::Baseline;
 use crate::analysis_data::catalog::Catalog;
+pub use crate::analysis_data::defaults::AnalysisData;
 use crate::analysis_data::intermediates::IntermediatePool;
 use crate::analysis_data::removed_roots::RemovedRoots;
 use crate::analysis_data::static_pins::PinStore;
@@ -60,7 +64,8 @@ pub struct Analyzer {
     removed_index: Arc<anchor_index::AnchorIndex>,
     pins: PinStore,
     baseline: Option<Baseline>,
-    issuer_cache: std::sync::Arc<trust::IssuerCache>,
+    /// Signature verifications remembered across observations.
+    signatures: Arc<signature::SignatureMemo>,
     facts_cache: std::sync::Arc<chain::FactsCache>,
     ct_logs: Arc<LogList>,
     removed_roots: Arc<RemovedRoots>,
@@ -81,53 +86,35 @@ pub enum ValidationTime {
 }
 
 impl Analyzer {
-    /// An analyzer with the given data and the built-in CT log list.
-    pub fn new(
-        catalog: Catalog,
-        trust: TrustStore,
-        pins: PinStore,
-        baseline: Option<Baseline>,
-    ) -> Self {
+    /// An analyzer judging with `data` ([`AnalysisData::builtin`] is what
+    /// the command line uses by default).
+    pub fn new(data: AnalysisData) -> Self {
+        let AnalysisData {
+            catalog,
+            trust,
+            pins,
+            baseline,
+            ct_logs,
+            removed_roots,
+            intermediates,
+        } = data;
         let public_root_names = Arc::new(ct::public_root_names(&trust));
         let trust_index = Arc::new(anchor_index::AnchorIndex::new(&trust.roots().roots));
+        let removed_index = Arc::new(anchor_index::AnchorIndex::new(removed_roots.anchors()));
         Analyzer {
             catalog,
             trust,
             trust_index,
-            removed_index: Default::default(),
+            removed_index,
             pins,
             baseline,
-            issuer_cache: Default::default(),
+            signatures: Default::default(),
             facts_cache: Default::default(),
-            ct_logs: LogList::builtin(),
-            removed_roots: Arc::new(RemovedRoots::none()),
+            ct_logs,
+            removed_roots: Arc::new(removed_roots),
             public_root_names,
-            intermediates: Default::default(),
+            intermediates: Arc::new(intermediates),
         }
-    }
-
-    /// Completes chains that leave out their intermediate with the
-    /// certificates of this pool (none by default; the CLI passes the
-    /// shipped set plus `--intermediates` files), as browsers do from
-    /// their cache. Fetched AIA issuers recorded in an observation are
-    /// used whatever the pool.
-    pub fn with_intermediates(mut self, pool: IntermediatePool) -> Self {
-        self.intermediates = Arc::new(pool);
-        self
-    }
-
-    /// Also judges chains with the roots Mozilla's store held at the
-    /// validation time and has dropped since (none by default).
-    pub fn with_removed_roots(mut self, removed: RemovedRoots) -> Self {
-        self.removed_index = Arc::new(anchor_index::AnchorIndex::new(removed.anchors()));
-        self.removed_roots = Arc::new(removed);
-        self
-    }
-
-    /// Uses this CT log list instead of the built-in one.
-    pub fn with_ct_log_list(mut self, logs: LogList) -> Self {
-        self.ct_logs = Arc::new(logs);
-        self
     }
 
     /// The catalog in use.
@@ -178,7 +165,6 @@ impl Analyzer {
         if leaf_only {
             findings.push(recorder_gaps::leaf_only_finding(obs, &certs[0]));
         }
-        let name_path = linkage::name_path(&certs);
         let extra = completion::candidates(obs, &certs, &self.intermediates);
         let roots = self.trust.roots();
         let anchors = trust::Anchors {
@@ -187,54 +173,22 @@ impl Analyzer {
             today_index: &self.trust_index,
             past_index: &self.removed_index,
         };
-        let (mut trust, trust_error, name_findings) = trust::evaluate(
-            &certs,
-            &name_path,
-            anchors,
-            &self.trust,
-            name,
-            at,
-            &self.issuer_cache,
-            &extra,
-        );
-        findings.extend(name_findings);
-        // webpki checked every signature of a trusted chain; only an
-        // untrusted one needs its links checked (and explained) here.
-        let path = match &trust_error {
-            None => {
-                if trust.chain == Some(ChainTrust::Local) {
-                    findings.push(trust::local_root(&certs[0], name));
-                }
-                if trust.removed_root {
-                    findings.extend(removed_root_finding(&self.removed_roots, &trust, at));
-                }
-                name_path
-            }
-            Some(error) => {
-                let (path, broken) = linkage::check(&certs);
-                if let Some(link) = broken {
-                    let genuine_issuer = link.copies_key_id(&certs)
-                        && trust::anchor_above(&certs, link.claimed_issuer, anchors).is_some();
-                    findings.push(linkage::broken_link_finding(&certs, link, genuine_issuer));
-                }
-                trust::untrusted(
-                    &certs,
-                    &path,
-                    error,
-                    anchors,
-                    leaf_only,
-                    broken.is_some(),
-                    &mut trust,
-                    &mut findings,
-                );
-                if leaf_only {
-                    // No chain to build, but the leaf's names can still be checked.
-                    trust::check_name(&certs[0], name, &mut findings);
-                }
-                path
-            }
-        };
-        trust::validity(&certs, &path, at, &mut findings);
+        let trust = trust::evaluate(&certs, anchors, &self.trust, at, &extra, &self.signatures);
+        findings.extend(trust_findings::findings(
+            &trust,
+            &trust_findings::Context {
+                certs: &certs,
+                extra: &extra,
+                name,
+                leaf_only,
+                anchors,
+                removed: &self.removed_roots,
+                at,
+                memo: &self.signatures,
+            },
+        ));
+        findings.extend(trust_findings::validity(&certs, &trust, at));
+        let path = &trust.path;
         let matches = catalog_match::find(&self.catalog, &certs);
         findings.extend(catalog_match::findings(&matches, &certs));
         findings.extend(pin_check::check(
@@ -243,27 +197,32 @@ impl Analyzer {
             &certs,
             &trust,
             obs.started_at,
+            at,
         ));
-        findings.extend(baseline_check::check(self.baseline.as_ref(), name, &certs));
+        findings.extend(baseline_check::check(
+            self.baseline.as_ref(),
+            name,
+            &certs,
+            &trust,
+            &self.signatures,
+        ));
         findings.extend(leaf_traits::check(&certs, &trust, obs.started_at));
         findings.extend(ct::check(
             &certs,
-            &path,
+            path,
             &trust,
             &self.ct_logs,
             &self.public_root_names,
             at,
         ));
-        verdict::rank(&mut findings);
-
         // A chain with no parsable leaf got no further than that.
         let chain_trust = (!certs.is_empty()).then(|| trust.chain.unwrap_or(ChainTrust::Broken));
-        let verdict = verdict::verdict(&findings, chain_trust);
+        let verdict = verdict::conclude(&mut findings, chain_trust, name);
         // Who would be intercepting: named for a suspicious chain too, since
         // a scan-level finding (leaf-key-reuse) can still make it intercepted.
         let interceptor = catalog_match::interceptor(&matches).or_else(|| {
             matches!(verdict, Verdict::Intercepted | Verdict::Suspicious)
-                .then(|| unknown_interceptor(&certs, &path, &trust))
+                .then(|| unknown_interceptor(&certs, path, &trust))
                 .flatten()
         });
         let leaf_names = certs
@@ -372,35 +331,4 @@ fn unknown_interceptor(
         category: None,
         matched_by,
     })
-}
-
-/// `removed-root` (info) for a chain trusted through a root that Mozilla's
-/// store held at the validation time and has dropped since.
-fn removed_root_finding(
-    removed: &RemovedRoots,
-    trust: &trust::TrustOutcome,
-    at: OffsetDateTime,
-) -> Option<Finding> {
-    let root = removed.by_spki(trust.anchor_spki.as_ref()?)?;
-    let mut f = finding(
-        FindingCode::RemovedRoot,
-        Severity::Info,
-        "Trusted through a root that has since left the public store",
-        format!(
-            "The chain builds to '{}', a root that Mozilla's store trusted until {}. At the \
-             validation time ({}) it was still trusted, so the chain is judged as publicly \
-             trusted then; judged as of today, it would not be.",
-            root.subject,
-            root.removed,
-            at.date()
-        ),
-    );
-    f.evidence.sha256 = Some(crate::encoding::hex(&root.sha256));
-    f.evidence.spki_sha256 = Some(crate::encoding::hex(&root.spki_sha256));
-    f.evidence.subject = Some(root.subject.clone());
-    f.evidence.detail = Some(format!(
-        "dropped from rustls/webpki-roots in commit {} ({})",
-        root.removed_commit, removed.source
-    ));
-    Some(f)
 }

@@ -1,21 +1,37 @@
 //! Control-SNI differential: compares a handshake made with the target
 //! name with one made to the same address with a control name. If the
-//! target name is answered by another CA, and its chain does not verify,
-//! something on the path re-signs connections chosen by name: the
-//! Censored Planet method that found the 2019 Kazakhstan interception.
+//! target name is answered by another CA, and the analyzer judges the
+//! target's chain `intercepted` but not the control's, something on the
+//! path re-signs connections chosen by name: the Censored Planet method
+//! that found the 2019 Kazakhstan interception.
+//!
+//! The conclusion rests on the analyzer's verdicts of both handshakes,
+//! never on stock verification alone: a shared host whose default virtual
+//! host has an expired certificate, or one from another CA, fails stock
+//! verification without anyone intercepting.
 //!
 //! Issuing CAs are compared (name, key identifier, key), never leaf bytes:
 //! the two names legitimately get different leaves.
 
 use super::issuers::{chain_issuers, same_key};
-use crate::model::{Observation, SniComparison, SniOutcome};
+use crate::model::{Observation, SniComparison, SniOutcome, Verdict};
 
 fn verified(obs: &Observation) -> Option<bool> {
     obs.stock_verification.as_ref().map(|v| v.ok)
 }
 
-/// Compares the control and target handshakes.
-pub fn compare(control: &Observation, target: &Observation) -> SniComparison {
+/// The analyzer's verdicts of the two handshakes of a probe.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Verdicts {
+    /// The control name's handshake.
+    pub control: Verdict,
+    /// The target name's handshake.
+    pub target: Verdict,
+}
+
+/// Compares the control and target handshakes, given the analyzer's
+/// verdict of each.
+pub fn compare(control: &Observation, target: &Observation, verdicts: Verdicts) -> SniComparison {
     let c = chain_issuers(&control.chain);
     let t = chain_issuers(&target.chain);
     let control_name = control.target.expected_name();
@@ -71,24 +87,37 @@ pub fn compare(control: &Observation, target: &Observation) -> SniComparison {
                         ti.issuer.name
                     ),
                 )
-            } else if target_verified == Some(true) {
+            } else if verdicts.target == Verdict::Intercepted && verdicts.control != Verdict::Intercepted {
+                (
+                    SniOutcome::SniTriggered,
+                    format!(
+                        "{what}, {}, and the analyzer judges the target's chain intercepted but not the \
+                         control's. The same address answers differently depending only on the name asked \
+                         for: a device on the path re-signs connections to {target_name}. This is strong \
+                         evidence of a targeted in-network interceptor rather than a misconfigured server.",
+                        key_words(same_name, same_key_)
+                    ),
+                )
+            } else if verdicts.target == Verdict::Intercepted {
                 (
                     SniOutcome::IssuerDiffers,
                     format!(
-                        "{what}, {}. The target's chain verifies, so this is most likely a server that \
-                         holds certificates from several CAs (shared hosting, a CDN), not interception.",
+                        "{what}, {}, and the analyzer judges both chains intercepted: whatever intercepts \
+                         here does not choose by name. See each observation's findings.",
                         key_words(same_name, same_key_)
                     ),
                 )
             } else {
                 (
-                    SniOutcome::SniTriggered,
+                    SniOutcome::IssuerDiffers,
                     format!(
-                        "{what}, {}, and the target's chain does not verify. The same address answers \
-                         differently depending only on the name asked for: a device on the path \
-                         re-signs connections to {target_name}. This is strong evidence of a targeted \
-                         in-network interceptor rather than a misconfigured server.",
-                        key_words(same_name, same_key_)
+                        "{what}, {}, but the analyzer does not judge the target's chain intercepted \
+                         ({}). Servers that hold certificates from several CAs (shared hosting, a CDN) \
+                         answer like this, and a default virtual host with an expired or other CA's \
+                         certificate fails verification without anyone intercepting. Not evidence of \
+                         interception on its own.",
+                        key_words(same_name, same_key_),
+                        verdicts.target
                     ),
                 )
             }
@@ -102,6 +131,8 @@ pub fn compare(control: &Observation, target: &Observation) -> SniComparison {
         same_issuer_key: same_key_,
         target_verified,
         control_verified,
+        target_verdict: verdicts.target,
+        control_verdict: verdicts.control,
         explanation,
     }
 }

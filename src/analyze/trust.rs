@@ -1,37 +1,123 @@
-//! Trust: does the chain build (webpki, with the served intermediates in any
-//! order) to a root in the trust store, for the expected name, at the
-//! validation time? Validity and name problems are reported separately from
-//! trust so that an expired certificate under a public root is not mistaken
+//! Trust, judged in one place: does the chain build (webpki, with the
+//! served intermediates in any order, and the certificates the server did
+//! not send) to a root of the trust store at the validation time? The
+//! answer is one typed [`TrustOutcome`]: verified (through a public, local
+//! or since-removed root), rejected (it links by signatures to a root, but
+//! the verifier refuses it, for a benign or a security reason), or
+//! unanchored (how far it got). The findings that explain it are made from
+//! it in [`super::trust_findings`]; validity and name problems are reported
+//! apart, so that an expired certificate under a public root is not taken
 //! for an unknown root.
+//!
+//! Nothing here depends on what was judged before: signatures are
+//! remembered by [`SignatureMemo`] (a cache of a pure function), never
+//! whole paths, so a verdict does not depend on the order of the input.
 
 use super::anchor_index::AnchorIndex;
-use super::chain::{signed_by, CertFacts, OID_AIA};
+use super::chain::{signature_by, signature_under, CertFacts};
 use super::completion::Candidate;
-use super::finding::{cert_evidence, finding, with_detail, with_evidence};
-use super::linkage::Path;
-use crate::model::{ChainTrust, Finding, FindingCode, Severity};
-use rustls_pki_types::{CertificateDer, ServerName, TrustAnchor, UnixTime};
-use std::collections::HashMap;
-use std::sync::Mutex;
+use super::linkage::{self, BrokenLink, Path};
+use super::signature::{browsers_accept, SignatureCheck, SignatureMemo};
+use crate::analysis_data::trust_store::TrustStore;
+use crate::model::ChainTrust;
+use rustls_pki_types::{CertificateDer, SignatureVerificationAlgorithm, TrustAnchor, UnixTime};
 use time::OffsetDateTime;
 use webpki::{EndEntityCert, KeyUsage};
 
-/// What trust evaluation concluded.
+/// Why a chain that links by signatures to a root of the trust store is
+/// refused by the verifier. Only [`Rejection::benign`] reasons are the
+/// server's own problem; the others are security failures.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum Rejection {
+    /// A certificate is outside its validity (reported as `expired` or
+    /// `not-yet-valid`). Benign.
+    Validity,
+    /// A signature uses an algorithm browsers retired (RSA with SHA-1, RSA
+    /// keys under 2048 bits) that mitmwatch checked and found valid: a
+    /// genuine old chain. Benign.
+    LegacyAlgorithm,
+    /// Certificate `issuer`, which says it is not a CA, signed certificate
+    /// `issued`: the basicConstraints forgery. No benign explanation.
+    NonCaIssuer {
+        /// Position of the end-entity certificate that acted as a CA.
+        issuer: usize,
+        /// Position of the certificate it signed.
+        issued: usize,
+    },
+    /// A constraint of the chain is broken.
+    Constraint(Constraint),
+    /// The signature of certificate `cert` cannot be checked here (an
+    /// algorithm mitmwatch does not implement, or a certificate whose two
+    /// signature-algorithm fields disagree): nothing is proven either way.
+    Unverifiable {
+        /// Position of the certificate whose signature cannot be checked.
+        cert: usize,
+        /// Its outer and inner signature algorithms differ (malformed).
+        malformed: bool,
+    },
+}
+
+/// Which constraint of a chain is broken.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Constraint {
+    /// A CA of the chain is name-constrained and may not issue for the name.
+    Names,
+    /// The chain is longer than a CA of it allows.
+    PathLength,
+    /// A certificate's extended key usage excludes TLS servers.
+    KeyPurpose,
+    /// The server's certificate is a CA certificate.
+    CaAsLeaf,
+    /// An issuing certificate lacks the CA marking (no BasicConstraints, as
+    /// in a version 1 certificate) without saying it is an end entity.
+    MissingCaMark,
+    /// The verifier refused it for another reason (its error is kept).
+    Other,
+}
+
+/// What trust evaluation concluded: the one trust result the findings and
+/// the verdict are made from.
 #[derive(Clone, Debug, Default)]
 pub(crate) struct TrustOutcome {
     /// The chain builds to an anchor of the trust store (at the validation
     /// time, or at a time when every certificate of the path is valid).
     pub(crate) trusted: bool,
-    /// SPKI SHA-256 of the anchor used, when trusted.
+    /// SPKI SHA-256 of the anchor the chain builds or links to.
     pub(crate) anchor_spki: Option<[u8; 32]>,
-    /// The anchor belongs to the base trust store (Mozilla's roots, or
-    /// `--roots`), not to `--extra-roots` additions.
+    /// That anchor belongs to the base trust store (Mozilla's roots, or
+    /// `--roots`) or is a root Mozilla's store has dropped since the
+    /// validation time, not to `--extra-roots` additions.
     pub(crate) anchor_public: bool,
-    /// How far the chain got; `None` until judged.
+    /// How far the chain got; `None` when there was no parsable leaf.
     pub(crate) chain: Option<ChainTrust>,
     /// The anchor is a root Mozilla's store has dropped since the
     /// validation time.
     pub(crate) removed_root: bool,
+    /// Why a chain that links to an anchor is refused.
+    pub(crate) rejection: Option<Rejection>,
+    /// webpki's error, when the chain was not trusted.
+    pub(crate) error: Option<webpki::Error>,
+    /// The issuance path through the served certificates, leaf first:
+    /// linked by name for a trusted chain (webpki checked the signatures),
+    /// by signature otherwise.
+    pub(crate) path: Path,
+    /// A served certificate whose named issuer was sent but did not sign it.
+    pub(crate) broken: Option<BrokenLink>,
+    /// Positions in the completion candidates of the certificates the
+    /// server did not send that the trusted path needed.
+    pub(crate) completed_by: Vec<usize>,
+}
+
+impl TrustOutcome {
+    /// Trusted through a public root, or linked to one and rejected.
+    pub(crate) fn publicly_anchored(&self) -> bool {
+        self.anchor_spki.is_some() && self.anchor_public
+    }
+
+    /// Trusted through a public root (or one removed since).
+    pub(crate) fn publicly_trusted(&self) -> bool {
+        self.trusted && self.anchor_public
+    }
 }
 
 fn unix(t: OffsetDateTime) -> UnixTime {
@@ -57,39 +143,39 @@ pub(crate) struct Anchors<'a> {
 }
 
 impl Anchors<'_> {
-    /// Each index with the number of its anchors in use, today's first.
-    fn indexed(&self) -> [(&AnchorIndex, usize); 2] {
+    /// Each index with the number of its anchors in use, today's first,
+    /// and whether it holds removed roots.
+    fn indexed(&self) -> [(&AnchorIndex, usize, bool); 2] {
         debug_assert_eq!(self.today_index.len(), self.today.len());
         debug_assert!(self.past.len() <= self.past_index.len());
         [
-            (self.today_index, self.today.len()),
-            (self.past_index, self.past.len()),
+            (self.today_index, self.today.len(), false),
+            (self.past_index, self.past.len(), true),
         ]
     }
 }
 
-/// A verified path's facts worth remembering.
+/// A verified path's facts worth keeping.
 struct Verified {
     anchor_spki: [u8; 32],
-    /// The end-entity's issuer in the path, if it was an intermediate,
-    /// and whether the anchor carries name constraints.
-    issuer_der: Option<Vec<u8>>,
-    anchor_constrained: bool,
     /// Positions in the completion candidates of the path's certificates
     /// that the server did not send.
     completed_by: Vec<usize>,
 }
 
 /// The path webpki builds from `leaf` to one of `anchors` through
-/// `intermediates`, valid at `at` for server authentication.
-fn build_path<'p>(
-    leaf: &'p EndEntityCert<'p>,
-    anchors: &'p [TrustAnchor<'p>],
-    intermediates: &'p [CertificateDer<'p>],
+/// `intermediates`, valid at `at` for server authentication, checking
+/// signatures through `algorithms` (the memo's).
+fn verify_at(
+    leaf: &EndEntityCert<'_>,
+    anchors: &[TrustAnchor<'_>],
+    intermediates: &[CertificateDer<'_>],
     at: OffsetDateTime,
-) -> Result<webpki::VerifiedPath<'p>, webpki::Error> {
+    algorithms: &[&dyn SignatureVerificationAlgorithm],
+    extra: &[Candidate],
+) -> Result<Verified, webpki::Error> {
     leaf.verify_for_usage(
-        webpki::ALL_VERIFICATION_ALGS,
+        algorithms,
         anchors,
         intermediates,
         unix(at),
@@ -97,83 +183,13 @@ fn build_path<'p>(
         None,
         None,
     )
-}
-
-/// [`build_path`], with the facts of the path found.
-fn verify_at(
-    leaf: &EndEntityCert<'_>,
-    anchors: &[TrustAnchor<'_>],
-    intermediates: &[CertificateDer<'_>],
-    at: OffsetDateTime,
-    extra: &[Candidate],
-) -> Result<Verified, webpki::Error> {
-    build_path(leaf, anchors, intermediates, at).map(|path| Verified {
+    .map(|path| Verified {
         completed_by: path
             .intermediate_certificates()
             .filter_map(|c| extra.iter().position(|e| e.facts.der == c.der().as_ref()))
             .collect(),
         anchor_spki: crate::encoding::sha256(webpki::spki_for_anchor(path.anchor()).as_ref()),
-        issuer_der: path
-            .intermediate_certificates()
-            .next()
-            .map(|c| c.der().to_vec()),
-        anchor_constrained: path.anchor().name_constraints.is_some(),
     })
-}
-
-/// Intermediates already shown to chain to an anchor, so that later leaves
-/// they issued need only their own signature checked: webpki verifies the
-/// leaf with the intermediate as its trust anchor. An entry is used only
-/// while the intermediate is within its validity and when its anchor
-/// carries no name constraints, so the outcome is the same as a full path
-/// build. (Scans see the same few intermediates over and over.)
-#[derive(Debug, Default)]
-pub(crate) struct IssuerCache {
-    entries: Mutex<HashMap<[u8; 32], CachedIssuer>>,
-}
-
-#[derive(Debug, Clone)]
-struct CachedIssuer {
-    anchor: TrustAnchor<'static>,
-    anchor_spki: [u8; 32],
-    not_before: OffsetDateTime,
-    not_after: OffsetDateTime,
-}
-
-/// Most intermediates remembered (the cache is cleared when full).
-const ISSUER_CACHE_LIMIT: usize = 4096;
-
-impl IssuerCache {
-    fn get(&self, issuer_sha256: &[u8; 32], at: OffsetDateTime) -> Option<CachedIssuer> {
-        let map = self.entries.lock().ok()?;
-        map.get(issuer_sha256)
-            .filter(|c| c.not_before <= at && at <= c.not_after)
-            .cloned()
-    }
-
-    fn remember(&self, issuer: &CertFacts, verified: &Verified) {
-        if verified.anchor_constrained || !issuer.ok() {
-            return;
-        }
-        let der = CertificateDer::from(issuer.der.as_slice());
-        let Ok(anchor) = webpki::anchor_from_trusted_cert(&der) else {
-            return;
-        };
-        if let Ok(mut map) = self.entries.lock() {
-            if map.len() >= ISSUER_CACHE_LIMIT {
-                map.clear();
-            }
-            map.insert(
-                issuer.sha256,
-                CachedIssuer {
-                    anchor: anchor.to_owned(),
-                    anchor_spki: verified.anchor_spki,
-                    not_before: issuer.not_before,
-                    not_after: issuer.not_after,
-                },
-            );
-        }
-    }
 }
 
 /// A time at which every certificate of the path is valid, if there is one.
@@ -184,546 +200,302 @@ fn time_all_valid(certs: &[CertFacts], path: &Path) -> Option<OffsetDateTime> {
     (start <= end).then_some(start)
 }
 
-/// Does the chain build to an anchor? `name_path` links the served
-/// certificates by name only (signatures are checked by webpki here).
-/// Returns the outcome, webpki's error when untrusted, and a
-/// `hostname-mismatch` finding when trusted but not valid for the name.
-///
-/// `extra` are certificates the server did not send (fetched from AIA
-/// URLs, or from the intermediate pool; see [`super::completion`]): when
-/// the served chain leads to no anchor, the path is built again with them,
-/// and a path that needed one is trusted with an `incomplete-chain` note.
-#[allow(clippy::too_many_arguments)]
+/// Judges the trust of a served chain. `extra` are certificates the server
+/// did not send (fetched from AIA URLs, or from the intermediate pool; see
+/// [`super::completion`]): when the served chain leads to no anchor, the
+/// path is built again with them.
 pub(crate) fn evaluate(
     certs: &[CertFacts],
-    name_path: &Path,
     anchors: Anchors<'_>,
-    store: &crate::analysis_data::trust_store::TrustStore,
-    expected_name: &str,
+    store: &TrustStore,
     at: OffsetDateTime,
-    cache: &IssuerCache,
     extra: &[Candidate],
-) -> (TrustOutcome, Option<webpki::Error>, Vec<Finding>) {
+    memo: &SignatureMemo,
+) -> TrustOutcome {
     let mut out = TrustOutcome::default();
-    let mut findings = Vec::new();
     let Some(leaf_facts) = certs.first().filter(|c| c.ok()) else {
-        return (out, None, findings);
+        return out;
     };
+    let name_path = linkage::name_path(certs);
     let leaf_der = CertificateDer::from(leaf_facts.der.as_slice());
     let leaf = match EndEntityCert::try_from(&leaf_der) {
         Ok(leaf) => leaf,
-        Err(e) => return (out, Some(e), findings),
-    };
-    // Fast path: the leaf's issuer is known to chain to an anchor.
-    let issuer = name_path.certs.get(1).map(|i| &certs[*i]);
-    let cached = issuer
-        .and_then(|i| cache.get(&i.sha256, at))
-        .filter(|c| build_path(&leaf, std::slice::from_ref(&c.anchor), &[], at).is_ok())
-        .map(|c| c.anchor_spki);
-    let verdict = match cached {
-        Some(anchor_spki) => Ok(anchor_spki),
-        None => {
-            let intermediates: Vec<CertificateDer<'_>> = certs[1..]
-                .iter()
-                .filter(|c| c.ok())
-                .map(|c| CertificateDer::from(c.der.as_slice()))
-                .collect();
-            let attempt = |anchors: &[TrustAnchor<'_>], intermediates: &[CertificateDer<'_>]| {
-                let first = verify_at(&leaf, anchors, intermediates, at, extra);
-                match first {
-                    Err(webpki::Error::CertExpired { .. })
-                    | Err(webpki::Error::CertNotValidYet { .. }) => {
-                        match time_all_valid(certs, name_path) {
-                            Some(t) => verify_at(&leaf, anchors, intermediates, t, extra),
-                            None => first,
-                        }
-                    }
-                    other => other,
-                }
-            };
-            let mut result = attempt(anchors.today, &intermediates);
-            let mut all = intermediates.clone();
-            if result.is_err() && !extra.is_empty() {
-                all.extend(
-                    extra
-                        .iter()
-                        .map(|c| CertificateDer::from(c.facts.der.as_slice())),
-                );
-                if let Ok(completed) = attempt(anchors.today, &all) {
-                    if let Some(note) = completion_finding(&completed, extra) {
-                        findings.push(note);
-                    }
-                    result = Ok(completed);
-                }
-            }
-            if let Ok(verified) = &result {
-                if let Some(issuer) = verified
-                    .issuer_der
-                    .as_ref()
-                    .and_then(|der| certs.iter().find(|c| &c.der == der))
-                {
-                    cache.remember(issuer, verified);
-                }
-            }
-            // A root dropped from the store since the validation time: the
-            // chain was publicly trusted then. Not remembered in the cache,
-            // which serves every validation time.
-            if result.is_err() && !anchors.past.is_empty() {
-                match attempt(anchors.past, &all) {
-                    Ok(then) => {
-                        if let Some(note) = completion_finding(&then, extra) {
-                            findings.push(note);
-                        }
-                        out.removed_root = true;
-                        result = Ok(then);
-                    }
-                    // It reached a removed root and failed for another
-                    // reason (SHA-1, expiry): that is the error to explain.
-                    Err(e) if !matches!(e, webpki::Error::UnknownIssuer) => result = Err(e),
-                    Err(_) => {}
-                }
-            }
-            result.map(|v| v.anchor_spki)
+        Err(e) => {
+            untrusted(certs, e, anchors, store, memo, &mut out);
+            return out;
         }
     };
-    match verdict {
-        Ok(anchor) => {
-            name_check(leaf_facts, &leaf, expected_name, &mut findings);
+    let memoized = memo.webpki_algorithms();
+    let algorithms: Vec<&dyn SignatureVerificationAlgorithm> = memoized
+        .iter()
+        .map(|a| a as &dyn SignatureVerificationAlgorithm)
+        .collect();
+    let served: Vec<CertificateDer<'_>> = certs[1..]
+        .iter()
+        .filter(|c| c.ok())
+        .map(|c| CertificateDer::from(c.der.as_slice()))
+        .collect();
+    let attempt = |anchors: &[TrustAnchor<'_>], intermediates: &[CertificateDer<'_>]| {
+        let first = verify_at(&leaf, anchors, intermediates, at, &algorithms, extra);
+        match first {
+            Err(webpki::Error::CertExpired { .. }) | Err(webpki::Error::CertNotValidYet { .. }) => {
+                match time_all_valid(certs, &name_path) {
+                    Some(t) => verify_at(&leaf, anchors, intermediates, t, &algorithms, extra),
+                    None => first,
+                }
+            }
+            other => other,
+        }
+    };
+    let mut result = attempt(anchors.today, &served);
+    let mut all = served.clone();
+    if result.is_err() && !extra.is_empty() {
+        all.extend(
+            extra
+                .iter()
+                .map(|c| CertificateDer::from(c.facts.der.as_slice())),
+        );
+        if let Ok(completed) = attempt(anchors.today, &all) {
+            result = Ok(completed);
+        }
+    }
+    // A root dropped from the store since the validation time: the chain
+    // was publicly trusted then.
+    if result.is_err() && !anchors.past.is_empty() {
+        match attempt(anchors.past, &all) {
+            Ok(then) => {
+                out.removed_root = true;
+                result = Ok(then);
+            }
+            // It reached a removed root and failed for another reason
+            // (SHA-1, expiry): that is the error to explain.
+            Err(e) if !matches!(e, webpki::Error::UnknownIssuer) => result = Err(e),
+            Err(_) => {}
+        }
+    }
+    match result {
+        Ok(verified) => {
             out.trusted = true;
-            out.anchor_spki = Some(anchor);
-            out.anchor_public = out.removed_root || store.is_public_anchor(&anchor);
+            out.anchor_spki = Some(verified.anchor_spki);
+            out.anchor_public = out.removed_root || store.is_public_anchor(&verified.anchor_spki);
             out.chain = Some(if out.anchor_public {
                 ChainTrust::Public
             } else {
                 ChainTrust::Local
             });
-            (out, None, findings)
+            out.completed_by = verified.completed_by;
+            out.path = name_path;
         }
-        Err(e) => (out, Some(e), findings),
+        Err(e) => untrusted(certs, e, anchors, store, memo, &mut out),
     }
+    out
 }
 
-/// `incomplete-chain` (info) for a path that used certificates the server
-/// did not send, naming where each came from.
-fn completion_finding(verified: &Verified, extra: &[Candidate]) -> Option<Finding> {
-    let used: Vec<&Candidate> = verified.completed_by.iter().map(|&i| &extra[i]).collect();
-    let first = used.first()?;
-    let sources: Vec<String> = used
-        .iter()
-        .map(|c| format!("'{}' {}", c.facts.subject, c.origin.describe()))
-        .collect();
-    let mut evidence = cert_evidence(&first.facts);
-    evidence.cert_index = None;
-    Some(with_detail(
-        with_evidence(
-            finding(
-                FindingCode::IncompleteChain,
-                Severity::Info,
-                "The chain was completed with an issuer the server did not send",
-                format!(
-                    "The chain leads to a trusted root only with {}, which the server did not send \
-                     (or the recorder did not keep). Browsers complete such chains the same way, so \
-                     the chain is judged as trusted; the server should send its full chain \
-                     (certbot's fullchain.pem, not cert.pem).",
-                    sources.join(", then ")
-                ),
-            ),
-            evidence,
-        ),
-        format!(
-            "certificates not sent (SHA-256): {}",
-            used.iter()
-                .map(|c| c.facts.sha256_hex())
-                .collect::<Vec<_>>()
-                .join(", ")
-        ),
-    ))
+/// How a certificate links to a trust anchor: the anchor's key, whether
+/// it came from the removed roots, and whether the signature was checked
+/// ([`SignatureCheck::Valid`]) or cannot be ([`SignatureCheck::Unsupported`]).
+struct AnchorLink {
+    spki: [u8; 32],
+    removed: bool,
+    check: SignatureCheck,
 }
 
-/// `hostname-mismatch` for a leaf whose chain could not be built (only
-/// the leaf was recorded), so that a leaf for other names is still reported.
-pub(crate) fn check_name(leaf: &CertFacts, expected_name: &str, findings: &mut Vec<Finding>) {
-    if leaf.ok() {
-        let der = CertificateDer::from(leaf.der.as_slice());
-        if let Ok(parsed) = EndEntityCert::try_from(&der) {
-            name_check(leaf, &parsed, expected_name, findings);
-        }
-    }
-}
-
-/// Reports a leaf that does not cover the expected name (meaningful once
-/// the chain is trusted; untrusted chains are reported as such).
-fn name_check(
-    leaf_facts: &CertFacts,
-    leaf: &EndEntityCert<'_>,
-    expected_name: &str,
-    findings: &mut Vec<Finding>,
-) {
-    let Ok(name) = ServerName::try_from(expected_name) else {
-        return;
-    };
-    if leaf.verify_is_valid_for_subject_name(&name).is_ok() {
-        return;
-    }
-    findings.push(with_detail(
-        with_evidence(
-            finding(
-                FindingCode::HostnameMismatch,
-                Severity::Medium,
-                format!("The certificate is not valid for {expected_name}"),
-                "The server presented a certificate for other names. Browsers refuse such connections. \
-                 It can be a misconfigured server, or a device answering in place of the real server.",
-            ),
-            cert_evidence(leaf_facts),
-        ),
-        format!("names in the certificate: {}", leaf_facts.san_dns.join(", ")),
-    ));
-}
-
-/// The trust anchor that `cert` links to by signature: one whose key is
-/// `cert`'s own (the anchor was sent), or one named as `cert`'s issuer
-/// whose key verifies `cert`'s signature. Checked with x509-parser, which
-/// also accepts algorithms webpki has retired (SHA-1), so that a genuine
-/// old chain is recognised for what it is.
-fn anchor_of(cert: &CertFacts, anchors: Anchors<'_>) -> Option<[u8; 32]> {
-    use x509_parser::prelude::{FromDer, SubjectPublicKeyInfo, X509Certificate};
+/// The trust anchor that `cert` links to: one whose key is `cert`'s own
+/// (the anchor was sent), or one named as `cert`'s issuer whose key
+/// verifies `cert`'s signature; failing that, one named so whose key cannot
+/// check it (an algorithm not implemented here), which links it without
+/// proof. Checked with the analysis' algorithms, which include those
+/// browsers retired (SHA-1), so that a genuine old chain is recognised for
+/// what it is.
+fn anchor_link(cert: &CertFacts, anchors: Anchors<'_>, memo: &SignatureMemo) -> Option<AnchorLink> {
     let indexed = anchors.indexed();
-    if indexed
+    if let Some((_, _, removed)) = indexed
         .iter()
-        .any(|(index, in_use)| index.has_key(&cert.spki_sha256, *in_use))
+        .find(|(index, in_use, _)| index.has_key(&cert.spki_sha256, *in_use))
     {
-        return Some(cert.spki_sha256);
+        return Some(AnchorLink {
+            spki: cert.spki_sha256,
+            removed: *removed,
+            check: SignatureCheck::Valid,
+        });
     }
     let issuer_name = crate::ct::der::read(&cert.issuer_raw).ok()?.0.content;
-    let mut named = indexed
-        .iter()
-        .flat_map(|(index, in_use)| index.named(issuer_name, *in_use))
-        .peekable();
-    // Most certificates name no anchor as their issuer: no need to parse.
-    named.peek()?;
-    let (_, parsed) = X509Certificate::from_der(&cert.der).ok()?;
-    named.find_map(|anchor| {
-        let (_, key) = SubjectPublicKeyInfo::from_der(&anchor.spki_der).ok()?;
-        parsed
-            .verify_signature(Some(&key))
-            .is_ok()
-            .then_some(anchor.spki_sha256)
-    })
+    let mut unverifiable = None;
+    for (index, in_use, removed) in indexed {
+        for anchor in index.named(issuer_name, in_use) {
+            let Some(key) = &anchor.key else { continue };
+            match signature_under(cert, &key.as_public_key(), memo) {
+                SignatureCheck::Valid => {
+                    return Some(AnchorLink {
+                        spki: anchor.spki_sha256,
+                        removed,
+                        check: SignatureCheck::Valid,
+                    })
+                }
+                SignatureCheck::Unsupported if unverifiable.is_none() => {
+                    unverifiable = Some(AnchorLink {
+                        spki: anchor.spki_sha256,
+                        removed,
+                        check: SignatureCheck::Unsupported,
+                    })
+                }
+                _ => {}
+            }
+        }
+    }
+    unverifiable
 }
 
 /// The anchor above `certs[start]`: following served certificates that
-/// sign each other upwards from it, the first one that links to an anchor.
+/// verifiably sign each other upwards from it, the first one that links
+/// to an anchor by a valid signature.
 pub(crate) fn anchor_above(
     certs: &[CertFacts],
     start: usize,
     anchors: Anchors<'_>,
+    memo: &SignatureMemo,
 ) -> Option<[u8; 32]> {
     let mut seen = vec![start];
     let mut current = certs.get(start).filter(|c| c.ok())?;
     loop {
-        if let Some(anchor) = anchor_of(current, anchors) {
-            return Some(anchor);
+        if let Some(link) = anchor_link(current, anchors, memo) {
+            if link.check == SignatureCheck::Valid {
+                return Some(link.spki);
+            }
         }
         let parent = certs.iter().find(|c| {
             c.ok()
                 && !seen.contains(&c.index)
                 && c.subject_raw == current.issuer_raw
-                && signed_by(current, c)
+                && signature_by(current, c, memo) == SignatureCheck::Valid
         })?;
         seen.push(parent.index);
         current = parent;
     }
 }
 
-/// What webpki's refusal means, in words, for a chain that links by
-/// signatures to a root of the trust store.
-#[allow(deprecated)] // older webpki releases report the unit variants
-fn rejection_reason(error: &webpki::Error) -> Option<String> {
-    use webpki::Error as E;
-    let text = match error {
-        // Reported by `validity` as `expired` / `not-yet-valid`.
-        E::CertExpired { .. } | E::CertNotValidYet { .. } => return None,
-        E::UnsupportedSignatureAlgorithm
-        | E::UnsupportedSignatureAlgorithmForPublicKey
-        | E::UnsupportedSignatureAlgorithmContext(_)
-        | E::UnsupportedSignatureAlgorithmForPublicKeyContext(_) => {
-            "it is signed with an algorithm that current verifiers no longer accept (such as SHA-1, \
-             retired by browsers in 2017). Genuine chains issued before then look like this"
+/// Classifies an untrusted chain: links it by signature
+/// ([`linkage::check`]), finds the anchor it links to, if any, and says
+/// why the verifier refused it or how far it got.
+fn untrusted(
+    certs: &[CertFacts],
+    error: webpki::Error,
+    anchors: Anchors<'_>,
+    store: &TrustStore,
+    memo: &SignatureMemo,
+    out: &mut TrustOutcome,
+) {
+    let (path, broken) = linkage::check(certs, memo);
+    let top = &certs[path.top().unwrap_or(0)];
+    out.broken = broken;
+    out.chain = Some(if broken.is_some() {
+        ChainTrust::Broken
+    } else {
+        match anchor_link(top, anchors, memo) {
+            Some(link) => {
+                out.anchor_spki = Some(link.spki);
+                out.anchor_public = link.removed || store.is_public_anchor(&link.spki);
+                out.removed_root = link.removed;
+                out.rejection = Some(rejection(certs, &path, &error, top, &link, anchors, memo));
+                ChainTrust::AnchoredRejected
+            }
+            None if top.index == 0
+                && top.self_issued()
+                && signature_by(top, top, memo) != SignatureCheck::Invalid =>
+            {
+                ChainTrust::SelfSigned
+            }
+            None if top.index > 0 => ChainTrust::ServedUntrustedCa,
+            None => ChainTrust::UnknownIssuer,
         }
-        E::RequiredEkuNotFound | E::RequiredEkuNotFoundContext(_) => {
-            "the certificate is not issued for TLS servers (its extended key usage lacks serverAuth)"
-        }
-        E::CaUsedAsEndEntity => "the server's certificate is a CA certificate",
-        E::EndEntityUsedAsCa => "a certificate that is not a CA issued another certificate",
-        E::NameConstraintViolation => {
-            "a CA of the chain is name-constrained and may not issue for this name"
-        }
-        E::PathLenConstraintViolated => "the chain is longer than a CA of it allows",
-        E::MaximumPathDepthExceeded | E::MaximumPathBuildCallsExceeded => {
-            "the chain is too long or too tangled for the verifier to build"
-        }
-        _ => "the verifier refused it",
-    };
-    Some(text.to_string())
+    });
+    out.error = Some(error);
+    out.path = path;
 }
 
-/// Why a chain that reaches no root is untrusted, from webpki's error, in
-/// words.
+/// Why a chain that links to an anchor (`link`, from `top`) was refused,
+/// most specific first: an end entity acting as a CA, a signature that
+/// cannot be checked, a broken constraint, then the benign reasons.
 #[allow(deprecated)] // older webpki releases report the unit variants
-fn unknown_root_reason(error: &webpki::Error) -> &'static str {
-    use webpki::Error as E;
-    match error {
-        E::UnknownIssuer => "no certificate of the chain is issued by a root of the trust store",
-        E::UnsupportedSignatureAlgorithm
-        | E::UnsupportedSignatureAlgorithmForPublicKey
-        | E::UnsupportedSignatureAlgorithmContext(_)
-        | E::UnsupportedSignatureAlgorithmForPublicKeyContext(_) => {
-            "its signatures use an algorithm the verifier does not accept, and it leads to no root of \
-             the trust store"
-        }
-        E::InvalidSignatureForPublicKey => {
-            "a signature in it does not verify"
-        }
-        E::CertExpired { .. } | E::CertNotValidYet { .. } => {
-            "it is outside its validity and leads to no root of the trust store"
-        }
-        _ => "the verifier could not build it to a root of the trust store",
-    }
-}
-
-/// Explains why an untrusted chain is untrusted, and says how far it got
-/// (`out.chain`). `path` is the signature-verified path from
-/// [`super::linkage::check`]. `leaf_only` says the recorder kept only the
-/// leaf (see [`super::recording`]): then nothing is said about what the
-/// server sent. `at_past` says the validation time is well before the
-/// trust store's date, so a root removed since may explain it.
-#[allow(clippy::too_many_arguments)]
-pub(crate) fn untrusted(
+fn rejection(
     certs: &[CertFacts],
     path: &Path,
     error: &webpki::Error,
+    top: &CertFacts,
+    link: &AnchorLink,
     anchors: Anchors<'_>,
-    leaf_only: bool,
-    broken_link: bool,
-    out: &mut TrustOutcome,
-    findings: &mut Vec<Finding>,
-) {
-    let top = &certs[path.top().unwrap_or(0)];
-    let leaf = &certs[0];
-    let webpki_detail = format!("webpki: {error:?}");
-    // A genuine chain in a bad state: it links by signatures to a root of
-    // the trust store, and webpki refused it for another reason.
-    if !broken_link {
-        if let Some(anchor) = anchor_of(top, anchors) {
-            out.chain = Some(ChainTrust::AnchoredRejected);
-            out.anchor_spki = Some(anchor);
-            if let Some(reason) = rejection_reason(error) {
-                findings.push(with_detail(
-                    with_evidence(
-                        finding(
-                            FindingCode::ChainRejected,
-                            Severity::Low,
-                            "The chain leads to a trusted root but is not accepted",
-                            format!(
-                                "Each certificate's signature checks out up to a root of your trust store, \
-                                 so the chain is not someone else's; but {reason}. Browsers refuse it too. \
-                                 This is a problem of the server, not a sign of interception."
-                            ),
-                        ),
-                        cert_evidence(top),
-                    ),
-                    webpki_detail,
-                ));
-            }
-            return;
+    memo: &SignatureMemo,
+) -> Rejection {
+    use webpki::Error as E;
+    for pair in path.certs.windows(2) {
+        let (issued, issuer) = (pair[0], pair[1]);
+        if certs[issuer].declares_end_entity() && !path.unverified.contains(&issued) {
+            return Rejection::NonCaIssuer { issuer, issued };
         }
     }
-    let self_signed_top = top.self_issued() && signed_by(top, top);
-    if broken_link {
-        out.chain = Some(ChainTrust::Broken);
-    } else if self_signed_top && top.index == 0 {
-        out.chain = Some(ChainTrust::SelfSigned);
-    } else if top.index > 0 {
-        out.chain = Some(ChainTrust::ServedUntrustedCa);
-    } else {
-        out.chain = Some(ChainTrust::UnknownIssuer);
-    }
-    if self_signed_top {
-        let what = if top.index == 0 {
-            "The server's certificate is self-signed"
-        } else {
-            "The chain ends at a self-signed root that is not in the trust store"
+    if let Some(&cert) = path.unverified.first() {
+        return Rejection::Unverifiable {
+            cert,
+            malformed: !certs[cert].algorithms_agree(),
         };
-        findings.push(with_detail(
-            with_evidence(
-                finding(
-                    FindingCode::UntrustedRoot,
-                    Severity::Medium,
-                    what,
-                    format!(
-                        "The chain ends at '{}', a root certificate the server sent itself and which your trust \
-                         store does not contain. Interception devices and software use their own root \
-                         like this. Private servers (a router's admin page, a test server, a company's \
-                         internal site) do the same: if this is such a server, add its root with \
-                         --extra-roots.",
-                        top.subject
-                    ),
-                ),
-                cert_evidence(top),
-            ),
-            webpki_detail,
-        ));
-        return;
     }
-    let issuer_was_sent = certs
-        .iter()
-        .any(|c| c.ok() && c.index != top.index && c.subject_raw == top.issuer_raw);
-    // A leaf whose issuer nobody sent, carrying the Authority Information
-    // Access pointer public CAs put there: most likely a server that
-    // forgot its intermediate, but it could not be checked.
-    if leaf.has_extension(OID_AIA) && leaf.index == top.index && !issuer_was_sent {
-        let explanation = if leaf_only {
-            format!(
-                "The recorder kept only the leaf. It was issued by '{}', which is not in your trust \
-                 store, so the chain could not be checked. A public CA's leaf looks like this when its \
-                 intermediate is left out; so does a forged leaf that copies the genuine one's fields.",
-                top.issuer
-            )
-        } else {
-            format!(
-                "The certificate was issued by '{}', which the server did not send and which could not \
-                 be fetched or found (see the observation's fetched issuers), so the chain could not be \
-                 checked. Servers often forget their intermediate, and browsers then fetch it from the \
-                 address in the certificate: most likely this is that misconfiguration. But a forged \
-                 leaf sent alone looks the same, so it stays unsettled.",
-                top.issuer
-            )
+    if link.check == SignatureCheck::Unsupported {
+        return Rejection::Unverifiable {
+            cert: top.index,
+            malformed: !top.algorithms_agree(),
         };
-        findings.push(with_detail(
-            with_evidence(
-                finding(
-                    FindingCode::IncompleteChain,
-                    Severity::Medium,
-                    "The chain could not be checked: its intermediate is missing",
-                    explanation,
-                ),
-                cert_evidence(top),
-            ),
-            webpki_detail,
-        ));
-        return;
     }
-    let reason = unknown_root_reason(error);
-    let explanation = if leaf_only {
-        format!(
-            "The chain stops at '{}', an issuer the recorder did not keep and that is not in your \
-             trust store ({reason}). Public CAs put an AIA pointer in the leaves they issue; this leaf \
-             has none, as interceptors' forged leaves often do not.",
-            top.issuer
-        )
-    } else if issuer_was_sent {
-        format!(
-            "The chain breaks at '{}': the server sent a certificate named like its issuer '{}', \
-             but the signature does not verify with it (see issuer-mismatch), so the chain leads \
-             to no trusted root.",
-            top.subject, top.issuer
-        )
-    } else if top.index > 0 {
-        format!(
-            "The server sent the CA '{}', which issued its certificate, but that CA leads to no root \
-             of your trust store: {reason}. Interception devices send their own CA like this. So do \
-             private CAs, and public CAs whose root your trust store lacks (check --roots).",
-            top.subject
-        )
-    } else {
-        format!(
-            "The chain stops at '{}', an issuer that the server did not send and that is not in \
-             your trust store: {reason}. The certificate has no address (AIA) to fetch its issuer \
-             from. A server that forgot its intermediate, or a CA your trust store lacks (check \
-             --roots), looks like this; so does an interception device that sends only its forged \
-             certificate.",
-            top.issuer
-        )
+    let constraint = match error {
+        E::NameConstraintViolation => Some(Constraint::Names),
+        E::PathLenConstraintViolated => Some(Constraint::PathLength),
+        E::RequiredEkuNotFound | E::RequiredEkuNotFoundContext(_) => Some(Constraint::KeyPurpose),
+        E::CaUsedAsEndEntity => Some(Constraint::CaAsLeaf),
+        E::EndEntityUsedAsCa => Some(Constraint::MissingCaMark),
+        _ => None,
     };
-    findings.push(with_detail(
-        with_evidence(
-            finding(
-                FindingCode::UntrustedRoot,
-                Severity::Medium,
-                "The chain does not lead to a trusted root",
-                explanation,
-            ),
-            cert_evidence(top),
-        ),
-        webpki_detail,
-    ));
+    if let Some(constraint) = constraint {
+        return Rejection::Constraint(constraint);
+    }
+    if matches!(error, E::CertExpired { .. } | E::CertNotValidYet { .. }) {
+        return Rejection::Validity;
+    }
+    if uses_retired_algorithm(certs, path, top, anchors, memo) {
+        return Rejection::LegacyAlgorithm;
+    }
+    Rejection::Constraint(Constraint::Other)
 }
 
-/// `local-root` for a chain trusted only through a root added on this
-/// machine.
-pub(crate) fn local_root(leaf: &CertFacts, name: &str) -> Finding {
-    with_evidence(
-        finding(
-            FindingCode::LocalRoot,
-            Severity::Medium,
-            "Trusted only through a root added on this machine",
-            format!(
-                "The certificate for {name} chains to a root that was added locally (--extra-roots or \
-                 the system store), not to a public CA. Browsers accept it without a warning, which is \
-                 how installed interception roots (corporate proxies, antivirus, state roots) stay \
-                 silent. If {name} is a public site, whoever holds that root's key is reading this \
-                 connection; if it is an internal server of your organisation with its own CA, this \
-                 is expected."
-            ),
-        ),
-        cert_evidence(leaf),
-    )
-}
-
-/// `expired` / `not-yet-valid` for the certificates of `path`.
-pub(crate) fn validity(
+/// Whether a link of the path, or its top's link to the anchor, is signed
+/// with an algorithm browsers no longer accept (RSA with SHA-1, short RSA
+/// keys).
+fn uses_retired_algorithm(
     certs: &[CertFacts],
     path: &Path,
-    at: OffsetDateTime,
-    findings: &mut Vec<Finding>,
-) {
-    for &i in &path.certs {
-        let cert = &certs[i];
-        let role = if i == 0 {
-            "The server's certificate"
-        } else {
-            "A certificate in the chain"
-        };
-        if at > cert.not_after {
-            findings.push(with_evidence(
-                finding(
-                    FindingCode::Expired,
-                    Severity::Low,
-                    format!("{role} has expired"),
-                    format!(
-                        "'{}' was valid until {}. Expired certificates are a server problem, but \
-                         interception devices have also served expired certificates.",
-                        cert.subject,
-                        crate::certinfo::rfc3339(cert.not_after)
-                    ),
-                ),
-                cert_evidence(cert),
-            ));
-        } else if at < cert.not_before {
-            findings.push(with_evidence(
-                finding(
-                    FindingCode::NotYetValid,
-                    Severity::Low,
-                    format!("{role} is not valid yet"),
-                    format!(
-                        "'{}' becomes valid only at {}. Check this computer's clock; a certificate \
-                         minted with a wrong clock is also a sign of on-the-fly generation.",
-                        cert.subject,
-                        crate::certinfo::rfc3339(cert.not_before)
-                    ),
-                ),
-                cert_evidence(cert),
-            ));
-        }
+    top: &CertFacts,
+    anchors: Anchors<'_>,
+    memo: &SignatureMemo,
+) -> bool {
+    let retired = |child: &CertFacts, key: &super::signature::PublicKey<'_>| {
+        child
+            .signed()
+            .is_some_and(|signed| !browsers_accept(&signed, key))
+    };
+    let in_path = path.certs.windows(2).any(|pair| {
+        let (child, parent) = (&certs[pair[0]], &certs[pair[1]]);
+        parent.public_key().is_some_and(|key| retired(child, &key))
+    });
+    if in_path {
+        return true;
     }
+    let Ok((name, _)) = crate::ct::der::read(&top.issuer_raw) else {
+        return false;
+    };
+    anchors.indexed().iter().any(|(index, in_use, _)| {
+        index.named(name.content, *in_use).any(|anchor| {
+            anchor.key.as_ref().is_some_and(|key| {
+                let key = key.as_public_key();
+                signature_under(top, &key, memo) == SignatureCheck::Valid && retired(top, &key)
+            })
+        })
+    })
 }

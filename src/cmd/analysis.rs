@@ -8,7 +8,7 @@ use mitmwatch::analysis_data::baseline::Baseline;
 use mitmwatch::analysis_data::catalog::Catalog;
 use mitmwatch::analysis_data::intermediates::IntermediatePool;
 use mitmwatch::analysis_data::static_pins::PinStore;
-use mitmwatch::analyze::{Analyzer, ValidationTime};
+use mitmwatch::analyze::{AnalysisData, Analyzer, ValidationTime};
 use mitmwatch::ct::LogList;
 use mitmwatch::import::InputFormat;
 use mitmwatch::judge::{Input, Judge, JudgedScan, Notice, ObservationFile};
@@ -18,8 +18,26 @@ use mitmwatch::report::terminal::escape;
 use std::path::{Path, PathBuf};
 use time::OffsetDateTime;
 
+/// The default validation time of commands that judge recorded data:
+/// each observation as of when its chain was served, with the roots, pins
+/// and logs of then.
+pub const RECORDED: &str = "observed";
+
+/// The default validation time of live measurements.
+pub const LIVE: &str = "now";
+
+/// The validation time `--at` asks for, or `default` ([`RECORDED`] or
+/// [`LIVE`]), with the text it was read from.
+pub fn validation_time(
+    args: &AnalysisArgs,
+    default: &'static str,
+) -> Result<(ValidationTime, String)> {
+    let text = args.at.clone().unwrap_or_else(|| default.to_string());
+    Ok((parse_validation_time(&text)?, text))
+}
+
 /// Parses `--at`.
-pub fn validation_time(text: &str) -> Result<ValidationTime> {
+fn parse_validation_time(text: &str) -> Result<ValidationTime> {
     match text {
         "now" => Ok(ValidationTime::At(OffsetDateTime::now_utc())),
         "observed" => Ok(ValidationTime::Observed),
@@ -52,10 +70,13 @@ pub fn catalog(paths: &[PathBuf]) -> Result<Catalog> {
     Ok(catalog)
 }
 
-/// The shipped issuing CAs, those `mitmwatch update` saved in the data
-/// directory, and those of `--intermediates` files.
-pub fn intermediates(paths: &[PathBuf], data_dir: Option<&Path>) -> Result<IntermediatePool> {
-    let mut pool = IntermediatePool::shipped().context("the shipped intermediates")?;
+/// The shipped issuing CAs (`pool`), with those `mitmwatch update` saved in
+/// the data directory and those of `--intermediates` files.
+fn intermediates(
+    mut pool: IntermediatePool,
+    paths: &[PathBuf],
+    data_dir: Option<&Path>,
+) -> Result<IntermediatePool> {
     if let Some(saved) = data_dir
         .map(|d| d.join(mitmwatch::update::data_dir::INTERMEDIATES_FILE))
         .filter(|f| f.is_file())
@@ -78,14 +99,20 @@ pub fn intermediates(paths: &[PathBuf], data_dir: Option<&Path>) -> Result<Inter
 
 /// Builds the analyzer the flags ask for.
 pub fn analyzer(args: &AnalysisArgs) -> Result<Analyzer> {
-    analyzer_and_data(args).map(|(analyzer, _)| analyzer)
+    analyzer_and_data(args, ValidationTime::Observed).map(|(analyzer, _)| analyzer)
 }
 
-/// Builds the analyzer the flags ask for, and says which data it uses.
+/// Builds the analyzer the flags ask for, from the library's defaults
+/// ([`AnalysisData::builtin`]), and says which data it uses, judged `when`.
 /// The CT log list is `--ct-log-list` if given, else the list `mitmwatch
 /// update` saved in the data directory if it is newer than the built-in
-/// one, else the built-in list.
-pub fn analyzer_and_data(args: &AnalysisArgs) -> Result<(Analyzer, DataUsed)> {
+/// one, else the built-in list; the intermediates are the shipped set, any
+/// `mitmwatch update` saved and `--intermediates`.
+pub fn analyzer_and_data(
+    args: &AnalysisArgs,
+    when: ValidationTime,
+) -> Result<(Analyzer, DataUsed)> {
+    let builtin = AnalysisData::builtin()?;
     let store = super::flags_setup::trust_store(&args.trust)?;
     let catalog = catalog(&args.catalog)?;
     let catalog_source = std::iter::once("built-in catalog".to_string())
@@ -97,7 +124,7 @@ pub fn analyzer_and_data(args: &AnalysisArgs) -> Result<(Analyzer, DataUsed)> {
         Some(path) => path.display().to_string(),
     };
     let pins = match &args.pins {
-        None => PinStore::builtin().context("the built-in pins")?,
+        None => builtin.pins.clone(),
         Some(path) => PinStore::from_json(
             &std::fs::read_to_string(path)
                 .with_context(|| format!("reading {}", path.display()))?,
@@ -111,7 +138,7 @@ pub fn analyzer_and_data(args: &AnalysisArgs) -> Result<(Analyzer, DataUsed)> {
                 .with_context(|| format!("reading {}", path.display()))?;
             let b: Baseline = serde_json::from_str(&text)
                 .with_context(|| format!("{}: not a mitmwatch baseline", path.display()))?;
-            if b.schema != mitmwatch::analysis_data::baseline::BASELINE_SCHEMA {
+            if !mitmwatch::analysis_data::baseline::BASELINE_SCHEMAS_READ.contains(&b.schema) {
                 anyhow::bail!(
                     "{}: unsupported baseline schema {}",
                     path.display(),
@@ -137,24 +164,33 @@ pub fn analyzer_and_data(args: &AnalysisArgs) -> Result<(Analyzer, DataUsed)> {
             saved
         }
     };
+    let ct_logs = ct_list.map_or(builtin.ct_logs.clone(), std::sync::Arc::new);
+    let at = match when {
+        ValidationTime::At(t) => Some(t),
+        ValidationTime::Observed => None,
+    };
     let data = DataUsed::new(
-        ct_list.as_ref().unwrap_or(&LogList::builtin()),
+        &ct_logs,
         &pins,
         &pins_source,
         &catalog,
         &catalog_source,
         &store,
+        at,
     );
-    let analyzer = Analyzer::new(catalog, store, pins, baseline)
-        .with_intermediates(intermediates(&args.intermediates, data_dir.as_deref())?)
-        .with_removed_roots(
-            mitmwatch::analysis_data::removed_roots::RemovedRoots::builtin()
-                .map_err(anyhow::Error::msg)?,
-        );
-    let analyzer = match ct_list {
-        None => analyzer,
-        Some(list) => analyzer.with_ct_log_list(list),
-    };
+    let analyzer = Analyzer::new(AnalysisData {
+        catalog,
+        trust: store,
+        pins,
+        baseline,
+        ct_logs,
+        intermediates: intermediates(
+            builtin.intermediates,
+            &args.intermediates,
+            data_dir.as_deref(),
+        )?,
+        ..builtin
+    });
     Ok((analyzer, data))
 }
 

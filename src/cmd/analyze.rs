@@ -2,7 +2,7 @@
 //! library's judge ([`mitmwatch::judge`]) as they are read, on `--jobs`
 //! threads, without being held in memory.
 
-use super::analysis::{analyzer_and_data, exit_code, judge_input, validation_time};
+use super::analysis::{analyzer_and_data, exit_code, judge_input, validation_time, RECORDED};
 use crate::cli::{AnalyzeArgs, Format};
 use anyhow::{Context, Result};
 use mitmwatch::import::InputFormat;
@@ -14,8 +14,8 @@ use std::io::Write;
 
 /// Runs the analysis; returns the exit code.
 pub fn run(args: AnalyzeArgs) -> Result<i32> {
-    let when = validation_time(&args.analysis.at)?;
-    let (analyzer, data) = analyzer_and_data(&args.analysis)?;
+    let (when, at) = validation_time(&args.analysis, RECORDED)?;
+    let (analyzer, data) = analyzer_and_data(&args.analysis, when)?;
     super::output_files::check_writable(args.output.as_deref())?;
     let format = args.from.format();
     let jobs = args.jobs.map_or_else(default_jobs, usize::from);
@@ -25,7 +25,7 @@ pub fn run(args: AnalyzeArgs) -> Result<i32> {
         (&args.input, format),
         jobs,
         false,
-        (&args.analysis.at, &data),
+        (&at, &data),
     )?;
     let mut report = Report::open(&args)?;
     if report.copies_json() {

@@ -1,6 +1,6 @@
 //! `mitmwatch check`: the one command for "am I intercepted right now?".
 
-use super::analysis::{analyzer_and_data, exit_code, print_notice, validation_time};
+use super::analysis::{analyzer_and_data, exit_code, print_notice, validation_time, LIVE};
 use crate::cli::CheckArgs;
 use anyhow::Result;
 use mitmwatch::analyze::{Analyzer, ValidationTime};
@@ -18,8 +18,8 @@ use std::io::Write;
 
 /// Runs the check; returns the exit code.
 pub async fn run(args: CheckArgs) -> Result<i32> {
-    let when = validation_time(&args.analysis.at)?;
-    let (analyzer, data) = analyzer_and_data(&args.analysis)?;
+    let (when, _) = validation_time(&args.analysis, LIVE)?;
+    let (analyzer, data) = analyzer_and_data(&args.analysis, when)?;
     let store = super::flags_setup::trust_store(&args.analysis.trust)?;
     let collector = super::flags_setup::collector(&args.collect, &store)?;
     // Created before the scan, so a bad path cannot lose the scan.

@@ -4,8 +4,7 @@
 use super::analysis::exit_code;
 use crate::cli::{DemoArgs, Format};
 use anyhow::Result;
-use mitmwatch::analysis_data::catalog::Catalog;
-use mitmwatch::analyze::{Analyzer, ValidationTime};
+use mitmwatch::analyze::{AnalysisData, Analyzer, ValidationTime};
 use mitmwatch::collect::{Collector, ProbeTls, Router, Timeouts};
 use mitmwatch::model::Target;
 use mitmwatch::report::text;
@@ -93,8 +92,11 @@ pub async fn run(args: DemoArgs) -> Result<i32> {
             super::output_files::shown(path)
         )?;
     }
-    let analyzer = Analyzer::new(Catalog::builtin()?, store, sim.pins(), None)
-        .with_ct_log_list(sim.ct_log_list.clone());
+    let analyzer = Analyzer::new(AnalysisData {
+        pins: sim.pins(),
+        ct_logs: std::sync::Arc::new(sim.ct_log_list.clone()),
+        ..AnalysisData::with_trust(store)?
+    });
     let (assessments, summary) = analyzer.assess_scan(&observations, ValidationTime::Observed);
     if json {
         let mut stdout = std::io::stdout().lock();

@@ -1,7 +1,7 @@
 //! `mitmwatch evidence`: analyse observations and write an evidence bundle
 //! for each interceptor found.
 
-use super::analysis::{analyzer_and_data, exit_code, judge_input, validation_time};
+use super::analysis::{analyzer_and_data, exit_code, judge_input, validation_time, RECORDED};
 use crate::cli::EvidenceArgs;
 use anyhow::{bail, Context, Result};
 use mitmwatch::collect::probe::tool_name;
@@ -15,8 +15,8 @@ use std::path::{Component, Path};
 
 /// Runs the analysis and writes the bundle; returns the exit code.
 pub fn run(args: EvidenceArgs) -> Result<i32> {
-    let when = validation_time(&args.analysis.at)?;
-    let (analyzer, data) = analyzer_and_data(&args.analysis)?;
+    let (when, at) = validation_time(&args.analysis, RECORDED)?;
+    let (analyzer, data) = analyzer_and_data(&args.analysis, when)?;
     // A directory that cannot take the bundle fails before the judging.
     if args.output.exists() {
         prepare_dir(&args.output)?;
@@ -29,7 +29,7 @@ pub fn run(args: EvidenceArgs) -> Result<i32> {
         (&args.input, args.from.format()),
         default_jobs(),
         true,
-        (&args.analysis.at, &data),
+        (&at, &data),
     )?;
     let (mut observations, mut assessments) = (Vec::new(), Vec::new());
     for i in 0..file.index().len() {

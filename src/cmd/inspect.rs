@@ -1,6 +1,6 @@
 //! `mitmwatch inspect`: judge certificate chains from files.
 
-use super::analysis::{analyzer_and_data, exit_code, validation_time};
+use super::analysis::{analyzer_and_data, exit_code, validation_time, LIVE};
 use crate::cli::{Format, InspectArgs};
 use anyhow::{bail, Result};
 use mitmwatch::analyze::ValidationTime;
@@ -38,8 +38,8 @@ pub fn read_chain(path: &Path) -> Result<Vec<Vec<u8>>> {
 
 /// Runs the inspection; returns the exit code.
 pub fn run(args: InspectArgs) -> Result<i32> {
-    let when = validation_time(&args.analysis.at)?;
-    let (analyzer, data) = analyzer_and_data(&args.analysis)?;
+    let (when, _) = validation_time(&args.analysis, LIVE)?;
+    let (analyzer, data) = analyzer_and_data(&args.analysis, when)?;
     let now = time::OffsetDateTime::now_utc();
     let observed_at = match when {
         ValidationTime::At(t) => t,

@@ -4,7 +4,7 @@
 
 use crate::cli::{CollectArgs, ProbeArgs, TrustArgs};
 use anyhow::{bail, Context, Result};
-use mitmwatch::analyze::sni_diff;
+use mitmwatch::analyze::{sni_diff, AnalysisData, Analyzer, ValidationTime};
 use mitmwatch::collect::probe::tool_name;
 use mitmwatch::collect::Collector;
 use mitmwatch::model::{SniOutcome, SniProbe, Target, SNI_PROBE_SCHEMA};
@@ -87,7 +87,12 @@ fn read_targets(args: &ProbeArgs) -> Result<(Vec<Target>, usize)> {
 
 /// Control first, then the target at the control's address (or routed
 /// normally when the control never connected).
-async fn probe_pair(collector: &Collector, target: Target, control_sni: String) -> SniProbe {
+async fn probe_pair(
+    collector: &Collector,
+    analyzer: &Analyzer,
+    target: Target,
+    control_sni: String,
+) -> SniProbe {
     let control_target = Target {
         host: target.host.clone(),
         port: target.port,
@@ -111,7 +116,16 @@ async fn probe_pair(collector: &Collector, target: Target, control_sni: String) 
         target_sni: target.expected_name().to_string(),
         control_sni,
         address: control.address.clone().or(target_obs.address.clone()),
-        comparison: sni_diff::compare(&control, &target_obs),
+        comparison: sni_diff::compare(
+            &control,
+            &target_obs,
+            sni_diff::Verdicts {
+                control: analyzer.assess(&control, ValidationTime::Observed).verdict,
+                target: analyzer
+                    .assess(&target_obs, ValidationTime::Observed)
+                    .verdict,
+            },
+        ),
         control,
         target: target_obs,
     }
@@ -148,6 +162,9 @@ pub async fn run(args: ProbeArgs) -> Result<i32> {
         system_roots: false,
     })?;
     let collector = Arc::new(super::flags_setup::collector(&collect_args(&args), &store)?);
+    // The verdicts that decide the outcome: the built-in data with the same
+    // trust store, each handshake judged when it was made.
+    let analyzer = Arc::new(Analyzer::new(AnalysisData::with_trust(store.clone())?));
     // Outputs are created before any handshake, so a bad path loses nothing.
     let mut saved = match &args.save {
         Some(path) => Some((path, super::output_files::open_output(Some(path))?)),
@@ -158,10 +175,15 @@ pub async fn run(args: ProbeArgs) -> Result<i32> {
     let slots = Arc::new(Semaphore::new(args.concurrency.max(1)));
     let mut tasks = JoinSet::new();
     for (i, target) in targets.into_iter().enumerate() {
-        let (collector, slots, control) = (collector.clone(), slots.clone(), control_sni.clone());
+        let (collector, analyzer, slots, control) = (
+            collector.clone(),
+            analyzer.clone(),
+            slots.clone(),
+            control_sni.clone(),
+        );
         tasks.spawn(async move {
             let _slot = slots.acquire_owned().await;
-            (i, probe_pair(&collector, target, control).await)
+            (i, probe_pair(&collector, &analyzer, target, control).await)
         });
     }
     let mut probes = Vec::new();

@@ -3,7 +3,7 @@
 //! summary carries how the report was made (its provenance block); a CSV
 //! written to a file gets it beside it, as `FILE.summary.json`.
 
-use super::analysis::{analyzer_and_data, exit_code, judge_input, validation_time};
+use super::analysis::{analyzer_and_data, exit_code, judge_input, validation_time, RECORDED};
 use crate::cli::{ReportArgs, ReportDetails, ReportFormat};
 use anyhow::{Context, Result};
 use mitmwatch::import::InputFormat;
@@ -16,8 +16,8 @@ use std::path::{Path, PathBuf};
 
 /// Writes the report(s); returns the exit code (as for `analyze`).
 pub fn run(args: ReportArgs) -> Result<i32> {
-    let when = validation_time(&args.analysis.at)?;
-    let (analyzer, data) = analyzer_and_data(&args.analysis)?;
+    let (when, at) = validation_time(&args.analysis, RECORDED)?;
+    let (analyzer, data) = analyzer_and_data(&args.analysis, when)?;
     let jobs = args.jobs.map_or_else(default_jobs, usize::from);
     // Both outputs are checked before the input is judged.
     super::output_files::check_writable(args.html.as_deref())?;
@@ -29,7 +29,7 @@ pub fn run(args: ReportArgs) -> Result<i32> {
         (&args.input, InputFormat::Mitmwatch),
         jobs,
         args.html.is_some(),
-        (&args.analysis.at, &data),
+        (&at, &data),
     )?;
     if let Some(path) = &args.html {
         write_html(&mut judged, path, args.details)

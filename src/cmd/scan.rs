@@ -56,7 +56,7 @@ pub async fn run(args: ScanArgs) -> Result<i32> {
         false => None,
         true => Some(Analysis {
             analyzer: analyzer(&args.analysis)?,
-            when: validation_time(&args.analysis.at)?,
+            when: validation_time(&args.analysis, super::analysis::LIVE)?.0,
             summary: SummaryBuilder::default(),
         }),
     };
@@ -314,7 +314,7 @@ fn analysis_only_flags(a: &crate::cli::AnalysisArgs) -> Vec<&'static str> {
         (a.pins.is_some(), "--pins"),
         (a.ct_log_list.is_some(), "--ct-log-list"),
         (!a.intermediates.is_empty(), "--intermediates"),
-        (a.at != "now", "--at"),
+        (a.at.as_deref().is_some_and(|at| at != "now"), "--at"),
         (a.fail_on != crate::cli::FailOn::Intercepted, "--fail-on"),
         (a.data_dir.is_some(), "--data-dir"),
     ] {

@@ -99,7 +99,7 @@ pub fn run(args: StoreArgs) -> Result<i32> {
     let audit = audit(&options, &catalog);
     let links = match scan {
         Some((name, observations)) => {
-            let when = validation_time(&args.analysis.at)?;
+            let when = validation_time(&args.analysis, super::analysis::LIVE)?.0;
             let (assessments, _) = analyzer(&args.analysis)?.assess_scan(&observations, when);
             Some(store_audit::link::scan_links(
                 &audit,

@@ -2,8 +2,7 @@
 //! lines, panics, threads and every kind of input.
 
 use super::*;
-use crate::analysis_data::catalog::Catalog;
-use crate::analysis_data::static_pins::PinStore;
+use crate::analysis_data::defaults::AnalysisData;
 use crate::analysis_data::trust_store::TrustStore;
 use crate::import::pem_dir::{file_observation, parse_chain};
 use crate::model::FindingCode;
@@ -21,10 +20,7 @@ fn fixture(path: &str) -> std::path::PathBuf {
 fn analyzer() -> Analyzer {
     let pem = std::fs::read(fixture("roots/public-root-r1.pem")).unwrap();
     Analyzer::new(
-        Catalog::builtin().unwrap(),
-        TrustStore::from_pem(&pem, "fixture root R1").unwrap(),
-        PinStore::builtin().unwrap(),
-        None,
+        AnalysisData::with_trust(TrustStore::from_pem(&pem, "fixture root R1").unwrap()).unwrap(),
     )
 }
 

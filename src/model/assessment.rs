@@ -213,6 +213,35 @@ pub enum FindingCode {
     /// The chain builds to a root that Mozilla's store held at the
     /// validation time and has dropped since: publicly trusted then.
     RemovedRoot,
+    /// A certificate that says it is not a CA (basic constraints cA false,
+    /// or a key usage without keyCertSign) signed another certificate of a
+    /// chain that leads to a root of the trust store: the basicConstraints
+    /// forgery, with no benign explanation.
+    NonCaIssuer,
+    /// A certificate of a chain that is named up to a root of the trust
+    /// store carries a signature that cannot be checked here (an algorithm
+    /// not implemented, or disagreeing signature-algorithm fields): nothing
+    /// is proven either way.
+    UnverifiableSignature,
+    /// The leaf carries its issuing CA's own public key (interception
+    /// software that signs with one key for everything does this; so do
+    /// some embedded devices).
+    LeafKeyIsCaKey,
+    /// The leaf stays valid after its issuing CA's certificate expires
+    /// (minted with a fixed validity, regardless of the CA's).
+    LeafOutlivesIssuer,
+    /// The leaf's serial number is zero or negative, which RFC 5280 forbids
+    /// (home-made or old CA software).
+    InvalidSerial,
+    /// A country code in the leaf's subject or issuer is not two capital
+    /// letters (a hand-made CA's name, such as `C=Kazakhstan`).
+    MalformedCountry,
+    /// Verdict rule 3: a CA that is not a public one, or one named like an
+    /// interception product, minted this leaf for a public name with the
+    /// traits of on-the-fly minting, and no counted SCT shows it was
+    /// publicly logged. The finding that makes such a verdict
+    /// `intercepted`.
+    MintedLeaf,
 }
 
 impl FindingCode {
@@ -234,13 +263,13 @@ pub struct Evidence {
     /// Position in the served chain (0 = leaf).
     pub cert_index: Option<usize>,
     /// Subject of that certificate.
-    pub(crate) subject: Option<String>,
+    pub subject: Option<String>,
     /// Its SHA-256, hex.
     pub sha256: Option<String>,
     /// Its SPKI SHA-256, hex.
-    pub(crate) spki_sha256: Option<String>,
+    pub spki_sha256: Option<String>,
     /// The catalog entry involved.
-    pub(crate) catalog_id: Option<String>,
+    pub catalog_id: Option<String>,
     /// Anything else: the verifier's error, the pinset, the baseline's CAs…
     pub detail: Option<String>,
 }

@@ -4,11 +4,11 @@
 //! method Censored Planet used to find the 2019 Kazakhstan interception.
 //! Written as JSON Lines, versioned by [`SNI_PROBE_SCHEMA`].
 
-use super::Observation;
+use super::{Observation, Verdict};
 use serde::{Deserialize, Serialize};
 
 /// Version of the probe record format.
-pub const SNI_PROBE_SCHEMA: u32 = 1;
+pub const SNI_PROBE_SCHEMA: u32 = 2;
 
 /// A certificate authority as a chain names it: a distinguished name, the
 /// key identifier other certificates point at it with, and its key when its
@@ -30,12 +30,15 @@ pub(crate) struct CaBrief {
 #[serde(rename_all = "kebab-case")]
 pub enum SniOutcome {
     /// The target name got a chain from another CA than the control name,
-    /// and that chain does not verify: a device on the path re-signs
-    /// connections by name. Strong evidence of targeted interception.
+    /// and the analyzer judges it intercepted but not the control's: a
+    /// device on the path re-signs connections by name. Strong evidence of
+    /// targeted interception.
     SniTriggered,
-    /// The CAs differ but the target's chain verifies: the server may hold
-    /// certificates from several CAs (shared hosting, CDNs). Not evidence
-    /// of interception on its own.
+    /// The CAs differ but the analyzer does not judge the target's chain
+    /// intercepted (or judges both intercepted): the server may hold
+    /// certificates from several CAs (shared hosting, CDNs), or interception
+    /// does not depend on the name. Not evidence of SNI-triggered
+    /// interception.
     IssuerDiffers,
     /// Both names got chains from the same CA.
     SameIssuer,
@@ -79,12 +82,17 @@ pub struct SniComparison {
     pub(crate) same_issuer_key: Option<bool>,
     /// Whether the target's chain verified against the trust store at
     /// collection time (null without a chain).
-    pub(crate) target_verified: Option<bool>,
+    pub target_verified: Option<bool>,
     /// Whether the control's chain verified (it is often for another name,
     /// so a name error is expected).
     pub(crate) control_verified: Option<bool>,
+    /// The analyzer's verdict of the target's handshake, which the outcome
+    /// rests on.
+    pub target_verdict: Verdict,
+    /// The analyzer's verdict of the control's handshake.
+    pub control_verdict: Verdict,
     /// The conclusion in plain language.
-    pub(crate) explanation: String,
+    pub explanation: String,
 }
 
 /// One probe: the two observations and their comparison.

@@ -50,6 +50,7 @@ mod tests {
             BaselineEntry {
                 issuers: ["CN=R11,O=Let's Encrypt\u{1b}[31m".to_string()].into(),
                 ca_spki_sha256: ["ab".to_string()].into(),
+                ..Default::default()
             },
         );
         let text = render(&b);

@@ -156,13 +156,8 @@ mod tests {
             time::macros::datetime!(2026-01-01 0:00 UTC),
         );
         let mut facts = ReportFacts::default();
-        let mut a = crate::analyze::Analyzer::new(
-            crate::analysis_data::catalog::Catalog::builtin().unwrap(),
-            crate::analysis_data::trust_store::TrustStore::mozilla(),
-            crate::analysis_data::static_pins::PinStore::builtin().unwrap(),
-            None,
-        )
-        .assess(&fixture, crate::analyze::ValidationTime::Observed);
+        let mut a = crate::analyze::Analyzer::new(crate::analyze::AnalysisData::builtin().unwrap())
+            .assess(&fixture, crate::analyze::ValidationTime::Observed);
         a.interceptor = Some(Interceptor {
             id: "x".into(),
             label: "X".into(),

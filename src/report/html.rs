@@ -442,13 +442,8 @@ mod tests {
             "x.example".into(),
             time::macros::datetime!(2026-01-01 0:00 UTC),
         );
-        let a = crate::analyze::Analyzer::new(
-            crate::analysis_data::catalog::Catalog::builtin().unwrap(),
-            crate::analysis_data::trust_store::TrustStore::mozilla(),
-            crate::analysis_data::static_pins::PinStore::builtin().unwrap(),
-            None,
-        )
-        .assess(&obs, crate::analyze::ValidationTime::Observed);
+        let a = crate::analyze::Analyzer::new(crate::analyze::AnalysisData::builtin().unwrap())
+            .assess(&obs, crate::analyze::ValidationTime::Observed);
         let mut summary = crate::analyze::summary::summarise(&[], true);
         summary.verdicts = [(Verdict::Error, 1), (Verdict::Clean, 2501)].into();
         summary.targets = 2502;

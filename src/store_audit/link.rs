@@ -132,7 +132,7 @@ pub fn scan_links(
 mod tests {
     use super::*;
     use crate::analysis_data::catalog::Catalog;
-    use crate::analysis_data::static_pins::PinStore;
+    use crate::analysis_data::defaults::AnalysisData;
     use crate::analysis_data::trust_store::TrustStore;
     use crate::analyze::{Analyzer, ValidationTime};
     use crate::import::pem_dir::file_observation;
@@ -193,12 +193,7 @@ mod tests {
             observation("facebook.com", &forged),
             observation("example.com", &[genuine]),
         ];
-        let analyzer = Analyzer::new(
-            Catalog::builtin().unwrap(),
-            TrustStore::mozilla(),
-            PinStore::builtin().unwrap(),
-            None,
-        );
+        let analyzer = Analyzer::new(AnalysisData::builtin().unwrap());
         let (assessments, _) =
             analyzer.assess_scan(&obs, ValidationTime::At(OffsetDateTime::now_utc()));
         assert_eq!(assessments[0].verdict, Verdict::Intercepted);

@@ -1,10 +1,8 @@
 //! Loading the generated fixture chains (see fixtures/gen_fixtures.rs).
 
 use mitmwatch::analysis_data::baseline::Baseline;
-use mitmwatch::analysis_data::catalog::Catalog;
-use mitmwatch::analysis_data::static_pins::PinStore;
 use mitmwatch::analysis_data::trust_store::{parse_pem_certs, TrustStore};
-use mitmwatch::analyze::{Analyzer, ValidationTime};
+use mitmwatch::analyze::{AnalysisData, Analyzer, ValidationTime};
 use mitmwatch::import::pem_dir::file_observation;
 use mitmwatch::model::{Assessment, FindingCode, Observation};
 use std::path::PathBuf;
@@ -27,14 +25,25 @@ pub(crate) fn fixture_store() -> TrustStore {
     TrustStore::from_pem(&pem, "fixture root R1").unwrap()
 }
 
-/// An analyzer over the built-in catalog and pins, the fixture store and an optional baseline.
-pub(crate) fn analyzer(baseline: Option<Baseline>) -> Analyzer {
-    Analyzer::new(
-        Catalog::builtin().unwrap(),
-        fixture_store(),
-        PinStore::builtin().unwrap(),
+/// The built-in data with the fixture store and an optional baseline.
+pub(crate) fn fixture_data(baseline: Option<Baseline>) -> AnalysisData {
+    AnalysisData {
         baseline,
-    )
+        ..AnalysisData::with_trust(fixture_store()).unwrap()
+    }
+}
+
+/// An analyzer over the built-in data, the fixture store and an optional baseline.
+pub(crate) fn analyzer(baseline: Option<Baseline>) -> Analyzer {
+    Analyzer::new(fixture_data(baseline))
+}
+
+/// [`analyzer`] with the fixtures' CT log list.
+pub(crate) fn ct_analyzer() -> Analyzer {
+    Analyzer::new(AnalysisData {
+        ct_logs: std::sync::Arc::new(fixture_ct_logs()),
+        ..fixture_data(None)
+    })
 }
 
 /// An observation holding the chain from `fixtures/chains/<name>.pem` for `host`.
@@ -63,6 +72,14 @@ pub(crate) fn assess(name: &str, host: &str) -> Assessment {
     analyzer(None).assess(&observation(name, host), ValidationTime::At(FIXTURE_TIME))
 }
 
+/// The finding of an assessment with this code (the test fails without one).
+pub(crate) fn finding(a: &Assessment, code: FindingCode) -> &mitmwatch::model::Finding {
+    a.findings
+        .iter()
+        .find(|f| f.code == code)
+        .unwrap_or_else(|| panic!("no {code:?} in {:?}", codes(a)))
+}
+
 /// The finding codes of an assessment.
 pub(crate) fn codes(a: &Assessment) -> Vec<FindingCode> {
     a.findings.iter().map(|f| f.code).collect()
@@ -76,7 +93,5 @@ pub(crate) fn fixture_ct_logs() -> mitmwatch::ct::LogList {
 
 /// Assesses one fixture chain at the fixture time with the fixtures' CT log list.
 pub(crate) fn assess_ct(name: &str, host: &str) -> Assessment {
-    analyzer(None)
-        .with_ct_log_list(fixture_ct_logs())
-        .assess(&observation(name, host), ValidationTime::At(FIXTURE_TIME))
+    ct_analyzer().assess(&observation(name, host), ValidationTime::At(FIXTURE_TIME))
 }

@@ -7,6 +7,7 @@ pub(crate) mod fixtures;
 pub(crate) mod hostile;
 pub(crate) mod http;
 pub(crate) mod peers;
+pub(crate) mod pki;
 pub(crate) mod sharded;
 pub(crate) mod stores;
 
