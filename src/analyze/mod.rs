@@ -38,7 +38,7 @@ use crate::analysis_data::intermediates::IntermediatePool;
 use crate::analysis_data::removed_roots::RemovedRoots;
 use crate::analysis_data::static_pins::PinStore;
 use crate::analysis_data::trust_store::TrustStore;
-use crate::ct::LogList;
+use crate::ct::{LogHistory, LogList};
 use crate::model::{
     Assessment, Attribution, ChainTrust, Finding, FindingCode, Interceptor, LeafBrief, Observation,
     ScanSummary, Severity, Verdict, ASSESSMENT_SCHEMA, MAX_CHAIN_CERTS,
@@ -63,6 +63,7 @@ pub struct Analyzer {
     issuer_cache: std::sync::Arc<trust::IssuerCache>,
     facts_cache: std::sync::Arc<chain::FactsCache>,
     ct_logs: Arc<LogList>,
+    ct_history: Arc<LogHistory>,
     removed_roots: Arc<RemovedRoots>,
     public_root_names: Arc<HashSet<Vec<u8>>>,
     intermediates: Arc<IntermediatePool>,
@@ -100,6 +101,7 @@ impl Analyzer {
             issuer_cache: Default::default(),
             facts_cache: Default::default(),
             ct_logs: LogList::builtin(),
+            ct_history: LogHistory::builtin(),
             removed_roots: Arc::new(RemovedRoots::none()),
             public_root_names,
             intermediates: Default::default(),
@@ -127,6 +129,13 @@ impl Analyzer {
     /// Uses this CT log list instead of the built-in one.
     pub fn with_ct_log_list(mut self, logs: LogList) -> Self {
         self.ct_logs = Arc::new(logs);
+        self
+    }
+
+    /// Judges CT logs' states over time with this history instead of the
+    /// built-in one (`certs/ct/log_history.json`).
+    pub fn with_ct_log_history(mut self, history: LogHistory) -> Self {
+        self.ct_history = Arc::new(history);
         self
     }
 
@@ -251,6 +260,7 @@ impl Analyzer {
             &path,
             &trust,
             &self.ct_logs,
+            &self.ct_history,
             &self.public_root_names,
             at,
         ));
