@@ -206,7 +206,7 @@ pub(crate) fn check(
         let Some(log) = c.log else { continue };
         match standing(log, history, c.sct.timestamp(), at) {
             Standing::Counts { .. } => logged.push(c),
-            Standing::DoesNotCount(why) => not_trusted.push((c, why)),
+            Standing::DoesNotCount(why) | Standing::Unknown(why) => not_trusted.push((c, why)),
         }
     }
     if !publicly_trusted && !logged.is_empty() {
@@ -422,16 +422,20 @@ fn noncompliant(
     // rejected and dropped): too little to hold against a certificate.
     let anachronic = logs.timestamp - at > LOG_LIST_MAX_AGE
         && history.earliest().is_none_or(|e| at < e.timestamp);
-    let with_unknown = unknown > 0
-        && policy::evaluate(
-            &valid,
-            history,
-            leaf.not_before,
-            leaf.not_after,
-            at,
-            unknown,
-        )
-        .compliant();
+    // SCTs whose log's state at the time the data cannot tell might count,
+    // like those of logs missing from the list.
+    let undetermined = valid
+        .iter()
+        .filter(|v| {
+            matches!(
+                standing(v.log, history, v.timestamp, at),
+                Standing::Unknown(_)
+            )
+        })
+        .count();
+    let open = unknown + undetermined;
+    let with_unknown = open > 0
+        && policy::evaluate(&valid, history, leaf.not_before, leaf.not_after, at, open).compliant();
     let mut explanation = format!(
         "Browsers require a publicly trusted certificate to carry SCTs from several independent CT logs. \
          The verified SCTs of this one do not meet {}, judged with the logs as they stood on {} (the \
@@ -458,8 +462,9 @@ fn noncompliant(
         ));
     } else if with_unknown {
         explanation.push_str(
-            " The SCTs from logs missing from the list would make up the difference if those logs are \
-             trusted: check with a current list (--ct-log-list).",
+            " The SCTs from logs missing from the list, or whose state at the time the log list and \
+             its history do not show, would make up the difference if those logs were trusted then: \
+             this is information only (a current list, --ct-log-list, knows more logs).",
         );
     }
     let mut detail = vec![data_note(logs, history, at)];

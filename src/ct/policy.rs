@@ -110,13 +110,13 @@ fn counted(
         } else {
             match &standing {
                 Standing::Counts { .. } => None,
-                Standing::DoesNotCount(why) => Some(why.clone()),
+                Standing::DoesNotCount(why) | Standing::Unknown(why) => Some(why.clone()),
             }
         };
         match (why_not, standing) {
-            (Some(why), _) | (None, Standing::DoesNotCount(why)) => {
-                skipped.push(format!("{}: {why}", log.description))
-            }
+            (Some(why), _)
+            | (None, Standing::DoesNotCount(why))
+            | (None, Standing::Unknown(why)) => skipped.push(format!("{}: {why}", log.description)),
             (None, Standing::Counts { current }) => out.push(Counted {
                 log: log.id_base64(),
                 operator: log.operator_at(sct.timestamp).to_string(),

@@ -60,6 +60,11 @@ pub(crate) enum Standing {
     },
     /// The SCT does not count, and why, in words.
     DoesNotCount(String),
+    /// The data cannot say: no state is known for the log at the
+    /// validation time, or when it made the SCT (the history has a gap).
+    /// The SCT does not count, but it might have: like an SCT of a log
+    /// missing from the list, it leaves compliance unsettled.
+    Unknown(String),
 }
 
 /// How the log of an SCT made at `made` stood for a certificate checked at
@@ -72,9 +77,8 @@ pub(crate) fn standing(
 ) -> Standing {
     let day = |t: OffsetDateTime| t.date();
     let Some((kind, since)) = state_at(log, history, at) else {
-        return Standing::DoesNotCount(format!(
-            "no state is known for the log on {} (it was not in Chrome's list yet, as far as the \
-             log list and its history show)",
+        return Standing::Unknown(format!(
+            "no state is known for the log on {} (the log list and its history show none that early)",
             day(at)
         ));
     };
@@ -98,23 +102,28 @@ pub(crate) fn standing(
     }
     // When it made the SCT: trusted, or at least about to enter a state
     // that only a trusted log enters (read-only, retired).
-    let then = state_at(log, history, made);
-    let trusted_then = match then {
-        Some((k, _)) => trusted(k),
-        None => known_states(log, history)
-            .into_iter()
-            .find(|(_, s)| *s > made)
-            .is_some_and(|(k, _)| matches!(k, StateKind::ReadOnly | StateKind::Retired)),
-    };
-    if !trusted_then {
-        let was = then.map_or_else(
-            || "not in Chrome's list yet".to_string(),
-            |(k, s)| format!("{} (since {})", k.as_str(), day(s)),
-        );
-        return Standing::DoesNotCount(format!(
-            "the log was {was}, not yet trusted, when it made this SCT on {}",
-            day(made)
-        ));
+    match state_at(log, history, made) {
+        Some((k, _)) if trusted(k) => {}
+        Some((k, s)) => {
+            return Standing::DoesNotCount(format!(
+                "the log was {} (since {}), not yet trusted, when it made this SCT on {}",
+                k.as_str(),
+                day(s),
+                day(made)
+            ))
+        }
+        None => {
+            let next = known_states(log, history)
+                .into_iter()
+                .find(|(_, s)| *s > made);
+            if !next.is_some_and(|(k, _)| matches!(k, StateKind::ReadOnly | StateKind::Retired)) {
+                return Standing::Unknown(format!(
+                    "no state is known for the log on {}, when it made this SCT (the log list and its \
+                     history show none that early)",
+                    day(made)
+                ));
+            }
+        }
     }
     Standing::Counts {
         current: trusted(kind),
@@ -176,10 +185,13 @@ mod tests {
         };
         assert!(why.contains("rejected (since 2025-02-01)"), "{why}");
         // Without the history, the list alone says only "rejected".
-        let Standing::DoesNotCount(why) = standing(&log, &LogHistory::none(), S, day_after) else {
+        let Standing::Unknown(why) = standing(&log, &LogHistory::none(), S, day_after) else {
             panic!()
         };
-        assert!(why.contains("no state is known"), "{why}");
+        assert!(
+            why.contains("no state is known for the log on 2024-05-02"),
+            "{why}"
+        );
     }
 
     #[test]
@@ -195,12 +207,12 @@ mod tests {
             why.contains("pending (since 2022-08-18), not yet trusted"),
             "{why}"
         );
-        // Before any known state, a log that is merely usable later does
-        // not count either.
+        // Before any known state, a log that is usable later may have been
+        // qualified or still pending then: the data cannot say.
         let (log, history) = log_with(&[(StateKind::Usable, U)]);
         assert!(matches!(
             standing(&log, &history, Q, U),
-            Standing::DoesNotCount(_)
+            Standing::Unknown(_)
         ));
     }
 
