@@ -1,13 +1,14 @@
 //! Which analysis data a run used, with dates and origins, for the "Data
 //! used" block under a text summary: the CT log list (built-in, saved by
-//! `mitmwatch update`, or given with `--ct-log-list`), the static pins, the
-//! catalog of interception roots and the trust store. A verdict depends on
-//! all four, so a report says which were in force.
+//! `mitmwatch update`, or given with `--ct-log-list`) with the logs' states
+//! over time (`certs/ct/log_history.json`), the static pins, the catalog of
+//! interception roots and the trust store. A verdict depends on all of
+//! them, so a report says which were in force.
 
 use crate::analysis_data::catalog::Catalog;
 use crate::analysis_data::static_pins::PinStore;
 use crate::analysis_data::trust_store::TrustStore;
-use crate::ct::LogList;
+use crate::ct::{LogHistory, LogList};
 use crate::model::DataUsed;
 use crate::plural::count;
 use time::OffsetDateTime;
@@ -31,7 +32,12 @@ impl DataUsed {
         at: Option<OffsetDateTime>,
     ) -> Self {
         DataUsed {
-            ct_log_list: ct.describe(),
+            // The analyzer judges with the built-in history of log states.
+            ct_log_list: format!(
+                "{}; log states over time: {}",
+                ct.describe(),
+                LogHistory::builtin().describe()
+            ),
             pins: format!("{}{}", describe_pins(pins, pins_source), pins_age(pins, at)),
             catalog: format!("{catalog_source}, {} entries", catalog.entries().len()),
             trust_store: trust.description().to_string(),
@@ -114,6 +120,14 @@ mod tests {
         assert!(
             d.ct_log_list.starts_with(
                 "built-in certs/ct/log_list.json (version 82.1, 2026-01-24T12:53:55Z), plus 152 older logs"
+            ),
+            "{}",
+            d.ct_log_list
+        );
+        assert!(
+            d.ct_log_list.ends_with(
+                "; log states over time: built-in certs/ct/log_history.json: 271 states from 11 versions \
+                 of Chrome's log list (3.52 of 2021-10-05 to 85.110 of 2026-06-16)"
             ),
             "{}",
             d.ct_log_list

@@ -9,7 +9,7 @@ use super::intermediates::{IntermediatePool, IntermediatesError};
 use super::removed_roots::{RemovedRoots, RemovedRootsError};
 use super::static_pins::{PinDataError, PinStore};
 use super::trust_store::TrustStore;
-use crate::ct::LogList;
+use crate::ct::{LogHistory, LogList};
 use std::sync::Arc;
 
 /// The data a verdict depends on. Each field can be replaced before the
@@ -26,6 +26,9 @@ pub struct AnalysisData {
     pub baseline: Option<Baseline>,
     /// The CT log list (built-in, with the older logs' keys).
     pub ct_logs: Arc<LogList>,
+    /// The CT logs' states over time (built-in, from versions of Chrome's
+    /// log list), to judge an SCT with its log's state when it was made.
+    pub ct_history: Arc<LogHistory>,
     /// Roots Mozilla's store has dropped, with their dates (built-in).
     pub removed_roots: RemovedRoots,
     /// Issuing CAs that complete chains whose server left them out (the
@@ -61,6 +64,7 @@ impl AnalysisData {
             pins: PinStore::builtin()?,
             baseline: None,
             ct_logs: LogList::builtin(),
+            ct_history: LogHistory::builtin(),
             removed_roots: RemovedRoots::builtin()?,
             intermediates: IntermediatePool::shipped()?,
         })

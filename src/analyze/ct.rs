@@ -9,17 +9,25 @@
 //!   (linked by signatures) is issued in a public root's name, without SCTs.
 //!   On an untrusted chain it counts as a forged-leaf trait (verdict rule 3).
 //! * `publicly-logged` (info): on a chain that is not publicly trusted, an
-//!   SCT verifies under a known log's key: the leaf is a publicly logged
-//!   one, which rules out rule 3.
+//!   SCT verifies under the key of a log that Chrome trusted when the SCT
+//!   was made and at the validation time (the states of those dates, from
+//!   the log history and the list): the leaf is a publicly logged one, which
+//!   rules out rule 3. An SCT of a log that was rejected or pending then
+//!   proves nothing (a rejected log's key may be in other hands): it is
+//!   reported as `sct-unknown-log` and rules out nothing.
 //! * `sct-invalid`: high when the chain is not publicly trusted (untrusted,
 //!   or anchored in a locally added root): a real log's signature over some
 //!   other certificate means the SCTs were copied. Low on a publicly trusted
 //!   chain (a CA or log error) and for an SCT list that cannot be read.
-//! * `sct-unknown-log` (info): the log list does not know the log.
+//! * `sct-unknown-log` (info): the log list does not know the log, or (on
+//!   a chain that is not publicly trusted) the SCT's log was not trusted at
+//!   the time.
 //! * `ct-noncompliant` (low, publicly trusted chains only, and only when at
-//!   least one SCT comes from a known log): info when the log list is older
-//!   than Chrome's 70-day limit, or when the unknown logs' SCTs could make
-//!   up the difference.
+//!   least one SCT comes from a known log), judged with the logs' states at
+//!   the validation time: info when the log list is older than Chrome's
+//!   70-day limit, when the validation time precedes every list the history
+//!   was made from, or when the unknown logs' SCTs could make up the
+//!   difference.
 
 use super::chain::{signed_by, CertFacts};
 use super::finding::{cert_evidence, finding, with_detail, with_evidence};
@@ -28,7 +36,8 @@ use super::trust::TrustOutcome;
 use crate::analysis_data::trust_store::TrustStore;
 use crate::ct::embedded::{self, CheckedSct, EmbeddedScts, SctStatus};
 use crate::ct::policy::{self, PolicyReport, VerifiedSct};
-use crate::ct::{der, LogList};
+use crate::ct::standing::{standing, Standing};
+use crate::ct::{der, LogHistory, LogList};
 use crate::encoding::{base64_encode, sha256};
 use crate::model::{Finding, FindingCode, Severity};
 use std::collections::HashSet;
@@ -115,12 +124,24 @@ fn describe_sct(c: &CheckedSct<'_>) -> String {
     )
 }
 
-/// The CT findings for one chain.
+/// The log data a CT finding was judged with, in words.
+fn data_note(logs: &LogList, history: &LogHistory, at: OffsetDateTime) -> String {
+    format!(
+        "log states as of {}, from the log list in use ({}) and the states of past lists ({})",
+        at.date(),
+        logs.describe(),
+        history.describe()
+    )
+}
+
+/// The CT findings for one chain, with the logs as they stood at `at` (the
+/// states of that time, from `history` and the list).
 pub(crate) fn check(
     certs: &[CertFacts],
     path: &Path,
     trust: &TrustOutcome,
     logs: &LogList,
+    history: &LogHistory,
     public_names: &HashSet<Vec<u8>>,
     at: OffsetDateTime,
 ) -> Vec<Finding> {
@@ -177,13 +198,22 @@ pub(crate) fn check(
     if !invalid.is_empty() {
         out.push(invalid_scts(leaf, &invalid, publicly_trusted));
     }
-    let valid: Vec<&CheckedSct<'_>> = scts
-        .scts
-        .iter()
-        .filter(|c| c.status == SctStatus::Valid && c.log.is_some())
-        .collect();
-    if !publicly_trusted && !valid.is_empty() {
-        out.push(publicly_logged(leaf, &valid));
+    // A valid SCT shows public logging only if its log was trusted when it
+    // made the SCT and still counted at the validation time.
+    let mut logged: Vec<&CheckedSct<'_>> = Vec::new();
+    let mut not_trusted: Vec<(&CheckedSct<'_>, String)> = Vec::new();
+    for c in scts.scts.iter().filter(|c| c.status == SctStatus::Valid) {
+        let Some(log) = c.log else { continue };
+        match standing(log, history, c.sct.timestamp(), at) {
+            Standing::Counts { .. } => logged.push(c),
+            Standing::DoesNotCount(why) | Standing::Unknown(why) => not_trusted.push((c, why)),
+        }
+    }
+    if !publicly_trusted && !logged.is_empty() {
+        out.push(publicly_logged(leaf, &logged, logs, history, at));
+    }
+    if !publicly_trusted && !not_trusted.is_empty() {
+        out.push(untrusted_logs(leaf, &not_trusted, logs, history, at));
     }
     // The policies apply to publicly trusted certificates only, and need
     // every SCT of a known log to have been checked. When no SCT comes from
@@ -191,8 +221,24 @@ pub(crate) fn check(
     let unchecked = scts.scts.iter().any(|c| c.status == SctStatus::NoIssuerKey);
     let judged = scts.scts.iter().any(|c| c.log.is_some()) || scts.scts.is_empty();
     if publicly_trusted && !unchecked && judged {
-        if let Some(f) = noncompliant(leaf, &scts, unknown.len(), logs, at) {
+        if let Some(f) = noncompliant(leaf, &scts, unknown.len(), logs, history, at) {
             out.push(f);
+        }
+    }
+    // On a chain that claims a public CA it does not reach, timestamps
+    // nobody can check are a trait of a minted certificate (verdict rule 3).
+    if !publicly_trusted && names_public_root(certs, path, public_names) {
+        for f in out
+            .iter_mut()
+            .filter(|f| f.code == FindingCode::SctUnknownLog)
+        {
+            f.severity = Severity::Low;
+            f.explanation.push_str(
+                " This chain is issued in the name of a public root but does not lead to it, and a \
+                 certificate minted with made-up timestamps looks like this too; so these timestamps \
+                 count as a trait of minting here (a log newer than the list remains the harmless \
+                 explanation).",
+            );
         }
     }
     out
@@ -220,22 +266,74 @@ fn missing(leaf: &CertFacts, publicly_trusted: bool) -> Finding {
     )
 }
 
-fn publicly_logged(leaf: &CertFacts, valid: &[&CheckedSct<'_>]) -> Finding {
+fn publicly_logged(
+    leaf: &CertFacts,
+    valid: &[&CheckedSct<'_>],
+    logs: &LogList,
+    history: &LogHistory,
+    at: OffsetDateTime,
+) -> Finding {
+    let mut detail: Vec<String> = valid.iter().map(|c| describe_sct(c)).collect();
+    detail.push(data_note(logs, history, at));
     with_detail(
         with_evidence(
             finding(
                 FindingCode::PubliclyLogged,
                 Severity::Info,
                 "A public CT log recorded this exact certificate",
-                "A signed certificate timestamp in the certificate verifies with a known Certificate                  Transparency log's key, over this certificate and its issuer's key. A CA submitted this                  very certificate to a public log, which an interceptor minting its own cannot arrange.                  Whatever is wrong with the chain, the leaf itself is a publicly issued one.",
+                format!(
+                    "A signed certificate timestamp in the certificate verifies with the key of a \
+                     Certificate Transparency log that Chrome trusted when it made the timestamp and on \
+                     {} (the validation time), over this certificate and its issuer's key. A CA submitted \
+                     this very certificate to a public log, which an interceptor minting its own cannot \
+                     arrange. Whatever is wrong with the chain, the leaf itself is a publicly issued one.",
+                    at.date()
+                ),
             ),
             cert_evidence(leaf),
         ),
-        valid
-            .iter()
-            .map(|c| describe_sct(c))
-            .collect::<Vec<_>>()
-            .join("; "),
+        detail.join("; "),
+    )
+}
+
+/// Valid SCTs of known logs that did not count at the time (rejected or
+/// pending, retired before the SCT, or not yet trusted when they made it):
+/// they prove nothing, like SCTs of unknown logs.
+fn untrusted_logs(
+    leaf: &CertFacts,
+    scts: &[(&CheckedSct<'_>, String)],
+    logs: &LogList,
+    history: &LogHistory,
+    at: OffsetDateTime,
+) -> Finding {
+    let mut detail: Vec<String> = scts
+        .iter()
+        .map(|(c, why)| format!("{}: {why}", describe_sct(c)))
+        .collect();
+    detail.push(data_note(logs, history, at));
+    with_detail(
+        with_evidence(
+            finding(
+                FindingCode::SctUnknownLog,
+                Severity::Info,
+                format!(
+                    "{} from logs that Chrome did not trust at the time",
+                    crate::plural::count(
+                        scts.len(),
+                        "Certificate Transparency timestamp",
+                        "Certificate Transparency timestamps"
+                    )
+                ),
+                "The certificate carries SCTs whose signatures verify with the keys of CT logs that were \
+                 rejected or pending at the validation time, retired before the SCT was made, or not yet \
+                 trusted when they made it (by the logs' states of those dates). Such an SCT proves \
+                 nothing: a rejected log's key may be in other hands (one rejected log's key was reported \
+                 exposed). It is treated like an SCT from an unknown log: it does not show that the \
+                 certificate was publicly logged, and does not rule out that the CA minted it.",
+            ),
+            cert_evidence(leaf),
+        ),
+        detail.join("; "),
     )
 }
 
@@ -315,6 +413,7 @@ fn noncompliant(
     scts: &EmbeddedScts<'_>,
     unknown: usize,
     logs: &LogList,
+    history: &LogHistory,
     at: OffsetDateTime,
 ) -> Option<Finding> {
     let valid: Vec<VerifiedSct<'_>> = scts
@@ -328,22 +427,38 @@ fn noncompliant(
             })
         })
         .collect();
-    let report = policy::evaluate(&valid, leaf.not_before, leaf.not_after, at, 0);
+    let report = policy::evaluate(&valid, history, leaf.not_before, leaf.not_after, at, 0);
     if report.compliant() {
         return None;
     }
     let stale = at - logs.timestamp > LOG_LIST_MAX_AGE;
-    // A list made long after the validation time gives logs' states as
-    // they became later (a 2022 shard is `rejected` in 2025's list, though
-    // it was usable when it signed).
-    let anachronic = logs.timestamp - at > LOG_LIST_MAX_AGE;
-    let with_unknown = unknown > 0
-        && policy::evaluate(&valid, leaf.not_before, leaf.not_after, at, unknown).compliant();
+    // The history gives the logs' states at the validation time. Before
+    // the oldest list it was made from, only the states' start times of
+    // later lists are known (a 2019 log may have been usable, later
+    // rejected and dropped): too little to hold against a certificate.
+    let anachronic = logs.timestamp - at > LOG_LIST_MAX_AGE
+        && history.earliest().is_none_or(|e| at < e.timestamp);
+    // SCTs whose log's state at the time the data cannot tell might count,
+    // like those of logs missing from the list.
+    let undetermined = valid
+        .iter()
+        .filter(|v| {
+            matches!(
+                standing(v.log, history, v.timestamp, at),
+                Standing::Unknown(_)
+            )
+        })
+        .count();
+    let open = unknown + undetermined;
+    let with_unknown = open > 0
+        && policy::evaluate(&valid, history, leaf.not_before, leaf.not_after, at, open).compliant();
     let mut explanation = format!(
         "Browsers require a publicly trusted certificate to carry SCTs from several independent CT logs. \
-         The verified SCTs of this one do not meet {}. SCTs delivered in the TLS handshake or by OCSP, \
-         which mitmwatch does not record, may make up the difference.",
-        unmet_text(&report)
+         The verified SCTs of this one do not meet {}, judged with the logs as they stood on {} (the \
+         validation time). SCTs delivered in the TLS handshake or by OCSP, which mitmwatch does not \
+         record, may make up the difference.",
+        unmet_text(&report),
+        at.date()
     );
     if stale {
         explanation.push_str(&format!(
@@ -353,17 +468,22 @@ fn noncompliant(
         ));
     } else if anachronic {
         explanation.push_str(&format!(
-            " The log list in use is from {}, long after the validation time: it gives the logs' \
-             states as they were then, not when these SCTs were made, so this is information only.",
-            logs.timestamp.date()
+            " The log list in use is from {}, long after the validation time, and the logs' earlier \
+             states are known only from {} on: the states of the validation time are not known well \
+             enough, so this is information only.",
+            logs.timestamp.date(),
+            history
+                .earliest()
+                .map_or_else(|| "no date".to_string(), |e| e.timestamp.date().to_string())
         ));
     } else if with_unknown {
         explanation.push_str(
-            " The SCTs from logs missing from the list would make up the difference if those logs are \
-             trusted: check with a current list (--ct-log-list).",
+            " The SCTs from logs missing from the list, or whose state at the time the log list and \
+             its history do not show, would make up the difference if those logs were trusted then: \
+             this is information only (a current list, --ct-log-list, knows more logs).",
         );
     }
-    let mut detail = vec![format!("log list: {}", logs.describe())];
+    let mut detail = vec![data_note(logs, history, at)];
     detail.extend(
         report
             .not_counted

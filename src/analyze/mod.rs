@@ -42,7 +42,7 @@ use crate::analysis_data::intermediates::IntermediatePool;
 use crate::analysis_data::removed_roots::RemovedRoots;
 use crate::analysis_data::static_pins::PinStore;
 use crate::analysis_data::trust_store::TrustStore;
-use crate::ct::LogList;
+use crate::ct::{LogHistory, LogList};
 use crate::model::{
     Assessment, Attribution, ChainTrust, Finding, FindingCode, Interceptor, LeafBrief, Observation,
     ScanSummary, Severity, Verdict, ASSESSMENT_SCHEMA, MAX_CHAIN_CERTS,
@@ -68,6 +68,7 @@ pub struct Analyzer {
     signatures: Arc<signature::SignatureMemo>,
     facts_cache: std::sync::Arc<chain::FactsCache>,
     ct_logs: Arc<LogList>,
+    ct_history: Arc<LogHistory>,
     removed_roots: Arc<RemovedRoots>,
     public_root_names: Arc<HashSet<Vec<u8>>>,
     intermediates: Arc<IntermediatePool>,
@@ -95,6 +96,7 @@ impl Analyzer {
             pins,
             baseline,
             ct_logs,
+            ct_history,
             removed_roots,
             intermediates,
         } = data;
@@ -111,6 +113,7 @@ impl Analyzer {
             signatures: Default::default(),
             facts_cache: Default::default(),
             ct_logs,
+            ct_history,
             removed_roots: Arc::new(removed_roots),
             public_root_names,
             intermediates: Arc::new(intermediates),
@@ -212,6 +215,7 @@ impl Analyzer {
             path,
             &trust,
             &self.ct_logs,
+            &self.ct_history,
             &self.public_root_names,
             at,
         ));

@@ -7,7 +7,7 @@
 //! at most 180 days, else 3); among them at least two log operators. Before
 //! that date: one Google and one non-Google log instead of two operators,
 //! and N = 2/3/4/5 for lifetimes < 15, ≤ 27, ≤ 39, > 39 months. A Retired
-//! log's SCT counts only if the earliest SCT predates the retirement.
+//! log's SCT counts only if it predates the retirement.
 //!
 //! **Apple** (support.apple.com/103214), notBefore on or after 2021-04-21:
 //! at least one SCT from a currently approved log, SCTs from at least two
@@ -17,12 +17,16 @@
 //! an RFC 6962 log. Before that date: 2/3/4/5 SCTs by 15/27/39 months. The
 //! states of Chrome's list stand in for Apple's approvals.
 //!
-//! Both: an SCT counts only if its log is in the list with a counting state,
-//! its timestamp is not after the validation time, the log's temporal
-//! interval (if any) contains the certificate's notAfter, and the log is not
-//! a test log.
+//! Both: an SCT counts only if its log stood so that it counts (`standing`:
+//! qualified, usable or read-only at the validation time, or retired after
+//! the SCT was made, and trusted when it made it; the states are those of
+//! that time, from the log history and the list), its timestamp is not after
+//! the validation time, the log's temporal interval (if any) contains the
+//! certificate's notAfter, and the log is not a test log.
 
-use super::log_list::{CtLog, StateKind};
+use super::history::LogHistory;
+use super::log_list::CtLog;
+use super::standing::{standing, Standing};
 use std::collections::{BTreeMap, BTreeSet};
 use time::macros::datetime;
 use time::{Duration, OffsetDateTime};
@@ -81,14 +85,15 @@ struct Counted {
 
 fn counted(
     scts: &[VerifiedSct<'_>],
+    history: &LogHistory,
     not_after: OffsetDateTime,
     at: OffsetDateTime,
 ) -> (Vec<Counted>, Vec<String>) {
-    let earliest = scts.iter().map(|s| s.timestamp).min();
     let mut out = Vec::new();
     let mut skipped = Vec::new();
     for sct in scts {
         let log = sct.log;
+        let standing = standing(log, history, sct.timestamp, at);
         let why_not = if sct.timestamp > at {
             Some("its timestamp is after the validation time".to_string())
         } else if log.log_type.as_deref() == Some("test") {
@@ -103,28 +108,19 @@ fn counted(
                 end.date()
             ))
         } else {
-            match &log.state {
-                None => Some("the log list gives the log no state".to_string()),
-                Some(state) => match state.kind {
-                    StateKind::Qualified | StateKind::Usable | StateKind::ReadOnly => None,
-                    StateKind::Retired if earliest.is_some_and(|e| e < state.since) => None,
-                    StateKind::Retired => Some(format!(
-                        "the log was retired on {} and the certificate's SCTs are later",
-                        state.since.date()
-                    )),
-                    kind => Some(format!("the log is {}", kind.as_str())),
-                },
+            match &standing {
+                Standing::Counts { .. } => None,
+                Standing::DoesNotCount(why) | Standing::Unknown(why) => Some(why.clone()),
             }
         };
-        match why_not {
-            Some(why) => skipped.push(format!("{}: {why}", log.description)),
-            None => out.push(Counted {
+        match (why_not, standing) {
+            (Some(why), _)
+            | (None, Standing::DoesNotCount(why))
+            | (None, Standing::Unknown(why)) => skipped.push(format!("{}: {why}", log.description)),
+            (None, Standing::Counts { current }) => out.push(Counted {
                 log: log.id_base64(),
                 operator: log.operator_at(sct.timestamp).to_string(),
-                current: log
-                    .state
-                    .as_ref()
-                    .is_some_and(|s| s.kind != StateKind::Retired),
+                current,
                 google: log.google_operated(),
                 tiled: log.tiled,
             }),
@@ -249,18 +245,20 @@ fn apple(c: &[Counted], not_before: OffsetDateTime, not_after: OffsetDateTime) -
 }
 
 /// Evaluates Chrome's and Apple's policies for a certificate valid from
-/// `not_before` to `not_after`, with these verified SCTs, at time `at`.
+/// `not_before` to `not_after`, with these verified SCTs, at time `at`,
+/// with the logs' states of that time (`history` and the logs' own states).
 /// `assume_unknown` adds that many SCTs from logs missing from the list,
 /// each treated as a usable RFC 6962 log of its own operator: if the
 /// certificate passes then, a newer log list may well show it compliant.
 pub(crate) fn evaluate(
     scts: &[VerifiedSct<'_>],
+    history: &LogHistory,
     not_before: OffsetDateTime,
     not_after: OffsetDateTime,
     at: OffsetDateTime,
     assume_unknown: usize,
 ) -> PolicyReport {
-    let (mut c, not_counted) = counted(scts, not_after, at);
+    let (mut c, not_counted) = counted(scts, history, not_after, at);
     for i in 0..assume_unknown {
         c.push(Counted {
             log: format!("unknown log {i}"),
@@ -280,7 +278,7 @@ pub(crate) fn evaluate(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ct::log_list::LogState;
+    use crate::ct::log_list::{LogState, StateKind};
 
     const T0: OffsetDateTime = datetime!(2026-03-01 0:00 UTC);
 
@@ -293,7 +291,7 @@ mod tests {
         );
         log.state = Some(LogState {
             kind,
-            since: datetime!(2025-01-01 0:00 UTC),
+            since: datetime!(2020-01-01 0:00 UTC),
             final_tree_head: None,
         });
         if operator == "Google" {
@@ -311,6 +309,7 @@ mod tests {
     fn eval(logs: &[CtLog], days: i64) -> PolicyReport {
         evaluate(
             &scts(logs, T0),
+            &LogHistory::none(),
             T0,
             T0 + Duration::days(days),
             T0 + Duration::days(10),
@@ -416,6 +415,7 @@ mod tests {
         ];
         let future = evaluate(
             &scts(&logs, T0),
+            &LogHistory::none(),
             T0,
             T0 + Duration::days(90),
             T0 - Duration::days(1),
@@ -426,31 +426,40 @@ mod tests {
 
     #[test]
     fn unknown_logs_can_be_assumed_for_a_stale_list() {
+        let none = LogHistory::none();
         let logs = [log(1, "A", StateKind::Usable)];
         let at = T0 + Duration::days(10);
-        let r = evaluate(&scts(&logs, T0), T0, T0 + Duration::days(90), at, 0);
+        let r = evaluate(&scts(&logs, T0), &none, T0, T0 + Duration::days(90), at, 0);
         assert!(!r.compliant());
-        let r = evaluate(&scts(&logs, T0), T0, T0 + Duration::days(90), at, 1);
+        let r = evaluate(&scts(&logs, T0), &none, T0, T0 + Duration::days(90), at, 1);
         assert!(r.compliant(), "{r:?}");
     }
 
     #[test]
     fn older_certificates_follow_the_older_rules() {
+        let none = LogHistory::none();
         let nb = datetime!(2021-01-10 0:00 UTC);
         let na = add_months(nb, 13);
         let logs = [
             log(1, "Google", StateKind::Usable),
             log(2, "B", StateKind::Usable),
         ];
-        let r = evaluate(&scts(&logs, nb), nb, na, nb + Duration::days(1), 0);
+        let r = evaluate(&scts(&logs, nb), &none, nb, na, nb + Duration::days(1), 0);
         assert!(r.compliant(), "{r:?}");
         let no_google = [
             log(1, "A", StateKind::Usable),
             log(2, "B", StateKind::Usable),
         ];
-        let r = evaluate(&scts(&no_google, nb), nb, na, nb + Duration::days(1), 0);
+        let r = evaluate(
+            &scts(&no_google, nb),
+            &none,
+            nb,
+            na,
+            nb + Duration::days(1),
+            0,
+        );
         assert!(!r.chrome.compliant && r.apple.compliant, "{r:?}");
-        let r = evaluate(&scts(&logs, nb), nb, add_months(nb, 20), nb, 0);
+        let r = evaluate(&scts(&logs, nb), &none, nb, add_months(nb, 20), nb, 0);
         assert!(
             !r.chrome.compliant && !r.apple.compliant,
             "15-27 months needs 3: {r:?}"
