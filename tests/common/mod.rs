@@ -6,6 +6,8 @@
 pub(crate) mod fixtures;
 pub(crate) mod hostile;
 pub(crate) mod http;
+pub(crate) mod limbo;
+pub(crate) mod limbo_judge;
 pub(crate) mod peers;
 pub(crate) mod pki;
 pub(crate) mod sharded;
