@@ -2,6 +2,7 @@
 //! from the DER. Owned data, so checks need not juggle borrows; a
 //! certificate that does not parse still has its fingerprint and position.
 
+use super::constraints::{NameConstraintFacts, RdnSequence, Subtree};
 use super::signature::{PublicKey, SignatureCheck, SignatureMemo, Signed};
 use crate::analysis_data::catalog::dn_values;
 use crate::analysis_data::catalog::name_rule::DnValues;
@@ -11,7 +12,7 @@ use crate::model::CertRecord;
 use std::ops::Range;
 use std::sync::Arc;
 use time::OffsetDateTime;
-use x509_parser::prelude::{FromDer, GeneralName, ParsedExtension, X509Certificate};
+use x509_parser::prelude::{FromDer, GeneralName, ParsedExtension, X509Certificate, X509Name};
 use x509_parser::public_key::PublicKey as ParsedKey;
 
 /// OID of Authority Information Access.
@@ -97,6 +98,14 @@ pub(crate) struct ParsedCert {
     pub(crate) key_cert_sign: Option<bool>,
     /// The serial number's DER INTEGER content (two's complement).
     pub(crate) serial: Vec<u8>,
+    /// IP addresses in the SAN.
+    pub(crate) san_ips: Vec<std::net::IpAddr>,
+    /// Directory names in the SAN.
+    pub(crate) san_directories: Vec<RdnSequence>,
+    /// The subject as relative names, for directory-name constraints.
+    pub(crate) subject_rdns: RdnSequence,
+    /// NameConstraints, if the extension is present.
+    pub(crate) name_constraints: Option<NameConstraintFacts>,
     /// Where the signed parts and the key sit in `der`.
     layout: Option<Layout>,
 }
@@ -218,14 +227,14 @@ impl ParsedCert {
         self.layout.as_ref().is_some_and(|l| l.algorithms_agree)
     }
 
-    /// Whether the certificate says it is not a CA: BasicConstraints with
-    /// cA false, or (a v3 certificate without BasicConstraints) a key usage
-    /// without keyCertSign. An end-entity certificate, by its own account.
+    /// Whether the certificate says it is an end entity, not a CA: a
+    /// version 3 certificate whose basic constraints do not assert cA and
+    /// whose key usage, if any, lacks keyCertSign. (A certificate with
+    /// keyCertSign but without the cA bit is a CA that forgot its marking;
+    /// a version 1 certificate says nothing either way.)
     pub(crate) fn declares_end_entity(&self) -> bool {
-        match self.basic_constraints {
-            Some((ca, _)) => !ca,
-            None => self.version >= 2 && self.key_cert_sign == Some(false),
-        }
+        let ca = matches!(self.basic_constraints, Some((true, _)));
+        self.version >= 2 && !ca && self.key_cert_sign != Some(true)
     }
 
     /// Extracts facts from DER.
@@ -252,6 +261,10 @@ impl ParsedCert {
             basic_constraints: None,
             key_cert_sign: None,
             serial: Vec::new(),
+            san_ips: Vec::new(),
+            san_directories: Vec::new(),
+            subject_rdns: Vec::new(),
+            name_constraints: None,
             layout: None,
             der: Vec::new(),
         };
@@ -270,6 +283,7 @@ impl ParsedCert {
                 facts.is_ca = x.is_ca();
                 facts.version = x.version().0;
                 facts.serial = x.raw_serial().to_vec();
+                facts.subject_rdns = rdn_sequence(x.subject());
                 facts.layout = Layout::of(&der);
                 for ext in x.extensions() {
                     facts.extension_oids.push(dotted_oid(&ext.oid));
@@ -289,10 +303,30 @@ impl ParsedCert {
                         }
                         ParsedExtension::SubjectAlternativeName(san) => {
                             for name in &san.general_names {
-                                if let GeneralName::DNSName(d) = name {
-                                    facts.san_dns.push(d.to_ascii_lowercase());
+                                match name {
+                                    GeneralName::DNSName(d) => {
+                                        facts.san_dns.push(d.to_ascii_lowercase())
+                                    }
+                                    GeneralName::IPAddress(bytes) => {
+                                        facts.san_ips.extend(ip_address(bytes))
+                                    }
+                                    GeneralName::DirectoryName(dn) => {
+                                        facts.san_directories.push(rdn_sequence(dn))
+                                    }
+                                    _ => {}
                                 }
                             }
+                        }
+                        ParsedExtension::NameConstraints(nc) => {
+                            let subtrees = |list: &Option<
+                                Vec<x509_parser::extensions::GeneralSubtree<'_>>,
+                            >| {
+                                list.iter().flatten().map(|s| subtree(&s.base)).collect()
+                            };
+                            facts.name_constraints = Some(NameConstraintFacts {
+                                permitted: subtrees(&nc.permitted_subtrees),
+                                excluded: subtrees(&nc.excluded_subtrees),
+                            });
                         }
                         _ => {}
                     }
@@ -311,6 +345,43 @@ impl ParsedCert {
         }
         facts.der = der;
         facts
+    }
+}
+
+/// A name as its relative names, each a sorted list of (attribute type,
+/// value) pairs, so that two encodings of one name compare equal.
+fn rdn_sequence(name: &X509Name<'_>) -> RdnSequence {
+    name.iter()
+        .map(|rdn| {
+            let mut attrs: Vec<(String, Vec<u8>)> = rdn
+                .iter()
+                .map(|a| (dotted_oid(a.attr_type()), a.attr_value().data.to_vec()))
+                .collect();
+            attrs.sort();
+            attrs
+        })
+        .collect()
+}
+
+/// An IP address from a SAN entry's 4 or 16 bytes.
+fn ip_address(bytes: &[u8]) -> Option<std::net::IpAddr> {
+    match bytes.len() {
+        4 => <[u8; 4]>::try_from(bytes).ok().map(std::net::IpAddr::from),
+        16 => <[u8; 16]>::try_from(bytes).ok().map(std::net::IpAddr::from),
+        _ => None,
+    }
+}
+
+/// A name-constraint subtree in the forms judged here.
+fn subtree(base: &GeneralName<'_>) -> Subtree {
+    match base {
+        GeneralName::DNSName(d) => Subtree::Dns(d.to_string()),
+        GeneralName::IPAddress(bytes) if bytes.len() == 8 || bytes.len() == 32 => {
+            let (address, mask) = bytes.split_at(bytes.len() / 2);
+            Subtree::Ip(address.to_vec(), mask.to_vec())
+        }
+        GeneralName::DirectoryName(dn) => Subtree::Directory(rdn_sequence(dn)),
+        _ => Subtree::Other,
     }
 }
 

@@ -18,6 +18,7 @@ pub(crate) mod baseline_check;
 pub(crate) mod catalog_match;
 pub(crate) mod chain;
 pub(crate) mod completion;
+pub(crate) mod constraints;
 pub(crate) mod cross_scan;
 pub(crate) mod ct;
 pub(crate) mod finding;

@@ -16,6 +16,7 @@
 use super::anchor_index::AnchorIndex;
 use super::chain::{signature_by, signature_under, CertFacts};
 use super::completion::Candidate;
+use super::constraints;
 use super::linkage::{self, BrokenLink, Path};
 use super::signature::{browsers_accept, SignatureCheck, SignatureMemo};
 use crate::analysis_data::trust_store::TrustStore;
@@ -46,6 +47,13 @@ pub(crate) enum Rejection {
     },
     /// A constraint of the chain is broken.
     Constraint(Constraint),
+    /// webpki refuses the chain for this constraint, but by RFC 5280, as
+    /// checked here, the chain keeps it: a CA certificate in the leaf's
+    /// place, self-issued intermediates that the RFC does not count against
+    /// a path length or hold to name constraints, name constraints in forms
+    /// webpki does not implement, or another path webpki built through the
+    /// same certificates. Benign: the verifier's strictness.
+    StricterThanRfc(Constraint),
     /// The signature of certificate `cert` cannot be checked here (an
     /// algorithm mitmwatch does not implement, or a certificate whose two
     /// signature-algorithm fields disagree): nothing is proven either way.
@@ -453,8 +461,28 @@ fn rejection(
         E::EndEntityUsedAsCa => Some(Constraint::MissingCaMark),
         _ => None,
     };
+    // What RFC 5280 says of the constraints webpki is stricter about.
+    let rfc_holds = |c: Constraint| match c {
+        Constraint::CaAsLeaf => true,
+        Constraint::PathLength => constraints::path_length_holds(certs, path),
+        Constraint::Names => constraints::names_within(certs, path) == Some(true),
+        _ => false,
+    };
     if let Some(constraint) = constraint {
-        return Rejection::Constraint(constraint);
+        return if rfc_holds(constraint) {
+            Rejection::StricterThanRfc(constraint)
+        } else {
+            Rejection::Constraint(constraint)
+        };
+    }
+    // Every signature of the path verified here, and its limits hold by
+    // the RFC: webpki refused another path through the same certificates.
+    if matches!(error, E::InvalidSignatureForPublicKey | E::UnknownIssuer)
+        && link.check == SignatureCheck::Valid
+        && constraints::path_length_holds(certs, path)
+        && constraints::names_within(certs, path) == Some(true)
+    {
+        return Rejection::StricterThanRfc(Constraint::Other);
     }
     if matches!(error, E::CertExpired { .. } | E::CertNotValidYet { .. }) {
         return Rejection::Validity;

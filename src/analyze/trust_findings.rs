@@ -59,7 +59,20 @@ pub(crate) fn findings(trust: &TrustOutcome, cx: &Context<'_>) -> Vec<Finding> {
     }
     match &trust.rejection {
         Some(rejection) => out.extend(rejection_finding(trust, rejection, cx)),
-        None => out.push(unanchored_finding(trust, cx)),
+        None => {
+            out.push(unanchored_finding(trust, cx));
+            // A link followed without proof: whoever issued the leaf, it
+            // cannot be shown to be the CA that was sent.
+            if let Some(&i) = trust.path.unverified.first() {
+                let c = &cx.certs[i];
+                out.push(unverifiable(
+                    c,
+                    !c.algorithms_agree(),
+                    None,
+                    webpki_detail(trust),
+                ));
+            }
+        }
     }
     if cx.leaf_only {
         // No chain to build, but the leaf's names can still be checked.
@@ -172,36 +185,65 @@ fn rejection_finding(
             };
             rejected(Severity::Medium, reason, PRIVATE_PKI, top)
         }
-        Rejection::Unverifiable { cert, malformed } => {
-            let c = &certs[*cert];
-            let why = if *malformed {
-                "its two signature-algorithm fields disagree, which makes it malformed (RFC 5280 \
-                 §4.1.1.2)"
-            } else {
-                "its signature uses an algorithm mitmwatch cannot check (such as ECDSA with SHA-1 \
-                 or SHA-512, or a P-521 key)"
+        Rejection::StricterThanRfc(constraint) => {
+            let reason = match constraint {
+                Constraint::CaAsLeaf => "the server's certificate is a CA certificate",
+                Constraint::PathLength => "it counts the chain as longer than a CA of it allows",
+                Constraint::Names => "it holds the chain to name constraints",
+                _ => "it built another path through these certificates and refused that one",
             };
-            with_detail(
-                with_evidence(
-                    finding(
-                        FindingCode::UnverifiableSignature,
-                        Severity::Medium,
-                        "A signature of the chain cannot be checked",
-                        format!(
-                            "The chain is named up to {root_kind}, but certificate #{} ('{}') cannot be \
-                             shown to be signed by its issuer: {why}. That proves nothing either way: \
-                             private CAs (Microsoft's certificate services allow ECDSA with SHA-512) and \
-                             some old public chains are signed like this, and so could be a \
-                             certificate dressed as one of them. Browsers refuse it too.",
-                            c.index, c.subject
-                        ),
-                    ),
-                    cert_evidence(c),
+            rejected(
+                Severity::Low,
+                &format!(
+                    "webpki refuses it: {reason}. RFC 5280, as checked here, allows this chain (a \
+                     CA certificate may be a leaf; self-issued intermediates do not count against \
+                     a path length and are not held to name constraints; the leaf's names are \
+                     within every constraint), so this is the verifier's strictness, not a CA \
+                     breaking its limits"
                 ),
-                detail,
+                "It is not a sign of interception.",
+                top,
             )
         }
+        Rejection::Unverifiable { cert, malformed } => {
+            unverifiable(&certs[*cert], *malformed, Some(root_kind), detail)
+        }
     })
+}
+
+/// `unverifiable-signature` for a certificate whose signature cannot be
+/// checked: `anchor` names the kind of root the chain is named up to, if
+/// it is.
+fn unverifiable(c: &CertFacts, malformed: bool, anchor: Option<&str>, detail: String) -> Finding {
+    let why = if malformed {
+        "its two signature-algorithm fields disagree, which makes it malformed (RFC 5280 \
+         §4.1.1.2)"
+    } else {
+        "its signature uses an algorithm mitmwatch cannot check (such as ECDSA with SHA-1 \
+         or SHA-512, or a P-521 key), or its issuer's key cannot be read"
+    };
+    let whose = match anchor {
+        Some(root_kind) => format!("The chain is named up to {root_kind}, but"),
+        None => "The chain leads to no root of your trust store, and".to_string(),
+    };
+    with_detail(
+        with_evidence(
+            finding(
+                FindingCode::UnverifiableSignature,
+                Severity::Medium,
+                "A signature of the chain cannot be checked",
+                format!(
+                    "{whose} certificate #{} ('{}') cannot be shown to be signed by its issuer: {why}. \
+                     That proves nothing either way: private CAs (Microsoft's certificate services \
+                     allow ECDSA with SHA-512) and some old public chains are signed like this, and so \
+                     could be a certificate dressed as one of them. Browsers refuse it too.",
+                    c.index, c.subject
+                ),
+            ),
+            cert_evidence(c),
+        ),
+        detail,
+    )
 }
 
 /// The finding for a chain that reaches no root of the trust store.

@@ -16,8 +16,9 @@
 //!    to be publicly logged, adds `minted-leaf` (high), so `intercepted`,
 //!    when
 //!    - its issuer is a CA the server itself sent that leads to no trusted
-//!      root, or a root added on this machine, and the leaf has a forged
-//!      trait other than freshness (see [`STRONG_TRAITS`]), or
+//!      root, or a root added on this machine, that verifiably signed it,
+//!      and the leaf has a forged trait other than freshness (see
+//!      [`STRONG_TRAITS`]), or
 //!    - its issuer is named like a known interception product (on a chain
 //!      that is not publicly anchored, leaf not self-signed) and the leaf
 //!      has any forged trait, `freshly-minted` included.
@@ -89,7 +90,9 @@ pub(crate) fn minting(findings: &[Finding], trust: ChainTrust, name: &str) -> Op
         .iter()
         .find(|f| f.code == FindingCode::KnownInterceptionRoot && f.severity < Severity::High)
         .filter(|_| !trust.publicly_anchored() && trust != ChainTrust::SelfSigned);
-    let own_ca = matches!(trust, ChainTrust::ServedUntrustedCa | ChainTrust::Local);
+    // The CA minted the leaf only if it verifiably signed it.
+    let own_ca = matches!(trust, ChainTrust::ServedUntrustedCa | ChainTrust::Local)
+        && !has(FindingCode::UnverifiableSignature);
     let (grounds, cause) = if let Some(named) = product.filter(|_| fresh || !strong.is_empty()) {
         (
             format!(
