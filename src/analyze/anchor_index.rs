@@ -90,23 +90,28 @@ impl AnchorIndex {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use rcgen::PublicKeyData;
     use rustls_pki_types::CertificateDer;
 
-    fn anchor_of(cert: &rcgen::Certificate) -> TrustAnchor<'static> {
-        webpki::anchor_from_trusted_cert(&CertificateDer::from(cert.der().to_vec()))
+    /// The certificates of a PEM file under fixtures/.
+    fn fixture_certs(path: &str) -> Vec<CertificateDer<'static>> {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("fixtures")
+            .join(path);
+        let pem = std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        crate::analysis_data::trust_store::parse_pem_certs(&pem, "fixture").expect("PEM")
+    }
+
+    fn anchor_of(cert: &CertificateDer<'_>) -> TrustAnchor<'static> {
+        webpki::anchor_from_trusted_cert(cert)
             .expect("an anchor")
             .to_owned()
     }
 
-    fn root(name: &str) -> (rcgen::Certificate, rcgen::KeyPair) {
-        let key = rcgen::KeyPair::generate().expect("a key");
-        let mut params = rcgen::CertificateParams::default();
-        params
-            .distinguished_name
-            .push(rcgen::DnType::CommonName, name);
-        params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
-        (params.self_signed(&key).expect("a root"), key)
+    /// The SubjectPublicKeyInfo with its header, as x509-parser reads it
+    /// (not as the index re-encodes it).
+    fn spki_der(cert: &CertificateDer<'_>) -> Vec<u8> {
+        let (_, parsed) = x509_parser::parse_x509_certificate(cert).expect("a certificate");
+        parsed.tbs_certificate.subject_pki.raw.to_vec()
     }
 
     /// The index answers as the linear scans it replaces: every key and
@@ -114,30 +119,35 @@ mod tests {
     /// nothing beyond the prefix asked for.
     #[test]
     fn finds_keys_and_names_as_a_scan_would_within_the_prefix() {
-        let (a, a_key) = root("Index Root A");
-        let (b, _) = root("Index Root B");
-        let (a2, _) = root("Index Root A"); // same name, other key
+        // The fixture PKI's two roots, and the look-alike "Fixture Public
+        // Root R1" that ct-impostor-no-sct ends with: same name, other key.
+        let a = fixture_certs("roots/public-root-r1.pem").remove(0);
+        let b = fixture_certs("roots/public-root-r2.pem").remove(0);
+        let a2 = fixture_certs("chains/ct-impostor-no-sct.pem")
+            .pop()
+            .expect("the look-alike root");
         let anchors = [anchor_of(&a), anchor_of(&b), anchor_of(&a2)];
+        assert_eq!(anchors[0].subject.as_ref(), anchors[2].subject.as_ref());
+        assert_ne!(anchors[0].subject.as_ref(), anchors[1].subject.as_ref());
+        assert_ne!(spki_der(&a), spki_der(&a2));
         let index = AnchorIndex::new(&anchors);
         assert_eq!(index.len(), 3);
 
-        let a_spki = crate::encoding::sha256(&a_key.subject_public_key_info());
+        let a_spki = crate::encoding::sha256(&spki_der(&a));
         assert_eq!(index.entries[0].spki_sha256, a_spki);
-        assert_eq!(index.entries[0].spki_der, a_key.subject_public_key_info());
+        assert_eq!(index.entries[0].spki_der, spki_der(&a));
         assert!(index.has_key(&a_spki, 3));
         assert!(index.has_key(&a_spki, 1));
         assert!(!index.has_key(&a_spki, 0));
-        let b_spki = index.entries[1].spki_sha256;
+        let b_spki = crate::encoding::sha256(&spki_der(&b));
+        assert_eq!(index.entries[1].spki_sha256, b_spki);
         assert!(index.has_key(&b_spki, 2));
         assert!(!index.has_key(&b_spki, 1));
         assert!(!index.has_key(&[0u8; 32], 3));
 
         let name_a = anchors[0].subject.as_ref();
         let found: Vec<[u8; 32]> = index.named(name_a, 3).map(|e| e.spki_sha256).collect();
-        assert_eq!(
-            found,
-            vec![index.entries[0].spki_sha256, index.entries[2].spki_sha256]
-        );
+        assert_eq!(found, vec![a_spki, crate::encoding::sha256(&spki_der(&a2))]);
         assert_eq!(index.named(name_a, 2).count(), 1);
         assert_eq!(index.named(name_a, 0).count(), 0);
         assert_eq!(index.named(b"not a name", 3).count(), 0);
