@@ -6,8 +6,8 @@
 mod common;
 
 use common::fixtures::{analyzer, assess, codes, observation, FIXTURE_TIME};
-use mitmwatch::analyze::ValidationTime;
-use mitmwatch::model::{ChainTrust, FindingCode as C, Severity, Verdict};
+use mitmwatch_core::analyze::ValidationTime;
+use mitmwatch_core::model::{ChainTrust, FindingCode as C, Severity, Verdict};
 
 #[test]
 fn legitimate_chains_are_clean() {
@@ -87,7 +87,7 @@ fn a_root_that_is_not_sent_is_found_by_key_identifier() {
 
 #[test]
 fn user_catalog_entries_name_new_interceptors() {
-    use mitmwatch::analysis_data::catalog::Catalog;
+    use mitmwatch_core::analysis_data::catalog::Catalog;
     let text = r#"{"schema": 1, "description": "local additions", "entries": [{
         "id": "acme-inspection", "label": "Acme Inspection Root", "operator": "Acme Corp's TLS inspection",
         "category": "corporate-proxy", "kind": "root", "years": "", "pem": null,
@@ -97,10 +97,10 @@ fn user_catalog_entries_name_new_interceptors() {
     catalog
         .extend(Catalog::from_json(text, "local.json", &|_| None).unwrap())
         .unwrap();
-    let analyzer = mitmwatch::analyze::Analyzer::new(
+    let analyzer = mitmwatch_core::analyze::Analyzer::new(
         catalog,
         common::fixtures::fixture_store(),
-        mitmwatch::analysis_data::static_pins::PinStore::builtin().unwrap(),
+        mitmwatch_core::analysis_data::static_pins::PinStore::builtin().unwrap(),
         None,
     );
     let a = analyzer.assess(
@@ -157,7 +157,7 @@ fn unknown_interceptors_are_caught_by_their_traits() {
     // Identified by the key of the CA the server sent.
     let who = a.interceptor.unwrap();
     assert!(who.label.contains("Acme Inspection CA"), "{who:?}");
-    assert_eq!(who.matched_by, mitmwatch::model::Attribution::Key);
+    assert_eq!(who.matched_by, mitmwatch_core::model::Attribution::Key);
     assert_eq!(a.chain_trust, Some(ChainTrust::ServedUntrustedCa));
     // Freshness alone is what a private CA's short-lived leaves, or a
     // renewal minutes ago, look like: not proof.

@@ -7,9 +7,9 @@
 mod common;
 
 use common::binary;
-use mitmwatch::analyze::sni_diff;
-use mitmwatch::model::{Observation, SniOutcome, StockVerification};
-use mitmwatch::sim::{SimConfig, SimNetwork};
+use mitmwatch_core::analyze::sni_diff;
+use mitmwatch_core::model::{Observation, SniOutcome, StockVerification};
+use mitmwatch_sim::{SimConfig, SimNetwork};
 use serde::Deserialize;
 use std::path::Path;
 use tokio::process::Command;

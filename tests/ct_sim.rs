@@ -7,12 +7,12 @@
 mod common;
 
 use common::{binary, probe};
-use mitmwatch::analysis_data::catalog::Catalog;
-use mitmwatch::analyze::{Analyzer, ValidationTime};
-use mitmwatch::ct::{embedded, precert, LogList, SctStatus};
-use mitmwatch::encoding::{base64_decode, sha256};
-use mitmwatch::model::{Observation, Verdict};
-use mitmwatch::sim::{SimConfig, SimNetwork};
+use mitmwatch_core::analysis_data::catalog::Catalog;
+use mitmwatch_core::analyze::{Analyzer, ValidationTime};
+use mitmwatch_core::ct::{embedded, precert, LogList, SctStatus};
+use mitmwatch_core::encoding::{base64_decode, sha256};
+use mitmwatch_core::model::{Observation, Verdict};
+use mitmwatch_sim::{SimConfig, SimNetwork};
 use serde_json::Value;
 use tokio::process::Command;
 use x509_parser::prelude::{FromDer, X509Certificate};

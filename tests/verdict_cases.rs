@@ -9,13 +9,13 @@
 mod common;
 
 use common::fixtures::{fixture, fixture_ct_logs, fixture_store, FIXTURE_TIME};
-use mitmwatch::analysis_data::baseline::Baseline;
-use mitmwatch::analysis_data::catalog::Catalog;
-use mitmwatch::analysis_data::static_pins::PinStore;
-use mitmwatch::analysis_data::trust_store::{parse_pem_certs, TrustStore};
-use mitmwatch::analyze::{Analyzer, ValidationTime};
-use mitmwatch::import::pem_dir::file_observation;
-use mitmwatch::model::{
+use mitmwatch_core::analysis_data::baseline::Baseline;
+use mitmwatch_core::analysis_data::catalog::Catalog;
+use mitmwatch_core::analysis_data::static_pins::PinStore;
+use mitmwatch_core::analysis_data::trust_store::{parse_pem_certs, TrustStore};
+use mitmwatch_core::analyze::{Analyzer, ValidationTime};
+use mitmwatch_core::import::pem_dir::file_observation;
+use mitmwatch_core::model::{
     Assessment, Attribution, ChainTrust, FindingCode as C, Observation, Severity, Verdict,
 };
 use rcgen::{
@@ -423,7 +423,7 @@ fn a_baseline_compares_keys_not_names() {
     let genuine = leaf("vk.example", FIXTURE_TIME - Duration::days(20), true, &i);
     let mut baseline = Baseline::new("test vantage", FIXTURE_TIME);
     let mut seen = observe(&[&genuine, &i.der], "vk.example", FIXTURE_TIME);
-    seen.stock_verification = Some(mitmwatch::model::StockVerification {
+    seen.stock_verification = Some(mitmwatch_core::model::StockVerification {
         ok: true,
         error: None,
         trust_store: "test roots".into(),
@@ -584,7 +584,7 @@ fn pins_judge_only_chains_served_while_they_were_current() {
 #[test]
 fn observations_without_a_chain_get_no_findings() {
     let mut obs = observe(&[] as &[&[u8]], "www.google.com", FIXTURE_TIME);
-    obs.status = mitmwatch::model::Status::ConnectRefused;
+    obs.status = mitmwatch_core::model::Status::ConnectRefused;
     let a = common::fixtures::analyzer(None).assess(&obs, ValidationTime::At(FIXTURE_TIME));
     assert_eq!(a.verdict, Verdict::Error);
     assert!(a.findings.is_empty(), "{:?}", codes(&a));
@@ -691,7 +691,7 @@ fn a_real_2014_sha1_chain_links_to_its_removed_root() {
     );
     let then = analyzer
         .with_removed_roots(
-            mitmwatch::analysis_data::removed_roots::RemovedRoots::builtin().unwrap(),
+            mitmwatch_core::analysis_data::removed_roots::RemovedRoots::builtin().unwrap(),
         )
         .assess(&obs, ValidationTime::At(when));
     assert_eq!(

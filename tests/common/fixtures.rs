@@ -1,12 +1,12 @@
 //! Loading the generated fixture chains (see fixtures/gen_fixtures.rs).
 
-use mitmwatch::analysis_data::baseline::Baseline;
-use mitmwatch::analysis_data::catalog::Catalog;
-use mitmwatch::analysis_data::static_pins::PinStore;
-use mitmwatch::analysis_data::trust_store::{parse_pem_certs, TrustStore};
-use mitmwatch::analyze::{Analyzer, ValidationTime};
-use mitmwatch::import::pem_dir::file_observation;
-use mitmwatch::model::{Assessment, FindingCode, Observation};
+use mitmwatch_core::analysis_data::baseline::Baseline;
+use mitmwatch_core::analysis_data::catalog::Catalog;
+use mitmwatch_core::analysis_data::static_pins::PinStore;
+use mitmwatch_core::analysis_data::trust_store::{parse_pem_certs, TrustStore};
+use mitmwatch_core::analyze::{Analyzer, ValidationTime};
+use mitmwatch_core::import::pem_dir::file_observation;
+use mitmwatch_core::model::{Assessment, FindingCode, Observation};
 use std::path::PathBuf;
 use time::macros::datetime;
 use time::OffsetDateTime;
@@ -69,9 +69,9 @@ pub(crate) fn codes(a: &Assessment) -> Vec<FindingCode> {
 }
 
 /// The fixtures' CT log list (fixture logs A1, A2 and B1).
-pub(crate) fn fixture_ct_logs() -> mitmwatch::ct::LogList {
+pub(crate) fn fixture_ct_logs() -> mitmwatch_core::ct::LogList {
     let text = std::fs::read_to_string(fixture("ct/log_list.json")).unwrap();
-    mitmwatch::ct::LogList::from_json(&text, "fixtures/ct/log_list.json").unwrap()
+    mitmwatch_core::ct::LogList::from_json(&text, "fixtures/ct/log_list.json").unwrap()
 }
 
 /// Assesses one fixture chain at the fixture time with the fixtures' CT log list.

@@ -13,10 +13,10 @@
 //! [`AiaLimits::max_fetches`] requests per observation. A response may be
 //! a DER certificate, PEM, or a PKCS#7 certs-only bundle (`.p7c`).
 //!
-//! [`Observation::fetched_issuers`]: crate::model::Observation::fetched_issuers
+//! [`Observation::fetched_issuers`]: mitmwatch_core::model::Observation::fetched_issuers
 
-use crate::certinfo::cert_record;
-use crate::model::{FetchOutcome, FetchedIssuer};
+use mitmwatch_core::certinfo::cert_record;
+use mitmwatch_core::model::{FetchOutcome, FetchedIssuer};
 use rustls::pki_types::CertificateDer;
 use std::collections::HashSet;
 use std::time::Duration;
@@ -112,7 +112,7 @@ impl AiaFetcher {
         for _ in 0..self.limits.max_depth {
             let mut next = Vec::new();
             for cert in &level {
-                let for_cert = crate::encoding::sha256_hex(cert);
+                let for_cert = mitmwatch_core::encoding::sha256_hex(cert);
                 for url in ca_issuer_urls(cert) {
                     if records.len() >= MAX_RECORDS {
                         return records;
@@ -378,11 +378,11 @@ pub(crate) fn ca_issuer_urls(der: &[u8]) -> Vec<String> {
 /// The certificates in an AIA response: one DER certificate, PEM
 /// CERTIFICATE blocks, or a PKCS#7 certs-only SignedData (DER). `Err`
 /// says what the bytes were not.
-pub(crate) fn parse_issuers(body: &[u8]) -> Result<Vec<Vec<u8>>, String> {
+pub fn parse_issuers(body: &[u8]) -> Result<Vec<Vec<u8>>, String> {
     let trimmed = body.trim_ascii_start();
     if trimmed.starts_with(b"-----BEGIN") {
         let certs: Vec<Vec<u8>> =
-            crate::analysis_data::trust_store::pem_certificate_blocks(trimmed)
+            mitmwatch_core::analysis_data::trust_store::pem_certificate_blocks(trimmed)
                 .into_iter()
                 .filter_map(|(_, block)| block.ok())
                 .filter(|der| X509Certificate::from_der(der).is_ok())
@@ -507,7 +507,7 @@ mod tests {
     fn der_pem_and_pkcs7_are_read() {
         let (a, b) = (cert("a.example"), cert("b.example"));
         assert_eq!(parse_issuers(&a).unwrap(), vec![a.clone()]);
-        let pem = crate::encoding::pem_encode("CERTIFICATE", &a);
+        let pem = mitmwatch_core::encoding::pem_encode("CERTIFICATE", &a);
         assert_eq!(parse_issuers(pem.as_bytes()).unwrap(), vec![a.clone()]);
         assert_eq!(
             parse_issuers(&p7(&[a.clone(), b.clone()])).unwrap(),

@@ -18,7 +18,7 @@
 //! [`MAX_CHAIN_CERTS`] and then refuses the chain, so the handshake ends
 //! there and the record says how many were sent.
 
-use crate::model::StockVerification;
+use mitmwatch_core::model::StockVerification;
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
 use rustls::client::WebPkiServerVerifier;
 use rustls::crypto::{verify_tls12_signature, verify_tls13_signature, CryptoProvider};
@@ -31,7 +31,7 @@ use std::sync::{Arc, Mutex};
 /// before any certificate can be recorded.
 pub(crate) const MAX_HANDSHAKE_MESSAGE_BYTES: usize = 0xffff;
 
-pub use crate::model::MAX_CHAIN_CERTS;
+pub use mitmwatch_core::model::MAX_CHAIN_CERTS;
 
 /// What the verifier saw: the chain as sent (leaf first) and stock
 /// verification's opinion of it.

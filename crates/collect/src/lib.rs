@@ -1,7 +1,13 @@
-//! The handshake collector: the only code that opens sockets to targets.
-//! It records what servers send and never judges it; see `analyze` for that.
+//! mitmwatch-collect: the handshake collector, the only code of mitmwatch
+//! that opens sockets to targets. It records what servers send and never
+//! judges it; see `mitmwatch_core::analyze` for that. Besides the dialing
+//! (proxies, STARTTLS, AIA fetches, `locate`, and [`danger`] with the
+//! recording verifier) it holds the batch plumbing ([`batch`]) and the
+//! downloads of `mitmwatch update` ([`update`]).
+#![forbid(unsafe_code)]
 
-pub(crate) mod aia;
+pub mod aia;
+pub mod batch;
 pub mod danger;
 pub(crate) mod limits;
 pub mod locate;
@@ -12,6 +18,7 @@ pub mod scan;
 pub(crate) mod starttls;
 pub(crate) mod tls_config;
 pub(crate) mod tunnel;
+pub mod update;
 
 pub use aia::{AiaFetcher, AiaLimits};
 pub use probe::{Collector, Timeouts};

@@ -7,8 +7,10 @@ use super::limits::AddressLimiter;
 use super::proxy::{Proxy, ProxyKind, ProxySettings};
 use super::route::{Destination, Router};
 use super::tls_config::ProbeTls;
-use crate::certinfo::cert_record;
-use crate::model::{Observation, StartTls, Status, Target, TlsParams, OBSERVATION_SCHEMA};
+use mitmwatch_core::certinfo::cert_record;
+use mitmwatch_core::model::{
+    tool_name, Observation, StartTls, Status, Target, TlsParams, OBSERVATION_SCHEMA,
+};
 use rustls::pki_types::ServerName;
 use std::io;
 use std::net::{IpAddr, SocketAddr};
@@ -48,11 +50,6 @@ pub struct Collector {
     aia: Option<super::aia::AiaFetcher>,
     proxy: ProxySettings,
     starttls: Option<StartTls>,
-}
-
-/// The program name and version written into every record.
-pub fn tool_name() -> String {
-    format!("mitmwatch {}", env!("CARGO_PKG_VERSION"))
 }
 
 struct Failure {
@@ -296,7 +293,7 @@ impl Collector {
         fetcher: &super::aia::AiaFetcher,
         target: &Target,
         chain: &[rustls::pki_types::CertificateDer<'static>],
-    ) -> Vec<crate::model::FetchedIssuer> {
+    ) -> Vec<mitmwatch_core::model::FetchedIssuer> {
         let (Some(leaf), Ok(name)) = (
             chain.first(),
             ServerName::try_from(target.expected_name().to_string()),

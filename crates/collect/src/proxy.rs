@@ -9,7 +9,7 @@
 //!
 //! The tunnel itself (HTTP CONNECT, SOCKS5) is in [`super::tunnel`].
 
-use crate::target_spec::parse_port;
+use mitmwatch_core::target_spec::parse_port;
 use std::fmt;
 use std::net::IpAddr;
 
@@ -126,7 +126,8 @@ impl Proxy {
         if host.is_empty() {
             return Err(err("no host"));
         }
-        let host = crate::target_spec::normalise_host(&host).map_err(|e| err(&e.to_string()))?;
+        let host =
+            mitmwatch_core::target_spec::normalise_host(&host).map_err(|e| err(&e.to_string()))?;
         Ok(Proxy {
             kind,
             host,

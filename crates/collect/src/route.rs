@@ -4,7 +4,7 @@
 //! `*` matches any host). `--connect-to` is applied first, then `--resolve`
 //! on the resulting host and port, as curl does.
 
-use crate::target_spec::{normalise_host, parse_port, TargetSpecError};
+use mitmwatch_core::target_spec::{normalise_host, parse_port, TargetSpecError};
 use std::net::{IpAddr, SocketAddr};
 
 /// Why a `--connect-to` or `--resolve` rule was refused. The message names

@@ -4,8 +4,9 @@
 //! they finish.
 
 use super::limits::RateLimiter;
-use super::probe::{tool_name, Collector};
-use crate::model::{Observation, Status, Target, OBSERVATION_SCHEMA};
+use super::probe::Collector;
+use mitmwatch_core::model::tool_name;
+use mitmwatch_core::model::{Observation, Status, Target, OBSERVATION_SCHEMA};
 use std::sync::Arc;
 use std::time::Duration;
 use time::OffsetDateTime;

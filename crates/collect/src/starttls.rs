@@ -15,7 +15,7 @@
 //! - PostgreSQL (protocol docs, "SSL Session Encryption"): the 8-byte
 //!   `SSLRequest` (length 8, code 80877103), one byte back: `S` or `N`.
 
-use crate::model::StartTls;
+use mitmwatch_core::model::StartTls;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 
 /// The most bytes read from the server before TLS starts.

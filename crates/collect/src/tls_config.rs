@@ -1,7 +1,7 @@
 //! Building the rustls client configuration for one probe.
 
 use super::danger::RecordingVerifier;
-use crate::analysis_data::trust_store::TrustStore;
+use mitmwatch_core::analysis_data::trust_store::TrustStore;
 use rustls::client::danger::ServerCertVerifier;
 use rustls::client::{Resumption, WebPkiServerVerifier};
 use rustls::crypto::CryptoProvider;

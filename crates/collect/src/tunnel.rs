@@ -5,7 +5,7 @@
 //! back as a sentence naming the proxy, never as a panic.
 
 use super::proxy::{Proxy, ProxyKind};
-use crate::encoding::base64_encode;
+use mitmwatch_core::encoding::base64_encode;
 use std::net::IpAddr;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 

@@ -16,7 +16,7 @@ pub fn hex(bytes: &[u8]) -> String {
 
 /// Parses lowercase or uppercase hex (colons allowed between bytes, as
 /// `openssl -fingerprint` prints them). Returns `None` on anything else.
-pub(crate) fn parse_hex(text: &str) -> Option<Vec<u8>> {
+pub fn parse_hex(text: &str) -> Option<Vec<u8>> {
     let cleaned: Vec<u8> = text.bytes().filter(|b| *b != b':').collect();
     if cleaned.len() % 2 != 0 {
         return None;

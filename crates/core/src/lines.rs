@@ -8,7 +8,7 @@ use std::io::{BufRead, Read};
 
 /// What one read produced.
 #[derive(Debug)]
-pub(crate) enum Line<'a> {
+pub enum Line<'a> {
     /// A line of at most the bound, newline included if there was one.
     Text(&'a [u8]),
     /// A line longer than the bound; the rest of it was skipped unkept.
@@ -16,7 +16,7 @@ pub(crate) enum Line<'a> {
 }
 
 /// Lines of `reader`, each at most `max` bytes, numbered from 1.
-pub(crate) struct BoundedLines<R> {
+pub struct BoundedLines<R> {
     reader: R,
     max: usize,
     buf: Vec<u8>,
@@ -30,7 +30,7 @@ pub(crate) struct BoundedLines<R> {
 
 impl<R: BufRead> BoundedLines<R> {
     /// Reads `reader` in lines of at most `max` bytes.
-    pub(crate) fn new(reader: R, max: usize) -> Self {
+    pub fn new(reader: R, max: usize) -> Self {
         BoundedLines {
             reader,
             max,
@@ -44,19 +44,19 @@ impl<R: BufRead> BoundedLines<R> {
 
     /// Bytes consumed so far (the lines returned, and the skipped rest of
     /// long ones): the offset in the input where the next line starts.
-    pub(crate) fn bytes_read(&self) -> u64 {
+    pub fn bytes_read(&self) -> u64 {
         self.consumed
     }
 
     /// Whether the last line returned (text or too long) ended with a
     /// newline; a last line without one may have been cut off.
-    pub(crate) fn ended_with_newline(&self) -> bool {
+    pub fn ended_with_newline(&self) -> bool {
         self.complete
     }
 
     /// The next line and its 1-based number; `None` at the end of input or
     /// after a read error (which is returned once, counted as a line).
-    pub(crate) fn next_line(&mut self) -> Option<(usize, std::io::Result<Line<'_>>)> {
+    pub fn next_line(&mut self) -> Option<(usize, std::io::Result<Line<'_>>)> {
         if self.done {
             return None;
         }

@@ -9,22 +9,22 @@ use std::io::BufRead;
 
 /// Longest line accepted, in bytes. The collector's records stay far below
 /// it: rustls caps a chain at 64 KiB of DER, about 120 KB as JSON.
-pub(crate) const MAX_LINE_BYTES: usize = 4 << 20;
+pub const MAX_LINE_BYTES: usize = 4 << 20;
 
 /// A line that is not a usable observation.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{input}:{line}: {message}")]
 pub struct ObservationLineError {
     /// File name (`-` for stdin).
-    pub(crate) input: String,
+    pub input: String,
     /// 1-based line number.
-    pub(crate) line: usize,
+    pub line: usize,
     /// What was wrong.
-    pub(crate) message: String,
+    pub message: String,
 }
 
 /// Parses one line (without its newline). `Ok(None)` for a blank line.
-pub(crate) fn parse_line(text: &str) -> Result<Option<Observation>, String> {
+pub fn parse_line(text: &str) -> Result<Option<Observation>, String> {
     let text = text.trim();
     if text.is_empty() {
         return Ok(None);
@@ -64,11 +64,11 @@ fn line_error(line: &str, e: serde_json::Error) -> String {
 /// could not be read. Decoding ([`RawLine::decode`]) is the costly half, so
 /// a reader can hand raw lines to other threads.
 #[derive(Debug)]
-pub(crate) struct RawLine {
+pub struct RawLine {
     /// 1-based line number.
-    pub(crate) line: usize,
+    pub line: usize,
     /// The line's bytes, or what went wrong reading it.
-    pub(crate) bytes: Result<Vec<u8>, String>,
+    pub bytes: Result<Vec<u8>, String>,
 }
 
 impl RawLine {
@@ -113,12 +113,12 @@ impl<R: BufRead> ObservationReader<R> {
     }
 
     /// The name of the source, for error messages.
-    pub(crate) fn input(&self) -> &str {
+    pub fn input(&self) -> &str {
         &self.input
     }
 
     /// The next line, undecoded; `None` at the end of the input.
-    pub(crate) fn next_raw(&mut self) -> Option<RawLine> {
+    pub fn next_raw(&mut self) -> Option<RawLine> {
         let (line, read) = self.lines.next_line()?;
         let bytes = match read {
             Err(e) => Err(format!("{READ_ERROR}: {e}")),

@@ -126,7 +126,7 @@ pub(crate) fn split_host_port(s: &str) -> Result<(&str, Option<&str>), TargetSpe
 }
 
 /// Parses a TCP port (1–65535).
-pub(crate) fn parse_port(p: &str) -> Result<u16, TargetSpecError> {
+pub fn parse_port(p: &str) -> Result<u16, TargetSpecError> {
     match p.parse::<u32>() {
         Ok(n) if (1..=65535).contains(&n) => Ok(n as u16),
         Ok(n) => Err(TargetSpecError::PortOutOfRange(n)),

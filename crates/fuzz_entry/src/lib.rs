@@ -2,19 +2,22 @@
 //! cargo-fuzz targets in `fuzz/` and by the unit test in
 //! its `regressions` module, which replays every input in
 //! `fixtures/regressions/`. Each one must return normally for any input;
-//! the properties it checks panic when broken. Compiled only with
-//! `--cfg fuzzing` (cargo-fuzz sets it) and in the library's tests.
+//! the properties it checks panic when broken. A crate of its own
+//! (`mitmwatch-fuzz-entry`, not published) so that it can reach the
+//! collector and the renderers while the core depends on neither, and so
+//! that these entry points stay out of the library crates' surface.
+#![forbid(unsafe_code)]
 
-use crate::analysis_data::catalog::Catalog;
-use crate::analysis_data::static_pins::PinStore;
-use crate::analysis_data::trust_store::TrustStore;
-use crate::analyze::{Analyzer, ValidationTime};
-use crate::import::pem_dir::file_observation;
-use crate::model::{Assessment, Observation};
-use crate::observation_file::ObservationReader;
-use crate::report::{csv, html, text};
-use crate::target_spec::normalise_host;
-use crate::target_spec::DomainListReader;
+use mitmwatch_core::analysis_data::catalog::Catalog;
+use mitmwatch_core::analysis_data::static_pins::PinStore;
+use mitmwatch_core::analysis_data::trust_store::TrustStore;
+use mitmwatch_core::analyze::{Analyzer, ValidationTime};
+use mitmwatch_core::import::pem_dir::file_observation;
+use mitmwatch_core::model::{Assessment, Observation};
+use mitmwatch_core::observation_file::ObservationReader;
+use mitmwatch_core::target_spec::normalise_host;
+use mitmwatch_core::target_spec::DomainListReader;
+use mitmwatch_report::{csv, html, text};
 use std::sync::OnceLock;
 use time::macros::datetime;
 use time::OffsetDateTime;
@@ -51,7 +54,7 @@ fn render(observations: &[Observation], assessments: &[Assessment]) {
         assert_terminal_safe(&text::assessment_line(a));
         assert_terminal_safe(&text::assessment_detail(a));
         assert_terminal_safe(&text::chain_listing(obs));
-        let _ = csv::row(a, &crate::report::facts::ServedCas::of(obs));
+        let _ = csv::row(a, &mitmwatch_core::judge::facts::ServedCas::of(obs));
         serde_json::to_string(a).expect("an assessment serialises");
     }
     let (_, summary) = analyzer().assess_scan(observations, ValidationTime::At(AT));
@@ -80,10 +83,10 @@ pub fn observation_file(data: &[u8]) {
 
 /// Splits fuzz input into certificates: each is a 16-bit big-endian length
 /// and that many bytes; a short tail is the last certificate. At most
-/// [`crate::model::MAX_CHAIN_CERTS`], as the collector records.
+/// [`mitmwatch_core::model::MAX_CHAIN_CERTS`], as the collector records.
 pub fn split_chain(mut data: &[u8]) -> Vec<&[u8]> {
     let mut certs = Vec::new();
-    while !data.is_empty() && certs.len() < crate::model::MAX_CHAIN_CERTS {
+    while !data.is_empty() && certs.len() < mitmwatch_core::model::MAX_CHAIN_CERTS {
         if data.len() < 2 {
             certs.push(data);
             break;
@@ -112,7 +115,7 @@ pub fn join_chain(certs: &[Vec<u8>]) -> Vec<u8> {
 pub fn der_chain(data: &[u8]) {
     let obs = file_observation(&split_chain(data), "fuzz.example".into(), AT);
     let line = serde_json::to_string(&obs).expect("an observation serialises");
-    let back = crate::observation_file::parse_line(&line);
+    let back = mitmwatch_core::observation_file::parse_line(&line);
     assert!(
         matches!(back, Ok(Some(_))),
         "a recorded observation must read back: {back:?}"
@@ -147,7 +150,7 @@ pub fn domain_list(data: &[u8]) {
 /// whatever the bytes, the result is an error or a non-empty list of
 /// certificates that parse, each taken from the input.
 pub fn aia_response(data: &[u8]) {
-    if let Ok(certs) = crate::collect::aia::parse_issuers(data) {
+    if let Ok(certs) = mitmwatch_collect::aia::parse_issuers(data) {
         assert!(!certs.is_empty(), "Ok without a certificate");
         for der in &certs {
             assert!(

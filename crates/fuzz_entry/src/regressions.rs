@@ -3,8 +3,8 @@
 //! fuzzing finds are added there; hostile inputs made by hand (deep
 //! nesting, thousands of certificates, control characters, IDNs) are there
 //! from the start. Each must run without a panic and within a bounded time.
-//! A unit test, so that it runs in a plain `cargo test` while the entry
-//! points stay out of the library's public surface.
+//! A unit test of the fuzz-entry crate, a default member of the
+//! workspace, so that it runs in a plain `cargo test`.
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 /// Path of a file or folder under fixtures/.
 fn fixture(path: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("fixtures")
+        .join("../../fixtures")
         .join(path)
 }
 
@@ -78,7 +78,7 @@ fn fixture_chains_run_through_the_der_entry_point() {
     for entry in std::fs::read_dir(dir).unwrap() {
         let pem = std::fs::read(entry.unwrap().path()).unwrap();
         let certs: Vec<Vec<u8>> =
-            crate::analysis_data::trust_store::parse_pem_certs(&pem, "fixture")
+            mitmwatch_core::analysis_data::trust_store::parse_pem_certs(&pem, "fixture")
                 .unwrap()
                 .iter()
                 .map(|c| c.to_vec())

@@ -3,9 +3,9 @@
 //! are escaped for the terminal.
 
 use super::terminal::escape;
-use crate::analysis_data::baseline::Baseline;
-use crate::encoding::rfc3339;
-use crate::plural::count;
+use mitmwatch_core::analysis_data::baseline::Baseline;
+use mitmwatch_core::encoding::rfc3339;
+use mitmwatch_core::plural::count;
 use std::fmt::Write;
 
 /// The whole baseline: a header, one block per domain, then the count.
@@ -37,7 +37,7 @@ pub fn render(baseline: &Baseline) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::analysis_data::baseline::BaselineEntry;
+    use mitmwatch_core::analysis_data::baseline::BaselineEntry;
 
     #[test]
     fn each_domain_lists_its_issuers_and_control_characters_are_escaped() {

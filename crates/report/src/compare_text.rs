@@ -3,8 +3,8 @@
 
 use super::terminal::escape;
 use super::text::wrap;
-use crate::model::{CaBrief, DomainComparison, DomainDiff, SideView, VantageComparison};
-use crate::plural::count;
+use mitmwatch_core::model::{CaBrief, DomainComparison, DomainDiff, SideView, VantageComparison};
+use mitmwatch_core::plural::count;
 
 fn cas(set: &[CaBrief]) -> String {
     if set.is_empty() {

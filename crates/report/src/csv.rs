@@ -4,8 +4,8 @@
 //! attacker-controlled, so cells that a spreadsheet would read as a formula
 //! (starting with `=`, `+`, `-`, `@`, tab or CR) get a leading `'`.
 
-use super::facts::ServedCas;
-use crate::model::Assessment;
+use mitmwatch_core::judge::facts::ServedCas;
+use mitmwatch_core::model::Assessment;
 
 /// The CSV header row, naming the columns that [`row`] writes, in order.
 pub const HEADER: &str = "host,port,sni,address,observed_at,status,verdict,severity,interceptor_id,interceptor,interceptor_matched_by,top_finding_code,top_finding,leaf_subject,leaf_issuer,leaf_sha256,leaf_spki_sha256,issuing_ca_subject,issuing_ca_sha256,issuing_ca_spki_sha256,finding_codes";
@@ -49,7 +49,7 @@ pub fn row(a: &Assessment, cas: &ServedCas) -> String {
         a.target.port.to_string(),
         a.target.sni.clone().unwrap_or_default(),
         a.address.clone().unwrap_or_default(),
-        crate::certinfo::rfc3339(a.observed_at),
+        mitmwatch_core::certinfo::rfc3339(a.observed_at),
         a.status.as_str().to_string(),
         a.verdict.as_str().to_string(),
         severity

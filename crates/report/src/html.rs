@@ -8,11 +8,11 @@
 //! controls and with the pages closed. Every string from a certificate or
 //! the network goes through `escape_html`.
 
-use super::facts::{ReportFacts, ServedCas};
 pub(crate) use super::html_escape::escape_html;
 use super::{html_cards, html_charts};
-use crate::encoding::pem_encode;
-use crate::model::{Assessment, Observation, ScanSummary, Verdict};
+use mitmwatch_core::encoding::pem_encode;
+use mitmwatch_core::judge::facts::{ReportFacts, ServedCas};
+use mitmwatch_core::model::{Assessment, Observation, ScanSummary, Verdict};
 use std::fmt::Write;
 
 /// Rows per page of the collapsed sections (errors, clean targets).
@@ -41,7 +41,9 @@ const SCRIPT: &str = include_str!("html_script.js");
 pub fn script_hash() -> String {
     format!(
         "'sha256-{}'",
-        crate::encoding::base64_encode(&crate::encoding::sha256(SCRIPT.as_bytes()))
+        mitmwatch_core::encoding::base64_encode(&mitmwatch_core::encoding::sha256(
+            SCRIPT.as_bytes()
+        ))
     )
 }
 
@@ -92,7 +94,7 @@ pub fn head(summary: &ScanSummary, facts: &ReportFacts, generated: &str) -> Stri
          How it was made: <a href=\"#provenance\">provenance</a>.</p>",
         escape_html(generated),
         env!("CARGO_PKG_VERSION"),
-        crate::plural::count(summary.targets, "observation", "observations")
+        mitmwatch_core::plural::count(summary.targets, "observation", "observations")
     );
     let _ = write!(
         h,
@@ -104,8 +106,8 @@ pub fn head(summary: &ScanSummary, facts: &ReportFacts, generated: &str) -> Stri
             h,
             "<p class=\"warn\" id=\"skipped-warning\">{} no observation and {} skipped: \
              this report covers the others only (<a href=\"#provenance\">positions</a>).</p>",
-            crate::plural::count(p.skipped_lines, "input line held", "input lines held"),
-            crate::plural::noun(p.skipped_lines, "was", "were")
+            mitmwatch_core::plural::count(p.skipped_lines, "input line held", "input lines held"),
+            mitmwatch_core::plural::noun(p.skipped_lines, "was", "were")
         );
     }
     h.push_str(&html_charts::verdict_shares(summary));
@@ -364,7 +366,7 @@ fn details(a: &Assessment, obs: Option<&Observation>) -> String {
             "<p>Interceptor: {} <code>{}</code> ({})</p>",
             escape_html(&who.label),
             escape_html(&who.id),
-            crate::report::text::attribution(who.matched_by)
+            crate::text::attribution(who.matched_by)
         );
     }
     if let Some(f) = &a.failure {
@@ -379,7 +381,7 @@ fn details(a: &Assessment, obs: Option<&Observation>) -> String {
             escape_html(tls.kx_group.as_deref().unwrap_or("")),
             escape_html(tls.alpn.as_deref().unwrap_or("none")),
             escape_html(obs.address.as_deref().unwrap_or("")),
-            crate::certinfo::rfc3339(obs.started_at)
+            mitmwatch_core::certinfo::rfc3339(obs.started_at)
         );
     }
     for f in &a.findings {
@@ -405,7 +407,7 @@ fn details(a: &Assessment, obs: Option<&Observation>) -> String {
         return d;
     };
     for (i, c) in obs.chain.iter().enumerate() {
-        let pem = crate::encoding::base64_decode(&c.der)
+        let pem = mitmwatch_core::encoding::base64_decode(&c.der)
             .map(|der| pem_encode("CERTIFICATE", &der))
             .unwrap_or_default();
         let _ = write!(
@@ -437,19 +439,19 @@ mod tests {
 
     #[test]
     fn clean_targets_are_paged_and_every_table_is_closed() {
-        let obs = crate::import::pem_dir::file_observation::<&[u8]>(
+        let obs = mitmwatch_core::import::pem_dir::file_observation::<&[u8]>(
             &[],
             "x.example".into(),
             time::macros::datetime!(2026-01-01 0:00 UTC),
         );
-        let a = crate::analyze::Analyzer::new(
-            crate::analysis_data::catalog::Catalog::builtin().unwrap(),
-            crate::analysis_data::trust_store::TrustStore::mozilla(),
-            crate::analysis_data::static_pins::PinStore::builtin().unwrap(),
+        let a = mitmwatch_core::analyze::Analyzer::new(
+            mitmwatch_core::analysis_data::catalog::Catalog::builtin().unwrap(),
+            mitmwatch_core::analysis_data::trust_store::TrustStore::mozilla(),
+            mitmwatch_core::analysis_data::static_pins::PinStore::builtin().unwrap(),
             None,
         )
-        .assess(&obs, crate::analyze::ValidationTime::Observed);
-        let mut summary = crate::analyze::summary::summarise(&[], true);
+        .assess(&obs, mitmwatch_core::analyze::ValidationTime::Observed);
+        let mut summary = mitmwatch_core::analyze::summary::summarise(&[], true);
         summary.verdicts = [(Verdict::Error, 1), (Verdict::Clean, 2501)].into();
         summary.targets = 2502;
         let mut rows = Rows::new(&summary);

@@ -3,10 +3,10 @@
 //! seen, its domains as a compact list), the filter and sort controls
 //! (hidden until the script shows them), and the provenance block.
 
-use super::facts::{ReportFacts, ServedCa};
 use super::html_charts;
 use super::html_escape::escape_html;
-use crate::model::{Attribution, Provenance, ScanSummary, Verdict};
+use mitmwatch_core::judge::facts::{ReportFacts, ServedCa};
+use mitmwatch_core::model::{Attribution, Provenance, ScanSummary, Verdict};
 use std::fmt::Write;
 
 /// Domains listed on a card before the rest fold away.
@@ -16,7 +16,7 @@ const SHOWN_DOMAINS: usize = 60;
 fn time(t: Option<time::OffsetDateTime>) -> String {
     t.map_or_else(
         || "—".into(),
-        |t| crate::certinfo::rfc3339(t.replace_nanosecond(0).unwrap_or(t)),
+        |t| mitmwatch_core::certinfo::rfc3339(t.replace_nanosecond(0).unwrap_or(t)),
     )
 }
 

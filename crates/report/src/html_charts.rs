@@ -3,9 +3,9 @@
 //! of verdicts per day. Labels pass through [`escape_html`]; every chart
 //! also states its numbers in text, so it reads without the picture.
 
-use super::facts::ReportFacts;
 use super::html_escape::escape_html;
-use crate::model::{ScanSummary, Verdict};
+use mitmwatch_core::judge::facts::ReportFacts;
+use mitmwatch_core::model::{ScanSummary, Verdict};
 use std::fmt::Write;
 
 /// Width of the drawing area of the bar charts, in pixels.
@@ -85,7 +85,7 @@ pub(crate) fn verdict_shares(summary: &ScanSummary) -> String {
     let mut svg = format!(
         "<figure id=\"verdict-shares\"><figcaption>Verdicts of {}</figcaption>\
          <svg role=\"img\" aria-label=\"Verdict shares\" width=\"{}\" height=\"{}\" viewBox=\"0 0 {} {}\">",
-        crate::plural::count(total, "target", "targets"),
+        mitmwatch_core::plural::count(total, "target", "targets"),
         WIDTH as usize,
         34 + 20 * verdicts.len(),
         WIDTH as usize,

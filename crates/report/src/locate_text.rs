@@ -2,13 +2,13 @@
 //! go through [`escape`].
 
 use super::terminal::escape;
-use crate::model::{
+use mitmwatch_core::model::{
     IcmpKind, IcmpResponder, LocateConclusion, LocateRecord, TlsAnswer, TlsAnswerStatus,
 };
 use std::fmt::Write;
 
 fn hops(n: u8) -> String {
-    crate::plural::count(usize::from(n), "hop", "hops")
+    mitmwatch_core::plural::count(usize::from(n), "hop", "hops")
 }
 
 fn short(hex: &str) -> &str {
@@ -168,7 +168,7 @@ pub fn render(record: &LocateRecord) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::{CertRecord, Hop, LOCATE_SCHEMA};
+    use mitmwatch_core::model::{CertRecord, Hop, LOCATE_SCHEMA};
 
     fn answer(subject: &str) -> TlsAnswer {
         TlsAnswer {

@@ -3,7 +3,7 @@
 
 use super::terminal::escape;
 use super::text::wrap;
-use crate::model::{CaBrief, Observation, SniOutcome, SniProbe};
+use mitmwatch_core::model::{CaBrief, Observation, SniOutcome, SniProbe};
 use std::collections::BTreeMap;
 
 /// Upper-case label of an outcome.
@@ -91,7 +91,7 @@ pub fn summary(probes: &[SniProbe]) -> String {
         .collect();
     let mut out = format!(
         "{} probed: {}\n",
-        crate::plural::count(probes.len(), "host", "hosts"),
+        mitmwatch_core::plural::count(probes.len(), "host", "hosts"),
         parts.join(", ")
     );
     let triggered: Vec<String> = probes

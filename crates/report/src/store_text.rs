@@ -5,7 +5,7 @@
 
 use super::terminal::escape;
 use super::text::wrap;
-use crate::model::{
+use mitmwatch_core::model::{
     CatalogMatchKind, InstalledRoot, LinkMatch, LinkStatus, RootClass, ScanLink, SourceKind,
     SourceStatus, StoreAudit, StoreLocation,
 };
@@ -180,7 +180,7 @@ pub fn store_text(audit: &StoreAudit, verbose: bool) -> String {
                 let trusted: Vec<StoreLocation> = root
                     .locations
                     .iter()
-                    .filter(|l| l.trust == crate::model::StoreTrust::Anchor)
+                    .filter(|l| l.trust == mitmwatch_core::model::StoreTrust::Anchor)
                     .cloned()
                     .collect();
                 out.push_str(&wrap(
@@ -261,7 +261,7 @@ pub fn store_text(audit: &StoreAudit, verbose: bool) -> String {
     let s = &audit.summary;
     out.push_str(&format!(
         "\n{}: {} public (in {}), {} local, {} known interception ({} trusted).\n",
-        crate::plural::count(s.certificates, "certificate", "certificates"),
+        mitmwatch_core::plural::count(s.certificates, "certificate", "certificates"),
         s.public,
         escape(&audit.public_store),
         s.local,
@@ -274,7 +274,7 @@ pub fn store_text(audit: &StoreAudit, verbose: bool) -> String {
             "\nIntercepted connections in {} ({} of {}):\n",
             escape(scan.file.as_deref().unwrap_or("the scan")),
             scan.intercepted,
-            crate::plural::count(scan.observations, "observation", "observations")
+            mitmwatch_core::plural::count(scan.observations, "observation", "observations")
         ));
         if scan.links.is_empty() {
             out.push_str("  none\n");
@@ -308,7 +308,7 @@ fn capitalise(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::{Interceptor, StoreTrust};
+    use mitmwatch_core::model::{Interceptor, StoreTrust};
 
     #[test]
     fn sentences_escape_what_came_from_outside() {
@@ -318,7 +318,7 @@ mod tests {
                 id: "x".into(),
                 label: "'Evil\u{1b}[31m CA'".into(),
                 category: None,
-                matched_by: crate::model::Attribution::Name,
+                matched_by: mitmwatch_core::model::Attribution::Name,
             }),
             status: LinkStatus::Installed,
             matched_by: Some(LinkMatch::Signature),

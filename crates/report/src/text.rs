@@ -2,7 +2,7 @@
 //! came from a certificate or the network goes through [`escape`].
 
 use super::terminal::escape;
-use crate::model::{
+use mitmwatch_core::model::{
     Assessment, Attribution, FindingCode, Interceptor, Observation, ScanSummary, Severity, Verdict,
 };
 
@@ -74,7 +74,7 @@ pub fn leaf_only_note(count: usize) -> String {
             "{} leaf-only: the recorder kept only the server's certificate (OONI \
              does when its verification fails). Their issuing CA was judged by the issuer name and \
              key identifier in the leaf alone; its key could not be checked.",
-            crate::plural::count(count, "chain is", "chains are")
+            mitmwatch_core::plural::count(count, "chain is", "chains are")
         ),
         0,
         96,
@@ -155,8 +155,8 @@ pub fn chain_listing(obs: &Observation) -> String {
         if let (Some(nb), Some(na)) = (c.not_before, c.not_after) {
             out.push_str(&format!(
                 "     valid:   {} .. {}\n",
-                crate::certinfo::rfc3339(nb),
-                crate::certinfo::rfc3339(na)
+                mitmwatch_core::certinfo::rfc3339(nb),
+                mitmwatch_core::certinfo::rfc3339(na)
             ));
         }
         out.push_str(&format!("     SHA-256: {}\n", escape(&c.sha256)));
@@ -177,14 +177,14 @@ pub fn summary_text(s: &ScanSummary) -> String {
     let counts: Vec<String> = s.verdicts.iter().map(|(v, n)| format!("{v} {n}")).collect();
     out.push_str(&format!(
         "{}: {}\n",
-        crate::plural::count(s.targets, "target", "targets"),
+        mitmwatch_core::plural::count(s.targets, "target", "targets"),
         counts.join(", ")
     ));
     for hit in &s.interceptors {
         out.push_str(&format!(
             "  {} intercepted {}:\n",
             interceptor_label(&hit.interceptor),
-            crate::plural::count(hit.domains.len(), "domain", "domains")
+            mitmwatch_core::plural::count(hit.domains.len(), "domain", "domains")
         ));
         out.push_str(&wrap(&escape(&hit.domains.join(", ")), 4, 96));
     }
@@ -194,7 +194,7 @@ pub fn summary_text(s: &ScanSummary) -> String {
 
 /// The "Data used:" block under a summary: which CT log list, pins,
 /// catalog and trust store the verdicts rest on, with their dates.
-pub fn data_used_text(d: &crate::model::DataUsed) -> String {
+pub fn data_used_text(d: &mitmwatch_core::model::DataUsed) -> String {
     let mut out = String::from("\nData used:\n");
     for (label, text) in d.lines() {
         let wrapped = wrap(&escape(text), 15, 96);

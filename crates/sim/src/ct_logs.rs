@@ -6,9 +6,9 @@
 //! the list appended as the last extension.
 
 use super::error::SimError;
-use crate::ct::sct::{encode_list, Sct, HASH_SHA256, SIG_ECDSA, SIG_RSA};
-use crate::ct::{der, precert, CtLog, LogList, LogState, StateKind};
-use crate::encoding::sha256;
+use mitmwatch_core::ct::sct::{encode_list, Sct, HASH_SHA256, SIG_ECDSA, SIG_RSA};
+use mitmwatch_core::ct::{der, precert, CtLog, LogList, LogState, StateKind};
+use mitmwatch_core::encoding::sha256;
 use rcgen::{CertificateParams, CustomExtension, Issuer, PublicKeyData, SigningKey};
 use ring::rand::SystemRandom;
 use ring::signature::{

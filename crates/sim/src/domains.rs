@@ -3,14 +3,14 @@
 //! OONI saw intercepted there in 2021–2024, and popular controls that were
 //! not intercepted.
 
-use crate::target_spec::DomainListReader;
+use mitmwatch_core::target_spec::DomainListReader;
 
 /// The 37 domains the 2019 Kazakhstan box intercepted (Censored Planet).
-pub(crate) const KZ_2019: &str = include_str!("../../certs/domains/kz-2019.txt");
+pub(crate) const KZ_2019: &str = include_str!("../../../certs/domains/kz-2019.txt");
 /// Domains OONI saw intercepted in Kazakhstan with ISCA roots, 2021–2024.
-pub(crate) const KZ_2021_2024: &str = include_str!("../../certs/domains/kz-2021-2024.txt");
+pub(crate) const KZ_2021_2024: &str = include_str!("../../../certs/domains/kz-2021-2024.txt");
 /// Popular domains not on any known interception list (controls).
-pub(crate) const CONTROLS: &str = include_str!("../../certs/domains/controls.txt");
+pub(crate) const CONTROLS: &str = include_str!("../../../certs/domains/controls.txt");
 
 /// The host names in one of the lists above, in order.
 pub(crate) fn names(list: &str) -> Vec<String> {

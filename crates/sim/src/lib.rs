@@ -1,5 +1,6 @@
-//! An in-process simulation of an intercepted network on loopback, used by
-//! `demo`, `sim` and the tests. Nothing here can reach the internet.
+//! mitmwatch-sim: an in-process simulation of an intercepted network on
+//! loopback, used by `demo`, `sim` and the tests. Nothing here can reach
+//! the internet.
 //!
 //! * an origin server that answers for any name with a genuine-looking
 //!   certificate from a simulated public PKI generated at start, carrying
@@ -12,18 +13,20 @@
 //! Clients reach the "intercepted path" by connecting to the box's address
 //! for every name (`--connect-to ::127.0.0.1:PORT`), or the origin directly.
 
+#![forbid(unsafe_code)]
+
 pub mod ct_logs;
 pub mod domains;
 pub mod error;
 pub(crate) mod interceptor;
 pub(crate) mod origin;
-pub(crate) mod pki;
+pub mod pki;
 pub(crate) mod replay;
 
-use crate::analysis_data::trust_store::TrustStore;
-use crate::collect::ConnectTo;
-use crate::encoding::pem_encode;
 use error::SimError;
+use mitmwatch_collect::ConnectTo;
+use mitmwatch_core::analysis_data::trust_store::TrustStore;
+use mitmwatch_core::encoding::pem_encode;
 use pki::{InterceptorPki, PublicPki};
 use rustls::RootCertStore;
 use std::collections::HashSet;
@@ -72,7 +75,7 @@ pub struct SimNetwork {
     pub intercepted: HashSet<String>,
     /// The simulated CT logs, as a log list (the genuine leaves' SCTs
     /// verify with it).
-    pub ct_log_list: crate::ct::LogList,
+    pub ct_log_list: mitmwatch_core::ct::LogList,
     tasks: Vec<JoinHandle<()>>,
 }
 
@@ -123,20 +126,20 @@ impl SimNetwork {
     }
 
     /// Pin data in which the built-in pinned hosts are pinned to the
-    /// simulated public root (see `crate::analysis_data::static_pins::pins_json_for_simulation`).
+    /// simulated public root (see `mitmwatch_core::analysis_data::static_pins::pins_json_for_simulation`).
     pub fn pins_json(&self) -> String {
         let spki = x509_parser::parse_x509_certificate(&self.public_root)
-            .map(|(_, c)| crate::encoding::sha256(c.public_key().raw))
+            .map(|(_, c)| mitmwatch_core::encoding::sha256(c.public_key().raw))
             .expect("the simulated root parses");
-        crate::analysis_data::static_pins::pins_json_for_simulation(
+        mitmwatch_core::analysis_data::static_pins::pins_json_for_simulation(
             "MitmwatchSimPublicRootR1",
             &spki,
         )
     }
 
     /// The pins of [`SimNetwork::pins_json`], loaded.
-    pub fn pins(&self) -> crate::analysis_data::static_pins::PinStore {
-        crate::analysis_data::static_pins::PinStore::from_json(&self.pins_json())
+    pub fn pins(&self) -> mitmwatch_core::analysis_data::static_pins::PinStore {
+        mitmwatch_core::analysis_data::static_pins::PinStore::from_json(&self.pins_json())
             .expect("derived from valid built-in data")
     }
 

@@ -20,9 +20,9 @@ use time::{Duration, OffsetDateTime};
 use x509_parser::prelude::{FromDer, GeneralName, X509Certificate};
 
 /// A certificate authority: its certificate and the means to sign with it.
-pub(crate) struct Authority {
+pub struct Authority {
     /// DER of the CA certificate.
-    pub(crate) der: CertificateDer<'static>,
+    pub der: CertificateDer<'static>,
     issuer: Issuer<'static, KeyPair>,
 }
 
@@ -106,7 +106,7 @@ fn certified_key(
 /// The simulated public web PKI: issues a genuine-looking leaf for any name,
 /// minted on first use and cached, with SCTs embedded from the simulated
 /// CT logs, as a public CA does.
-pub(crate) struct PublicPki {
+pub struct PublicPki {
     /// The root that a user must trust to see these chains as valid.
     pub(crate) root: Authority,
     /// The issuing intermediate (sent in every chain).
@@ -120,7 +120,7 @@ pub(crate) struct PublicPki {
 
 impl PublicPki {
     /// Generates the root and intermediate.
-    pub(crate) fn generate(provider: Arc<CryptoProvider>) -> Result<Self, SimError> {
+    pub fn generate(provider: Arc<CryptoProvider>) -> Result<Self, SimError> {
         let root = Authority::root(
             &[
                 (DnType::CountryName, "US"),
@@ -153,7 +153,7 @@ impl PublicPki {
     }
 
     /// The leaf and key for `name` (leaf + intermediate chain), minted once.
-    pub(crate) fn leaf_for(&self, name: &str) -> Result<Arc<CertifiedKey>, SimError> {
+    pub fn leaf_for(&self, name: &str) -> Result<Arc<CertifiedKey>, SimError> {
         if let Some(found) = self.leaves.lock().map_err(|_| "poisoned")?.get(name) {
             return Ok(found.clone());
         }
@@ -192,9 +192,9 @@ impl PublicPki {
 /// extension, move validity six hours back and change the serial's low 33
 /// bits; they are signed by `C=KZ, CN=Security Certificate` under
 /// `C=KZ, CN=Qaznet Trust Network`.
-pub(crate) struct InterceptorPki {
+pub struct InterceptorPki {
     /// Synthetic key, real name: `C=KZ, CN=Qaznet Trust Network`.
-    pub(crate) root: Authority,
+    pub root: Authority,
     /// Synthetic key, real name: `C=KZ, CN=Security Certificate`.
     pub(crate) intermediate: Authority,
     provider: Arc<CryptoProvider>,
@@ -203,7 +203,7 @@ pub(crate) struct InterceptorPki {
 
 impl InterceptorPki {
     /// Generates the root and intermediate.
-    pub(crate) fn generate(provider: Arc<CryptoProvider>) -> Result<Self, SimError> {
+    pub fn generate(provider: Arc<CryptoProvider>) -> Result<Self, SimError> {
         let root = Authority::root(
             &[
                 (DnType::CountryName, "KZ"),
@@ -227,7 +227,7 @@ impl InterceptorPki {
     }
 
     /// The forged counterpart of `genuine_leaf` (cached per genuine leaf).
-    pub(crate) fn forge(&self, genuine_leaf: &[u8]) -> Result<Arc<CertifiedKey>, SimError> {
+    pub fn forge(&self, genuine_leaf: &[u8]) -> Result<Arc<CertifiedKey>, SimError> {
         if let Some(found) = self
             .forged
             .lock()

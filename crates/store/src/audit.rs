@@ -1,19 +1,19 @@
 //! Judging what the stores hold (pure): every distinct certificate is
 //! public (its key is in Mozilla's store, as shipped by webpki-roots), a
 //! known interception root (the analyzer's catalog matching, see
-//! `crate::analyze::catalog_match`) or a local addition.
+//! `mitmwatch_core::analyze::catalog_match`) or a local addition.
 
 use super::SourceRead;
-use crate::analysis_data::catalog::Catalog;
-use crate::analysis_data::trust_store::TrustStore;
-use crate::analyze::catalog_match::{self, MatchStrength};
-use crate::analyze::chain::CertFacts;
-use crate::certinfo::cert_record;
-use crate::model::{
+use mitmwatch_core::analysis_data::catalog::Catalog;
+use mitmwatch_core::analysis_data::trust_store::TrustStore;
+use mitmwatch_core::analyze::catalog_match::{self, MatchStrength};
+use mitmwatch_core::analyze::chain::CertFacts;
+use mitmwatch_core::certinfo::cert_record;
+use mitmwatch_core::model::{
     CatalogHit, CatalogMatchKind, CertRecord, InstalledRoot, RootClass, ScanLinks, SourceKind,
     SourceStatus, StoreAudit, StoreLocation, StoreSource, StoreSummary, StoreTrust, STORE_SCHEMA,
 };
-use crate::plural::count as plural;
+use mitmwatch_core::plural::count as plural;
 use std::collections::HashMap;
 use time::OffsetDateTime;
 
@@ -336,13 +336,13 @@ impl Audit {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::StoreSource;
-    use crate::store_audit::FoundCert;
+    use crate::FoundCert;
+    use mitmwatch_core::model::StoreSource;
     use rustls_pki_types::pem::PemObject;
     use rustls_pki_types::CertificateDer;
 
     fn der(prefix: &str) -> Vec<u8> {
-        let pem = crate::analysis_data::catalog::builtin::PEMS
+        let pem = mitmwatch_core::analysis_data::catalog::builtin::PEMS
             .iter()
             .find(|(n, _)| n.starts_with(prefix))
             .unwrap()
@@ -374,8 +374,8 @@ mod tests {
         }
     }
 
-    const R1: &[u8] = include_bytes!("../../fixtures/roots/public-root-r1.pem");
-    const R2: &[u8] = include_bytes!("../../fixtures/roots/public-root-r2.pem");
+    const R1: &[u8] = include_bytes!("../../../fixtures/roots/public-root-r1.pem");
+    const R2: &[u8] = include_bytes!("../../../fixtures/roots/public-root-r2.pem");
 
     #[test]
     fn interception_local_and_public_roots_are_told_apart() {

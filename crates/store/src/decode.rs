@@ -17,7 +17,9 @@ pub(crate) fn certificates(bytes: &[u8], name: &str) -> (Vec<Vec<u8>>, Vec<Strin
         return (certs, errors);
     }
     if bytes.windows(11).any(|w| w == b"-----BEGIN ") {
-        for (line, item) in crate::analysis_data::trust_store::pem_certificate_blocks(bytes) {
+        for (line, item) in
+            mitmwatch_core::analysis_data::trust_store::pem_certificate_blocks(bytes)
+        {
             match item {
                 Ok(der) => match check_x509(&der) {
                     Ok(()) => certs.push(der.to_vec()),
@@ -61,7 +63,7 @@ fn check_x509(der: &[u8]) -> Result<(), String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::analysis_data::catalog::builtin::PEMS;
+    use mitmwatch_core::analysis_data::catalog::builtin::PEMS;
     use rustls_pki_types::pem::PemObject;
     use rustls_pki_types::CertificateDer;
 

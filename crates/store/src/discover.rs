@@ -8,7 +8,7 @@ use super::locations::{
     NSS_LEGACY_CERT_DB,
 };
 use super::{files, nss, system, SourceRead};
-use crate::model::SourceKind;
+use mitmwatch_core::model::SourceKind;
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 

@@ -5,7 +5,7 @@
 
 use super::decode::certificates;
 use super::{FoundCert, SourceRead};
-use crate::model::{SourceKind, SourceStatus, StoreLocation, StoreSource, StoreTrust};
+use mitmwatch_core::model::{SourceKind, SourceStatus, StoreLocation, StoreSource, StoreTrust};
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 

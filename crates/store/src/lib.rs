@@ -1,4 +1,4 @@
-//! The local trust-store audit behind `mitmwatch store`: which roots this
+//! mitmwatch-store: the local trust-store audit behind `mitmwatch store`: which roots this
 //! machine trusts, which of them are known interception roots, and whether
 //! the root behind intercepted connections is installed here.
 //!
@@ -20,6 +20,8 @@
 //!   interception, using the catalog matching of the analyzer) and
 //!   [`link`] (served chains tied to installed roots).
 
+#![forbid(unsafe_code)]
+
 pub mod audit;
 pub(crate) mod decode;
 pub mod discover;
@@ -32,7 +34,7 @@ pub(crate) mod system;
 pub use audit::{audit, Audit, AuditedRoot, StoreOutcome};
 pub use discover::{read_stores, StoreOptions};
 
-use crate::model::{StoreLocation, StoreSource};
+use mitmwatch_core::model::{StoreLocation, StoreSource};
 
 /// One certificate as a store holds it, before any judgement.
 #[derive(Clone, Debug, PartialEq, Eq)]

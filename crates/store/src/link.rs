@@ -9,8 +9,8 @@
 //! catalog entry; a served certificate's issuer name is the root's subject.
 
 use super::audit::{Audit, AuditedRoot};
-use crate::analyze::chain::{chain_facts, signed_by, CertFacts};
-use crate::model::{
+use mitmwatch_core::analyze::chain::{chain_facts, signed_by, CertFacts};
+use mitmwatch_core::model::{
     Assessment, Interceptor, LinkMatch, LinkStatus, Observation, RootClass, ScanLink, ScanLinks,
     Verdict,
 };
@@ -131,14 +131,14 @@ pub fn scan_links(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::analysis_data::catalog::Catalog;
-    use crate::analysis_data::static_pins::PinStore;
-    use crate::analysis_data::trust_store::TrustStore;
-    use crate::analyze::{Analyzer, ValidationTime};
-    use crate::import::pem_dir::file_observation;
-    use crate::model::{SourceKind, SourceStatus, StoreLocation, StoreSource, StoreTrust};
-    use crate::sim::pki::{InterceptorPki, PublicPki};
-    use crate::store_audit::{audit, FoundCert, SourceRead};
+    use crate::{audit, FoundCert, SourceRead};
+    use mitmwatch_core::analysis_data::catalog::Catalog;
+    use mitmwatch_core::analysis_data::static_pins::PinStore;
+    use mitmwatch_core::analysis_data::trust_store::TrustStore;
+    use mitmwatch_core::analyze::{Analyzer, ValidationTime};
+    use mitmwatch_core::import::pem_dir::file_observation;
+    use mitmwatch_core::model::{SourceKind, SourceStatus, StoreLocation, StoreSource, StoreTrust};
+    use mitmwatch_sim::pki::{InterceptorPki, PublicPki};
     use std::sync::Arc;
     use time::OffsetDateTime;
 
@@ -217,7 +217,7 @@ mod tests {
 
         // The real Qaznet root is installed: same name and catalog entry,
         // another key, so only "similar".
-        let real = crate::analysis_data::catalog::Catalog::builtin()
+        let real = mitmwatch_core::analysis_data::catalog::Catalog::builtin()
             .unwrap()
             .get("kz-qaznet-trust-network")
             .unwrap()

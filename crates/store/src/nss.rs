@@ -16,7 +16,7 @@
 
 use super::files::{failed, finish};
 use super::{FoundCert, SourceRead};
-use crate::model::{SourceKind, SourceStatus, StoreLocation, StoreSource, StoreTrust};
+use mitmwatch_core::model::{SourceKind, SourceStatus, StoreLocation, StoreSource, StoreTrust};
 use rusqlite::types::ValueRef;
 use rusqlite::{Connection, OpenFlags};
 use std::collections::HashMap;
@@ -269,7 +269,7 @@ mod tests {
     use rustls_pki_types::CertificateDer;
 
     fn qaznet_der() -> Vec<u8> {
-        let pem = crate::analysis_data::catalog::builtin::PEMS
+        let pem = mitmwatch_core::analysis_data::catalog::builtin::PEMS
             .iter()
             .find(|(n, _)| n.starts_with("qaznet"))
             .unwrap()

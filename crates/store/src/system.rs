@@ -6,7 +6,7 @@
 
 use super::files::finish;
 use super::{FoundCert, SourceRead};
-use crate::model::{SourceKind, SourceStatus, StoreLocation, StoreSource, StoreTrust};
+use mitmwatch_core::model::{SourceKind, SourceStatus, StoreLocation, StoreSource, StoreTrust};
 
 /// Reads the operating system's store.
 pub(crate) fn read_system() -> SourceRead {

@@ -10,8 +10,8 @@
 //! is kept, a later one is dropped and reported.
 
 use super::target_key;
-use crate::model::Target;
-use crate::observation_file::{parse_line, ObservationLineError, ObservationReader};
+use mitmwatch_core::model::Target;
+use mitmwatch_core::observation_file::{parse_line, ObservationLineError, ObservationReader};
 use std::io::{BufRead, Write};
 
 /// The targets of a list, as sorted keys, and which of them were seen.
@@ -236,7 +236,7 @@ pub fn list_line(target: &Target) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::{Observation, Status};
+    use mitmwatch_core::model::{Observation, Status};
 
     fn line(host: &str) -> String {
         // The one constructor of observations made without a network.
@@ -244,7 +244,7 @@ mod tests {
             status: Status::ConnectRefused,
             failure: Some("refused".into()),
             duration_ms: 1.0,
-            ..crate::import::pem_dir::file_observation(
+            ..mitmwatch_core::import::pem_dir::file_observation(
                 &[] as &[&[u8]],
                 host.to_string(),
                 time::OffsetDateTime::UNIX_EPOCH,

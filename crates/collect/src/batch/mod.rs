@@ -6,8 +6,8 @@ pub mod resume;
 pub mod scheduler;
 pub mod shard;
 
-use crate::encoding::sha256;
-use crate::model::Target;
+use mitmwatch_core::encoding::sha256;
+use mitmwatch_core::model::Target;
 
 /// A stable 64-bit key for a target (host, port, SNI), the same on every
 /// machine and run: used to split lists into shards and to remember which

@@ -5,9 +5,9 @@
 //! and `--resume` every target appears exactly once.
 
 use super::target_key;
-use crate::lines::{BoundedLines, Line};
-use crate::model::Target;
-use crate::observation_file::MAX_LINE_BYTES;
+use mitmwatch_core::lines::{BoundedLines, Line};
+use mitmwatch_core::model::Target;
+use mitmwatch_core::observation_file::MAX_LINE_BYTES;
 use serde::Deserialize;
 use std::collections::HashSet;
 use std::fs::OpenOptions;

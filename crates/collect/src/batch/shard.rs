@@ -2,7 +2,7 @@
 //! machines or jobs share it and their outputs concatenate into one scan.
 
 use super::target_key;
-use crate::model::Target;
+use mitmwatch_core::model::Target;
 use std::fmt;
 use std::str::FromStr;
 

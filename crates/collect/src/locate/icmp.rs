@@ -10,7 +10,7 @@
 //! the next read returns, in both cases without the sender's address
 //! (measured: see the README's `locate` section). Linux only.
 
-use crate::model::{IcmpKind, IcmpResponder};
+use mitmwatch_core::model::{IcmpKind, IcmpResponder};
 use nix::errno::Errno;
 use nix::libc;
 use nix::sys::socket::{

@@ -18,7 +18,7 @@ mod tls_hop;
 mod ttl;
 
 use super::tls_config::ProbeTls;
-use crate::model::{LocateConclusion, LocateRecord};
+use mitmwatch_core::model::{LocateConclusion, LocateRecord};
 use std::net::IpAddr;
 use std::time::Duration;
 
@@ -104,7 +104,7 @@ pub(crate) async fn locate(
 /// Runs the probes and returns the record.
 #[cfg(target_os = "linux")]
 pub async fn locate(tls: &ProbeTls, options: &LocateOptions) -> Result<LocateRecord, LocateError> {
-    use crate::model::{Hop, TlsAnswerStatus, LOCATE_SCHEMA};
+    use mitmwatch_core::model::{Hop, TlsAnswerStatus, LOCATE_SCHEMA};
     use rustls::pki_types::ServerName;
     use std::net::SocketAddr;
 
@@ -191,7 +191,7 @@ pub async fn locate(tls: &ProbeTls, options: &LocateOptions) -> Result<LocateRec
             break;
         }
     }
-    let leaf_of = |a: &crate::model::TlsAnswer| a.leaf.as_ref().map(|l| l.sha256.clone());
+    let leaf_of = |a: &mitmwatch_core::model::TlsAnswer| a.leaf.as_ref().map(|l| l.sha256.clone());
     let same_as_reference = answer_hop
         .and_then(|a| hops.iter().find(|h| h.ttl == a))
         .and_then(|h| h.tls.as_ref())
@@ -200,7 +200,7 @@ pub async fn locate(tls: &ProbeTls, options: &LocateOptions) -> Result<LocateRec
         .map(|(at_hop, full)| at_hop == full);
     Ok(LocateRecord {
         schema: LOCATE_SCHEMA,
-        tool: super::probe::tool_name(),
+        tool: mitmwatch_core::model::tool_name(),
         host: options.host.clone(),
         port: options.port,
         address,

@@ -5,9 +5,9 @@
 //! the lowered TTL, so nothing farther ever sees it.
 
 use super::ttl;
-use crate::certinfo::cert_record;
-use crate::collect::tls_config::ProbeTls;
-use crate::model::{TlsAnswer, TlsAnswerStatus};
+use crate::tls_config::ProbeTls;
+use mitmwatch_core::certinfo::cert_record;
+use mitmwatch_core::model::{TlsAnswer, TlsAnswerStatus};
 use rustls::pki_types::ServerName;
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};

@@ -11,7 +11,7 @@
 //! Files are replaced atomically (a temporary file in the same directory,
 //! then a rename), so a failed download never leaves half a file.
 
-use crate::ct::LogList;
+use mitmwatch_core::ct::LogList;
 use std::ffi::OsString;
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -187,7 +187,7 @@ mod tests {
         assert_eq!(warning, None);
         let older = concat!(
             env!("CARGO_MANIFEST_DIR"),
-            "/fixtures/ct/google-v3-54.12/log_list.json"
+            "/../../fixtures/ct/google-v3-54.12/log_list.json"
         );
         std::fs::copy(older, dir.path().join(LOG_LIST_FILE)).unwrap();
         assert!(matches!(

@@ -6,7 +6,7 @@
 //! and parsed, duplicates are dropped, and the result is written as a
 //! plain PEM bundle, each block preceded by a `# Subject:` comment.
 
-use crate::encoding::{base64_decode, pem_encode, sha256};
+use mitmwatch_core::encoding::{base64_decode, pem_encode, sha256};
 use std::collections::HashSet;
 use x509_parser::prelude::{FromDer, X509Certificate};
 

@@ -4,7 +4,7 @@
 //! leaves the file saved before untouched.
 //!
 //! - Chrome's CT log list: `log_list.json` and `log_list.sig`. The
-//!   signature must verify with Google's key (`crate::ct::signed`), the
+//!   signature must verify with Google's key (`mitmwatch_core::ct::signed`), the
 //!   list must load like the built-in one (every log id the hash of its
 //!   key), and it must be newer than both the built-in list and the list
 //!   saved before, so that a stale or replayed list never replaces a newer
@@ -19,9 +19,9 @@ pub mod data_dir;
 pub mod fetch;
 pub(crate) mod intermediates;
 
-use crate::ct::{ListSigningKey, LogList};
 use data_dir::{SavedLogList, INTERMEDIATES_FILE, LOG_LIST_FILE, LOG_LIST_SIG_FILE};
 use fetch::Fetcher;
+use mitmwatch_core::ct::{ListSigningKey, LogList};
 use std::path::Path;
 
 /// Chrome's CT log list.
@@ -167,7 +167,7 @@ fn describe(list: &LogList) -> String {
     format!(
         "version {} of {}",
         list.version,
-        crate::certinfo::rfc3339(list.timestamp)
+        mitmwatch_core::certinfo::rfc3339(list.timestamp)
     )
 }
 
@@ -225,7 +225,7 @@ fn update_log_list(
         Ok(()) => Outcome::Updated(format!(
             "{}, {}; signature verified with {}; saved as {}",
             describe(&list),
-            crate::plural::count(list.logs.len(), "log", "logs"),
+            mitmwatch_core::plural::count(list.logs.len(), "log", "logs"),
             key.label(),
             dir.join(LOG_LIST_FILE).display()
         )),
@@ -245,21 +245,21 @@ fn update_intermediates(dir: &Path, url: &str, fetcher: &Fetcher) -> Outcome {
         None => String::new(),
         Some((block, why)) => format!(
             " ({} skipped; block {block}: {why})",
-            crate::plural::count(found.skipped, "unreadable block", "unreadable blocks")
+            mitmwatch_core::plural::count(found.skipped, "unreadable block", "unreadable blocks")
         ),
     };
     let path = dir.join(INTERMEDIATES_FILE);
     if std::fs::read(&path).is_ok_and(|b| b == found.pem.as_bytes()) {
         return Outcome::Unchanged(format!(
             "{}, already saved{skipped}",
-            crate::plural::count(found.count, "certificate", "certificates")
+            mitmwatch_core::plural::count(found.count, "certificate", "certificates")
         ));
     }
     match data_dir::write_atomic(dir, INTERMEDIATES_FILE, found.pem.as_bytes()) {
         Err(e) => Outcome::Failed(format!("writing {}: {e}", path.display())),
         Ok(()) => Outcome::Updated(format!(
             "{}{skipped}; saved as {}",
-            crate::plural::count(found.count, "certificate", "certificates"),
+            mitmwatch_core::plural::count(found.count, "certificate", "certificates"),
             path.display()
         )),
     }

@@ -29,9 +29,9 @@ pub struct Baseline {
     pub schema: u32,
     /// When the baseline was built.
     #[serde(with = "time::serde::rfc3339")]
-    pub(crate) created_at: OffsetDateTime,
+    pub created_at: OffsetDateTime,
     /// Free text: where the observations came from.
-    pub(crate) source: String,
+    pub source: String,
     /// Per domain (the name the certificate was expected to cover).
     pub domains: BTreeMap<String, BaselineEntry>,
 }

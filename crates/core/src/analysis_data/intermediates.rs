@@ -17,158 +17,159 @@ use std::sync::Arc;
 use x509_parser::prelude::{FromDer, X509Certificate};
 
 /// The metadata of the shipped set, with a source for every certificate.
-pub(crate) const SHIPPED_JSON: &str = include_str!("../../certs/intermediates/intermediates.json");
+pub(crate) const SHIPPED_JSON: &str =
+    include_str!("../../../../certs/intermediates/intermediates.json");
 
 /// The shipped PEM files, by file name.
 const SHIPPED_PEMS: &[(&str, &[u8])] = &[
     (
         "lets-encrypt-r10.pem",
-        include_bytes!("../../certs/intermediates/lets-encrypt-r10.pem"),
+        include_bytes!("../../../../certs/intermediates/lets-encrypt-r10.pem"),
     ),
     (
         "lets-encrypt-r11.pem",
-        include_bytes!("../../certs/intermediates/lets-encrypt-r11.pem"),
+        include_bytes!("../../../../certs/intermediates/lets-encrypt-r11.pem"),
     ),
     (
         "lets-encrypt-r12.pem",
-        include_bytes!("../../certs/intermediates/lets-encrypt-r12.pem"),
+        include_bytes!("../../../../certs/intermediates/lets-encrypt-r12.pem"),
     ),
     (
         "lets-encrypt-r13.pem",
-        include_bytes!("../../certs/intermediates/lets-encrypt-r13.pem"),
+        include_bytes!("../../../../certs/intermediates/lets-encrypt-r13.pem"),
     ),
     (
         "lets-encrypt-r14.pem",
-        include_bytes!("../../certs/intermediates/lets-encrypt-r14.pem"),
+        include_bytes!("../../../../certs/intermediates/lets-encrypt-r14.pem"),
     ),
     (
         "lets-encrypt-e5.pem",
-        include_bytes!("../../certs/intermediates/lets-encrypt-e5.pem"),
+        include_bytes!("../../../../certs/intermediates/lets-encrypt-e5.pem"),
     ),
     (
         "lets-encrypt-e6.pem",
-        include_bytes!("../../certs/intermediates/lets-encrypt-e6.pem"),
+        include_bytes!("../../../../certs/intermediates/lets-encrypt-e6.pem"),
     ),
     (
         "lets-encrypt-e7.pem",
-        include_bytes!("../../certs/intermediates/lets-encrypt-e7.pem"),
+        include_bytes!("../../../../certs/intermediates/lets-encrypt-e7.pem"),
     ),
     (
         "lets-encrypt-e8.pem",
-        include_bytes!("../../certs/intermediates/lets-encrypt-e8.pem"),
+        include_bytes!("../../../../certs/intermediates/lets-encrypt-e8.pem"),
     ),
     (
         "lets-encrypt-e9.pem",
-        include_bytes!("../../certs/intermediates/lets-encrypt-e9.pem"),
+        include_bytes!("../../../../certs/intermediates/lets-encrypt-e9.pem"),
     ),
     (
         "google-wr1.pem",
-        include_bytes!("../../certs/intermediates/google-wr1.pem"),
+        include_bytes!("../../../../certs/intermediates/google-wr1.pem"),
     ),
     (
         "google-wr2.pem",
-        include_bytes!("../../certs/intermediates/google-wr2.pem"),
+        include_bytes!("../../../../certs/intermediates/google-wr2.pem"),
     ),
     (
         "google-wr3.pem",
-        include_bytes!("../../certs/intermediates/google-wr3.pem"),
+        include_bytes!("../../../../certs/intermediates/google-wr3.pem"),
     ),
     (
         "google-wr4.pem",
-        include_bytes!("../../certs/intermediates/google-wr4.pem"),
+        include_bytes!("../../../../certs/intermediates/google-wr4.pem"),
     ),
     (
         "google-we1-1dfc1605.pem",
-        include_bytes!("../../certs/intermediates/google-we1-1dfc1605.pem"),
+        include_bytes!("../../../../certs/intermediates/google-we1-1dfc1605.pem"),
     ),
     (
         "google-we1-a287ffab.pem",
-        include_bytes!("../../certs/intermediates/google-we1-a287ffab.pem"),
+        include_bytes!("../../../../certs/intermediates/google-we1-a287ffab.pem"),
     ),
     (
         "google-we2-9c3f2fd1.pem",
-        include_bytes!("../../certs/intermediates/google-we2-9c3f2fd1.pem"),
+        include_bytes!("../../../../certs/intermediates/google-we2-9c3f2fd1.pem"),
     ),
     (
         "google-we2-54f8ca85.pem",
-        include_bytes!("../../certs/intermediates/google-we2-54f8ca85.pem"),
+        include_bytes!("../../../../certs/intermediates/google-we2-54f8ca85.pem"),
     ),
     (
         "amazon-rsa-2048-m01.pem",
-        include_bytes!("../../certs/intermediates/amazon-rsa-2048-m01.pem"),
+        include_bytes!("../../../../certs/intermediates/amazon-rsa-2048-m01.pem"),
     ),
     (
         "amazon-rsa-2048-m02.pem",
-        include_bytes!("../../certs/intermediates/amazon-rsa-2048-m02.pem"),
+        include_bytes!("../../../../certs/intermediates/amazon-rsa-2048-m02.pem"),
     ),
     (
         "amazon-rsa-2048-m03.pem",
-        include_bytes!("../../certs/intermediates/amazon-rsa-2048-m03.pem"),
+        include_bytes!("../../../../certs/intermediates/amazon-rsa-2048-m03.pem"),
     ),
     (
         "amazon-rsa-2048-m04.pem",
-        include_bytes!("../../certs/intermediates/amazon-rsa-2048-m04.pem"),
+        include_bytes!("../../../../certs/intermediates/amazon-rsa-2048-m04.pem"),
     ),
     (
         "digicert-global-g2-tls-rsa-sha256-2020-ca1-1f8eb9e9.pem",
         include_bytes!(
-            "../../certs/intermediates/digicert-global-g2-tls-rsa-sha256-2020-ca1-1f8eb9e9.pem"
+            "../../../../certs/intermediates/digicert-global-g2-tls-rsa-sha256-2020-ca1-1f8eb9e9.pem"
         ),
     ),
     (
         "digicert-global-g2-tls-rsa-sha256-2020-ca1-c8025f9f.pem",
         include_bytes!(
-            "../../certs/intermediates/digicert-global-g2-tls-rsa-sha256-2020-ca1-c8025f9f.pem"
+            "../../../../certs/intermediates/digicert-global-g2-tls-rsa-sha256-2020-ca1-c8025f9f.pem"
         ),
     ),
     (
         "digicert-encryption-everywhere-dv-tls-ca-g2.pem",
-        include_bytes!("../../certs/intermediates/digicert-encryption-everywhere-dv-tls-ca-g2.pem"),
+        include_bytes!("../../../../certs/intermediates/digicert-encryption-everywhere-dv-tls-ca-g2.pem"),
     ),
     (
         "sectigo-rsa-domain-validation-secure-server-ca.pem",
         include_bytes!(
-            "../../certs/intermediates/sectigo-rsa-domain-validation-secure-server-ca.pem"
+            "../../../../certs/intermediates/sectigo-rsa-domain-validation-secure-server-ca.pem"
         ),
     ),
     (
         "sectigo-public-server-authentication-ca-dv-r36.pem",
         include_bytes!(
-            "../../certs/intermediates/sectigo-public-server-authentication-ca-dv-r36.pem"
+            "../../../../certs/intermediates/sectigo-public-server-authentication-ca-dv-r36.pem"
         ),
     ),
     (
         "sectigo-public-server-authentication-ca-dv-e36.pem",
         include_bytes!(
-            "../../certs/intermediates/sectigo-public-server-authentication-ca-dv-e36.pem"
+            "../../../../certs/intermediates/sectigo-public-server-authentication-ca-dv-e36.pem"
         ),
     ),
     (
         "godaddy-secure-ca-g2.pem",
-        include_bytes!("../../certs/intermediates/godaddy-secure-ca-g2.pem"),
+        include_bytes!("../../../../certs/intermediates/godaddy-secure-ca-g2.pem"),
     ),
     (
         "microsoft-azure-rsa-tls-issuing-ca-03-9d1bc5d2.pem",
         include_bytes!(
-            "../../certs/intermediates/microsoft-azure-rsa-tls-issuing-ca-03-9d1bc5d2.pem"
+            "../../../../certs/intermediates/microsoft-azure-rsa-tls-issuing-ca-03-9d1bc5d2.pem"
         ),
     ),
     (
         "microsoft-azure-rsa-tls-issuing-ca-03-3d3f4b44.pem",
         include_bytes!(
-            "../../certs/intermediates/microsoft-azure-rsa-tls-issuing-ca-03-3d3f4b44.pem"
+            "../../../../certs/intermediates/microsoft-azure-rsa-tls-issuing-ca-03-3d3f4b44.pem"
         ),
     ),
     (
         "microsoft-azure-rsa-tls-issuing-ca-04-33f9731b.pem",
         include_bytes!(
-            "../../certs/intermediates/microsoft-azure-rsa-tls-issuing-ca-04-33f9731b.pem"
+            "../../../../certs/intermediates/microsoft-azure-rsa-tls-issuing-ca-04-33f9731b.pem"
         ),
     ),
     (
         "microsoft-azure-rsa-tls-issuing-ca-04-fd39ffc4.pem",
         include_bytes!(
-            "../../certs/intermediates/microsoft-azure-rsa-tls-issuing-ca-04-fd39ffc4.pem"
+            "../../../../certs/intermediates/microsoft-azure-rsa-tls-issuing-ca-04-fd39ffc4.pem"
         ),
     ),
 ];

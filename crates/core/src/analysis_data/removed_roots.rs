@@ -13,9 +13,9 @@ use serde::Deserialize;
 use time::{Date, OffsetDateTime};
 
 /// `certs/removed-roots/removed-roots.json`.
-const METADATA: &str = include_str!("../../certs/removed-roots/removed-roots.json");
+const METADATA: &str = include_str!("../../../../certs/removed-roots/removed-roots.json");
 /// `certs/removed-roots/removed-roots.pem`.
-const PEM: &[u8] = include_bytes!("../../certs/removed-roots/removed-roots.pem");
+const PEM: &[u8] = include_bytes!("../../../../certs/removed-roots/removed-roots.pem");
 
 /// Why the compiled-in removed-roots data did not load: the files under
 /// `certs/removed-roots/` are damaged or disagree with each other. Each

@@ -8,7 +8,7 @@ use serde::Deserialize;
 use std::collections::HashMap;
 
 /// `certs/pins.json`.
-pub(crate) const PINS_JSON: &str = include_str!("../../certs/pins.json");
+pub(crate) const PINS_JSON: &str = include_str!("../../../../certs/pins.json");
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -259,7 +259,7 @@ impl PinStore {
 /// every pinset's keys replaced by `spki_sha256` (named `name`). A
 /// simulation cannot hold the real pinned CAs' keys, so its public root
 /// plays their part.
-pub(crate) fn pins_json_for_simulation(name: &str, spki_sha256: &[u8; 32]) -> String {
+pub fn pins_json_for_simulation(name: &str, spki_sha256: &[u8; 32]) -> String {
     let mut doc: serde_json::Value =
         serde_json::from_str(PINS_JSON).expect("the built-in pin data is JSON");
     doc["description"] = serde_json::Value::String(format!(

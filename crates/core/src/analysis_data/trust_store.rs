@@ -152,12 +152,12 @@ impl TrustStore {
     }
 
     /// The rustls root store.
-    pub(crate) fn roots(&self) -> Arc<RootCertStore> {
+    pub fn roots(&self) -> Arc<RootCertStore> {
         self.roots.clone()
     }
 
     /// Where the anchors came from, for records and messages.
-    pub(crate) fn description(&self) -> &str {
+    pub fn description(&self) -> &str {
         &self.description
     }
 
@@ -171,9 +171,7 @@ impl TrustStore {
 /// The CERTIFICATE blocks of a PEM text, each with the 1-based line of its
 /// BEGIN marker, so that an error can name it. Each block is decoded on
 /// its own: a bad one does not hide the others.
-pub(crate) fn pem_certificate_blocks(
-    pem: &[u8],
-) -> Vec<(usize, Result<CertificateDer<'static>, String>)> {
+pub fn pem_certificate_blocks(pem: &[u8]) -> Vec<(usize, Result<CertificateDer<'static>, String>)> {
     const BEGIN: &[u8] = b"-----BEGIN CERTIFICATE-----";
     let mut blocks = Vec::new();
     let (mut line, mut counted) = (1, 0);

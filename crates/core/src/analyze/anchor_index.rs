@@ -95,7 +95,7 @@ mod tests {
     /// The certificates of a PEM file under fixtures/.
     fn fixture_certs(path: &str) -> Vec<CertificateDer<'static>> {
         let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("fixtures")
+            .join("../../fixtures")
             .join(path);
         let pem = std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
         crate::analysis_data::trust_store::parse_pem_certs(&pem, "fixture").expect("PEM")

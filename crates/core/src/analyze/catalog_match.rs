@@ -10,7 +10,7 @@ use crate::model::{Attribution, Finding, FindingCode, Interceptor, Severity};
 
 /// How an entry was matched, strongest first.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
-pub(crate) enum MatchStrength {
+pub enum MatchStrength {
     /// SPKI SHA-256 of a served certificate.
     Spki,
     /// Certificate SHA-256 of a served certificate.
@@ -44,17 +44,17 @@ impl MatchStrength {
 
 /// One catalog entry found in a chain.
 #[derive(Clone, Debug)]
-pub(crate) struct CatalogMatch<'c> {
+pub struct CatalogMatch<'c> {
     /// The entry.
-    pub(crate) entry: &'c CatalogEntry,
+    pub entry: &'c CatalogEntry,
     /// How.
-    pub(crate) strength: MatchStrength,
+    pub strength: MatchStrength,
     /// Which served certificate.
     pub(crate) cert_index: usize,
 }
 
 /// Every entry the chain matches, strongest first, one match per entry.
-pub(crate) fn find<'c>(catalog: &'c Catalog, certs: &[CertFacts]) -> Vec<CatalogMatch<'c>> {
+pub fn find<'c>(catalog: &'c Catalog, certs: &[CertFacts]) -> Vec<CatalogMatch<'c>> {
     let mut found: Vec<CatalogMatch<'c>> = Vec::new();
     let mut add = |entry: Option<&'c CatalogEntry>, strength, cert_index| {
         if let Some(entry) = entry {

@@ -35,7 +35,7 @@ pub(crate) enum KeyFacts {
 /// from its DER (shared, so that a repeated intermediate is parsed once per
 /// scan; read its fields through `Deref`).
 #[derive(Clone, Debug)]
-pub(crate) struct CertFacts {
+pub struct CertFacts {
     /// Position in the served chain (0 = leaf).
     pub(crate) index: usize,
     parsed: Arc<ParsedCert>,
@@ -50,7 +50,7 @@ impl std::ops::Deref for CertFacts {
 
 /// What is known about a certificate from its DER alone.
 #[derive(Debug)]
-pub(crate) struct ParsedCert {
+pub struct ParsedCert {
     /// DER bytes (empty when the record's base64 was bad).
     pub(crate) der: Vec<u8>,
     /// SHA-256 of `der`.
@@ -58,23 +58,23 @@ pub(crate) struct ParsedCert {
     /// Why the certificate could not be parsed, if it could not.
     pub(crate) parse_error: Option<String>,
     /// The rest is meaningful only when `parse_error` is `None`.
-    pub(crate) spki_sha256: [u8; 32],
+    pub spki_sha256: [u8; 32],
     /// Subject as text.
-    pub(crate) subject: String,
+    pub subject: String,
     /// Issuer as text.
     pub(crate) issuer: String,
     /// Subject DER.
-    pub(crate) subject_raw: Vec<u8>,
+    pub subject_raw: Vec<u8>,
     /// Issuer DER.
-    pub(crate) issuer_raw: Vec<u8>,
+    pub issuer_raw: Vec<u8>,
     /// Subject attributes for name rules.
     pub(crate) subject_dn: DnValues,
     /// Issuer attributes for name rules.
     pub(crate) issuer_dn: DnValues,
     /// Subject key identifier.
-    pub(crate) subject_key_id: Option<Vec<u8>>,
+    pub subject_key_id: Option<Vec<u8>>,
     /// Authority key identifier (key id part).
-    pub(crate) authority_key_id: Option<Vec<u8>>,
+    pub authority_key_id: Option<Vec<u8>>,
     /// BasicConstraints cA.
     pub(crate) is_ca: bool,
     /// Validity start.
@@ -91,7 +91,7 @@ pub(crate) struct ParsedCert {
 
 impl ParsedCert {
     /// Whether the certificate parsed.
-    pub(crate) fn ok(&self) -> bool {
+    pub fn ok(&self) -> bool {
         self.parse_error.is_none()
     }
 
@@ -189,7 +189,7 @@ impl ParsedCert {
 
 impl CertFacts {
     /// Extracts facts from DER, for the certificate at `index` of a chain.
-    pub(crate) fn from_der(index: usize, der: Vec<u8>) -> Self {
+    pub fn from_der(index: usize, der: Vec<u8>) -> Self {
         CertFacts::new(index, ParsedCert::from_der(der))
     }
 
@@ -203,7 +203,7 @@ impl CertFacts {
 }
 
 /// Whether `child`'s signature verifies under `parent`'s key.
-pub(crate) fn signed_by(child: &CertFacts, parent: &CertFacts) -> bool {
+pub fn signed_by(child: &CertFacts, parent: &CertFacts) -> bool {
     if !child.ok() || !parent.ok() {
         return false;
     }
@@ -228,7 +228,7 @@ fn record_facts(record: &CertRecord) -> ParsedCert {
 }
 
 /// Decodes the chain of an observation.
-pub(crate) fn chain_facts(chain: &[CertRecord]) -> Vec<CertFacts> {
+pub fn chain_facts(chain: &[CertRecord]) -> Vec<CertFacts> {
     chain
         .iter()
         .enumerate()

@@ -13,20 +13,20 @@ use crate::model::{CaBrief, CertRecord};
 
 /// The issuing CA of a chain and the root it leads to.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub(crate) struct ChainIssuers {
+pub struct ChainIssuers {
     /// SPKI SHA-256 (hex) of the leaf.
     pub(crate) leaf_spki: String,
     /// The CA that signed the leaf: the leaf's issuer name and authority
     /// key identifier, plus the key of that CA's certificate when sent.
-    pub(crate) issuer: CaBrief,
+    pub issuer: CaBrief,
     /// The root the chain leads to: the topmost certificate when it is
     /// self-issued, else the issuer it names.
-    pub(crate) root: CaBrief,
+    pub root: CaBrief,
 }
 
 /// The issuing CA and root of a served chain, or `None` when the leaf did
 /// not parse. Certificates are linked by name, whatever order they were sent in.
-pub(crate) fn chain_issuers(chain: &[CertRecord]) -> Option<ChainIssuers> {
+pub fn chain_issuers(chain: &[CertRecord]) -> Option<ChainIssuers> {
     let certs = chain_facts(chain);
     let leaf = certs.first().filter(|c| c.ok())?;
     let path = name_path(&certs);

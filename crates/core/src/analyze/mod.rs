@@ -15,13 +15,13 @@
 
 pub(crate) mod anchor_index;
 pub(crate) mod baseline_check;
-pub(crate) mod catalog_match;
-pub(crate) mod chain;
+pub mod catalog_match;
+pub mod chain;
 pub(crate) mod completion;
 pub(crate) mod cross_scan;
 pub(crate) mod ct;
 pub(crate) mod finding;
-pub(crate) mod issuers;
+pub mod issuers;
 pub(crate) mod leaf_traits;
 pub(crate) mod linkage;
 pub(crate) mod pin_check;

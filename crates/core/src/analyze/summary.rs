@@ -129,7 +129,7 @@ impl SummaryBuilder {
 
 /// Summarises assessments. `network_scan` is false for chains read from
 /// files, where blanket/targeted says nothing.
-pub(crate) fn summarise(assessments: &[Assessment], network_scan: bool) -> ScanSummary {
+pub fn summarise(assessments: &[Assessment], network_scan: bool) -> ScanSummary {
     let mut builder = SummaryBuilder::default();
     for a in assessments {
         builder.add(a);

@@ -48,15 +48,15 @@ impl fmt::Display for DerError {
 impl std::error::Error for DerError {}
 
 /// DER tag of SEQUENCE (constructed).
-pub(crate) const SEQUENCE: u8 = 0x30;
+pub const SEQUENCE: u8 = 0x30;
 /// DER tag of OCTET STRING.
 pub(crate) const OCTET_STRING: u8 = 0x04;
 /// DER tag of OBJECT IDENTIFIER.
-pub(crate) const OID: u8 = 0x06;
+pub const OID: u8 = 0x06;
 /// DER tag of BIT STRING.
-pub(crate) const BIT_STRING: u8 = 0x03;
+pub const BIT_STRING: u8 = 0x03;
 /// DER tag of NULL.
-pub(crate) const NULL: u8 = 0x05;
+pub const NULL: u8 = 0x05;
 
 /// One tag-length-value, borrowed from the input.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -138,7 +138,7 @@ pub(crate) fn children(mut content: &[u8]) -> Result<Vec<Tlv<'_>>, DerError> {
 }
 
 /// Encodes a TLV with the minimal (DER) length.
-pub(crate) fn encode(tag: u8, content: &[u8]) -> Vec<u8> {
+pub fn encode(tag: u8, content: &[u8]) -> Vec<u8> {
     let len = content.len();
     let mut out = Vec::with_capacity(len + 6);
     out.push(tag);

@@ -12,14 +12,14 @@ use std::sync::{Arc, OnceLock};
 use time::OffsetDateTime;
 
 /// `certs/ct/log_list.json`.
-pub const BUILTIN_JSON: &str = include_str!("../../certs/ct/log_list.json");
+pub const BUILTIN_JSON: &str = include_str!("../../../../certs/ct/log_list.json");
 
 /// `certs/ct/all_logs_list.json`: Chrome's list of every log it has known,
 /// rejected and retired ones included (version 54.12, signed by Google:
 /// `certs/ct/all_logs_list.sig`). It supplies the keys of logs that have
 /// left the current list, so that old certificates' SCTs can still be
 /// verified.
-pub(crate) const HISTORY_JSON: &str = include_str!("../../certs/ct/all_logs_list.json");
+pub(crate) const HISTORY_JSON: &str = include_str!("../../../../certs/ct/all_logs_list.json");
 
 /// A log's state in the list (Chrome's log lifecycle).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -79,7 +79,7 @@ pub struct LogState {
 #[derive(Clone, Debug, PartialEq)]
 pub struct CtLog {
     /// SHA-256 of `key_der` (checked on load).
-    pub(crate) id: [u8; 32],
+    pub id: [u8; 32],
     /// The DER SubjectPublicKeyInfo.
     pub key_der: Vec<u8>,
     /// The key, ready for verification, or why it cannot be used.
@@ -101,7 +101,7 @@ pub struct CtLog {
     /// The state, if the list gives one.
     pub state: Option<LogState>,
     /// Certificates accepted by expiry: `[start, end)`.
-    pub(crate) temporal_interval: Option<(OffsetDateTime, OffsetDateTime)>,
+    pub temporal_interval: Option<(OffsetDateTime, OffsetDateTime)>,
     /// A static-ct-api ("tiled") log rather than an RFC 6962 log.
     pub tiled: bool,
     /// `log_type` as given (`test`, `prod`), if any.
@@ -110,7 +110,7 @@ pub struct CtLog {
 
 impl CtLog {
     /// A log with `key_der`, its id computed from the key.
-    pub(crate) fn new(description: &str, operator: &str, key_der: Vec<u8>, url: &str) -> Self {
+    pub fn new(description: &str, operator: &str, key_der: Vec<u8>, url: &str) -> Self {
         CtLog {
             id: sha256(&key_der),
             key: LogKey::from_spki(&key_der),
@@ -194,7 +194,7 @@ impl LogList {
     /// that this list lacks, with their states there (often `rejected` or
     /// `retired`: they verify SCTs but never count for a CT policy). The
     /// list keeps its own version and date.
-    pub(crate) fn with_history(mut self) -> Self {
+    pub fn with_history(mut self) -> Self {
         static HISTORY: OnceLock<Option<LogList>> = OnceLock::new();
         let history = HISTORY.get_or_init(|| {
             LogList::from_json(HISTORY_JSON, "built-in certs/ct/all_logs_list.json").ok()
@@ -225,7 +225,7 @@ impl LogList {
     /// Whether this list is later than `other`: a later
     /// `log_list_timestamp`, and a `version` that is not lower (versions
     /// compare as dot-separated numbers, `82.1` < `82.10` < `83.0`).
-    pub(crate) fn is_newer_than(&self, other: &LogList) -> bool {
+    pub fn is_newer_than(&self, other: &LogList) -> bool {
         fn numbers(v: &str) -> Option<Vec<u64>> {
             v.split('.').map(|p| p.parse().ok()).collect()
         }
@@ -260,7 +260,7 @@ mod tests {
         crate::ct::signed::ListSigningKey::google()
             .verify(
                 HISTORY_JSON.as_bytes(),
-                include_bytes!("../../certs/ct/all_logs_list.sig"),
+                include_bytes!("../../../../certs/ct/all_logs_list.sig"),
             )
             .unwrap();
         let current = LogList::from_json(BUILTIN_JSON, "current").unwrap();

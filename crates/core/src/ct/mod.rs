@@ -14,7 +14,7 @@
 //! (Chrome's v3 `log_list.json` format), [`embedded`] (all of a
 //! certificate's SCTs, verified) and `policy` (Chrome and Apple).
 
-pub(crate) mod der;
+pub mod der;
 pub mod embedded;
 pub mod log_list;
 pub(crate) mod policy;

@@ -150,7 +150,7 @@ pub fn extension_value(sct_list: &[u8]) -> Vec<u8> {
 /// ```
 ///
 /// Returns `None` when a length does not fit its field.
-pub(crate) fn precert_signed_data(
+pub fn precert_signed_data(
     timestamp_ms: u64,
     issuer_key_hash: &[u8; 32],
     precert_tbs: &[u8],

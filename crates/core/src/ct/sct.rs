@@ -18,11 +18,11 @@ use std::fmt;
 use time::OffsetDateTime;
 
 /// `HashAlgorithm.sha256` (RFC 5246 §7.4.1.4.1), the only hash RFC 6962 allows.
-pub(crate) const HASH_SHA256: u8 = 4;
+pub const HASH_SHA256: u8 = 4;
 /// `SignatureAlgorithm.rsa`.
-pub(crate) const SIG_RSA: u8 = 1;
+pub const SIG_RSA: u8 = 1;
 /// `SignatureAlgorithm.ecdsa`.
-pub(crate) const SIG_ECDSA: u8 = 3;
+pub const SIG_ECDSA: u8 = 3;
 
 /// One version-1 SCT.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -35,11 +35,11 @@ pub struct Sct {
     /// (static-ct-api logs put the entry's leaf index here).
     pub extensions: Vec<u8>,
     /// TLS `HashAlgorithm` of the signature.
-    pub(crate) hash_algorithm: u8,
+    pub hash_algorithm: u8,
     /// TLS `SignatureAlgorithm` of the signature.
     pub signature_algorithm: u8,
     /// The signature (ASN.1 ECDSA-Sig-Value, or PKCS#1 v1.5 for RSA).
-    pub(crate) signature: Vec<u8>,
+    pub signature: Vec<u8>,
 }
 
 /// One element of an SCT list.
@@ -186,7 +186,7 @@ impl Sct {
     }
 
     /// The TLS encoding of this SCT (a `SerializedSCT` without its length).
-    pub(crate) fn encode(&self) -> Vec<u8> {
+    pub fn encode(&self) -> Vec<u8> {
         let mut out = vec![0u8];
         out.extend_from_slice(&self.log_id);
         out.extend_from_slice(&self.timestamp_ms.to_be_bytes());

@@ -9,7 +9,8 @@ use super::signature::LogKey;
 use ring::signature::{UnparsedPublicKey, RSA_PKCS1_2048_8192_SHA256};
 
 /// `certs/ct/log_list_pubkey.pem`: Google's key for `log_list.sig`.
-pub(crate) const GOOGLE_LOG_LIST_KEY_PEM: &str = include_str!("../../certs/ct/log_list_pubkey.pem");
+pub(crate) const GOOGLE_LOG_LIST_KEY_PEM: &str =
+    include_str!("../../../../certs/ct/log_list_pubkey.pem");
 
 /// Why a log list's signature was not accepted.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -75,12 +76,12 @@ impl ListSigningKey {
     }
 
     /// Where the key came from.
-    pub(crate) fn label(&self) -> &str {
+    pub fn label(&self) -> &str {
         &self.label
     }
 
     /// Checks `sig` over `json` (the bytes as downloaded, before parsing).
-    pub(crate) fn verify(&self, json: &[u8], sig: &[u8]) -> Result<(), ListSignatureError> {
+    pub fn verify(&self, json: &[u8], sig: &[u8]) -> Result<(), ListSignatureError> {
         UnparsedPublicKey::new(&RSA_PKCS1_2048_8192_SHA256, &self.rsa)
             .verify(json, sig)
             .map_err(|_| ListSignatureError::Mismatch {
@@ -96,7 +97,10 @@ mod tests {
     use super::*;
 
     fn fixture(name: &str) -> Vec<u8> {
-        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/ct/google-v3-54.12/");
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../fixtures/ct/google-v3-54.12/"
+        );
         std::fs::read(format!("{path}{name}")).unwrap()
     }
 

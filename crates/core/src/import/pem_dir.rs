@@ -114,7 +114,7 @@ pub fn file_observation<D: AsRef<[u8]>>(
 ) -> Observation {
     Observation {
         schema: OBSERVATION_SCHEMA,
-        tool: crate::collect::probe::tool_name(),
+        tool: crate::model::tool_name(),
         target: Target::new(host, 443),
         address: None,
         route: None,

@@ -11,13 +11,13 @@ use time::{Date, OffsetDateTime};
 
 /// A CA certificate as the server sent it.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
-pub(crate) struct ServedCa {
+pub struct ServedCa {
     /// Certificate SHA-256, hex.
-    pub(crate) sha256: String,
+    pub sha256: String,
     /// SPKI SHA-256, hex (absent if the certificate did not parse).
-    pub(crate) spki_sha256: Option<String>,
+    pub spki_sha256: Option<String>,
     /// Subject DN (untrusted text).
-    pub(crate) subject: Option<String>,
+    pub subject: Option<String>,
 }
 
 impl ServedCa {
@@ -35,7 +35,7 @@ impl ServedCa {
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ServedCas {
     /// The certificate sent right after the leaf.
-    pub(crate) issuing: Option<ServedCa>,
+    pub issuing: Option<ServedCa>,
     /// The last certificate sent, when it is not the issuing one.
     pub(crate) top: Option<ServedCa>,
 }
@@ -59,17 +59,17 @@ pub(crate) const MAX_CAS: usize = 4;
 
 /// What is known of one interceptor across the scan.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub(crate) struct InterceptorFacts {
+pub struct InterceptorFacts {
     /// Earliest observation attributed to it.
-    pub(crate) first_seen: Option<OffsetDateTime>,
+    pub first_seen: Option<OffsetDateTime>,
     /// Latest one.
-    pub(crate) last_seen: Option<OffsetDateTime>,
+    pub last_seen: Option<OffsetDateTime>,
     /// Issuing CAs it served (at most [`MAX_CAS`]).
-    pub(crate) issuing: BTreeSet<ServedCa>,
+    pub issuing: BTreeSet<ServedCa>,
     /// Top certificates of its chains (at most [`MAX_CAS`]).
-    pub(crate) top: BTreeSet<ServedCa>,
+    pub top: BTreeSet<ServedCa>,
     /// Whether more distinct CAs were seen than are kept.
-    pub(crate) more_cas: bool,
+    pub more_cas: bool,
 }
 
 /// Observations of one day, by verdict.
@@ -79,15 +79,15 @@ pub(crate) type DayCounts = BTreeMap<Verdict, usize>;
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct ReportFacts {
     /// By interceptor id.
-    pub(crate) interceptors: BTreeMap<String, InterceptorFacts>,
+    pub interceptors: BTreeMap<String, InterceptorFacts>,
     /// Earliest observation time.
     pub(crate) first: Option<OffsetDateTime>,
     /// Latest one.
     pub(crate) last: Option<OffsetDateTime>,
     /// Verdicts per UTC day.
-    pub(crate) days: BTreeMap<Date, DayCounts>,
+    pub days: BTreeMap<Date, DayCounts>,
     /// Every finding code that occurs.
-    pub(crate) codes: BTreeSet<FindingCode>,
+    pub codes: BTreeSet<FindingCode>,
 }
 
 fn widen(lo: &mut Option<OffsetDateTime>, hi: &mut Option<OffsetDateTime>, t: OffsetDateTime) {
@@ -97,7 +97,7 @@ fn widen(lo: &mut Option<OffsetDateTime>, hi: &mut Option<OffsetDateTime>, t: Of
 
 impl ReportFacts {
     /// Counts one assessment and the CAs its chain served.
-    pub(crate) fn add(&mut self, a: &Assessment, cas: &ServedCas) {
+    pub fn add(&mut self, a: &Assessment, cas: &ServedCas) {
         let t = a.observed_at;
         widen(&mut self.first, &mut self.last, t);
         *self
@@ -135,7 +135,7 @@ impl ReportFacts {
     }
 
     /// Whether the observations span more than a day.
-    pub(crate) fn spans_days(&self) -> bool {
+    pub fn spans_days(&self) -> bool {
         match (self.first, self.last) {
             (Some(f), Some(l)) => l - f > time::Duration::DAY,
             _ => false,

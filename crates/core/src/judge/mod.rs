@@ -29,6 +29,7 @@
 
 mod bad_lines;
 mod digest;
+pub mod facts;
 mod in_order;
 mod input;
 mod refuse;

@@ -13,7 +13,7 @@ const AT: ValidationTime = ValidationTime::At(datetime!(2026-06-01 0:00 UTC));
 
 fn fixture(path: &str) -> std::path::PathBuf {
     std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("fixtures")
+        .join("../../fixtures")
         .join(path)
 }
 

@@ -73,7 +73,7 @@ pub enum Verdict {
 
 impl Verdict {
     /// The kebab-case name used in JSON.
-    pub(crate) fn as_str(self) -> &'static str {
+    pub fn as_str(self) -> &'static str {
         match self {
             Verdict::Clean => "clean",
             Verdict::Suspicious => "suspicious",
@@ -111,7 +111,7 @@ pub enum Category {
 
 impl Category {
     /// Plain-language name.
-    pub(crate) fn describe(self) -> &'static str {
+    pub fn describe(self) -> &'static str {
         match self {
             Category::StateInterception => "state interception",
             Category::CorporateProxy => "corporate proxy or firewall",
@@ -234,13 +234,13 @@ pub struct Evidence {
     /// Position in the served chain (0 = leaf).
     pub cert_index: Option<usize>,
     /// Subject of that certificate.
-    pub(crate) subject: Option<String>,
+    pub subject: Option<String>,
     /// Its SHA-256, hex.
     pub sha256: Option<String>,
     /// Its SPKI SHA-256, hex.
-    pub(crate) spki_sha256: Option<String>,
+    pub spki_sha256: Option<String>,
     /// The catalog entry involved.
-    pub(crate) catalog_id: Option<String>,
+    pub catalog_id: Option<String>,
     /// Anything else: the verifier's error, the pinset, the baseline's CAs…
     pub detail: Option<String>,
 }
@@ -277,7 +277,7 @@ pub enum Attribution {
 
 impl Attribution {
     /// The kebab-case name used in JSON and reports.
-    pub(crate) fn as_str(self) -> &'static str {
+    pub fn as_str(self) -> &'static str {
         match self {
             Attribution::Key => "key",
             Attribution::Name => "name",
@@ -303,15 +303,15 @@ pub struct Interceptor {
 /// The served leaf in brief.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub(crate) struct LeafBrief {
+pub struct LeafBrief {
     /// Subject DN.
-    pub(crate) subject: Option<String>,
+    pub subject: Option<String>,
     /// Issuer DN.
-    pub(crate) issuer: Option<String>,
+    pub issuer: Option<String>,
     /// Certificate SHA-256.
-    pub(crate) sha256: String,
+    pub sha256: String,
     /// SPKI SHA-256.
-    pub(crate) spki_sha256: Option<String>,
+    pub spki_sha256: Option<String>,
 }
 
 /// The analyzer's judgement of one observation.
@@ -326,17 +326,17 @@ pub struct Assessment {
     /// The target whose observation was judged (host, port, SNI).
     pub target: Target,
     /// The address connected to.
-    pub(crate) address: Option<String>,
+    pub address: Option<String>,
     /// When the observation was made.
     #[serde(with = "time::serde::rfc3339")]
-    pub(crate) observed_at: OffsetDateTime,
+    pub observed_at: OffsetDateTime,
     /// The validation time used.
     #[serde(with = "time::serde::rfc3339")]
     pub(crate) validated_at: OffsetDateTime,
     /// The observation's status.
     pub status: Status,
     /// The observation's failure message.
-    pub(crate) failure: Option<String>,
+    pub failure: Option<String>,
     /// The conclusion for this observation (README, "Verdict rules").
     pub verdict: Verdict,
     /// How far the chain could be trusted; null without a chain.
@@ -345,14 +345,14 @@ pub struct Assessment {
     /// and the chain names someone.
     pub interceptor: Option<Interceptor>,
     /// The served leaf.
-    pub(crate) leaf: Option<LeafBrief>,
+    pub leaf: Option<LeafBrief>,
     /// Findings, most severe first.
     pub findings: Vec<Finding>,
 }
 
 impl Assessment {
     /// The most severe finding, if any.
-    pub(crate) fn top_finding(&self) -> Option<&Finding> {
+    pub fn top_finding(&self) -> Option<&Finding> {
         self.findings.first()
     }
 

@@ -39,7 +39,7 @@ pub enum DomainDiff {
 
 impl DomainDiff {
     /// The kebab-case name used in JSON.
-    pub(crate) fn as_str(self) -> &'static str {
+    pub fn as_str(self) -> &'static str {
         match self {
             DomainDiff::DifferentRoot => "different-root",
             DomainDiff::ExtraRoot => "extra-root",
@@ -64,15 +64,15 @@ impl DomainDiff {
 #[serde(deny_unknown_fields)]
 pub struct SideView {
     /// Observations of the domain.
-    pub(crate) observations: usize,
+    pub observations: usize,
     /// Of those, how many returned a chain whose leaf parsed.
     pub chains: usize,
     /// Distinct leaf keys (SPKI SHA-256, hex).
-    pub(crate) leaf_spki_sha256: Vec<String>,
+    pub leaf_spki_sha256: Vec<String>,
     /// Distinct issuing CAs.
-    pub(crate) issuers: Vec<CaBrief>,
+    pub issuers: Vec<CaBrief>,
     /// Distinct roots the chains lead to.
-    pub(crate) roots: Vec<CaBrief>,
+    pub roots: Vec<CaBrief>,
     /// Statuses of the observations without a chain, with counts.
     pub(crate) failures: BTreeMap<String, usize>,
 }
@@ -82,7 +82,7 @@ pub struct SideView {
 #[serde(deny_unknown_fields)]
 pub struct DomainComparison {
     /// The name the certificates had to cover (SNI, else host).
-    pub(crate) domain: String,
+    pub domain: String,
     /// The kind of difference.
     pub diff: DomainDiff,
     /// What the first scan saw.
@@ -90,7 +90,7 @@ pub struct DomainComparison {
     /// What the second scan saw.
     pub b: SideView,
     /// The difference in plain language.
-    pub(crate) explanation: String,
+    pub explanation: String,
 }
 
 /// One of the two scans `compare` reads: its label, file and size.
@@ -118,13 +118,13 @@ pub struct VantageComparison {
     /// The program that made it.
     pub(crate) tool: String,
     /// The first scan.
-    pub(crate) a: VantageInfo,
+    pub a: VantageInfo,
     /// The second scan.
-    pub(crate) b: VantageInfo,
+    pub b: VantageInfo,
     /// Every domain, root differences first.
     pub domains: Vec<DomainComparison>,
     /// Domains per kind of difference.
-    pub(crate) counts: BTreeMap<DomainDiff, usize>,
+    pub counts: BTreeMap<DomainDiff, usize>,
     /// The conclusion in a sentence or two.
-    pub(crate) conclusion: String,
+    pub conclusion: String,
 }

@@ -19,7 +19,7 @@ pub struct DataUsed {
 
 impl DataUsed {
     /// `(label, text)` pairs in display order.
-    pub(crate) fn lines(&self) -> [(&'static str, &str); 4] {
+    pub fn lines(&self) -> [(&'static str, &str); 4] {
         [
             ("CT log list", &self.ct_log_list),
             ("pins", &self.pins),

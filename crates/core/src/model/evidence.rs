@@ -9,12 +9,12 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
 /// Version of the evidence and manifest formats.
-pub(crate) const EVIDENCE_SCHEMA: u32 = 3;
+pub const EVIDENCE_SCHEMA: u32 = 3;
 
 /// Where a certificate sat in the chains that carried it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
-pub(crate) enum CertRole {
+pub enum CertRole {
     /// The server certificate (first in the chain).
     Leaf,
     /// A CA certificate that is not self-issued.
@@ -25,7 +25,7 @@ pub(crate) enum CertRole {
 
 impl CertRole {
     /// The kebab-case name used in JSON and file names.
-    pub(crate) fn as_str(self) -> &'static str {
+    pub fn as_str(self) -> &'static str {
         match self {
             CertRole::Leaf => "leaf",
             CertRole::Intermediate => "intermediate",
@@ -37,75 +37,75 @@ impl CertRole {
 /// One distinct certificate the interceptor served.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub(crate) struct EvidenceCert {
+pub struct EvidenceCert {
     /// The PEM file in the bundle, relative to the interceptor's directory
     /// (null when the record's DER was not valid base64).
-    pub(crate) file: Option<String>,
+    pub file: Option<String>,
     /// Its place in the chains.
-    pub(crate) role: CertRole,
+    pub role: CertRole,
     /// The certificate as observations record it: DER, SHA-256 of the DER
     /// and of its key, names, serial and validity, all recomputed from the
     /// DER (a `parse_error` says why that failed, including DER that is not
     /// valid base64).
-    pub(crate) certificate: CertRecord,
+    pub certificate: CertRecord,
     /// SHA-256 of the DER, standard base64.
-    pub(crate) sha256_base64: String,
+    pub sha256_base64: String,
     /// SHA-256 of the SubjectPublicKeyInfo, standard base64 (the form of
     /// Chromium's SPKI blocklist and of `sha256/…` pins).
-    pub(crate) spki_sha256_base64: Option<String>,
+    pub spki_sha256_base64: Option<String>,
     /// crt.sh searches for this certificate and its key (links, never fetched).
-    pub(crate) crtsh: Vec<String>,
+    pub crtsh: Vec<String>,
     /// Domains it was served for (leaf) or under (CA).
-    pub(crate) domains: Vec<String>,
+    pub domains: Vec<String>,
     /// Observations whose chain carried it.
-    pub(crate) observations: usize,
+    pub observations: usize,
 }
 
 /// One affected domain.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub(crate) struct DomainSighting {
+pub struct DomainSighting {
     /// The name the certificate had to cover.
-    pub(crate) domain: String,
+    pub domain: String,
     /// Intercepted observations of it.
-    pub(crate) observations: usize,
+    pub observations: usize,
     /// First of them.
     #[serde(with = "time::serde::rfc3339")]
-    pub(crate) first_seen: OffsetDateTime,
+    pub first_seen: OffsetDateTime,
     /// Last of them.
     #[serde(with = "time::serde::rfc3339")]
-    pub(crate) last_seen: OffsetDateTime,
+    pub last_seen: OffsetDateTime,
 }
 
 /// TLS parameters negotiated with the interceptor, with counts.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub(crate) struct TlsSighting {
+pub struct TlsSighting {
     /// `TLSv1.3`, `TLSv1.2`, or `not recorded` (handshake not completed,
     /// or the importer had none).
-    pub(crate) version: String,
+    pub version: String,
     /// Cipher suite, when recorded.
-    pub(crate) cipher_suite: Option<String>,
+    pub cipher_suite: Option<String>,
     /// Key-exchange group, when recorded.
-    pub(crate) kx_group: Option<String>,
+    pub kx_group: Option<String>,
     /// ALPN protocol, when one was negotiated.
-    pub(crate) alpn: Option<String>,
+    pub alpn: Option<String>,
     /// Observations with these parameters.
-    pub(crate) observations: usize,
+    pub observations: usize,
 }
 
 /// A finding code and how many observations had it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub(crate) struct FindingTally {
+pub struct FindingTally {
     /// The finding code.
-    pub(crate) code: String,
+    pub code: String,
     /// Its severity.
-    pub(crate) severity: Severity,
+    pub severity: Severity,
     /// The title of its first occurrence.
-    pub(crate) title: String,
+    pub title: String,
     /// Observations with it.
-    pub(crate) observations: usize,
+    pub observations: usize,
 }
 
 /// The catalog entry that names the interceptor. Matched by key, it *is*
@@ -113,112 +113,112 @@ pub(crate) struct FindingTally {
 /// it, and nothing of the entry's certificate is presented as served.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub(crate) struct CatalogRef {
+pub struct CatalogRef {
     /// Entry id.
-    pub(crate) id: String,
+    pub id: String,
     /// Certificate or product name.
-    pub(crate) label: String,
+    pub label: String,
     /// Who uses it.
-    pub(crate) operator: String,
+    pub operator: String,
     /// What kind of party.
-    pub(crate) category: Category,
+    pub category: Category,
     /// `key`: a served certificate (or the key identifier in one) matches
     /// the entry's key; `name`: only a name matched ("named like"), the key
     /// served is another. The same as the interceptor's `matched_by`.
-    pub(crate) matched_by: Attribution,
+    pub matched_by: Attribution,
     /// The entry's keys, SPKI SHA-256 in base64, when matched by key;
     /// empty when only a name matched (they are not the key served).
-    pub(crate) spki_sha256_base64: Vec<String>,
+    pub spki_sha256_base64: Vec<String>,
     /// Public sources for the attribution. For a name-only match, only the
     /// sources about the name and its operator: copies of the catalogued
     /// certificate (a blocklist PEM) are left out, as its key was not served.
-    pub(crate) sources: Vec<String>,
+    pub sources: Vec<String>,
 }
 
 /// What a browser vendor would block.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub(crate) struct BlockList {
+pub struct BlockList {
     /// SPKI SHA-256 (base64) of the CA certificates served.
-    pub(crate) ca_spki_sha256_base64: Vec<String>,
+    pub ca_spki_sha256_base64: Vec<String>,
     /// SHA-256 (hex) of the CA certificates served.
-    pub(crate) ca_sha256: Vec<String>,
+    pub ca_sha256: Vec<String>,
     /// SHA-256 (hex) of the leaves served (one per domain, usually).
-    pub(crate) leaf_sha256: Vec<String>,
+    pub leaf_sha256: Vec<String>,
     /// CAs the chains name (a leaf's issuer, the root) but whose
     /// certificate was not sent or not recorded, as `NAME (key id HEX)`.
-    pub(crate) unseen_issuers: Vec<String>,
+    pub unseen_issuers: Vec<String>,
 }
 
 /// Vantage information, present only when the user asked for it.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub(crate) struct VantageNote {
+pub struct VantageNote {
     /// The user's own note (`--vantage-note`).
-    pub(crate) note: Option<String>,
+    pub note: Option<String>,
     /// Server addresses connected to (`--include-addresses` only).
-    pub(crate) addresses: Vec<String>,
+    pub addresses: Vec<String>,
     /// Routing rules that applied (`--include-addresses` only).
-    pub(crate) routes: Vec<String>,
+    pub routes: Vec<String>,
     /// Import references: OONI report ids, file names (`--include-addresses` only).
-    pub(crate) references: Vec<String>,
+    pub references: Vec<String>,
 }
 
 /// `evidence.json`: everything known about one interceptor.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub(crate) struct InterceptionEvidence {
+pub struct InterceptionEvidence {
     /// Always `interception-evidence`.
     #[serde(rename = "type")]
-    pub(crate) record_type: String,
+    pub record_type: String,
     /// [`EVIDENCE_SCHEMA`].
-    pub(crate) schema: u32,
+    pub schema: u32,
     /// The program that made it.
-    pub(crate) tool: String,
+    pub tool: String,
     /// When the bundle was made.
     #[serde(with = "time::serde::rfc3339")]
-    pub(crate) generated_at: OffsetDateTime,
+    pub generated_at: OffsetDateTime,
     /// Who intercepted, as the assessments name it.
-    pub(crate) interceptor: Interceptor,
+    pub interceptor: Interceptor,
     /// The catalog entry, when the interceptor is a known one.
-    pub(crate) catalog: Option<CatalogRef>,
+    pub catalog: Option<CatalogRef>,
     /// Intercepted observations.
-    pub(crate) observations: usize,
+    pub observations: usize,
     /// Of those, how many chains were recorded leaf-only.
-    pub(crate) leaf_only_observations: usize,
+    pub leaf_only_observations: usize,
     /// Of those, how many handshakes sent no SNI (`--no-sni`, IP targets):
     /// the interceptor saw no name, so it chose them by destination.
-    pub(crate) no_sni_observations: usize,
+    pub no_sni_observations: usize,
     /// First intercepted observation.
     #[serde(with = "time::serde::rfc3339")]
-    pub(crate) first_seen: OffsetDateTime,
+    pub first_seen: OffsetDateTime,
     /// Last intercepted observation.
     #[serde(with = "time::serde::rfc3339")]
-    pub(crate) last_seen: OffsetDateTime,
+    pub last_seen: OffsetDateTime,
     /// Affected domains.
-    pub(crate) domains: Vec<DomainSighting>,
+    pub domains: Vec<DomainSighting>,
     /// TLS parameters seen.
-    pub(crate) tls: Vec<TlsSighting>,
+    pub tls: Vec<TlsSighting>,
     /// Findings, most severe first.
-    pub(crate) findings: Vec<FindingTally>,
+    pub findings: Vec<FindingTally>,
     /// Every distinct certificate served: CAs first, then leaves.
-    pub(crate) certificates: Vec<EvidenceCert>,
+    pub certificates: Vec<EvidenceCert>,
     /// What to block.
-    pub(crate) block: BlockList,
+    pub block: BlockList,
     /// Only with `--vantage-note` or `--include-addresses`.
-    pub(crate) vantage: Option<VantageNote>,
+    pub vantage: Option<VantageNote>,
 }
 
 /// One file of the bundle in the manifest.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub(crate) struct ManifestFile {
+pub struct ManifestFile {
     /// Path relative to the bundle's directory, `/`-separated.
-    pub(crate) path: String,
+    pub path: String,
     /// SHA-256 of the file, lowercase hex.
-    pub(crate) sha256: String,
+    pub sha256: String,
     /// Size in bytes.
-    pub(crate) bytes: usize,
+    pub bytes: usize,
 }
 
 /// One interceptor's directory in the manifest.
@@ -236,19 +236,19 @@ pub struct ManifestEntry {
 /// `manifest.json`: the bundle's table of contents with a hash per file.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub(crate) struct Manifest {
+pub struct Manifest {
     /// Always `evidence-manifest`.
     #[serde(rename = "type")]
-    pub(crate) record_type: String,
+    pub record_type: String,
     /// [`EVIDENCE_SCHEMA`].
-    pub(crate) schema: u32,
+    pub schema: u32,
     /// The program that made it.
-    pub(crate) tool: String,
+    pub tool: String,
     /// When.
     #[serde(with = "time::serde::rfc3339")]
-    pub(crate) generated_at: OffsetDateTime,
+    pub generated_at: OffsetDateTime,
     /// The interceptors, one directory each.
-    pub(crate) interceptors: Vec<ManifestEntry>,
+    pub interceptors: Vec<ManifestEntry>,
     /// Every other file of the bundle.
-    pub(crate) files: Vec<ManifestFile>,
+    pub files: Vec<ManifestFile>,
 }

@@ -21,23 +21,23 @@ pub const LOCATE_SCHEMA: u32 = 1;
 #[serde(deny_unknown_fields)]
 pub struct LocateRecord {
     /// Always [`LOCATE_SCHEMA`].
-    pub(crate) schema: u32,
+    pub schema: u32,
     /// Program name and version that wrote the record.
-    pub(crate) tool: String,
+    pub tool: String,
     /// The host as given (also the SNI, unless it is an address).
-    pub(crate) host: String,
+    pub host: String,
     /// TCP port of the TLS handshakes.
-    pub(crate) port: u16,
+    pub port: u16,
     /// The address every probe went to.
     pub address: IpAddr,
     /// When the run started (RFC 3339).
     #[serde(with = "time::serde::rfc3339")]
-    pub(crate) started_at: OffsetDateTime,
+    pub started_at: OffsetDateTime,
     /// The largest TTL tried.
-    pub(crate) max_ttl: u8,
+    pub max_ttl: u8,
     /// How routers were identified: `udp-recverr` (UDP probes, ICMP errors
     /// read from the socket's error queue; no privileges).
-    pub(crate) router_method: String,
+    pub router_method: String,
     /// The handshake with a normal TTL: what the complete path serves.
     pub reference: TlsAnswer,
     /// One entry per TTL tried, in order.
@@ -77,9 +77,9 @@ pub struct IcmpResponder {
     /// end of the path (the address itself, or a filter), or `other`.
     pub kind: IcmpKind,
     /// ICMP (or ICMPv6) type and code as received.
-    pub(crate) icmp_type: u8,
+    pub icmp_type: u8,
     /// ICMP code.
-    pub(crate) icmp_code: u8,
+    pub icmp_code: u8,
 }
 
 /// Kinds of ICMP error a probe can draw.
@@ -105,13 +105,13 @@ pub struct TlsAnswer {
     /// before display).
     pub leaf: Option<CertRecord>,
     /// How many certificates the chain held.
-    pub(crate) chain_len: usize,
+    pub chain_len: usize,
     /// Whether stock verification against the trust store accepted the chain.
     pub verified: Option<bool>,
     /// The error, for `failed` (and stock verification's complaint, if any).
-    pub(crate) error: Option<String>,
+    pub error: Option<String>,
     /// Milliseconds from sending the ClientHello to the answer (or giving up).
-    pub(crate) elapsed_ms: u64,
+    pub elapsed_ms: u64,
 }
 
 /// The closed set of TLS answer statuses.

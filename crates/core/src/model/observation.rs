@@ -176,13 +176,13 @@ pub struct CertRecord {
     /// Issuer DN, same form.
     pub issuer: Option<String>,
     /// Serial number, lowercase hex.
-    pub(crate) serial: Option<String>,
+    pub serial: Option<String>,
     /// Start of validity.
     #[serde(with = "time::serde::rfc3339::option")]
-    pub(crate) not_before: Option<OffsetDateTime>,
+    pub not_before: Option<OffsetDateTime>,
     /// End of validity.
     #[serde(with = "time::serde::rfc3339::option")]
-    pub(crate) not_after: Option<OffsetDateTime>,
+    pub not_after: Option<OffsetDateTime>,
     /// Why the DER could not be parsed, if it could not.
     pub parse_error: Option<String>,
 }

@@ -15,14 +15,14 @@ pub const SNI_PROBE_SCHEMA: u32 = 1;
 /// certificate was sent.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub(crate) struct CaBrief {
+pub struct CaBrief {
     /// Distinguished name, `C=KZ, CN=…` (raw certificate text: escape before display).
-    pub(crate) name: String,
+    pub name: String,
     /// Key identifier, lowercase hex: the authority key identifier of the
     /// certificate it signed, or its own subject key identifier.
-    pub(crate) key_id: Option<String>,
+    pub key_id: Option<String>,
     /// SPKI SHA-256 (hex) of its certificate, when the server sent it.
-    pub(crate) spki_sha256: Option<String>,
+    pub spki_sha256: Option<String>,
 }
 
 /// What the two handshakes of a probe show together.
@@ -50,7 +50,7 @@ pub enum SniOutcome {
 
 impl SniOutcome {
     /// The kebab-case name used in JSON.
-    pub(crate) fn as_str(self) -> &'static str {
+    pub fn as_str(self) -> &'static str {
         match self {
             SniOutcome::SniTriggered => "sni-triggered",
             SniOutcome::IssuerDiffers => "issuer-differs",
@@ -69,9 +69,9 @@ pub struct SniComparison {
     /// What the two handshakes say together: whether the SNI decides interception.
     pub outcome: SniOutcome,
     /// The CA that issued the control's leaf, if a chain came back.
-    pub(crate) control_issuer: Option<CaBrief>,
+    pub control_issuer: Option<CaBrief>,
     /// The CA that issued the target's leaf, if a chain came back.
-    pub(crate) target_issuer: Option<CaBrief>,
+    pub target_issuer: Option<CaBrief>,
     /// Whether the issuing CAs have the same name (null if a side has no chain).
     pub same_issuer_name: Option<bool>,
     /// Whether they have the same key (key identifier or SPKI); null when
@@ -84,7 +84,7 @@ pub struct SniComparison {
     /// so a name error is expected).
     pub(crate) control_verified: Option<bool>,
     /// The conclusion in plain language.
-    pub(crate) explanation: String,
+    pub explanation: String,
 }
 
 /// One probe: the two observations and their comparison.

@@ -8,6 +8,11 @@ use crate::model::DataUsed;
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
+/// The program name and version written into every record.
+pub fn tool_name() -> String {
+    format!("mitmwatch {}", env!("CARGO_PKG_VERSION"))
+}
+
 /// One input file.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]

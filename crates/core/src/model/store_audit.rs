@@ -12,7 +12,7 @@ pub const STORE_SCHEMA: u32 = 1;
 /// The kind of trust store a certificate was found in.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
-pub(crate) enum SourceKind {
+pub enum SourceKind {
     /// The operating system's store, read through rustls-native-certs
     /// (Windows and macOS system stores; on Linux the OpenSSL bundle).
     System,
@@ -30,7 +30,7 @@ pub(crate) enum SourceKind {
 
 impl SourceKind {
     /// Plain-language name, e.g. "Firefox profile".
-    pub(crate) fn describe(self) -> &'static str {
+    pub fn describe(self) -> &'static str {
         match self {
             SourceKind::System => "operating system store",
             SourceKind::Bundle => "system CA bundle",
@@ -57,13 +57,13 @@ pub enum SourceStatus {
 #[serde(deny_unknown_fields)]
 pub struct StoreSource {
     /// What kind of store.
-    pub(crate) kind: SourceKind,
+    pub kind: SourceKind,
     /// The file or directory; null for the operating system store.
-    pub(crate) path: Option<String>,
+    pub path: Option<String>,
     /// Read or not.
     pub status: SourceStatus,
     /// Certificates read from it.
-    pub(crate) certificates: usize,
+    pub certificates: usize,
     /// Problems, each naming the file (and the entry) concerned.
     pub errors: Vec<String>,
 }
@@ -71,7 +71,7 @@ pub struct StoreSource {
 /// How a store holds one certificate.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
-pub(crate) enum StoreTrust {
+pub enum StoreTrust {
     /// Trusted to issue certificates for websites: a trust anchor. Every
     /// certificate in a bundle file or anchor directory is one; in an NSS
     /// database, one with the `C` trust flag for SSL.
@@ -86,7 +86,7 @@ pub(crate) enum StoreTrust {
 
 impl StoreTrust {
     /// Plain-language description.
-    pub(crate) fn describe(self) -> &'static str {
+    pub fn describe(self) -> &'static str {
         match self {
             StoreTrust::Anchor => "trusted for websites",
             StoreTrust::Stored => "stored, not trusted for websites",
@@ -98,16 +98,16 @@ impl StoreTrust {
 /// One place a certificate was found.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub(crate) struct StoreLocation {
+pub struct StoreLocation {
     /// What kind of store.
-    pub(crate) kind: SourceKind,
+    pub kind: SourceKind,
     /// The file holding it (for anchor directories and `--path`
     /// directories, the file inside); null for the operating system store.
-    pub(crate) path: Option<String>,
+    pub path: Option<String>,
     /// The NSS nickname, when the store is an NSS database and it has one.
-    pub(crate) nickname: Option<String>,
+    pub nickname: Option<String>,
     /// How the store holds it.
-    pub(crate) trust: StoreTrust,
+    pub trust: StoreTrust,
 }
 
 /// What an installed certificate is.
@@ -127,7 +127,7 @@ pub enum RootClass {
 /// How an installed certificate matched a catalog entry.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
-pub(crate) enum CatalogMatchKind {
+pub enum CatalogMatchKind {
     /// Its SPKI SHA-256 is listed: the same key.
     Spki,
     /// Its certificate SHA-256 is listed.
@@ -141,33 +141,33 @@ pub(crate) enum CatalogMatchKind {
 /// The catalog entry an installed certificate matched.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub(crate) struct CatalogHit {
+pub struct CatalogHit {
     /// Catalog id, e.g. `kz-qaznet-trust-network`.
-    pub(crate) id: String,
+    pub id: String,
     /// The entry's label.
-    pub(crate) label: String,
+    pub label: String,
     /// Who uses it.
-    pub(crate) operator: String,
+    pub operator: String,
     /// What kind of party.
-    pub(crate) category: Category,
+    pub category: Category,
     /// How it matched.
-    pub(crate) matched_by: CatalogMatchKind,
+    pub matched_by: CatalogMatchKind,
 }
 
 /// One certificate found in the trust stores, with every place it was found.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub(crate) struct InstalledRoot {
+pub struct InstalledRoot {
     /// The certificate, as in observations (`der`, fingerprints, names, validity).
-    pub(crate) certificate: CertRecord,
+    pub certificate: CertRecord,
     /// Public, local or known interception.
-    pub(crate) class: RootClass,
+    pub class: RootClass,
     /// Whether at least one location trusts it for websites.
-    pub(crate) trusted: bool,
+    pub trusted: bool,
     /// The catalog entry it matched, if any.
-    pub(crate) catalog: Option<CatalogHit>,
+    pub catalog: Option<CatalogHit>,
     /// Where it was found, most specific first.
-    pub(crate) locations: Vec<StoreLocation>,
+    pub locations: Vec<StoreLocation>,
 }
 
 /// Whether the root that intercepted a connection is installed here.
@@ -187,7 +187,7 @@ pub enum LinkStatus {
 /// How a served chain was tied to an installed root.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
-pub(crate) enum LinkMatch {
+pub enum LinkMatch {
     /// A served certificate's signature verifies under the installed root's key.
     Signature,
     /// A served certificate has the installed root's key (SPKI), or its
@@ -204,19 +204,19 @@ pub(crate) enum LinkMatch {
 #[serde(deny_unknown_fields)]
 pub struct ScanLink {
     /// The intercepted names (SNI or host), sorted.
-    pub(crate) domains: Vec<String>,
+    pub domains: Vec<String>,
     /// Who intercepted, as the analyzer named it.
-    pub(crate) interceptor: Option<Interceptor>,
+    pub interceptor: Option<Interceptor>,
     /// Installed, similar, or not installed.
     pub status: LinkStatus,
     /// How the root was matched (null when not installed).
-    pub(crate) matched_by: Option<LinkMatch>,
+    pub matched_by: Option<LinkMatch>,
     /// SHA-256 of the installed root (null when not installed).
-    pub(crate) root_sha256: Option<String>,
+    pub root_sha256: Option<String>,
     /// Subject of the installed root.
-    pub(crate) root_subject: Option<String>,
+    pub root_subject: Option<String>,
     /// Where that root is installed.
-    pub(crate) locations: Vec<StoreLocation>,
+    pub locations: Vec<StoreLocation>,
 }
 
 /// Served chains tied to installed roots (`--scan`, and `check`).
@@ -224,11 +224,11 @@ pub struct ScanLink {
 #[serde(deny_unknown_fields)]
 pub struct ScanLinks {
     /// The observations file, or null for `check`'s own scan.
-    pub(crate) file: Option<String>,
+    pub file: Option<String>,
     /// Observations read.
-    pub(crate) observations: usize,
+    pub observations: usize,
     /// Of those, judged `intercepted` or `suspicious`.
-    pub(crate) intercepted: usize,
+    pub intercepted: usize,
     /// One entry per interceptor and root.
     pub links: Vec<ScanLink>,
 }
@@ -236,24 +236,24 @@ pub struct ScanLinks {
 /// Counts and the conclusion.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub(crate) struct StoreSummary {
+pub struct StoreSummary {
     /// Sources read.
-    pub(crate) sources_read: usize,
+    pub sources_read: usize,
     /// Sources that could not be read.
-    pub(crate) sources_failed: usize,
+    pub sources_failed: usize,
     /// Distinct certificates found.
-    pub(crate) certificates: usize,
+    pub certificates: usize,
     /// Of those, in Mozilla's store.
-    pub(crate) public: usize,
+    pub public: usize,
     /// Of those, added locally and not in the catalog.
-    pub(crate) local: usize,
+    pub local: usize,
     /// Of those, known interception certificates (trusted or not).
-    pub(crate) known_interception: usize,
+    pub known_interception: usize,
     /// Of those, trusted for websites in at least one store: these make
     /// interception silent.
-    pub(crate) known_interception_trusted: usize,
+    pub known_interception_trusted: usize,
     /// The conclusion in a sentence or two.
-    pub(crate) conclusion: String,
+    pub conclusion: String,
 }
 
 /// The whole audit: `mitmwatch store --json`.
@@ -262,22 +262,22 @@ pub(crate) struct StoreSummary {
 pub struct StoreAudit {
     /// Always `store-audit`.
     #[serde(rename = "type")]
-    pub(crate) record_type: String,
+    pub record_type: String,
     /// [`STORE_SCHEMA`].
-    pub(crate) schema: u32,
+    pub schema: u32,
     /// e.g. `mitmwatch 0.1.0`.
-    pub(crate) tool: String,
+    pub tool: String,
     /// When the audit ran.
     #[serde(with = "time::serde::rfc3339")]
-    pub(crate) audited_at: OffsetDateTime,
+    pub audited_at: OffsetDateTime,
     /// What "public" was compared with, e.g. `webpki-roots (Mozilla, 146 roots)`.
-    pub(crate) public_store: String,
+    pub public_store: String,
     /// Every store looked at that exists (or was asked for).
-    pub(crate) sources: Vec<StoreSource>,
+    pub sources: Vec<StoreSource>,
     /// Every distinct certificate: known interception first, then local, then public.
-    pub(crate) roots: Vec<InstalledRoot>,
+    pub roots: Vec<InstalledRoot>,
     /// Served chains tied to installed roots, with `--scan`.
     pub scan: Option<ScanLinks>,
     /// Counts and the conclusion.
-    pub(crate) summary: StoreSummary,
+    pub summary: StoreSummary,
 }

@@ -2,7 +2,7 @@
 //! ids, which come from the network: only `[a-z0-9_-]`, never a path
 //! separator or `..`, bounded in length.
 
-use crate::encoding::sha256_hex;
+use mitmwatch_core::encoding::sha256_hex;
 
 /// Longest slug, in bytes.
 pub(crate) const MAX_SLUG: usize = 40;

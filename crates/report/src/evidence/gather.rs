@@ -4,11 +4,11 @@
 
 use super::filename::{cert_file, common_name};
 use super::BundleOptions;
-use crate::analysis_data::catalog::{Catalog, CatalogEntry};
-use crate::analyze::issuers::chain_issuers;
-use crate::certinfo::cert_record;
-use crate::encoding::{base64_decode, base64_encode, parse_hex, pem_encode};
-use crate::model::{
+use mitmwatch_core::analysis_data::catalog::{Catalog, CatalogEntry};
+use mitmwatch_core::analyze::issuers::chain_issuers;
+use mitmwatch_core::certinfo::cert_record;
+use mitmwatch_core::encoding::{base64_decode, base64_encode, parse_hex, pem_encode};
+use mitmwatch_core::model::{
     Assessment, Attribution, BlockList, CatalogRef, CertRecord, CertRole, DomainSighting,
     EvidenceCert, FindingCode, FindingTally, InterceptionEvidence, Interceptor, Observation,
     TlsSighting, VantageNote, EVIDENCE_SCHEMA,

@@ -4,7 +4,7 @@
 //! written as inline code spans, whose content Markdown shows verbatim,
 //! after control characters are escaped as on the terminal.
 
-use crate::report::terminal::escape;
+use crate::terminal::escape;
 
 /// `text` as an inline code span: control and bidi characters escaped
 /// (so no newline can end the span), and a backtick fence longer than any

@@ -12,9 +12,9 @@ pub(crate) mod gather;
 pub(crate) mod markdown;
 pub(crate) mod report_md;
 
-use crate::analysis_data::catalog::Catalog;
-use crate::encoding::sha256_hex;
-use crate::model::{
+use mitmwatch_core::analysis_data::catalog::Catalog;
+use mitmwatch_core::encoding::sha256_hex;
+use mitmwatch_core::model::{
     Assessment, Interceptor, Manifest, ManifestEntry, ManifestFile, Observation, Verdict,
     EVIDENCE_SCHEMA,
 };

@@ -4,10 +4,10 @@
 //! from the network is written through [`code`] or [`cell`].
 
 use super::markdown::{cell, code, quote};
-use crate::certinfo::rfc3339;
-use crate::model::{Attribution, CertRole, EvidenceCert, InterceptionEvidence, Severity};
-use crate::plural::{count, noun};
-use crate::target_spec::normalise_host;
+use mitmwatch_core::certinfo::rfc3339;
+use mitmwatch_core::model::{Attribution, CertRole, EvidenceCert, InterceptionEvidence, Severity};
+use mitmwatch_core::plural::{count, noun};
+use mitmwatch_core::target_spec::normalise_host;
 use std::fmt::Write;
 
 /// Domains named in the reproduction commands, at most.

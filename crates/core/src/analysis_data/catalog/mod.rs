@@ -6,7 +6,7 @@
 //! ships a PEM and refuses the catalog if a listed fingerprint disagrees, so
 //! a typo in the data cannot silently disable a match.
 
-pub(crate) mod builtin;
+pub mod builtin;
 pub(crate) mod name_rule;
 
 use crate::encoding::{parse_hex, sha256};
@@ -64,9 +64,9 @@ pub struct CatalogEntry {
     /// Stable identifier, e.g. `kz-qaznet-trust-network`.
     pub id: String,
     /// The certificate's or product's name.
-    pub(crate) label: String,
+    pub label: String,
     /// Who uses it.
-    pub(crate) operator: String,
+    pub operator: String,
     /// What kind of party.
     pub category: Category,
     /// One certificate or a name family.
