@@ -1,6 +1,6 @@
 //! The observation format as documented in the README, re-declared here
 //! with `deny_unknown_fields`: adding, renaming or removing a field in
-//! `src/model.rs` without updating this file (and the README, and the
+//! `crates/core/src/model/` without updating this file (and the README, and the
 //! `schema` number when incompatible) fails this test.
 
 mod common;

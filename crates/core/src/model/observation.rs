@@ -239,7 +239,7 @@ pub struct Observation {
     pub imported: Option<Imported>,
     /// Issuers fetched from AIA caIssuers URLs at collection time because
     /// the served chain did not reach the scan's trust store (see
-    /// `crate::collect::aia`). Kept apart from `chain`, which stays
+    /// `mitmwatch_collect`'s `aia` module). Kept apart from `chain`, which stays
     /// exactly what the server sent. Absent when nothing was fetched.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub fetched_issuers: Vec<FetchedIssuer>,
