@@ -2,23 +2,26 @@
 """Fails when two source files of one crate import each other, directly or
 through other files (an import circle), and prints the circle.
 
-Each file under src/ is a module; an edge A -> B means A names an item of
-B through `crate::`, `super::` or `self::` paths (in `use` trees or inline).
-A path that stops at a directory module (`mod.rs`) is followed through that
-module's `pub use child::Item` re-exports to the file defining the item; a
-module declaring or re-exporting its children is not an edge. Unit-test
-modules (`#[cfg(test)] mod tests`) are left out: they are not part of the
-build that ships. The library (src/lib.rs) and the binary (src/main.rs) are
-separate crates; the binary names the library as `mitmwatch::`, which cannot
-close a circle.
+Every crate of the workspace is checked on its own: each library under
+crates/*/src/lib.rs and the binary, src/main.rs. Each file of a crate is a
+module; an edge A -> B means A names an item of B through `crate::`,
+`super::` or `self::` paths (in `use` trees or inline). A path that stops
+at a directory module (`mod.rs`) is followed through that module's
+`pub use child::Item` re-exports to the file defining the item; a module
+declaring or re-exporting its children is not an edge. Unit-test modules
+(`#[cfg(test)] mod tests`) are left out: they are not part of the build
+that ships. A crate names another by its crate name (`mitmwatch_core::`),
+which cannot close a circle inside one crate, and Cargo refuses circles
+between crates.
 
-Usage: .ci/import_cycles.py [SRC_DIR]   (default: src)
+Usage: .ci/import_cycles.py [WORKSPACE_DIR]   (default: .)
 """
+import glob
 import os
 import re
 import sys
 
-SRC = sys.argv[1] if len(sys.argv) > 1 else "src"
+WORKSPACE = sys.argv[1] if len(sys.argv) > 1 else "."
 
 
 def module_files(root_file):
@@ -213,14 +216,24 @@ def cycles(edges):
     return out
 
 
+def crate_roots():
+    """The root file of every crate: the libraries, then the binary."""
+    libs = sorted(glob.glob(os.path.join(WORKSPACE, "crates", "*", "src", "lib.rs")))
+    bins = [os.path.join(WORKSPACE, "src", name) for name in ("lib.rs", "main.rs")]
+    return libs + [b for b in bins if os.path.exists(b)]
+
+
 def main():
     failed = False
-    for root in ("lib.rs", "main.rs"):
-        root_file = os.path.join(SRC, root)
+    roots = crate_roots()
+    if not any(r.endswith("lib.rs") for r in roots) or not any(r.endswith("main.rs") for r in roots):
+        print(f"no crates found under {WORKSPACE} (crates/*/src/lib.rs and src/main.rs)")
+        sys.exit(1)
+    for root_file in roots:
         files, edges = graph(root_file)
         found = cycles(edges)
         n_edges = sum(len(e) for e in edges.values())
-        print(f"{root_file}: {len(files)} files, {n_edges} imports between them, {len(found)} circles")
+        print(f"{os.path.relpath(root_file, WORKSPACE)}: {len(files)} files, {n_edges} imports between them, {len(found)} circles")
         for comp in found:
             failed = True
             members = set(comp)

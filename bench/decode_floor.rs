@@ -14,8 +14,8 @@
 //!
 //! Usage: decode-floor CORPUS.jsonl
 
-use mitmwatch::encoding::base64_decode;
-use mitmwatch::model::Observation;
+use mitmwatch_core::encoding::base64_decode;
+use mitmwatch_core::model::Observation;
 use std::io::BufRead;
 use std::time::Instant;
 use x509_parser::prelude::{FromDer, X509Certificate};

@@ -13,8 +13,8 @@
 //! match) with one leaf key for all, and the observation times spread over
 //! seven days, so that the report has an interceptor card and a timeline.
 
-use mitmwatch::import::pem_dir::file_observation;
-use mitmwatch::model::{Observation, TlsParams};
+use mitmwatch_core::import::pem_dir::file_observation;
+use mitmwatch_core::model::{Observation, TlsParams};
 use rcgen::{
     BasicConstraints, CertificateParams, DnType, ExtendedKeyUsagePurpose, IsCa, Issuer, KeyPair,
     KeyUsagePurpose,

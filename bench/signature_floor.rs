@@ -16,8 +16,8 @@
 //!
 //! Usage: signature-floor CORPUS.jsonl
 
-use mitmwatch::encoding::base64_decode;
-use mitmwatch::model::Observation;
+use mitmwatch_core::encoding::base64_decode;
+use mitmwatch_core::model::Observation;
 use ring::signature::{UnparsedPublicKey, RSA_PKCS1_2048_8192_SHA256};
 use std::io::BufRead;
 use std::time::Instant;

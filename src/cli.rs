@@ -172,11 +172,11 @@ pub enum InputKind {
 
 impl InputKind {
     /// The library's name for it.
-    pub fn format(self) -> mitmwatch::import::InputFormat {
+    pub fn format(self) -> mitmwatch_core::import::InputFormat {
         match self {
-            InputKind::Mitmwatch => mitmwatch::import::InputFormat::Mitmwatch,
-            InputKind::Ooni => mitmwatch::import::InputFormat::Ooni,
-            InputKind::PemDir => mitmwatch::import::InputFormat::PemDir,
+            InputKind::Mitmwatch => mitmwatch_core::import::InputFormat::Mitmwatch,
+            InputKind::Ooni => mitmwatch_core::import::InputFormat::Ooni,
+            InputKind::PemDir => mitmwatch_core::import::InputFormat::PemDir,
         }
     }
 }
@@ -324,7 +324,7 @@ pub struct CollectArgs {
     /// Speak this protocol before TLS: smtp, imap, pop3, xmpp, ftp or postgres
     /// (use the protocol's port, e.g. example.com:25 or --port 25).
     #[arg(long, value_name = "PROTO")]
-    pub starttls: Option<mitmwatch::model::StartTls>,
+    pub starttls: Option<mitmwatch_core::model::StartTls>,
 }
 
 #[derive(Debug, Args)]
@@ -347,7 +347,7 @@ pub struct ScanArgs {
     /// Slurm job array (SLURM_ARRAY_TASK_*) or a Kubernetes Indexed Job
     /// (JOB_COMPLETION_INDEX, with --shard-count or MITMWATCH_SHARD_COUNT).
     #[arg(long, value_name = "K/N|auto")]
-    pub shard: Option<mitmwatch::batch::scheduler::ShardSpec>,
+    pub shard: Option<mitmwatch_collect::batch::scheduler::ShardSpec>,
     /// With `--shard auto`: the number of shards (a Kubernetes Job's
     /// completions; checked against Slurm's array size).
     #[arg(long, value_name = "N", requires = "shard", value_parser = clap::value_parser!(u64).range(1..))]

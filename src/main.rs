@@ -65,11 +65,11 @@ fn main() {
     // A panic's message can quote what it was parsing (network text, a
     // line of a file): printed escaped, as every other message. A panic
     // while judging one observation is also reported as that record's
-    // error, and the run goes on (`mitmwatch::judge`).
+    // error, and the run goes on (`mitmwatch_core::judge`).
     std::panic::set_hook(Box::new(|info| {
         eprintln!(
             "mitmwatch: internal error (a bug; please report it): {}",
-            mitmwatch::report::terminal::escape(&info.to_string())
+            mitmwatch_report::terminal::escape(&info.to_string())
         );
     }));
     let cli = parse();
@@ -114,7 +114,7 @@ fn main() {
         Err(e) => {
             eprintln!(
                 "mitmwatch: error: {}",
-                mitmwatch::report::terminal::escape(&format!("{e:#}"))
+                mitmwatch_report::terminal::escape(&format!("{e:#}"))
             );
             cmd::exit::ERROR
         }

@@ -10,11 +10,11 @@ mod common;
 
 use common::fixtures::{codes, finding, FIXTURE_TIME};
 use common::pki::*;
-use mitmwatch::analysis_data::baseline::Baseline;
-use mitmwatch::analysis_data::static_pins::PinStore;
-use mitmwatch::analysis_data::trust_store::TrustStore;
-use mitmwatch::analyze::{Analyzer, ValidationTime};
-use mitmwatch::model::{ChainTrust, FindingCode as C, Severity, StockVerification, Verdict};
+use mitmwatch_core::analysis_data::baseline::Baseline;
+use mitmwatch_core::analysis_data::static_pins::PinStore;
+use mitmwatch_core::analysis_data::trust_store::TrustStore;
+use mitmwatch_core::analyze::{Analyzer, ValidationTime};
+use mitmwatch_core::model::{ChainTrust, FindingCode as C, Severity, StockVerification, Verdict};
 use rcgen::{
     BasicConstraints, CertificateParams, DnType, ExtendedKeyUsagePurpose, GeneralSubtree, IsCa,
     Issuer, KeyPair, KeyUsagePurpose, NameConstraints, SanType, SerialNumber,
@@ -634,16 +634,17 @@ fn stale_pins_note_public_chains_and_still_convict_local_roots() {
 /// The analyzer the command line uses by default is the library's default.
 #[test]
 fn the_library_default_is_the_command_lines() {
-    let a = Analyzer::new(mitmwatch::analyze::AnalysisData::builtin().unwrap());
+    let a = Analyzer::new(mitmwatch_core::analyze::AnalysisData::builtin().unwrap());
     // The shipped intermediates and removed roots are in it: a real leaf
     // sent without its intermediate is completed from the shipped set.
     let pem = std::fs::read(common::fixtures::fixture(
         "ct/sctvector-leaf-google-ug-289ed1676f42b679.pem",
     ))
     .unwrap();
-    let certs = mitmwatch::analysis_data::trust_store::parse_pem_certs(&pem, "google.ug").unwrap();
+    let certs =
+        mitmwatch_core::analysis_data::trust_store::parse_pem_certs(&pem, "google.ug").unwrap();
     let at = time::macros::datetime!(2026-06-01 0:00 UTC);
-    let obs = mitmwatch::import::pem_dir::file_observation(&certs, "google.ug".into(), at);
+    let obs = mitmwatch_core::import::pem_dir::file_observation(&certs, "google.ug".into(), at);
     let judged = a.assess(&obs, ValidationTime::At(at));
     assert_eq!(
         judged.chain_trust,

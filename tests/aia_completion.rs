@@ -12,11 +12,11 @@ mod common;
 use common::hostile::{tls_server_with_chain, TlsServer};
 use common::http::{HttpServer, Reply};
 use common::{binary, collector_to};
-use mitmwatch::analysis_data::intermediates::IntermediatePool;
-use mitmwatch::analysis_data::trust_store::TrustStore;
-use mitmwatch::analyze::{Analyzer, ValidationTime};
-use mitmwatch::collect::AiaLimits;
-use mitmwatch::model::{
+use mitmwatch_collect::AiaLimits;
+use mitmwatch_core::analysis_data::intermediates::IntermediatePool;
+use mitmwatch_core::analysis_data::trust_store::TrustStore;
+use mitmwatch_core::analyze::{Analyzer, ValidationTime};
+use mitmwatch_core::model::{
     Assessment, FetchOutcome, FindingCode, Observation, Severity, Status, Verdict,
 };
 use rcgen::{BasicConstraints, CertificateParams, CustomExtension, IsCa, Issuer, KeyPair};
@@ -134,7 +134,7 @@ fn http_server(pki: &Pki) -> HttpServer {
         (
             "/int.pem",
             Reply::Typed(
-                mitmwatch::encoding::pem_encode("CERTIFICATE", &der).into_bytes(),
+                mitmwatch_core::encoding::pem_encode("CERTIFICATE", &der).into_bytes(),
                 "application/x-pem-file",
             ),
         ),
@@ -170,14 +170,14 @@ fn analyzer(store: TrustStore) -> Analyzer {
 }
 
 fn analyzer_with_pool(store: TrustStore, intermediates: IntermediatePool) -> Analyzer {
-    Analyzer::new(mitmwatch::analyze::AnalysisData {
+    Analyzer::new(mitmwatch_core::analyze::AnalysisData {
         intermediates,
-        ..mitmwatch::analyze::AnalysisData::with_trust(store).unwrap()
+        ..mitmwatch_core::analyze::AnalysisData::with_trust(store).unwrap()
     })
 }
 
 /// The `incomplete-chain` note of a chain completed with unsent certificates.
-fn completion_note(a: &Assessment) -> Option<&mitmwatch::model::Finding> {
+fn completion_note(a: &Assessment) -> Option<&mitmwatch_core::model::Finding> {
     a.findings.iter().find(|f| {
         f.code == FindingCode::IncompleteChain
             && f.evidence
@@ -188,7 +188,7 @@ fn completion_note(a: &Assessment) -> Option<&mitmwatch::model::Finding> {
 }
 
 fn sha256_hex(der: &[u8]) -> String {
-    mitmwatch::encoding::sha256_hex(der)
+    mitmwatch_core::encoding::sha256_hex(der)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -409,7 +409,7 @@ async fn scan_fetches_analyze_completes_and_intermediates_work_offline() {
     let ints = dir.path().join("ints.pem");
     std::fs::write(
         &ints,
-        mitmwatch::encoding::pem_encode("CERTIFICATE", &pki.intermediate),
+        mitmwatch_core::encoding::pem_encode("CERTIFICATE", &pki.intermediate),
     )
     .unwrap();
     let connect = format!("::127.0.0.1:{}", server.port());
@@ -508,9 +508,10 @@ fn the_shipped_set_completes_a_real_lets_encrypt_leaf() {
         "ct/sctvector-leaf-google-ug-289ed1676f42b679.pem",
     ))
     .unwrap();
-    let leaf = mitmwatch::analysis_data::trust_store::parse_pem_certs(&pem, "google.ug").unwrap();
+    let leaf =
+        mitmwatch_core::analysis_data::trust_store::parse_pem_certs(&pem, "google.ug").unwrap();
     let at = time::macros::datetime!(2026-06-01 0:00 UTC);
-    let obs = mitmwatch::import::pem_dir::file_observation(&leaf, "google.ug".into(), at);
+    let obs = mitmwatch_core::import::pem_dir::file_observation(&leaf, "google.ug".into(), at);
     let when = ValidationTime::At(at);
 
     let plain = analyzer(TrustStore::mozilla()).assess(&obs, when);

@@ -7,9 +7,9 @@
 mod common;
 
 use common::fixtures::{assess_ct, codes, fixture_ct_logs, observation};
-use mitmwatch::ct::{embedded, SctStatus};
-use mitmwatch::encoding::{base64_decode, sha256};
-use mitmwatch::model::{Assessment, FindingCode as C, Severity, Verdict};
+use mitmwatch_core::ct::{embedded, SctStatus};
+use mitmwatch_core::encoding::{base64_decode, sha256};
+use mitmwatch_core::model::{Assessment, FindingCode as C, Severity, Verdict};
 use x509_parser::prelude::{FromDer, X509Certificate};
 
 fn severity(a: &Assessment, code: C) -> Option<Severity> {
@@ -121,7 +121,7 @@ fn without_the_issuer_the_scts_are_not_judged() {
     obs.chain.truncate(1);
     let a = common::fixtures::ct_analyzer().assess(
         &obs,
-        mitmwatch::analyze::ValidationTime::At(common::fixtures::FIXTURE_TIME),
+        mitmwatch_core::analyze::ValidationTime::At(common::fixtures::FIXTURE_TIME),
     );
     assert!(
         !a.has(C::SctInvalid) && !a.has(C::CtNoncompliant),
@@ -132,7 +132,7 @@ fn without_the_issuer_the_scts_are_not_judged() {
     obs.chain.truncate(1);
     let a = common::fixtures::ct_analyzer().assess(
         &obs,
-        mitmwatch::analyze::ValidationTime::At(common::fixtures::FIXTURE_TIME),
+        mitmwatch_core::analyze::ValidationTime::At(common::fixtures::FIXTURE_TIME),
     );
     assert_eq!(a.verdict, Verdict::Suspicious);
     assert!(a.has(C::IncompleteChain));
@@ -148,7 +148,7 @@ fn a_wrong_intermediate_does_not_make_genuine_scts_invalid() {
     obs.chain[1] = observation("ct-impostor-no-sct", "ct-ok.example").chain[1].clone();
     let a = common::fixtures::ct_analyzer().assess(
         &obs,
-        mitmwatch::analyze::ValidationTime::At(common::fixtures::FIXTURE_TIME),
+        mitmwatch_core::analyze::ValidationTime::At(common::fixtures::FIXTURE_TIME),
     );
     assert!(a.has(C::IssuerMismatch), "{:#?}", a.findings);
     assert!(!a.has(C::SctInvalid), "{:#?}", a.findings);

@@ -6,8 +6,8 @@
 mod common;
 
 use common::fixtures::{analyzer, assess, codes, finding, observation, FIXTURE_TIME};
-use mitmwatch::analyze::ValidationTime;
-use mitmwatch::model::{ChainTrust, FindingCode as C, Severity, Verdict};
+use mitmwatch_core::analyze::ValidationTime;
+use mitmwatch_core::model::{ChainTrust, FindingCode as C, Severity, Verdict};
 
 #[test]
 fn legitimate_chains_are_clean() {
@@ -76,7 +76,7 @@ fn a_root_that_is_not_sent_is_found_by_key_identifier() {
     );
     // The evidence is the catalogued root's (the CA matched by its key
     // identifier), not certificate #1's, which only names it.
-    let entry = mitmwatch::analysis_data::catalog::Catalog::builtin()
+    let entry = mitmwatch_core::analysis_data::catalog::Catalog::builtin()
         .unwrap()
         .get("kz-qaznet-trust-network")
         .unwrap()
@@ -84,7 +84,7 @@ fn a_root_that_is_not_sent_is_found_by_key_identifier() {
     assert_eq!(f.evidence.cert_index, None, "{f:?}");
     assert_eq!(
         f.evidence.spki_sha256.as_deref(),
-        Some(mitmwatch::encoding::hex(&entry.spki_sha256[0]).as_str())
+        Some(mitmwatch_core::encoding::hex(&entry.spki_sha256[0]).as_str())
     );
     assert!(
         f.evidence
@@ -98,7 +98,7 @@ fn a_root_that_is_not_sent_is_found_by_key_identifier() {
 
 #[test]
 fn user_catalog_entries_name_new_interceptors() {
-    use mitmwatch::analysis_data::catalog::Catalog;
+    use mitmwatch_core::analysis_data::catalog::Catalog;
     let text = r#"{"schema": 1, "description": "local additions", "entries": [{
         "id": "acme-inspection", "label": "Acme Inspection Root", "operator": "Acme Corp's TLS inspection",
         "category": "corporate-proxy", "kind": "root", "years": "", "pem": null,
@@ -108,7 +108,7 @@ fn user_catalog_entries_name_new_interceptors() {
     catalog
         .extend(Catalog::from_json(text, "local.json", &|_| None).unwrap())
         .unwrap();
-    let analyzer = mitmwatch::analyze::Analyzer::new(mitmwatch::analyze::AnalysisData {
+    let analyzer = mitmwatch_core::analyze::Analyzer::new(mitmwatch_core::analyze::AnalysisData {
         catalog,
         ..common::fixtures::fixture_data(None)
     });
@@ -166,7 +166,7 @@ fn unknown_interceptors_are_caught_by_their_traits() {
     // Identified by the key of the CA the server sent.
     let who = a.interceptor.unwrap();
     assert!(who.label.contains("Acme Inspection CA"), "{who:?}");
-    assert_eq!(who.matched_by, mitmwatch::model::Attribution::Key);
+    assert_eq!(who.matched_by, mitmwatch_core::model::Attribution::Key);
     assert_eq!(a.chain_trust, Some(ChainTrust::ServedUntrustedCa));
     // Freshness alone is what a private CA's short-lived leaves, or a
     // renewal minutes ago, look like: not proof.
@@ -217,8 +217,8 @@ fn pins_flag_a_public_ca_that_is_not_in_the_pinset() {
     .unwrap();
     let current = builtin.replacen("\"as_of\": \"2024-10-09\"", "\"as_of\": \"2026-05-01\"", 1);
     assert_ne!(current, builtin);
-    let analyzer = mitmwatch::analyze::Analyzer::new(mitmwatch::analyze::AnalysisData {
-        pins: mitmwatch::analysis_data::static_pins::PinStore::from_json(&current).unwrap(),
+    let analyzer = mitmwatch_core::analyze::Analyzer::new(mitmwatch_core::analyze::AnalysisData {
+        pins: mitmwatch_core::analysis_data::static_pins::PinStore::from_json(&current).unwrap(),
         ..common::fixtures::fixture_data(None)
     });
     let a = analyzer.assess(

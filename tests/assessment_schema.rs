@@ -4,7 +4,7 @@
 mod common;
 
 use common::fixtures::{analyzer, observation, FIXTURE_TIME};
-use mitmwatch::analyze::ValidationTime;
+use mitmwatch_core::analyze::ValidationTime;
 use serde::Deserialize;
 
 #[derive(Deserialize)]
@@ -169,7 +169,7 @@ fn assessments_and_summaries_match_the_documented_format() {
         assert_eq!(parsed.record_type, "assessment");
         for f in &parsed.findings {
             assert!(
-                mitmwatch::model::FindingCode::iter().any(|c| c.as_str() == f.code.as_str()),
+                mitmwatch_core::model::FindingCode::iter().any(|c| c.as_str() == f.code.as_str()),
                 "{}",
                 f.code
             );
@@ -184,8 +184,8 @@ fn assessments_and_summaries_match_the_documented_format() {
 
     // With the provenance `analyze` and `report` add on files.
     let mut summary = summary;
-    summary.provenance = Some(mitmwatch::model::Provenance {
-        inputs: vec![mitmwatch::model::InputFile {
+    summary.provenance = Some(mitmwatch_core::model::Provenance {
+        inputs: vec![mitmwatch_core::model::InputFile {
             name: "scan.jsonl".into(),
             sha256: "00".repeat(32),
             bytes: 10,
@@ -193,14 +193,14 @@ fn assessments_and_summaries_match_the_documented_format() {
         observed_from: Some(FIXTURE_TIME),
         observed_until: None,
         at: "observed".into(),
-        data: mitmwatch::model::DataUsed {
+        data: mitmwatch_core::model::DataUsed {
             ct_log_list: "l".into(),
             pins: "p".into(),
             catalog: "c".into(),
             trust_store: "t".into(),
         },
         skipped_lines: 1,
-        first_skipped: vec![mitmwatch::model::SkippedLine {
+        first_skipped: vec![mitmwatch_core::model::SkippedLine {
             line: 3,
             message: "not valid JSON".into(),
         }],
@@ -233,7 +233,7 @@ fn every_finding_code_is_documented() {
         .find("### Findings")
         .expect("README has a Findings section")..];
     let mut count = 0;
-    for code in mitmwatch::model::FindingCode::iter() {
+    for code in mitmwatch_core::model::FindingCode::iter() {
         // The JSON name and the text name are one.
         assert_eq!(
             serde_json::to_value(code).unwrap(),

@@ -5,7 +5,7 @@
 mod common;
 
 use common::binary;
-use mitmwatch::sim::{SimConfig, SimNetwork};
+use mitmwatch_sim::{SimConfig, SimNetwork};
 use serde_json::Value;
 use std::io::Write;
 use tokio::process::Command;

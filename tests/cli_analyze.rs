@@ -5,9 +5,9 @@
 mod common;
 
 use common::binary;
-use mitmwatch::analysis_data::catalog::Catalog;
-use mitmwatch::model::Category;
-use mitmwatch::sim::{SimConfig, SimNetwork};
+use mitmwatch_core::analysis_data::catalog::Catalog;
+use mitmwatch_core::model::Category;
+use mitmwatch_sim::{SimConfig, SimNetwork};
 use serde_json::Value;
 use std::path::Path;
 use tokio::process::Command;
@@ -41,7 +41,7 @@ async fn inspect_names_every_real_kazakhstan_root() {
         "Qaznet and the nine ISCA roots ship as PEMs"
     );
     for entry in roots {
-        let pem = mitmwatch::encoding::pem_encode("CERTIFICATE", entry.der.as_ref().unwrap());
+        let pem = mitmwatch_core::encoding::pem_encode("CERTIFICATE", entry.der.as_ref().unwrap());
         let dir = tempfile::tempdir().unwrap();
         let file = dir.path().join("root.pem");
         std::fs::write(&file, pem).unwrap();
@@ -142,7 +142,7 @@ async fn saved_scans(
     std::fs::write(&roots, sim.public_root_pem()).unwrap();
     std::fs::write(dir.join("pins.json"), sim.pins_json()).unwrap();
     let list = dir.join("list.txt");
-    std::fs::write(&list, mitmwatch::sim::domains::popular().join("\n")).unwrap();
+    std::fs::write(&list, mitmwatch_sim::domains::popular().join("\n")).unwrap();
     let mut outputs = Vec::new();
     for (name, addr) in [("box.jsonl", sim.interceptor), ("direct.jsonl", sim.origin)] {
         let path = dir.join(name);
@@ -405,7 +405,7 @@ async fn demo_shows_verdicts_and_exits_2() {
 #[tokio::test]
 async fn streaming_analyze_matches_the_whole_scan_judged_at_once() {
     use common::fixtures::{analyzer, fixture, observation, scan, FIXTURE_TIME};
-    use mitmwatch::analyze::ValidationTime;
+    use mitmwatch_core::analyze::ValidationTime;
 
     // Enough lines to span several batches, with the two mitmproxy leaves
     // (one key, unrelated names) far apart and a bad line between them.
@@ -468,7 +468,7 @@ async fn streaming_analyze_matches_the_whole_scan_judged_at_once() {
             .expect("the summary carries its provenance");
         assert_eq!(
             provenance["inputs"][0]["sha256"],
-            mitmwatch::encoding::sha256_hex(&std::fs::read(&file).unwrap())
+            mitmwatch_core::encoding::sha256_hex(&std::fs::read(&file).unwrap())
         );
         assert_eq!(provenance["at"], "2026-06-01T00:00:00Z");
         assert_eq!(provenance["skipped_lines"], 1);

@@ -6,9 +6,9 @@ mod common;
 
 use common::binary;
 use common::fixtures::observation;
-use mitmwatch::analyze::vantage_compare;
-use mitmwatch::model::{DomainDiff, Observation, VantageInfo};
-use mitmwatch::sim::{SimConfig, SimNetwork};
+use mitmwatch_core::analyze::vantage_compare;
+use mitmwatch_core::model::{DomainDiff, Observation, VantageInfo};
+use mitmwatch_sim::{SimConfig, SimNetwork};
 use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -107,7 +107,7 @@ async fn inside_and_outside_the_box_differ_at_the_root_for_the_targets_only() {
     let roots = dir.path().join("root.pem");
     std::fs::write(&roots, sim.public_root_pem()).unwrap();
     let list = dir.path().join("list.txt");
-    std::fs::write(&list, mitmwatch::sim::domains::popular().join("\n")).unwrap();
+    std::fs::write(&list, mitmwatch_sim::domains::popular().join("\n")).unwrap();
     let inside = scan(
         sim.interceptor.port(),
         &list,

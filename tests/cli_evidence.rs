@@ -6,10 +6,10 @@
 mod common;
 
 use common::binary;
-use mitmwatch::encoding::{base64_decode, hex, sha256_hex};
-use mitmwatch::import::pem_dir::file_observation;
-use mitmwatch::model::Observation;
-use mitmwatch::sim::{SimConfig, SimNetwork};
+use mitmwatch_core::encoding::{base64_decode, hex, sha256_hex};
+use mitmwatch_core::import::pem_dir::file_observation;
+use mitmwatch_core::model::Observation;
+use mitmwatch_sim::{SimConfig, SimNetwork};
 use serde::Deserialize;
 use std::path::{Path, PathBuf};
 use tokio::process::Command;
@@ -218,7 +218,7 @@ async fn scan_through(sim: &SimNetwork, port: u16, dir: &Path, name: &str) -> Pa
     std::fs::write(dir.join("root.pem"), sim.public_root_pem()).unwrap();
     std::fs::write(dir.join("pins.json"), sim.pins_json()).unwrap();
     let list = dir.join("list.txt");
-    std::fs::write(&list, mitmwatch::sim::domains::popular().join("\n")).unwrap();
+    std::fs::write(&list, mitmwatch_sim::domains::popular().join("\n")).unwrap();
     let out = dir.join(name);
     let status = Command::new(binary())
         .args(["scan", "-q", "-i"])
@@ -320,10 +320,10 @@ async fn a_bundle_for_the_simulated_box() {
         .unwrap();
     assert!(ca.crtsh[0].starts_with("https://crt.sh/?q="));
     let pem = std::fs::read(bundle.join(idir).join(ca.file.as_ref().unwrap())).unwrap();
-    let der = mitmwatch::analysis_data::trust_store::parse_pem_certs(&pem, "pem").unwrap();
+    let der = mitmwatch_core::analysis_data::trust_store::parse_pem_certs(&pem, "pem").unwrap();
     assert_eq!(sha256_hex(&der[0]), ca.certificate.sha256);
     assert_eq!(
-        mitmwatch::encoding::base64_decode(&ca.certificate.der).unwrap(),
+        mitmwatch_core::encoding::base64_decode(&ca.certificate.der).unwrap(),
         der[0].as_ref()
     );
     assert!(e.vantage.is_none());
@@ -349,12 +349,12 @@ async fn a_bundle_for_the_simulated_box() {
     assert!(report.contains("not the catalog entry's: only the name matched"));
     // Neither the blocklist PEM nor the catalogued key is presented.
     assert!(!report.contains("net/data/ssl/blocklist/00309c"));
-    let qaznet_spki = mitmwatch::analysis_data::catalog::Catalog::builtin()
+    let qaznet_spki = mitmwatch_core::analysis_data::catalog::Catalog::builtin()
         .unwrap()
         .get("kz-qaznet-trust-network")
         .unwrap()
         .spki_sha256[0];
-    assert!(!report.contains(&mitmwatch::encoding::base64_encode(&qaznet_spki)));
+    assert!(!report.contains(&mitmwatch_core::encoding::base64_encode(&qaznet_spki)));
     assert!(!report.contains(&hex(&qaznet_spki)));
     assert!(report.contains("--control-sni example.com"));
     assert!(report.contains("mitmwatch scan "));
@@ -498,8 +498,8 @@ async fn hostile_certificate_text_stays_inside_its_file_and_its_code_span() {
 #[tokio::test]
 async fn streamed_bundle_matches_the_whole_scan() {
     use common::fixtures::{analyzer, fixture, observation, scan, FIXTURE_TIME};
-    use mitmwatch::analyze::ValidationTime;
-    use mitmwatch::report::evidence::{build, BundleOptions};
+    use mitmwatch_core::analyze::ValidationTime;
+    use mitmwatch_report::evidence::{build, BundleOptions};
 
     let (observations, lines) = scan(120, |i| match i {
         7 => observation("mitmproxy-a", "a.example"),
@@ -510,7 +510,7 @@ async fn streamed_bundle_matches_the_whole_scan() {
     let analyzer = analyzer(None);
     let (assessments, _) = analyzer.assess_scan(&observations, ValidationTime::At(FIXTURE_TIME));
     let options = BundleOptions {
-        tool: mitmwatch::collect::probe::tool_name(),
+        tool: mitmwatch_core::model::tool_name(),
         generated_at: FIXTURE_TIME,
         vantage_note: None,
         include_addresses: false,
@@ -578,8 +578,8 @@ async fn streamed_bundle_matches_the_whole_scan() {
 #[test]
 fn key_and_name_attributions_are_told_apart() {
     use common::fixtures::{analyzer, observation, FIXTURE_TIME};
-    use mitmwatch::analyze::ValidationTime;
-    use mitmwatch::report::evidence::{build, BundleOptions};
+    use mitmwatch_core::analyze::ValidationTime;
+    use mitmwatch_report::evidence::{build, BundleOptions};
 
     let observations = vec![
         observation("kz-keyid-only", "mail.ru"),
@@ -610,7 +610,7 @@ fn key_and_name_attributions_are_told_apart() {
             .unwrap()
     };
     let qaznet = analyzer.catalog().get("kz-qaznet-trust-network").unwrap();
-    let qaznet_b64 = mitmwatch::encoding::base64_encode(&qaznet.spki_sha256[0]);
+    let qaznet_b64 = mitmwatch_core::encoding::base64_encode(&qaznet.spki_sha256[0]);
 
     let (_, key_dir) = ids[0];
     let e: Evidence = serde_json::from_slice(&file(key_dir, "evidence.json")).unwrap();
@@ -647,8 +647,8 @@ fn key_and_name_attributions_are_told_apart() {
 #[test]
 fn handshakes_without_sni_are_not_called_a_choice_by_name() {
     use common::fixtures::{analyzer, observation, FIXTURE_TIME};
-    use mitmwatch::analyze::ValidationTime;
-    use mitmwatch::report::evidence::{build, BundleOptions};
+    use mitmwatch_core::analyze::ValidationTime;
+    use mitmwatch_report::evidence::{build, BundleOptions};
 
     let mut observations = vec![
         observation("mitmproxy-a", "a.example"),

@@ -8,7 +8,7 @@
 mod common;
 
 use common::{assert_exit, binary};
-use mitmwatch::sim::{SimConfig, SimNetwork};
+use mitmwatch_sim::{SimConfig, SimNetwork};
 use serde::Deserialize;
 use serde_json::Value;
 use tokio::process::Command;

@@ -7,9 +7,9 @@
 mod common;
 
 use common::binary;
-use mitmwatch::analyze::{sni_diff, ValidationTime};
-use mitmwatch::model::{Observation, SniOutcome, StockVerification, Verdict};
-use mitmwatch::sim::{SimConfig, SimNetwork};
+use mitmwatch_core::analyze::{sni_diff, ValidationTime};
+use mitmwatch_core::model::{Observation, SniOutcome, StockVerification, Verdict};
+use mitmwatch_sim::{SimConfig, SimNetwork};
 use serde::Deserialize;
 use std::path::Path;
 use tokio::process::Command;
@@ -175,7 +175,7 @@ fn with_verification(mut obs: Observation, ok: bool) -> Observation {
 
 /// Compares two fixture handshakes the way `probe` does: with the
 /// analyzer's verdict of each (the fixture store, at the fixture time).
-fn compare(control: &Observation, target: &Observation) -> mitmwatch::model::SniComparison {
+fn compare(control: &Observation, target: &Observation) -> mitmwatch_core::model::SniComparison {
     let analyzer = common::fixtures::analyzer(None);
     let verdict = |o: &Observation| {
         analyzer

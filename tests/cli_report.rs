@@ -5,8 +5,8 @@
 mod common;
 
 use common::binary;
-use mitmwatch::import::pem_dir::file_observation;
-use mitmwatch::model::Observation;
+use mitmwatch_core::import::pem_dir::file_observation;
+use mitmwatch_core::model::Observation;
 use std::path::Path;
 use std::process::Stdio;
 use tokio::process::Command;
@@ -14,7 +14,7 @@ use tokio::process::Command;
 /// A scan through the simulated box, plus one observation whose certificate
 /// subject is an HTML/script injection attempt.
 async fn observations_file(dir: &Path) -> std::path::PathBuf {
-    let sim = mitmwatch::sim::SimNetwork::start(Default::default())
+    let sim = mitmwatch_sim::SimNetwork::start(Default::default())
         .await
         .unwrap();
     // The simulated public root, for `--roots`.
@@ -88,7 +88,7 @@ async fn html_report_renders_offline_in_chromium_and_escapes_everything() {
     );
     assert!(page.contains(&format!(
         "script-src {}",
-        mitmwatch::report::html::script_hash()
+        mitmwatch_report::html::script_hash()
     )));
     assert!(!page.contains("<img"), "injected markup is escaped");
     assert!(page.contains("&lt;script&gt;alert(1)&lt;/script&gt;"));
@@ -121,7 +121,7 @@ async fn html_report_renders_offline_in_chromium_and_escapes_everything() {
     );
     assert!(card.contains("<li>facebook.com</li>"), "{card}");
     // Provenance: the input's SHA-256 and the skipped line, also flagged at the top.
-    let sha = mitmwatch::encoding::sha256_hex(&std::fs::read(&input).unwrap());
+    let sha = mitmwatch_core::encoding::sha256_hex(&std::fs::read(&input).unwrap());
     let provenance = &page[page.find("<section id=\"provenance\">").unwrap()..];
     assert!(provenance.contains(&sha), "{provenance}");
     assert!(provenance.contains("<li>line 3: "), "{provenance}");
@@ -184,7 +184,7 @@ async fn html_report_renders_offline_in_chromium_and_escapes_everything() {
     let blocked = dir.path().join("blocked.html");
     std::fs::write(
         &blocked,
-        page.replace(&mitmwatch::report::html::script_hash(), "'none'"),
+        page.replace(&mitmwatch_report::html::script_hash(), "'none'"),
     )
     .unwrap();
     let plain = dump_dom(browser, dir.path(), &blocked, false).await;
@@ -234,7 +234,7 @@ async fn csv_has_one_row_per_target_and_defuses_formulas() {
         .unwrap();
     let text = String::from_utf8_lossy(&out.stdout);
     let lines: Vec<&str> = text.lines().collect();
-    assert_eq!(lines[0], mitmwatch::report::csv::HEADER);
+    assert_eq!(lines[0], mitmwatch_report::csv::HEADER);
     assert_eq!(lines.len(), 6);
     for column in [
         ",observed_at,",
@@ -308,8 +308,8 @@ async fn csv_has_one_row_per_target_and_defuses_formulas() {
 #[tokio::test]
 async fn streamed_report_matches_the_whole_scan_rendered_at_once() {
     use common::fixtures::{analyzer, fixture, observation, scan, FIXTURE_TIME};
-    use mitmwatch::analyze::ValidationTime;
-    use mitmwatch::report::{csv, html};
+    use mitmwatch_core::analyze::ValidationTime;
+    use mitmwatch_report::{csv, html};
 
     let (observations, lines) = scan(200, |i| match i {
         // One key in two unrelated leaves, far apart: leaf-key-reuse.
@@ -327,14 +327,14 @@ async fn streamed_report_matches_the_whole_scan_rendered_at_once() {
     // Intercepted targets come first, whatever their names.
     assert_eq!(
         assessments[9].verdict,
-        mitmwatch::model::Verdict::Intercepted
+        mitmwatch_core::model::Verdict::Intercepted
     );
     let table = &page[page.find("<h2 id=\"flagged\">").unwrap()..];
     assert!(table.find("f9.example").unwrap() < table.find("c003.example").unwrap());
     let rows: String = assessments
         .iter()
         .zip(&observations)
-        .map(|(a, o)| csv::row(a, &mitmwatch::report::facts::ServedCas::of(o)) + "\n")
+        .map(|(a, o)| csv::row(a, &mitmwatch_core::judge::facts::ServedCas::of(o)) + "\n")
         .collect();
     // The streamed page also says how it was made; the rest must be equal.
     let without_provenance = |p: &str| {
@@ -390,7 +390,7 @@ async fn streamed_report_matches_the_whole_scan_rendered_at_once() {
     let pems: usize = observations
         .iter()
         .zip(&assessments)
-        .filter(|(_, a)| a.verdict != mitmwatch::model::Verdict::Clean)
+        .filter(|(_, a)| a.verdict != mitmwatch_core::model::Verdict::Clean)
         .map(|(o, _)| o.chain.len())
         .sum();
     assert!(pems > 0 && pems < page.matches("BEGIN CERTIFICATE").count());

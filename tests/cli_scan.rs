@@ -4,8 +4,8 @@
 mod common;
 
 use common::binary;
-use mitmwatch::model::{Observation, Status};
-use mitmwatch::sim::{SimConfig, SimNetwork};
+use mitmwatch_core::model::{Observation, Status};
+use mitmwatch_sim::{SimConfig, SimNetwork};
 use std::io::Write;
 use std::process::Stdio;
 use tokio::process::Command;

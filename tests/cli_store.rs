@@ -10,7 +10,7 @@ use common::stores::{
     certutil_available, debian_layout, isca_pem, nss_db, pem_sha256, public_root_pem, qaznet_pem,
     to_pem,
 };
-use mitmwatch::sim::{SimConfig, SimNetwork};
+use mitmwatch_sim::{SimConfig, SimNetwork};
 use serde_json::Value;
 use std::path::Path;
 use std::process::Output;
@@ -423,7 +423,7 @@ async fn scan_links_intercepted_connections_to_the_installed_root() {
     // The simulated root has the real name but its own key: a name match.
     let root = root_by_sha(
         &doc,
-        &mitmwatch::encoding::hex(&mitmwatch::encoding::sha256(&sim.interceptor_root)),
+        &mitmwatch_core::encoding::hex(&mitmwatch_core::encoding::sha256(&sim.interceptor_root)),
     );
     assert_eq!(root["catalog"]["matched_by"], "name");
 }

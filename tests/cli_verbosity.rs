@@ -8,7 +8,7 @@ mod common;
 
 use common::fixtures::observation;
 use common::{assert_code, binary};
-use mitmwatch::model::{Observation, Status, StockVerification};
+use mitmwatch_core::model::{Observation, Status, StockVerification};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 

@@ -4,9 +4,9 @@
 mod common;
 
 use common::{collector_to, misbehaving_server, probe, refused_port, Misbehaviour};
-use mitmwatch::analysis_data::trust_store::TrustStore;
-use mitmwatch::collect::{Collector, ProbeTls, Router, Timeouts};
-use mitmwatch::model::{Status, Target};
+use mitmwatch_collect::{Collector, ProbeTls, Router, Timeouts};
+use mitmwatch_core::analysis_data::trust_store::TrustStore;
+use mitmwatch_core::model::{Status, Target};
 use std::time::{Duration, Instant};
 
 #[tokio::test]
@@ -88,25 +88,19 @@ async fn unresolvable_name_is_dns_failed() {
 async fn a_scan_yields_one_record_per_target_whatever_happens() {
     use std::sync::Arc;
     use tokio::sync::mpsc;
-    let sim = mitmwatch::sim::SimNetwork::start(Default::default())
+    let sim = mitmwatch_sim::SimNetwork::start(Default::default())
         .await
         .unwrap();
     let refused = refused_port().await;
     let silent = misbehaving_server(Misbehaviour::Silent).await;
     let garbage = misbehaving_server(Misbehaviour::Garbage).await;
     let rules = vec![
-        mitmwatch::collect::ConnectTo::parse(&format!(
-            "refused.test::127.0.0.1:{}",
-            refused.port()
-        ))
-        .unwrap(),
-        mitmwatch::collect::ConnectTo::parse(&format!("silent.test::127.0.0.1:{}", silent.port()))
+        mitmwatch_collect::ConnectTo::parse(&format!("refused.test::127.0.0.1:{}", refused.port()))
             .unwrap(),
-        mitmwatch::collect::ConnectTo::parse(&format!(
-            "garbage.test::127.0.0.1:{}",
-            garbage.port()
-        ))
-        .unwrap(),
+        mitmwatch_collect::ConnectTo::parse(&format!("silent.test::127.0.0.1:{}", silent.port()))
+            .unwrap(),
+        mitmwatch_collect::ConnectTo::parse(&format!("garbage.test::127.0.0.1:{}", garbage.port()))
+            .unwrap(),
         sim.via_interceptor(),
     ];
     let collector = Arc::new(Collector::new(
@@ -126,7 +120,7 @@ async fn a_scan_yields_one_record_per_target_whatever_happens() {
     ];
     let (ttx, trx) = mpsc::channel(2);
     let (otx, mut orx) = mpsc::channel(2);
-    let task = tokio::spawn(mitmwatch::collect::scan(collector, trx, 2, otx));
+    let task = tokio::spawn(mitmwatch_collect::scan(collector, trx, 2, otx));
     let feeder = tokio::spawn(async move {
         for round in 0..4 {
             for n in names {

@@ -5,9 +5,9 @@
 mod common;
 
 use common::{collector_to, probe};
-use mitmwatch::encoding::{base64_decode, sha256_hex};
-use mitmwatch::model::Status;
-use mitmwatch::sim::{SimConfig, SimNetwork};
+use mitmwatch_core::encoding::{base64_decode, sha256_hex};
+use mitmwatch_core::model::Status;
+use mitmwatch_sim::{SimConfig, SimNetwork};
 use std::time::Duration;
 use x509_parser::prelude::{FromDer, X509Certificate};
 
@@ -107,7 +107,7 @@ async fn recorded_fingerprints_are_recomputable_from_the_der() {
         );
     }
     let json = serde_json::to_string(&obs).unwrap();
-    let back: mitmwatch::model::Observation = serde_json::from_str(&json).unwrap();
+    let back: mitmwatch_core::model::Observation = serde_json::from_str(&json).unwrap();
     assert_eq!(back, obs);
 }
 
@@ -115,7 +115,7 @@ async fn recorded_fingerprints_are_recomputable_from_the_der() {
 async fn no_sni_is_passed_through_even_for_target_addresses() {
     let sim = SimNetwork::start(SimConfig::default()).await.unwrap();
     let via_box = common::box_collector(&sim);
-    let mut target = mitmwatch::model::Target::new("facebook.com", 443);
+    let mut target = mitmwatch_core::model::Target::new("facebook.com", 443);
     target.sni = None;
     let obs = via_box.probe(&target).await;
     assert_eq!(obs.status, Status::Ok, "{:?}", obs.failure);

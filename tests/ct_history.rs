@@ -9,13 +9,13 @@
 
 mod common;
 
-use mitmwatch::analysis_data::trust_store::{parse_pem_certs, TrustStore};
-use mitmwatch::analyze::{AnalysisData, Analyzer, ValidationTime};
-use mitmwatch::ct::{LogHistory, LogList, LogState, StateKind};
-use mitmwatch::encoding::{pem_encode, rfc3339};
-use mitmwatch::import::pem_dir::file_observation;
-use mitmwatch::model::{Assessment, Finding, FindingCode as C, Severity, Verdict};
-use mitmwatch::sim::ct_logs::{issue_with_scts, SigningLog};
+use mitmwatch_core::analysis_data::trust_store::{parse_pem_certs, TrustStore};
+use mitmwatch_core::analyze::{AnalysisData, Analyzer, ValidationTime};
+use mitmwatch_core::ct::{LogHistory, LogList, LogState, StateKind};
+use mitmwatch_core::encoding::{pem_encode, rfc3339};
+use mitmwatch_core::import::pem_dir::file_observation;
+use mitmwatch_core::model::{Assessment, Finding, FindingCode as C, Severity, Verdict};
+use mitmwatch_sim::ct_logs::{issue_with_scts, SigningLog};
 use rcgen::{
     BasicConstraints, CertificateParams, DistinguishedName, DnType, ExtendedKeyUsagePurpose, IsCa,
     Issuer, KeyPair, KeyUsagePurpose, SerialNumber,

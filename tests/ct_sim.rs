@@ -7,11 +7,11 @@
 mod common;
 
 use common::{binary, probe};
-use mitmwatch::analyze::{Analyzer, ValidationTime};
-use mitmwatch::ct::{embedded, precert, LogList, SctStatus};
-use mitmwatch::encoding::{base64_decode, sha256};
-use mitmwatch::model::{Observation, Verdict};
-use mitmwatch::sim::{SimConfig, SimNetwork};
+use mitmwatch_core::analyze::{Analyzer, ValidationTime};
+use mitmwatch_core::ct::{embedded, precert, LogList, SctStatus};
+use mitmwatch_core::encoding::{base64_decode, sha256};
+use mitmwatch_core::model::{Observation, Verdict};
+use mitmwatch_sim::{SimConfig, SimNetwork};
 use serde_json::Value;
 use tokio::process::Command;
 use x509_parser::prelude::{FromDer, X509Certificate};
@@ -57,10 +57,10 @@ async fn genuine_leaves_carry_valid_scts_and_forged_ones_none() {
 
     // The analyzer, with the simulation's list: nothing to say about CT on
     // either, and the verdicts stay as they were.
-    let analyzer = Analyzer::new(mitmwatch::analyze::AnalysisData {
+    let analyzer = Analyzer::new(mitmwatch_core::analyze::AnalysisData {
         pins: sim.pins(),
         ct_logs: std::sync::Arc::new(sim.ct_log_list.clone()),
-        ..mitmwatch::analyze::AnalysisData::with_trust(sim.trust_store()).unwrap()
+        ..mitmwatch_core::analyze::AnalysisData::with_trust(sim.trust_store()).unwrap()
     });
     let g = analyzer.assess(&genuine, ValidationTime::Observed);
     assert_eq!(g.verdict, Verdict::Clean);

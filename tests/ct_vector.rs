@@ -11,10 +11,10 @@
 
 mod common;
 
-use mitmwatch::analysis_data::trust_store::parse_pem_certs;
-use mitmwatch::ct::embedded::{self, verify_one};
-use mitmwatch::ct::{precert, LogList, SctStatus};
-use mitmwatch::encoding::{base64_encode, sha256};
+use mitmwatch_core::analysis_data::trust_store::parse_pem_certs;
+use mitmwatch_core::ct::embedded::{self, verify_one};
+use mitmwatch_core::ct::{precert, LogList, SctStatus};
+use mitmwatch_core::encoding::{base64_encode, sha256};
 use x509_parser::prelude::{FromDer, X509Certificate};
 
 fn load(name: &str) -> Vec<u8> {
@@ -155,11 +155,11 @@ fn without_the_issuer_nothing_is_claimed() {
     assert_eq!(checked.scts[0].status, SctStatus::UnknownLog);
 }
 
-fn observation(chain: &[Vec<u8>], host: &str) -> mitmwatch::model::Observation {
+fn observation(chain: &[Vec<u8>], host: &str) -> mitmwatch_core::model::Observation {
     let mut obs = common::fixtures::observation("public-ok", host);
     obs.chain = chain
         .iter()
-        .map(|d| mitmwatch::certinfo::cert_record(d))
+        .map(|d| mitmwatch_core::certinfo::cert_record(d))
         .collect();
     obs
 }
@@ -167,23 +167,23 @@ fn observation(chain: &[Vec<u8>], host: &str) -> mitmwatch::model::Observation {
 /// Mozilla's roots, and no static pins: google.ug is pinned to Google's
 /// CAs, and this Let's Encrypt certificate is not from them (Chromium
 /// blocks it), which is beside the point here.
-fn mozilla_analyzer() -> mitmwatch::analyze::Analyzer {
-    mitmwatch::analyze::Analyzer::new(analysis_data_without_pins())
+fn mozilla_analyzer() -> mitmwatch_core::analyze::Analyzer {
+    mitmwatch_core::analyze::Analyzer::new(analysis_data_without_pins())
 }
 
-fn analysis_data_without_pins() -> mitmwatch::analyze::AnalysisData {
+fn analysis_data_without_pins() -> mitmwatch_core::analyze::AnalysisData {
     let no_pins =
         r#"{"schema": 1, "description": "none", "sources": [], "pinsets": [], "entries": []}"#;
-    mitmwatch::analyze::AnalysisData {
-        pins: mitmwatch::analysis_data::static_pins::PinStore::from_json(no_pins).unwrap(),
-        ..mitmwatch::analyze::AnalysisData::builtin().unwrap()
+    mitmwatch_core::analyze::AnalysisData {
+        pins: mitmwatch_core::analysis_data::static_pins::PinStore::from_json(no_pins).unwrap(),
+        ..mitmwatch_core::analyze::AnalysisData::builtin().unwrap()
     }
 }
 
 #[test]
 fn the_real_chain_is_clean_and_its_unknown_log_only_informs() {
-    use mitmwatch::analyze::ValidationTime;
-    use mitmwatch::model::{FindingCode as C, Severity, Verdict};
+    use mitmwatch_core::analyze::ValidationTime;
+    use mitmwatch_core::model::{FindingCode as C, Severity, Verdict};
     let chain = [leaf(), load("sctvector-issuer-le-r13-d3b128216a843f8e.pem")];
     let at = time::macros::datetime!(2026-06-01 0:00 UTC);
     let a = mozilla_analyzer().assess(&observation(&chain, "google.ug"), ValidationTime::At(at));
@@ -194,7 +194,7 @@ fn the_real_chain_is_clean_and_its_unknown_log_only_informs() {
         a.findings
     );
     // With a list that lacks the static-ct-api log:
-    let a = mitmwatch::analyze::Analyzer::new(mitmwatch::analyze::AnalysisData {
+    let a = mitmwatch_core::analyze::Analyzer::new(mitmwatch_core::analyze::AnalysisData {
         ct_logs: std::sync::Arc::new(list_without_the_tiled_log()),
         ..analysis_data_without_pins()
     })
@@ -297,8 +297,8 @@ fn copied_chain() -> Vec<Vec<u8>> {
 
 #[test]
 fn copied_scts_on_a_forged_chain_mean_interception() {
-    use mitmwatch::analyze::ValidationTime;
-    use mitmwatch::model::{FindingCode as C, Severity, Verdict};
+    use mitmwatch_core::analyze::ValidationTime;
+    use mitmwatch_core::model::{FindingCode as C, Severity, Verdict};
     let at = time::macros::datetime!(2026-06-01 0:00 UTC);
     let a = mozilla_analyzer().assess(
         &observation(&copied_chain(), "google.ug"),
@@ -329,7 +329,7 @@ fn copied_scts_on_a_forged_chain_mean_interception() {
 
 #[test]
 fn mangled_certificates_never_panic() {
-    use mitmwatch::analyze::ValidationTime;
+    use mitmwatch_core::analyze::ValidationTime;
     let logs = LogList::builtin();
     let hash = sha256(&issuer_spki());
     let original = leaf();

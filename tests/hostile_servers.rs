@@ -12,8 +12,8 @@ use common::hostile::{
     tls_server, tls_server_with_chain, AfterHandshake, Raw, TlsServer, TLS12_ONLY, TLS13_ONLY,
 };
 use common::{binary, misbehaving_server, Misbehaviour};
-use mitmwatch::collect::danger::MAX_CHAIN_CERTS;
-use mitmwatch::model::{Observation, Status};
+use mitmwatch_collect::danger::MAX_CHAIN_CERTS;
+use mitmwatch_core::model::{Observation, Status};
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
@@ -285,7 +285,7 @@ async fn one_scan_of_every_hostile_server_yields_one_classified_record_each() {
 
     let reflect = get("reflect.example");
     assert_eq!(reflect.status, Status::Ok);
-    let leaf = mitmwatch::encoding::base64_decode(&reflect.chain[0].der).unwrap();
+    let leaf = mitmwatch_core::encoding::base64_decode(&reflect.chain[0].der).unwrap();
     assert!(leaf
         .windows(b"reflect.example".len())
         .any(|w| w == b"reflect.example"));
@@ -323,7 +323,7 @@ async fn slowloris_is_cut_off_by_the_handshake_timeout() {
     let addr = raw_server(Raw::Slowloris).await;
     let c = common::collector_to(
         addr,
-        &mitmwatch::analysis_data::trust_store::TrustStore::mozilla(),
+        &mitmwatch_core::analysis_data::trust_store::TrustStore::mozilla(),
         Duration::from_millis(2500),
     );
     let started = Instant::now();
@@ -353,7 +353,7 @@ async fn the_collector_sends_no_application_data() {
         .await;
         let c = common::collector_to(
             addr,
-            &mitmwatch::analysis_data::trust_store::TrustStore::mozilla(),
+            &mitmwatch_core::analysis_data::trust_store::TrustStore::mozilla(),
             Duration::from_secs(5),
         );
         let obs = common::probe(&c, "quiet.example").await;
@@ -425,14 +425,15 @@ async fn urls_in_certificates_are_never_followed() {
         tls_server_with_chain(TlsServer::default(), vec![leaf.der().clone()], &key).await;
     let c = common::collector_to(
         addr,
-        &mitmwatch::analysis_data::trust_store::TrustStore::mozilla(),
+        &mitmwatch_core::analysis_data::trust_store::TrustStore::mozilla(),
         Duration::from_secs(5),
     );
     let obs = common::probe(&c, "follow.example").await;
     assert_eq!(obs.status, Status::Ok, "{obs:?}");
-    let analyzer =
-        mitmwatch::analyze::Analyzer::new(mitmwatch::analyze::AnalysisData::builtin().unwrap());
-    let a = analyzer.assess(&obs, mitmwatch::analyze::ValidationTime::Observed);
+    let analyzer = mitmwatch_core::analyze::Analyzer::new(
+        mitmwatch_core::analyze::AnalysisData::builtin().unwrap(),
+    );
+    let a = analyzer.assess(&obs, mitmwatch_core::analyze::ValidationTime::Observed);
     assert!(!a.findings.is_empty());
     tokio::time::sleep(Duration::from_millis(200)).await;
     assert_eq!(

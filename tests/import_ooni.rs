@@ -6,8 +6,8 @@ mod common;
 
 use common::binary;
 use common::fixtures::fixture;
-use mitmwatch::import::{ooni, pem_dir};
-use mitmwatch::model::Status;
+use mitmwatch_core::import::{ooni, pem_dir};
+use mitmwatch_core::model::Status;
 use serde_json::Value;
 use std::path::Path;
 use tokio::process::Command;
@@ -224,7 +224,7 @@ async fn a_directory_of_pem_chains_is_analysed_file_by_file() {
     assert_eq!(out.status.code(), Some(1));
 }
 
-fn read_ooni(name: &str) -> mitmwatch::import::ImportResult {
+fn read_ooni(name: &str) -> mitmwatch_core::import::ImportResult {
     let file = std::fs::File::open(fixture(&format!("ooni/{name}"))).unwrap();
     ooni::read(std::io::BufReader::new(file), name)
 }
@@ -269,7 +269,8 @@ fn sni_blocking_imports_control_and_target() {
     let r = read_ooni("sni_blocking.jsonl");
     assert!(r.errors.is_empty(), "{:?}", r.errors);
     assert_eq!(r.observations.len(), 2);
-    let part = |o: &mitmwatch::model::Observation| o.imported.as_ref().unwrap().reference.clone();
+    let part =
+        |o: &mitmwatch_core::model::Observation| o.imported.as_ref().unwrap().reference.clone();
     let control = r
         .observations
         .iter()

@@ -21,7 +21,7 @@ use common::limbo::{limbo_data, limbo_file, read_gz, Expected};
 use common::limbo_judge::{
     describe, not_before, online_judged, online_observation, rfc3339, synthetic_judged,
 };
-use mitmwatch::model::{FindingCode, Observation, Verdict};
+use mitmwatch_core::model::{FindingCode, Observation, Verdict};
 use std::collections::HashSet;
 use time::Duration;
 
@@ -47,7 +47,7 @@ fn data_is_what_its_readme_says() {
     let mut seen = HashSet::new();
     for (i, der) in data.certs.iter().enumerate() {
         assert!(
-            seen.insert(mitmwatch::encoding::sha256(der)),
+            seen.insert(mitmwatch_core::encoding::sha256(der)),
             "certificate #{i} is there twice"
         );
     }

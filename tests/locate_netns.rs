@@ -13,7 +13,7 @@
 mod common;
 
 use common::peers::require;
-use mitmwatch::model::{IcmpKind, LocateConclusion, LocateRecord, TlsAnswerStatus};
+use mitmwatch_core::model::{IcmpKind, LocateConclusion, LocateRecord, TlsAnswerStatus};
 use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, Issuer, KeyPair};
 use std::io::{BufRead, BufReader};
 use std::net::IpAddr;

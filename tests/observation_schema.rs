@@ -1,11 +1,11 @@
 //! The observation format as documented in the README, re-declared here
 //! with `deny_unknown_fields`: adding, renaming or removing a field in
-//! `src/model.rs` without updating this file (and the README, and the
+//! `crates/core/src/model/` without updating this file (and the README, and the
 //! `schema` number when incompatible) fails this test.
 
 mod common;
 
-use mitmwatch::sim::{SimConfig, SimNetwork};
+use mitmwatch_sim::{SimConfig, SimNetwork};
 use serde::Deserialize;
 use std::time::Duration;
 
@@ -139,7 +139,7 @@ async fn records_match_the_documented_schema() {
     ] {
         let line = serde_json::to_string(&obs).unwrap();
         let parsed: Observation = serde_json::from_str(&line).unwrap();
-        assert_eq!(parsed.schema, mitmwatch::model::OBSERVATION_SCHEMA);
+        assert_eq!(parsed.schema, mitmwatch_core::model::OBSERVATION_SCHEMA);
         assert!(STATUSES.contains(&parsed.status.as_str()));
         assert!(time::OffsetDateTime::parse(
             &parsed.started_at,
@@ -169,18 +169,18 @@ async fn proxy_and_starttls_fields_match_the_documented_schema() {
             let _ = tcp.write_all(b"HTTP/1.1 403 Forbidden\r\n\r\n").await;
         }
     });
-    let flags = mitmwatch::collect::ProxyFlags {
+    let flags = mitmwatch_collect::ProxyFlags {
         proxy: Some(format!("http://user:pw@{proxy}")),
         noproxy: None,
         ignore_env: true,
     };
-    let settings = mitmwatch::collect::ProxySettings::resolve(&flags, |_| None).unwrap();
+    let settings = mitmwatch_collect::ProxySettings::resolve(&flags, |_| None).unwrap();
     let silent = common::misbehaving_server(common::Misbehaviour::Silent).await;
-    let store = mitmwatch::analysis_data::trust_store::TrustStore::mozilla();
+    let store = mitmwatch_core::analysis_data::trust_store::TrustStore::mozilla();
     let via_proxy =
         common::collector_to(silent, &store, Duration::from_secs(1)).with_proxy(settings);
     let starttls = common::collector_to(silent, &store, Duration::from_secs(1))
-        .with_starttls(Some(mitmwatch::model::StartTls::Smtp));
+        .with_starttls(Some(mitmwatch_core::model::StartTls::Smtp));
     for (obs, status) in [
         (
             common::probe(&via_proxy, "example.com").await,
@@ -205,7 +205,7 @@ async fn proxy_and_starttls_fields_match_the_documented_schema() {
             "{line}"
         );
     }
-    let implemented: Vec<&str> = mitmwatch::model::StartTls::ALL
+    let implemented: Vec<&str> = mitmwatch_core::model::StartTls::ALL
         .iter()
         .map(|s| s.as_str())
         .collect();
@@ -223,7 +223,7 @@ async fn proxy_and_starttls_fields_match_the_documented_schema() {
 fn imported_records_match_the_documented_schema() {
     let path = common::fixtures::fixture("ooni/web_connectivity.jsonl");
     let file = std::io::BufReader::new(std::fs::File::open(&path).unwrap());
-    let result = mitmwatch::import::ooni::read(file, "web_connectivity.jsonl");
+    let result = mitmwatch_core::import::ooni::read(file, "web_connectivity.jsonl");
     assert!(!result.observations.is_empty());
     for obs in &result.observations {
         let line = serde_json::to_string(obs).unwrap();
@@ -236,7 +236,7 @@ fn imported_records_match_the_documented_schema() {
 
 #[test]
 fn the_documented_status_set_is_the_implemented_one() {
-    let implemented: Vec<&str> = mitmwatch::model::Status::ALL
+    let implemented: Vec<&str> = mitmwatch_core::model::Status::ALL
         .iter()
         .map(|s| s.as_str())
         .collect();
@@ -256,24 +256,25 @@ fn fetched_issuers_match_the_documented_schema() {
         .unwrap()
         .self_signed(&rcgen::KeyPair::generate().unwrap())
         .unwrap();
-    let mut obs = mitmwatch::import::pem_dir::file_observation(
+    let mut obs = mitmwatch_core::import::pem_dir::file_observation(
         &[cert.der()],
         "aia.example".into(),
         time::OffsetDateTime::now_utc(),
     );
-    for outcome in mitmwatch::model::FetchOutcome::ALL {
-        obs.fetched_issuers.push(mitmwatch::model::FetchedIssuer {
-            url: "http://ca.example/ca.der".into(),
-            for_cert: "00".repeat(32),
-            outcome,
-            detail: Some("why".into()),
-            certificates: match outcome {
-                mitmwatch::model::FetchOutcome::Ok => {
-                    vec![mitmwatch::certinfo::cert_record(cert.der())]
-                }
-                _ => Vec::new(),
-            },
-        });
+    for outcome in mitmwatch_core::model::FetchOutcome::ALL {
+        obs.fetched_issuers
+            .push(mitmwatch_core::model::FetchedIssuer {
+                url: "http://ca.example/ca.der".into(),
+                for_cert: "00".repeat(32),
+                outcome,
+                detail: Some("why".into()),
+                certificates: match outcome {
+                    mitmwatch_core::model::FetchOutcome::Ok => {
+                        vec![mitmwatch_core::certinfo::cert_record(cert.der())]
+                    }
+                    _ => Vec::new(),
+                },
+            });
     }
     let line = serde_json::to_string(&obs).unwrap();
     let parsed: Observation = serde_json::from_str(&line).unwrap();

@@ -10,9 +10,9 @@ mod common;
 
 use common::fixtures::{observation, FIXTURE_TIME};
 use common::pki::*;
-use mitmwatch::analyze::{Analyzer, ValidationTime};
-use mitmwatch::judge::{Input, Judge};
-use mitmwatch::model::{Assessment, Observation};
+use mitmwatch_core::analyze::{Analyzer, ValidationTime};
+use mitmwatch_core::judge::{Input, Judge};
+use mitmwatch_core::model::{Assessment, Observation};
 use rcgen::{GeneralSubtree, NameConstraints};
 use std::collections::BTreeMap;
 use time::Duration;
@@ -131,9 +131,9 @@ fn corpus() -> (Vec<Observation>, String) {
 /// A new analyzer that trusts `roots` as its base store.
 fn analyzer_of(roots: &str) -> Analyzer {
     let store =
-        mitmwatch::analysis_data::trust_store::TrustStore::from_pem(roots.as_bytes(), "roots")
+        mitmwatch_core::analysis_data::trust_store::TrustStore::from_pem(roots.as_bytes(), "roots")
             .unwrap();
-    Analyzer::new(mitmwatch::analyze::AnalysisData {
+    Analyzer::new(mitmwatch_core::analyze::AnalysisData {
         trust: store,
         ..common::fixtures::fixture_data(None)
     })

@@ -5,8 +5,8 @@
 mod common;
 
 use common::binary;
-use mitmwatch::import::pem_dir::file_observation;
-use mitmwatch::model::{Observation, Status};
+use mitmwatch_core::import::pem_dir::file_observation;
+use mitmwatch_core::model::{Observation, Status};
 use rustls_pki_types::CertificateDer;
 use std::path::{Path, PathBuf};
 use tokio::process::Command;
@@ -39,8 +39,8 @@ fn evil_pem() -> String {
 }
 
 fn observations(pem: &str) -> String {
-    let der =
-        mitmwatch::analysis_data::trust_store::parse_pem_certs(pem.as_bytes(), "evil").unwrap();
+    let der = mitmwatch_core::analysis_data::trust_store::parse_pem_certs(pem.as_bytes(), "evil")
+        .unwrap();
     let obs = |host: &str,
                status: Status,
                failure: Option<String>,
@@ -200,7 +200,7 @@ fn mode(path: &Path) -> u32 {
 #[cfg(unix)]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn output_files_are_not_group_or_world_writable() {
-    let sim = mitmwatch::sim::SimNetwork::start(Default::default())
+    let sim = mitmwatch_sim::SimNetwork::start(Default::default())
         .await
         .unwrap();
     let dir = tempfile::tempdir().unwrap();

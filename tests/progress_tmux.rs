@@ -11,7 +11,7 @@ mod common;
 
 use common::peers::require;
 use common::{binary, misbehaving_server, refused_port, Misbehaviour};
-use mitmwatch::sim::{SimConfig, SimNetwork};
+use mitmwatch_sim::{SimConfig, SimNetwork};
 use std::path::Path;
 use std::process::{Command, Output};
 use std::time::{Duration, Instant};

@@ -8,9 +8,9 @@ mod common;
 
 use common::peers::{require, Peer};
 use common::probe;
-use mitmwatch::collect::{Collector, ProbeTls, ProxyFlags, ProxySettings, Router, Timeouts};
-use mitmwatch::model::Status;
-use mitmwatch::sim::{SimConfig, SimNetwork};
+use mitmwatch_collect::{Collector, ProbeTls, ProxyFlags, ProxySettings, Router, Timeouts};
+use mitmwatch_core::model::Status;
+use mitmwatch_sim::{SimConfig, SimNetwork};
 use std::net::SocketAddr;
 use std::path::Path;
 use std::process::Command;
@@ -253,7 +253,7 @@ async fn socks5_proxies_tunnel_by_address_or_by_name() {
     let by_name = Collector::new(
         ProbeTls::new(&sim.trust_store()),
         Router::new(
-            vec![mitmwatch::collect::ConnectTo::parse(&format!(
+            vec![mitmwatch_collect::ConnectTo::parse(&format!(
                 "::localhost:{}",
                 sim.origin.port()
             ))

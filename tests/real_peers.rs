@@ -16,7 +16,7 @@ use common::peers::{
     brief, codes, json_lines, pem_certs, require, san_dns_names, scan_through, sha256, spki_sha256,
     Analysis, Peer,
 };
-use mitmwatch::sim::{SimConfig, SimNetwork};
+use mitmwatch_sim::{SimConfig, SimNetwork};
 use rcgen::{
     BasicConstraints, CertificateParams, CustomExtension, DistinguishedName, DnType,
     ExtendedKeyUsagePurpose, IsCa, Issuer, KeyPair, KeyUsagePurpose,

@@ -3,7 +3,7 @@
 //! reading it must not hold it whole. This file holds one test, so that the
 //! peak resident memory it measures is its own.
 
-use mitmwatch::batch::resume;
+use mitmwatch_collect::batch::resume;
 use std::io::Write;
 
 /// The process's peak resident memory (`VmHWM`), in KiB.

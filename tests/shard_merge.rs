@@ -7,7 +7,7 @@ mod common;
 
 use common::sharded::{judge, merge, sim_flags, write_list};
 use common::{assert_exit, binary};
-use mitmwatch::sim::{SimConfig, SimNetwork};
+use mitmwatch_sim::{SimConfig, SimNetwork};
 use serde_json::Value;
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};

@@ -18,7 +18,7 @@ mod common;
 use common::peers::{free_ports, require, Peer};
 use common::sharded::{judge, merge, sim_flags, write_list};
 use common::{assert_exit, binary};
-use mitmwatch::sim::{SimConfig, SimNetwork};
+use mitmwatch_sim::{SimConfig, SimNetwork};
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};

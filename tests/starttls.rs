@@ -5,9 +5,9 @@
 
 mod common;
 
-use mitmwatch::analysis_data::trust_store::TrustStore;
-use mitmwatch::collect::Collector;
-use mitmwatch::model::{Observation, StartTls, Status, Target};
+use mitmwatch_collect::Collector;
+use mitmwatch_core::analysis_data::trust_store::TrustStore;
+use mitmwatch_core::model::{Observation, StartTls, Status, Target};
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -179,7 +179,7 @@ async fn server(proto: StartTls, script: Script) -> (SocketAddr, String, Arc<Mut
         .unwrap()
         .self_signed(&key)
         .unwrap();
-    let fingerprint = mitmwatch::encoding::sha256_hex(cert.der());
+    let fingerprint = mitmwatch_core::encoding::sha256_hex(cert.der());
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let config = rustls::ServerConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()

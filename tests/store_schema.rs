@@ -6,10 +6,10 @@ mod common;
 
 use common::fixtures::{analyzer, observation, FIXTURE_TIME};
 use common::stores::debian_layout;
-use mitmwatch::analysis_data::catalog::Catalog;
-use mitmwatch::analysis_data::trust_store::TrustStore;
-use mitmwatch::analyze::ValidationTime;
-use mitmwatch::store_audit::{audit, link::scan_links, read_stores, StoreOptions};
+use mitmwatch_core::analysis_data::catalog::Catalog;
+use mitmwatch_core::analysis_data::trust_store::TrustStore;
+use mitmwatch_core::analyze::ValidationTime;
+use mitmwatch_store::{audit, link::scan_links, read_stores, StoreOptions};
 use serde::Deserialize;
 
 #[derive(Deserialize)]
@@ -146,7 +146,7 @@ fn the_store_audit_matches_the_documented_format() {
     let report = audit.report("test".into(), FIXTURE_TIME, Some(links));
     let text = serde_json::to_string(&report).unwrap();
     let doc: StoreAudit = serde_json::from_str(&text).unwrap();
-    assert_eq!(doc.schema, mitmwatch::model::STORE_SCHEMA);
+    assert_eq!(doc.schema, mitmwatch_core::model::STORE_SCHEMA);
     assert_eq!(doc.record_type, "store-audit");
     let scan = doc.scan.unwrap();
     assert_eq!(scan.links.len(), 1);

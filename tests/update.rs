@@ -10,8 +10,8 @@ mod common;
 
 use common::http::{HttpServer, Reply};
 
-use mitmwatch::ct::LogList;
-use mitmwatch::encoding::pem_encode;
+use mitmwatch_core::ct::LogList;
+use mitmwatch_core::encoding::pem_encode;
 use ring::signature::{RsaKeyPair, RSA_PKCS1_SHA256};
 use rustls_pki_types::pem::PemObject;
 use rustls_pki_types::PrivatePkcs8KeyDer;
@@ -60,7 +60,7 @@ fn write_test_public_key(dir: &Path) -> std::path::PathBuf {
     ))
     .unwrap();
     let pkcs8 = PrivatePkcs8KeyDer::from_pem_slice(&pem).unwrap();
-    let log = mitmwatch::sim::ct_logs::SigningLog::from_rsa_pkcs8(
+    let log = mitmwatch_sim::ct_logs::SigningLog::from_rsa_pkcs8(
         "list signer",
         "tests",
         pkcs8.secret_pkcs8_der(),
@@ -76,7 +76,7 @@ fn newer_list() -> Vec<u8> {
     // Chrome's current list as shipped (without the older logs mitmwatch
     // adds to it), a month later.
     let mut list = LogList::from_json(
-        mitmwatch::ct::log_list::BUILTIN_JSON,
+        mitmwatch_core::ct::log_list::BUILTIN_JSON,
         "built-in certs/ct/log_list.json",
     )
     .unwrap();

@@ -10,11 +10,11 @@ mod common;
 
 use common::fixtures::{codes, finding, fixture, fixture_ct_logs, fixture_store, FIXTURE_TIME};
 use common::pki::*;
-use mitmwatch::analysis_data::baseline::Baseline;
-use mitmwatch::analysis_data::static_pins::PinStore;
-use mitmwatch::analysis_data::trust_store::parse_pem_certs;
-use mitmwatch::analyze::{AnalysisData, Analyzer, ValidationTime};
-use mitmwatch::model::{Attribution, ChainTrust, FindingCode as C, Severity, Verdict};
+use mitmwatch_core::analysis_data::baseline::Baseline;
+use mitmwatch_core::analysis_data::static_pins::PinStore;
+use mitmwatch_core::analysis_data::trust_store::parse_pem_certs;
+use mitmwatch_core::analyze::{AnalysisData, Analyzer, ValidationTime};
+use mitmwatch_core::model::{Attribution, ChainTrust, FindingCode as C, Severity, Verdict};
 use rcgen::{CertificateParams, CustomExtension, DistinguishedName, DnType, Issuer, KeyPair};
 use time::Duration;
 
@@ -270,7 +270,7 @@ fn a_baseline_compares_keys_not_names() {
     let genuine = leaf("vk.example", FIXTURE_TIME - Duration::days(20), true, &i);
     let mut baseline = Baseline::new("test vantage", FIXTURE_TIME);
     let mut seen = observe(&[&genuine, &i.der], "vk.example", FIXTURE_TIME);
-    seen.stock_verification = Some(mitmwatch::model::StockVerification {
+    seen.stock_verification = Some(mitmwatch_core::model::StockVerification {
         ok: true,
         error: None,
         trust_store: "test roots".into(),
@@ -421,7 +421,7 @@ fn pins_judge_only_chains_served_while_they_were_current() {
 #[test]
 fn observations_without_a_chain_get_no_findings() {
     let mut obs = observe(&[] as &[&[u8]], "www.google.com", FIXTURE_TIME);
-    obs.status = mitmwatch::model::Status::ConnectRefused;
+    obs.status = mitmwatch_core::model::Status::ConnectRefused;
     let a = common::fixtures::analyzer(None).assess(&obs, ValidationTime::At(FIXTURE_TIME));
     assert_eq!(a.verdict, Verdict::Error);
     assert!(a.findings.is_empty(), "{:?}", codes(&a));

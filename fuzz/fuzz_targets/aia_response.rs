@@ -4,5 +4,5 @@
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
-    mitmwatch::fuzz_entry::aia_response(data);
+    mitmwatch_fuzz_entry::aia_response(data);
 });

@@ -1,20 +1,20 @@
 //! Setting up the analyzer from flags, handing inputs to the library's
-//! judge ([`mitmwatch::judge`]), and mapping results to exit codes.
+//! judge ([`mitmwatch_core::judge`]), and mapping results to exit codes.
 
 use super::exit;
 use crate::cli::{AnalysisArgs, FailOn};
 use anyhow::{Context, Result};
-use mitmwatch::analysis_data::baseline::Baseline;
-use mitmwatch::analysis_data::catalog::Catalog;
-use mitmwatch::analysis_data::intermediates::IntermediatePool;
-use mitmwatch::analysis_data::static_pins::PinStore;
-use mitmwatch::analyze::{AnalysisData, Analyzer, ValidationTime};
-use mitmwatch::ct::LogList;
-use mitmwatch::import::InputFormat;
-use mitmwatch::judge::{Input, Judge, JudgedScan, Notice, ObservationFile};
-use mitmwatch::model::DataUsed;
-use mitmwatch::model::{Assessment, Observation, ScanSummary, Verdict};
-use mitmwatch::report::terminal::escape;
+use mitmwatch_core::analysis_data::baseline::Baseline;
+use mitmwatch_core::analysis_data::catalog::Catalog;
+use mitmwatch_core::analysis_data::intermediates::IntermediatePool;
+use mitmwatch_core::analysis_data::static_pins::PinStore;
+use mitmwatch_core::analyze::{AnalysisData, Analyzer, ValidationTime};
+use mitmwatch_core::ct::LogList;
+use mitmwatch_core::import::InputFormat;
+use mitmwatch_core::judge::{Input, Judge, JudgedScan, Notice, ObservationFile};
+use mitmwatch_core::model::DataUsed;
+use mitmwatch_core::model::{Assessment, Observation, ScanSummary, Verdict};
+use mitmwatch_report::terminal::escape;
 use std::path::{Path, PathBuf};
 use time::OffsetDateTime;
 
@@ -78,7 +78,7 @@ fn intermediates(
     data_dir: Option<&Path>,
 ) -> Result<IntermediatePool> {
     if let Some(saved) = data_dir
-        .map(|d| d.join(mitmwatch::update::data_dir::INTERMEDIATES_FILE))
+        .map(|d| d.join(mitmwatch_collect::update::data_dir::INTERMEDIATES_FILE))
         .filter(|f| f.is_file())
     {
         let pem = std::fs::read(&saved).with_context(|| format!("reading {}", saved.display()))?;
@@ -138,7 +138,7 @@ pub fn analyzer_and_data(
                 .with_context(|| format!("reading {}", path.display()))?;
             let b: Baseline = serde_json::from_str(&text)
                 .with_context(|| format!("{}: not a mitmwatch baseline", path.display()))?;
-            if !mitmwatch::analysis_data::baseline::BASELINE_SCHEMAS_READ.contains(&b.schema) {
+            if !mitmwatch_core::analysis_data::baseline::BASELINE_SCHEMAS_READ.contains(&b.schema) {
                 anyhow::bail!(
                     "{}: unsupported baseline schema {}",
                     path.display(),
@@ -148,7 +148,7 @@ pub fn analyzer_and_data(
             Some(b)
         }
     };
-    let data_dir = mitmwatch::update::data_dir::resolve(args.data_dir.as_deref());
+    let data_dir = mitmwatch_collect::update::data_dir::resolve(args.data_dir.as_deref());
     let ct_list = match &args.ct_log_list {
         Some(path) => {
             let text = std::fs::read_to_string(path)
@@ -157,7 +157,7 @@ pub fn analyzer_and_data(
         }
         None => {
             let (saved, warning) =
-                mitmwatch::update::data_dir::current_log_list(data_dir.as_deref());
+                mitmwatch_collect::update::data_dir::current_log_list(data_dir.as_deref());
             if let Some(w) = warning {
                 eprintln!("mitmwatch: {}", escape(&w));
             }
@@ -247,9 +247,9 @@ pub fn write_json_lines(
     summary: &ScanSummary,
 ) -> std::io::Result<()> {
     for a in assessments {
-        mitmwatch::report::json::write_line(&mut *out, a)?;
+        mitmwatch_core::model::json::write_line(&mut *out, a)?;
     }
-    mitmwatch::report::json::write_line(&mut *out, summary)
+    mitmwatch_core::model::json::write_line(&mut *out, summary)
 }
 
 /// The exit code for a set of verdicts: 2 if anything was intercepted (or,

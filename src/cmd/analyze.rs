@@ -1,15 +1,16 @@
 //! `mitmwatch analyze`: verdicts for saved observations, judged by the
-//! library's judge ([`mitmwatch::judge`]) as they are read, on `--jobs`
+//! library's judge ([`mitmwatch_core::judge`]) as they are read, on `--jobs`
 //! threads, without being held in memory.
 
 use super::analysis::{analyzer_and_data, exit_code, judge_input, validation_time, RECORDED};
 use crate::cli::{AnalyzeArgs, Format};
 use anyhow::{Context, Result};
-use mitmwatch::import::InputFormat;
-use mitmwatch::judge::default_jobs;
-use mitmwatch::model::DataUsed;
-use mitmwatch::model::{Assessment, FindingCode, ScanSummary};
-use mitmwatch::report::{json, text};
+use mitmwatch_core::import::InputFormat;
+use mitmwatch_core::judge::default_jobs;
+use mitmwatch_core::model::json;
+use mitmwatch_core::model::DataUsed;
+use mitmwatch_core::model::{Assessment, FindingCode, ScanSummary};
+use mitmwatch_report::text;
 use std::io::Write;
 
 /// Runs the analysis; returns the exit code.
@@ -42,8 +43,8 @@ pub fn run(args: AnalyzeArgs) -> Result<i32> {
         };
         eprintln!(
             "mitmwatch: {} in the input {} skipped",
-            mitmwatch::plural::count(bad, one, many),
-            mitmwatch::plural::noun(bad, "was", "were")
+            mitmwatch_core::plural::count(bad, one, many),
+            mitmwatch_core::plural::noun(bad, "was", "were")
         );
     }
     Ok(exit_code(&judged.summary, 1, args.analysis.fail_on))

@@ -4,10 +4,10 @@
 use super::analysis::read_observations;
 use crate::cli::{BaselineArgs, BaselineFormat};
 use anyhow::{Context, Result};
-use mitmwatch::analysis_data::baseline::Baseline;
-use mitmwatch::model::{Observation, Status};
-use mitmwatch::plural::count;
-use mitmwatch::report::terminal::escape;
+use mitmwatch_core::analysis_data::baseline::Baseline;
+use mitmwatch_core::model::{Observation, Status};
+use mitmwatch_core::plural::count;
+use mitmwatch_report::terminal::escape;
 use std::io::Write;
 
 /// Why no observation could be used, by what happened to them.
@@ -82,9 +82,9 @@ pub fn run(args: BaselineArgs) -> Result<i32> {
         }
     }
     match args.format {
-        BaselineFormat::Json => mitmwatch::report::json::write_pretty(&mut out, &baseline)?,
+        BaselineFormat::Json => mitmwatch_core::model::json::write_pretty(&mut out, &baseline)?,
         BaselineFormat::Text => {
-            out.write_all(mitmwatch::report::baseline_text::render(&baseline).as_bytes())?
+            out.write_all(mitmwatch_report::baseline_text::render(&baseline).as_bytes())?
         }
     }
     out.flush().context("writing the baseline")?;

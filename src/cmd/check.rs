@@ -3,17 +3,17 @@
 use super::analysis::{analyzer_and_data, exit_code, print_notice, validation_time, LIVE};
 use crate::cli::CheckArgs;
 use anyhow::Result;
-use mitmwatch::analyze::{Analyzer, ValidationTime};
-use mitmwatch::collect::ProxySettings;
-use mitmwatch::judge::{Input, Judge};
-use mitmwatch::model::{
+use mitmwatch_collect::ProxySettings;
+use mitmwatch_core::analyze::{Analyzer, ValidationTime};
+use mitmwatch_core::judge::{Input, Judge};
+use mitmwatch_core::model::{
     Assessment, Attribution, Category, Observation, ScanLinks, ScanSummary, Status, StoreSource,
     Target, Verdict, STORE_SCHEMA,
 };
-use mitmwatch::report::{store_text::link_sentence, terminal::escape, text};
-use mitmwatch::sim::domains;
-use mitmwatch::store_audit::link::scan_links;
-use mitmwatch::store_audit::StoreOutcome;
+use mitmwatch_report::{store_text::link_sentence, terminal::escape, text};
+use mitmwatch_sim::domains;
+use mitmwatch_store::link::scan_links;
+use mitmwatch_store::StoreOutcome;
 use std::io::Write;
 
 /// Runs the check; returns the exit code.
@@ -120,7 +120,7 @@ pub async fn run(args: CheckArgs) -> Result<i32> {
             doc["direct"] =
                 serde_json::json!({ "summary": d.summary, "assessments": d.assessments });
         }
-        mitmwatch::report::json::write_pretty(&mut out, &doc)?;
+        mitmwatch_core::model::json::write_pretty(&mut out, &doc)?;
     } else {
         write!(out, "{}", report(&summary, &assessments, code))?;
         if super::verbosity::verbose() {
@@ -154,7 +154,7 @@ pub async fn run(args: CheckArgs) -> Result<i32> {
 }
 
 /// Judges the check's observations as one network scan, with the judge
-/// every subcommand uses ([`mitmwatch::judge`]).
+/// every subcommand uses ([`mitmwatch_core::judge`]).
 fn judge_scan(
     analyzer: &Analyzer,
     when: ValidationTime,
@@ -167,12 +167,12 @@ fn judge_scan(
 
 /// A note when this machine trusts roots that were added to it (anchor
 /// directories, browser databases) and are not in Mozilla's store.
-fn local_roots_note(audit: &mitmwatch::store_audit::Audit) -> Option<String> {
+fn local_roots_note(audit: &mitmwatch_store::Audit) -> Option<String> {
     let added = audit
         .roots
         .iter()
         .filter(|r| {
-            r.class == mitmwatch::model::RootClass::Local && r.trusted() && r.added_locally()
+            r.class == mitmwatch_core::model::RootClass::Local && r.trusted() && r.added_locally()
         })
         .count();
     (added > 0).then(|| {
@@ -192,7 +192,7 @@ fn local_roots_note(audit: &mitmwatch::store_audit::Audit) -> Option<String> {
 
 /// The direct path's measurement, when a proxy is configured.
 struct DirectPath {
-    observations: Vec<mitmwatch::model::Observation>,
+    observations: Vec<mitmwatch_core::model::Observation>,
     assessments: Vec<Assessment>,
     summary: ScanSummary,
     code: i32,
@@ -216,11 +216,11 @@ fn paths_paragraph(proxy: &str, proxied: &ScanSummary, direct: &DirectPath) -> S
     let mut s = String::from("\nPaths compared:\n");
     s.push_str(&format!(
         "  through the proxy {proxy}: {through} of {} reached intercepted\n",
-        mitmwatch::plural::count(reached(proxied), "site", "sites")
+        mitmwatch_core::plural::count(reached(proxied), "site", "sites")
     ));
     s.push_str(&format!(
         "  direct, without a proxy: {straight} of {} reached intercepted\n",
-        mitmwatch::plural::count(reached(&direct.summary), "site", "sites")
+        mitmwatch_core::plural::count(reached(&direct.summary), "site", "sites")
     ));
     let conclusion = match (through > 0, straight > 0) {
         (true, false) if direct.code == super::exit::INCONCLUSIVE => format!(
@@ -268,11 +268,11 @@ fn store_paragraph(stores: &StoreCheck) -> String {
     s.push_str(&text::wrap(
         &format!(
             "({} read; `mitmwatch store` lists every root they hold.)",
-            mitmwatch::plural::count(
+            mitmwatch_core::plural::count(
                 stores
                     .sources
                     .iter()
-                    .filter(|s| s.status == mitmwatch::model::SourceStatus::Read)
+                    .filter(|s| s.status == mitmwatch_core::model::SourceStatus::Read)
                     .count(),
                 "store",
                 "stores"
@@ -437,12 +437,12 @@ fn what_it_means(category: Option<Category>, who: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use mitmwatch::model::{Interceptor, InterceptorHits};
+    use mitmwatch_core::model::{Interceptor, InterceptorHits};
 
     fn summary(matched_by: Attribution, category: Option<Category>) -> ScanSummary {
         ScanSummary {
             record_type: "summary".into(),
-            schema: mitmwatch::model::ASSESSMENT_SCHEMA,
+            schema: mitmwatch_core::model::ASSESSMENT_SCHEMA,
             targets: 2,
             verdicts: [(Verdict::Intercepted, 1), (Verdict::Clean, 1)].into(),
             statuses: Default::default(),
@@ -494,7 +494,7 @@ mod paths_tests {
     fn summary(intercepted: usize, clean: usize, errors: usize) -> ScanSummary {
         ScanSummary {
             record_type: "summary".into(),
-            schema: mitmwatch::model::ASSESSMENT_SCHEMA,
+            schema: mitmwatch_core::model::ASSESSMENT_SCHEMA,
             targets: intercepted + clean + errors,
             verdicts: [
                 (Verdict::Intercepted, intercepted),

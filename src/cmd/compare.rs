@@ -4,10 +4,10 @@
 use super::analysis::read_observations;
 use crate::cli::CompareArgs;
 use anyhow::{Context, Result};
-use mitmwatch::analyze::vantage_compare;
-use mitmwatch::collect::probe::tool_name;
-use mitmwatch::model::{VantageComparison, VantageInfo};
-use mitmwatch::report::compare_text;
+use mitmwatch_core::analyze::vantage_compare;
+use mitmwatch_core::model::tool_name;
+use mitmwatch_core::model::{VantageComparison, VantageInfo};
+use mitmwatch_report::compare_text;
 use std::io::Write;
 
 /// Runs the comparison; returns the exit code.
@@ -42,8 +42,8 @@ pub fn run(args: CompareArgs) -> Result<i32> {
     if bad_a + bad_b > 0 {
         eprintln!(
             "mitmwatch: {} in the inputs {} skipped",
-            mitmwatch::plural::count(bad_a + bad_b, "bad line", "bad lines"),
-            mitmwatch::plural::noun(bad_a + bad_b, "was", "were")
+            mitmwatch_core::plural::count(bad_a + bad_b, "bad line", "bad lines"),
+            mitmwatch_core::plural::noun(bad_a + bad_b, "was", "were")
         );
     }
     Ok(exit_code(&comparison))

@@ -4,11 +4,11 @@
 use super::analysis::exit_code;
 use crate::cli::{DemoArgs, Format};
 use anyhow::Result;
-use mitmwatch::analyze::{AnalysisData, Analyzer, ValidationTime};
-use mitmwatch::collect::{Collector, ProbeTls, Router, Timeouts};
-use mitmwatch::model::Target;
-use mitmwatch::report::text;
-use mitmwatch::sim::{domains, SimConfig, SimNetwork};
+use mitmwatch_collect::{Collector, ProbeTls, Router, Timeouts};
+use mitmwatch_core::analyze::{AnalysisData, Analyzer, ValidationTime};
+use mitmwatch_core::model::Target;
+use mitmwatch_report::text;
+use mitmwatch_sim::{domains, SimConfig, SimNetwork};
 use std::io::Write;
 use std::time::Duration;
 
@@ -79,7 +79,7 @@ pub async fn run(args: DemoArgs) -> Result<i32> {
         },
     );
     let targets = names.iter().map(|n| Target::new(n.clone(), 443)).collect();
-    let options = mitmwatch::collect::ScanOptions {
+    let options = mitmwatch_collect::ScanOptions {
         concurrency: 32,
         ..Default::default()
     };

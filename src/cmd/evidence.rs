@@ -4,12 +4,12 @@
 use super::analysis::{analyzer_and_data, exit_code, judge_input, validation_time, RECORDED};
 use crate::cli::EvidenceArgs;
 use anyhow::{bail, Context, Result};
-use mitmwatch::collect::probe::tool_name;
-use mitmwatch::judge::{default_jobs, JudgeError};
-use mitmwatch::model::Verdict;
-use mitmwatch::plural::{count, noun};
-use mitmwatch::report::evidence::{self, BundleFile, BundleOptions};
-use mitmwatch::report::terminal::escape;
+use mitmwatch_core::judge::{default_jobs, JudgeError};
+use mitmwatch_core::model::tool_name;
+use mitmwatch_core::model::Verdict;
+use mitmwatch_core::plural::{count, noun};
+use mitmwatch_report::evidence::{self, BundleFile, BundleOptions};
+use mitmwatch_report::terminal::escape;
 use std::io::Write;
 use std::path::{Component, Path};
 

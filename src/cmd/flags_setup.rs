@@ -3,11 +3,11 @@
 
 use crate::cli::{CollectArgs, TrustArgs};
 use anyhow::{bail, Context, Result};
-use mitmwatch::analysis_data::trust_store::TrustStore;
-use mitmwatch::collect::{
+use mitmwatch_collect::{
     Collector, ConnectTo, ProbeTls, ProxyFlags, ProxySettings, Resolve, Router, Timeouts,
 };
-use mitmwatch::model::Target;
+use mitmwatch_core::analysis_data::trust_store::TrustStore;
+use mitmwatch_core::model::Target;
 use std::time::Duration;
 
 /// Builds the trust store the flags ask for.
@@ -28,7 +28,7 @@ pub fn trust_store(args: &TrustArgs) -> Result<TrustStore> {
         for e in errors.iter().take(5) {
             eprintln!(
                 "mitmwatch: warning: system roots: {}",
-                mitmwatch::report::terminal::escape(e)
+                mitmwatch_report::terminal::escape(e)
             );
         }
     }
@@ -70,7 +70,7 @@ pub fn collector(args: &CollectArgs, store: &TrustStore) -> Result<Collector> {
         bail!("--concurrency must be at least 1");
     }
     if let Some(sni) = &args.sni {
-        mitmwatch::target_spec::normalise_host(sni)
+        mitmwatch_core::target_spec::normalise_host(sni)
             .map_err(|m| anyhow::anyhow!("--sni {sni:?}: {m}"))?;
     }
     if args.rate.is_some_and(|r| !(r.is_finite() && r > 0.0)) {
@@ -87,7 +87,7 @@ pub fn collector(args: &CollectArgs, store: &TrustStore) -> Result<Collector> {
     .with_starttls(args.starttls);
     Ok(match args.no_aia {
         true => collector,
-        false => collector.with_aia(mitmwatch::collect::AiaLimits::default()),
+        false => collector.with_aia(mitmwatch_collect::AiaLimits::default()),
     })
 }
 
@@ -102,8 +102,8 @@ pub fn proxy_settings(args: &CollectArgs) -> Result<ProxySettings> {
 }
 
 /// The pacing options the flags ask for.
-pub fn scan_options(args: &CollectArgs) -> mitmwatch::collect::ScanOptions {
-    mitmwatch::collect::ScanOptions {
+pub fn scan_options(args: &CollectArgs) -> mitmwatch_collect::ScanOptions {
+    mitmwatch_collect::ScanOptions {
         concurrency: args.concurrency,
         rate: args.rate,
         retries: args.retries,

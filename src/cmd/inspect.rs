@@ -3,10 +3,10 @@
 use super::analysis::{analyzer_and_data, exit_code, validation_time, LIVE};
 use crate::cli::{Format, InspectArgs};
 use anyhow::{bail, Result};
-use mitmwatch::analyze::ValidationTime;
-use mitmwatch::import::pem_dir;
-use mitmwatch::model::Observation;
-use mitmwatch::report::{terminal::escape, text};
+use mitmwatch_core::analyze::ValidationTime;
+use mitmwatch_core::import::pem_dir;
+use mitmwatch_core::model::Observation;
+use mitmwatch_report::{terminal::escape, text};
 use std::io::{Read, Write};
 use std::path::Path;
 
@@ -92,7 +92,7 @@ pub fn run(args: InspectArgs) -> Result<i32> {
         eprintln!(
             "mitmwatch: error: {failed} of {} {} could not be read",
             args.files.len(),
-            mitmwatch::plural::noun(args.files.len(), "file", "files")
+            mitmwatch_core::plural::noun(args.files.len(), "file", "files")
         );
         // An interception found in the files that were read still wins:
         // exit 2 is the alarm. Otherwise a missing file is an error.

@@ -4,9 +4,9 @@
 use super::exit;
 use crate::cli::{LocateArgs, LocateFormat, TrustArgs};
 use anyhow::{bail, Result};
-use mitmwatch::collect::locate::{locate, LocateOptions};
-use mitmwatch::collect::ProbeTls;
-use mitmwatch::report::locate_text;
+use mitmwatch_collect::locate::{locate, LocateOptions};
+use mitmwatch_collect::ProbeTls;
+use mitmwatch_report::locate_text;
 use std::io::Write;
 use std::time::Duration;
 

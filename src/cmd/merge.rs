@@ -1,16 +1,18 @@
 //! `mitmwatch merge`: join shard outputs into one observation file and
 //! check them against the target list (the work is in
-//! `mitmwatch::batch::merge`; here: files, messages, the exit code).
+//! `mitmwatch_collect::batch::merge`; here: files, messages, the exit code).
 
 use super::target_stream::SHOWN_BAD_LINES;
 use crate::cli::MergeArgs;
 use anyhow::{Context, Result};
-use mitmwatch::batch::merge::{list_line, merge_input, MergeCounts, MergeProblem, TargetSet};
-use mitmwatch::model::Target;
-use mitmwatch::observation_file::ObservationReader;
-use mitmwatch::plural::count;
-use mitmwatch::report::terminal::escape;
-use mitmwatch::target_spec::DomainListReader;
+use mitmwatch_collect::batch::merge::{
+    list_line, merge_input, MergeCounts, MergeProblem, TargetSet,
+};
+use mitmwatch_core::model::Target;
+use mitmwatch_core::observation_file::ObservationReader;
+use mitmwatch_core::plural::count;
+use mitmwatch_core::target_spec::DomainListReader;
+use mitmwatch_report::terminal::escape;
 use std::fs::File;
 use std::io::{BufReader, Write};
 
@@ -28,7 +30,7 @@ fn shown_limit() -> usize {
 /// Runs the merge; returns the exit code.
 pub fn run(args: MergeArgs) -> Result<i32> {
     if let Some(sni) = &args.sni {
-        mitmwatch::target_spec::normalise_host(sni)
+        mitmwatch_core::target_spec::normalise_host(sni)
             .map_err(|m| anyhow::anyhow!("--sni {sni:?}: {m}"))?;
     }
     refuse_overwriting_an_input(&args)?;

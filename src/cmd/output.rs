@@ -6,8 +6,8 @@
 
 use crate::cli::ColorWhen;
 use anstyle::{AnsiColor, Style};
-use mitmwatch::model::{Assessment, Verdict};
-use mitmwatch::report::text;
+use mitmwatch_core::model::{Assessment, Verdict};
+use mitmwatch_report::text;
 
 /// Applies `--color` to every anstream stream of the process.
 pub fn set_color(when: ColorWhen) {
@@ -47,7 +47,7 @@ pub fn coloured_assessment_line(a: &Assessment) -> String {
     let line = text::assessment_line(a);
     let label = text::verdict_label(a.verdict);
     // The label follows the target column (padded to 32) and one space.
-    let target_width = mitmwatch::report::terminal::escape(&a.target.to_string())
+    let target_width = mitmwatch_report::terminal::escape(&a.target.to_string())
         .chars()
         .count()
         .max(32);

@@ -3,9 +3,9 @@
 //! written as JSON Lines; paths escaped for the terminal.
 
 use anyhow::{Context, Result};
-use mitmwatch::collect::Collector;
-use mitmwatch::model::Target;
-use mitmwatch::report::terminal::escape;
+use mitmwatch_collect::Collector;
+use mitmwatch_core::model::Target;
+use mitmwatch_report::terminal::escape;
 use std::io::Write;
 use std::path::Path;
 use std::sync::Arc;
@@ -94,8 +94,8 @@ pub fn open_append(path: &Path) -> Result<Box<dyn Write + Send>> {
 pub async fn collect_all(
     collector: Collector,
     targets: Vec<Target>,
-    options: &mitmwatch::collect::ScanOptions,
-) -> Vec<mitmwatch::model::Observation> {
+    options: &mitmwatch_collect::ScanOptions,
+) -> Vec<mitmwatch_core::model::Observation> {
     let collector = Arc::new(collector);
     let (target_tx, target_rx) = mpsc::channel(targets.len().max(1));
     for t in &targets {
@@ -105,7 +105,7 @@ pub async fn collect_all(
     let (tx, mut rx) = mpsc::channel(targets.len().max(1));
     let options = options.clone();
     let task = tokio::spawn(async move {
-        mitmwatch::collect::scan_with(collector, target_rx, &options, tx).await
+        mitmwatch_collect::scan_with(collector, target_rx, &options, tx).await
     });
     let mut observations = Vec::with_capacity(targets.len());
     while let Some(obs) = rx.recv().await {
@@ -120,10 +120,10 @@ pub async fn collect_all(
 pub fn write_observations(
     out: &mut dyn Write,
     path: &Path,
-    observations: &[mitmwatch::model::Observation],
+    observations: &[mitmwatch_core::model::Observation],
 ) -> Result<()> {
     for obs in observations {
-        mitmwatch::report::json::write_line(&mut *out, obs)
+        mitmwatch_core::model::json::write_line(&mut *out, obs)
             .with_context(|| format!("writing {}", path.display()))?;
     }
     out.flush()

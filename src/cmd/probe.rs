@@ -4,13 +4,13 @@
 
 use crate::cli::{CollectArgs, ProbeArgs, TrustArgs};
 use anyhow::{bail, Context, Result};
-use mitmwatch::analyze::{sni_diff, AnalysisData, Analyzer, ValidationTime};
-use mitmwatch::collect::probe::tool_name;
-use mitmwatch::collect::Collector;
-use mitmwatch::model::{SniOutcome, SniProbe, Target, SNI_PROBE_SCHEMA};
-use mitmwatch::report::probe_text;
-use mitmwatch::target_spec::{normalise_host, TargetLineError};
-use mitmwatch::target_spec::{parse_target, DomainListReader};
+use mitmwatch_collect::Collector;
+use mitmwatch_core::analyze::{sni_diff, AnalysisData, Analyzer, ValidationTime};
+use mitmwatch_core::model::tool_name;
+use mitmwatch_core::model::{SniOutcome, SniProbe, Target, SNI_PROBE_SCHEMA};
+use mitmwatch_core::target_spec::{normalise_host, TargetLineError};
+use mitmwatch_core::target_spec::{parse_target, DomainListReader};
+use mitmwatch_report::probe_text;
 use std::io::Write;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -71,7 +71,7 @@ fn read_targets(args: &ProbeArgs) -> Result<(Vec<Target>, usize)> {
                 eprintln!(
                     "mitmwatch: skipped {}: an IP address has no name to send as SNI; \
                      give the name and pin the address with --resolve NAME:PORT:ADDR",
-                    mitmwatch::report::terminal::escape(&t.to_string())
+                    mitmwatch_report::terminal::escape(&t.to_string())
                 );
             }
             Ok(t) if !targets.contains(&t) => targets.push(t),
@@ -146,7 +146,10 @@ pub async fn run(args: ProbeArgs) -> Result<i32> {
                 super::output_files::shown(path),
                 match bad {
                     0 => "it is empty".to_string(),
-                    n => format!("{n} bad {}", mitmwatch::plural::noun(n, "entry", "entries")),
+                    n => format!(
+                        "{n} bad {}",
+                        mitmwatch_core::plural::noun(n, "entry", "entries")
+                    ),
                 },
                 super::target_input::LIST_HINT
             ),
@@ -192,7 +195,7 @@ pub async fn run(args: ProbeArgs) -> Result<i32> {
         // `-v`: each host as its probe ends.
         super::verbosity::detail(&format!(
             "{}:{}: {}",
-            mitmwatch::report::terminal::escape(&p.host),
+            mitmwatch_report::terminal::escape(&p.host),
             p.port,
             probe_text::outcome_label(p.comparison.outcome)
         ));
@@ -226,7 +229,7 @@ pub async fn run(args: ProbeArgs) -> Result<i32> {
     if bad > 0 {
         eprintln!(
             "mitmwatch: {} skipped",
-            mitmwatch::plural::count(bad, "bad host", "bad hosts")
+            mitmwatch_core::plural::count(bad, "bad host", "bad hosts")
         );
     }
     Ok(exit_code(&probes))

@@ -9,7 +9,7 @@
 //! printed while it is shown go through [`warn`], which clears it first.
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressState, ProgressStyle};
-use mitmwatch::model::{Status, Verdict};
+use mitmwatch_core::model::{Status, Verdict};
 use std::collections::BTreeMap;
 use std::io::IsTerminal;
 use std::sync::atomic::{AtomicU64, Ordering};

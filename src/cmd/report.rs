@@ -1,16 +1,17 @@
 //! `mitmwatch report`: HTML, CSV or text from saved observations, judged
-//! without holding the file in memory ([`mitmwatch::judge`]). The
+//! without holding the file in memory ([`mitmwatch_core::judge`]). The
 //! summary carries how the report was made (its provenance block); a CSV
 //! written to a file gets it beside it, as `FILE.summary.json`.
 
 use super::analysis::{analyzer_and_data, exit_code, judge_input, validation_time, RECORDED};
 use crate::cli::{ReportArgs, ReportDetails, ReportFormat};
 use anyhow::{Context, Result};
-use mitmwatch::import::InputFormat;
-use mitmwatch::judge::{default_jobs, JudgeError, JudgedScan};
-use mitmwatch::model::Verdict;
-use mitmwatch::plural::{count, noun};
-use mitmwatch::report::{csv, html, json, text};
+use mitmwatch_core::import::InputFormat;
+use mitmwatch_core::judge::{default_jobs, JudgeError, JudgedScan};
+use mitmwatch_core::model::json;
+use mitmwatch_core::model::Verdict;
+use mitmwatch_core::plural::{count, noun};
+use mitmwatch_report::{csv, html, text};
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 
@@ -95,7 +96,7 @@ pub fn summary_sidecar(csv: &Path) -> PathBuf {
 }
 
 fn write_html(judged: &mut JudgedScan, path: &Path, details: ReportDetails) -> Result<()> {
-    let generated = mitmwatch::certinfo::rfc3339(time::OffsetDateTime::now_utc());
+    let generated = mitmwatch_core::certinfo::rfc3339(time::OffsetDateTime::now_utc());
     let mut out = BufWriter::new(super::output_files::open_output(Some(path))?);
     out.write_all(html::head(&judged.summary, &judged.facts, &generated).as_bytes())?;
     let index = judged.index();

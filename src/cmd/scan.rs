@@ -5,16 +5,16 @@ use super::analysis::{analyzer, print_notice, validation_time};
 use super::progress::Progress;
 use crate::cli::ScanArgs;
 use anyhow::{Context, Result};
-use mitmwatch::analyze::summary::SummaryBuilder;
-use mitmwatch::analyze::{Analyzer, ValidationTime};
-use mitmwatch::batch::resume;
-use mitmwatch::batch::scheduler::{self, ShardSpec};
-use mitmwatch::batch::shard::Shard;
-use mitmwatch::collect::scan_with;
-use mitmwatch::judge::{BadLines, Judge};
-use mitmwatch::model::{Assessment, Observation};
-use mitmwatch::plural::{count, noun};
-use mitmwatch::report::terminal::escape;
+use mitmwatch_collect::batch::resume;
+use mitmwatch_collect::batch::scheduler::{self, ShardSpec};
+use mitmwatch_collect::batch::shard::Shard;
+use mitmwatch_collect::scan_with;
+use mitmwatch_core::analyze::summary::SummaryBuilder;
+use mitmwatch_core::analyze::{Analyzer, ValidationTime};
+use mitmwatch_core::judge::{BadLines, Judge};
+use mitmwatch_core::model::{Assessment, Observation};
+use mitmwatch_core::plural::{count, noun};
+use mitmwatch_report::terminal::escape;
 use std::io::Write;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
@@ -79,7 +79,7 @@ pub async fn run(args: ScanArgs) -> Result<i32> {
                 eprintln!(
                     "mitmwatch: resuming {}: {} kept{}",
                     super::output_files::shown(path),
-                    mitmwatch::plural::count(state.kept_lines, "record", "records"),
+                    mitmwatch_core::plural::count(state.kept_lines, "record", "records"),
                     if state.truncated_bytes > 0 {
                         format!(
                             ", {} bytes of an unfinished line removed",
@@ -176,7 +176,7 @@ pub async fn run(args: ScanArgs) -> Result<i32> {
         if let Some(summary) = &analysis {
             eprintln!(
                 "{}",
-                mitmwatch::report::text::summary_text(summary).trim_end()
+                mitmwatch_report::text::summary_text(summary).trim_end()
             );
         }
     }
@@ -244,7 +244,7 @@ fn write_all(
     mut out: Box<dyn Write + Send>,
     mut progress: Progress,
     mut analysis: Option<Analysis>,
-) -> Result<(usize, String, Option<mitmwatch::model::ScanSummary>)> {
+) -> Result<(usize, String, Option<mitmwatch_core::model::ScanSummary>)> {
     let mut total = 0usize;
     // Each observation is judged on its own as it arrives, by the judge
     // every subcommand uses; one the analyzer fails on is a bad record.
@@ -254,7 +254,7 @@ fn write_all(
             Some(a) => {
                 match Judge::new(&a.analyzer, a.when).assess_one(&obs, SCAN_INPUT, total + 1) {
                     Ok(assessment) => {
-                        mitmwatch::report::json::write_line(&mut out, &assessment)
+                        mitmwatch_core::model::json::write_line(&mut out, &assessment)
                             .context("writing assessments")?;
                         a.summary.add(&assessment);
                         Some(assessment.verdict)
@@ -266,13 +266,13 @@ fn write_all(
                 }
             }
             None => {
-                mitmwatch::report::json::write_line(&mut out, &obs)
+                mitmwatch_core::model::json::write_line(&mut out, &obs)
                     .context("writing observations")?;
                 None
             }
         };
         progress.record(obs.status, verdict);
-        if obs.status != mitmwatch::model::Status::Ok {
+        if obs.status != mitmwatch_core::model::Status::Ok {
             // `-v`: each target that failed, above the bar.
             super::verbosity::detail(&format!(
                 "{}: {}{}",
@@ -295,7 +295,7 @@ fn write_all(
         None => None,
         Some(a) => {
             let summary = a.summary.finish(true);
-            mitmwatch::report::json::write_line(&mut out, &summary)
+            mitmwatch_core::model::json::write_line(&mut out, &summary)
                 .context("writing the summary")?;
             Some(summary)
         }

@@ -8,7 +8,7 @@
 
 use crate::cli::SimArgs;
 use anyhow::{Context, Result};
-use mitmwatch::sim::{SimConfig, SimNetwork};
+use mitmwatch_sim::{SimConfig, SimNetwork};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -97,7 +97,7 @@ pub async fn run(args: SimArgs) -> Result<i32> {
         write!(
             out,
             "{}",
-            mitmwatch::report::text::wrap(
+            mitmwatch_report::text::wrap(
                 &format!("names the box intercepts: {}", names.join(", ")),
                 0,
                 96

@@ -5,13 +5,13 @@ use super::analysis::{analyzer, catalog, read_observations, validation_time};
 use super::exit;
 use crate::cli::{StoreArgs, StoreDiscoveryArgs};
 use anyhow::{bail, Result};
-use mitmwatch::analysis_data::catalog::Catalog;
-use mitmwatch::analysis_data::trust_store::TrustStore;
-use mitmwatch::collect::probe::tool_name;
-use mitmwatch::model::{LinkStatus, StoreAudit};
-use mitmwatch::report::{store_text, terminal::escape};
-use mitmwatch::store_audit::discover::user_home;
-use mitmwatch::store_audit::{self, Audit, StoreOptions, StoreOutcome};
+use mitmwatch_core::analysis_data::catalog::Catalog;
+use mitmwatch_core::analysis_data::trust_store::TrustStore;
+use mitmwatch_core::model::tool_name;
+use mitmwatch_core::model::{LinkStatus, StoreAudit};
+use mitmwatch_report::{store_text, terminal::escape};
+use mitmwatch_store::discover::user_home;
+use mitmwatch_store::{Audit, StoreOptions, StoreOutcome};
 use std::io::Write;
 use std::path::PathBuf;
 
@@ -54,8 +54,8 @@ pub fn options(
 /// Reads and judges the stores; problems are reported on stderr, each
 /// naming its file.
 pub fn audit(options: &StoreOptions, catalog: &Catalog) -> Audit {
-    let audit = store_audit::audit(
-        store_audit::read_stores(options),
+    let audit = mitmwatch_store::audit(
+        mitmwatch_store::read_stores(options),
         catalog,
         &TrustStore::mozilla(),
     );
@@ -101,7 +101,7 @@ pub fn run(args: StoreArgs) -> Result<i32> {
         Some((name, observations)) => {
             let when = validation_time(&args.analysis, super::analysis::LIVE)?.0;
             let (assessments, _) = analyzer(&args.analysis)?.assess_scan(&observations, when);
-            Some(store_audit::link::scan_links(
+            Some(mitmwatch_store::link::scan_links(
                 &audit,
                 Some(name),
                 &observations,
@@ -113,7 +113,7 @@ pub fn run(args: StoreArgs) -> Result<i32> {
     let report = audit.report(tool_name(), time::OffsetDateTime::now_utc(), links);
     let mut out = std::io::stdout().lock();
     if args.json() {
-        mitmwatch::report::json::write_pretty(&mut out, &report)?;
+        mitmwatch_core::model::json::write_pretty(&mut out, &report)?;
     } else {
         write!(
             out,

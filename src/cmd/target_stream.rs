@@ -4,10 +4,10 @@
 
 use crate::cli::CollectArgs;
 use anyhow::Result;
-use mitmwatch::model::Target;
-use mitmwatch::report::terminal::escape;
-use mitmwatch::target_spec::TargetLineError;
-use mitmwatch::target_spec::{parse_target, DomainListReader};
+use mitmwatch_core::model::Target;
+use mitmwatch_core::target_spec::TargetLineError;
+use mitmwatch_core::target_spec::{parse_target, DomainListReader};
+use mitmwatch_report::terminal::escape;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -16,7 +16,7 @@ use tokio::sync::mpsc;
 /// How many bad lines of one input are shown on stderr; the rest are
 /// counted (a binary file would otherwise flood the terminal). The same
 /// bound as the judge's for observation files.
-pub use mitmwatch::judge::SHOWN_BAD_LINES;
+pub use mitmwatch_core::judge::SHOWN_BAD_LINES;
 
 /// Reports a bad input line on stderr (escaped: it may hold anything).
 /// `seen` counts the bad lines so far, this one included.
@@ -32,7 +32,7 @@ pub fn report_bad_line(e: &TargetLineError, seen: usize) {
 #[derive(Debug, Default)]
 pub struct TargetFilter {
     /// Only this shard.
-    pub shard: Option<mitmwatch::batch::shard::Shard>,
+    pub shard: Option<mitmwatch_collect::batch::shard::Shard>,
     /// Keys of targets already done (from `--resume`).
     pub done: std::collections::HashSet<u64>,
 }
@@ -110,7 +110,7 @@ pub fn stream_targets(
                 counts.other_shard.fetch_add(1, Ordering::Relaxed);
                 continue;
             }
-            let key = mitmwatch::batch::target_key(&target);
+            let key = mitmwatch_collect::batch::target_key(&target);
             if !seen.insert(key) {
                 counts.duplicate.fetch_add(1, Ordering::Relaxed);
                 continue;
@@ -143,7 +143,7 @@ pub fn count_targets(
     let n = all_targets(specs.to_vec(), reader, args.clone())
         .filter_map(Result::ok)
         .filter(|t| filter.shard.is_none_or(|s| s.contains(t)))
-        .map(|t| mitmwatch::batch::target_key(&t))
+        .map(|t| mitmwatch_collect::batch::target_key(&t))
         .filter(|k| seen.insert(*k) && !filter.done.contains(k))
         .count();
     Some(n as u64)

@@ -3,10 +3,10 @@
 use super::exit;
 use crate::cli::UpdateArgs;
 use anyhow::{Context, Result};
-use mitmwatch::ct::ListSigningKey;
-use mitmwatch::report::terminal::escape;
-use mitmwatch::update::fetch::{FetchLimits, Fetcher};
-use mitmwatch::update::{data_dir, Sources};
+use mitmwatch_collect::update::fetch::{FetchLimits, Fetcher};
+use mitmwatch_collect::update::{data_dir, Sources};
+use mitmwatch_core::ct::ListSigningKey;
+use mitmwatch_report::terminal::escape;
 use std::io::Write;
 
 /// Runs the update; returns the exit code.
@@ -66,15 +66,15 @@ pub fn run(args: UpdateArgs) -> Result<i32> {
     ] {
         super::verbosity::detail(&format!("{what} from {}", escape(url)));
     }
-    let reports = mitmwatch::update::update(&dir, &sources, &fetcher, &key);
+    let reports = mitmwatch_collect::update::update(&dir, &sources, &fetcher, &key);
     if json {
-        let record = mitmwatch::update::UpdateRecord {
+        let record = mitmwatch_collect::update::UpdateRecord {
             record_type: "update",
-            schema: mitmwatch::update::UPDATE_SCHEMA,
+            schema: mitmwatch_collect::update::UPDATE_SCHEMA,
             data_dir: dir.display().to_string(),
             sources: reports.clone(),
         };
-        mitmwatch::report::json::write_line(&mut out, &record)?;
+        mitmwatch_core::model::json::write_line(&mut out, &record)?;
     } else {
         for report in &reports {
             writeln!(out, "{}", escape(&report.line()))?;

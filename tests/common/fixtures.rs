@@ -1,10 +1,10 @@
 //! Loading the generated fixture chains (see fixtures/gen_fixtures.rs).
 
-use mitmwatch::analysis_data::baseline::Baseline;
-use mitmwatch::analysis_data::trust_store::{parse_pem_certs, TrustStore};
-use mitmwatch::analyze::{AnalysisData, Analyzer, ValidationTime};
-use mitmwatch::import::pem_dir::file_observation;
-use mitmwatch::model::{Assessment, FindingCode, Observation};
+use mitmwatch_core::analysis_data::baseline::Baseline;
+use mitmwatch_core::analysis_data::trust_store::{parse_pem_certs, TrustStore};
+use mitmwatch_core::analyze::{AnalysisData, Analyzer, ValidationTime};
+use mitmwatch_core::import::pem_dir::file_observation;
+use mitmwatch_core::model::{Assessment, FindingCode, Observation};
 use std::path::PathBuf;
 use time::macros::datetime;
 use time::OffsetDateTime;
@@ -73,7 +73,7 @@ pub(crate) fn assess(name: &str, host: &str) -> Assessment {
 }
 
 /// The finding of an assessment with this code (the test fails without one).
-pub(crate) fn finding(a: &Assessment, code: FindingCode) -> &mitmwatch::model::Finding {
+pub(crate) fn finding(a: &Assessment, code: FindingCode) -> &mitmwatch_core::model::Finding {
     a.findings
         .iter()
         .find(|f| f.code == code)
@@ -86,9 +86,9 @@ pub(crate) fn codes(a: &Assessment) -> Vec<FindingCode> {
 }
 
 /// The fixtures' CT log list (fixture logs A1, A2 and B1).
-pub(crate) fn fixture_ct_logs() -> mitmwatch::ct::LogList {
+pub(crate) fn fixture_ct_logs() -> mitmwatch_core::ct::LogList {
     let text = std::fs::read_to_string(fixture("ct/log_list.json")).unwrap();
-    mitmwatch::ct::LogList::from_json(&text, "fixtures/ct/log_list.json").unwrap()
+    mitmwatch_core::ct::LogList::from_json(&text, "fixtures/ct/log_list.json").unwrap()
 }
 
 /// Assesses one fixture chain at the fixture time with the fixtures' CT log list.

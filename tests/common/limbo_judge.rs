@@ -4,10 +4,10 @@
 //! the outcome tables and to-do lists the tests print.
 
 use super::limbo::{limbo_data, LimboData, PeerKind};
-use mitmwatch::analysis_data::trust_store::TrustStore;
-use mitmwatch::analyze::{AnalysisData, Analyzer, ValidationTime};
-use mitmwatch::import::pem_dir::{default_host, file_observation};
-use mitmwatch::model::{Assessment, FindingCode, Observation};
+use mitmwatch_core::analysis_data::trust_store::TrustStore;
+use mitmwatch_core::analyze::{AnalysisData, Analyzer, ValidationTime};
+use mitmwatch_core::import::pem_dir::{default_host, file_observation};
+use mitmwatch_core::model::{Assessment, FindingCode, Observation};
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fmt::Write as _;
 use std::sync::OnceLock;

@@ -13,10 +13,10 @@ pub(crate) mod pki;
 pub(crate) mod sharded;
 pub(crate) mod stores;
 
-use mitmwatch::analysis_data::trust_store::TrustStore;
-use mitmwatch::collect::{Collector, ConnectTo, ProbeTls, Router, Timeouts};
-use mitmwatch::model::{Observation, Target};
-use mitmwatch::sim::SimNetwork;
+use mitmwatch_collect::{Collector, ConnectTo, ProbeTls, Router, Timeouts};
+use mitmwatch_core::analysis_data::trust_store::TrustStore;
+use mitmwatch_core::model::{Observation, Target};
+use mitmwatch_sim::SimNetwork;
 use std::net::SocketAddr;
 use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};

@@ -314,9 +314,12 @@ fn hex(bytes: &[u8]) -> String {
 /// The DER certificates of a PEM file.
 pub(crate) fn pem_certs(path: &Path) -> Vec<Vec<u8>> {
     let name = path.display().to_string();
-    mitmwatch::analysis_data::trust_store::parse_pem_certs(&std::fs::read(path).unwrap(), &name)
-        .unwrap()
-        .into_iter()
-        .map(|c| c.to_vec())
-        .collect()
+    mitmwatch_core::analysis_data::trust_store::parse_pem_certs(
+        &std::fs::read(path).unwrap(),
+        &name,
+    )
+    .unwrap()
+    .into_iter()
+    .map(|c| c.to_vec())
+    .collect()
 }

@@ -4,12 +4,12 @@
 //! read from disk but the fixture time.
 
 use super::fixtures::{codes, FIXTURE_TIME};
-use mitmwatch::analysis_data::baseline::Baseline;
-use mitmwatch::analysis_data::static_pins::PinStore;
-use mitmwatch::analysis_data::trust_store::TrustStore;
-use mitmwatch::analyze::{AnalysisData, Analyzer, ValidationTime};
-use mitmwatch::import::pem_dir::file_observation;
-use mitmwatch::model::{Assessment, FindingCode as C, Observation};
+use mitmwatch_core::analysis_data::baseline::Baseline;
+use mitmwatch_core::analysis_data::static_pins::PinStore;
+use mitmwatch_core::analysis_data::trust_store::TrustStore;
+use mitmwatch_core::analyze::{AnalysisData, Analyzer, ValidationTime};
+use mitmwatch_core::import::pem_dir::file_observation;
+use mitmwatch_core::model::{Assessment, FindingCode as C, Observation};
 use rcgen::{
     BasicConstraints, CertificateParams, CustomExtension, DistinguishedName, DnType, IsCa, Issuer,
     KeyPair, KeyUsagePurpose,

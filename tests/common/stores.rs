@@ -1,8 +1,8 @@
 //! Trust stores laid out like real ones, in temporary directories: a
 //! Debian-style file-system root and NSS databases made by `certutil`.
 
-use mitmwatch::analysis_data::trust_store::TrustStore;
-use mitmwatch::encoding::sha256;
+use mitmwatch_core::analysis_data::trust_store::TrustStore;
+use mitmwatch_core::encoding::sha256;
 use rustls_pki_types::pem::PemObject;
 use rustls_pki_types::CertificateDer;
 use std::path::{Path, PathBuf};
@@ -30,7 +30,7 @@ pub(crate) fn qaznet_pem() -> Vec<u8> {
 
 /// DER to PEM, with the library's one PEM writer.
 pub(crate) fn to_pem(der: &[u8]) -> Vec<u8> {
-    mitmwatch::encoding::pem_encode("CERTIFICATE", der).into_bytes()
+    mitmwatch_core::encoding::pem_encode("CERTIFICATE", der).into_bytes()
 }
 
 /// One of Mozilla's roots as a PEM certificate (webpki-root-certs ships
@@ -49,7 +49,7 @@ pub(crate) fn public_root_pem() -> Vec<u8> {
 
 /// SHA-256 (hex) of the first certificate of a PEM text.
 pub(crate) fn pem_sha256(pem: &[u8]) -> String {
-    mitmwatch::encoding::hex(&sha256(&CertificateDer::from_pem_slice(pem).unwrap()))
+    mitmwatch_core::encoding::hex(&sha256(&CertificateDer::from_pem_slice(pem).unwrap()))
 }
 
 /// A Debian-like file-system root: the CA bundle holds a public root and

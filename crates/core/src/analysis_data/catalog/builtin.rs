@@ -1,0 +1,80 @@
+//! The built-in catalog, compiled into the binary from `certs/`.
+
+/// `certs/catalog.json`.
+pub(crate) const CATALOG_JSON: &str = include_str!("../../../../../certs/catalog.json");
+
+/// The PEM files the catalog refers to, by file name.
+pub const PEMS: &[(&str, &[u8])] = &[
+    (
+        "burp-portswigger-ca-example-99db308e2133b70d.pem",
+        include_bytes!("../../../../../certs/burp-portswigger-ca-example-99db308e2133b70d.pem"),
+    ),
+    (
+        "charles-proxy-ca-example-b2df483e380e18d7.pem",
+        include_bytes!("../../../../../certs/charles-proxy-ca-example-b2df483e380e18d7.pem"),
+    ),
+    (
+        "dell-dsdtestprovider-0f912fd7be760be2.pem",
+        include_bytes!("../../../../../certs/dell-dsdtestprovider-0f912fd7be760be2.pem"),
+    ),
+    (
+        "fortinet-ca-ssl-example-5f23936f7901dbf8.pem",
+        include_bytes!("../../../../../certs/fortinet-ca-ssl-example-5f23936f7901dbf8.pem"),
+    ),
+    (
+        "isca-2020-0539-c530fadc9bfa265e.pem",
+        include_bytes!("../../../../../certs/isca-2020-0539-c530fadc9bfa265e.pem"),
+    ),
+    (
+        "isca-2020-0616-89107c8e50e029b7.pem",
+        include_bytes!("../../../../../certs/isca-2020-0616-89107c8e50e029b7.pem"),
+    ),
+    (
+        "isca-2020-0630-06fd20629c143b9e.pem",
+        include_bytes!("../../../../../certs/isca-2020-0630-06fd20629c143b9e.pem"),
+    ),
+    (
+        "isca-2020-0643-1df696f021ab1c3a.pem",
+        include_bytes!("../../../../../certs/isca-2020-0643-1df696f021ab1c3a.pem"),
+    ),
+    (
+        "isca-2020-0646-0bd39de4793cdc11.pem",
+        include_bytes!("../../../../../certs/isca-2020-0646-0bd39de4793cdc11.pem"),
+    ),
+    (
+        "isca-2020-0648-c95c133b68319ee5.pem",
+        include_bytes!("../../../../../certs/isca-2020-0648-c95c133b68319ee5.pem"),
+    ),
+    (
+        "isca-2020-0704-235150de7df7db2e.pem",
+        include_bytes!("../../../../../certs/isca-2020-0704-235150de7df7db2e.pem"),
+    ),
+    (
+        "isca-ca-2020-61c0fc2e38b5b6f9.pem",
+        include_bytes!("../../../../../certs/isca-ca-2020-61c0fc2e38b5b6f9.pem"),
+    ),
+    (
+        "isca-nursultan-2021-0230a604d99220e5.pem",
+        include_bytes!("../../../../../certs/isca-nursultan-2021-0230a604d99220e5.pem"),
+    ),
+    (
+        "mcsholding-test-cnnic-2740d956b1127b79.pem",
+        include_bytes!("../../../../../certs/mcsholding-test-cnnic-2740d956b1127b79.pem"),
+    ),
+    (
+        "netskope-caadmin-5533555911545d6c.pem",
+        include_bytes!("../../../../../certs/netskope-caadmin-5533555911545d6c.pem"),
+    ),
+    (
+        "qaznet-trust-network-00309c736dd661da.pem",
+        include_bytes!("../../../../../certs/qaznet-trust-network-00309c736dd661da.pem"),
+    ),
+    (
+        "superfish-b6fe9151402bad1c.pem",
+        include_bytes!("../../../../../certs/superfish-b6fe9151402bad1c.pem"),
+    ),
+    (
+        "zscaler-root-ca-2025-b5ca18b668d1d85b.pem",
+        include_bytes!("../../../../../certs/zscaler-root-ca-2025-b5ca18b668d1d85b.pem"),
+    ),
+];
