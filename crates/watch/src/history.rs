@@ -79,8 +79,10 @@ pub struct Episode {
     pub closed_at: Option<OffsetDateTime>,
     /// The sites seen in it.
     pub sites: Vec<String>,
-    /// Its evidence directory, once written.
+    /// Its evidence directory, once written (none for a local root).
     pub evidence_dir: Option<String>,
+    /// Whether its evidence was written (or found to have nothing to write).
+    pub evidence_written: bool,
     /// Whether the opening notification was sent.
     pub notified_open: bool,
     /// Whether the closing notification was sent.
@@ -140,7 +142,7 @@ impl History {
             .prepare(&format!(
                 "SELECT id, kind, key, label, opened_run, opened_at, last_seen_run, closed_run,
                         closed_at, sites, evidence_dir, notified_open_at IS NOT NULL,
-                        notified_close_at IS NOT NULL
+                        notified_close_at IS NOT NULL, evidence_written_at IS NOT NULL
                  FROM episodes WHERE {filter} ORDER BY id"
             ))
             .map_err(self.sql())?;
@@ -161,6 +163,7 @@ impl History {
                     evidence_dir: r.get(10)?,
                     notified_open: r.get(11)?,
                     notified_close: r.get(12)?,
+                    evidence_written: r.get(13)?,
                 })
             })
             .map_err(self.sql())?;

@@ -203,6 +203,7 @@ mod tests {
             closed_at: None,
             sites: vec!["a.example".into(), "b.example".into()],
             evidence_dir: Some("/tmp/e".into()),
+            evidence_written: true,
             notified_open: false,
             notified_close: false,
         }
