@@ -14,7 +14,6 @@ use mitmwatch_watch::query::Run;
 use mitmwatch_watch::timeline::{timelines, SiteTimeline};
 use mitmwatch_watch::{Access, Episode, History};
 use std::io::{BufWriter, Write};
-use time::OffsetDateTime;
 
 /// Version of `history --format json`.
 pub const HISTORY_SCHEMA: u32 = 1;
@@ -25,9 +24,9 @@ pub const CSV_HEADER: &str =
 
 /// Prints the history (or exports the observations); returns the exit code.
 pub fn run(args: HistoryArgs) -> Result<i32> {
-    let db = super::watch::db_path(args.db.as_deref())?;
+    let db = super::history_db::db_path(args.db.as_deref())?;
     let history = History::open(&db, Access::ReadOnly)?;
-    let since = parse_since(args.since.as_deref())?;
+    let since = super::history_db::parse_since(args.since.as_deref())?;
     if let Some(path) = &args.export {
         let mut out = BufWriter::new(super::output_files::open_output(Some(path))?);
         let n = history.observations(since, None, |o| json::write_line(&mut out, &o))?;
@@ -85,11 +84,6 @@ pub fn run(args: HistoryArgs) -> Result<i32> {
     Ok(super::exit::OK)
 }
 
-/// A time to the second, RFC 3339 (`2026-03-01T09:30:00Z`), for people.
-pub fn second(t: OffsetDateTime) -> String {
-    rfc3339(t.replace_nanosecond(0).unwrap_or(t))
-}
-
 /// A segment's result: `clean`, `intercepted by X`, `error (dns-failed)`.
 fn segment_name(seg: &mitmwatch_watch::timeline::Segment) -> String {
     match &seg.interceptor {
@@ -97,18 +91,6 @@ fn segment_name(seg: &mitmwatch_watch::timeline::Segment) -> String {
         None if seg.verdict == "error" => format!("error ({})", seg.status),
         None => seg.verdict.clone(),
     }
-}
-
-/// `--since`: RFC 3339, or a duration before now (`7d`).
-pub fn parse_since(text: Option<&str>) -> Result<Option<OffsetDateTime>> {
-    let Some(text) = text else { return Ok(None) };
-    if let Ok(t) = OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339) {
-        return Ok(Some(t));
-    }
-    let ago = mitmwatch_watch::duration::parse(text).map_err(|e| {
-        anyhow::anyhow!("--since {text:?}: expected RFC 3339 (2026-03-01T00:00:00Z) or a duration such as 7d ({e})")
-    })?;
-    Ok(Some(OffsetDateTime::now_utc() - ago))
 }
 
 /// The text history: runs in brief, episodes, then each site's timeline
@@ -129,8 +111,8 @@ fn text(
     s.push_str(&format!(
         "{} in {shown}, {} to {}: {} clean, {} intercepted, {} suspicious, {} inconclusive.\n",
         count(runs.len(), "run", "runs"),
-        second(first.started_at),
-        second(last.started_at),
+        super::history_db::second(first.started_at),
+        super::history_db::second(last.started_at),
         by("clean"),
         by("intercepted"),
         by("suspicious"),
@@ -142,7 +124,9 @@ fn text(
     }
     for e in episodes {
         let closed = match (e.closed_run, e.closed_at) {
-            (Some(run), Some(at)) => format!("closed {} (run {run})", second(at)),
+            (Some(run), Some(at)) => {
+                format!("closed {} (run {run})", super::history_db::second(at))
+            }
             _ => format!("still open (last seen in run {})", e.last_seen_run),
         };
         s.push_str(&format!(
@@ -150,7 +134,7 @@ fn text(
             e.id,
             e.kind,
             escape(&e.label),
-            second(e.opened_at),
+            super::history_db::second(e.opened_at),
             e.opened_run,
             count(e.sites.len(), "site", "sites"),
         ));
@@ -176,8 +160,8 @@ fn text(
                 format!(
                     "{} {}..{} ({})",
                     segment_name(seg),
-                    second(seg.from),
-                    second(seg.to),
+                    super::history_db::second(seg.from),
+                    super::history_db::second(seg.to),
                     count(seg.runs, "run", "runs")
                 )
             })

@@ -10,6 +10,7 @@ pub mod demo;
 pub mod evidence;
 pub mod flags_setup;
 pub mod history;
+pub mod history_db;
 pub mod inspect;
 pub mod locate;
 pub mod merge;

@@ -102,7 +102,7 @@ pub fn run(args: ReportArgs) -> Result<i32> {
 /// JSON Lines file, removed when dropped.
 fn export_history(db: &Path, since: Option<&str>) -> Result<tempfile::NamedTempFile> {
     let history = mitmwatch_watch::History::open(db, mitmwatch_watch::Access::ReadOnly)?;
-    let since = super::history::parse_since(since)?;
+    let since = super::history_db::parse_since(since)?;
     let mut file = tempfile::NamedTempFile::new().context("creating a temporary file")?;
     let n = {
         let mut out = BufWriter::new(file.as_file_mut());

@@ -12,10 +12,9 @@
 use super::watch_deliver::Deliver;
 use super::watch_measure::{measure, setup};
 use crate::cli::WatchArgs;
-use anyhow::{Context, Result};
+use anyhow::Result;
 use mitmwatch_core::model::tool_name;
 use mitmwatch_report::terminal::escape;
-use mitmwatch_watch::history::DEFAULT_FILE;
 use mitmwatch_watch::lock::MeasurementLock;
 use mitmwatch_watch::network::NetworkFacts;
 use mitmwatch_watch::record::RunInput;
@@ -32,19 +31,9 @@ const RESUME_GRACE: Duration = Duration::from_secs(5);
 /// The longest single sleep: the wall clock is checked at least this often.
 const TICK: Duration = Duration::from_secs(5);
 
-/// The history database: `--db`, else `history.sqlite` in the data directory.
-pub fn db_path(flag: Option<&Path>) -> Result<PathBuf> {
-    match flag {
-        Some(path) => Ok(path.to_path_buf()),
-        None => mitmwatch_collect::update::data_dir::resolve(None)
-            .map(|dir| dir.join(DEFAULT_FILE))
-            .context("no data directory (set MITMWATCH_DATA_DIR or HOME, or give --db)"),
-    }
-}
-
 /// Runs until `--runs` runs are done or a signal stops it.
 pub async fn run(args: WatchArgs) -> Result<i32> {
-    let db = db_path(args.db.as_deref())?;
+    let db = super::history_db::db_path(args.db.as_deref())?;
     let mut history = History::open(&db, Access::ReadWrite)?;
     let setup = setup(&args)?;
     let deliver = Deliver {
@@ -111,7 +100,7 @@ pub async fn run(args: WatchArgs) -> Result<i32> {
             .count();
         super::verbosity::note(&format!(
             "{}: run {}: {} ({} of {} intercepted; {})",
-            super::history::second(measured.started_at),
+            super::history_db::second(measured.started_at),
             recorded.run_id,
             measured.outcome.as_str(),
             intercepted,

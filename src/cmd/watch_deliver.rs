@@ -63,7 +63,7 @@ impl Deliver {
         // Always printed (not a note that -q silences): this is the alarm.
         eprintln!(
             "mitmwatch: {}: {}{}",
-            super::history::second(time::OffsetDateTime::now_utc()),
+            super::history_db::second(time::OffsetDateTime::now_utc()),
             escape(&sentence),
             escape(&evidence)
         );

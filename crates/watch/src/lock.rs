@@ -60,11 +60,12 @@ fn acquire(file: std::fs::File, _path: &Path) -> Result<Option<MeasurementLock>>
     Ok(Some(MeasurementLock { _file: file }))
 }
 
-#[cfg(all(test, unix))]
+#[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
+    #[cfg(unix)]
     fn a_second_holder_is_refused_until_the_first_lets_go() {
         let dir = tempfile::tempdir().unwrap();
         let db = dir.path().join("h.sqlite");

@@ -186,7 +186,7 @@ pub fn desktop(title: &str, text: &str) -> bool {
         .is_ok_and(|s| s.success())
 }
 
-#[cfg(all(test, unix))]
+#[cfg(test)]
 mod tests {
     use super::*;
 
@@ -210,6 +210,7 @@ mod tests {
     }
 
     #[test]
+    #[cfg(unix)]
     fn the_hook_reads_the_event_and_its_environment() {
         let dir = tempfile::tempdir().unwrap();
         let out = dir.path().join("out");
@@ -234,6 +235,7 @@ mod tests {
     }
 
     #[test]
+    #[cfg(unix)]
     fn a_failing_or_hanging_hook_is_reported_not_waited_for() {
         let e = episode();
         let event = Event::new(&e, true, Path::new("/db"));
