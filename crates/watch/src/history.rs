@@ -112,6 +112,16 @@ impl History {
         }
     }
 
+    /// For loading many runs at once (the benchmark): with `on`, commits
+    /// are not flushed to disk one by one (a crash of the machine, not of
+    /// the process, may then lose the last ones); off again restores the
+    /// watch's setting, each run flushed when committed.
+    pub fn set_bulk_load(&self, on: bool) -> Result<()> {
+        self.conn
+            .pragma_update(None, "synchronous", if on { "OFF" } else { "FULL" })
+            .map_err(self.sql())
+    }
+
     /// One episode by id.
     pub fn episode(&self, id: i64) -> Result<Option<Episode>> {
         Ok(self

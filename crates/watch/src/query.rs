@@ -187,7 +187,10 @@ impl History {
             path: path.clone(),
             source,
         };
-        let tx = self.conn.transaction().map_err(sql)?;
+        let tx = self
+            .conn
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+            .map_err(sql)?;
         let kept: i64 = tx
             .query_row(
                 "SELECT count(*) FROM runs WHERE started_at < ?1

@@ -77,7 +77,10 @@ impl History {
             path: path.clone(),
             source,
         };
-        let tx = self.conn.transaction().map_err(&sql)?;
+        let tx = self
+            .conn
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+            .map_err(&sql)?;
         let recorded = record_in(&tx, run, close_after).map_err(&sql)?;
         tx.commit().map_err(&sql)?;
         Ok(recorded)
