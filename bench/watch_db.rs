@@ -30,7 +30,7 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 use time::OffsetDateTime;
 
-type Error = Box<dyn std::error::Error>;
+type Error = Box<dyn std::error::Error + Send + Sync>;
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
@@ -46,7 +46,14 @@ async fn main() -> Result<(), Error> {
         .max(1);
     let sim = SimNetwork::start(SimConfig::default()).await?;
     let dir = tempfile::tempdir()?;
-    size(&sim, dir.path()).await?;
+    size(&sim, dir.path(), 0..0, "clean all year").await?;
+    size(
+        &sim,
+        dir.path(),
+        100 * 48..121 * 48,
+        "a 3-week episode, a fresh forged leaf per site per run",
+    )
+    .await?;
     cpu(&sim, dir.path(), binary, rounds)?;
     Ok(())
 }
@@ -75,7 +82,14 @@ async fn measure(
     Ok((observations, judged.assessments()?))
 }
 
-async fn size(sim: &SimNetwork, dir: &Path) -> Result<(), Error> {
+/// Records a year of runs, intercepted during `episode` (run numbers), and
+/// prints the database's size next to the JSON Lines of the same runs.
+async fn size(
+    sim: &SimNetwork,
+    dir: &Path,
+    episode: std::ops::Range<usize>,
+    what: &str,
+) -> Result<(), Error> {
     let analyzer = Analyzer::new(AnalysisData {
         pins: sim.pins(),
         ct_logs: std::sync::Arc::new(sim.ct_log_list.clone()),
@@ -94,12 +108,11 @@ async fn size(sim: &SimNetwork, dir: &Path) -> Result<(), Error> {
         )
         .into());
     }
-    let db = dir.join("year.sqlite");
+    let db = dir.join(format!("year-{}.sqlite", episode.len()));
     let mut history = History::open(&db, Access::ReadWrite)?;
     history.set_bulk_load(true)?;
     let network = NetworkFacts::gather();
     let year_runs = 365 * 48;
-    let episode = 100 * 48..121 * 48;
     let t0 = OffsetDateTime::now_utc() - time::Duration::days(365);
     let mut jsonl_bytes = 0usize;
     let started = Instant::now();
@@ -147,10 +160,12 @@ async fn size(sim: &SimNetwork, dir: &Path) -> Result<(), Error> {
     let elapsed = started.elapsed();
     history.set_bulk_load(false)?;
     drop(history);
-    let db_bytes = file_size(&db) + file_size(&dir.join("year.sqlite-wal"));
-    println!("== history size: a year of half-hourly runs of 63 sites");
+    let mut wal = db.clone().into_os_string();
+    wal.push("-wal");
+    let db_bytes = file_size(&db) + file_size(Path::new(&wal));
+    println!("== history size: a year of half-hourly runs of 63 sites, {what}");
     println!(
-        "runs {year_runs} ({} in a 3-week episode with a fresh forged leaf per site per run); recorded in {:.1} s ({:.2} ms per run, bulk load)",
+        "runs {year_runs} ({} intercepted); recorded in {:.1} s ({:.2} ms per run, bulk load)",
         episode.len(),
         elapsed.as_secs_f64(),
         elapsed.as_secs_f64() * 1000.0 / year_runs as f64

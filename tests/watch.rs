@@ -436,7 +436,7 @@ async fn damaged_foreign_and_non_databases_are_refused_and_left_untouched() {
         (&foreign, "another program"),
     ] {
         let before = std::fs::read(path).unwrap();
-        let mut watch = data.watch_on(path, &to, &["--runs", "1", "--no-store"]);
+        let watch = data.watch_on(path, &to, &["--runs", "1", "--no-store"]);
         let mut history = Command::new(binary());
         history.arg("history").arg("--db").arg(path);
         for (what, c) in [("watch", watch), ("history", history)] {
@@ -468,11 +468,13 @@ async fn two_watchers_on_one_database_never_measure_at_once() {
     let popular = write_popular(&data);
     let start = |data: &Data| {
         let mut c = data.watch(&to, &["--runs", "3", "--every", "1s"]);
-        c.arg("-i").arg(&popular).stderr(Stdio::null());
+        c.arg("-i").arg(&popular).stderr(Stdio::piped());
         c.spawn().unwrap()
     };
-    let (mut a, mut b) = (start(&data), start(&data));
-    assert!(a.wait().unwrap().success() && b.wait().unwrap().success());
+    let (a, b) = (start(&data), start(&data));
+    for child in [a, b] {
+        ok(&child.wait_with_output().unwrap(), "a watcher");
+    }
     let c = sql(&data.db());
     let mut s = c
         .prepare("SELECT started_at, finished_at FROM runs ORDER BY started_at")
@@ -649,5 +651,108 @@ async fn a_root_added_to_this_machine_opens_a_local_root_episode() {
     assert_eq!(episodes.len(), 1, "{episodes:?}");
     assert_eq!(episodes[0].kind, "local-root");
     assert!(episodes[0].label.contains("Sim"), "{}", episodes[0].label);
+    assert_eq!(events(&data), vec![("episode-opened".into(), 1)]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn keep_prunes_old_runs_but_never_an_episode_s_first_run_nor_its_evidence() {
+    let sim = sim(None).await;
+    let switch = sim.switch();
+    let data = Data::new(&sim);
+    let to = sim.interceptor.to_string();
+    for on in [false, true, true, false] {
+        switch.set(on);
+        ok(&output(data.watch(&to, &["--runs", "1"])).await, "run");
+    }
+    let evidence = evidence_dirs(&data);
+    assert_eq!(evidence.len(), 1);
+    let files_before = std::fs::read_dir(&evidence[0]).unwrap().count();
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    ok(
+        &output(data.watch(&to, &["--runs", "1", "--keep", "2s"])).await,
+        "prune",
+    );
+    let db = data.db();
+    let c = sql(&db);
+    let mut s = c.prepare("SELECT id FROM runs ORDER BY id").unwrap();
+    let ids: Vec<i64> = s
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    assert_eq!(ids, [2, 5], "the episode's first run and the new one");
+    assert_eq!(
+        count(&db, "SELECT count(*) FROM observations"),
+        2 * SITES.len() as i64
+    );
+    let orphans = count(
+        &db,
+        "SELECT count(*) FROM chains WHERE id NOT IN
+           (SELECT chain_id FROM observations WHERE chain_id IS NOT NULL)",
+    );
+    assert_eq!(orphans, 0);
+    // The evidence is untouched and the episode's run still exports.
+    assert_eq!(
+        std::fs::read_dir(&evidence[0]).unwrap().count(),
+        files_before
+    );
+    let history = History::open(&db, Access::ReadOnly).unwrap();
+    let mut intercepted = 0;
+    history
+        .observations(None, Some(2), |o| {
+            intercepted +=
+                usize::from(o.chain.len() > 1 && SITES[..3].contains(&o.target.host.as_str()));
+            Ok(())
+        })
+        .unwrap();
+    assert_eq!(intercepted, 3);
+    assert_eq!(history.episodes(None).unwrap().len(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn under_a_baseline_a_new_issuing_ca_opens_an_episode_with_the_sites_observations() {
+    let sim = sim(None).await;
+    let data = Data::new(&sim);
+    let origin = sim.origin.to_string();
+    ok(
+        &output(data.watch(&origin, &["--runs", "1"])).await,
+        "first run",
+    );
+    // A baseline from that run, in which wikipedia.org has another CA.
+    let export = data.dir.path().join("export.jsonl");
+    let mut c = Command::new(binary());
+    c.args(["history", "--db"])
+        .arg(data.db())
+        .arg("--export")
+        .arg(&export);
+    ok(&output(c).await, "export");
+    let baseline = data.dir.path().join("baseline.json");
+    let mut c = Command::new(binary());
+    c.arg("baseline").arg(&export).arg("-o").arg(&baseline);
+    ok(&output(c).await, "baseline");
+    let mut b: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&baseline).unwrap()).unwrap();
+    let other = serde_json::json!({
+        "issuers": ["C=US, O=Another Public CA, CN=Another CA R3"],
+        "ca_spki_sha256": ["00".repeat(32)]
+    });
+    b["domains"]["wikipedia.org"] = other;
+    std::fs::write(&baseline, b.to_string()).unwrap();
+    let flag = baseline.display().to_string();
+    ok(
+        &output(data.watch(&origin, &["--runs", "1", "--baseline", &flag])).await,
+        "second",
+    );
+    let history = History::open(&data.db(), Access::ReadOnly).unwrap();
+    let episodes = history.episodes(None).unwrap();
+    assert_eq!(episodes.len(), 1, "{episodes:?}");
+    let e = &episodes[0];
+    assert_eq!(e.kind, "new-issuer");
+    assert_eq!(e.sites, vec!["wikipedia.org"]);
+    assert!(e.label.contains("Mitmwatch Sim TLS CA 1"), "{}", e.label);
+    let dir = PathBuf::from(e.evidence_dir.as_ref().expect("evidence written"));
+    let kept = std::fs::read_to_string(dir.join("observations.jsonl")).unwrap();
+    assert_eq!(kept.lines().count(), 1);
+    assert!(kept.contains("\"wikipedia.org\""));
     assert_eq!(events(&data), vec![("episode-opened".into(), 1)]);
 }

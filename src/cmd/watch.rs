@@ -45,13 +45,20 @@ pub async fn run(args: WatchArgs) -> Result<i32> {
         on_change: args.on_change.clone(),
         desktop: args.desktop_notify,
     };
-    // Evidence or notifications a killed watch left undone.
-    deliver.settle(&history, &setup.analyzer)?;
+    let stop = stop_signal();
+    // Evidence or notifications a killed watch left undone, under the
+    // lock, so that two watches never deliver the same episode.
+    match lock(&db, &stop).await? {
+        Some(held) => {
+            settle(&deliver, &history, &setup);
+            drop(held);
+        }
+        None => return Ok(super::exit::OK),
+    }
     let schedule = Schedule {
         every: args.every,
         jitter: args.jitter.unwrap_or(args.every / 10),
     };
-    let stop = stop_signal();
     super::verbosity::note(&format!(
         "watching {} every {} (history in {})",
         mitmwatch_core::plural::count(setup.targets.len(), "site", "sites"),
@@ -92,7 +99,6 @@ pub async fn run(args: WatchArgs) -> Result<i32> {
             },
             args.close_after,
         )?;
-        drop(lock);
         let intercepted = measured
             .assessments
             .iter()
@@ -118,7 +124,8 @@ pub async fn run(args: WatchArgs) -> Result<i32> {
                 ));
             }
         }
-        deliver.settle(&history, &setup.analyzer)?;
+        settle(&deliver, &history, &setup);
+        drop(lock);
         done += 1;
         if args.runs.is_some_and(|n| done >= n) {
             break;
@@ -126,6 +133,18 @@ pub async fn run(args: WatchArgs) -> Result<i32> {
         next = schedule.next(SystemTime::from(measured.started_at), random_unit());
     }
     Ok(super::exit::OK)
+}
+
+/// Writes due evidence and sends due notifications. A failure (a full
+/// disk, an unwritable evidence directory) is reported and tried again
+/// after the next run: the runs themselves are safe in the database.
+fn settle(deliver: &Deliver, history: &History, setup: &super::watch_measure::Setup) {
+    if let Err(e) = deliver.settle(history, &setup.analyzer) {
+        eprintln!(
+            "mitmwatch: warning: an episode's evidence or notification is not done yet (tried again after the next run): {}",
+            escape(&format!("{e:#}"))
+        );
+    }
 }
 
 /// A channel that turns true on SIGTERM or Ctrl-C.

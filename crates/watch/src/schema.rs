@@ -184,6 +184,14 @@ pub fn open(path: &Path, access: Access) -> Result<Connection> {
     }
     if access == Access::ReadWrite {
         // Settings that write to the file come only after the checks.
+        if !exists {
+            // Space freed by `--keep` goes back to the file system
+            // (`PRAGMA incremental_vacuum`); settable only before the first
+            // table, and outside a transaction (a no-op if another watch
+            // created the tables meanwhile).
+            conn.pragma_update(None, "auto_vacuum", "INCREMENTAL")
+                .map_err(sql)?;
+        }
         conn.pragma_update(None, "journal_mode", "WAL")
             .map_err(sql)?;
         conn.pragma_update(None, "synchronous", "FULL")
@@ -271,37 +279,38 @@ fn check_contents(conn: &Connection, path: &Path) -> Result<()> {
 }
 
 /// Brings the schema to [`SCHEMA_VERSION`], one migration per transaction.
+/// The version is read inside the write transaction, so two watches
+/// opening a new database at once migrate it once.
 fn migrate(conn: &Connection, path: &Path) -> Result<()> {
     let sql = |source| WatchError::Sqlite {
         path: path.to_path_buf(),
         source,
     };
     loop {
-        let version: i64 = conn
-            .pragma_query_value(None, "user_version", |r| r.get(0))
-            .map_err(sql)?;
-        if version >= SCHEMA_VERSION {
-            return Ok(());
-        }
-        if version == 0 {
-            // Space freed by `--keep` goes back to the file system
-            // (`PRAGMA incremental_vacuum`); settable only before the
-            // first table.
-            conn.execute_batch("PRAGMA auto_vacuum = INCREMENTAL;")
-                .map_err(sql)?;
-        }
-        let step = MIGRATIONS[version as usize];
-        let batch = format!(
-            "BEGIN IMMEDIATE;
-             {step}
-             PRAGMA application_id = {APPLICATION_ID};
-             PRAGMA user_version = {};
-             COMMIT;",
-            version + 1
-        );
-        if let Err(source) = conn.execute_batch(&batch) {
-            let _ = conn.execute_batch("ROLLBACK");
-            return Err(sql(source));
+        conn.execute_batch("BEGIN IMMEDIATE").map_err(sql)?;
+        let step = (|| {
+            let version: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
+            if version >= SCHEMA_VERSION {
+                return Ok(false);
+            }
+            conn.execute_batch(MIGRATIONS[version as usize])?;
+            conn.execute_batch(&format!(
+                "PRAGMA application_id = {APPLICATION_ID}; PRAGMA user_version = {};",
+                version + 1
+            ))?;
+            Ok(true)
+        })();
+        match step {
+            Ok(more) => {
+                conn.execute_batch("COMMIT").map_err(sql)?;
+                if !more {
+                    return Ok(());
+                }
+            }
+            Err(source) => {
+                let _ = conn.execute_batch("ROLLBACK");
+                return Err(sql(source));
+            }
         }
     }
 }
@@ -324,7 +333,13 @@ mod tests {
         let mode: String = conn
             .pragma_query_value(None, "journal_mode", |r| r.get(0))
             .unwrap();
-        assert_eq!((app, version, mode.as_str()), (APPLICATION_ID, 1, "wal"));
+        let vacuum: i64 = conn
+            .pragma_query_value(None, "auto_vacuum", |r| r.get(0))
+            .unwrap();
+        assert_eq!(
+            (app, version, mode.as_str(), vacuum),
+            (APPLICATION_ID, 1, "wal", 2)
+        );
         drop(conn);
         // Opened again: accepted as is.
         open(&path, Access::ReadWrite).unwrap();
