@@ -2,12 +2,15 @@
 //! package, run for real on 127.0.0.1: goproxy's built-in CA (Debian's
 //! `golang-github-elazarl-goproxy-dev`) and martian with Selenium's
 //! CyberVillains CA (Debian's `golang-github-google-martian-dev`), each
-//! built here as a small Go program, and Selenium Wire's default CA (PyPI
-//! `selenium-wire`, its own `standaloneproxy` command). Anyone who has the package can intercept
-//! with these keys, so the catalog lists them by key (`certs/`): a chain
-//! that carries one is `intercepted`, and the interceptor is named by key.
+//! built here as a small Go program; Selenium Wire's default CA (PyPI
+//! `selenium-wire`, its own `standaloneproxy` command); and, in an ignored
+//! test (its build takes minutes), hudsucker's example CA (the crate,
+//! through `tests/peers/hudsucker`). Anyone who has the package can
+//! intercept with these keys, so the catalog lists them by key (`certs/`):
+//! a chain that carries one is `intercepted`, and the interceptor is named
+//! by key.
 //!
-//! Both are explicit HTTP proxies. The scan asks each for a tunnel to the
+//! All are explicit HTTP proxies. The scan asks each for a tunnel to the
 //! simulated origin's address (`--connect-to` with `--proxy`), so nothing
 //! is resolved or dialled outside 127.0.0.1. `.ci/run` installs the
 //! packages; without them a test says so and passes, except under CI.
@@ -379,4 +382,129 @@ async fn selenium_wire_default_ca_is_named_by_key() {
         );
     }
     assert_intercepted_by_key(&scan, &roots, "selenium-wire-ca", &ca, "leaf-key-is-ca-key");
+}
+
+/// The hudsucker proxy of `tests/peers/hudsucker` (its own Cargo project).
+fn hudsucker_manifest() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/peers/hudsucker/Cargo.toml")
+}
+
+/// Builds `tests/peers/hudsucker` from cargo's local registry (`--offline`:
+/// its crates must have been fetched) and returns the binary and the
+/// directory of the hudsucker crate it was built with.
+fn build_hudsucker() -> (PathBuf, PathBuf) {
+    let manifest = hudsucker_manifest();
+    let target = Path::new(env!("CARGO_TARGET_TMPDIR")).join("hudsucker-peer");
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let fetch = format!(
+        "cargo fetch --locked --manifest-path {}",
+        manifest.display()
+    );
+    let out = Command::new(&cargo)
+        .args(["build", "--offline", "--locked", "--manifest-path"])
+        .arg(&manifest)
+        .arg("--target-dir")
+        .arg(&target)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "building hudsucker-peer failed (its crates are fetched with `{fetch}`):\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // The host's platform only: the packages of other platforms were not
+    // fetched, and --offline cannot fetch them.
+    let rustc = Command::new("rustc").arg("-vV").output().unwrap();
+    let host = String::from_utf8(rustc.stdout)
+        .unwrap()
+        .lines()
+        .find_map(|l| l.strip_prefix("host: ").map(str::to_string))
+        .expect("rustc -vV names the host");
+    let out = Command::new(&cargo)
+        .args(["metadata", "--offline", "--locked", "--format-version", "1"])
+        .args(["--filter-platform", &host])
+        .arg("--manifest-path")
+        .arg(&manifest)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let metadata: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let crate_dir = metadata["packages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["name"] == "hudsucker")
+        .and_then(|p| Path::new(p["manifest_path"].as_str()?).parent())
+        .expect("hudsucker in the peer's dependencies")
+        .to_path_buf();
+    (target.join("debug/hudsucker-peer"), crate_dir)
+}
+
+/// hudsucker 0.25.0 (crate) with the example CA it ships
+/// (`examples/ca/hudsucker.cer` and `.key`): `intercepted`, named by key
+/// as `hudsucker-example-ca`, exit 2.
+///
+/// What hudsucker sends, as recorded here: the forged leaf only, for the
+/// SNI name, valid from a minute before the handshake for a year, carrying
+/// the CA's own key and its key identifier. The leaf alone matches the
+/// catalogued key.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "builds hudsucker and its dependencies, about 2.5 minutes on two cores; \
+            fetch them (cargo fetch --locked --manifest-path tests/peers/hudsucker/Cargo.toml), \
+            then: cargo test --test example_ca_peers -- --ignored"]
+async fn hudsucker_example_ca_is_named_by_key() {
+    let (binary, crate_dir) = build_hudsucker();
+    let ca_dir = crate_dir.join("examples/ca");
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let (sim, roots) = origin(d).await;
+    let log = d.join("hudsucker.log");
+    let (peer, ports) = Peer::start_on_free_ports("hudsucker", 1, &log, |ports| {
+        let mut cmd = Command::new(&binary);
+        cmd.arg(ports[0].to_string())
+            .arg(ca_dir.join("hudsucker.cer"))
+            .arg(ca_dir.join("hudsucker.key"));
+        cmd
+    });
+    let ca = catalog_ca("hudsucker-example-ca-db081516d081ec16.pem");
+    assert_eq!(
+        pem_certs(&ca_dir.join("hudsucker.cer")).remove(0),
+        ca,
+        "the catalog holds the certificate the crate ships"
+    );
+    let scan = tokio::task::spawn_blocking({
+        let d = d.to_path_buf();
+        let roots = roots.clone();
+        let origin = sim.origin;
+        move || {
+            let scan = scan_via_proxy(&d, &NAMES, ports[0], origin, &roots);
+            for o in json_lines(&scan) {
+                assert_eq!(o["status"], "ok", "{o}\n{}", peer.log());
+                let chain = o["chain"].as_array().unwrap();
+                assert_eq!(chain.len(), 1, "hudsucker sends the leaf only: {o}");
+                let host = o["target"]["host"].as_str().unwrap();
+                assert_eq!(chain[0]["subject"], format!("CN={host}"), "{o}");
+                assert_eq!(
+                    chain[0]["issuer"],
+                    "CN=Hudsucker Industries, O=Hudsucker Industries, C=US, ST=NY, L=NYC"
+                );
+            }
+            scan
+        }
+    })
+    .await
+    .unwrap();
+    assert_intercepted_by_key(
+        &scan,
+        &roots,
+        "hudsucker-example-ca",
+        &ca,
+        // Every leaf carries the same key, the CA's. (`leaf-key-is-ca-key`
+        // needs the CA served; here only the catalog knows it.)
+        "leaf-key-reuse",
+    );
 }
