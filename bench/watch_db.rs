@@ -74,7 +74,7 @@ async fn measure(
         },
     );
     let mut observations = Vec::new();
-    for host in mitmwatch_sim::domains::popular() {
+    for host in mitmwatch_core::analysis_data::domains::popular() {
         observations.push(collector.probe(&Target::new(host, 443)).await);
     }
     let input = Input::in_memory("bench", observations.clone(), true);

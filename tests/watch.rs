@@ -398,7 +398,11 @@ async fn kill_9_loses_only_the_run_in_flight_and_sigterm_stops_cleanly() {
 /// Writes check's list of popular sites to a file for `-i`.
 fn write_popular(data: &Data) -> PathBuf {
     let path = data.dir.path().join("popular.txt");
-    std::fs::write(&path, mitmwatch_sim::domains::popular().join("\n")).unwrap();
+    std::fs::write(
+        &path,
+        mitmwatch_core::analysis_data::domains::popular().join("\n"),
+    )
+    .unwrap();
     path
 }
 
@@ -412,11 +416,12 @@ async fn damaged_foreign_and_non_databases_are_refused_and_left_untouched() {
         "first",
     );
     let db = data.db();
-    // Damage a page in the middle of the file.
+    // Damage the header of every page after the first (the schema's):
+    // the tables' pages are no longer b-tree pages.
     let mut bytes = std::fs::read(&db).unwrap();
     assert!(bytes.len() > 5 * 4096, "{} bytes", bytes.len());
-    for b in &mut bytes[2 * 4096 + 100..3 * 4096] {
-        *b = 0xA5;
+    for page in bytes.chunks_mut(4096).skip(1) {
+        page[..8].fill(0xA5);
     }
     std::fs::write(&db, &bytes).unwrap();
     let text = data.dir.path().join("notes.txt");
@@ -553,7 +558,7 @@ async fn history_agrees_with_the_database_and_the_export_reanalyses_the_same() {
     let csv = String::from_utf8(out.stdout).unwrap();
     assert_eq!(csv.lines().count(), 1 + 3 * 3 + 3);
     assert!(
-        csv.contains("facebook.com,443,facebook.com,intercepted,ok,"),
+        csv.contains("facebook.com,443,facebook.com,,intercepted,ok,"),
         "{csv}"
     );
     // Text names the episode and the steady sites.

@@ -20,7 +20,7 @@ pub const HISTORY_SCHEMA: u32 = 1;
 
 /// The CSV header of `history --format csv`.
 pub const CSV_HEADER: &str =
-    "host,port,sni,verdict,status,interceptor,from,to,first_run,last_run,runs";
+    "host,port,sni,via,verdict,status,interceptor,from,to,first_run,last_run,runs";
 
 /// Prints the history (or exports the observations); returns the exit code.
 pub fn run(args: HistoryArgs) -> Result<i32> {
@@ -62,10 +62,11 @@ pub fn run(args: HistoryArgs) -> Result<i32> {
                     let t = &site.target;
                     writeln!(
                         out,
-                        "{},{},{},{},{},{},{},{},{},{},{}",
+                        "{},{},{},{},{},{},{},{},{},{},{},{}",
                         cell(&t.host),
                         t.port,
                         cell(t.sni.as_deref().unwrap_or("")),
+                        cell(site.via.as_deref().unwrap_or("")),
                         s.verdict,
                         s.status,
                         cell(s.interceptor.as_deref().unwrap_or("")),
@@ -152,7 +153,10 @@ fn text(
             }
         }
         let t = &site.target;
-        let name = escape(&format!("{}:{}", t.host, t.port));
+        let name = match &site.via {
+            Some(proxy) => escape(&format!("{}:{} via {proxy}", t.host, t.port)),
+            None => escape(&format!("{}:{}", t.host, t.port)),
+        };
         let parts: Vec<String> = site
             .segments
             .iter()

@@ -1,21 +1,18 @@
 //! The adapter between `watch` and the `check` measurement: [`measure`]
-//! is the one function through which `watch` measures. It takes the same
-//! steps as `mitmwatch check` with the same helpers (the collector and
-//! analyzer from the same flags, the same judge, the same outcome rule and
-//! the same trust-store audit); when check's measurement becomes a library
-//! function with a typed report (issue 21), this file calls it instead and
-//! nothing else in `watch` changes.
-//!
-//! One difference stays: with a proxy configured, `check` also measures
-//! the direct path; `watch` measures the path the flags give.
+//! is the one function through which `watch` measures. It calls check's
+//! measurement, `mitmwatch_collect::check::run_check`, with the collector
+//! and analyzer built from the same flags as `check` builds them, and
+//! takes the run's outcome from the check's verdict. With a proxy
+//! configured, both paths are measured, as `check` does, and both are
+//! recorded (each observation says whether it went through the proxy).
 
-use super::analysis::{analyzer_and_data, exit_code, print_notice, validation_time, LIVE};
-use crate::cli::{FailOn, WatchArgs};
+use super::analysis::{analyzer_and_data, print_notice, validation_time, LIVE};
+use crate::cli::WatchArgs;
 use anyhow::{bail, Context, Result};
+use mitmwatch_collect::check::{default_targets, run_check, CheckRequest};
 use mitmwatch_collect::{Collector, ScanOptions};
 use mitmwatch_core::analyze::{Analyzer, ValidationTime};
-use mitmwatch_core::judge::{Input, Judge};
-use mitmwatch_core::model::{Assessment, Observation, RootClass, Target, Verdict};
+use mitmwatch_core::model::{Assessment, CheckVerdict, DataUsed, Observation, RootClass, Target};
 use mitmwatch_core::target_spec::{parse_target, DomainListReader};
 use mitmwatch_store::StoreOptions;
 use mitmwatch_watch::{LocalRoot, Outcome};
@@ -29,7 +26,7 @@ pub struct Setup {
     /// The sites measured in each run.
     pub targets: Vec<Target>,
     options: ScanOptions,
-    fail_on: FailOn,
+    data_used: DataUsed,
     stores: Option<StoreOptions>,
     /// Whether `--baseline` was given (issuer changes then open episodes).
     pub baseline: bool,
@@ -41,7 +38,8 @@ pub struct Measurement {
     pub started_at: OffsetDateTime,
     /// When it ended.
     pub finished_at: OffsetDateTime,
-    /// One observation per site, in the order of the targets.
+    /// One observation per site (and per path, with a proxy), in the
+    /// order of the targets.
     pub observations: Vec<Observation>,
     /// Their assessments, in the same order.
     pub assessments: Vec<Assessment>,
@@ -57,7 +55,7 @@ pub fn setup(args: &WatchArgs) -> Result<Setup> {
     if matches!(when, ValidationTime::Observed) {
         bail!("--at observed: a watch judges each run as of when it is made (leave --at out)");
     }
-    let (analyzer, _) = analyzer_and_data(&args.analysis, when)?;
+    let (analyzer, data_used) = analyzer_and_data(&args.analysis, when)?;
     let store = super::flags_setup::trust_store(&args.analysis.trust)?;
     let collector = super::flags_setup::collector(&args.collect, &store)?;
     let stores = match args.no_store {
@@ -69,7 +67,7 @@ pub fn setup(args: &WatchArgs) -> Result<Setup> {
         collector,
         targets: targets(args)?,
         options: super::flags_setup::scan_options(&args.collect),
-        fail_on: args.analysis.fail_on,
+        data_used,
         stores,
         baseline: args.analysis.baseline.is_some(),
     })
@@ -91,10 +89,7 @@ fn targets(args: &WatchArgs) -> Result<Vec<Target>> {
         }
     }
     if out.is_empty() {
-        out = mitmwatch_sim::domains::popular()
-            .into_iter()
-            .map(|d| Target::new(d, port))
-            .collect();
+        out = default_targets(port);
     }
     let mut seen = std::collections::HashSet::new();
     out.retain(|t| seen.insert(t.clone()));
@@ -104,30 +99,32 @@ fn targets(args: &WatchArgs) -> Result<Vec<Target>> {
         .collect())
 }
 
-/// Measures every site once, judges the run as `check` does, and audits
-/// the trust stores for roots added on this machine.
+/// Measures every site once with check's measurement, and audits the
+/// trust stores for roots added on this machine.
 pub async fn measure(setup: &Setup) -> Result<Measurement> {
     let started_at = OffsetDateTime::now_utc();
-    let observations = super::output_files::collect_all(
-        setup.collector.clone(),
-        setup.targets.clone(),
-        &setup.options,
-    )
-    .await;
-    let when = ValidationTime::At(OffsetDateTime::now_utc());
-    let input = Input::in_memory("the watch's run", observations.clone(), true);
-    let mut judged = Judge::new(&setup.analyzer, when).judge(input, &mut print_notice)?;
-    let assessments = judged.assessments()?;
-    let summary = judged.summary;
-    // As `check`: too little reached to say "clean" below half the sites.
-    let code = exit_code(&summary, assessments.len().div_ceil(2), setup.fail_on);
-    let count = |v: Verdict| summary.verdicts.get(&v).copied().unwrap_or(0);
-    let outcome = match code {
-        super::exit::INCONCLUSIVE => Outcome::Inconclusive,
-        _ if count(Verdict::Intercepted) > 0 => Outcome::Intercepted,
-        _ if count(Verdict::Suspicious) > 0 => Outcome::Suspicious,
-        _ => Outcome::Clean,
+    let request = CheckRequest {
+        collector: setup.collector.clone(),
+        targets: setup.targets.clone(),
+        options: setup.options.clone(),
+        analyzer: &setup.analyzer,
+        when: ValidationTime::At(OffsetDateTime::now_utc()),
+        data_used: setup.data_used.clone(),
     };
+    let measured = run_check(request, &mut print_notice).await?;
+    let report = measured.report;
+    let outcome = match report.verdict {
+        CheckVerdict::Intercepted => Outcome::Intercepted,
+        CheckVerdict::Suspicious => Outcome::Suspicious,
+        CheckVerdict::Inconclusive => Outcome::Inconclusive,
+        CheckVerdict::Clean => Outcome::Clean,
+    };
+    let mut observations = measured.observations;
+    let mut assessments = report.measured.assessments;
+    if let (Some(obs), Some(path)) = (measured.direct_observations, report.direct) {
+        observations.extend(obs);
+        assessments.extend(path.assessments);
+    }
     let local_roots = setup
         .stores
         .as_ref()

@@ -20,7 +20,6 @@
 #![forbid(unsafe_code)]
 
 pub mod ct_logs;
-pub mod domains;
 pub mod error;
 pub(crate) mod interceptor;
 pub(crate) mod origin;
@@ -30,6 +29,7 @@ pub mod schedule;
 
 use error::SimError;
 use mitmwatch_collect::ConnectTo;
+use mitmwatch_core::analysis_data::domains::DomainList;
 use mitmwatch_core::analysis_data::trust_store::TrustStore;
 use mitmwatch_core::encoding::pem_encode;
 use pki::{InterceptorPki, PublicPki};
@@ -62,7 +62,7 @@ impl Default for SimConfig {
             bind: IpAddr::V4(Ipv4Addr::LOCALHOST),
             origin_port: 0,
             interceptor_port: 0,
-            intercepted: domains::names(domains::KZ_2019).into_iter().collect(),
+            intercepted: DomainList::Kz2019.names().into_iter().collect(),
             window: None,
         }
     }

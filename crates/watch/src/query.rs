@@ -44,6 +44,8 @@ pub struct SiteResult {
     pub run_at: OffsetDateTime,
     /// The site.
     pub target: Target,
+    /// The proxy it was reached through (`None`: directly).
+    pub via: Option<String>,
     /// How the connection ended (`ok`, `dns-failed`, …).
     pub status: String,
     /// The verdict.
@@ -100,18 +102,19 @@ impl History {
             .conn
             .prepare(
                 "SELECT o.run_id, r.started_at, s.host, s.port, s.sni, j.status, j.verdict,
-                        j.interceptor_label
+                        j.interceptor_label, s.via
                  FROM observations o
                  JOIN runs r ON r.id = o.run_id
                  JOIN sites s ON s.id = o.site_id
                  JOIN judgements j ON j.id = o.judgement_id
                  WHERE r.started_at >= ?1
-                 ORDER BY s.host, s.port, s.sni, o.run_id",
+                 ORDER BY s.host, s.port, s.sni, s.via, o.run_id",
             )
             .map_err(self.sql())?;
         let rows = stmt
             .query_map([since.map(millis).unwrap_or(i64::MIN)], |r| {
                 let sni: String = r.get(4)?;
+                let via: String = r.get(8)?;
                 Ok(SiteResult {
                     run_id: r.get(0)?,
                     run_at: from_millis(r.get(1)?),
@@ -120,6 +123,7 @@ impl History {
                         port: r.get(3)?,
                         sni: (!sni.is_empty()).then_some(sni),
                     },
+                    via: (!via.is_empty()).then_some(via),
                     status: r.get(5)?,
                     verdict: r.get(6)?,
                     interceptor: r.get(7)?,

@@ -290,18 +290,23 @@ fn open_episodes(tx: &Transaction<'_>) -> rusqlite::Result<Vec<OpenEpisode>> {
     rows.collect()
 }
 
-/// The id of a target's row, added if new.
+/// The id of a target's row (with the proxy it went through), added if new.
 fn site(tx: &Transaction<'_>, o: &Observation) -> rusqlite::Result<i64> {
     let sni = o.target.sni.clone().unwrap_or_default();
+    let via = o.proxy.clone().unwrap_or_default();
     let found = tx
-        .prepare_cached("SELECT id FROM sites WHERE host = ?1 AND port = ?2 AND sni = ?3")?
-        .query_row(params![o.target.host, o.target.port, sni], |r| r.get(0))
+        .prepare_cached(
+            "SELECT id FROM sites WHERE host = ?1 AND port = ?2 AND sni = ?3 AND via = ?4",
+        )?
+        .query_row(params![o.target.host, o.target.port, sni, via], |r| {
+            r.get(0)
+        })
         .optional()?;
     if let Some(id) = found {
         return Ok(id);
     }
-    tx.prepare_cached("INSERT INTO sites (host, port, sni) VALUES (?1, ?2, ?3)")?
-        .execute(params![o.target.host, o.target.port, sni])?;
+    tx.prepare_cached("INSERT INTO sites (host, port, sni, via) VALUES (?1, ?2, ?3, ?4)")?
+        .execute(params![o.target.host, o.target.port, sni, via])?;
     Ok(tx.last_insert_rowid())
 }
 

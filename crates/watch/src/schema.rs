@@ -14,7 +14,7 @@
 //! | `meta` | setting | `created_by`, `created_at`, `first_roots` |
 //! | `networks` | distinct network facts | interfaces, default route, resolvers (JSON), by digest |
 //! | `runs` | measurement | times, network, outcome, counts, local roots |
-//! | `sites` | target | host, port, SNI |
+//! | `sites` | target and path | host, port, SNI, and the proxy it was reached through (`''` direct) |
 //! | `chains` | distinct served chain | the certificates (JSON), by SHA-256 digest |
 //! | `shapes` | distinct rest of an observation | the observation without chain and times (JSON), by digest |
 //! | `judgements` | distinct judgement | status, verdict, interceptor, issuer, finding codes |
@@ -69,7 +69,8 @@ CREATE TABLE sites (
     host TEXT NOT NULL,
     port INTEGER NOT NULL,
     sni TEXT NOT NULL,
-    UNIQUE (host, port, sni)
+    via TEXT NOT NULL DEFAULT '',
+    UNIQUE (host, port, sni, via)
 );
 CREATE TABLE chains (
     id INTEGER PRIMARY KEY,

@@ -12,6 +12,8 @@ use time::OffsetDateTime;
 pub struct SiteTimeline {
     /// The site.
     pub target: Target,
+    /// The proxy it was reached through (`None`: directly).
+    pub via: Option<String>,
     /// Its segments, oldest first.
     pub segments: Vec<Segment>,
 }
@@ -44,9 +46,13 @@ pub struct Segment {
 pub fn timelines(results: &[SiteResult]) -> Vec<SiteTimeline> {
     let mut out: Vec<SiteTimeline> = Vec::new();
     for r in results {
-        if out.last().is_none_or(|t| t.target != r.target) {
+        if out
+            .last()
+            .is_none_or(|t| t.target != r.target || t.via != r.via)
+        {
             out.push(SiteTimeline {
                 target: r.target.clone(),
+                via: r.via.clone(),
                 segments: Vec::new(),
             });
         }
@@ -83,6 +89,7 @@ mod tests {
             run_id: run,
             run_at: OffsetDateTime::from_unix_timestamp(run * 1800).unwrap(),
             target: Target::new(host, 443),
+            via: None,
             status: "ok".into(),
             verdict: verdict.into(),
             interceptor: by.map(str::to_string),
