@@ -761,3 +761,136 @@ async fn under_a_baseline_a_new_issuing_ca_opens_an_episode_with_the_sites_obser
     assert!(kept.contains("\"wikipedia.org\""));
     assert_eq!(events(&data), vec![("episode-opened".into(), 1)]);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sim_intercept_from_and_for_on_the_command_line_make_an_episode_for_watch() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("sim");
+    let mut sim = Command::new(binary())
+        .args([
+            "sim",
+            "--duration",
+            "60",
+            "--intercept-from",
+            "2s",
+            "--intercept-for",
+            "3s",
+        ])
+        .arg("--out-dir")
+        .arg(&data)
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stdout = sim.stdout.take().unwrap();
+    let mut box_addr = None;
+    let mut said_window = false;
+    for line in std::io::BufRead::lines(std::io::BufReader::new(stdout)) {
+        let line = line.unwrap();
+        if let Some((_, addr)) = line.split_once("names intercepted):") {
+            box_addr = Some(addr.trim().to_string());
+        }
+        said_window |= line.starts_with("interception: from 2s after the start, for 3s");
+        if line.starts_with("running;") {
+            break;
+        }
+    }
+    assert!(said_window, "sim states its window");
+    let db = dir.path().join("h.sqlite");
+    let mut watch = Command::new(binary());
+    watch
+        .arg("watch")
+        .args(SITES)
+        .arg("--db")
+        .arg(&db)
+        .args([
+            "--connect-to",
+            &format!("::{}", box_addr.unwrap()),
+            "--no-store",
+        ])
+        .args(["--every", "1s", "--runs", "10", "--close-after", "2"]);
+    for (flag, file) in [
+        ("--roots", "sim-root.pem"),
+        ("--pins", "sim-pins.json"),
+        ("--ct-log-list", "sim-ct.json"),
+    ] {
+        watch.arg(flag).arg(data.join(file));
+    }
+    let out = output(watch).await;
+    let _ = sim.kill();
+    let _ = sim.wait();
+    ok(&out, "watch");
+    let runs = outcomes(&db);
+    assert_eq!(runs[0], "clean", "{runs:?}");
+    assert!(runs.contains(&"intercepted".to_string()), "{runs:?}");
+    let episodes = History::open(&db, Access::ReadOnly)
+        .unwrap()
+        .episodes(None)
+        .unwrap();
+    assert_eq!(episodes.len(), 1, "{episodes:?}");
+    assert!(
+        episodes[0].closed_run.is_some(),
+        "closed after the window: {runs:?}"
+    );
+}
+
+/// The arguments after `mitmwatch` in the systemd unit and the launchd agent.
+fn deploy_arguments() -> Vec<(&'static str, Vec<String>)> {
+    let root = env!("CARGO_MANIFEST_DIR");
+    let unit =
+        std::fs::read_to_string(format!("{root}/deploy/systemd/mitmwatch-watch.service")).unwrap();
+    let exec = unit
+        .lines()
+        .find_map(|l| l.strip_prefix("ExecStart="))
+        .expect("an ExecStart line");
+    let systemd: Vec<String> = exec
+        .split_whitespace()
+        .skip(1)
+        .map(str::to_string)
+        .collect();
+    let plist = std::fs::read_to_string(format!("{root}/deploy/launchd/org.mitmwatch.watch.plist"))
+        .unwrap();
+    let array = plist
+        .split_once("<key>ProgramArguments</key>")
+        .and_then(|(_, rest)| rest.split_once("</array>"))
+        .expect("ProgramArguments")
+        .0;
+    let launchd: Vec<String> = array
+        .split("<string>")
+        .skip(1)
+        .map(|s| s.split_once("</string>").unwrap().0.to_string())
+        .skip(1)
+        .collect();
+    vec![("systemd", systemd), ("launchd", launchd)]
+}
+
+#[test]
+fn the_deploy_files_run_watch_with_flags_it_accepts() {
+    let dir = tempfile::tempdir().unwrap();
+    // A database under a file: the flags parse, then opening it fails,
+    // before any measurement.
+    let blocker = dir.path().join("file");
+    std::fs::write(&blocker, "").unwrap();
+    for (what, args) in deploy_arguments() {
+        assert_eq!(
+            args.first().map(String::as_str),
+            Some("watch"),
+            "{what}: {args:?}"
+        );
+        let out = Command::new(binary())
+            .args(&args)
+            .arg("--db")
+            .arg(blocker.join("h.sqlite"))
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{what}: {stderr}");
+        assert!(
+            stderr.contains("h.sqlite") || stderr.contains("file"),
+            "{what}: {stderr}"
+        );
+        assert!(
+            !stderr.contains("unexpected argument") && !stderr.contains("invalid value"),
+            "{what}: {stderr}"
+        );
+    }
+}
