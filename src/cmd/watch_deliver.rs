@@ -125,11 +125,11 @@ impl Deliver {
             let options = BundleOptions {
                 tool: tool_name(),
                 generated_at: time::OffsetDateTime::now_utc(),
+                // No path: it would name the user's home directory.
                 vantage_note: Some(format!(
-                    "Recorded by `mitmwatch watch`: run {} of the history {}, episode {}.",
-                    episode.opened_run,
-                    history.path().display(),
-                    episode.id
+                    "Recorded by `mitmwatch watch`, which opened episode {} in its run {} \
+                     (the first run in which this interception was seen).",
+                    episode.id, episode.opened_run
                 )),
                 include_addresses: false,
             };
