@@ -696,6 +696,13 @@ async fn keep_prunes_old_runs_but_never_an_episode_s_first_run_nor_its_evidence(
            (SELECT chain_id FROM observations WHERE chain_id IS NOT NULL)",
     );
     assert_eq!(orphans, 0);
+    let orphans = count(
+        &db,
+        "SELECT count(*) FROM certs WHERE id NOT IN
+           (SELECT j.value FROM chains, json_each(chains.certs) AS j)",
+    );
+    assert_eq!(orphans, 0);
+    assert!(count(&db, "SELECT count(*) FROM certs") > 0);
     // The evidence is untouched and the episode's run still exports.
     assert_eq!(
         std::fs::read_dir(&evidence[0]).unwrap().count(),

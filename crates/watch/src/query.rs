@@ -8,6 +8,7 @@ use crate::network::NetworkFacts;
 use mitmwatch_core::model::{Observation, Target};
 use rusqlite::params;
 use serde::Serialize;
+use std::collections::HashMap;
 use time::OffsetDateTime;
 
 /// A run as stored.
@@ -154,24 +155,40 @@ impl History {
                  ORDER BY o.run_id, o.seq",
             )
             .map_err(self.sql())?;
+        let mut certs = self
+            .conn
+            .prepare("SELECT record FROM certs WHERE id = ?1")
+            .map_err(self.sql())?;
+        let mut known: HashMap<i64, serde_json::Value> = HashMap::new();
         let mut rows = stmt
             .query(params![since.map(millis).unwrap_or(i64::MIN), run])
             .map_err(self.sql())?;
+        let bad = |reason: String| WatchError::BadRecord {
+            path: self.path.clone(),
+            what: "observation",
+            reason,
+        };
         let mut count = 0;
         while let Some(row) = rows.next().map_err(self.sql())? {
             let start: i64 = row.get(0).map_err(self.sql())?;
             let offset: i64 = row.get(1).map_err(self.sql())?;
             let duration: i64 = row.get(2).map_err(self.sql())?;
             let shape: String = row.get(3).map_err(self.sql())?;
-            let certs: Option<String> = row.get(4).map_err(self.sql())?;
-            let observation =
-                rebuild(start + offset, duration, &shape, certs.as_deref()).map_err(|reason| {
-                    WatchError::BadRecord {
-                        path: self.path.clone(),
-                        what: "observation",
-                        reason,
-                    }
-                })?;
+            let ids: Option<String> = row.get(4).map_err(self.sql())?;
+            let ids: Vec<i64> = match ids {
+                Some(text) => serde_json::from_str(&text).map_err(|e| bad(e.to_string()))?,
+                None => Vec::new(),
+            };
+            let mut chain = Vec::with_capacity(ids.len());
+            for id in ids {
+                if !known.contains_key(&id) {
+                    let text: String = certs.query_row([id], |r| r.get(0)).map_err(self.sql())?;
+                    let value = serde_json::from_str(&text).map_err(|e| bad(e.to_string()))?;
+                    known.insert(id, value);
+                }
+                chain.push(known[&id].clone());
+            }
+            let observation = rebuild(start + offset, duration, &shape, chain).map_err(bad)?;
             each(observation).map_err(|source| WatchError::Io {
                 path: "the export".into(),
                 source,
@@ -217,6 +234,8 @@ impl History {
             tx.execute_batch(
                 "DELETE FROM chains WHERE id NOT IN
                      (SELECT chain_id FROM observations WHERE chain_id IS NOT NULL);
+                 DELETE FROM certs WHERE id NOT IN
+                     (SELECT j.value FROM chains, json_each(chains.certs) AS j);
                  DELETE FROM shapes WHERE id NOT IN (SELECT shape_id FROM observations);
                  DELETE FROM judgements WHERE id NOT IN (SELECT judgement_id FROM observations);
                  DELETE FROM networks WHERE id NOT IN
@@ -242,13 +261,10 @@ fn rebuild(
     started_ms: i64,
     duration_us: i64,
     shape: &str,
-    certs: Option<&str>,
+    chain: Vec<serde_json::Value>,
 ) -> std::result::Result<Observation, String> {
     let mut value: serde_json::Value = serde_json::from_str(shape).map_err(|e| e.to_string())?;
-    let chain: serde_json::Value = match certs {
-        Some(text) => serde_json::from_str(text).map_err(|e| e.to_string())?,
-        None => serde_json::Value::Array(Vec::new()),
-    };
+    let chain = serde_json::Value::Array(chain);
     let started = mitmwatch_core::encoding::rfc3339(from_millis(started_ms));
     let map = value
         .as_object_mut()

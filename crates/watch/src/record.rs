@@ -128,7 +128,13 @@ fn record_in(
         let site_id = site(tx, o)?;
         let chain_id = match o.chain.is_empty() {
             true => None,
-            false => Some(intern(tx, "chains", "certs", &json_text(&o.chain))?),
+            false => {
+                let mut ids = Vec::with_capacity(o.chain.len());
+                for cert in &o.chain {
+                    ids.push(intern(tx, "certs", "record", &json_text(cert))?);
+                }
+                Some(intern(tx, "chains", "certs", &json_text(&ids))?)
+            }
         };
         let shape_id = intern(tx, "shapes", "record", &shape(o))?;
         let judgement_id = judgement(tx, a)?;

@@ -15,15 +15,18 @@
 //! | `networks` | distinct network facts | interfaces, default route, resolvers (JSON), by digest |
 //! | `runs` | measurement | times, network, outcome, counts, local roots |
 //! | `sites` | target and path | host, port, SNI, and the proxy it was reached through (`''` direct) |
-//! | `chains` | distinct served chain | the certificates (JSON), by SHA-256 digest |
+//! | `certs` | distinct certificate | its record (DER and parsed fields, JSON), by SHA-256 digest |
+//! | `chains` | distinct served chain | its certificates' ids in the order served (JSON), by digest |
 //! | `shapes` | distinct rest of an observation | the observation without chain and times (JSON), by digest |
 //! | `judgements` | distinct judgement | status, verdict, interceptor, issuer, finding codes |
 //! | `observations` | site of a run | times, and the ids of its shape, chain and judgement |
 //! | `episodes` | episode | kind, key, opening and closing run, sites, evidence, notifications |
 //!
-//! Chains, shapes, judgements and networks repeat from run to run; each is
-//! stored once and an observation row holds only small integers, so a
-//! year of half-hourly runs of 63 sites stays small (`bench/README.md`).
+//! Certificates, chains, shapes, judgements and networks repeat from run to
+//! run; each is stored once and an observation row holds only small
+//! integers, so a year of half-hourly runs of 63 sites stays small
+//! (`docs/watch.md`, "Benchmark"). A box that mints a new leaf at every
+//! run adds that leaf and a chain row, not its intermediates again.
 
 use crate::error::{Result, WatchError};
 use rusqlite::{Connection, OpenFlags};
@@ -71,6 +74,11 @@ CREATE TABLE sites (
     sni TEXT NOT NULL,
     via TEXT NOT NULL DEFAULT '',
     UNIQUE (host, port, sni, via)
+);
+CREATE TABLE certs (
+    id INTEGER PRIMARY KEY,
+    digest TEXT NOT NULL UNIQUE,
+    record TEXT NOT NULL
 );
 CREATE TABLE chains (
     id INTEGER PRIMARY KEY,
