@@ -8,7 +8,7 @@ use crate::network::NetworkFacts;
 use mitmwatch_core::model::{Observation, Target};
 use rusqlite::params;
 use serde::Serialize;
-use std::collections::HashMap;
+use std::collections::hash_map::{Entry, HashMap};
 use time::OffsetDateTime;
 
 /// A run as stored.
@@ -181,12 +181,15 @@ impl History {
             };
             let mut chain = Vec::with_capacity(ids.len());
             for id in ids {
-                if !known.contains_key(&id) {
-                    let text: String = certs.query_row([id], |r| r.get(0)).map_err(self.sql())?;
-                    let value = serde_json::from_str(&text).map_err(|e| bad(e.to_string()))?;
-                    known.insert(id, value);
-                }
-                chain.push(known[&id].clone());
+                let value = match known.entry(id) {
+                    Entry::Occupied(e) => e.into_mut(),
+                    Entry::Vacant(e) => {
+                        let text: String =
+                            certs.query_row([id], |r| r.get(0)).map_err(self.sql())?;
+                        e.insert(serde_json::from_str(&text).map_err(|err| bad(err.to_string()))?)
+                    }
+                };
+                chain.push(value.clone());
             }
             let observation = rebuild(start + offset, duration, &shape, chain).map_err(bad)?;
             each(observation).map_err(|source| WatchError::Io {
