@@ -901,3 +901,88 @@ fn the_deploy_files_run_watch_with_flags_it_accepts() {
         );
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stored_observations_come_back_as_they_were_measured() {
+    use mitmwatch_core::analyze::{AnalysisData, Analyzer, ValidationTime};
+    use mitmwatch_core::judge::{Input, Judge};
+    use mitmwatch_watch::record::RunInput;
+    let sim = sim(None).await;
+    let collector = common::box_collector(&sim);
+    let mut observations = Vec::new();
+    for host in SITES {
+        observations.push(common::probe(&collector, host).await);
+    }
+    // A failure is a record too.
+    let refused = common::refused_port().await;
+    let failing = common::collector_to(refused.addr(), &sim.trust_store(), Duration::from_secs(2));
+    observations.push(common::probe(&failing, "offline.example").await);
+    let analyzer = Analyzer::new(AnalysisData {
+        pins: sim.pins(),
+        ct_logs: std::sync::Arc::new(sim.ct_log_list.clone()),
+        ..AnalysisData::with_trust(sim.trust_store()).unwrap()
+    });
+    let input = Input::in_memory("test", observations.clone(), true);
+    let assessments = Judge::new(&analyzer, ValidationTime::Observed)
+        .judge(input, &mut |_| {})
+        .unwrap()
+        .assessments()
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("h.sqlite");
+    let mut history = History::open(&db, Access::ReadWrite).unwrap();
+    let start = observations[0].started_at;
+    for _ in 0..2 {
+        history
+            .record_run(
+                &RunInput {
+                    started_at: start,
+                    finished_at: start,
+                    network: &mitmwatch_watch::network::NetworkFacts::default(),
+                    observations: &observations,
+                    assessments: &assessments,
+                    outcome: mitmwatch_watch::Outcome::Intercepted,
+                    local_roots: None,
+                    baseline: false,
+                    resumed: false,
+                    tool: "test",
+                },
+                3,
+            )
+            .unwrap();
+    }
+    let mut back = Vec::new();
+    history
+        .observations(None, None, |o| {
+            back.push(o);
+            Ok(())
+        })
+        .unwrap();
+    assert_eq!(back.len(), 2 * observations.len());
+    // Stored to the millisecond (times) and microsecond (durations).
+    let ms = |t: time::OffsetDateTime| t.unix_timestamp_nanos() / 1_000_000;
+    for (got, want) in back
+        .iter()
+        .zip(observations.iter().chain(observations.iter()))
+    {
+        assert_eq!(ms(got.started_at), ms(want.started_at));
+        assert!((got.duration_ms - want.duration_ms).abs() < 0.001);
+        let mut got = got.clone();
+        got.started_at = want.started_at;
+        got.duration_ms = want.duration_ms;
+        assert_eq!(&got, want);
+    }
+    // Stored once: each certificate, chain and record shape.
+    let chains = count(&db, "SELECT count(*) FROM chains");
+    let distinct: std::collections::HashSet<String> = observations
+        .iter()
+        .filter(|o| !o.chain.is_empty())
+        .map(|o| serde_json::to_string(&o.chain).unwrap())
+        .collect();
+    assert_eq!(chains, distinct.len() as i64);
+    assert_eq!(
+        count(&db, "SELECT count(*) FROM observations"),
+        2 * observations.len() as i64
+    );
+    drop(refused);
+}
