@@ -383,10 +383,12 @@ async fn kill_9_loses_only_the_run_in_flight_and_sigterm_stops_cleanly() {
         .unwrap();
     tokio::time::sleep(Duration::from_millis(1500)).await;
     let sent = Instant::now();
-    Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
+    // The shell's own `kill`, which every sh has.
+    let term = Command::new("sh")
+        .args(["-c", &format!("kill -TERM {}", child.id())])
         .status()
         .unwrap();
+    assert!(term.success());
     let status = child.wait().unwrap();
     assert!(status.success(), "{status:?}");
     assert!(sent.elapsed() < Duration::from_secs(5));
