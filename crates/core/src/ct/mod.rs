@@ -29,6 +29,6 @@ pub(crate) mod v3;
 
 pub use embedded::{CheckedSct, EmbeddedScts, SctStatus};
 pub use history::LogHistory;
-pub use log_list::{CtLog, LogList, LogListError, LogState, StateKind};
+pub use log_list::{CtLog, LogList, LogListError, LogState, StateKind, TreeHead};
 pub use signature::{LogKey, LogKeyError};
 pub use signed::{ListSignatureError, ListSigningKey};
