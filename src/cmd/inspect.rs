@@ -101,7 +101,7 @@ pub fn run(args: InspectArgs) -> Result<i32> {
             })?;
             // `-v`: the data the verdicts rest on, with its dates.
             if super::verbosity::verbose() {
-                write!(out, "{}", text::data_used_text(&data))?;
+                write!(out, "{}", text::data_used_text(&data, 96))?;
             }
         }
     }
