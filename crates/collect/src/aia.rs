@@ -528,6 +528,44 @@ mod tests {
         );
     }
 
+    /// Real certificates (the shipped intermediates, the real chains of
+    /// fixtures/real) survive cms's decoding and re-encoding byte for byte,
+    /// so none is dropped for not being found verbatim.
+    #[test]
+    fn real_ca_certificates_come_back_byte_for_byte() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+        let mut certs: Vec<Vec<u8>> = Vec::new();
+        for dir in [
+            "certs/intermediates",
+            "fixtures/real/public-2026",
+            "fixtures/real/sha1-2014",
+        ] {
+            let mut files: Vec<_> = std::fs::read_dir(root.join(dir))
+                .unwrap()
+                .map(|e| e.unwrap().path())
+                .filter(|p| p.extension().is_some_and(|x| x == "pem"))
+                .collect();
+            files.sort();
+            for file in files {
+                let pem = std::fs::read(&file).unwrap();
+                let name = file.display().to_string();
+                let parsed =
+                    mitmwatch_core::analysis_data::trust_store::parse_pem_certs(&pem, &name)
+                        .unwrap();
+                for cert in parsed {
+                    // A SET OF holds each certificate once.
+                    if !certs.iter().any(|c| c[..] == cert[..]) {
+                        certs.push(cert.to_vec());
+                    }
+                }
+            }
+        }
+        assert!(certs.len() >= 40, "{} certificates", certs.len());
+        for group in certs.chunks(MAX_BUNDLE_CERTS) {
+            assert_eq!(parse_issuers(&p7(group)).unwrap(), group.to_vec());
+        }
+    }
+
     #[test]
     fn a_signed_data_of_another_content_type_is_refused() {
         let bundle = p7(&[cert("a.example")]);
