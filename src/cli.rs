@@ -93,6 +93,13 @@ pub enum Command {
     Inspect(InspectArgs),
     /// Am I intercepted right now? Scan popular sites and explain the verdict.
     Check(CheckArgs),
+    /// Keep watch: run the `check` measurement on a schedule, keep every run
+    /// in a history database, and when interception starts, keep the
+    /// evidence and tell you.
+    Watch(WatchArgs),
+    /// What `watch` saw: episodes, each site's timeline, and the stored
+    /// observations (`--export`) for analyze, compare and merge.
+    History(HistoryArgs),
     /// Build a baseline (domain -> accepted issuing CAs) from a scan made from a trusted vantage.
     Baseline(BaselineArgs),
     /// Readable reports of saved observations: self-contained HTML, CSV or text.
@@ -511,8 +518,20 @@ pub struct StoreArgs {
 #[derive(Debug, Args)]
 pub struct ReportArgs {
     /// Observations, JSON Lines (`-` for stdin).
-    #[arg(value_name = "FILE.jsonl")]
-    pub input: PathBuf,
+    #[arg(
+        value_name = "FILE.jsonl",
+        required_unless_present = "db",
+        conflicts_with = "db"
+    )]
+    pub input: Option<PathBuf>,
+    /// Report on the observations stored by `watch` in this history
+    /// database instead of a file (with `--since`: only the runs since).
+    #[arg(long, value_name = "FILE.sqlite")]
+    pub db: Option<PathBuf>,
+    /// With `--db`: only the runs since this time (RFC 3339) or this long
+    /// ago (`7d`, `12h`).
+    #[arg(long, value_name = "WHEN", requires = "db")]
+    pub since: Option<String>,
     /// Write a self-contained HTML report here.
     #[arg(long, value_name = "OUT.html")]
     pub html: Option<PathBuf>,
@@ -603,6 +622,107 @@ pub struct SimArgs {
     /// Stop after this many seconds (default: run until Ctrl-C).
     #[arg(long, value_name = "SECS", value_parser = positive, allow_negative_numbers = true)]
     pub duration: Option<f64>,
+    /// The box intercepts only from this long after the start (`5s`, `2m`);
+    /// before, it passes every connection through to the genuine origin.
+    #[arg(long, value_name = "DURATION", value_parser = duration)]
+    pub intercept_from: Option<std::time::Duration>,
+    /// The box intercepts for this long only (from `--intercept-from`, or
+    /// from the start), then passes everything through again.
+    #[arg(long, value_name = "DURATION", value_parser = duration)]
+    pub intercept_for: Option<std::time::Duration>,
+}
+
+/// Parses a duration: `500ms`, `30s`, `30m`, `12h`, `7d`, `1h30m`.
+fn duration(value: &str) -> Result<std::time::Duration, String> {
+    mitmwatch_watch::duration::parse(value)
+}
+
+#[derive(Debug, Args)]
+pub struct WatchArgs {
+    /// Sites to watch instead of `check`'s list of popular sites: HOST,
+    /// HOST:PORT or https://HOST/.
+    #[arg(value_name = "HOST[:PORT]")]
+    pub targets: Vec<String>,
+    /// Read the sites to watch from a file, one per line (`#` comments).
+    #[arg(short, long, value_name = "FILE")]
+    pub input: Option<PathBuf>,
+    /// Time between runs (`30m`, `1h`, `10s`), shifted by up to a tenth
+    /// either way (`--jitter`).
+    #[arg(long, value_name = "DURATION", default_value = "30m", value_parser = duration)]
+    pub every: std::time::Duration,
+    /// The largest random shift of each run time (default: a tenth of --every).
+    #[arg(long, value_name = "DURATION", value_parser = duration)]
+    pub jitter: Option<std::time::Duration>,
+    /// Stop after this many runs (default: run until stopped).
+    #[arg(long, value_name = "N", value_parser = at_least_one)]
+    pub runs: Option<usize>,
+    /// The history database (default: history.sqlite in the data directory:
+    /// $MITMWATCH_DATA_DIR, else $XDG_DATA_HOME/mitmwatch, else
+    /// ~/.local/share/mitmwatch).
+    #[arg(long, value_name = "FILE.sqlite")]
+    pub db: Option<PathBuf>,
+    /// Where episodes' evidence bundles go (default: `evidence` beside the database).
+    #[arg(long, value_name = "DIR")]
+    pub evidence_dir: Option<PathBuf>,
+    /// An episode closes after this many conclusive runs in a row without
+    /// what opened it (inconclusive runs do not count).
+    #[arg(long, value_name = "N", default_value_t = 3, value_parser = clap::value_parser!(u32).range(1..))]
+    pub close_after: u32,
+    /// Run this shell command when an episode opens or closes, with the
+    /// event as JSON on its standard input (and MITMWATCH_EVENT,
+    /// MITMWATCH_EPISODE, MITMWATCH_KIND, MITMWATCH_LABEL, MITMWATCH_SITES,
+    /// MITMWATCH_EVIDENCE, MITMWATCH_DB in its environment).
+    #[arg(long, value_name = "CMD")]
+    pub on_change: Option<String>,
+    /// Also show a desktop notification (notify-send, or osascript on macOS).
+    #[arg(long)]
+    pub desktop_notify: bool,
+    /// Delete runs older than this (`90d`, `52w`) after each run; runs in
+    /// which an episode opened, and every evidence bundle, are kept.
+    #[arg(long, value_name = "DURATION", value_parser = duration)]
+    pub keep: Option<std::time::Duration>,
+    /// Do not audit this machine's trust stores in each run (no
+    /// `local-root` episodes).
+    #[arg(long)]
+    pub no_store: bool,
+    #[command(flatten)]
+    pub collect: CollectArgs,
+    #[command(flatten)]
+    pub analysis: AnalysisArgs,
+    #[command(flatten)]
+    pub stores: StoreDiscoveryArgs,
+}
+
+/// Output format of `history`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum HistoryFormat {
+    /// Episodes, then each site's timeline, for reading.
+    Text,
+    /// One document: runs, episodes and timelines (`schema` 1).
+    Json,
+    /// One row per segment of each site's timeline.
+    Csv,
+}
+
+#[derive(Debug, Args)]
+pub struct HistoryArgs {
+    /// The history database (default: history.sqlite in the data directory).
+    #[arg(long, value_name = "FILE.sqlite")]
+    pub db: Option<PathBuf>,
+    /// Only what happened since this time (RFC 3339) or this long ago (`7d`).
+    #[arg(long, value_name = "WHEN")]
+    pub since: Option<String>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = HistoryFormat::Text)]
+    pub format: HistoryFormat,
+    /// Write the stored observations (since `--since`) as observation JSON
+    /// Lines to this file (`-` for stdout) instead of the history, for
+    /// `analyze`, `report`, `compare` or `merge`.
+    #[arg(long, value_name = "FILE.jsonl|-")]
+    pub export: Option<PathBuf>,
+    /// Write the history here instead of stdout.
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

@@ -93,6 +93,8 @@ fn main() {
             cli::Command::Analyze(args) => cmd::analyze::run(args),
             cli::Command::Inspect(args) => cmd::inspect::run(args),
             cli::Command::Check(args) => cmd::check::run(args).await,
+            cli::Command::Watch(args) => cmd::watch::run(args).await,
+            cli::Command::History(args) => cmd::history::run(args),
             cli::Command::Baseline(args) => cmd::baseline::run(args),
             cli::Command::Report(args) => cmd::report::run(args),
             cli::Command::Store(args) => cmd::store::run(args),

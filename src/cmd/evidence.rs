@@ -99,7 +99,7 @@ pub fn run(args: EvidenceArgs) -> Result<i32> {
 /// Creates the bundle directory, or accepts an existing empty one: files
 /// of an older bundle would be mixed with the new one's and missing from
 /// its manifest.
-fn prepare_dir(dir: &Path) -> Result<()> {
+pub fn prepare_dir(dir: &Path) -> Result<()> {
     match std::fs::read_dir(dir) {
         Ok(mut entries) => {
             if entries.next().is_some() {
@@ -132,7 +132,7 @@ fn create_dirs(dir: &Path) -> Result<()> {
 /// Writes one file of the bundle. The path must be relative and plain
 /// (checked again here, whatever built it); the file must not exist yet
 /// (so no link is followed) and gets no group or other write permission.
-fn write_file(root: &Path, file: &BundleFile) -> Result<()> {
+pub fn write_file(root: &Path, file: &BundleFile) -> Result<()> {
     let relative = Path::new(&file.path);
     if file.path.is_empty()
         || !relative

@@ -9,6 +9,8 @@ pub mod completions;
 pub mod demo;
 pub mod evidence;
 pub mod flags_setup;
+pub mod history;
+pub mod history_db;
 pub mod inspect;
 pub mod locate;
 pub mod merge;
@@ -24,6 +26,9 @@ pub mod target_input;
 pub mod target_stream;
 pub mod update;
 pub mod verbosity;
+pub mod watch;
+pub mod watch_deliver;
+pub mod watch_measure;
 
 /// Exit codes, documented in the README.
 pub mod exit {

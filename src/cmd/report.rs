@@ -23,11 +23,22 @@ pub fn run(args: ReportArgs) -> Result<i32> {
     // Both outputs are checked before the input is judged.
     super::output_files::check_writable(args.html.as_deref())?;
     super::output_files::check_writable(args.output.as_deref())?;
+    // From a history database: its observations, exported to a private
+    // temporary file, are the input (the same report as from a file).
+    let exported = match &args.db {
+        Some(db) => Some(export_history(db, args.since.as_deref())?),
+        None => None,
+    };
+    let input = match (&exported, &args.input) {
+        (Some(file), _) => file.path().to_path_buf(),
+        (None, Some(path)) => path.clone(),
+        (None, None) => anyhow::bail!("give observations (FILE.jsonl) or --db"),
+    };
     // The HTML report shows each chain, so it needs the observations back.
     let mut judged = judge_input(
         &analyzer,
         when,
-        (&args.input, InputFormat::Mitmwatch),
+        (&input, InputFormat::Mitmwatch),
         jobs,
         args.html.is_some(),
         (&at, &data),
@@ -85,6 +96,24 @@ pub fn run(args: ReportArgs) -> Result<i32> {
         );
     }
     Ok(exit_code(&judged.summary, 1, args.analysis.fail_on))
+}
+
+/// The observations of the history at `db` (since `since`) in a temporary
+/// JSON Lines file, removed when dropped.
+fn export_history(db: &Path, since: Option<&str>) -> Result<tempfile::NamedTempFile> {
+    let history = mitmwatch_watch::History::open(db, mitmwatch_watch::Access::ReadOnly)?;
+    let since = super::history_db::parse_since(since)?;
+    let mut file = tempfile::NamedTempFile::new().context("creating a temporary file")?;
+    let n = {
+        let mut out = BufWriter::new(file.as_file_mut());
+        let n = history.observations(since, None, |o| json::write_line(&mut out, &o))?;
+        out.flush().context("writing the temporary file")?;
+        n
+    };
+    if n == 0 {
+        anyhow::bail!("{}: no observations stored for this period", db.display());
+    }
+    Ok(file)
 }
 
 /// Where the summary of a CSV report written to `csv` goes: `csv` with

@@ -71,10 +71,17 @@ fn shown(path: &Path) -> String {
 pub async fn run(args: SimArgs) -> Result<i32> {
     let mut out = std::io::stdout();
     let files = DataFiles::from_args(&args)?;
+    let window = (args.intercept_from.is_some() || args.intercept_for.is_some()).then(|| {
+        mitmwatch_sim::schedule::InterceptWindow {
+            from: args.intercept_from.unwrap_or_default(),
+            length: args.intercept_for,
+        }
+    });
     let config = SimConfig {
         bind: args.bind,
         origin_port: args.origin_port,
         interceptor_port: args.interceptor_port,
+        window,
         ..SimConfig::default()
     };
     let sim = SimNetwork::start(config)
@@ -91,6 +98,18 @@ pub async fn run(args: SimArgs) -> Result<i32> {
         sim.intercepted.len(),
         sim.interceptor
     )?;
+    if let Some(w) = window {
+        let display = mitmwatch_watch::duration::display;
+        let until = match w.length {
+            Some(length) => format!("for {}", display(length)),
+            None => "until it stops".to_string(),
+        };
+        writeln!(
+            out,
+            "interception: from {} after the start, {until}; the box passes everything through otherwise",
+            if w.from.is_zero() { "0s".to_string() } else { display(w.from) },
+        )?;
+    }
     if super::verbosity::verbose() {
         let mut names: Vec<&str> = sim.intercepted.iter().map(String::as_str).collect();
         names.sort_unstable();

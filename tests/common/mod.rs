@@ -12,6 +12,7 @@ pub(crate) mod peers;
 pub(crate) mod pki;
 pub(crate) mod sharded;
 pub(crate) mod stores;
+pub(crate) mod watch;
 
 use mitmwatch_collect::{Collector, ConnectTo, ProbeTls, Router, Timeouts};
 use mitmwatch_core::analysis_data::trust_store::TrustStore;

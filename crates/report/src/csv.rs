@@ -12,7 +12,7 @@ pub const HEADER: &str = "host,port,sni,address,observed_at,status,verdict,sever
 
 /// Quotes a cell when needed, defuses formulas and writes control and
 /// bidi characters as `\u{…}` (CSV often goes to a terminal first).
-pub(crate) fn cell(text: &str) -> String {
+pub fn cell(text: &str) -> String {
     let mut t = String::with_capacity(text.len());
     for c in text.chars() {
         if super::terminal::is_dangerous(c) {

@@ -12,6 +12,7 @@
 
 use super::pki::InterceptorPki;
 use super::replay::ReplayStream;
+use super::schedule::InterceptSwitch;
 use rustls::pki_types::ServerName;
 use rustls::server::{Acceptor, ClientHello, ResolvesServerCert};
 use rustls::sign::CertifiedKey;
@@ -48,6 +49,7 @@ impl std::fmt::Debug for InterceptorPki {
 pub(crate) struct Interceptor {
     pki: Arc<InterceptorPki>,
     targets: HashSet<String>,
+    switch: Arc<InterceptSwitch>,
     upstream: SocketAddr,
     upstream_tls: Arc<ClientConfig>,
     forged: Arc<ForgedBySni>,
@@ -55,12 +57,13 @@ pub(crate) struct Interceptor {
 }
 
 impl Interceptor {
-    /// A box that intercepts `targets` (exact SNI match) and forwards
-    /// everything to `upstream`, whose certificates must chain to
-    /// `upstream_roots` to be intercepted.
+    /// A box that intercepts `targets` (exact SNI match) while `switch`
+    /// is on and forwards everything to `upstream`, whose certificates must
+    /// chain to `upstream_roots` to be intercepted.
     pub(crate) fn new(
         pki: Arc<InterceptorPki>,
         targets: HashSet<String>,
+        switch: Arc<InterceptSwitch>,
         upstream: SocketAddr,
         upstream_roots: RootCertStore,
         provider: Arc<rustls::crypto::CryptoProvider>,
@@ -81,6 +84,7 @@ impl Interceptor {
         Interceptor {
             pki,
             targets,
+            switch,
             upstream,
             upstream_tls: Arc::new(upstream_tls),
             forged,
@@ -110,7 +114,8 @@ impl Interceptor {
         let Some((hello, sni)) = read_client_hello(&mut client).await else {
             return;
         };
-        if let Some(sni) = sni.filter(|s| self.targets.contains(s)) {
+        let on = self.switch.active();
+        if let Some(sni) = sni.filter(|s| on && self.targets.contains(s)) {
             if let Some(upstream) = self.open_upstream(&sni).await {
                 let genuine = upstream
                     .get_ref()

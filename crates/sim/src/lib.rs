@@ -10,6 +10,10 @@
 //!   leaves chained to `C=KZ, CN=Qaznet Trust Network` (a synthetic key with
 //!   the real name) and passes everything else through untouched.
 //!
+//! The box intercepts always, or only during a window of time
+//! ([`schedule`]: `sim --intercept-from 5s --intercept-for 10s`), or as a
+//! test flips it ([`SimNetwork::switch`]).
+//!
 //! Clients reach the "intercepted path" by connecting to the box's address
 //! for every name (`--connect-to ::127.0.0.1:PORT`), or the origin directly.
 
@@ -21,6 +25,7 @@ pub(crate) mod interceptor;
 pub(crate) mod origin;
 pub mod pki;
 pub(crate) mod replay;
+pub mod schedule;
 
 use error::SimError;
 use mitmwatch_collect::ConnectTo;
@@ -29,6 +34,7 @@ use mitmwatch_core::analysis_data::trust_store::TrustStore;
 use mitmwatch_core::encoding::pem_encode;
 use pki::{InterceptorPki, PublicPki};
 use rustls::RootCertStore;
+use schedule::{InterceptSwitch, InterceptWindow};
 use std::collections::HashSet;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::sync::Arc;
@@ -46,6 +52,8 @@ pub struct SimConfig {
     pub interceptor_port: u16,
     /// SNI values the box intercepts.
     pub intercepted: HashSet<String>,
+    /// When the box intercepts, from the start: `None` for always.
+    pub window: Option<InterceptWindow>,
 }
 
 impl Default for SimConfig {
@@ -55,6 +63,7 @@ impl Default for SimConfig {
             origin_port: 0,
             interceptor_port: 0,
             intercepted: DomainList::Kz2019.names().into_iter().collect(),
+            window: None,
         }
     }
 }
@@ -76,6 +85,7 @@ pub struct SimNetwork {
     /// The simulated CT logs, as a log list (the genuine leaves' SCTs
     /// verify with it).
     pub ct_log_list: mitmwatch_core::ct::LogList,
+    switch: Arc<InterceptSwitch>,
     tasks: Vec<JoinHandle<()>>,
 }
 
@@ -99,9 +109,11 @@ impl SimNetwork {
             origin_listener,
             origin::origin_config(public.clone(), provider.clone()),
         );
+        let switch = Arc::new(InterceptSwitch::new(config.window));
         let box_task = interceptor::Interceptor::new(
             boxpki.clone(),
             config.intercepted.clone(),
+            switch.clone(),
             origin,
             upstream_roots,
             provider,
@@ -116,8 +128,15 @@ impl SimNetwork {
             interceptor_intermediate: boxpki.intermediate.der.clone(),
             intercepted: config.intercepted,
             ct_log_list: public.ct_logs.log_list().clone(),
+            switch,
             tasks: vec![origin_task, box_task],
         })
+    }
+
+    /// The control of the box's interception: whether it intercepts now,
+    /// and a way for a test to turn it on or off.
+    pub fn switch(&self) -> Arc<InterceptSwitch> {
+        self.switch.clone()
     }
 
     /// The simulated public root as PEM.
