@@ -415,6 +415,10 @@ pub struct AnalyzeArgs {
     /// Write the report here instead of stdout.
     #[arg(short, long, value_name = "FILE")]
     pub output: Option<PathBuf>,
+    /// Print only the summary (the conclusion, counts and interceptors;
+    /// with --format json, only the `summary` line).
+    #[arg(long)]
+    pub summary: bool,
     /// Threads that judge observations (mitmwatch files; default: one per
     /// core). The output is the same, in the same order, for any number.
     #[arg(short, long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=1024))]
@@ -527,6 +531,10 @@ pub struct ReportArgs {
     /// Write the text, CSV or JSON report here instead of stdout.
     #[arg(short, long, value_name = "FILE")]
     pub output: Option<PathBuf>,
+    /// Print only the summary (text: the conclusion, counts and
+    /// interceptors; json: only the `summary` line; not with csv).
+    #[arg(long)]
+    pub summary: bool,
     /// Threads that judge observations (default: one per core).
     #[arg(short, long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=1024))]
     pub jobs: Option<u16>,

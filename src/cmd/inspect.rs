@@ -69,7 +69,7 @@ pub fn run(args: InspectArgs) -> Result<i32> {
         bail!("no chain could be read");
     }
     let (assessments, summary) = analyzer.assess_files(&observations, when);
-    let mut out = std::io::stdout().lock();
+    let mut out = super::output::PipeSafe::new(std::io::stdout().lock());
     match args.format {
         Format::Json => super::analysis::write_json_lines(&mut out, &assessments, &summary)?,
         Format::Text => {
@@ -78,7 +78,9 @@ pub fn run(args: InspectArgs) -> Result<i32> {
                     writeln!(out, "== {}", escape(route))?;
                 }
                 write!(out, "{}", text::chain_listing(obs))?;
-                writeln!(out, "{}", text::assessment_detail(a))?;
+                // The findings speak of what the file holds, not of a server.
+                let a = text::worded_for_a_file(a);
+                writeln!(out, "{}", text::assessment_detail(&a))?;
             }
             // `-v`: the data the verdicts rest on, with its dates.
             if super::verbosity::verbose() {

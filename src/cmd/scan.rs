@@ -93,6 +93,11 @@ pub async fn run(args: ScanArgs) -> Result<i32> {
             filter.done = state.done;
             super::output_files::open_append(path)?
         }
+        // Assessments: the exit code is a verdict, kept if the reader of
+        // stdout goes away. Observations: a closed pipe ends the scan.
+        _ if analysis.is_some() => {
+            super::output_files::open_verdict_output(args.output.as_deref())?
+        }
         _ => super::output_files::open_output(args.output.as_deref())?,
     };
 

@@ -240,7 +240,7 @@ impl Rows {
         let mut out = String::new();
         let s = section(a.verdict);
         self.advance(s, &mut out);
-        if s > 0 && self.written % PAGE_ROWS == 0 {
+        if s > 0 && self.written.is_multiple_of(PAGE_ROWS) {
             if self.written > 0 {
                 out.push_str("</table></details>");
             }
