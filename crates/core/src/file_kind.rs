@@ -148,17 +148,15 @@ impl FileKind {
 
     /// Why a command that reads observations refuses this kind, with the
     /// command that fits, for the file shown as `file`; `None` for
-    /// observations and for kinds mitmwatch cannot tell.
+    /// observations, for kinds mitmwatch cannot tell, and for assessments
+    /// and probe records, which the judge refuses itself (in files and on
+    /// standard input alike: `crate::judge`).
     pub fn refusal(&self, file: &str) -> Option<String> {
         let why = match self {
-            FileKind::Observations | FileKind::Other => return None,
-            FileKind::Assessments => format!(
-                "{file} holds assessments (the output of `scan --analyze` or `analyze --format \
-                 json`), not observations: judge the observations they were made from"
-            ),
-            FileKind::ProbeRecords => format!(
-                "{file} holds control-SNI probe records (`mitmwatch probe`), not observations"
-            ),
+            FileKind::Observations
+            | FileKind::Other
+            | FileKind::Assessments
+            | FileKind::ProbeRecords => return None,
             FileKind::TargetList => format!(
                 "{file} is a target list: run `mitmwatch scan -i {file} -o obs.jsonl` first, then \
                  judge obs.jsonl"
