@@ -33,7 +33,15 @@ pub fn validation_time(
     default: &'static str,
 ) -> Result<(ValidationTime, String)> {
     let text = args.at.clone().unwrap_or_else(|| default.to_string());
-    Ok((parse_validation_time(&text)?, text))
+    let when = parse_validation_time(&text)?;
+    // `now` is recorded as the instant it was, to the second.
+    let text = match when {
+        ValidationTime::At(t) if text == "now" => {
+            format!("{} (now)", mitmwatch_core::encoding::rfc3339_seconds(t))
+        }
+        _ => text,
+    };
+    Ok((when, text))
 }
 
 /// Parses `--at`.

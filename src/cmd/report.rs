@@ -114,7 +114,7 @@ pub fn summary_sidecar(csv: &Path) -> PathBuf {
 }
 
 fn write_html(judged: &mut JudgedScan, path: &Path, details: ReportDetails) -> Result<()> {
-    let generated = mitmwatch_core::certinfo::rfc3339(time::OffsetDateTime::now_utc());
+    let generated = mitmwatch_core::encoding::rfc3339_seconds(time::OffsetDateTime::now_utc());
     let mut out = BufWriter::new(super::output_files::open_output(Some(path))?);
     out.write_all(html::head(&judged.summary, &judged.facts, &generated).as_bytes())?;
     let index = judged.index();

@@ -11,16 +11,12 @@ use mitmwatch_core::model::Assessment;
 pub const HEADER: &str = "host,port,sni,address,observed_at,status,verdict,severity,interceptor_id,interceptor,interceptor_matched_by,top_finding_code,top_finding,leaf_subject,leaf_issuer,leaf_sha256,leaf_spki_sha256,issuing_ca_subject,issuing_ca_sha256,issuing_ca_spki_sha256,finding_codes";
 
 /// Quotes a cell when needed, defuses formulas and writes control and
-/// bidi characters as `\u{…}` (CSV often goes to a terminal first).
+/// bidi characters as `\u{…}` and the backslash as `\\` (CSV often goes
+/// to a terminal first), so that the cell reads back unambiguously.
 pub(crate) fn cell(text: &str) -> String {
-    let mut t = String::with_capacity(text.len());
-    for c in text.chars() {
-        if super::terminal::is_dangerous(c) {
-            t.push_str(&format!("\\u{{{:x}}}", c as u32));
-        } else {
-            t.push(c);
-        }
-    }
+    // The backslash is doubled too: a literal `\u{1b}` in a certificate
+    // must not read as an escaped control character.
+    let mut t = super::terminal::escape(text);
     if t.starts_with(['=', '+', '-', '@', '\t', '\r']) {
         t.insert(0, '\'');
     }
@@ -97,5 +93,8 @@ mod tests {
         assert_eq!(cell("=HYPERLINK(\"x\")"), "\"'=HYPERLINK(\"\"x\"\")\"");
         assert_eq!(cell("-1"), "'-1");
         assert_eq!(cell("CN=\u{1b}[31m\u{202e}"), "CN=\\u{1b}[31m\\u{202e}");
+        // A certificate that spells out an escape is not taken for one.
+        assert_eq!(cell("CN=\\u{1b}"), "CN=\\\\u{1b}");
+        assert_ne!(cell("CN=\\u{1b}"), cell("CN=\u{1b}"));
     }
 }
