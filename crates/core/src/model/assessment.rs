@@ -254,6 +254,62 @@ impl FindingCode {
     pub fn iter() -> impl Iterator<Item = FindingCode> {
         <FindingCode as strum::IntoEnumIterator>::iter()
     }
+
+    /// What the finding says, in a phrase that holds for every target it
+    /// is found on (a finding's `title` may name its target): for reports
+    /// that count a finding over many targets.
+    pub fn summary(self) -> &'static str {
+        match self {
+            FindingCode::KnownInterceptionRoot => {
+                "a served certificate or its issuer is a catalogued interception certificate"
+            }
+            FindingCode::UntrustedRoot => "the chain does not lead to a root of the trust store",
+            FindingCode::IssuerMismatch => {
+                "the issuing CA does not match (by signature, or against the baseline)"
+            }
+            FindingCode::PinMismatch => {
+                "a pinned domain was served a chain with none of its pinned keys"
+            }
+            FindingCode::HostnameMismatch => "the leaf does not cover the name asked for",
+            FindingCode::Expired => "a certificate had expired at the validation time",
+            FindingCode::NotYetValid => "a certificate was not valid yet at the validation time",
+            FindingCode::IncompleteChain => "the server left out an intermediate",
+            FindingCode::WeakLeafKey => "the leaf key is weak, as forged leaves' often are",
+            FindingCode::StrippedExtensions => {
+                "the leaf lacks the extensions every publicly issued leaf carries"
+            }
+            FindingCode::SctMissing => "a leaf claiming a public root carries no SCT",
+            FindingCode::SctInvalid => "an SCT of a known log does not verify for this certificate",
+            FindingCode::SctUnknownLog => "an SCT names a log the log list does not count",
+            FindingCode::CtNoncompliant => {
+                "the verified SCTs do not meet Chrome's or Apple's CT policy"
+            }
+            FindingCode::FreshlyMinted => "the leaf was issued moments before it was served",
+            FindingCode::LeafKeyReuse => "one leaf key serves unrelated domains in the same scan",
+            FindingCode::MalformedCertificate => "a served certificate could not be parsed",
+            FindingCode::LeafOnlyChain => "only the leaf was recorded",
+            FindingCode::LocalRoot => {
+                "the chain is trusted only through a root added on this machine"
+            }
+            FindingCode::ForgedSignature => "the leaf names a CA whose key did not sign it",
+            FindingCode::PubliclyLogged => "a public CT log logged this very certificate",
+            FindingCode::ChainRejected => {
+                "the chain links to a trusted root but the verifier refuses it"
+            }
+            FindingCode::RemovedRoot => "the chain builds to a root Mozilla has dropped since",
+            FindingCode::NonCaIssuer => {
+                "a certificate that is not a CA signed another one of the chain"
+            }
+            FindingCode::UnverifiableSignature => "a signature of the chain cannot be checked here",
+            FindingCode::LeafKeyIsCaKey => "the leaf carries its issuing CA's own key",
+            FindingCode::LeafOutlivesIssuer => "the leaf stays valid after its issuing CA expires",
+            FindingCode::InvalidSerial => "the leaf's serial number is zero or negative",
+            FindingCode::MalformedCountry => {
+                "a country code in the leaf is not two capital letters"
+            }
+            FindingCode::MintedLeaf => "a CA that is not a public one minted this leaf on the fly",
+        }
+    }
 }
 
 /// What a finding points at.
