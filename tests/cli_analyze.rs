@@ -596,3 +596,44 @@ async fn analyze_and_report_lead_with_the_conclusion() {
         assert!(summary.contains("Data used:"), "{summary}");
     }
 }
+
+/// The library's default data is the command line's: a real leaf sent
+/// without its intermediate (completed from the shipped set) and judged
+/// with default flags gets the same assessment from `analyze` as from
+/// `Analyzer::new(AnalysisData::builtin())` (issue 20, item 15: the
+/// library once lacked the shipped intermediates and removed roots).
+#[tokio::test]
+async fn the_command_line_judges_as_the_library_default_does() {
+    use mitmwatch_core::analyze::{AnalysisData, Analyzer, ValidationTime};
+    let pem = std::fs::read(common::fixtures::fixture(
+        "ct/sctvector-leaf-google-ug-289ed1676f42b679.pem",
+    ))
+    .unwrap();
+    let certs =
+        mitmwatch_core::analysis_data::trust_store::parse_pem_certs(&pem, "google.ug").unwrap();
+    let at = time::macros::datetime!(2026-06-01 0:00 UTC);
+    let obs = mitmwatch_core::import::pem_dir::file_observation(&certs, "google.ug".into(), at);
+    let library =
+        Analyzer::new(AnalysisData::builtin().unwrap()).assess(&obs, ValidationTime::At(at));
+    assert_eq!(
+        library.chain_trust,
+        Some(mitmwatch_core::model::ChainTrust::Public),
+        "{:?}",
+        library.findings
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("leaf.jsonl");
+    std::fs::write(&file, serde_json::to_string(&obs).unwrap() + "\n").unwrap();
+    let empty = dir.path().join("no-update-data");
+    std::fs::create_dir(&empty).unwrap();
+    let out = Command::new(binary())
+        .arg("analyze")
+        .arg(&file)
+        .args(["--format", "json", "--at", "2026-06-01T00:00:00Z"])
+        .env("MITMWATCH_DATA_DIR", &empty)
+        .output()
+        .await
+        .unwrap();
+    let lines = json_lines(&out.stdout);
+    assert_eq!(lines[0], serde_json::to_value(&library).unwrap());
+}
