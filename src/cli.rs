@@ -18,7 +18,7 @@ pub struct Cli {
 }
 
 /// `-q` and `-v`, accepted by every subcommand with the same meaning
-/// (README, "Command-line conventions"). Together, `-v` details the
+/// (docs/commands.md, "Command-line conventions"). Together, `-v` details the
 /// output and `-q` keeps stderr to warnings and errors.
 #[derive(Debug, Args, Clone, Copy, Default)]
 pub struct Verbosity {
@@ -759,7 +759,7 @@ json_output!(Format::Json: ProbeArgs);
 pub enum LocateFormat {
     /// A table of hops and a conclusion.
     Text,
-    /// One JSON record (`schema` 1, see the README).
+    /// One JSON record (`schema` 1, see docs/formats.md).
     Json,
 }
 

@@ -2,7 +2,7 @@
 //! (never 2, the interception alarm), help and version exit 0, a closed
 //! pipe ends the process quietly, unusable inputs and partial failures
 //! are errors with a hint, outputs are checked before any handshake, and
-//! the README's exit-code table matches what the binary does.
+//! the exit-code table of docs/exit-codes.md matches what the binary does.
 
 mod common;
 
@@ -36,16 +36,12 @@ fn subcommands() -> Vec<String> {
         .collect()
 }
 
-/// The subcommands named in the first column of the README's table of
+/// The subcommands named in the first column of docs/exit-codes.md's table of
 /// exit codes, with the codes the table gives them.
 fn readme_table() -> Vec<(String, String)> {
-    let readme =
-        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
-    let section = readme
-        .split("\n## Exit codes\n")
-        .nth(1)
-        .expect("README has an Exit codes section");
-    let section = section.split("\n## ").next().unwrap();
+    let section =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/exit-codes.md"))
+            .unwrap();
     section
         .lines()
         .filter(|l| l.starts_with("| `"))
@@ -503,7 +499,7 @@ fn the_readme_table_lists_every_subcommand_with_the_usage_rule() {
         let (_, codes) = table
             .iter()
             .find(|(n, _)| *n == sub)
-            .unwrap_or_else(|| panic!("README exit-code table lacks `{sub}`: {names:?}"));
+            .unwrap_or_else(|| panic!("docs/exit-codes.md's table lacks `{sub}`: {names:?}"));
         let codes: Vec<&str> = codes.split(',').map(str::trim).collect();
         // Every command can fail with 1, and a usage error gives exactly 1.
         assert!(codes.contains(&"1"), "`{sub}`: {codes:?}");

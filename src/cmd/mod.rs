@@ -25,7 +25,7 @@ pub mod target_stream;
 pub mod update;
 pub mod verbosity;
 
-/// Exit codes, documented in the README.
+/// Exit codes, documented in docs/exit-codes.md.
 pub mod exit {
     /// Success; for verdict-giving commands: no interception found.
     pub const OK: i32 = 0;
