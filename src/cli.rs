@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 /// Tells whether TLS connections are being intercepted, and proves it.
 #[derive(Debug, Parser)]
-#[command(name = "mitmwatch", version, about, long_about = None)]
+#[command(name = "mitmwatch", version, about, long_about = None, after_help = crate::cli_examples::MAIN)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
@@ -82,31 +82,41 @@ fn at_least_one(value: &str) -> Result<usize, String> {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Handshake with targets and record what they serve, as JSON Lines.
+    #[command(after_help = crate::cli_examples::SCAN)]
     Scan(ScanArgs),
     /// Run the built-in simulated intercepted network and scan it.
+    #[command(after_help = crate::cli_examples::DEMO)]
     Demo(DemoArgs),
     /// Keep the simulated network running for other tools to probe.
     Sim(SimArgs),
     /// Judge saved observations (JSON Lines from `scan`): verdicts and findings.
+    #[command(after_help = crate::cli_examples::ANALYZE)]
     Analyze(AnalyzeArgs),
     /// Judge certificate chains in PEM or DER files.
+    #[command(after_help = crate::cli_examples::INSPECT)]
     Inspect(InspectArgs),
     /// Am I intercepted right now? Scan popular sites and explain the verdict.
+    #[command(after_help = crate::cli_examples::CHECK)]
     Check(CheckArgs),
     /// Build a baseline (domain -> accepted issuing CAs) from a scan made from a trusted vantage.
     Baseline(BaselineArgs),
     /// Readable reports of saved observations: self-contained HTML, CSV or text.
+    #[command(after_help = crate::cli_examples::REPORT)]
     Report(ReportArgs),
     /// Audit this machine's trust stores: is a known interception root installed?
+    #[command(after_help = crate::cli_examples::STORE)]
     Store(StoreArgs),
     /// Control-SNI differential: handshake with each host's name and with a
     /// control name at the same address, and compare the issuing CAs.
+    #[command(after_help = crate::cli_examples::PROBE)]
     Probe(ProbeArgs),
     /// Compare two scans from different vantage points (inside and outside
     /// a network): per domain, the same leaf key, issuing CA and root?
+    #[command(after_help = crate::cli_examples::COMPARE)]
     Compare(CompareArgs),
     /// Write an evidence bundle per interceptor found: certificates,
     /// fingerprints to block, domains, times and a REPORT.md for browser vendors.
+    #[command(after_help = crate::cli_examples::EVIDENCE)]
     Evidence(EvidenceArgs),
     /// Join the outputs of the shards of one scan (`scan --shard`) into one
     /// observation file, checking that every target of the list is in it
@@ -117,6 +127,7 @@ pub enum Command {
     Update(UpdateArgs),
     /// Where is the interceptor? Send the ClientHello with IP TTL 1, 2, …
     /// and report the hop at which a certificate first comes back (Linux).
+    #[command(after_help = crate::cli_examples::LOCATE)]
     Locate(LocateArgs),
     /// Print a shell completion script (bash, zsh, fish, powershell, elvish).
     Completions(CompletionsArgs),

@@ -672,3 +672,47 @@ fn quiet_drops_notes_but_keeps_warnings() {
     assert_code(&evidence, 3, "evidence of a refused scan");
     assert!(evidence.stderr.is_empty(), "{}", text(&evidence.stderr));
 }
+
+/// The main commands' help ends with examples, after the exit status, and
+/// their manual pages have EXIT STATUS and EXAMPLES sections made from it.
+#[test]
+fn main_commands_end_their_help_with_examples_and_man_pages_have_exit_status() {
+    for sub in [
+        "", "check", "scan", "analyze", "report", "inspect", "store", "evidence", "demo", "probe",
+        "compare", "locate",
+    ] {
+        let mut args: Vec<&str> = sub.split_whitespace().collect();
+        args.push("--help");
+        let help = text_of(&run(&args).stdout);
+        let examples = help
+            .rfind("\nExamples:\n")
+            .unwrap_or_else(|| panic!("{sub}: no examples in --help"));
+        assert!(help.find("\nExit status:\n").unwrap() < examples, "{sub}");
+        let tail = &help[examples..];
+        let commands: Vec<&str> = tail
+            .lines()
+            .skip(2)
+            .filter(|l| l.starts_with("  mitmwatch "))
+            .collect();
+        assert!(!commands.is_empty(), "{sub}: {tail}");
+        assert!(
+            commands.iter().all(|c| c
+                .trim_start()
+                .starts_with(&format!("mitmwatch {sub}").trim_end().to_string())),
+            "{sub}: {commands:?}"
+        );
+        let mut man = vec!["man"];
+        man.extend(sub.split_whitespace());
+        let page = text_of(&run(&man).stdout);
+        assert!(page.contains(".SH \"EXIT STATUS\""), "{sub}: {page}");
+        assert!(page.contains(".SH EXAMPLES"), "{sub}");
+        assert!(
+            page.contains("\\fB2\\fR") || sub == "locate",
+            "{sub}: exit code 2 listed"
+        );
+    }
+}
+
+fn text_of(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
