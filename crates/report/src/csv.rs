@@ -40,6 +40,12 @@ pub fn row(a: &Assessment, cas: &ServedCas) -> String {
     let severity = a.findings.iter().map(|f| f.severity).max();
     let leaf = a.leaf.as_ref();
     let ca = cas.issuing.as_ref();
+    // An interceptor is named only for interception: the CA of a
+    // suspicious chain is an issuer nobody has shown to intercept.
+    let who = a
+        .interceptor
+        .as_ref()
+        .filter(|_| a.verdict == mitmwatch_core::model::Verdict::Intercepted);
     [
         a.target.host.clone(),
         a.target.port.to_string(),
@@ -52,17 +58,9 @@ pub fn row(a: &Assessment, cas: &ServedCas) -> String {
             .and_then(|s| serde_json::to_value(s).ok())
             .and_then(|v| v.as_str().map(str::to_string))
             .unwrap_or_default(),
-        a.interceptor
-            .as_ref()
-            .map(|i| i.id.clone())
-            .unwrap_or_default(),
-        a.interceptor
-            .as_ref()
-            .map(|i| i.label.clone())
-            .unwrap_or_default(),
-        a.interceptor
-            .as_ref()
-            .map(|i| i.matched_by.as_str().to_string())
+        who.map(|i| i.id.clone()).unwrap_or_default(),
+        who.map(|i| i.label.clone()).unwrap_or_default(),
+        who.map(|i| i.matched_by.as_str().to_string())
             .unwrap_or_default(),
         top.map(|f| f.code.as_str().to_string()).unwrap_or_default(),
         top.map(|f| f.title.clone()).unwrap_or_default(),
