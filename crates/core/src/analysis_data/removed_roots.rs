@@ -148,7 +148,7 @@ impl RemovedRoots {
                     reason: format!("{e:?}"),
                 })?
                 .to_owned();
-            let spki = crate::ct::der::encode(0x30, anchor.subject_public_key_info.as_ref());
+            let spki = webpki::spki_for_anchor(&anchor);
             let removed = Date::parse(&entry.removed.date, format).map_err(|e| {
                 RemovedRootsError::RemovalDate {
                     subject: entry.subject.clone(),
@@ -160,7 +160,7 @@ impl RemovedRoots {
                 RemovedRoot {
                     subject: entry.subject.clone(),
                     sha256: sha256(der.as_ref()),
-                    spki_sha256: sha256(&spki),
+                    spki_sha256: sha256(spki.as_ref()),
                     removed,
                     removed_commit: entry.removed.commit.clone(),
                 },
