@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 /// Tells whether TLS connections are being intercepted, and proves it.
 #[derive(Debug, Parser)]
-#[command(name = "mitmwatch", version, about, long_about = None)]
+#[command(name = "mitmwatch", version, about, long_about = None, after_help = crate::cli_examples::MAIN)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
@@ -18,7 +18,7 @@ pub struct Cli {
 }
 
 /// `-q` and `-v`, accepted by every subcommand with the same meaning
-/// (README, "Command-line conventions"). Together, `-v` details the
+/// (docs/commands.md, "Command-line conventions"). Together, `-v` details the
 /// output and `-q` keeps stderr to warnings and errors.
 #[derive(Debug, Args, Clone, Copy, Default)]
 pub struct Verbosity {
@@ -82,16 +82,21 @@ fn at_least_one(value: &str) -> Result<usize, String> {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Handshake with targets and record what they serve, as JSON Lines.
+    #[command(after_help = crate::cli_examples::SCAN)]
     Scan(ScanArgs),
     /// Run the built-in simulated intercepted network and scan it.
+    #[command(after_help = crate::cli_examples::DEMO)]
     Demo(DemoArgs),
     /// Keep the simulated network running for other tools to probe.
     Sim(SimArgs),
     /// Judge saved observations (JSON Lines from `scan`): verdicts and findings.
+    #[command(after_help = crate::cli_examples::ANALYZE)]
     Analyze(AnalyzeArgs),
     /// Judge certificate chains in PEM or DER files.
+    #[command(after_help = crate::cli_examples::INSPECT)]
     Inspect(InspectArgs),
     /// Am I intercepted right now? Scan popular sites and explain the verdict.
+    #[command(after_help = crate::cli_examples::CHECK)]
     Check(CheckArgs),
     /// Keep watch: run the `check` measurement on a schedule, keep every run
     /// in a history database, and when interception starts, keep the
@@ -103,17 +108,22 @@ pub enum Command {
     /// Build a baseline (domain -> accepted issuing CAs) from a scan made from a trusted vantage.
     Baseline(BaselineArgs),
     /// Readable reports of saved observations: self-contained HTML, CSV or text.
+    #[command(after_help = crate::cli_examples::REPORT)]
     Report(ReportArgs),
     /// Audit this machine's trust stores: is a known interception root installed?
+    #[command(after_help = crate::cli_examples::STORE)]
     Store(StoreArgs),
     /// Control-SNI differential: handshake with each host's name and with a
     /// control name at the same address, and compare the issuing CAs.
+    #[command(after_help = crate::cli_examples::PROBE)]
     Probe(ProbeArgs),
     /// Compare two scans from different vantage points (inside and outside
     /// a network): per domain, the same leaf key, issuing CA and root?
+    #[command(after_help = crate::cli_examples::COMPARE)]
     Compare(CompareArgs),
     /// Write an evidence bundle per interceptor found: certificates,
     /// fingerprints to block, domains, times and a REPORT.md for browser vendors.
+    #[command(after_help = crate::cli_examples::EVIDENCE)]
     Evidence(EvidenceArgs),
     /// Join the outputs of the shards of one scan (`scan --shard`) into one
     /// observation file, checking that every target of the list is in it
@@ -124,6 +134,7 @@ pub enum Command {
     Update(UpdateArgs),
     /// Where is the interceptor? Send the ClientHello with IP TTL 1, 2, …
     /// and report the hop at which a certificate first comes back (Linux).
+    #[command(after_help = crate::cli_examples::LOCATE)]
     Locate(LocateArgs),
     /// Print a shell completion script (bash, zsh, fish, powershell, elvish).
     Completions(CompletionsArgs),
@@ -422,6 +433,10 @@ pub struct AnalyzeArgs {
     /// Write the report here instead of stdout.
     #[arg(short, long, value_name = "FILE")]
     pub output: Option<PathBuf>,
+    /// Print only the summary (the conclusion, counts and interceptors;
+    /// with --format json, only the `summary` line).
+    #[arg(long)]
+    pub summary: bool,
     /// Threads that judge observations (mitmwatch files; default: one per
     /// core). The output is the same, in the same order, for any number.
     #[arg(short, long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=1024))]
@@ -546,6 +561,10 @@ pub struct ReportArgs {
     /// Write the text, CSV or JSON report here instead of stdout.
     #[arg(short, long, value_name = "FILE")]
     pub output: Option<PathBuf>,
+    /// Print only the summary (text: the conclusion, counts and
+    /// interceptors; json: only the `summary` line; not with csv).
+    #[arg(long)]
+    pub summary: bool,
     /// Threads that judge observations (default: one per core).
     #[arg(short, long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=1024))]
     pub jobs: Option<u16>,
@@ -871,7 +890,7 @@ json_output!(Format::Json: ProbeArgs);
 pub enum LocateFormat {
     /// A table of hops and a conclusion.
     Text,
-    /// One JSON record (`schema` 1, see the README).
+    /// One JSON record (`schema` 1, see docs/formats.md).
     Json,
 }
 

@@ -6,6 +6,7 @@
 #![allow(unreachable_pub)]
 
 mod cli;
+mod cli_examples;
 mod cmd;
 
 use clap::Parser;

@@ -1,4 +1,4 @@
-//! The assessment and summary formats as documented in the README,
+//! The assessment and summary formats as documented in docs/formats.md,
 //! re-declared with `deny_unknown_fields`, and every finding code documented.
 
 mod common;
@@ -211,7 +211,7 @@ fn assessments_and_summaries_match_the_documented_format() {
     let p = parsed.provenance.unwrap();
     assert_eq!(p.first_skipped[0].line, 3);
     assert_eq!(p.observed_until, None);
-    let readme = include_str!("../README.md");
+    let readme = include_str!("../docs/formats.md");
     for field in [
         "provenance",
         "observed_from",
@@ -220,7 +220,7 @@ fn assessments_and_summaries_match_the_documented_format() {
     ] {
         assert!(
             readme.contains(&format!("| `{field}")) || readme.contains(&format!(", `{field}`")),
-            "README documents {field}"
+            "docs/formats.md documents {field}"
         );
     }
 }
@@ -228,10 +228,10 @@ fn assessments_and_summaries_match_the_documented_format() {
 #[test]
 fn every_finding_code_is_documented() {
     // The list comes from the enum itself, so a new code cannot be missed.
-    let readme = include_str!("../README.md");
+    let readme = include_str!("../docs/verdicts.md");
     let table = &readme[readme
-        .find("### Findings")
-        .expect("README has a Findings section")..];
+        .find("## Findings")
+        .expect("docs/verdicts.md has a Findings section")..];
     let mut count = 0;
     for code in mitmwatch_core::model::FindingCode::iter() {
         // The JSON name and the text name are one.
@@ -241,7 +241,7 @@ fn every_finding_code_is_documented() {
         );
         assert!(
             table.contains(&format!("| `{}` |", code.as_str())),
-            "README's Findings table must have a row for {}",
+            "docs/verdicts.md's findings table must have a row for {}",
             code.as_str()
         );
         count += 1;

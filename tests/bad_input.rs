@@ -295,3 +295,81 @@ async fn bad_pem_is_named_by_file_and_line() {
         "{stderr}"
     );
 }
+
+/// A file of one of mitmwatch's own formats given where observations are
+/// read is refused with exit 1 and the command that fits, before anything
+/// is judged or written (no "not valid JSON" per line, no empty report).
+#[tokio::test]
+async fn files_of_the_wrong_kind_are_refused_with_the_command_that_fits() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = env!("CARGO_MANIFEST_DIR");
+    let list = dir.path().join("list.txt");
+    std::fs::write(&list, "# sites\nfacebook.com\nvk.com:443\n").unwrap();
+    let evidence = dir.path().join("evidence.json");
+    std::fs::write(
+        &evidence,
+        "{\n  \"type\": \"interception-evidence\",\n  \"schema\": 3\n}\n",
+    )
+    .unwrap();
+    let check = dir.path().join("check.json");
+    std::fs::write(
+        &check,
+        "{\n  \"type\": \"check\",\n  \"schema\": 1,\n  \"verdict\": \"clean\"\n}\n",
+    )
+    .unwrap();
+    let cases: Vec<(std::path::PathBuf, &str)> = vec![
+        (list.clone(), "run `mitmwatch scan -i"),
+        (
+            format!("{root}/fixtures/baseline-vk.json").into(),
+            "is a baseline (from `mitmwatch baseline`): give it with `--baseline",
+        ),
+        (
+            format!("{root}/certs/pins.json").into(),
+            "is static-pin data: give it with `--pins",
+        ),
+        (
+            format!("{root}/certs/catalog.json").into(),
+            "give it with `--catalog",
+        ),
+        (evidence.clone(), "the bundle's observations.jsonl"),
+        (check, "`check --save FILE` keeps the observations"),
+        (
+            format!("{root}/certs/superfish-b6fe9151402bad1c.pem").into(),
+            "`mitmwatch inspect",
+        ),
+    ];
+    let html = dir.path().join("r.html");
+    for (file, hint) in &cases {
+        for command in [
+            vec!["analyze"],
+            vec!["report", "--html", html.to_str().unwrap()],
+            vec![
+                "evidence",
+                "-o",
+                dir.path().join("bundle").to_str().unwrap(),
+            ],
+            vec!["baseline"],
+        ] {
+            let out = Command::new(binary())
+                .args(&command)
+                .arg(file)
+                .output()
+                .await
+                .unwrap();
+            let stderr = String::from_utf8_lossy(&out.stderr);
+            assert_eq!(out.status.code(), Some(1), "{command:?} {file:?}: {stderr}");
+            assert!(stderr.contains(hint), "{command:?} {file:?}: {stderr}");
+            assert_eq!(stderr.lines().count(), 1, "{stderr}");
+            assert!(out.stdout.is_empty(), "{command:?}");
+        }
+        assert!(!html.exists(), "no page is written for {file:?}");
+    }
+    let out = Command::new(binary())
+        .arg("compare")
+        .arg(&list)
+        .arg(&evidence)
+        .output()
+        .await
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+}

@@ -502,6 +502,101 @@ async fn streaming_analyze_matches_the_whole_scan_judged_at_once() {
     }
 }
 
+/// `inspect` judges chains read from files: its findings speak of what
+/// the file holds, not of what a server sent, and a chain that is only
+/// suspicious names no interceptor.
+#[tokio::test]
+async fn inspect_speaks_of_the_file_not_of_a_server() {
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/chains");
+    let mut files: Vec<std::path::PathBuf> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "pem"))
+        .collect();
+    files.sort();
+    assert!(files.len() > 20);
+    let out = Command::new(binary())
+        .arg("inspect")
+        .arg("-v")
+        .args(&files)
+        .output()
+        .await
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    let flat = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    for phrase in ["server sent", "server did not send", "server's certificate"] {
+        assert!(!flat.contains(phrase), "{phrase:?} in {text}");
+    }
+    // The words for a file are there instead.
+    assert!(flat.contains("The file holds the CA"), "{text}");
+    assert!(flat.contains("The leaf certificate"), "{text}");
+    for block in text.split("\n== ") {
+        if block.contains(": SUSPICIOUS\n") {
+            assert!(!block.contains("interceptor:"), "{block}");
+        }
+    }
+    // JSON keeps the analyzer's own words: the record is the analyzer's.
+    let out = Command::new(binary())
+        .args(["inspect", "--format", "json"])
+        .arg(format!("{dir}/self-signed.pem"))
+        .output()
+        .await
+        .unwrap();
+    assert!(String::from_utf8_lossy(&out.stdout).contains("the server sent itself"));
+}
+
+/// Text reports start with their conclusion; `--summary` gives only it.
+#[tokio::test]
+async fn analyze_and_report_lead_with_the_conclusion() {
+    use common::fixtures::{observation, scan};
+    let (_, lines) = scan(30, |i| match i {
+        3 => observation("mitmproxy-a", "a.example"),
+        _ => observation("public-ok", &format!("h{i}.example")),
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("obs.jsonl");
+    std::fs::write(&file, lines.join("\n") + "\n").unwrap();
+    let roots = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/fixtures/roots/public-root-r1.pem"
+    );
+    let at = "2026-06-01T00:00:00Z";
+    for command in ["analyze", "report"] {
+        let run = |extra: &[&str]| {
+            let mut cmd = Command::new(binary());
+            cmd.arg(command)
+                .arg(&file)
+                .args(["--roots", roots, "--at", at])
+                .args(extra);
+            async move { cmd.output().await.unwrap() }
+        };
+        let out = run(&[]).await;
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert!(text.starts_with("30 targets: "), "{command}: {text}");
+        let json = run(&["--summary", "--format", "json"]).await;
+        let lines = json_lines(&json.stdout);
+        assert_eq!(lines.len(), 1, "{command}");
+        assert_eq!(lines[0]["type"], "summary");
+        let conclusion = lines[0]["conclusion"].as_str().unwrap();
+        let first_words: String = conclusion.chars().take(30).collect();
+        let flat = text.split_whitespace().collect::<Vec<_>>().join(" ");
+        let first_target = flat.find("h0.example:443").expect("a target line");
+        let said = flat.find(&first_words).expect("the conclusion");
+        assert!(said < first_target, "{command}: {text}");
+        // Long lists repeat the counts at the end.
+        assert!(
+            flat[first_target..].contains("30 targets: "),
+            "{command}: {text}"
+        );
+        let only = run(&["--summary"]).await;
+        let summary = String::from_utf8_lossy(&only.stdout);
+        assert_eq!(only.status.code(), out.status.code(), "{command}");
+        assert!(summary.starts_with("30 targets: "), "{summary}");
+        assert!(!summary.contains("h0.example:443"), "{summary}");
+        assert!(summary.contains("Data used:"), "{summary}");
+    }
+}
+
 /// The library's default data is the command line's: a real leaf sent
 /// without its intermediate (completed from the shipped set) and judged
 /// with default flags gets the same assessment from `analyze` as from

@@ -166,6 +166,19 @@ async fn inside_and_outside_the_box_differ_at_the_root_for_the_targets_only() {
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(text.contains("different-root  facebook.com"), "{text}");
     assert!(text.contains("37 of 63 domains compared"), "{text}");
+    // The conclusion comes first; the 26 agreeing domains are counted, and
+    // listed only with -v.
+    assert!(text.starts_with("63 domains: "), "{text}");
+    assert!(
+        text.find("37 of 63 domains compared").unwrap()
+            < text.find("different-root  facebook.com").unwrap(),
+        "{text}"
+    );
+    assert!(text.contains("26 domains same-key agree"), "{text}");
+    assert!(!text.contains("example.com"), "{text}");
+    let verbose = compare(&inside, &outside, &["-v"]).await;
+    let verbose = String::from_utf8_lossy(&verbose.stdout);
+    assert!(verbose.contains("same-key        example.com"), "{verbose}");
 
     // Two scans of the same path: no difference, exit 0.
     let out = compare(&outside, &again, &[]).await;

@@ -2,7 +2,7 @@
 //! (never 2, the interception alarm), help and version exit 0, a closed
 //! pipe ends the process quietly, unusable inputs and partial failures
 //! are errors with a hint, outputs are checked before any handshake, and
-//! the README's exit-code table matches what the binary does.
+//! the exit-code table of docs/exit-codes.md matches what the binary does.
 
 mod common;
 
@@ -36,16 +36,12 @@ fn subcommands() -> Vec<String> {
         .collect()
 }
 
-/// The subcommands named in the first column of the README's table of
+/// The subcommands named in the first column of docs/exit-codes.md's table of
 /// exit codes, with the codes the table gives them.
 fn readme_table() -> Vec<(String, String)> {
-    let readme =
-        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
-    let section = readme
-        .split("\n## Exit codes\n")
-        .nth(1)
-        .expect("README has an Exit codes section");
-    let section = section.split("\n## ").next().unwrap();
+    let section =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/exit-codes.md"))
+            .unwrap();
     section
         .lines()
         .filter(|l| l.starts_with("| `"))
@@ -144,9 +140,10 @@ fn close_after_first_line(args: &[&str]) -> (Option<i32>, String) {
 #[test]
 fn a_closed_pipe_ends_the_process_quietly() {
     // demo writes its banner, scans for a while, then writes the rest: the
-    // later writes meet the closed pipe.
+    // later writes meet the closed pipe. Its exit code is a verdict, so it
+    // is kept (tests/closed_pipe.rs covers every verdict command).
     let (code, err) = close_after_first_line(&["demo"]);
-    assert_eq!(code, Some(0), "demo | head -1: {err}");
+    assert_eq!(code, Some(2), "demo | head -1: {err}");
     assert!(
         !err.contains("panicked") && !err.contains("Broken pipe"),
         "{err}"
@@ -502,7 +499,7 @@ fn the_readme_table_lists_every_subcommand_with_the_usage_rule() {
         let (_, codes) = table
             .iter()
             .find(|(n, _)| *n == sub)
-            .unwrap_or_else(|| panic!("README exit-code table lacks `{sub}`: {names:?}"));
+            .unwrap_or_else(|| panic!("docs/exit-codes.md's table lacks `{sub}`: {names:?}"));
         let codes: Vec<&str> = codes.split(',').map(str::trim).collect();
         // Every command can fail with 1, and a usage error gives exactly 1.
         assert!(codes.contains(&"1"), "`{sub}`: {codes:?}");
@@ -674,4 +671,48 @@ fn quiet_drops_notes_but_keeps_warnings() {
     let evidence = run(&["evidence", "-q", &observations, "-o", &bundle]);
     assert_code(&evidence, 3, "evidence of a refused scan");
     assert!(evidence.stderr.is_empty(), "{}", text(&evidence.stderr));
+}
+
+/// The main commands' help ends with examples, after the exit status, and
+/// their manual pages have EXIT STATUS and EXAMPLES sections made from it.
+#[test]
+fn main_commands_end_their_help_with_examples_and_man_pages_have_exit_status() {
+    for sub in [
+        "", "check", "scan", "analyze", "report", "inspect", "store", "evidence", "demo", "probe",
+        "compare", "locate",
+    ] {
+        let mut args: Vec<&str> = sub.split_whitespace().collect();
+        args.push("--help");
+        let help = text_of(&run(&args).stdout);
+        let examples = help
+            .rfind("\nExamples:\n")
+            .unwrap_or_else(|| panic!("{sub}: no examples in --help"));
+        assert!(help.find("\nExit status:\n").unwrap() < examples, "{sub}");
+        let tail = &help[examples..];
+        let commands: Vec<&str> = tail
+            .lines()
+            .skip(2)
+            .filter(|l| l.starts_with("  mitmwatch "))
+            .collect();
+        assert!(!commands.is_empty(), "{sub}: {tail}");
+        assert!(
+            commands.iter().all(|c| c
+                .trim_start()
+                .starts_with(&format!("mitmwatch {sub}").trim_end().to_string())),
+            "{sub}: {commands:?}"
+        );
+        let mut man = vec!["man"];
+        man.extend(sub.split_whitespace());
+        let page = text_of(&run(&man).stdout);
+        assert!(page.contains(".SH \"EXIT STATUS\""), "{sub}: {page}");
+        assert!(page.contains(".SH EXAMPLES"), "{sub}");
+        assert!(
+            page.contains("\\fB2\\fR") || sub == "locate",
+            "{sub}: exit code 2 listed"
+        );
+    }
+}
+
+fn text_of(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
 }

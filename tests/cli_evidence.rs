@@ -65,6 +65,9 @@ struct Evidence {
     findings: Vec<Tally>,
     certificates: Vec<Cert>,
     block: Block,
+    data_used: Option<serde_json::Value>,
+    validated_at: Option<String>,
+    loopback_only: bool,
     vantage: Option<Vantage>,
 }
 
@@ -253,7 +256,7 @@ async fn a_bundle_for_the_simulated_box() {
             .expect("documented manifest format");
     assert_eq!(
         (manifest.record_type.as_str(), manifest.schema),
-        ("evidence-manifest", 3)
+        ("evidence-manifest", 4)
     );
     assert_eq!(manifest.interceptors.len(), 1);
     let idir = &manifest.interceptors[0].dir;
@@ -286,7 +289,7 @@ async fn a_bundle_for_the_simulated_box() {
     assert_eq!(e.domains.len(), 37);
     // The box mints under Qaznet's names with keys of its own: named like
     // the catalog entry, which is then cited without its certificate.
-    assert_eq!(e.schema, 3);
+    assert_eq!(e.schema, 4);
     assert_eq!(e.interceptor.matched_by, Attribution::Name);
     let catalog = e.catalog.as_ref().unwrap();
     assert_eq!(catalog.id, "kz-qaznet-trust-network");
@@ -345,6 +348,36 @@ async fn a_bundle_for_the_simulated_box() {
         "{report}"
     );
     assert!(report.contains("## Fingerprints to block"));
+    // The conclusion first, what it proves and not, the data, the
+    // simulation said as such; leaves in one table, not a section each.
+    for section in [
+        "## Summary",
+        "## What this proves and what it does not",
+        "## Data used",
+        "### 37 leaf certificates (one per row",
+    ] {
+        assert!(report.contains(section), "{section}: {report}");
+    }
+    assert!(report.find("## Summary").unwrap() < report.find("## What was seen").unwrap());
+    assert!(
+        report.contains("**Made from a simulation or a local test, not a network path:**"),
+        "{report}"
+    );
+    assert!(!report.contains("### leaf"), "{report}");
+    assert!(
+        report.lines().count() < 300,
+        "{} lines",
+        report.lines().count()
+    );
+    // A finding whose title names its target is counted under a title
+    // that holds for all of them.
+    assert!(
+        report.contains(
+            "- `pin-mismatch` (medium, 24 of 37): `a pinned domain was served a chain with none of its pinned keys`"
+        ),
+        "{report}"
+    );
+    assert!(report.contains("- validation time: "), "{report}");
     assert!(report.contains(&e.block.ca_spki_sha256_base64[0]));
     assert!(report.contains(
         "Identified by name only: the key served is not the catalogued one; this may be a \
@@ -518,6 +551,8 @@ async fn streamed_bundle_matches_the_whole_scan() {
         generated_at: FIXTURE_TIME,
         vantage_note: None,
         include_addresses: false,
+        data_used: None,
+        validated_at: None,
     };
     let expected = build(&observations, &assessments, analyzer.catalog(), &options);
     assert_eq!(expected.interceptors.len(), 2, "mitmproxy and the 2019 box");
@@ -542,6 +577,17 @@ async fn streamed_bundle_matches_the_whole_scan() {
     )
     .await;
     common::assert_exit(&out, 2);
+    // The command says which data and validation time it used; so does
+    // the library, told the same.
+    let written: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(bundle.join(&expected.files[1].path)).unwrap())
+            .unwrap();
+    let options = BundleOptions {
+        data_used: serde_json::from_value(written["data_used"].clone()).unwrap(),
+        validated_at: serde_json::from_value(written["validated_at"].clone()).unwrap(),
+        ..options
+    };
+    let expected = build(&observations, &assessments, analyzer.catalog(), &options);
     let mut paths: Vec<String> = expected.files.iter().map(|f| f.path.clone()).collect();
     paths.sort();
     assert_eq!(files_under(&bundle), paths);
@@ -596,6 +642,8 @@ fn key_and_name_attributions_are_told_apart() {
         generated_at: FIXTURE_TIME,
         vantage_note: None,
         include_addresses: false,
+        data_used: None,
+        validated_at: None,
     };
     let bundle = build(&observations, &assessments, analyzer.catalog(), &options);
     let ids: Vec<(&str, &str)> = bundle
@@ -668,6 +716,8 @@ fn handshakes_without_sni_are_not_called_a_choice_by_name() {
         generated_at: FIXTURE_TIME,
         vantage_note: None,
         include_addresses: false,
+        data_used: None,
+        validated_at: None,
     };
     let bundle = build(&observations, &assessments, analyzer.catalog(), &options);
     assert_eq!(bundle.interceptors.len(), 1);

@@ -2,7 +2,7 @@
 //! simulated origin answers at hop 1, where the address itself answers
 //! UDP; a refused port gives no certificate (exit 3); bad input exits 1
 //! and names it. The record format is re-declared here with
-//! `deny_unknown_fields`, as the README documents it.
+//! `deny_unknown_fields`, as docs/formats.md documents it.
 #![cfg(target_os = "linux")]
 
 mod common;

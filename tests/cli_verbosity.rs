@@ -628,7 +628,7 @@ fn counts_of_one_and_two_agree_with_their_nouns() {
         let analyze = run(&args);
         let targets = if n == 1 { "target" } else { "targets" };
         assert!(
-            stdout(&analyze).contains(&format!("\n{n} {targets}: clean 1")),
+            stdout(&analyze).starts_with(&format!("{n} {targets}: clean 1")),
             "{}",
             stdout(&analyze)
         );

@@ -185,16 +185,14 @@ fn build_go(d: &Path, name: &str, main_go: &str) -> PathBuf {
 /// CA. The leaf is for the host of the CONNECT request (here the origin's
 /// address, so its subject is only `O=GoProxy untrusted MITM proxy Inc`),
 /// valid from 1970-01-01 to 2049-12-31.
+#[ignore = "needs Go and goproxy's source (golang-go, golang-github-elazarl-goproxy-dev); .ci/run runs it with --ignored"]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn goproxy_built_in_ca_is_named_by_key() {
-    if !require("go", &["version"], "apt-get install golang-go")
-        || !require_path(
-            &Path::new(GOPROXY_SOURCE).join("certs.go"),
-            "apt-get install golang-github-elazarl-goproxy-dev",
-        )
-    {
-        return;
-    }
+    require("go", &["version"], "apt-get install golang-go");
+    require_path(
+        &Path::new(GOPROXY_SOURCE).join("certs.go"),
+        "apt-get install golang-github-elazarl-goproxy-dev",
+    );
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     let binary = build_go(d, "goproxy-peer", GOPROXY_MAIN);
@@ -280,16 +278,14 @@ func main() {
 /// What martian sends, as recorded here: the forged leaf (for the SNI
 /// name, `O=Martian Proxy`, valid from an hour before to an hour after the
 /// handshake) and the CyberVillains CA, a 1024-bit RSA key.
+#[ignore = "needs Go and martian's source (golang-go, golang-github-google-martian-dev); .ci/run runs it with --ignored"]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn martian_with_cybervillains_ca_is_named_by_key() {
-    if !require("go", &["version"], "apt-get install golang-go")
-        || !require_path(
-            &Path::new(MARTIAN_SOURCE).join("cybervillains/cybervillains.go"),
-            "apt-get install golang-github-google-martian-dev",
-        )
-    {
-        return;
-    }
+    require("go", &["version"], "apt-get install golang-go");
+    require_path(
+        &Path::new(MARTIAN_SOURCE).join("cybervillains/cybervillains.go"),
+        "apt-get install golang-github-google-martian-dev",
+    );
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     let binary = build_go(d, "martian-peer", MARTIAN_MAIN);
@@ -343,14 +339,14 @@ fn selenium_wire_python() -> PathBuf {
 /// What Selenium Wire sends, as recorded here: the forged leaf and its
 /// CA. The leaf carries the CA's own public key (its bundled mitmproxy
 /// copy sets the CA's key as the leaf's), so the leaf itself matches.
+#[ignore = "needs Selenium Wire in a Python venv (.ci/run prepares it); .ci/run runs it with --ignored"]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn selenium_wire_default_ca_is_named_by_key() {
     let python = selenium_wire_python();
     let how = "python3 -m venv DIR && DIR/bin/pip install selenium-wire==5.1.0 blinker==1.7.0 \
                pyOpenSSL==24.2.1 cryptography==43.0.3, as .ci/run does";
-    if !require_path(&python, how) || !require(path(&python), &["-c", "import seleniumwire"], how) {
-        return;
-    }
+    require_path(&python, how);
+    require(path(&python), &["-c", "import seleniumwire"], how);
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     let (sim, roots) = origin(d).await;

@@ -1,6 +1,6 @@
-//! The observation format as documented in the README, re-declared here
+//! The observation format as documented in docs/formats.md, re-declared here
 //! with `deny_unknown_fields`: adding, renaming or removing a field in
-//! `crates/core/src/model/` without updating this file (and the README, and the
+//! `crates/core/src/model/` without updating this file (and docs/formats.md, and the
 //! `schema` number when incompatible) fails this test.
 
 mod common;
@@ -210,11 +210,11 @@ async fn proxy_and_starttls_fields_match_the_documented_schema() {
         .map(|s| s.as_str())
         .collect();
     assert_eq!(implemented, STARTTLS);
-    let readme = include_str!("../README.md");
+    let readme = include_str!("../docs/formats.md");
     for s in STARTTLS {
         assert!(
             readme.contains(&format!("`{s}`")),
-            "README must document {s}"
+            "docs/formats.md must document {s}"
         );
     }
 }
@@ -241,11 +241,11 @@ fn the_documented_status_set_is_the_implemented_one() {
         .map(|s| s.as_str())
         .collect();
     assert_eq!(implemented, STATUSES);
-    let readme = include_str!("../README.md");
+    let readme = include_str!("../docs/formats.md");
     for s in STATUSES {
         assert!(
             readme.contains(&format!("`{s}`")),
-            "README must document status {s}"
+            "docs/formats.md must document status {s}"
         );
     }
 }
@@ -285,11 +285,11 @@ fn fetched_issuers_match_the_documented_schema() {
         .collect();
     assert_eq!(outcomes, FETCH_OUTCOMES);
     assert_eq!(parsed.fetched_issuers[0].certificates.len(), 1);
-    let readme = include_str!("../README.md");
+    let readme = include_str!("../docs/formats.md");
     for o in FETCH_OUTCOMES {
         assert!(
             readme.contains(&format!("`{o}`")),
-            "README must document fetch outcome {o}"
+            "docs/formats.md must document fetch outcome {o}"
         );
     }
     assert!(readme.contains("`fetched_issuers`"));

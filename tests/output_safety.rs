@@ -85,7 +85,7 @@ async fn every_print_path_escapes_what_came_from_outside() {
         evil_name.as_os_str(),
     );
     let s = |x: &'static str| std::ffi::OsStr::new(x);
-    // Each run with the exit code it must end with (README "Exit codes"):
+    // Each run with the exit code it must end with (docs/exit-codes.md):
     // a run that failed for an unrelated reason (a usage error, say) would
     // print little and escape nothing, and must not pass. The evil chains
     // are not known interception, so analyze and report exit 0; baseline

@@ -93,11 +93,10 @@ fn rates_have_one_decimal_at_most(line: &str) -> bool {
         })
 }
 
+#[ignore = "needs tmux; .ci/run runs it with --ignored"]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_scan_progress_bar_in_a_real_terminal() {
-    if !require("tmux", &["-V"], "apt-get install tmux") {
-        return;
-    }
+    require("tmux", &["-V"], "apt-get install tmux");
     let sim = SimNetwork::start(SimConfig::default()).await.unwrap();
     let silent = misbehaving_server(Misbehaviour::Silent).await;
     let refused = refused_port().await;

@@ -81,11 +81,10 @@ fn mitmdump(
 /// the certificate the origin sent and adds the SNI name and the address:
 /// in reverse mode it sends no SNI to an IP origin, so here every leaf says
 /// `CN=origin.sim.invalid`.
+#[ignore = "needs mitmproxy (pip install mitmproxy==11.0.2); .ci/run runs it with --ignored"]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn mitmproxy_reverse_proxy_is_intercepted_and_attributed_by_name() {
-    if !require("mitmdump", &["--version"], "pip install mitmproxy==11.0.2") {
-        return;
-    }
+    require("mitmdump", &["--version"], "pip install mitmproxy==11.0.2");
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     let (sim, roots) = origin(d).await;
@@ -145,11 +144,10 @@ async fn mitmproxy_reverse_proxy_is_intercepted_and_attributed_by_name() {
 /// With `upstream_cert=false` (as a forward proxy sees a different genuine
 /// certificate per name, the forged leaves share nothing but the key):
 /// one leaf key on unrelated names, `leaf-key-reuse` on every target.
+#[ignore = "needs mitmproxy (pip install mitmproxy==11.0.2); .ci/run runs it with --ignored"]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn mitmproxy_reuses_one_leaf_key_across_names() {
-    if !require("mitmdump", &["--version"], "pip install mitmproxy==11.0.2") {
-        return;
-    }
+    require("mitmdump", &["--version"], "pip install mitmproxy==11.0.2");
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     let (sim, roots) = origin(d).await;
@@ -195,13 +193,11 @@ async fn mitmproxy_reuses_one_leaf_key_across_names() {
 /// the SNI name, as the simulated origin mints one per SNI), became valid a
 /// day before the handshake, and all leaves share one 2048-bit RSA key
 /// with public exponent 3, generated at start.
+#[ignore = "needs SSLsplit and openssl; .ci/run runs it with --ignored"]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sslsplit_is_intercepted_by_its_served_ca() {
-    if !require("sslsplit", &["-V"], "apt-get install sslsplit")
-        || !require("openssl", &["version"], "apt-get install openssl")
-    {
-        return;
-    }
+    require("sslsplit", &["-V"], "apt-get install sslsplit");
+    require("openssl", &["version"], "apt-get install openssl");
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     let (sim, roots) = origin(d).await;
@@ -392,11 +388,10 @@ fn nginx(d: &Path, host: &str) -> (Peer, Vec<u16>) {
 /// nginx as a legitimate server: (a) `fullchain.pem` is clean; (b)
 /// `cert.pem` alone (intermediate left out, leaf an hour old, with AIA) is
 /// not interception.
+#[ignore = "needs nginx; .ci/run runs it with --ignored"]
 #[test]
 fn nginx_full_chain_is_clean_and_a_missing_intermediate_is_not_interception() {
-    if !require("nginx", &["-v"], "apt-get install nginx") {
-        return;
-    }
+    require("nginx", &["-v"], "apt-get install nginx");
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     let host = "shop.mitmwatch-test.example";
@@ -451,11 +446,10 @@ fn nginx_full_chain_is_clean_and_a_missing_intermediate_is_not_interception() {
 
 /// nginx serving `cert.pem` alone (leaf an hour old) from a CA that puts
 /// no AIA URL in its leaves: nothing proves interception, so `suspicious`.
+#[ignore = "needs nginx; .ci/run runs it with --ignored"]
 #[test]
 fn nginx_missing_intermediate_without_aia_is_suspicious() {
-    if !require("nginx", &["-v"], "apt-get install nginx") {
-        return;
-    }
+    require("nginx", &["-v"], "apt-get install nginx");
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     let host = "shop.mitmwatch-test.example";

@@ -1,6 +1,6 @@
 //! The store audit format (`mitmwatch store --json`) as documented in the
-//! README, re-declared with `deny_unknown_fields`: a field added, renamed
-//! or removed without updating the README fails here.
+//! docs/formats.md, re-declared with `deny_unknown_fields`: a field added, renamed
+//! or removed without updating docs/formats.md fails here.
 
 mod common;
 

@@ -33,7 +33,15 @@ pub fn validation_time(
     default: &'static str,
 ) -> Result<(ValidationTime, String)> {
     let text = args.at.clone().unwrap_or_else(|| default.to_string());
-    Ok((parse_validation_time(&text)?, text))
+    let when = parse_validation_time(&text)?;
+    // `now` is recorded as the instant it was, to the second.
+    let text = match when {
+        ValidationTime::At(t) if text == "now" => {
+            format!("{} (now)", mitmwatch_core::encoding::rfc3339_seconds(t))
+        }
+        _ => text,
+    };
+    Ok((when, text))
 }
 
 /// Parses `--at`.
@@ -194,6 +202,32 @@ pub fn analyzer_and_data(
     Ok((analyzer, data))
 }
 
+/// Refuses a file that holds something other than observations (a target
+/// list, a baseline, pins, a report, …), naming the command that fits.
+/// Standard input and files that cannot be opened are left to the reader.
+pub fn refuse_wrong_kind(path: &Path) -> Result<()> {
+    use mitmwatch_core::file_kind::{FileKind, SNIFF_BYTES};
+    use std::io::Read;
+    if path.as_os_str() == "-" || path.is_dir() {
+        return Ok(());
+    }
+    let Ok(file) = std::fs::File::open(path) else {
+        return Ok(());
+    };
+    let mut head = Vec::with_capacity(4096);
+    if file
+        .take(SNIFF_BYTES as u64)
+        .read_to_end(&mut head)
+        .is_err()
+    {
+        return Ok(());
+    }
+    match FileKind::sniff(&head).refusal(&super::output_files::shown(path)) {
+        Some(why) => anyhow::bail!("{why}"),
+        None => Ok(()),
+    }
+}
+
 /// Reads observations, one JSON object per line. Bad lines are reported on
 /// stderr as `FILE:LINE: why` and skipped. Returns the observations and the
 /// number of bad lines.
@@ -213,6 +247,7 @@ pub fn print_notice(notice: Notice<'_>) {
 /// caller need not hold the file in memory. Bad lines are reported on
 /// stderr as `FILE:LINE: why` and skipped. Returns the number of bad lines.
 pub fn for_each_observation(path: &Path, f: impl FnMut(Observation)) -> Result<usize> {
+    refuse_wrong_kind(path)?;
     let counts = ObservationFile::open(path)?.for_each(&mut print_notice, f)?;
     Ok(counts.bad)
 }
@@ -228,6 +263,9 @@ pub fn judge_input(
     keep_observations: bool,
     provenance: (&str, &DataUsed),
 ) -> Result<JudgedScan> {
+    if format == InputFormat::Mitmwatch {
+        refuse_wrong_kind(path)?;
+    }
     let input = Input::open(path, format)?;
     let mut judged = Judge::new(analyzer, when)
         .jobs(jobs)

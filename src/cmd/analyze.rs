@@ -29,10 +29,14 @@ pub fn run(args: AnalyzeArgs) -> Result<i32> {
         (&at, &data),
     )?;
     let mut report = Report::open(&args)?;
-    if report.copies_json() {
-        judged.each_json_line(|line| report.json_line(line))?;
-    } else {
-        judged.each_in_order(false, |j| report.assessment(&j.assessment))?;
+    // The conclusion first (text), then each target, unless --summary.
+    report.start(&judged.summary)?;
+    if !args.summary {
+        if report.copies_json() {
+            judged.each_json_line(|line| report.json_line(line))?;
+        } else {
+            judged.each_in_order(false, |j| report.assessment(&j.assessment))?;
+        }
     }
     report.finish(&judged.summary, &data)?;
     let bad = judged.counts.bad;
@@ -55,6 +59,10 @@ struct Report {
     out: std::io::BufWriter<Box<dyn Write + Send>>,
     format: Format,
     verbose: bool,
+    /// `--summary`: the summary alone.
+    summary_only: bool,
+    /// Targets written so far.
+    written: usize,
     /// Colour verdicts: stdout on a colour terminal (or `--color always`).
     coloured: bool,
     leaf_only: usize,
@@ -65,14 +73,24 @@ impl Report {
         Ok(Report {
             out: std::io::BufWriter::with_capacity(
                 1 << 16,
-                super::output_files::open_output(args.output.as_deref())?,
+                super::output_files::open_verdict_output(args.output.as_deref())?,
             ),
             format: args.format,
             verbose: super::verbosity::verbose(),
+            summary_only: args.summary,
+            written: 0,
             coloured: args.output.as_deref().is_none_or(|p| p.as_os_str() == "-")
                 && super::output::stdout_coloured(),
             leaf_only: 0,
         })
+    }
+
+    /// The text report starts with the summary: the conclusion first.
+    fn start(&mut self, summary: &ScanSummary) -> Result<()> {
+        if self.format == Format::Text {
+            write!(self.out, "{}", text::summary_text(summary))?;
+        }
+        Ok(())
     }
 
     /// Whether an assessment's JSON line is written as it is.
@@ -91,6 +109,10 @@ impl Report {
         match self.format {
             Format::Json => json::write_line(&mut self.out, a)?,
             Format::Text => {
+                if self.written == 0 {
+                    writeln!(self.out)?;
+                }
+                self.written += 1;
                 if a.has(FindingCode::LeafOnlyChain) {
                     self.leaf_only += 1;
                 }
@@ -111,8 +133,11 @@ impl Report {
         match self.format {
             Format::Json => json::write_line(&mut self.out, summary)?,
             Format::Text => {
-                writeln!(self.out)?;
-                write!(self.out, "{}", text::summary_text(summary))?;
+                // A long list ends with the counts again, where the reader is.
+                if self.written > 20 && !self.summary_only {
+                    writeln!(self.out)?;
+                    write!(self.out, "{}", text::counts_line(summary))?;
+                }
                 if self.leaf_only > 0 {
                     write!(self.out, "{}", text::leaf_only_note(self.leaf_only))?;
                 }

@@ -26,7 +26,7 @@ pub fn run(args: CompareArgs) -> Result<i32> {
         info(&args.label_b, &args.b, b.len()),
         tool_name(),
     );
-    let mut out = super::output_files::open_output(args.output.as_deref())?;
+    let mut out = super::output_files::open_verdict_output(args.output.as_deref())?;
     if args.json() {
         let mut text = serde_json::to_string_pretty(&comparison)?;
         text.push('\n');

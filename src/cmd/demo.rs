@@ -7,6 +7,7 @@ use anyhow::Result;
 use mitmwatch_collect::{Collector, ProbeTls, Router, Timeouts};
 use mitmwatch_core::analysis_data::domains;
 use mitmwatch_core::analyze::{AnalysisData, Analyzer, ValidationTime};
+use mitmwatch_core::judge::{Input, Judge};
 use mitmwatch_core::model::Target;
 use mitmwatch_report::text;
 use mitmwatch_sim::{SimConfig, SimNetwork};
@@ -18,15 +19,17 @@ pub async fn run(args: DemoArgs) -> Result<i32> {
     let json = args.format == Format::Json;
     // With --format json, stdout holds only the JSON Lines: the narration
     // is not written.
+    // A reader that goes away (`demo | head -1`) does not change the exit
+    // code: the rest of the text is dropped.
     let mut out: Box<dyn Write> = match json {
         true => Box::new(std::io::sink()),
-        false => Box::new(anstream::stdout()),
+        false => Box::new(super::output::PipeSafe::new(anstream::stdout())),
     };
     // The narration around the verdicts (what the simulation is, what to
     // try next) is left out with -q, as notes are everywhere.
     let mut say: Box<dyn Write> = match json || super::verbosity::quiet() {
         true => Box::new(std::io::sink()),
-        false => Box::new(anstream::stdout()),
+        false => Box::new(super::output::PipeSafe::new(anstream::stdout())),
     };
     // The output file is created before any work, so a bad path fails at once.
     let mut saved = match &args.output {
@@ -84,7 +87,7 @@ pub async fn run(args: DemoArgs) -> Result<i32> {
         concurrency: 32,
         ..Default::default()
     };
-    let observations = super::output_files::collect_all(collector, targets, &options).await;
+    let observations = mitmwatch_collect::collect_all(collector, targets, &options).await;
     if let Some((path, file)) = &mut saved {
         super::output_files::write_observations(file.as_mut(), path, &observations)?;
         writeln!(
@@ -98,14 +101,23 @@ pub async fn run(args: DemoArgs) -> Result<i32> {
         ct_logs: std::sync::Arc::new(sim.ct_log_list.clone()),
         ..AnalysisData::with_trust(store)?
     });
-    let (assessments, summary) = analyzer.assess_scan(&observations, ValidationTime::Observed);
+    // Judged as every other command judges a scan: by the library's judge.
+    let input = Input::in_memory("the demo's scan", observations.clone(), true);
+    let mut judged = Judge::new(&analyzer, ValidationTime::Observed)
+        .judge(input, &mut super::analysis::print_notice)?;
+    let summary = judged.summary.clone();
+    let assessments = judged.assessments()?;
+    let code = exit_code(&summary, 1, crate::cli::FailOn::Intercepted);
     if json {
-        let mut stdout = std::io::stdout().lock();
+        let mut stdout = super::output::PipeSafe::new(std::io::stdout().lock());
         super::analysis::write_json_lines(&mut stdout, &assessments, &summary)?;
-        stdout.flush()?;
-        return Ok(exit_code(&summary, 1, crate::cli::FailOn::Intercepted));
+        stdout.finish()?;
+        return Ok(code);
     }
+    // The conclusion first, then each target.
     writeln!(say)?;
+    write!(out, "{}", text::summary_text(&summary))?;
+    writeln!(out)?;
     for (obs, a) in observations.iter().zip(&assessments) {
         if super::verbosity::verbose() {
             // The target's verdict and findings, then the chain it served.
@@ -115,13 +127,13 @@ pub async fn run(args: DemoArgs) -> Result<i32> {
             writeln!(out, "{}", super::output::coloured_assessment_line(a))?;
         }
     }
-    writeln!(out)?;
-    write!(out, "{}", text::summary_text(&summary))?;
     writeln!(say)?;
     if super::verbosity::verbose() {
         writeln!(say, "Try `mitmwatch sim` to probe the simulation yourself.")?;
     } else {
         writeln!(say, "Try `mitmwatch demo -v` for every finding, or `mitmwatch sim` to probe the simulation yourself.")?;
     }
-    Ok(exit_code(&summary, 1, crate::cli::FailOn::Intercepted))
+    out.flush()?;
+    say.flush()?;
+    Ok(code)
 }

@@ -52,6 +52,8 @@ pub fn run(args: EvidenceArgs) -> Result<i32> {
         generated_at: time::OffsetDateTime::now_utc(),
         vantage_note: args.vantage_note.clone(),
         include_addresses: args.include_addresses,
+        data_used: Some(data.clone()),
+        validated_at: Some(at.clone()),
     };
     let bundle = evidence::build(&observations, &assessments, analyzer.catalog(), &options);
     if bundle.interceptors.is_empty() {

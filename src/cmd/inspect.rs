@@ -79,7 +79,8 @@ pub fn run(args: InspectArgs) -> Result<i32> {
     let mut judged = Judge::new(&analyzer, when)
         .keep_observations(text)
         .judge(input, &mut print_notice)?;
-    let mut out = std::io::stdout().lock();
+    // A reader that goes away keeps the verdict's exit code.
+    let mut out = super::output::PipeSafe::new(std::io::stdout().lock());
     match args.format {
         Format::Json => {
             judged.each_json_line(|line| -> Result<()> {
@@ -96,7 +97,9 @@ pub fn run(args: InspectArgs) -> Result<i32> {
                     writeln!(out, "== {}", escape(route))?;
                 }
                 write!(out, "{}", text::chain_listing(&obs))?;
-                writeln!(out, "{}", text::assessment_detail(&j.assessment))?;
+                // The findings speak of what the file holds, not of a server.
+                let a = text::worded_for_a_file(&j.assessment);
+                writeln!(out, "{}", text::assessment_detail(&a))?;
                 Ok(())
             })?;
             // `-v`: the data the verdicts rest on, with its dates.

@@ -30,7 +30,7 @@ pub mod watch;
 pub mod watch_deliver;
 pub mod watch_measure;
 
-/// Exit codes, documented in the README.
+/// Exit codes, documented in docs/exit-codes.md.
 pub mod exit {
     /// Success; for verdict-giving commands: no interception found.
     pub const OK: i32 = 0;

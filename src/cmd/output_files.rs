@@ -3,13 +3,9 @@
 //! written as JSON Lines; paths escaped for the terminal.
 
 use anyhow::{Context, Result};
-use mitmwatch_collect::Collector;
-use mitmwatch_core::model::Target;
 use mitmwatch_report::terminal::escape;
 use std::io::Write;
 use std::path::Path;
-use std::sync::Arc;
-use tokio::sync::mpsc;
 
 /// A path as shown on the terminal: escaped, since a file name can hold
 /// control characters.
@@ -55,6 +51,17 @@ pub fn open_output(path: Option<&Path>) -> Result<Box<dyn Write + Send>> {
     }
 }
 
+/// Opens the output of a command whose exit code is a verdict (or stdout
+/// for `-`/none). On stdout a reader that goes away early (`| head -1`)
+/// is not an error: the rest is dropped, and the command still judges
+/// everything and exits with its verdict.
+pub fn open_verdict_output(path: Option<&Path>) -> Result<Box<dyn Write + Send>> {
+    match path {
+        Some(p) if p.as_os_str() != "-" => open_output(Some(p)),
+        _ => Ok(Box::new(super::output::PipeSafe::new(std::io::stdout()))),
+    }
+}
+
 /// Checks, before any work, that an output file can be written, without
 /// creating or truncating it: an existing file must open for writing, a
 /// new one's directory must take a file. `-` and none are stdout.
@@ -88,32 +95,6 @@ pub fn open_append(path: &Path) -> Result<Box<dyn Write + Send>> {
         .open(path)
         .with_context(|| format!("opening {} to append", path.display()))?;
     Ok(Box::new(std::io::BufWriter::new(f)))
-}
-
-/// Probes every target and returns the observations in the targets' order.
-pub async fn collect_all(
-    collector: Collector,
-    targets: Vec<Target>,
-    options: &mitmwatch_collect::ScanOptions,
-) -> Vec<mitmwatch_core::model::Observation> {
-    let collector = Arc::new(collector);
-    let (target_tx, target_rx) = mpsc::channel(targets.len().max(1));
-    for t in &targets {
-        let _ = target_tx.send(t.clone()).await;
-    }
-    drop(target_tx);
-    let (tx, mut rx) = mpsc::channel(targets.len().max(1));
-    let options = options.clone();
-    let task = tokio::spawn(async move {
-        mitmwatch_collect::scan_with(collector, target_rx, &options, tx).await
-    });
-    let mut observations = Vec::with_capacity(targets.len());
-    while let Some(obs) = rx.recv().await {
-        observations.push(obs);
-    }
-    let _ = task.await;
-    observations.sort_by_key(|o| targets.iter().position(|t| *t == o.target));
-    observations
 }
 
 /// Writes observations as JSON Lines to an output already opened for `path`.

@@ -191,7 +191,7 @@ pub async fn run(args: ProbeArgs) -> Result<i32> {
         Some(path) => Some((path, super::output_files::open_output(Some(path))?)),
         None => None,
     };
-    let mut out = super::output_files::open_output(args.output.as_deref())?;
+    let mut out = super::output_files::open_verdict_output(args.output.as_deref())?;
     let json = args.json();
     let slots = Arc::new(Semaphore::new(args.concurrency.max(1)));
     let mut tasks = JoinSet::new();

@@ -20,6 +20,9 @@ pub fn run(args: ReportArgs) -> Result<i32> {
     let (when, at) = validation_time(&args.analysis, RECORDED)?;
     let (analyzer, data) = analyzer_and_data(&args.analysis, when)?;
     let jobs = args.jobs.map_or_else(default_jobs, usize::from);
+    if args.summary && args.format == ReportFormat::Csv {
+        anyhow::bail!("--summary is for --format text or json: a CSV report has a row per target");
+    }
     // Both outputs are checked before the input is judged.
     super::output_files::check_writable(args.html.as_deref())?;
     super::output_files::check_writable(args.output.as_deref())?;
@@ -52,12 +55,24 @@ pub fn run(args: ReportArgs) -> Result<i32> {
         ));
     }
     if args.html.is_none() || args.output.is_some() || args.format != ReportFormat::Text {
-        let mut out = BufWriter::new(super::output_files::open_output(args.output.as_deref())?);
+        let mut out = BufWriter::new(super::output_files::open_verdict_output(
+            args.output.as_deref(),
+        )?);
         if args.format == ReportFormat::Csv {
             writeln!(out, "{}", csv::HEADER)?;
         }
         let verbose = super::verbosity::verbose();
+        // The text report starts with its conclusion.
+        if args.format == ReportFormat::Text {
+            write!(out, "{}", text::summary_text(&judged.summary))?;
+            if !args.summary {
+                writeln!(out)?;
+            }
+        }
         judged.each_in_order(false, |j| {
+            if args.summary {
+                return Ok(());
+            }
             match args.format {
                 ReportFormat::Csv => writeln!(out, "{}", csv::row(&j.assessment, &j.cas))?,
                 // `-v`: every finding of every target explained.
@@ -73,8 +88,11 @@ pub fn run(args: ReportArgs) -> Result<i32> {
             json::write_line(&mut out, &judged.summary)?;
         }
         if args.format == ReportFormat::Text {
-            writeln!(out)?;
-            write!(out, "{}", text::summary_text(&judged.summary))?;
+            // A long list ends with the counts again, where the reader is.
+            if !args.summary && judged.index().len() > 20 {
+                writeln!(out)?;
+                write!(out, "{}", text::counts_line(&judged.summary))?;
+            }
             write!(out, "{}", text::data_used_text(&data, 96))?;
         }
         out.flush().context("writing the report")?;
@@ -125,7 +143,7 @@ pub fn summary_sidecar(csv: &Path) -> PathBuf {
 }
 
 fn write_html(judged: &mut JudgedScan, path: &Path, details: ReportDetails) -> Result<()> {
-    let generated = mitmwatch_core::certinfo::rfc3339(time::OffsetDateTime::now_utc());
+    let generated = mitmwatch_core::encoding::rfc3339_seconds(time::OffsetDateTime::now_utc());
     let mut out = BufWriter::new(super::output_files::open_output(Some(path))?);
     out.write_all(html::head(&judged.summary, &judged.facts, &generated).as_bytes())?;
     let index = judged.index();

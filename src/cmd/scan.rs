@@ -65,6 +65,12 @@ pub async fn run(args: ScanArgs) -> Result<i32> {
         shard: shard(&args)?,
         done: Default::default(),
     };
+    if args.resume && args.output.as_deref().is_none_or(|p| p.as_os_str() == "-") {
+        anyhow::bail!(
+            "--resume continues the file an interrupted scan wrote: give that file with -o FILE \
+             (standard output cannot be resumed)"
+        );
+    }
     let out = match (&args.output, args.resume) {
         (Some(path), true) => {
             let state = resume::prepare(path, analysis.is_some())?;
@@ -92,6 +98,11 @@ pub async fn run(args: ScanArgs) -> Result<i32> {
             }
             filter.done = state.done;
             super::output_files::open_append(path)?
+        }
+        // Assessments: the exit code is a verdict, kept if the reader of
+        // stdout goes away. Observations: a closed pipe ends the scan.
+        _ if analysis.is_some() => {
+            super::output_files::open_verdict_output(args.output.as_deref())?
         }
         _ => super::output_files::open_output(args.output.as_deref())?,
     };
@@ -126,11 +137,36 @@ pub async fn run(args: ScanArgs) -> Result<i32> {
     let (tx, rx) = mpsc::channel::<Observation>(args.collect.concurrency.max(16));
     let options = super::flags_setup::scan_options(&args.collect);
     let scanner = tokio::spawn(async move { scan_with(collector, targets, &options, tx).await });
+    // Ctrl-C stops the scan: the handshakes in flight are dropped, the
+    // records already made are written out whole, and the scan says how
+    // far it got and how to go on. A second Ctrl-C ends at once.
+    let interrupted = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let stop = scanner.abort_handle();
+    let watcher = {
+        let interrupted = interrupted.clone();
+        tokio::spawn(async move {
+            if tokio::signal::ctrl_c().await.is_ok() {
+                interrupted.store(true, Ordering::SeqCst);
+                stop.abort();
+                if tokio::signal::ctrl_c().await.is_ok() {
+                    std::process::exit(INTERRUPTED);
+                }
+            }
+        })
+    };
     // Writing (and analysing) may block or take CPU: it runs on the blocking
     // pool, off the async workers.
     let writer = tokio::task::spawn_blocking(move || write_all(rx, out, progress, analysis));
     let (total, by_status, analysis) = writer.await.context("writer task")??;
-    scanner.await.context("scan task")?;
+    watcher.abort();
+    match scanner.await {
+        Err(e) if e.is_cancelled() => {}
+        other => other.context("scan task")?,
+    }
+    if interrupted.load(Ordering::SeqCst) {
+        eprintln!("{}", interrupted_message(&args, total));
+        return Ok(INTERRUPTED);
+    }
     if !super::verbosity::quiet() {
         let s = &skipped;
         let mut notes = Vec::new();
@@ -205,6 +241,39 @@ pub async fn run(args: ScanArgs) -> Result<i32> {
         Some(summary) => super::analysis::exit_code(summary, 1, args.analysis.fail_on),
         None => super::exit::OK,
     })
+}
+
+/// The exit code of a scan stopped by Ctrl-C (128 + SIGINT, as shells
+/// report a process the signal ended).
+const INTERRUPTED: i32 = 130;
+
+/// What an interrupted scan says: how far it got, and how to go on.
+fn interrupted_message(args: &ScanArgs, written: usize) -> String {
+    let records = count(written, "record", "records");
+    match args.output.as_deref().filter(|p| p.as_os_str() != "-") {
+        Some(path) => {
+            // The same command line, with --resume.
+            let mut words: Vec<String> = std::env::args().collect();
+            if let Some(first) = words.first_mut() {
+                *first = "mitmwatch".into();
+            }
+            if !args.resume {
+                words.push("--resume".into());
+            }
+            let command = shlex::try_join(words.iter().map(String::as_str))
+                .unwrap_or_else(|_| words.join(" "));
+            format!(
+                "mitmwatch: interrupted: {records} written to {}{}; to scan the rest, run\n  {}",
+                super::output_files::shown(path),
+                if args.resume { " in this run" } else { "" },
+                escape(&command)
+            )
+        }
+        None => format!(
+            "mitmwatch: interrupted: {records} written to standard output; a scan written to a \
+             file (-o FILE) can be resumed with --resume"
+        ),
+    }
 }
 
 /// The shard `--shard` asks for, reading the scheduler's environment for

@@ -137,7 +137,7 @@ pub fn run(args: StoreArgs) -> Result<i32> {
         None => None,
     };
     let report = audit.report(tool_name(), time::OffsetDateTime::now_utc(), links);
-    let mut out = std::io::stdout().lock();
+    let mut out = super::output::PipeSafe::new(std::io::stdout().lock());
     if args.json() {
         mitmwatch_core::model::json::write_pretty(&mut out, &report)?;
     } else {

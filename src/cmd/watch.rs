@@ -139,7 +139,7 @@ pub async fn run(args: WatchArgs) -> Result<i32> {
 /// disk, an unwritable evidence directory) is reported and tried again
 /// after the next run: the runs themselves are safe in the database.
 fn settle(deliver: &Deliver, history: &History, setup: &super::watch_measure::Setup) {
-    if let Err(e) = deliver.settle(history, &setup.analyzer) {
+    if let Err(e) = deliver.settle(history, &setup.analyzer, &setup.data_used) {
         eprintln!(
             "mitmwatch: warning: an episode's evidence or notification is not done yet (tried again after the next run): {}",
             escape(&format!("{e:#}"))

@@ -10,7 +10,7 @@ use super::evidence::{prepare_dir, write_file};
 use anyhow::{Context, Result};
 use mitmwatch_core::analyze::{Analyzer, ValidationTime};
 use mitmwatch_core::judge::{Input, Judge};
-use mitmwatch_core::model::{tool_name, Assessment, Observation, Verdict};
+use mitmwatch_core::model::{tool_name, Assessment, DataUsed, Observation, Verdict};
 use mitmwatch_report::evidence::{self, BundleOptions};
 use mitmwatch_report::terminal::escape;
 use mitmwatch_watch::notify::{self, Event, HookOutcome};
@@ -29,11 +29,16 @@ pub struct Deliver {
 
 impl Deliver {
     /// Writes the evidence and sends the notifications still due.
-    pub fn settle(&self, history: &History, analyzer: &Analyzer) -> Result<()> {
+    pub fn settle(
+        &self,
+        history: &History,
+        analyzer: &Analyzer,
+        data_used: &DataUsed,
+    ) -> Result<()> {
         for episode in history.pending()? {
             let id = episode.id;
             if !episode.evidence_written {
-                let dir = self.write_evidence(history, analyzer, &episode)?;
+                let dir = self.write_evidence(history, analyzer, data_used, &episode)?;
                 let shown = dir.as_ref().map(|d| d.display().to_string());
                 history.mark_evidence(id, shown.as_deref())?;
             }
@@ -97,6 +102,7 @@ impl Deliver {
         &self,
         history: &History,
         analyzer: &Analyzer,
+        data_used: &DataUsed,
         episode: &Episode,
     ) -> Result<Option<PathBuf>> {
         if episode.kind == "local-root" {
@@ -132,6 +138,9 @@ impl Deliver {
                     episode.id, episode.opened_run
                 )),
                 include_addresses: false,
+                data_used: Some(data_used.clone()),
+                // Judged above as of each observation's own time.
+                validated_at: Some("observed".to_string()),
             };
             let bundle = evidence::build(&observations, &assessments, analyzer.catalog(), &options);
             for file in &bundle.files {

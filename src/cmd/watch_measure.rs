@@ -26,7 +26,8 @@ pub struct Setup {
     /// The sites measured in each run.
     pub targets: Vec<Target>,
     options: ScanOptions,
-    data_used: DataUsed,
+    /// The analysis data the verdicts rest on, with dates.
+    pub data_used: DataUsed,
     stores: Option<StoreOptions>,
     /// Whether `--baseline` was given (issuer changes then open episodes).
     pub baseline: bool,

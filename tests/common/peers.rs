@@ -25,37 +25,28 @@ pub(crate) fn tool_present(program: &str, args: &[&str]) -> bool {
         .unwrap_or(false)
 }
 
-/// True when `program` is installed. Otherwise says why the test is
-/// skipped and returns false, or fails under CI (`.ci/run` installs it).
-pub(crate) fn require(program: &str, args: &[&str], how: &str) -> bool {
-    if tool_present(program, args) {
-        return true;
-    }
-    eprintln!("SKIPPED: `{program}` is not installed (install it with: {how})");
+/// Returns when `program` is installed; otherwise the test fails, saying how
+/// to install it. The tests that call this are `#[ignore]`d with the tool
+/// they need, so that `cargo test` on a machine without it reports them as
+/// ignored; `cargo test -- --ignored` (as `.ci/run` runs it, after
+/// installing the tools) runs them, and then a missing tool is a failure.
+pub(crate) fn require(program: &str, args: &[&str], how: &str) {
     assert!(
-        std::env::var_os("CI").is_none(),
-        ".ci/run installs {program}, so CI must have it"
+        tool_present(program, args),
+        "`{program}` is not installed (install it with: {how}); this test runs only when asked \
+         for (`cargo test -- --ignored`)"
     );
-    false
 }
 
-/// True when `path` exists (a package's files, a prepared environment).
-/// Otherwise says why the test is skipped and returns false, or fails
-/// under CI (`.ci/run` prepares it).
-pub(crate) fn require_path(path: &Path, how: &str) -> bool {
-    if path.exists() {
-        return true;
-    }
-    eprintln!(
-        "SKIPPED: {} does not exist (prepare it with: {how})",
-        path.display()
-    );
+/// Returns when `path` exists (a package's files, a prepared environment);
+/// otherwise the test fails, saying how to prepare it (see [`require`]).
+pub(crate) fn require_path(path: &Path, how: &str) {
     assert!(
-        std::env::var_os("CI").is_none(),
-        ".ci/run prepares {}, so CI must have it",
+        path.exists(),
+        "{} does not exist (prepare it with: {how}); this test runs only when asked for \
+         (`cargo test -- --ignored`)",
         path.display()
     );
-    false
 }
 
 /// `n` distinct ports on 127.0.0.1 that were free a moment ago.

@@ -18,7 +18,7 @@ pub fn hex(bytes: &[u8]) -> String {
 /// `openssl -fingerprint` prints them). Returns `None` on anything else.
 pub fn parse_hex(text: &str) -> Option<Vec<u8>> {
     let cleaned: Vec<u8> = text.bytes().filter(|b| *b != b':').collect();
-    if cleaned.len() % 2 != 0 {
+    if !cleaned.len().is_multiple_of(2) {
         return None;
     }
     // Digits only: `u8::from_str_radix` alone would take "+f" as 15.

@@ -16,6 +16,7 @@ pub mod analyze;
 pub mod certinfo;
 pub mod ct;
 pub mod encoding;
+pub mod file_kind;
 pub mod import;
 pub mod judge;
 pub mod lines;

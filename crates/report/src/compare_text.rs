@@ -45,59 +45,63 @@ fn domain(d: &DomainComparison, la: &str, lb: &str) -> String {
     out
 }
 
-/// The comparison: differences in full, ordinary agreement counted
-/// (everything in full with `verbose`), then the counts and conclusion.
+/// The comparison: the counts and conclusion first, then the two inputs,
+/// the differences in full and the ordinary agreement counted (listed
+/// domain by domain with `verbose`), and the counts again after a long list.
 pub fn comparison(c: &VantageComparison, verbose: bool) -> String {
     let (la, lb) = (c.a.label.as_str(), c.b.label.as_str());
-    let mut out = format!(
-        "{} = {} ({})\n{} = {} ({})\n\n",
+    let counts: Vec<String> = c
+        .counts
+        .iter()
+        .map(|(k, n)| format!("{} {n}", k.as_str()))
+        .collect();
+    let counts = format!(
+        "{}: {}\n",
+        count(c.domains.len(), "domain", "domains"),
+        counts.join(", ")
+    );
+    let mut out = counts.clone();
+    out.push_str(&wrap(&escape(&c.conclusion), 0, 96));
+    out.push_str(&format!(
+        "\n{} = {} ({})\n{} = {} ({})\n\n",
         escape(la),
         escape(&c.a.file),
         count(c.a.observations, "observation", "observations"),
         escape(lb),
         escape(&c.b.file),
         count(c.b.observations, "observation", "observations")
-    );
+    ));
     let ordinary = |d: &DomainDiff| matches!(d, DomainDiff::SameKey | DomainDiff::SameCa);
+    let mut listed = 0;
     for d in &c.domains {
         if verbose || !ordinary(&d.diff) {
             out.push_str(&domain(d, la, lb));
             out.push('\n');
+            listed += 1;
         }
     }
     if !verbose {
-        for kind in [DomainDiff::SameCa, DomainDiff::SameKey] {
-            let names: Vec<String> = c
-                .domains
-                .iter()
-                .filter(|d| d.diff == kind)
-                .map(|d| escape(&d.domain))
-                .collect();
-            if !names.is_empty() {
-                out.push_str(&wrap(
-                    &format!(
-                        "{} ({}): {}",
-                        kind.as_str(),
-                        count(names.len(), "domain", "domains"),
-                        names.join(", ")
-                    ),
-                    0,
-                    96,
-                ));
-            }
+        let agreeing: Vec<String> = [DomainDiff::SameCa, DomainDiff::SameKey]
+            .iter()
+            .map(|kind| (kind, c.domains.iter().filter(|d| d.diff == *kind).count()))
+            .filter(|(_, n)| *n > 0)
+            .map(|(kind, n)| format!("{} {}", count(n, "domain", "domains"), kind.as_str()))
+            .collect();
+        if !agreeing.is_empty() {
+            out.push_str(&wrap(
+                &format!(
+                    "{} agree ({}); -v lists them.",
+                    agreeing.join(", "),
+                    "the same root on both sides"
+                ),
+                0,
+                96,
+            ));
         }
-        out.push('\n');
     }
-    let counts: Vec<String> = c
-        .counts
-        .iter()
-        .map(|(k, n)| format!("{} {n}", k.as_str()))
-        .collect();
-    out.push_str(&format!(
-        "{}: {}\n",
-        count(c.domains.len(), "domain", "domains"),
-        counts.join(", ")
-    ));
-    out.push_str(&wrap(&escape(&c.conclusion), 0, 96));
+    if listed > 20 {
+        out.push('\n');
+        out.push_str(&counts);
+    }
     out
 }

@@ -11,16 +11,12 @@ use mitmwatch_core::model::Assessment;
 pub const HEADER: &str = "host,port,sni,address,observed_at,status,verdict,severity,interceptor_id,interceptor,interceptor_matched_by,top_finding_code,top_finding,leaf_subject,leaf_issuer,leaf_sha256,leaf_spki_sha256,issuing_ca_subject,issuing_ca_sha256,issuing_ca_spki_sha256,finding_codes";
 
 /// Quotes a cell when needed, defuses formulas and writes control and
-/// bidi characters as `\u{…}` (CSV often goes to a terminal first).
+/// bidi characters as `\u{…}` and the backslash as `\\` (CSV often goes
+/// to a terminal first), so that the cell reads back unambiguously.
 pub fn cell(text: &str) -> String {
-    let mut t = String::with_capacity(text.len());
-    for c in text.chars() {
-        if super::terminal::is_dangerous(c) {
-            t.push_str(&format!("\\u{{{:x}}}", c as u32));
-        } else {
-            t.push(c);
-        }
-    }
+    // The backslash is doubled too: a literal `\u{1b}` in a certificate
+    // must not read as an escaped control character.
+    let mut t = super::terminal::escape(text);
     if t.starts_with(['=', '+', '-', '@', '\t', '\r']) {
         t.insert(0, '\'');
     }
@@ -44,6 +40,12 @@ pub fn row(a: &Assessment, cas: &ServedCas) -> String {
     let severity = a.findings.iter().map(|f| f.severity).max();
     let leaf = a.leaf.as_ref();
     let ca = cas.issuing.as_ref();
+    // An interceptor is named only for interception: the CA of a
+    // suspicious chain is an issuer nobody has shown to intercept.
+    let who = a
+        .interceptor
+        .as_ref()
+        .filter(|_| a.verdict == mitmwatch_core::model::Verdict::Intercepted);
     [
         a.target.host.clone(),
         a.target.port.to_string(),
@@ -56,17 +58,9 @@ pub fn row(a: &Assessment, cas: &ServedCas) -> String {
             .and_then(|s| serde_json::to_value(s).ok())
             .and_then(|v| v.as_str().map(str::to_string))
             .unwrap_or_default(),
-        a.interceptor
-            .as_ref()
-            .map(|i| i.id.clone())
-            .unwrap_or_default(),
-        a.interceptor
-            .as_ref()
-            .map(|i| i.label.clone())
-            .unwrap_or_default(),
-        a.interceptor
-            .as_ref()
-            .map(|i| i.matched_by.as_str().to_string())
+        who.map(|i| i.id.clone()).unwrap_or_default(),
+        who.map(|i| i.label.clone()).unwrap_or_default(),
+        who.map(|i| i.matched_by.as_str().to_string())
             .unwrap_or_default(),
         top.map(|f| f.code.as_str().to_string()).unwrap_or_default(),
         top.map(|f| f.title.clone()).unwrap_or_default(),
@@ -97,5 +91,8 @@ mod tests {
         assert_eq!(cell("=HYPERLINK(\"x\")"), "\"'=HYPERLINK(\"\"x\"\")\"");
         assert_eq!(cell("-1"), "'-1");
         assert_eq!(cell("CN=\u{1b}[31m\u{202e}"), "CN=\\u{1b}[31m\\u{202e}");
+        // A certificate that spells out an escape is not taken for one.
+        assert_eq!(cell("CN=\\u{1b}"), "CN=\\\\u{1b}");
+        assert_ne!(cell("CN=\\u{1b}"), cell("CN=\u{1b}"));
     }
 }

@@ -115,7 +115,12 @@ pub fn assessment_detail(a: &Assessment) -> String {
         escape(&a.target.to_string()),
         verdict_label(a.verdict)
     ));
-    if let Some(who) = &a.interceptor {
+    // An interceptor is named only for interception (see assessment_line).
+    if let Some(who) = a
+        .interceptor
+        .as_ref()
+        .filter(|_| a.verdict == Verdict::Intercepted)
+    {
         out.push_str(&format!("  interceptor: {}\n", interceptor_label(who)));
         if who.matched_by == Attribution::Name {
             let why = if who.category.is_some() {
@@ -166,6 +171,59 @@ pub fn assessment_detail(a: &Assessment) -> String {
     out
 }
 
+/// The analyzer's phrases about what "the server sent", and their words
+/// for a chain read from a file (`inspect`), longest first.
+const FILE_WORDING: &[(&str, &str)] = &[
+    (
+        "a root certificate the server sent itself",
+        "a root certificate in the file",
+    ),
+    ("a CA the server sent itself", "a CA in the file"),
+    (
+        "and the server sent a certificate with that name",
+        "and the file holds a certificate with that name",
+    ),
+    (
+        "the server sent a certificate named like",
+        "the file holds a certificate named like",
+    ),
+    ("the issuer the server sent", "the issuer in the file"),
+    ("The server sent the CA", "The file holds the CA"),
+    ("The server sent bytes", "The file holds bytes"),
+    (
+        "and the server did not send it",
+        "and the file does not hold it",
+    ),
+    (
+        "which the server did not send",
+        "which the file does not hold",
+    ),
+    (
+        "that the server did not send",
+        "that the file does not hold",
+    ),
+    ("the server did not send", "the file does not hold"),
+    ("The server's certificate", "The leaf certificate"),
+    ("the server's certificate", "the leaf certificate"),
+];
+
+/// An assessment of a chain read from a file, worded for a file: its
+/// findings speak of what the file holds, not of what a server sent.
+pub fn worded_for_a_file(a: &Assessment) -> Assessment {
+    let reword = |text: &str| {
+        FILE_WORDING
+            .iter()
+            .fold(text.to_string(), |t, (from, to)| t.replace(from, to))
+    };
+    let mut a = a.clone();
+    for f in &mut a.findings {
+        f.title = reword(&f.title);
+        f.explanation = reword(&f.explanation);
+        f.evidence.detail = f.evidence.detail.as_deref().map(reword);
+    }
+    a
+}
+
 /// The served chain, one certificate per block.
 pub fn chain_listing(obs: &Observation) -> String {
     let mut out = String::new();
@@ -196,16 +254,20 @@ pub fn chain_listing(obs: &Observation) -> String {
     out
 }
 
-/// Renders the scan summary for the terminal: counts per verdict, the
-/// interceptors seen with the domains each one hit, and the conclusion.
-pub fn summary_text(s: &ScanSummary) -> String {
-    let mut out = String::new();
+/// The counts line of a summary: "63 targets: clean 26, intercepted 37".
+pub fn counts_line(s: &ScanSummary) -> String {
     let counts: Vec<String> = s.verdicts.iter().map(|(v, n)| format!("{v} {n}")).collect();
-    out.push_str(&format!(
+    format!(
         "{}: {}\n",
         mitmwatch_core::plural::count(s.targets, "target", "targets"),
         counts.join(", ")
-    ));
+    )
+}
+
+/// Renders the scan summary for the terminal: counts per verdict, the
+/// interceptors seen with the domains each one hit, and the conclusion.
+pub fn summary_text(s: &ScanSummary) -> String {
+    let mut out = counts_line(s);
     for hit in &s.interceptors {
         out.push_str(&format!(
             "  {} intercepted {}:\n",

@@ -210,6 +210,8 @@ impl std::fmt::Debug for SimCtLogs {
 impl SimCtLogs {
     /// Generates the logs' keys; `now` dates the list and the logs' states.
     pub(crate) fn generate(now: OffsetDateTime) -> Result<Self, SimError> {
+        // To the second, as real log lists are dated.
+        let now = now.replace_nanosecond(0).unwrap_or(now);
         let mut logs = vec![
             SigningLog::generate("Mitmwatch Sim 'Aurora' log", "Mitmwatch Sim CT Operator A")?,
             SigningLog::generate(

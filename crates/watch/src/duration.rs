@@ -68,7 +68,7 @@ fn from_secs(secs: f64, text: &str) -> Result<Duration, String> {
 /// A duration as people write it: `30m`, `1h30m`, `2d`, `1.5s`.
 pub fn display(d: Duration) -> String {
     let ms = d.as_millis();
-    if ms % 1000 != 0 {
+    if !ms.is_multiple_of(1000) {
         return format!("{}s", d.as_secs_f64());
     }
     let mut secs = d.as_secs();

@@ -8,7 +8,7 @@
 //! established TCP connection. `tcp_v4_err` only records them as a soft
 //! error (`sk_err_soft`), or, with `IP_RECVERR` set, as a hard error that
 //! the next read returns, in both cases without the sender's address
-//! (measured: see the README's `locate` section). Linux only.
+//! (measured: see docs/commands.md, `locate`). Linux only.
 
 use mitmwatch_core::model::{IcmpKind, IcmpResponder};
 use nix::errno::Errno;

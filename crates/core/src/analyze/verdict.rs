@@ -1,4 +1,4 @@
-//! The verdict rules (documented in the README). `intercepted` needs
+//! The verdict rules (documented in docs/verdicts.md). `intercepted` needs
 //! positive evidence, and the finding that is that evidence is always
 //! `high`; what cannot be settled is `suspicious`, with the benign
 //! explanation in its findings.

@@ -111,7 +111,7 @@ mod tests {
             let mut out = Vec::new();
             // Uneven work, so that batches finish out of order.
             let work = |i: u64| {
-                if i % 7 == 0 {
+                if i.is_multiple_of(7) {
                     std::thread::sleep(std::time::Duration::from_micros(50));
                 }
                 i * 2

@@ -124,7 +124,9 @@ impl Category {
     }
 }
 
-/// Stable codes of findings. Each is documented in the README. The name in
+/// Stable codes of findings. Each variant's comment (its severity, then what
+/// it means) is the row of the findings table in docs/verdicts.md, which
+/// tests/findings_table.rs generates from it. The name in
 /// JSON and text is derived once, in kebab-case, for serde and
 /// [`FindingCode::as_str`] alike; [`FindingCode::iter`] lists every code.
 #[derive(
@@ -144,103 +146,277 @@ impl Category {
 #[serde(rename_all = "kebab-case")]
 #[strum(serialize_all = "kebab-case")]
 pub enum FindingCode {
-    /// A served certificate, or the issuer of the topmost one, is a known
-    /// interception root or product CA from the catalog.
+    /// Severity: high when matched by key; medium when matched by name only.
+    ///
+    /// A served certificate, or the issuer of one, is in the catalog. By key:
+    /// SPKI SHA-256, certificate SHA-256, or authority key identifier (this
+    /// works when the interceptor does not send its root); whoever holds that
+    /// key intercepts. By name only: a certificate carries a catalogued name
+    /// (e.g. "mitmproxy", "Fortinet") under some other key. That is how
+    /// products that make a key per installation look, and also how an
+    /// imitation or the product's own admin page looks; the served
+    /// certificate's fingerprints identify the key, and the evidence does not
+    /// cite the catalogued PEM as if it were the one served. The evidence cites
+    /// the matched CA itself: its certificate when it was sent, else (a match
+    /// in a certificate's issuer) the catalogued fingerprints for a
+    /// key-identifier match, or only the issuer's name, never the certificate
+    /// below it.
     KnownInterceptionRoot,
-    /// The chain does not build to a root in the trust store.
+    /// Severity: medium.
+    ///
+    /// The chain does not build (webpki, with the served intermediates in any
+    /// order) to a root of the trust store, and does not link to one by
+    /// signatures either. The explanation follows webpki's error and says what
+    /// was seen: a self-signed root the server sent, a CA the server sent that
+    /// leads nowhere, or an issuer nobody sent (a server that forgot its
+    /// intermediate, a CA your `--roots` lack, or a device that sends only its
+    /// forged leaf).
     UntrustedRoot,
-    /// Broken linkage in the served chain, or an issuing CA that differs
-    /// from the baseline for the domain.
+    /// Severity: medium (linkage); with `--baseline`: info, medium or high.
+    ///
+    /// (a) A certificate names an issuer that was sent, but its signature does
+    /// not verify under it, and it does not claim that issuer's key identifier:
+    /// the server may send the wrong intermediate of that name. (b) The issuing
+    /// CA's keys are none of those the `--baseline` saw for the domain. Routine
+    /// change is not interception, so the weight follows the keys: on a
+    /// publicly trusted chain, another intermediate under a root or operator
+    /// the baseline saw (Let's Encrypt picks one of R10–R14 or E5–E9 per order)
+    /// is info, another public CA medium; on a chain that is not publicly
+    /// anchored, CA keys that contradict the baseline's are high (a forged
+    /// intermediate copying the genuine name); a leaf sent alone that names the
+    /// baseline's CA but does not verify under any key kept for it is medium.
     IssuerMismatch,
-    /// A domain with static pins was served a chain with none of its pins.
+    /// Severity: high on a chain that builds to a local root, whatever the
+    /// pins' age, and on a publicly trusted chain while the pin data is
+    /// current; low on a publicly anchored chain when the pins are stale;
+    /// medium otherwise.
+    ///
+    /// The domain has static pins (Chromium, Firefox) and no key of the chain,
+    /// including its anchor, is in the pinset. Browsers skip the check for
+    /// local roots; mitmwatch does not, and no change of public CA explains a
+    /// local root. Sites change CAs, so Chrome stops enforcing its static pins
+    /// once its list is more than 70 days old; for chains that build to a
+    /// public root mitmwatch does the same: pin data (`as_of`) more than 70
+    /// days older than the validation time, or a chain served more than 180
+    /// days before it, gives a low note. Pass current pins with `--pins` to
+    /// have them enforced. On a chain that leads to no root it cannot be
+    /// settled (medium). The pins' age at the validation time is under "Data
+    /// used".
     PinMismatch,
-    /// The leaf does not cover the expected name.
+    /// Severity: medium.
+    ///
+    /// The leaf does not cover the name.
     HostnameMismatch,
-    /// A certificate had expired at the validation time.
+    /// Severity: low.
+    ///
+    /// A certificate of the path had expired at the validation time.
     Expired,
-    /// A certificate was not yet valid at the validation time.
+    /// Severity: low.
+    ///
+    /// A certificate of the path was not valid yet at the validation time.
     NotYetValid,
-    /// The server left out an intermediate (misconfiguration, not interception).
+    /// Severity: info when the chain was completed; medium when it could not
+    /// be.
+    ///
+    /// The server left out its intermediate. Either the chain was completed
+    /// with a certificate it did not send (fetched from its AIA URL at scan
+    /// time, from the shipped set of issuing CAs, from an `--intermediates`
+    /// file or from the intermediates `mitmwatch update` saved; the evidence
+    /// gives its SHA-256 and the explanation where it came from) and is then
+    /// judged as trusted; or nothing completed it: the chain stops at an unsent
+    /// issuer, the leaf carries the AIA pointer that public CAs include, and
+    /// the chain cannot be checked. Most likely the common misconfiguration,
+    /// but a forged leaf sent alone looks the same.
     IncompleteChain,
-    /// The leaf key is weak in the way forged leaves often are (RSA e=3, < 2048 bits).
+    /// Severity: medium.
+    ///
+    /// The leaf is RSA with exponent 3 or shorter than 2048 bits (the 2019
+    /// forgeries).
     WeakLeafKey,
-    /// The leaf lacks the extensions every publicly issued leaf carries.
+    /// Severity: low.
+    ///
+    /// The leaf has none of AKI, key usage, EKU, basic constraints, AIA (the
+    /// 2019 box kept only the names).
     StrippedExtensions,
-    /// A leaf that chains to a public root, or names one in its issuer
-    /// chain, carries no SCT list. Public CAs embed SCTs in every
-    /// certificate; interceptors mint leaves without them.
+    /// Severity: low.
+    ///
+    /// The leaf embeds no SCT list, yet it chains to a base-store root, or its
+    /// chain (linked by signatures) is issued in the name of one under other
+    /// keys. Public CAs embed SCTs in every certificate; interceptors mint
+    /// leaves without them.
     SctMissing,
-    /// An SCT from a known CT log does not verify for this certificate and
-    /// issuer (or the SCT list cannot be read). When the chain is not
-    /// publicly trusted this is strong evidence of a copied certificate: a
-    /// log signed the genuine one, not this one.
+    /// Severity: high when the chain is not publicly trusted; low on a publicly
+    /// trusted chain or for an unreadable SCT list.
+    ///
+    /// An SCT from a log in the CT log list does not verify for this leaf and
+    /// its issuer's key. The issuer is the certificate that signed the leaf or,
+    /// for a leaf whose signature fails, the sent CA whose key identifier it
+    /// claims: so SCTs copied from a genuine certificate onto a forged one are
+    /// caught. On a publicly trusted chain it is more likely a CA or log error.
     SctInvalid,
-    /// An SCT names a log that is not in the CT log list in use (often a
-    /// log newer than the list). Information only.
+    /// Severity: info; low on a chain that claims a public root it does not
+    /// lead to.
+    ///
+    /// An SCT comes from a log that the CT log list in use does not know (often
+    /// a log newer than the list): it is not checked and not counted. Also, on
+    /// a chain that is not publicly trusted, a valid SCT of a log that did not
+    /// count at the time (rejected or pending at the validation time, retired
+    /// before the SCT, not yet trusted when it signed, or with no state known
+    /// then): treated like an unknown log's, so it does not rule out rule 3. On
+    /// a chain issued in the name of a public root that does not lead to it,
+    /// such timestamps are a trait of minting (low; verdict rule 3), with a
+    /// newer log as the harmless explanation.
     SctUnknownLog,
-    /// The verified SCTs of a publicly trusted leaf do not satisfy Chrome's
-    /// or Apple's CT policy (number of SCTs and distinct log operators by
-    /// certificate lifetime).
+    /// Severity: low (info when the log list is more than 70 days older than
+    /// the validation time, when the validation time precedes the oldest list
+    /// of the log history and the list is more than 70 days newer, or when SCTs
+    /// of unknown logs, or of logs whose state then the data does not show,
+    /// could make up the difference).
+    ///
+    /// The verified SCTs of a publicly trusted leaf do not meet Chrome's or
+    /// Apple's CT policy, judged with the logs as they stood at the validation
+    /// time: an SCT counts if its log was qualified, usable or read-only then,
+    /// or retired after the SCT was made, and was trusted when it made the SCT.
+    /// The finding names the dates and the log data used. Not reported when
+    /// every SCT is from an unknown log.
     CtNoncompliant,
-    /// The leaf was issued moments before it was served.
+    /// Severity: low.
+    ///
+    /// A leaf that is not publicly trusted became valid less than 72 hours
+    /// before it was served. Interceptors mint on the fly; a renewal this
+    /// morning or a private CA's short-lived leaf looks the same.
     FreshlyMinted,
-    /// One leaf key serves unrelated hosts in the same scan (on-the-fly minting).
+    /// Severity: high on a chain that is not publicly anchored; low on one that
+    /// is, on self-signed leaves, and for names no public CA may certify.
+    ///
+    /// One leaf key is used in certificates for unrelated domains within one
+    /// scan: on-the-fly minting with one key, as mitmproxy and SSLsplit do.
+    /// Unrelated means sharing no registrable domain (the Public Suffix List's
+    /// eTLD+1, from the `psl` crate): `example.com` and `*.example.com` are
+    /// related. Only DNS names count: IP-address certificates renewed with the
+    /// same key are not compared. Hosting providers reusing a key across
+    /// customers' public certificates, and device fleets whose firmware ships
+    /// one key, do it too.
     LeafKeyReuse,
-    /// A served certificate could not be parsed.
+    /// Severity: medium.
+    ///
+    /// A served certificate does not parse.
     MalformedCertificate,
-    /// Only the leaf was recorded (OONI keeps only the leaf when its
-    /// verification fails): the issuing CA can be judged only by the
-    /// leaf's issuer name and authority key identifier.
+    /// Severity: info.
+    ///
+    /// The recorder kept only the leaf of the chain (OONI does when its own
+    /// verification fails; `analyze --from ooni`). The issuing CA is judged by
+    /// the issuer name and authority key identifier in the leaf alone, and a
+    /// missing issuer is not blamed on the server.
     LeafOnlyChain,
+    /// Severity: medium.
+    ///
     /// The chain is trusted only through a root added on this machine
-    /// (`--extra-roots`, `--system-roots`), not through a public root.
-    /// Interception products install such roots; so do companies for their
-    /// own internal servers.
+    /// (`--extra-roots`, `--system-roots`), not a public one. Browsers accept
+    /// it silently, as they do an installed interception root; a company's own
+    /// CA for its internal servers looks the same.
     LocalRoot,
-    /// The leaf names a CA whose certificate is known (sent, or a trust
-    /// anchor) and copies that CA's key identifier, but its signature does
-    /// not verify under that CA's key: the leaf was not issued by the CA it
-    /// names.
+    /// Severity: high.
+    ///
+    /// A certificate names a CA and copies that CA's key identifier, but its
+    /// signature does not verify under the CA's key: the certificate was not
+    /// issued by the CA it claims. The CA is one the server sent that leads by
+    /// signatures to a trusted root, or the issuing CA a `--baseline` kept
+    /// (version 2 baselines keep the CAs' keys), so a forged leaf sent alone in
+    /// the genuine issuer's name is caught too. An algorithm that cannot be
+    /// checked is never a forgery (see `unverifiable-signature`), and a
+    /// publicly trusted chain never gets this finding from the baseline.
     ForgedSignature,
-    /// An SCT embedded in the leaf verifies under a known CT log's key: a
-    /// public CA issued and logged this very certificate. Reported when the
-    /// chain is not publicly trusted, where it matters.
+    /// Severity: info.
+    ///
+    /// On a chain that is not publicly trusted: an SCT verifies under the key
+    /// of a log that Chrome trusted, by the logs' states at the validation time
+    /// and when the SCT was made (`certs/ct/log_history.json` and the list; a
+    /// log retired after the SCT still counts). A public CA logged this very
+    /// certificate, which an interceptor cannot arrange, so the leaf is not one
+    /// it minted. An SCT of a log rejected or pending then proves nothing (a
+    /// rejected log's key may be in other hands): it is `sct-unknown-log`
+    /// instead, and rule 3 still applies.
     PubliclyLogged,
-    /// The chain links by signatures to a root of the trust store, but the
-    /// verifier rejects it for a reason other than trust: an algorithm it
-    /// no longer accepts (SHA-1), a constraint, a key usage.
+    /// Severity: low for a benign reason; medium for a security failure.
+    ///
+    /// The chain links by signatures to a root of the trust store (checked with
+    /// the analysis' own verifier, which still accepts RSA with SHA-1 and
+    /// 1024-bit RSA keys), but webpki refuses it. Low when the reason is the
+    /// server's problem only: a retired algorithm (SHA-1) in a genuine old
+    /// chain. Medium when a limit of the chain is broken: a name-constrained CA
+    /// issuing outside its scope (the pattern of sub-CAs caught issuing for
+    /// google.com), a path longer than a CA allows, an extended key usage that
+    /// excludes TLS servers, a CA that issued without the CA marking
+    /// (keyCertSign but no cA bit): a misconfigured private CA can do this, but
+    /// so does a rogue or compromised sub-CA. Where webpki is stricter than RFC
+    /// 5280, mitmwatch checks the RFC's rule itself (a CA certificate as the
+    /// leaf; self-issued intermediates, which do not count against a path
+    /// length and are not held to name constraints; DNS, IP and directory-name
+    /// constraints on the leaf's names) and a chain that keeps it is low.
+    /// Expiry is reported as `expired`.
     ChainRejected,
-    /// The chain builds to a root that Mozilla's store held at the
-    /// validation time and has dropped since: publicly trusted then.
+    /// Severity: info.
+    ///
+    /// The chain builds to a root that Mozilla's store held at the validation
+    /// time and has dropped since (`certs/removed-roots/`): it was publicly
+    /// trusted then, and is judged so. Only old validation times (`--at
+    /// observed`, `--at TIME`) reach such roots.
     RemovedRoot,
-    /// A certificate that says it is not a CA (basic constraints cA false,
-    /// or a key usage without keyCertSign) signed another certificate of a
-    /// chain that leads to a root of the trust store: the basicConstraints
-    /// forgery, with no benign explanation.
+    /// Severity: high.
+    ///
+    /// A certificate that says it is an end entity (a version 3 certificate
+    /// whose basic constraints do not assert cA and whose key usage, if any,
+    /// lacks keyCertSign, as every site certificate a public CA issues) signed
+    /// another certificate of a chain that links by signatures to a root of the
+    /// trust store, public or local: the basicConstraints forgery (sslsniff,
+    /// 2002). The evidence cites the end-entity certificate that acted as a CA.
+    /// There is no benign explanation.
     NonCaIssuer,
-    /// A certificate of a chain that is named up to a root of the trust
-    /// store carries a signature that cannot be checked here (an algorithm
-    /// not implemented, or disagreeing signature-algorithm fields): nothing
-    /// is proven either way.
+    /// Severity: medium.
+    ///
+    /// A signature of the chain (named up to a root of the trust store, or
+    /// leading to none) cannot be checked here: an algorithm *ring* does not
+    /// implement (ECDSA with SHA-1 or SHA-512, P-521 keys; Microsoft's
+    /// certificate services allow ECDSA with SHA-512), or a certificate whose
+    /// two signature-algorithm fields disagree (malformed). Signature checks
+    /// have three answers, valid, invalid and cannot be checked, and the last
+    /// proves nothing either way: never a forgery, and a CA the server sent
+    /// that cannot be shown to have signed the leaf is not taken to have minted
+    /// it (rule 3).
     UnverifiableSignature,
-    /// The leaf carries its issuing CA's own public key (interception
-    /// software that signs with one key for everything does this; so do
-    /// some embedded devices).
+    /// Severity: low.
+    ///
+    /// On a chain that is not publicly anchored, the leaf carries its issuing
+    /// CA's own key (the served CA has it, or the leaf's authority key
+    /// identifier is its own key's). Interception software that signs with one
+    /// key for everything does this; so do some embedded devices.
     LeafKeyIsCaKey,
-    /// The leaf stays valid after its issuing CA's certificate expires
-    /// (minted with a fixed validity, regardless of the CA's).
+    /// Severity: low.
+    ///
+    /// On a chain that is not publicly anchored, the leaf stays valid after its
+    /// served issuing CA expires: minted with a fixed lifetime. Some private
+    /// CAs do it by oversight.
     LeafOutlivesIssuer,
-    /// The leaf's serial number is zero or negative, which RFC 5280 forbids
-    /// (home-made or old CA software).
+    /// Severity: low.
+    ///
+    /// On a chain that is not publicly anchored, the leaf's serial number is
+    /// zero or negative, which RFC 5280 forbids: home-made or old CA software,
+    /// some interception products.
     InvalidSerial,
-    /// A country code in the leaf's subject or issuer is not two capital
-    /// letters (a hand-made CA's name, such as `C=Kazakhstan`).
+    /// Severity: low.
+    ///
+    /// On a chain that is not publicly anchored, a country (C) in the leaf's
+    /// subject or issuer is not two capital letters (`C=Kazakhstan`): a
+    /// hand-made CA.
     MalformedCountry,
-    /// Verdict rule 3: a CA that is not a public one, or one named like an
-    /// interception product, minted this leaf for a public name with the
-    /// traits of on-the-fly minting, and no counted SCT shows it was
-    /// publicly logged. The finding that makes such a verdict
-    /// `intercepted`.
+    /// Severity: high.
+    ///
+    /// Verdict rule 3 below: a CA that is not a public one, or one named like
+    /// an interception product, minted this leaf for a public name with the
+    /// traits of on-the-fly minting, and no valid SCT shows it was publicly
+    /// logged. It names the CA and the traits; it is the finding that makes
+    /// such a verdict `intercepted`, so sorting by severity puts it first.
     MintedLeaf,
 }
 
@@ -253,6 +429,62 @@ impl FindingCode {
     /// Every code, in declaration order.
     pub fn iter() -> impl Iterator<Item = FindingCode> {
         <FindingCode as strum::IntoEnumIterator>::iter()
+    }
+
+    /// What the finding says, in a phrase that holds for every target it
+    /// is found on (a finding's `title` may name its target): for reports
+    /// that count a finding over many targets.
+    pub fn summary(self) -> &'static str {
+        match self {
+            FindingCode::KnownInterceptionRoot => {
+                "a served certificate or its issuer is a catalogued interception certificate"
+            }
+            FindingCode::UntrustedRoot => "the chain does not lead to a root of the trust store",
+            FindingCode::IssuerMismatch => {
+                "the issuing CA does not match (by signature, or against the baseline)"
+            }
+            FindingCode::PinMismatch => {
+                "a pinned domain was served a chain with none of its pinned keys"
+            }
+            FindingCode::HostnameMismatch => "the leaf does not cover the name asked for",
+            FindingCode::Expired => "a certificate had expired at the validation time",
+            FindingCode::NotYetValid => "a certificate was not valid yet at the validation time",
+            FindingCode::IncompleteChain => "the server left out an intermediate",
+            FindingCode::WeakLeafKey => "the leaf key is weak, as forged leaves' often are",
+            FindingCode::StrippedExtensions => {
+                "the leaf lacks the extensions every publicly issued leaf carries"
+            }
+            FindingCode::SctMissing => "a leaf claiming a public root carries no SCT",
+            FindingCode::SctInvalid => "an SCT of a known log does not verify for this certificate",
+            FindingCode::SctUnknownLog => "an SCT names a log the log list does not count",
+            FindingCode::CtNoncompliant => {
+                "the verified SCTs do not meet Chrome's or Apple's CT policy"
+            }
+            FindingCode::FreshlyMinted => "the leaf was issued moments before it was served",
+            FindingCode::LeafKeyReuse => "one leaf key serves unrelated domains in the same scan",
+            FindingCode::MalformedCertificate => "a served certificate could not be parsed",
+            FindingCode::LeafOnlyChain => "only the leaf was recorded",
+            FindingCode::LocalRoot => {
+                "the chain is trusted only through a root added on this machine"
+            }
+            FindingCode::ForgedSignature => "the leaf names a CA whose key did not sign it",
+            FindingCode::PubliclyLogged => "a public CT log logged this very certificate",
+            FindingCode::ChainRejected => {
+                "the chain links to a trusted root but the verifier refuses it"
+            }
+            FindingCode::RemovedRoot => "the chain builds to a root Mozilla has dropped since",
+            FindingCode::NonCaIssuer => {
+                "a certificate that is not a CA signed another one of the chain"
+            }
+            FindingCode::UnverifiableSignature => "a signature of the chain cannot be checked here",
+            FindingCode::LeafKeyIsCaKey => "the leaf carries its issuing CA's own key",
+            FindingCode::LeafOutlivesIssuer => "the leaf stays valid after its issuing CA expires",
+            FindingCode::InvalidSerial => "the leaf's serial number is zero or negative",
+            FindingCode::MalformedCountry => {
+                "a country code in the leaf is not two capital letters"
+            }
+            FindingCode::MintedLeaf => "a CA that is not a public one minted this leaf on the fly",
+        }
     }
 }
 
@@ -366,7 +598,7 @@ pub struct Assessment {
     pub status: Status,
     /// The observation's failure message.
     pub failure: Option<String>,
-    /// The conclusion for this observation (README, "Verdict rules").
+    /// The conclusion for this observation (docs/verdicts.md, "Verdict rules").
     pub verdict: Verdict,
     /// How far the chain could be trusted; null without a chain.
     pub chain_trust: Option<ChainTrust>,

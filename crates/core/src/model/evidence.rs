@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
 /// Version of the evidence and manifest formats.
-pub const EVIDENCE_SCHEMA: u32 = 3;
+pub const EVIDENCE_SCHEMA: u32 = 4;
 
 /// Where a certificate sat in the chains that carried it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -102,7 +102,9 @@ pub struct FindingTally {
     pub code: String,
     /// Its severity.
     pub severity: Severity,
-    /// The title of its first occurrence.
+    /// The finding's title when every observation's is the same, else
+    /// what it says of all of them (`FindingCode::summary`): a title may
+    /// name its target.
     pub title: String,
     /// Observations with it.
     pub observations: usize,
@@ -205,6 +207,16 @@ pub struct InterceptionEvidence {
     pub certificates: Vec<EvidenceCert>,
     /// What to block.
     pub block: BlockList,
+    /// The analysis data the verdicts rest on (trust store, pins with their
+    /// date, CT log list, catalog), when the caller said.
+    pub data_used: Option<super::DataUsed>,
+    /// The validation time (`--at`: an instant, or `observed`), when the
+    /// caller said.
+    pub validated_at: Option<String>,
+    /// Every handshake went to a loopback address (127.0.0.0/8, ::1): a
+    /// simulation (`mitmwatch demo`, `mitmwatch sim`) or a local test, not
+    /// a network path.
+    pub loopback_only: bool,
     /// Only with `--vantage-note` or `--include-addresses`.
     pub vantage: Option<VantageNote>,
 }

@@ -3,7 +3,7 @@
 //! An [`Observation`] is one TLS handshake attempt against one [`Target`]:
 //! what was sent, what came back, and what stock verification said. It is
 //! written as one JSON object per line (JSON Lines) and is versioned by
-//! [`OBSERVATION_SCHEMA`]. The README documents every field; the test
+//! [`OBSERVATION_SCHEMA`]. docs/formats.md documents every field; the test
 //! `tests/observation_schema.rs` re-declares the schema with
 //! `deny_unknown_fields` so that a change here cannot go unnoticed.
 

@@ -1,6 +1,6 @@
 //! What `mitmwatch store` reports about the trust stores of a machine
 //! ([`StoreAudit`]), and how served chains are tied to installed roots
-//! ([`ScanLink`]). Documented in the README ("Store audit format").
+//! ([`ScanLink`]). Documented in docs/formats.md ("Store audit format").
 
 use super::{Category, CertRecord, Interceptor};
 use serde::{Deserialize, Serialize};

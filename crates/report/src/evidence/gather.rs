@@ -125,6 +125,35 @@ fn catalog_ref(entry: &CatalogEntry, matched_by: Attribution) -> CatalogRef {
     }
 }
 
+/// The data used without the names of the reporter's files (a path can
+/// say who or where the reporter is): built-in data keeps its name.
+fn redact_data(d: &mitmwatch_core::model::DataUsed) -> mitmwatch_core::model::DataUsed {
+    let redact = |text: &str| -> String {
+        let (name, rest) = text
+            .split_once(" (")
+            .map_or((text, ""), |(n, _)| (n, &text[n.len()..]));
+        let name = name.split(" + ").map(|part| {
+            if part.starts_with("built-in")
+                || part.starts_with("webpki-roots")
+                || !part.contains(['/', '\\'])
+                    && !part.ends_with(".pem")
+                    && !part.ends_with(".json")
+            {
+                part.to_string()
+            } else {
+                "(a file of the reporter's; name redacted)".to_string()
+            }
+        });
+        format!("{}{rest}", name.collect::<Vec<_>>().join(" + "))
+    };
+    mitmwatch_core::model::DataUsed {
+        ct_log_list: redact(&d.ct_log_list),
+        pins: redact(&d.pins),
+        catalog: redact(&d.catalog),
+        trust_store: redact(&d.trust_store),
+    }
+}
+
 /// Gathers the evidence of one interceptor. `group` holds its intercepted
 /// observations with their assessments, in input order (at least one).
 pub(crate) fn gather(
@@ -229,7 +258,13 @@ pub(crate) fn gather(
             }
             codes_here.push(f.code);
             match findings.iter_mut().find(|t| t.code == f.code.as_str()) {
-                Some(t) => t.observations += 1,
+                Some(t) => {
+                    t.observations += 1;
+                    // Titles that name their target say nothing of all.
+                    if t.title != f.title {
+                        t.title = f.code.summary().to_string();
+                    }
+                }
                 None => findings.push(FindingTally {
                     code: f.code.as_str().to_string(),
                     severity: f.severity,
@@ -306,6 +341,20 @@ pub(crate) fn gather(
         findings,
         certificates: certs,
         block,
+        data_used: options
+            .data_used
+            .as_ref()
+            .map(|d| match options.include_addresses {
+                true => d.clone(),
+                false => redact_data(d),
+            }),
+        validated_at: options.validated_at.clone(),
+        loopback_only: group.iter().all(|(o, _)| {
+            o.address
+                .as_deref()
+                .and_then(|a| a.parse::<std::net::SocketAddr>().ok())
+                .is_some_and(|a| a.ip().is_loopback())
+        }),
         vantage: (options.vantage_note.is_some() || options.include_addresses).then_some(vantage),
     };
     let observations = group

@@ -32,6 +32,10 @@ pub struct BundleOptions {
     /// Keep addresses, routes, failure texts, trust-store names and import
     /// references (they can identify the user; left out by default).
     pub include_addresses: bool,
+    /// The analysis data the verdicts rest on, for REPORT.md's "Data used".
+    pub data_used: Option<mitmwatch_core::model::DataUsed>,
+    /// The validation time (`--at`) as given, or the instant `now` was.
+    pub validated_at: Option<String>,
 }
 
 /// One file of a bundle.

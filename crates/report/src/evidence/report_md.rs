@@ -4,7 +4,8 @@
 //! from the network is written through [`code`] or [`cell`].
 
 use super::markdown::{cell, code, quote};
-use mitmwatch_core::certinfo::rfc3339;
+// Times to the second: fractions only make the report harder to read.
+use mitmwatch_core::encoding::rfc3339_seconds as rfc3339;
 use mitmwatch_core::model::{Attribution, CertRole, EvidenceCert, InterceptionEvidence, Severity};
 use mitmwatch_core::plural::{count, noun};
 use mitmwatch_core::target_spec::normalise_host;
@@ -57,6 +58,9 @@ fn write_report(out: &mut String, e: &InterceptionEvidence) -> std::fmt::Result 
             .map(|c| format!(", category: {}", c.describe()))
             .unwrap_or_default()
     )?;
+    write_summary(out, e, &who)?;
+    write_proves(out, e)?;
+    write_data_used(out, e)?;
 
     writeln!(out, "## What was seen\n")?;
     writeln!(
@@ -146,9 +150,10 @@ fn write_report(out: &mut String, e: &InterceptionEvidence) -> std::fmt::Result 
     write_reproduce(out, e)?;
 
     writeln!(out, "## Certificates\n")?;
-    for c in &e.certificates {
+    for c in e.certificates.iter().filter(|c| c.role != CertRole::Leaf) {
         write_cert(out, c)?;
     }
+    write_leaves(out, e)?;
 
     writeln!(out, "## Vantage\n")?;
     match &e.vantage {
@@ -381,6 +386,136 @@ fn write_reproduce(out: &mut String, e: &InterceptionEvidence) -> std::fmt::Resu
          mitmwatch analyze observations.jsonl -v --at observed\n\
          ```\n"
     )
+}
+
+/// Three sentences first: what was seen, how sure, and what to do.
+fn write_summary(out: &mut String, e: &InterceptionEvidence, who: &str) -> std::fmt::Result {
+    writeln!(out, "## Summary\n")?;
+    if e.loopback_only {
+        writeln!(
+            out,
+            "**Made from a simulation or a local test, not a network path:** every handshake \
+             below went to a loopback address of the machine that recorded it, as `mitmwatch \
+             demo` and `mitmwatch sim` do. This bundle shows what a report looks like; it is no evidence \
+             about any real network.\n"
+        )?;
+    }
+    let how = match e.interceptor.matched_by {
+        Attribution::Key => "identified by its key",
+        Attribution::Name => "identified by name only",
+    };
+    writeln!(
+        out,
+        "{} to {} between {} and {} (UTC) were answered with certificates issued under {who} \
+         ({how}) instead of the sites' own certificate authorities, and were judged \
+         `intercepted`. Block the CA fingerprints under \"Fingerprints to block\"; reproduce \
+         with the commands under \"How to reproduce\".\n",
+        count(e.observations, "TLS handshake", "TLS handshakes"),
+        count(e.domains.len(), "domain", "domains"),
+        rfc3339(e.first_seen),
+        rfc3339(e.last_seen),
+    )
+}
+
+/// What the bundle shows and what it cannot.
+fn write_proves(out: &mut String, e: &InterceptionEvidence) -> std::fmt::Result {
+    writeln!(out, "## What this proves and what it does not\n")?;
+    writeln!(
+        out,
+        "It shows:\n\n\
+         - the certificate chains these handshakes received, byte for byte (`certs/`, \
+         `observations.jsonl`), and why each was judged `intercepted` (the findings below);\n\
+         - the fingerprints of the CA that issued them, to block or to look up;\n\
+         - {}.\n",
+        match (e.interceptor.matched_by, &e.catalog) {
+            (Attribution::Key, Some(_)) => {
+                "who holds that CA's key, as far as mitmwatch's catalog knows it (matched by key)"
+            }
+            (Attribution::Key, None) => {
+                "that one CA key, served by the interceptor itself, signed them all"
+            }
+            (Attribution::Name, _) => {
+                "the name the CA gives itself, which anyone can write into a certificate"
+            }
+        }
+    )?;
+    writeln!(
+        out,
+        "It does not show:\n\n\
+         - who operates the interceptor, or where it sits on the path (`mitmwatch locate` \
+         can find the hop);\n\
+         - that other users, networks or times are affected: only these handshakes were \
+         recorded;\n\
+         - that the records are genuine: they are the reporter's; the fingerprints can be \
+         checked against the certificates, and the interception by reproducing it;{}\n\
+         - anything about sites that were not asked for.\n",
+        if e.interceptor.matched_by == Attribution::Name {
+            "\n- that the CA is the catalogued product it is named like: only the name matched;"
+        } else {
+            ""
+        }
+    )
+}
+
+/// The data the verdicts rest on, with its dates.
+fn write_data_used(out: &mut String, e: &InterceptionEvidence) -> std::fmt::Result {
+    writeln!(out, "## Data used\n")?;
+    match &e.data_used {
+        None => writeln!(out, "Not recorded by the program that made this bundle.\n"),
+        Some(d) => {
+            for (label, text) in d.lines() {
+                writeln!(out, "- {label}: {}", code(text))?;
+            }
+            writeln!(
+                out,
+                "- validation time: {}\n",
+                match e.validated_at.as_deref() {
+                    Some("observed") | None => {
+                        "each handshake as of when it was made (`--at observed`)".to_string()
+                    }
+                    Some(at) => code(at),
+                }
+            )
+        }
+    }
+}
+
+/// The leaf certificates, one row each: they differ only in their names,
+/// keys and dates.
+fn write_leaves(out: &mut String, e: &InterceptionEvidence) -> std::fmt::Result {
+    let leaves: Vec<&EvidenceCert> = e
+        .certificates
+        .iter()
+        .filter(|c| c.role == CertRole::Leaf)
+        .collect();
+    if leaves.is_empty() {
+        return Ok(());
+    }
+    writeln!(
+        out,
+        "### {} (one per row; PEM in `certs/`)\n",
+        count(leaves.len(), "leaf certificate", "leaf certificates")
+    )?;
+    writeln!(
+        out,
+        "| domains | subject | serial | valid (UTC) | certificate SHA-256 | SPKI SHA-256 | file |"
+    )?;
+    writeln!(out, "|---|---|---|---|---|---|---|")?;
+    for c in leaves {
+        writeln!(
+            out,
+            "| {} | {} | {} | {} to {} | {} | {} | {} |",
+            cell(&c.domains.join(", ")),
+            or_dash(c.certificate.subject.as_deref()),
+            or_dash(c.certificate.serial.as_deref()),
+            time(c.certificate.not_before),
+            time(c.certificate.not_after),
+            cell(&c.certificate.sha256),
+            or_dash(c.certificate.spki_sha256.as_deref()),
+            or_dash(c.file.as_deref()),
+        )?;
+    }
+    writeln!(out)
 }
 
 fn write_cert(out: &mut String, c: &EvidenceCert) -> std::fmt::Result {
