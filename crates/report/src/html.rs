@@ -417,8 +417,8 @@ fn details(a: &Assessment, obs: Option<&Observation>) -> String {
              <details><summary>PEM</summary><pre>{}</pre></details></div>",
             escape_html(c.subject.as_deref().unwrap_or("(unparsed)")),
             escape_html(c.issuer.as_deref().unwrap_or("(unparsed)")),
-            escape_html(&c.sha256),
-            escape_html(c.spki_sha256.as_deref().unwrap_or("")),
+            escape_html(&c.sha256.to_string()),
+            escape_html(&c.spki_sha256.map(|k| k.to_string()).unwrap_or_default()),
             escape_html(&pem)
         );
     }

@@ -27,8 +27,8 @@ fn ca_lines(role: &str, cas: &std::collections::BTreeSet<ServedCa>, out: &mut St
             "<dt>{role}</dt><dd>{}<br><span class=\"muted\">SHA-256</span> <code class=\"fp\">{}</code><br>\
              <span class=\"muted\">SPKI SHA-256</span> <code class=\"fp\">{}</code></dd>",
             escape_html(ca.subject.as_deref().unwrap_or("(unparsed)")),
-            escape_html(&ca.sha256),
-            escape_html(ca.spki_sha256.as_deref().unwrap_or("(unparsed)"))
+            escape_html(&ca.sha256.to_string()),
+            escape_html(&ca.spki_sha256.map_or("(unparsed)".into(), |k| k.to_string()))
         );
     }
 }

@@ -7,8 +7,8 @@ use super::signature::{PublicKey, SignatureCheck, SignatureMemo, Signed};
 use crate::analysis_data::catalog::dn_values;
 use crate::analysis_data::catalog::name_rule::DnValues;
 use crate::certinfo::{dotted_oid, name_to_string};
-use crate::encoding::{base64_decode, hex, sha256};
-use crate::model::CertRecord;
+use crate::encoding::base64_decode;
+use crate::model::{CertRecord, Fingerprint};
 use std::ops::Range;
 use std::sync::Arc;
 use time::OffsetDateTime;
@@ -57,11 +57,11 @@ pub struct ParsedCert {
     /// DER bytes (empty when the record's base64 was bad).
     pub(crate) der: Vec<u8>,
     /// SHA-256 of `der`.
-    pub(crate) sha256: [u8; 32],
+    pub(crate) sha256: Fingerprint,
     /// Why the certificate could not be parsed, if it could not.
     pub(crate) parse_error: Option<String>,
     /// The rest is meaningful only when `parse_error` is `None`.
-    pub spki_sha256: [u8; 32],
+    pub spki_sha256: Fingerprint,
     /// Subject as text.
     pub subject: String,
     /// Issuer as text.
@@ -186,14 +186,9 @@ impl ParsedCert {
         self.extension_oids.iter().any(|o| o == oid)
     }
 
-    /// Hex SHA-256.
-    pub(crate) fn sha256_hex(&self) -> String {
-        hex(&self.sha256)
-    }
-
-    /// Hex SPKI SHA-256 (None if unparsed).
-    pub(crate) fn spki_hex(&self) -> Option<String> {
-        self.ok().then(|| hex(&self.spki_sha256))
+    /// SPKI SHA-256 (None if unparsed).
+    pub(crate) fn spki(&self) -> Option<Fingerprint> {
+        self.ok().then_some(self.spki_sha256)
     }
 
     /// What was signed, how, and the signature (`None` when the DER is
@@ -240,9 +235,9 @@ impl ParsedCert {
     /// Extracts facts from DER.
     pub(crate) fn from_der(der: Vec<u8>) -> Self {
         let mut facts = ParsedCert {
-            sha256: sha256(&der),
+            sha256: Fingerprint::of(&der),
             parse_error: None,
-            spki_sha256: [0; 32],
+            spki_sha256: Fingerprint::default(),
             subject: String::new(),
             issuer: String::new(),
             subject_raw: Vec::new(),
@@ -271,7 +266,7 @@ impl ParsedCert {
         match X509Certificate::from_der(&der) {
             Err(e) => facts.parse_error = Some(format!("not a valid X.509 certificate: {e}")),
             Ok((_, x)) => {
-                facts.spki_sha256 = sha256(x.public_key().raw);
+                facts.spki_sha256 = Fingerprint::of(x.public_key().raw);
                 facts.subject = name_to_string(x.subject());
                 facts.issuer = name_to_string(x.issuer());
                 facts.subject_raw = x.subject().as_raw().to_vec();

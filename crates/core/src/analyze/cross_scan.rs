@@ -12,7 +12,7 @@ use super::private_names::is_private_use;
 use super::verdict;
 use super::LeafNames;
 use crate::model::Finding;
-use crate::model::{Assessment, ChainTrust, FindingCode, Severity};
+use crate::model::{Assessment, ChainTrust, FindingCode, Fingerprint, Severity};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 /// One certificate seen as a leaf: its DNS names (sorted, joined by
@@ -95,11 +95,7 @@ fn any_unrelated_within(certs: &[LeafGroup], max_pairs: usize) -> bool {
 #[derive(Default)]
 pub(crate) struct KeyReuse {
     /// (leaf SPKI SHA-256, leaf certificate SHA-256) -> that certificate.
-    leaves: HashMap<([u8; 32], [u8; 32]), LeafGroup>,
-}
-
-fn fingerprint(hex: &str) -> Option<[u8; 32]> {
-    crate::encoding::parse_hex(hex)?.try_into().ok()
+    leaves: HashMap<(Fingerprint, Fingerprint), LeafGroup>,
 }
 
 impl KeyReuse {
@@ -110,10 +106,7 @@ impl KeyReuse {
         let Some(leaf) = a.leaf.as_ref().filter(|_| !domains.is_empty()) else {
             return;
         };
-        let (Some(spki), Some(cert)) = (
-            leaf.spki_sha256.as_deref().and_then(fingerprint),
-            fingerprint(&leaf.sha256),
-        ) else {
+        let (Some(spki), cert) = (leaf.spki_sha256, leaf.sha256) else {
             return;
         };
         let seen = (index, a.target.expected_name().into());
@@ -135,11 +128,11 @@ impl KeyReuse {
     /// The `leaf-key-reuse` finding of every assessment that gets one, by index.
     pub(crate) fn findings(self) -> BTreeMap<usize, Finding> {
         // Only keys seen in two or more certificates matter.
-        let mut certs_per_key: HashMap<[u8; 32], usize> = HashMap::new();
+        let mut certs_per_key: HashMap<Fingerprint, usize> = HashMap::new();
         for (spki, _) in self.leaves.keys() {
             *certs_per_key.entry(*spki).or_insert(0) += 1;
         }
-        let mut by_key: BTreeMap<[u8; 32], Vec<LeafGroup>> = BTreeMap::new();
+        let mut by_key: BTreeMap<Fingerprint, Vec<LeafGroup>> = BTreeMap::new();
         for ((spki, _), group) in self.leaves {
             if certs_per_key[&spki] >= 2 {
                 by_key.entry(spki).or_default().push(group);
@@ -161,11 +154,7 @@ impl KeyReuse {
             if more > 0 {
                 shown.push(&more_text);
             }
-            let detail = format!(
-                "SPKI SHA-256 {}, hosts: {}",
-                crate::encoding::hex(&spki),
-                shown.join(", ")
-            );
+            let detail = format!("SPKI SHA-256 {spki}, hosts: {}", shown.join(", "));
             let found = with_detail(
                 finding(
                     FindingCode::LeafKeyReuse,

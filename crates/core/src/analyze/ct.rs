@@ -38,8 +38,8 @@ use crate::ct::embedded::{self, CheckedSct, EmbeddedScts, SctStatus};
 use crate::ct::policy::{self, PolicyReport, VerifiedSct};
 use crate::ct::standing::{standing, Standing};
 use crate::ct::{der, LogHistory, LogList};
-use crate::encoding::{base64_encode, sha256};
-use crate::model::{Finding, FindingCode, Severity};
+use crate::encoding::base64_encode;
+use crate::model::{Finding, FindingCode, Fingerprint, Severity};
 use std::collections::HashSet;
 use time::{Duration, OffsetDateTime};
 
@@ -57,7 +57,7 @@ pub(crate) fn public_root_names(store: &TrustStore) -> HashSet<Vec<u8>> {
         .roots()
         .roots
         .iter()
-        .filter(|a| store.is_public_anchor(&sha256(webpki::spki_for_anchor(a).as_ref())))
+        .filter(|a| store.is_public_anchor(&Fingerprint::of(webpki::spki_for_anchor(a).as_ref())))
         .map(|a| a.subject.as_ref().to_vec())
         .collect()
 }
@@ -81,7 +81,7 @@ fn names_public_root(certs: &[CertFacts], path: &Path, public_names: &HashSet<Ve
 /// signed by the trust anchor itself. `None` when the issuer is not known:
 /// the SCTs are then not judged, since checking them with the key of a
 /// wrongly sent intermediate would call genuine SCTs invalid.
-fn issuer_key_hash(certs: &[CertFacts], trust: &TrustOutcome) -> Option<[u8; 32]> {
+fn issuer_key_hash(certs: &[CertFacts], trust: &TrustOutcome) -> Option<Fingerprint> {
     let leaf = certs.first().filter(|c| c.ok())?;
     let named: Vec<&CertFacts> = certs
         .iter()
@@ -152,7 +152,13 @@ pub(crate) fn check(
     let publicly_trusted = trust.trusted && trust.anchor_public;
     // Most leaves carry no SCT list: then there is nothing to read or verify.
     let scts = if leaf.has_extension(OID_SCT_LIST_DOTTED) {
-        embedded::check(&leaf.der, issuer_key_hash(certs, trust).as_ref(), logs)
+        embedded::check(
+            &leaf.der,
+            issuer_key_hash(certs, trust)
+                .as_ref()
+                .map(Fingerprint::as_bytes),
+            logs,
+        )
     } else {
         Ok(None)
     };

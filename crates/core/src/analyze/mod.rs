@@ -46,8 +46,8 @@ use crate::analysis_data::static_pins::PinStore;
 use crate::analysis_data::trust_store::TrustStore;
 use crate::ct::{LogHistory, LogList};
 use crate::model::{
-    Assessment, Attribution, ChainTrust, Finding, FindingCode, Interceptor, LeafBrief, Observation,
-    ScanSummary, Severity, Verdict, ASSESSMENT_SCHEMA, MAX_CHAIN_CERTS,
+    Assessment, Attribution, ChainTrust, Finding, FindingCode, Fingerprint, Interceptor, LeafBrief,
+    Observation, ScanSummary, Severity, Verdict, ASSESSMENT_SCHEMA, MAX_CHAIN_CERTS,
 };
 use chain::CertFacts;
 use finding::{cert_evidence, finding, with_evidence};
@@ -251,8 +251,8 @@ impl Analyzer {
             leaf: certs.first().map(|leaf| LeafBrief {
                 subject: leaf.ok().then(|| leaf.subject.clone()),
                 issuer: leaf.ok().then(|| leaf.issuer.clone()),
-                sha256: leaf.sha256_hex(),
-                spki_sha256: leaf.spki_hex(),
+                sha256: leaf.sha256,
+                spki_sha256: leaf.spki(),
             }),
             findings,
         };
@@ -317,7 +317,7 @@ fn unknown_interceptor(
     trust: &trust::TrustOutcome,
 ) -> Option<Interceptor> {
     let top = certs.get(path.top()?)?;
-    let short = |spki: &[u8; 32]| format!("unknown:{}", &crate::encoding::hex(spki)[..16]);
+    let short = |spki: &Fingerprint| format!("unknown:{}", spki.short(16));
     let (id, name, matched_by) = match (trust.trusted, trust.anchor_spki) {
         (true, Some(anchor)) => (short(&anchor), certs[0].issuer.clone(), Attribution::Key),
         _ if top.index > 0 || top.self_issued() => (

@@ -160,7 +160,7 @@ fn rejection_finding(
                     "certificate #{} signed by the end-entity certificate #{} (SHA-256 {}); {detail}",
                     child.index,
                     ca.index,
-                    ca.sha256_hex()
+                    ca.sha256
                 ),
             )
         }
@@ -417,7 +417,7 @@ fn completion_finding(completed_by: &[usize], extra: &[Candidate]) -> Option<Fin
         format!(
             "certificates not sent (SHA-256): {}",
             used.iter()
-                .map(|c| c.facts.sha256_hex())
+                .map(|c| c.facts.sha256.to_string())
                 .collect::<Vec<_>>()
                 .join(", ")
         ),
@@ -495,8 +495,8 @@ fn removed_root_finding(
             at.date()
         ),
     );
-    f.evidence.sha256 = Some(crate::encoding::hex(&root.sha256));
-    f.evidence.spki_sha256 = Some(crate::encoding::hex(&root.spki_sha256));
+    f.evidence.sha256 = Some(root.sha256);
+    f.evidence.spki_sha256 = Some(root.spki_sha256);
     f.evidence.subject = Some(root.subject.clone());
     f.evidence.detail = Some(format!(
         "dropped from rustls/webpki-roots in commit {} ({})",

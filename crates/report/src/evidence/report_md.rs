@@ -297,7 +297,7 @@ fn write_block(out: &mut String, e: &InterceptionEvidence) -> std::fmt::Result {
                 c.role.as_str(),
                 or_dash(c.certificate.subject.as_deref()),
                 or_dash(c.spki_sha256_base64.as_deref()),
-                cell(&c.certificate.sha256)
+                cell(&c.certificate.sha256.to_string())
             )?;
         }
         writeln!(out)?;
@@ -325,7 +325,7 @@ fn write_block(out: &mut String, e: &InterceptionEvidence) -> std::fmt::Result {
             out,
             "| {} | {} |",
             cell(&c.domains.join(", ")),
-            cell(&c.certificate.sha256)
+            cell(&c.certificate.sha256.to_string())
         )?;
     }
     writeln!(out)
@@ -417,11 +417,16 @@ fn write_cert(out: &mut String, c: &EvidenceCert) -> std::fmt::Result {
     writeln!(
         out,
         "- certificate SHA-256: {} (base64 {})",
-        code(&c.certificate.sha256),
+        code(&c.certificate.sha256.to_string()),
         code(&c.sha256_base64)
     )?;
     if let (Some(hex), Some(b64)) = (&c.certificate.spki_sha256, &c.spki_sha256_base64) {
-        writeln!(out, "- SPKI SHA-256: {} (base64 {})", code(hex), code(b64))?;
+        writeln!(
+            out,
+            "- SPKI SHA-256: {} (base64 {})",
+            code(&hex.to_string()),
+            code(b64)
+        )?;
     }
     for link in &c.crtsh {
         // A link is made clickable only when its query is plain hex.
