@@ -126,7 +126,7 @@ impl RemovedRoots {
         Self::from_parts(METADATA, PEM)
     }
 
-    fn from_parts(metadata: &str, pem: &[u8]) -> Result<Self, RemovedRootsError> {
+    pub(crate) fn from_parts(metadata: &str, pem: &[u8]) -> Result<Self, RemovedRootsError> {
         let raw: RawFile = serde_json::from_str(metadata).map_err(RemovedRootsError::Metadata)?;
         if raw.schema != 1 {
             return Err(RemovedRootsError::Schema(raw.schema));

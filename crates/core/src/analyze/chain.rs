@@ -454,17 +454,40 @@ pub fn chain_facts(chain: &[CertRecord]) -> Vec<CertFacts> {
 /// Facts of the certificates above the leaf, remembered by their encoded
 /// DER: a scan sees the same intermediates over and over, and decoding and
 /// parsing them again would be most of the work.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub(crate) struct FactsCache {
-    entries: std::sync::Mutex<std::collections::HashMap<String, Arc<ParsedCert>>>,
+    /// By base64 text (hashed with foldhash: a certificate's text is long,
+    /// and SipHash would cost a microsecond a lookup).
+    entries: std::sync::Mutex<
+        std::collections::HashMap<String, Arc<ParsedCert>, foldhash::quality::RandomState>,
+    >,
+    /// False: nothing is remembered.
+    enabled: bool,
+}
+
+impl Default for FactsCache {
+    fn default() -> Self {
+        FactsCache::new(true)
+    }
 }
 
 /// Most certificates a [`FactsCache`] remembers (it is cleared when full).
 const FACTS_CACHE_LIMIT: usize = 4096;
 
 impl FactsCache {
+    /// A cache; `enabled: false` remembers nothing.
+    pub(crate) fn new(enabled: bool) -> Self {
+        FactsCache {
+            entries: Default::default(),
+            enabled,
+        }
+    }
+
     /// Like [`chain_facts`], reusing the facts of repeated non-leaf certificates.
     pub(crate) fn chain_facts(&self, chain: &[CertRecord]) -> Vec<CertFacts> {
+        if !self.enabled {
+            return chain_facts(chain);
+        }
         chain
             .iter()
             .enumerate()

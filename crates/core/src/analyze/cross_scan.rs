@@ -14,18 +14,19 @@ use super::LeafNames;
 use crate::model::Finding;
 use crate::model::{Assessment, ChainTrust, FindingCode, Fingerprint, Severity};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::Arc;
 
 /// One certificate seen as a leaf: its DNS names (sorted, joined by
 /// newlines: one allocation, since a large scan keeps one per certificate)
 /// and the observations (index and host) that saw it.
 struct LeafGroup {
     names: Box<str>,
-    first: (usize, Box<str>),
-    more: Vec<(usize, Box<str>)>,
+    first: (usize, Arc<str>),
+    more: Vec<(usize, Arc<str>)>,
 }
 
 impl LeafGroup {
-    fn observations(&self) -> impl Iterator<Item = &(usize, Box<str>)> {
+    fn observations(&self) -> impl Iterator<Item = &(usize, Arc<str>)> {
         std::iter::once(&self.first).chain(&self.more)
     }
 }
@@ -96,25 +97,49 @@ fn any_unrelated_within(certs: &[LeafGroup], max_pairs: usize) -> bool {
 pub(crate) struct KeyReuse {
     /// (leaf SPKI SHA-256, leaf certificate SHA-256) -> that certificate.
     leaves: HashMap<(Fingerprint, Fingerprint), LeafGroup>,
+    /// Each name an observation expected, kept once: a scan meets a few
+    /// names many times, and a note per observation must stay small.
+    hosts: Interner,
+}
+
+/// Strings kept once and shared.
+#[derive(Default)]
+pub(crate) struct Interner(std::collections::HashSet<Arc<str>>);
+
+impl Interner {
+    /// `text`, shared with every earlier equal one.
+    pub(crate) fn intern(&mut self, text: &str) -> Arc<str> {
+        if let Some(known) = self.0.get(text) {
+            return Arc::clone(known);
+        }
+        let new: Arc<str> = text.into();
+        self.0.insert(Arc::clone(&new));
+        new
+    }
 }
 
 impl KeyReuse {
     /// Notes the leaf of assessment number `index`, whose DNS names are
     /// `names` (a leaf without DNS names is not noted).
     pub(crate) fn add(&mut self, index: usize, a: &Assessment, names: LeafNames) {
-        let domains = registrable_domains(&names);
-        let Some(leaf) = a.leaf.as_ref().filter(|_| !domains.is_empty()) else {
+        let Some(leaf) = a.leaf.as_ref() else {
             return;
         };
         let (Some(spki), cert) = (leaf.spki_sha256, leaf.sha256) else {
             return;
         };
-        let seen = (index, a.target.expected_name().into());
+        let seen = (index, self.hosts.intern(a.target.expected_name()));
         match self.leaves.entry((spki, cert)) {
+            // The same certificate has the same names: its domains were
+            // found when it was first noted.
             std::collections::hash_map::Entry::Occupied(mut group) => {
                 group.get_mut().more.push(seen)
             }
             std::collections::hash_map::Entry::Vacant(slot) => {
+                let domains = registrable_domains(&names);
+                if domains.is_empty() {
+                    return;
+                }
                 let domains: Vec<&str> = domains.into_iter().collect();
                 slot.insert(LeafGroup {
                     names: domains.join("\n").into(),

@@ -8,7 +8,7 @@
 
 use super::bad_lines::InputCounts;
 use super::JudgeError;
-use crate::analyze::cross_scan::{self, KeyReuse};
+use crate::analyze::cross_scan::{self, Interner, KeyReuse};
 use crate::analyze::summary::SummaryBuilder;
 use crate::analyze::LeafNames;
 use crate::judge::facts::{ReportFacts, ServedCas};
@@ -18,6 +18,7 @@ use crate::model::{Assessment, Finding, InputFile, Observation, Provenance, Scan
 use std::collections::BTreeMap;
 use std::fs::File;
 use std::io::{BufRead, BufReader, BufWriter, Read, Seek, SeekFrom, Write};
+use std::sync::Arc;
 
 /// Where one judged observation's record lies in the temporary file, and
 /// what a report sorts by.
@@ -26,8 +27,8 @@ pub struct Entry {
     len: u32,
     /// The verdict, after scan-level findings.
     pub verdict: Verdict,
-    /// The target's host.
-    pub host: Box<str>,
+    /// The target's host (shared by the entries of one host).
+    pub host: Arc<str>,
 }
 
 /// One record read back: the assessment (with any scan-level finding
@@ -90,6 +91,7 @@ pub(super) struct Spool {
     summary: SummaryBuilder,
     reuse: KeyReuse,
     facts: ReportFacts,
+    hosts: Interner,
 }
 
 impl Spool {
@@ -103,6 +105,7 @@ impl Spool {
             summary: SummaryBuilder::default(),
             reuse: KeyReuse::default(),
             facts: ReportFacts::default(),
+            hosts: Interner::default(),
         })
     }
 
@@ -122,7 +125,7 @@ impl Spool {
                     offset: self.offset,
                     len,
                     verdict: a.verdict,
-                    host: a.target.host.as_str().into(),
+                    host: self.hosts.intern(&a.target.host),
                 });
                 self.offset += u64::from(len) + 1;
             }
