@@ -158,8 +158,11 @@ collector() {
     echo "  mitmwatch / baseline per round: $(FMT=.1f stats "${ratio[@]}")%  goal >= 85%: $(goal "$r" '>=' 85)"
     echo "client CPU time (user+sys) per completed handshake, microseconds, median (min-max):"
     echo "  bare tokio-rustls loop: $(stats "${cpu_base[@]}")"
-    echo "  mitmwatch scan: $(stats "${cpu_ours[@]}")  ($(py "print(f'{$(median "${cpu_ours[@]}") / $(median "${cpu_base[@]}"):.2f}')")x the bare loop's)"
-    echo "  Python asyncio + ssl: $(stats "${cpu_py[@]}")  (mitmwatch uses $(py "print(f'{$(median "${cpu_ours[@]}") / $(median "${cpu_py[@]}"):.2f}')")x Python's CPU per handshake)"
+    local vs_base vs_py
+    vs_base=$(py "print($(median "${cpu_ours[@]}") / $(median "${cpu_base[@]}"))")
+    vs_py=$(py "print($(median "${cpu_py[@]}") / $(median "${cpu_ours[@]}"))")
+    echo "  mitmwatch scan: $(stats "${cpu_ours[@]}")  ($(FMT=.2f num "$vs_base")x the bare loop's)  goal <= 1.1x: $(goal "$vs_base" '<=' 1.1)"
+    echo "  Python asyncio + ssl: $(stats "${cpu_py[@]}")  (mitmwatch completes $(FMT=.2f num "$vs_py")x as many handshakes per CPU-second)  goal >= 4x: $(goal "$vs_py" '>=' 4)"
     echo "openssl s_time (sequential, one connection at a time, 5 s, no SNI):"
     openssl s_time -connect "127.0.0.1:$port" -new -time 5 2>/dev/null | grep -E "connections in|connections/user" | sed 's/^/  /'
 }
