@@ -7,7 +7,8 @@
 # "pem" it recomputes
 #   cert SHA-256 = openssl x509 -in F -outform DER | sha256
 #   SPKI SHA-256 = openssl x509 -in F -pubkey -noout | openssl pkey -pubin -outform DER | sha256
-# and requires both values to be listed in the entry. It also checks the
+# and requires both values to be listed in the entry, and that the file holds
+# one certificate and no private key. It also checks the
 # catalog structure (keys, ids, categories, kinds, hex format), that every name
 # regex compiles and avoids syntax Rust's `regex` crate rejects (lookaround,
 # backreferences, ...), that PEM-backed entries' name rules match their own
@@ -202,8 +203,12 @@ for n, e in enumerate(entries):
         problems.append(f"cannot read {pem} ({cert})")
     else:
         with open(os.path.join(certdir, pem), encoding="ascii", errors="replace") as f:
-            if f.read().count("-----BEGIN CERTIFICATE-----") != 1:
-                problems.append(f"{pem} must hold exactly one certificate")
+            text = f.read()
+        if text.count("-----BEGIN CERTIFICATE-----") != 1:
+            problems.append(f"{pem} must hold exactly one certificate")
+        # Example CAs' keys are public, but they stay in their packages.
+        if re.search(r"-----BEGIN [A-Z ]*PRIVATE KEY-----", text):
+            problems.append(f"{pem} holds a private key: keep certificates only")
         if cert not in e.get("cert_sha256", []):
             problems.append(f"cert sha256 {cert} not in cert_sha256")
         if spki not in e.get("spki_sha256", []):

@@ -190,6 +190,17 @@ pub enum Format {
     Json,
 }
 
+/// Output format of the commands that print one JSON document (check,
+/// store, compare, update).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum DocFormat {
+    /// Human-readable text.
+    Text,
+    /// One JSON document (pretty-printed; its `schema` field says its
+    /// version; see docs/formats.md).
+    Json,
+}
+
 /// What the analyzer consults, shared by analyze, inspect, check and demo.
 #[derive(Debug, Args, Clone, Default)]
 pub struct AnalysisArgs {
@@ -429,9 +440,10 @@ pub struct InspectArgs {
 
 #[derive(Debug, Args)]
 pub struct CheckArgs {
-    /// Output format: text, or json (one document: summary, assessments, store).
-    #[arg(long, value_enum, default_value_t = Format::Text)]
-    pub format: Format,
+    /// Output format: text, or json (one document with a top-level
+    /// `verdict`: intercepted, suspicious, clean or inconclusive).
+    #[arg(long, value_enum, default_value_t = DocFormat::Text)]
+    pub format: DocFormat,
     /// The same as `--format json` (kept for scripts).
     #[arg(long, hide = true)]
     pub json: bool,
@@ -485,8 +497,8 @@ pub struct StoreArgs {
     #[arg(long, value_name = "FILE.jsonl")]
     pub scan: Option<PathBuf>,
     /// Output format: text, or json (one document).
-    #[arg(long, value_enum, default_value_t = Format::Text)]
-    pub format: Format,
+    #[arg(long, value_enum, default_value_t = DocFormat::Text)]
+    pub format: DocFormat,
     /// The same as `--format json` (kept for scripts).
     #[arg(long, hide = true)]
     pub json: bool,
@@ -654,8 +666,8 @@ pub struct CompareArgs {
     #[arg(long, default_value = "B", value_name = "NAME")]
     pub label_b: String,
     /// Output format: text, or json (one document).
-    #[arg(long, value_enum, default_value_t = Format::Text)]
-    pub format: Format,
+    #[arg(long, value_enum, default_value_t = DocFormat::Text)]
+    pub format: DocFormat,
     /// The same as `--format json` (kept for scripts).
     #[arg(long, hide = true)]
     pub json: bool,
@@ -717,22 +729,23 @@ pub struct UpdateArgs {
     pub timeout: f64,
     /// Output format: text (a line per source), or json (one document,
     /// `schema` 1).
-    #[arg(long, value_enum, default_value_t = Format::Text)]
-    pub format: Format,
+    #[arg(long, value_enum, default_value_t = DocFormat::Text)]
+    pub format: DocFormat,
 }
 
 /// `--format json` or its older spelling `--json`.
 macro_rules! json_output {
-    ($($args:ty),*) => {$(
+    ($json:path: $($args:ty),*) => {$(
         impl $args {
             /// Whether JSON was asked for.
             pub fn json(&self) -> bool {
-                self.json || self.format == Format::Json
+                self.json || self.format == $json
             }
         }
     )*};
 }
-json_output!(CheckArgs, StoreArgs, ProbeArgs, CompareArgs);
+json_output!(DocFormat::Json: CheckArgs, StoreArgs, CompareArgs);
+json_output!(Format::Json: ProbeArgs);
 /// Output format of `locate`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum LocateFormat {

@@ -405,6 +405,11 @@ fn interception_products_tells_make_a_served_ca_minting() {
         .unwrap()
         .der()
         .to_vec();
+    // Sent without its CA, the leaf still names its own key as its
+    // issuer's (the key identifier rcgen derives from the key, as
+    // hudsucker's forged leaves do).
+    let alone = judge(&analyzer, &[&own_key], "shop.example");
+    assert_eq!(finding(&alone, C::LeafKeyIsCaKey).severity, Severity::Low);
     for (what, der, code) in [
         ("zero serial", sign(zero), C::InvalidSerial),
         ("country", sign(country), C::MalformedCountry),

@@ -142,7 +142,11 @@ async fn saved_scans(
     std::fs::write(&roots, sim.public_root_pem()).unwrap();
     std::fs::write(dir.join("pins.json"), sim.pins_json()).unwrap();
     let list = dir.join("list.txt");
-    std::fs::write(&list, mitmwatch_sim::domains::popular().join("\n")).unwrap();
+    std::fs::write(
+        &list,
+        mitmwatch_core::analysis_data::domains::popular().join("\n"),
+    )
+    .unwrap();
     let mut outputs = Vec::new();
     for (name, addr) in [("box.jsonl", sim.interceptor), ("direct.jsonl", sim.origin)] {
         let path = dir.join(name);
@@ -337,21 +341,37 @@ async fn check_gives_a_verdict_a_person_can_act_on() {
     let out = run(format!("::127.0.0.1:{}", sim.interceptor.port())).await;
     let text = String::from_utf8_lossy(&out.stdout);
     assert_eq!(out.status.code(), Some(2), "{text}");
+    // The verdict and its count come first, on the first line.
     assert!(
-        text.contains("YOUR CONNECTIONS ARE BEING INTERCEPTED"),
+        text.starts_with("YOUR CONNECTIONS ARE BEING INTERCEPTED: 37 of 63 sites\n"),
         "{text}"
     );
-    assert!(text.contains("Qaznet Trust Network"));
-    assert!(text.contains("targeted interception"));
+    let flat = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    // The interceptor is named once, with how it was identified.
+    assert_eq!(
+        flat.matches("Kazakhstan state interception (Kazakhtelecom, 2019)")
+            .count(),
+        1,
+        "{text}"
+    );
+    assert!(flat.contains("targeted interception"));
     // The box mints under Qaznet's name with keys of its own.
     assert!(
-        text.contains("(identified by name only) intercepted 37 domains"),
+        flat.contains("identified by name only: the certificates carry this name but not a key"),
         "{text}"
     );
-    assert!(text.contains("Identified by name only: the certificates carry the name of"));
-    assert!(text.contains("What to do"));
     assert!(
-        text.contains("could not read any trust store on this machine"),
+        flat.contains("37 sites: allo.google.com, android.com"),
+        "{text}"
+    );
+    assert!(flat.contains("What to do"));
+    assert!(
+        flat.contains("could not read any trust store on this machine"),
+        "{text}"
+    );
+    // Not a terminal and no COLUMNS: wrapped at 80 columns.
+    assert!(
+        text.lines().skip(1).all(|l| l.chars().count() <= 80),
         "{text}"
     );
 
@@ -383,7 +403,9 @@ async fn check_gives_a_verdict_a_person_can_act_on() {
         .await
         .unwrap();
     let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!(doc["summary"]["verdicts"]["intercepted"], 37);
+    assert_eq!(doc["verdict"], "intercepted");
+    assert_eq!(doc["measured"]["counts"]["intercepted"], 37);
+    assert_eq!(doc["measured"]["summary"]["verdicts"]["intercepted"], 37);
     assert!(doc["store"].is_null());
     assert_eq!(out.status.code(), Some(2));
 }
@@ -478,4 +500,45 @@ async fn streaming_analyze_matches_the_whole_scan_judged_at_once() {
         assert_eq!(got, expected, "--jobs {jobs}");
         assert_eq!(out.status.code(), Some(2), "mitmproxy is intercepted");
     }
+}
+
+/// The library's default data is the command line's: a real leaf sent
+/// without its intermediate (completed from the shipped set) and judged
+/// with default flags gets the same assessment from `analyze` as from
+/// `Analyzer::new(AnalysisData::builtin())` (issue 20, item 15: the
+/// library once lacked the shipped intermediates and removed roots).
+#[tokio::test]
+async fn the_command_line_judges_as_the_library_default_does() {
+    use mitmwatch_core::analyze::{AnalysisData, Analyzer, ValidationTime};
+    let pem = std::fs::read(common::fixtures::fixture(
+        "ct/sctvector-leaf-google-ug-289ed1676f42b679.pem",
+    ))
+    .unwrap();
+    let certs =
+        mitmwatch_core::analysis_data::trust_store::parse_pem_certs(&pem, "google.ug").unwrap();
+    let at = time::macros::datetime!(2026-06-01 0:00 UTC);
+    let obs = mitmwatch_core::import::pem_dir::file_observation(&certs, "google.ug".into(), at);
+    let library =
+        Analyzer::new(AnalysisData::builtin().unwrap()).assess(&obs, ValidationTime::At(at));
+    assert_eq!(
+        library.chain_trust,
+        Some(mitmwatch_core::model::ChainTrust::Public),
+        "{:?}",
+        library.findings
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("leaf.jsonl");
+    std::fs::write(&file, serde_json::to_string(&obs).unwrap() + "\n").unwrap();
+    let empty = dir.path().join("no-update-data");
+    std::fs::create_dir(&empty).unwrap();
+    let out = Command::new(binary())
+        .arg("analyze")
+        .arg(&file)
+        .args(["--format", "json", "--at", "2026-06-01T00:00:00Z"])
+        .env("MITMWATCH_DATA_DIR", &empty)
+        .output()
+        .await
+        .unwrap();
+    let lines = json_lines(&out.stdout);
+    assert_eq!(lines[0], serde_json::to_value(&library).unwrap());
 }

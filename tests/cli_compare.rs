@@ -107,7 +107,11 @@ async fn inside_and_outside_the_box_differ_at_the_root_for_the_targets_only() {
     let roots = dir.path().join("root.pem");
     std::fs::write(&roots, sim.public_root_pem()).unwrap();
     let list = dir.path().join("list.txt");
-    std::fs::write(&list, mitmwatch_sim::domains::popular().join("\n")).unwrap();
+    std::fs::write(
+        &list,
+        mitmwatch_core::analysis_data::domains::popular().join("\n"),
+    )
+    .unwrap();
     let inside = scan(
         sim.interceptor.port(),
         &list,

@@ -218,7 +218,11 @@ async fn scan_through(sim: &SimNetwork, port: u16, dir: &Path, name: &str) -> Pa
     std::fs::write(dir.join("root.pem"), sim.public_root_pem()).unwrap();
     std::fs::write(dir.join("pins.json"), sim.pins_json()).unwrap();
     let list = dir.join("list.txt");
-    std::fs::write(&list, mitmwatch_sim::domains::popular().join("\n")).unwrap();
+    std::fs::write(
+        &list,
+        mitmwatch_core::analysis_data::domains::popular().join("\n"),
+    )
+    .unwrap();
     let out = dir.join(name);
     let status = Command::new(binary())
         .args(["scan", "-q", "-i"])

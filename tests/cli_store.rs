@@ -470,8 +470,8 @@ async fn check_mentions_the_installed_intercepting_root() {
     assert_eq!(out.status.code(), Some(2), "{stdout}");
     assert!(
         stdout.contains(&format!(
-            "were intercepted by a root that is installed on this machine ('Qaznet Trust Network', \
-             Kazakhstan state interception (Kazakhtelecom, 2019), in your system store at {})",
+            "were intercepted by a root that is installed on this machine (in your system store \
+             at {})",
             installed.display()
         )),
         "{stdout}"

@@ -544,10 +544,14 @@ async fn squid_ssl_bump_is_seen_through_the_proxy_and_not_directly() {
     let doc: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
     assert_eq!(doc["proxy"], proxy);
     assert!(
-        doc["summary"]["verdicts"]["intercepted"].as_u64().unwrap() > 0,
+        doc["measured"]["summary"]["verdicts"]["intercepted"]
+            .as_u64()
+            .unwrap()
+            > 0,
         "{}",
-        doc["summary"]
+        doc["measured"]["summary"]
     );
+    assert_eq!(doc["verdict"], "intercepted");
     assert!(
         doc["direct"]["summary"]["verdicts"]
             .get("intercepted")

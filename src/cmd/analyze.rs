@@ -116,7 +116,7 @@ impl Report {
                 if self.leaf_only > 0 {
                     write!(self.out, "{}", text::leaf_only_note(self.leaf_only))?;
                 }
-                write!(self.out, "{}", text::data_used_text(data))?;
+                write!(self.out, "{}", text::data_used_text(data, 96))?;
             }
         }
         self.out.flush().context("writing the report")

@@ -5,10 +5,11 @@ use super::analysis::exit_code;
 use crate::cli::{DemoArgs, Format};
 use anyhow::Result;
 use mitmwatch_collect::{Collector, ProbeTls, Router, Timeouts};
+use mitmwatch_core::analysis_data::domains;
 use mitmwatch_core::analyze::{AnalysisData, Analyzer, ValidationTime};
 use mitmwatch_core::model::Target;
 use mitmwatch_report::text;
-use mitmwatch_sim::{domains, SimConfig, SimNetwork};
+use mitmwatch_sim::{SimConfig, SimNetwork};
 use std::io::Write;
 use std::time::Duration;
 

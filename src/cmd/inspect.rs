@@ -1,11 +1,15 @@
-//! `mitmwatch inspect`: judge certificate chains from files.
+//! `mitmwatch inspect`: judge certificate chains from files, through the
+//! library's judge ([`mitmwatch_core::judge`]) like every other subcommand:
+//! the same scan-level check across the files, and the same policy for an
+//! observation the analyzer cannot judge.
 
-use super::analysis::{analyzer_and_data, exit_code, validation_time, LIVE};
+use super::analysis::{analyzer_and_data, exit_code, print_notice, validation_time, LIVE};
 use crate::cli::{Format, InspectArgs};
 use anyhow::{bail, Result};
 use mitmwatch_core::analyze::ValidationTime;
 use mitmwatch_core::import::pem_dir;
-use mitmwatch_core::model::Observation;
+use mitmwatch_core::judge::{Input, Judge, JudgeError};
+use mitmwatch_core::model::{json, Observation};
 use mitmwatch_report::{terminal::escape, text};
 use std::io::{Read, Write};
 use std::path::Path;
@@ -68,26 +72,41 @@ pub fn run(args: InspectArgs) -> Result<i32> {
     if observations.is_empty() {
         bail!("no chain could be read");
     }
-    let (assessments, summary) = analyzer.assess_files(&observations, when);
+    // Chains from files, not one network scan: no blanket/targeted
+    // conclusion across them.
+    let input = Input::in_memory("the chain files", observations, false);
+    let text = matches!(args.format, Format::Text);
+    let mut judged = Judge::new(&analyzer, when)
+        .keep_observations(text)
+        .judge(input, &mut print_notice)?;
     let mut out = std::io::stdout().lock();
     match args.format {
-        Format::Json => super::analysis::write_json_lines(&mut out, &assessments, &summary)?,
+        Format::Json => {
+            judged.each_json_line(|line| -> Result<()> {
+                out.write_all(line)?;
+                out.write_all(b"\n")?;
+                Ok(())
+            })?;
+            json::write_line(&mut out, &judged.summary)?;
+        }
         Format::Text => {
-            for (obs, a) in observations.iter().zip(&assessments) {
+            judged.each_in_order(true, |j| -> Result<()> {
+                let obs = j.observation.ok_or(JudgeError::MissingObservation)?;
                 if let Some(route) = &obs.route {
                     writeln!(out, "== {}", escape(route))?;
                 }
-                write!(out, "{}", text::chain_listing(obs))?;
-                writeln!(out, "{}", text::assessment_detail(a))?;
-            }
+                write!(out, "{}", text::chain_listing(&obs))?;
+                writeln!(out, "{}", text::assessment_detail(&j.assessment))?;
+                Ok(())
+            })?;
             // `-v`: the data the verdicts rest on, with its dates.
             if super::verbosity::verbose() {
-                write!(out, "{}", text::data_used_text(&data))?;
+                write!(out, "{}", text::data_used_text(&data, 96))?;
             }
         }
     }
     out.flush()?;
-    let code = exit_code(&summary, 1, args.analysis.fail_on);
+    let code = exit_code(&judged.summary, 1, args.analysis.fail_on);
     if failed > 0 {
         eprintln!(
             "mitmwatch: error: {failed} of {} {} could not be read",

@@ -6,7 +6,9 @@ use crate::cli::{CollectArgs, ProbeArgs, TrustArgs};
 use anyhow::{bail, Context, Result};
 use mitmwatch_collect::Collector;
 use mitmwatch_core::analyze::{sni_diff, AnalysisData, Analyzer, ValidationTime};
+use mitmwatch_core::judge::Judge;
 use mitmwatch_core::model::tool_name;
+use mitmwatch_core::model::{Observation, Verdict};
 use mitmwatch_core::model::{SniOutcome, SniProbe, Target, SNI_PROBE_SCHEMA};
 use mitmwatch_core::target_spec::{normalise_host, TargetLineError};
 use mitmwatch_core::target_spec::{parse_target, DomainListReader};
@@ -85,6 +87,24 @@ fn read_targets(args: &ProbeArgs) -> Result<(Vec<Target>, usize)> {
     Ok((targets, bad))
 }
 
+/// The verdict on one handshake of a probe, judged by the judge every
+/// subcommand uses (one connection: no scan-level check). Should the
+/// analyzer fail on it (a bug), the failure is shown and the verdict is
+/// `error`.
+fn probe_verdict(analyzer: &Analyzer, obs: &Observation, which: &str) -> Verdict {
+    let input = format!("the {which} handshake with {}", obs.target.expected_name());
+    match Judge::new(analyzer, ValidationTime::Observed).assess_one(obs, &input, 1) {
+        Ok(a) => a.verdict,
+        Err(bad) => {
+            eprintln!(
+                "mitmwatch: {}",
+                mitmwatch_report::terminal::escape(&bad.to_string())
+            );
+            Verdict::Error
+        }
+    }
+}
+
 /// Control first, then the target at the control's address (or routed
 /// normally when the control never connected).
 async fn probe_pair(
@@ -120,10 +140,8 @@ async fn probe_pair(
             &control,
             &target_obs,
             sni_diff::Verdicts {
-                control: analyzer.assess(&control, ValidationTime::Observed).verdict,
-                target: analyzer
-                    .assess(&target_obs, ValidationTime::Observed)
-                    .verdict,
+                control: probe_verdict(analyzer, &control, "control"),
+                target: probe_verdict(analyzer, &target_obs, "target"),
             },
         ),
         control,

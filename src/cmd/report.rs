@@ -64,7 +64,7 @@ pub fn run(args: ReportArgs) -> Result<i32> {
         if args.format == ReportFormat::Text {
             writeln!(out)?;
             write!(out, "{}", text::summary_text(&judged.summary))?;
-            write!(out, "{}", text::data_used_text(&data))?;
+            write!(out, "{}", text::data_used_text(&data, 96))?;
         }
         out.flush().context("writing the report")?;
         if let (ReportFormat::Csv, Some(path)) = (args.format, &args.output) {

@@ -1,12 +1,14 @@
 //! `mitmwatch store`: audit this machine's trust stores, and optionally
 //! tie the intercepted connections of a scan to the roots installed here.
 
-use super::analysis::{analyzer, catalog, read_observations, validation_time};
+use super::analysis::{analyzer_and_data, catalog, judge_input, validation_time};
 use super::exit;
 use crate::cli::{StoreArgs, StoreDiscoveryArgs};
 use anyhow::{bail, Result};
 use mitmwatch_core::analysis_data::catalog::Catalog;
 use mitmwatch_core::analysis_data::trust_store::TrustStore;
+use mitmwatch_core::import::InputFormat;
+use mitmwatch_core::judge::{default_jobs, JudgedScan};
 use mitmwatch_core::model::tool_name;
 use mitmwatch_core::model::{LinkStatus, StoreAudit};
 use mitmwatch_report::{store_text, terminal::escape};
@@ -83,6 +85,21 @@ pub fn exit_code(audit: &Audit, report: &StoreAudit) -> i32 {
     }
 }
 
+/// Judges the observations of `--scan` with the analysis options, keeping
+/// each observation beside its assessment (the links need its chain).
+fn judge_scan(args: &StoreArgs, path: &std::path::Path) -> Result<JudgedScan> {
+    let (when, at) = validation_time(&args.analysis, super::analysis::LIVE)?;
+    let (analyzer, data) = analyzer_and_data(&args.analysis, when)?;
+    judge_input(
+        &analyzer,
+        when,
+        (path, InputFormat::Mitmwatch),
+        default_jobs(),
+        true,
+        (&at, &data),
+    )
+}
+
 /// Runs the audit; returns the exit code.
 pub fn run(args: StoreArgs) -> Result<i32> {
     let catalog = catalog(&args.analysis.catalog)?;
@@ -91,16 +108,25 @@ pub fn run(args: StoreArgs) -> Result<i32> {
         args.path.clone(),
         args.firefox_profile.clone(),
     )?;
-    // A bad --scan file is a usage error, reported before any store is read.
+    // The scan is judged first, by the judge every subcommand uses (bad
+    // lines skipped and counted, the scan-level check): a --scan file that
+    // cannot be read is a usage error, reported before any store is read.
     let scan = match &args.scan {
-        Some(path) => Some((path.display().to_string(), read_observations(path)?.0)),
+        Some(path) => Some((path.display().to_string(), judge_scan(&args, path)?)),
         None => None,
     };
     let audit = audit(&options, &catalog);
     let links = match scan {
-        Some((name, observations)) => {
-            let when = validation_time(&args.analysis, super::analysis::LIVE)?.0;
-            let (assessments, _) = analyzer(&args.analysis)?.assess_scan(&observations, when);
+        Some((name, mut judged)) => {
+            let (mut observations, mut assessments) = (Vec::new(), Vec::new());
+            judged.each_in_order(true, |j| -> Result<()> {
+                observations.push(
+                    j.observation
+                        .ok_or(mitmwatch_core::judge::JudgeError::MissingObservation)?,
+                );
+                assessments.push(j.assessment);
+                Ok(())
+            })?;
             Some(mitmwatch_store::link::scan_links(
                 &audit,
                 Some(name),

@@ -50,7 +50,7 @@ pub fn run(args: UpdateArgs) -> Result<i32> {
         timeout: std::time::Duration::from_secs_f64(args.timeout),
         ..FetchLimits::default()
     });
-    let json = args.format == crate::cli::Format::Json;
+    let json = args.format == crate::cli::DocFormat::Json;
     if !json {
         writeln!(
             out,

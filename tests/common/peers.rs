@@ -1,6 +1,7 @@
-//! Real software as peers on 127.0.0.1 (mitmproxy, SSLsplit, nginx): start
-//! it on a free port, wait until it listens, stop it when the test ends;
-//! then scan through it and analyse with the `mitmwatch` binary.
+//! Real software as peers on 127.0.0.1 (mitmproxy, SSLsplit, nginx, goproxy,
+//! Selenium Wire): start it on a free port, wait until it listens, stop it
+//! when the test ends; then scan through it and analyse with the
+//! `mitmwatch` binary.
 
 use serde_json::Value;
 use std::net::{SocketAddr, TcpListener, TcpStream};
@@ -34,6 +35,25 @@ pub(crate) fn require(program: &str, args: &[&str], how: &str) -> bool {
     assert!(
         std::env::var_os("CI").is_none(),
         ".ci/run installs {program}, so CI must have it"
+    );
+    false
+}
+
+/// True when `path` exists (a package's files, a prepared environment).
+/// Otherwise says why the test is skipped and returns false, or fails
+/// under CI (`.ci/run` prepares it).
+pub(crate) fn require_path(path: &Path, how: &str) -> bool {
+    if path.exists() {
+        return true;
+    }
+    eprintln!(
+        "SKIPPED: {} does not exist (prepare it with: {how})",
+        path.display()
+    );
+    assert!(
+        std::env::var_os("CI").is_none(),
+        ".ci/run prepares {}, so CI must have it",
+        path.display()
     );
     false
 }
@@ -186,6 +206,30 @@ pub(crate) fn scan_through(dir: &Path, names: &[&str], port: u16, roots: &Path) 
     let out = dir.join(format!("scan-{port}.jsonl"));
     let connect_to = format!("::127.0.0.1:{port}");
     let mut args = vec!["scan", "-q", "--timeout", "10", "--connect-to", &connect_to];
+    args.extend(["--roots", roots.to_str().unwrap()]);
+    args.extend(["-o", out.to_str().unwrap()]);
+    args.extend(names);
+    let output = mitmwatch(&args, Duration::from_secs(60));
+    super::assert_exit(&output, 0);
+    out
+}
+
+/// Scans `names` (port 443) through the explicit HTTP proxy on
+/// 127.0.0.1:`proxy_port`, every tunnel asked for `origin` (the proxy
+/// never needs a name resolved), trusting `roots`; the proxy variables of
+/// the environment are ignored. Returns the observations file.
+pub(crate) fn scan_via_proxy(
+    dir: &Path,
+    names: &[&str],
+    proxy_port: u16,
+    origin: SocketAddr,
+    roots: &Path,
+) -> PathBuf {
+    let out = dir.join(format!("scan-via-{proxy_port}.jsonl"));
+    let connect_to = format!("::{origin}");
+    let proxy = format!("http://127.0.0.1:{proxy_port}");
+    let mut args = vec!["scan", "-q", "--timeout", "10", "--connect-to", &connect_to];
+    args.extend(["--proxy", &proxy, "--no-proxy-env", "--no-aia"]);
     args.extend(["--roots", roots.to_str().unwrap()]);
     args.extend(["-o", out.to_str().unwrap()]);
     args.extend(names);

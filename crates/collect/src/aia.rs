@@ -11,16 +11,22 @@
 //! size limit, a time limit per fetch and per observation, at most
 //! [`AiaLimits::max_redirects`] redirects (to `http://` only) and at most
 //! [`AiaLimits::max_fetches`] requests per observation. A response may be
-//! a DER certificate, PEM, or a PKCS#7 certs-only bundle (`.p7c`).
+//! a DER certificate, PEM, or a PKCS#7 certs-only bundle (`.p7c`, read
+//! with the `cms` crate).
 //!
 //! [`Observation::fetched_issuers`]: mitmwatch_core::model::Observation::fetched_issuers
 
+use cms::cert::CertificateChoices;
+use cms::content_info::ContentInfo;
+use cms::signed_data::SignedData;
+use der::asn1::ObjectIdentifier;
+use der::Encode;
 use mitmwatch_core::certinfo::cert_record;
 use mitmwatch_core::model::{FetchOutcome, FetchedIssuer};
 use rustls::pki_types::CertificateDer;
 use std::collections::HashSet;
 use std::time::Duration;
-use x509_parser::asn1_rs::{Any, Class, FromDer, Tag};
+use x509_parser::asn1_rs::FromDer;
 use x509_parser::extensions::{GeneralName, ParsedExtension};
 use x509_parser::oid_registry::OID_PKIX_ACCESS_DESCRIPTOR_CA_ISSUERS;
 use x509_parser::prelude::X509Certificate;
@@ -61,8 +67,8 @@ impl Default for AiaLimits {
 const MAX_RECORDS: usize = 12;
 /// Certificates kept from one PKCS#7 bundle.
 const MAX_BUNDLE_CERTS: usize = 8;
-/// DER of the PKCS#7 signedData content type, 1.2.840.113549.1.7.2.
-const OID_SIGNED_DATA: &[u8] = &[0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x07, 0x02];
+/// The signedData content type (RFC 5652 5.1).
+const ID_SIGNED_DATA: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.7.2");
 
 /// Fetches missing issuers over HTTP; cheap to clone and share.
 #[derive(Clone, Debug)]
@@ -402,59 +408,57 @@ pub fn parse_issuers(body: &[u8]) -> Result<Vec<Vec<u8>>, String> {
             return Ok(vec![body.to_vec()]);
         }
     }
-    if let Some(certs) = pkcs7_certificates(body) {
-        let valid: Vec<Vec<u8>> = certs
-            .into_iter()
-            .filter(|der| X509Certificate::from_der(der).is_ok())
-            .collect();
-        if valid.is_empty() {
-            return Err("a PKCS#7 bundle without a valid certificate".into());
+    let certs = pkcs7_certificates(body).map_err(|e| {
+        format!(
+            "{} bytes that are neither a DER certificate, PEM nor PKCS#7 certs-only ({e})",
+            body.len()
+        )
+    })?;
+    let valid: Vec<Vec<u8>> = certs
+        .into_iter()
+        .filter(|der| X509Certificate::from_der(der).is_ok())
+        .collect();
+    if valid.is_empty() {
+        return Err("a PKCS#7 bundle without a valid certificate".into());
+    }
+    Ok(valid)
+}
+
+/// The certificates of a DER PKCS#7 / CMS SignedData (RFC 2315 9.1; RFC
+/// 5652 5.1), decoded by the `cms` crate, as served and in the order
+/// served (at most [`MAX_BUNDLE_CERTS`]).
+///
+/// `cms` decodes each certificate into `x509-cert`'s types and sorts the
+/// SET OF as DER requires, so the bytes it gives back are a re-encoding.
+/// What is kept are the bytes the server sent (a fingerprint must be the
+/// served certificate's): each re-encoded certificate must occur verbatim
+/// in the response, which also gives its position. A certificate that is
+/// not in canonical DER (its re-encoding differs) is left out.
+fn pkcs7_certificates(body: &[u8]) -> Result<Vec<Vec<u8>>, der::Error> {
+    let info = <ContentInfo as der::Decode>::from_der(body)?;
+    if info.content_type != ID_SIGNED_DATA {
+        return Err(der::ErrorKind::OidUnknown {
+            oid: info.content_type,
         }
-        return Ok(valid);
+        .into());
     }
-    Err(format!(
-        "{} bytes that are neither a DER certificate, PEM nor PKCS#7 certs-only",
-        body.len()
-    ))
-}
-
-/// The `certificates` of a DER PKCS#7 ContentInfo holding SignedData
-/// (RFC 2315 9.1; RFC 5652 5.1): `ContentInfo ::= SEQUENCE { contentType,
-/// [0] EXPLICIT SignedData }`, `SignedData ::= SEQUENCE { version,
-/// digestAlgorithms SET, encapContentInfo SEQUENCE, [0] IMPLICIT
-/// certificates SET OF Certificate, … }`. The DER walk is asn1-rs's.
-fn pkcs7_certificates(der: &[u8]) -> Option<Vec<Vec<u8>>> {
-    let (_, info) = Any::from_der(der).ok()?;
-    expect(&info, Class::Universal, Tag::Sequence)?;
-    let (rest, content_type) = Any::from_der(info.data).ok()?;
-    expect(&content_type, Class::Universal, Tag::Oid)?;
-    if content_type.data != OID_SIGNED_DATA {
-        return None;
+    let signed: SignedData = info.content.decode_as()?;
+    let mut found: Vec<(usize, Vec<u8>)> = Vec::new();
+    for choice in signed.certificates.iter().flat_map(|set| set.0.iter()) {
+        let CertificateChoices::Certificate(cert) = choice else {
+            continue;
+        };
+        let der = cert.to_der()?;
+        if let Some(at) = body.windows(der.len()).position(|w| w == der.as_slice()) {
+            found.push((at, der));
+        }
     }
-    let (_, explicit) = Any::from_der(rest).ok()?;
-    expect(&explicit, Class::ContextSpecific, Tag(0))?;
-    let (_, signed_data) = Any::from_der(explicit.data).ok()?;
-    expect(&signed_data, Class::Universal, Tag::Sequence)?;
-    let mut body = signed_data.data;
-    for tag in [Tag::Integer, Tag::Set, Tag::Sequence] {
-        let (rest, field) = Any::from_der(body).ok()?;
-        expect(&field, Class::Universal, tag)?;
-        body = rest;
-    }
-    let (_, certificates) = Any::from_der(body).ok()?;
-    expect(&certificates, Class::ContextSpecific, Tag(0))?;
-    let mut out = Vec::new();
-    let mut rest = certificates.data;
-    while !rest.is_empty() && out.len() < MAX_BUNDLE_CERTS {
-        let (after, _) = Any::from_der(rest).ok()?;
-        out.push(rest[..rest.len() - after.len()].to_vec());
-        rest = after;
-    }
-    Some(out)
-}
-
-fn expect(any: &Any<'_>, class: Class, tag: Tag) -> Option<()> {
-    (any.header.class() == class && any.header.tag() == tag).then_some(())
+    found.sort_by_key(|(at, _)| *at);
+    Ok(found
+        .into_iter()
+        .take(MAX_BUNDLE_CERTS)
+        .map(|(_, der)| der)
+        .collect())
 }
 
 #[cfg(test)]
@@ -499,7 +503,11 @@ mod tests {
         .concat();
         tlv(
             0x30,
-            &[tlv(0x06, OID_SIGNED_DATA), tlv(0xa0, &tlv(0x30, &signed))].concat(),
+            &[
+                tlv(0x06, ID_SIGNED_DATA.as_bytes()),
+                tlv(0xa0, &tlv(0x30, &signed)),
+            ]
+            .concat(),
         )
     }
 
@@ -511,8 +519,65 @@ mod tests {
         assert_eq!(parse_issuers(pem.as_bytes()).unwrap(), vec![a.clone()]);
         assert_eq!(
             parse_issuers(&p7(&[a.clone(), b.clone()])).unwrap(),
-            vec![a, b]
+            vec![a.clone(), b.clone()]
         );
+        // `cms` sorts the SET OF; the certificates come back as served.
+        assert_eq!(
+            parse_issuers(&p7(&[b.clone(), a.clone()])).unwrap(),
+            vec![b, a]
+        );
+    }
+
+    /// Real certificates (the shipped intermediates, the real chains of
+    /// fixtures/real) survive cms's decoding and re-encoding byte for byte,
+    /// so none is dropped for not being found verbatim.
+    #[test]
+    fn real_ca_certificates_come_back_byte_for_byte() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+        let mut certs: Vec<Vec<u8>> = Vec::new();
+        for dir in [
+            "certs/intermediates",
+            "fixtures/real/public-2026",
+            "fixtures/real/sha1-2014",
+        ] {
+            let mut files: Vec<_> = std::fs::read_dir(root.join(dir))
+                .unwrap()
+                .map(|e| e.unwrap().path())
+                .filter(|p| p.extension().is_some_and(|x| x == "pem"))
+                .collect();
+            files.sort();
+            for file in files {
+                let pem = std::fs::read(&file).unwrap();
+                let name = file.display().to_string();
+                let parsed =
+                    mitmwatch_core::analysis_data::trust_store::parse_pem_certs(&pem, &name)
+                        .unwrap();
+                for cert in parsed {
+                    // A SET OF holds each certificate once.
+                    if !certs.iter().any(|c| c[..] == cert[..]) {
+                        certs.push(cert.to_vec());
+                    }
+                }
+            }
+        }
+        assert!(certs.len() >= 40, "{} certificates", certs.len());
+        for group in certs.chunks(MAX_BUNDLE_CERTS) {
+            assert_eq!(parse_issuers(&p7(group)).unwrap(), group.to_vec());
+        }
+    }
+
+    #[test]
+    fn a_signed_data_of_another_content_type_is_refused() {
+        let bundle = p7(&[cert("a.example")]);
+        // enveloped-data (1.2.840.113549.1.7.3) instead of signed-data.
+        let at = bundle
+            .windows(ID_SIGNED_DATA.as_bytes().len())
+            .position(|w| w == ID_SIGNED_DATA.as_bytes())
+            .unwrap();
+        let mut other = bundle.clone();
+        other[at + ID_SIGNED_DATA.as_bytes().len() - 1] = 3;
+        let e = parse_issuers(&other).unwrap_err();
+        assert!(e.contains("neither a DER certificate"), "{e}");
     }
 
     #[test]

@@ -8,6 +8,7 @@
 
 pub mod aia;
 pub mod batch;
+pub mod check;
 pub mod danger;
 pub(crate) mod limits;
 pub mod locate;
@@ -24,5 +25,5 @@ pub use aia::{AiaFetcher, AiaLimits};
 pub use probe::{Collector, Timeouts};
 pub use proxy::{Proxy, ProxyFlags, ProxySettingError, ProxySettings};
 pub use route::{ConnectTo, Resolve, RouteSpecError, Router};
-pub use scan::{scan, scan_with, ScanOptions};
+pub use scan::{collect_all, scan, scan_with, ScanOptions};
 pub use tls_config::ProbeTls;

@@ -141,3 +141,29 @@ fn internal_error(target: Target, message: String) -> Observation {
         starttls: None,
     }
 }
+
+/// Probes every target of a list that fits in memory as `options` allow,
+/// and returns the observations in the list's order.
+pub async fn collect_all(
+    collector: Collector,
+    targets: Vec<Target>,
+    options: &ScanOptions,
+) -> Vec<Observation> {
+    let collector = Arc::new(collector);
+    let (target_tx, target_rx) = mpsc::channel(targets.len().max(1));
+    for t in &targets {
+        // The channel holds the whole list: sending cannot wait or fail.
+        let _ = target_tx.send(t.clone()).await;
+    }
+    drop(target_tx);
+    let (tx, mut rx) = mpsc::channel(targets.len().max(1));
+    let options = options.clone();
+    let task = tokio::spawn(async move { scan_with(collector, target_rx, &options, tx).await });
+    let mut observations = Vec::with_capacity(targets.len());
+    while let Some(obs) = rx.recv().await {
+        observations.push(obs);
+    }
+    let _ = task.await;
+    observations.sort_by_key(|o| targets.iter().position(|t| *t == o.target));
+    observations
+}

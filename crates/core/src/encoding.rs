@@ -95,6 +95,12 @@ pub fn rfc3339(t: time::OffsetDateTime) -> String {
         .unwrap_or_else(|_| clamped.to_string())
 }
 
+/// [`rfc3339`] to the second (`2026-01-24T12:53:55Z`): for text people
+/// read, where fractions of a second are noise.
+pub fn rfc3339_seconds(t: time::OffsetDateTime) -> String {
+    rfc3339(t.replace_nanosecond(0).unwrap_or(t))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -5,6 +5,7 @@
 #![forbid(unsafe_code)]
 
 pub mod baseline_text;
+pub mod check_text;
 pub mod compare_text;
 pub mod csv;
 pub mod evidence;

@@ -51,17 +51,28 @@ fn domains_phrase(domains: &[String]) -> String {
 
 /// One sentence tying intercepted connections to the stores.
 pub fn link_sentence(link: &ScanLink) -> String {
-    let who = link
-        .interceptor
-        .as_ref()
-        .map(|i| escape(&i.label))
-        .unwrap_or_else(|| "an unidentified party".into());
+    link_sentence_calling(link, None)
+}
+
+/// [`link_sentence`], calling the interceptor `who` (already escaped)
+/// instead of by its label, when the text around it has named it.
+pub fn link_sentence_calling(link: &ScanLink, who: Option<&str>) -> String {
+    let named = who.is_none();
+    let who = match who {
+        Some(w) => w.to_string(),
+        None => link
+            .interceptor
+            .as_ref()
+            .map(|i| escape(&i.label))
+            .unwrap_or_else(|| "an unidentified party".into()),
+    };
     let domains = domains_phrase(&link.domains);
     match link.status {
         LinkStatus::Installed => format!(
             "Your connections to {domains} were intercepted by a root that is installed on this machine \
-             ({who}, in {}), so your browser shows no warning. Remove that root unless you installed it \
+             ({}in {}), so your browser shows no warning. Remove that root unless you installed it \
              on purpose.",
+            if named { format!("{who}, ") } else { String::new() },
             locations_phrase(&link.locations)
         ),
         LinkStatus::SimilarInstalled => format!(

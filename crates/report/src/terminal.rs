@@ -26,6 +26,24 @@ pub fn escape(text: &str) -> String {
     out
 }
 
+/// The style of a verdict label: red and bold for `intercepted`, yellow
+/// for `suspicious`, green for `clean`, magenta for `error`.
+pub fn verdict_style(v: mitmwatch_core::model::Verdict) -> anstyle::Style {
+    use anstyle::{AnsiColor, Style};
+    use mitmwatch_core::model::Verdict;
+    let colour = match v {
+        Verdict::Clean => AnsiColor::Green,
+        Verdict::Suspicious => AnsiColor::Yellow,
+        Verdict::Intercepted => AnsiColor::Red,
+        Verdict::Error => AnsiColor::Magenta,
+    };
+    let style = Style::new().fg_color(Some(colour.into()));
+    match v {
+        Verdict::Intercepted => style.bold(),
+        _ => style,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::escape;

@@ -47,7 +47,11 @@ pub fn assessment_line(a: &Assessment) -> String {
         _ if a.verdict == Verdict::Error => {
             escape(a.failure.as_deref().unwrap_or("no certificate received"))
         }
-        (Some(who), _) if a.verdict != Verdict::Clean => format!("by {}", interceptor_label(who)),
+        // An interceptor is named only for interception: a suspicious
+        // chain's CA is an issuer nobody has shown to intercept.
+        (Some(who), _) if a.verdict == Verdict::Intercepted => {
+            format!("by {}", interceptor_label(who))
+        }
         (_, Some(f)) if f.severity >= Severity::Medium => escape(&f.title),
         _ => a
             .leaf
@@ -64,6 +68,28 @@ pub fn assessment_line(a: &Assessment) -> String {
     format!(
         "{target:<32} {:<12} {what}{leaf_only}",
         verdict_label(a.verdict)
+    )
+}
+
+/// [`assessment_line`] with its verdict label styled (red for
+/// `INTERCEPTED`, …). The codes are only placed around the label mitmwatch
+/// wrote; text from the network in the rest of the line was escaped.
+pub fn styled_assessment_line(a: &Assessment) -> String {
+    let line = assessment_line(a);
+    let label = verdict_label(a.verdict);
+    // The label follows the target column (padded to 32) and one space.
+    let target_width = escape(&a.target.to_string()).chars().count().max(32);
+    let Some((at, _)) = line.char_indices().nth(target_width + 1) else {
+        return line;
+    };
+    if !line[at..].starts_with(label) {
+        return line;
+    }
+    let style = super::terminal::verdict_style(a.verdict);
+    format!(
+        "{}{style}{label}{style:#}{}",
+        &line[..at],
+        &line[at + label.len()..]
     )
 }
 
@@ -193,11 +219,12 @@ pub fn summary_text(s: &ScanSummary) -> String {
 }
 
 /// The "Data used:" block under a summary: which CT log list, pins,
-/// catalog and trust store the verdicts rest on, with their dates.
-pub fn data_used_text(d: &mitmwatch_core::model::DataUsed) -> String {
+/// catalog and trust store the verdicts rest on, with their dates, wrapped
+/// at `width` columns.
+pub fn data_used_text(d: &mitmwatch_core::model::DataUsed, width: usize) -> String {
     let mut out = String::from("\nData used:\n");
     for (label, text) in d.lines() {
-        let wrapped = wrap(&escape(text), 15, 96);
+        let wrapped = wrap(&escape(text), 15, width);
         let body = wrapped.get(15..).filter(|b| !b.is_empty()).unwrap_or("\n");
         out.push_str(&format!("  {:<13}{body}", format!("{label}:")));
     }

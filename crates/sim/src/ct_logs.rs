@@ -6,23 +6,27 @@
 //! the list appended as the last extension.
 
 use super::error::SimError;
+use der::asn1::{AnyRef, BitStringRef, ObjectIdentifier};
+use der::Encode;
 use mitmwatch_core::ct::sct::{encode_list, Sct, HASH_SHA256, SIG_ECDSA, SIG_RSA};
-use mitmwatch_core::ct::{der, precert, CtLog, LogList, LogState, StateKind};
+use mitmwatch_core::ct::{precert, CtLog, LogList, LogState, StateKind};
 use mitmwatch_core::encoding::sha256;
 use rcgen::{CertificateParams, CustomExtension, Issuer, PublicKeyData, SigningKey};
 use ring::rand::SystemRandom;
 use ring::signature::{
     EcdsaKeyPair, KeyPair, RsaKeyPair, ECDSA_P256_SHA256_ASN1_SIGNING, RSA_PKCS1_SHA256,
 };
+use spki::{AlgorithmIdentifier, SubjectPublicKeyInfo};
 use time::{Duration, OffsetDateTime};
 
 /// OID arcs of the embedded SCT list extension.
 const SCT_LIST_ARCS: [u64; 10] = [1, 3, 6, 1, 4, 1, 11129, 2, 4, 2];
-/// id-ecPublicKey and prime256v1, DER content bytes.
-const OID_EC_PUBLIC_KEY: &[u8] = &[0x2a, 0x86, 0x48, 0xce, 0x3d, 0x02, 0x01];
-const OID_P256: &[u8] = &[0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07];
-/// rsaEncryption, DER content bytes.
-const OID_RSA: &[u8] = &[0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x01];
+/// id-ecPublicKey (RFC 5480).
+const OID_EC_PUBLIC_KEY: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.10045.2.1");
+/// prime256v1, the named curve of an ECDSA P-256 key (RFC 5480).
+const OID_P256: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.10045.3.1.7");
+/// rsaEncryption (RFC 8017).
+const OID_RSA: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.1.1");
 
 enum Signer {
     Ecdsa(EcdsaKeyPair),
@@ -44,12 +48,17 @@ impl std::fmt::Debug for SigningLog {
     }
 }
 
-fn spki(algorithm: Vec<u8>, key: &[u8]) -> Vec<u8> {
-    let mut bits = vec![0u8];
-    bits.extend_from_slice(key);
-    let mut body = der::encode(der::SEQUENCE, &algorithm);
-    body.extend(der::encode(der::BIT_STRING, &bits));
-    der::encode(der::SEQUENCE, &body)
+/// The DER SubjectPublicKeyInfo of `key` (the raw public key bits) under
+/// the algorithm `oid` with `parameters`.
+fn spki(oid: ObjectIdentifier, parameters: AnyRef<'_>, key: &[u8]) -> Result<Vec<u8>, SimError> {
+    let info = SubjectPublicKeyInfo {
+        algorithm: AlgorithmIdentifier {
+            oid,
+            parameters: Some(parameters),
+        },
+        subject_public_key: BitStringRef::from_bytes(key)?,
+    };
+    Ok(info.to_der()?)
 }
 
 impl SigningLog {
@@ -60,9 +69,11 @@ impl SigningLog {
             .map_err(|_| "cannot generate a CT log key")?;
         let pair = EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_ASN1_SIGNING, pkcs8.as_ref(), &rng)
             .map_err(|e| format!("CT log key: {e}"))?;
-        let mut alg = der::encode(der::OID, OID_EC_PUBLIC_KEY);
-        alg.extend(der::encode(der::OID, OID_P256));
-        let key = spki(alg, pair.public_key().as_ref());
+        let key = spki(
+            OID_EC_PUBLIC_KEY,
+            AnyRef::from(&OID_P256),
+            pair.public_key().as_ref(),
+        )?;
         Ok(SigningLog {
             log: CtLog::new(description, operator, key, "https://ct.sim.invalid/"),
             signer: Signer::Ecdsa(pair),
@@ -76,9 +87,7 @@ impl SigningLog {
         pkcs8: &[u8],
     ) -> Result<Self, SimError> {
         let pair = RsaKeyPair::from_pkcs8(pkcs8).map_err(|e| format!("CT log RSA key: {e}"))?;
-        let mut alg = der::encode(der::OID, OID_RSA);
-        alg.extend(der::encode(der::NULL, &[]));
-        let key = spki(alg, pair.public().as_ref());
+        let key = spki(OID_RSA, AnyRef::NULL, pair.public().as_ref())?;
         Ok(SigningLog {
             log: CtLog::new(description, operator, key, "https://ct.sim.invalid/"),
             signer: Signer::Rsa(pair),
@@ -135,13 +144,14 @@ impl SigningLog {
 
 /// Adds an SCT-list extension holding `scts` to `params` (as the last
 /// extension, where rcgen puts custom extensions).
-pub fn push_sct_list(params: &mut CertificateParams, scts: &[Sct]) {
+pub fn push_sct_list(params: &mut CertificateParams, scts: &[Sct]) -> Result<(), SimError> {
     params
         .custom_extensions
         .push(CustomExtension::from_oid_content(
             &SCT_LIST_ARCS,
-            precert::extension_value(&encode_list(scts)),
+            precert::extension_value(&encode_list(scts))?,
         ));
+    Ok(())
 }
 
 /// Issues a certificate with embedded SCTs, as a public CA does: the
@@ -171,7 +181,7 @@ pub fn issue_with_scts(
         .map(|log| log.sign_precert(&issuer_hash, &precert_tbs, timestamp_ms, &[]))
         .collect::<Result<Vec<_>, _>>()?;
     let mut with_scts = params.clone();
-    push_sct_list(&mut with_scts, &scts);
+    push_sct_list(&mut with_scts, &scts)?;
     let cert = with_scts.signed_by(key, issuer)?.der().to_vec();
     let back = precert::embedded(&cert)
         .map_err(|e| format!("the certificate with SCTs: {e}"))?

@@ -16,7 +16,6 @@
 #![forbid(unsafe_code)]
 
 pub mod ct_logs;
-pub mod domains;
 pub mod error;
 pub(crate) mod interceptor;
 pub(crate) mod origin;
@@ -25,6 +24,7 @@ pub(crate) mod replay;
 
 use error::SimError;
 use mitmwatch_collect::ConnectTo;
+use mitmwatch_core::analysis_data::domains::DomainList;
 use mitmwatch_core::analysis_data::trust_store::TrustStore;
 use mitmwatch_core::encoding::pem_encode;
 use pki::{InterceptorPki, PublicPki};
@@ -54,7 +54,7 @@ impl Default for SimConfig {
             bind: IpAddr::V4(Ipv4Addr::LOCALHOST),
             origin_port: 0,
             interceptor_port: 0,
-            intercepted: domains::names(domains::KZ_2019).into_iter().collect(),
+            intercepted: DomainList::Kz2019.names().into_iter().collect(),
         }
     }
 }

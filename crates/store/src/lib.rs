@@ -33,6 +33,7 @@ pub(crate) mod system;
 
 pub use audit::{audit, Audit, AuditedRoot, StoreOutcome};
 pub use discover::{read_stores, StoreOptions};
+pub use link::check_store;
 
 use mitmwatch_core::model::{StoreLocation, StoreSource};
 

@@ -11,8 +11,8 @@
 use super::audit::{Audit, AuditedRoot};
 use mitmwatch_core::analyze::chain::{chain_facts, signed_by, CertFacts};
 use mitmwatch_core::model::{
-    Assessment, Fingerprint, Interceptor, LinkMatch, LinkStatus, Observation, RootClass, ScanLink,
-    ScanLinks, Verdict,
+    Assessment, CheckReport, CheckStore, CheckVerdict, Fingerprint, Interceptor, LinkMatch,
+    LinkStatus, Observation, RootClass, ScanLink, ScanLinks, Verdict, STORE_SCHEMA,
 };
 use std::collections::BTreeMap;
 
@@ -125,6 +125,34 @@ pub fn scan_links(
             .filter(|a| matches!(a.verdict, Verdict::Intercepted | Verdict::Suspicious))
             .count(),
         links: link(audit, observations, assessments),
+    }
+}
+
+/// What the stores say about a check ([`CheckStore`]): for each
+/// interceptor of the intercepted path, whether its root is installed
+/// here (only when the check found interception), and how many trusted
+/// roots were added to this machine.
+pub fn check_store(
+    audit: &Audit,
+    report: &CheckReport,
+    observations: &[Observation],
+) -> CheckStore {
+    let links = match report.verdict {
+        CheckVerdict::Intercepted => {
+            link(audit, observations, &report.intercepted_path().assessments)
+        }
+        _ => Vec::new(),
+    };
+    CheckStore {
+        schema: STORE_SCHEMA,
+        sources: audit.sources.clone(),
+        links,
+        added_roots: audit
+            .roots
+            .iter()
+            .filter(|r| r.class == RootClass::Local && r.trusted() && r.added_locally())
+            .count(),
+        compared_with: audit.public_store.clone(),
     }
 }
 

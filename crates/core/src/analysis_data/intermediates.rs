@@ -417,36 +417,18 @@ mod tests {
     /// verifies under a root of Mozilla's store (webpki-roots).
     #[test]
     fn every_shipped_certificate_is_signed_by_a_mozilla_root() {
-        fn der_len(n: usize) -> Vec<u8> {
-            match n {
-                0..=127 => vec![n as u8],
-                128..=255 => vec![0x81, n as u8],
-                _ => vec![0x82, (n >> 8) as u8, n as u8],
-            }
-        }
         for (file, pem) in SHIPPED_PEMS {
             let der = parse_pem_certs(pem, file).unwrap().remove(0);
             let (_, cert) = X509Certificate::from_der(&der).unwrap();
             assert!(cert.is_ca(), "{file} is not a CA certificate");
             let issuer = cert.issuer().as_raw();
             let signed = webpki_roots::TLS_SERVER_ROOTS.iter().any(|anchor| {
-                let subject = [
-                    vec![0x30],
-                    der_len(anchor.subject.len()),
-                    anchor.subject.to_vec(),
-                ]
-                .concat();
-                if subject != issuer {
+                if crate::analyze::anchor_index::name_content(issuer) != Some(&anchor.subject[..]) {
                     return false;
                 }
-                let spki_der = [
-                    vec![0x30],
-                    der_len(anchor.subject_public_key_info.len()),
-                    anchor.subject_public_key_info.to_vec(),
-                ]
-                .concat();
+                let spki_der = webpki::spki_for_anchor(anchor);
                 let (_, spki) =
-                    x509_parser::x509::SubjectPublicKeyInfo::from_der(&spki_der).unwrap();
+                    x509_parser::x509::SubjectPublicKeyInfo::from_der(spki_der.as_ref()).unwrap();
                 cert.verify_signature(Some(&spki)).is_ok()
             });
             assert!(

@@ -4,12 +4,14 @@
 //! and a baseline from a trusted vantage. (The CT log list, the fifth
 //! input, lives with the CT code that reads it: [`crate::ct::log_list`].) Each is built
 //! from bytes (compiled in, or read by the caller) and then passed to the
-//! pure analyzer; [`data_used`] says which were in force for a run.
+//! pure analyzer; [`data_used`] says which were in force for a run. The
+//! [`domains`] lists are product data too: the sites `check` measures.
 
 pub mod baseline;
 pub mod catalog;
 pub mod data_used;
 pub mod defaults;
+pub mod domains;
 pub mod intermediates;
 pub mod removed_roots;
 pub mod static_pins;

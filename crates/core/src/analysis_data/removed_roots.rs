@@ -148,7 +148,7 @@ impl RemovedRoots {
                     reason: format!("{e:?}"),
                 })?
                 .to_owned();
-            let spki = crate::ct::der::encode(0x30, anchor.subject_public_key_info.as_ref());
+            let spki = webpki::spki_for_anchor(&anchor);
             let removed = Date::parse(&entry.removed.date, format).map_err(|e| {
                 RemovedRootsError::RemovalDate {
                     subject: entry.subject.clone(),
@@ -160,7 +160,7 @@ impl RemovedRoots {
                 RemovedRoot {
                     subject: entry.subject.clone(),
                     sha256: Fingerprint::of(der.as_ref()),
-                    spki_sha256: Fingerprint::of(&spki),
+                    spki_sha256: Fingerprint::of(spki.as_ref()),
                     removed,
                     removed_commit: entry.removed.commit.clone(),
                 },

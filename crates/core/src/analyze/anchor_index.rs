@@ -10,8 +10,21 @@
 //! after it.
 
 use crate::model::Fingerprint;
+use der::asn1::AnyRef;
+use der::{Decode, Tag, Tagged};
 use rustls_pki_types::TrustAnchor;
 use std::collections::HashMap;
+
+/// The DER contents of an encoded Name (a certificate's issuer or subject
+/// as x509-parser gives it, with its SEQUENCE header), which is what a
+/// [`TrustAnchor::subject`] holds and what [`AnchorIndex::named`] takes.
+/// `None` if `name` is not one DER SEQUENCE.
+pub(crate) fn name_content(name: &[u8]) -> Option<&[u8]> {
+    AnyRef::from_der(name)
+        .ok()
+        .filter(|any| any.tag() == Tag::Sequence)
+        .map(|any| any.value())
+}
 
 /// One anchor's key, ready to use.
 #[derive(Clone, Debug)]
@@ -40,8 +53,8 @@ impl AnchorIndex {
     pub(crate) fn new(anchors: &[TrustAnchor<'_>]) -> Self {
         let mut index = AnchorIndex::default();
         for (position, anchor) in anchors.iter().enumerate() {
-            let spki_der = crate::ct::der::encode(0x30, anchor.subject_public_key_info.as_ref());
-            let spki_sha256 = Fingerprint::of(&spki_der);
+            let spki_der = webpki::spki_for_anchor(anchor);
+            let spki_sha256 = Fingerprint::of(spki_der.as_ref());
             index.by_spki.entry(spki_sha256).or_insert(position);
             index
                 .by_subject
@@ -49,7 +62,7 @@ impl AnchorIndex {
                 .or_default()
                 .push(position);
             index.entries.push(IndexedAnchor {
-                key: super::signature::SpkiKey::from_spki_der(spki_der),
+                key: super::signature::SpkiKey::from_spki_der(spki_der.as_ref().to_vec()),
                 spki_sha256,
             });
         }

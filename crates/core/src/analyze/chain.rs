@@ -126,6 +126,8 @@ struct Layout {
     key_algorithm: Range<usize>,
     /// The subjectPublicKey bits (after the unused-bits byte).
     key: Range<usize>,
+    /// The whole SubjectPublicKeyInfo.
+    spki: Range<usize>,
 }
 
 impl Layout {
@@ -151,12 +153,12 @@ impl Layout {
         let mut rest = tbs.data;
         while !rest.is_empty() && fields.len() < 7 {
             let (after, any) = Any::from_der(rest).ok()?;
-            fields.push(any);
+            fields.push((any, whole(rest, after)));
             rest = after;
         }
-        let skip = usize::from(fields.first()?.header.class() == asn1_rs::Class::ContextSpecific);
-        let inner_alg = fields.get(skip + 1)?;
-        let spki = fields.get(skip + 5)?;
+        let skip = usize::from(fields.first()?.0.header.class() == asn1_rs::Class::ContextSpecific);
+        let inner_alg = &fields.get(skip + 1)?.0;
+        let (spki, spki_range) = fields.get(skip + 5)?.clone();
         let (after_key_alg, key_alg) = Any::from_der(spki.data).ok()?;
         let (_, key) = Any::from_der(after_key_alg).ok()?;
         Some(Layout {
@@ -166,6 +168,7 @@ impl Layout {
             signature: at(signature),
             key_algorithm: at(key_alg.data),
             key: at(key.data.split_first()?.1),
+            spki: spki_range,
         })
     }
 }
@@ -213,6 +216,11 @@ impl ParsedCert {
                 _ => 0,
             },
         })
+    }
+
+    /// The DER SubjectPublicKeyInfo.
+    pub(crate) fn spki_der(&self) -> Option<&[u8]> {
+        self.layout.as_ref().map(|l| &self.der[l.spki.clone()])
     }
 
     /// Whether the outer signature algorithm and the one inside the signed

@@ -29,6 +29,7 @@
 //!   was made from, or when the unknown logs' SCTs could make up the
 //!   difference.
 
+use super::anchor_index::name_content;
 use super::chain::{signature_by, CertFacts};
 use super::chain_memo::ChainWork;
 use super::finding::{cert_evidence, finding, with_detail, with_evidence};
@@ -39,7 +40,7 @@ use crate::analysis_data::trust_store::TrustStore;
 use crate::ct::embedded::{self, CheckedSct, EmbeddedScts, SctStatus};
 use crate::ct::policy::{self, PolicyReport, VerifiedSct};
 use crate::ct::standing::{standing, Standing};
-use crate::ct::{der, LogHistory, LogList};
+use crate::ct::{LogHistory, LogList};
 use crate::encoding::base64_encode;
 use crate::model::{Finding, FindingCode, Fingerprint, Severity};
 use std::collections::HashSet;
@@ -71,7 +72,7 @@ pub(crate) fn public_root_names(store: &TrustStore) -> HashSet<Vec<u8>> {
 /// own keys, in a public root's name.
 fn names_public_root(certs: &[CertFacts], path: &Path, public_names: &HashSet<Vec<u8>>) -> bool {
     path.certs.iter().any(|&i| {
-        der::read(&certs[i].issuer_raw).is_ok_and(|(name, _)| public_names.contains(name.content))
+        name_content(&certs[i].issuer_raw).is_some_and(|name| public_names.contains(name))
     })
 }
 

@@ -177,9 +177,12 @@ fn product_tells(
 }
 
 /// Whether the leaf's key is its issuer's: the served issuer has the same
-/// key, or the leaf's authority key identifier is its own key's identifier
-/// (its own subject key identifier, or the SHA-1 of its key, RFC 5280
-/// §4.2.1.2 method 1).
+/// key, or the leaf's authority key identifier is an identifier of its own
+/// key (its own subject key identifier, or one computed from its key the
+/// ways CAs compute them: the SHA-1 of the key bits, RFC 5280 §4.2.1.2, or
+/// the leftmost 160 bits of the SHA-256, SHA-384 or SHA-512 of the key bits
+/// or of the whole SubjectPublicKeyInfo, RFC 7093 §2, as rcgen-based tools
+/// do).
 fn carries_issuer_key(leaf: &CertFacts, issuer: Option<&CertFacts>) -> bool {
     if issuer.is_some_and(|ca| ca.spki_sha256 == leaf.spki_sha256) {
         return true;
@@ -190,8 +193,15 @@ fn carries_issuer_key(leaf: &CertFacts, issuer: Option<&CertFacts>) -> bool {
     if leaf.subject_key_id.as_ref() == Some(aki) {
         return true;
     }
-    leaf.public_key().is_some_and(|key| {
-        ring::digest::digest(&ring::digest::SHA1_FOR_LEGACY_USE_ONLY, key.key).as_ref()
-            == aki.as_slice()
-    })
+    let (Some(key), Some(spki)) = (leaf.public_key(), leaf.spki_der()) else {
+        return false;
+    };
+    use ring::digest::{digest, SHA1_FOR_LEGACY_USE_ONLY, SHA256, SHA384, SHA512};
+    let algorithms = [&SHA1_FOR_LEGACY_USE_ONLY, &SHA256, &SHA384, &SHA512];
+    aki.len() >= 20
+        && algorithms.into_iter().any(|algorithm| {
+            [key.key, spki].into_iter().any(|input| {
+                digest(algorithm, input).as_ref().get(..aki.len()) == Some(aki.as_slice())
+            })
+        })
 }

@@ -327,7 +327,7 @@ fn anchor_link(cert: &CertFacts, anchors: Anchors<'_>, memo: &SignatureMemo) -> 
             check: SignatureCheck::Valid,
         });
     }
-    let issuer_name = crate::ct::der::read(&cert.issuer_raw).ok()?.0.content;
+    let issuer_name = super::anchor_index::name_content(&cert.issuer_raw)?;
     let mut unverifiable = None;
     for (index, in_use, removed) in indexed {
         for anchor in index.named(issuer_name, in_use) {
@@ -515,11 +515,11 @@ fn uses_retired_algorithm(
     if in_path {
         return true;
     }
-    let Ok((name, _)) = crate::ct::der::read(&top.issuer_raw) else {
+    let Some(name) = super::anchor_index::name_content(&top.issuer_raw) else {
         return false;
     };
     anchors.indexed().iter().any(|(index, in_use, _)| {
-        index.named(name.content, *in_use).any(|anchor| {
+        index.named(name, *in_use).any(|anchor| {
             anchor.key.as_ref().is_some_and(|key| {
                 let key = key.as_public_key();
                 signature_under(top, &key, memo) == SignatureCheck::Valid && retired(top, &key)

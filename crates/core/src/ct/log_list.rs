@@ -7,7 +7,6 @@
 
 use super::signature::{LogKey, LogKeyError};
 use crate::encoding::{base64_encode, sha256};
-use serde_json::Value;
 use std::sync::{Arc, OnceLock};
 use time::OffsetDateTime;
 
@@ -21,8 +20,23 @@ pub const BUILTIN_JSON: &str = include_str!("../../../../certs/ct/log_list.json"
 /// verified.
 pub(crate) const HISTORY_JSON: &str = include_str!("../../../../certs/ct/all_logs_list.json");
 
-/// A log's state in the list (Chrome's log lifecycle).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+/// A log's state in the list (Chrome's log lifecycle). The names in the
+/// JSON (`readonly` …) are derived once, for serde and strum alike.
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    serde::Deserialize,
+    serde::Serialize,
+    strum::EnumString,
+    strum::IntoStaticStr,
+)]
+#[serde(rename_all = "lowercase")]
+#[strum(serialize_all = "lowercase")]
 pub enum StateKind {
     /// Applied for inclusion; its SCTs do not count.
     Pending,
@@ -39,28 +53,14 @@ pub enum StateKind {
 }
 
 impl StateKind {
+    /// The state named `key` in the JSON, if it is one.
     pub(super) fn from_key(key: &str) -> Option<Self> {
-        Some(match key {
-            "pending" => StateKind::Pending,
-            "qualified" => StateKind::Qualified,
-            "usable" => StateKind::Usable,
-            "readonly" => StateKind::ReadOnly,
-            "retired" => StateKind::Retired,
-            "rejected" => StateKind::Rejected,
-            _ => return None,
-        })
+        key.parse().ok()
     }
 
     /// The key used in the JSON.
     pub(crate) fn as_str(self) -> &'static str {
-        match self {
-            StateKind::Pending => "pending",
-            StateKind::Qualified => "qualified",
-            StateKind::Usable => "usable",
-            StateKind::ReadOnly => "readonly",
-            StateKind::Retired => "retired",
-            StateKind::Rejected => "rejected",
-        }
+        self.into()
     }
 }
 
@@ -71,8 +71,17 @@ pub struct LogState {
     pub kind: StateKind,
     /// Since when.
     pub since: OffsetDateTime,
-    /// For `readonly`: the frozen tree head, kept as found.
-    pub final_tree_head: Option<Value>,
+    /// For `readonly`: the frozen tree head.
+    pub final_tree_head: Option<TreeHead>,
+}
+
+/// The last tree head of a `readonly` log, as the list gives it.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Deserialize, serde::Serialize)]
+pub struct TreeHead {
+    /// The root hash, base64.
+    pub sha256_root_hash: String,
+    /// The number of entries.
+    pub tree_size: u64,
 }
 
 /// One log.

@@ -7,16 +7,15 @@
 //! and SCTs it copies from the genuine certificate do not verify, because a
 //! log signed the genuine certificate's TBS and issuer key, not the copy's.
 //!
-//! One file per concept: `der` (reading and re-encoding DER), [`sct`]
-//! (the TLS-encoded SCT list), [`precert`] (rebuilding the precertificate
-//! TBS and the signed data), `signature` (the log's signature, with ring),
+//! One file per concept: [`sct`] (the TLS-encoded SCT list), [`precert`]
+//! (rebuilding the precertificate TBS with the `der` crate, and the signed
+//! data), `signature` (the log's signature, with ring),
 //! [`log_list`] (the logs: keys, operators, states, intervals), `v3`
 //! (Chrome's v3 `log_list.json` format), [`history`] (the logs' states
 //! over time, from past versions of Chrome's list), `standing` (a log's
 //! state at a given time, and whether one of its SCTs counts), [`embedded`]
 //! (all of a certificate's SCTs, verified) and `policy` (Chrome and Apple).
 
-pub mod der;
 pub mod embedded;
 pub mod history;
 pub mod log_list;
@@ -30,6 +29,6 @@ pub(crate) mod v3;
 
 pub use embedded::{CheckedSct, EmbeddedScts, SctStatus};
 pub use history::LogHistory;
-pub use log_list::{CtLog, LogList, LogListError, LogState, StateKind};
+pub use log_list::{CtLog, LogList, LogListError, LogState, StateKind, TreeHead};
 pub use signature::{LogKey, LogKeyError};
 pub use signed::{ListSignatureError, ListSigningKey};

@@ -3,14 +3,18 @@
 //! TBSCertificate with the SCT-list extension removed and the enclosing
 //! lengths re-encoded, and the `precert_entry` signed data built from it.
 
-use super::der::{self, DerError};
+use der::asn1::{AnyRef, OctetStringRef};
+use der::{Decode, Encode, Reader, SliceReader, Tag, TagNumber, Tagged};
 
 /// OID 1.3.6.1.4.1.11129.2.4.2 (embedded SCT list), DER content bytes.
 pub(crate) const OID_SCT_LIST: &[u8] =
     &[0x2b, 0x06, 0x01, 0x04, 0x01, 0xd6, 0x79, 0x02, 0x04, 0x02];
 
-/// Context tag of the TBSCertificate's `extensions [3] EXPLICIT`.
-const EXTENSIONS_TAG: u8 = 0xa3;
+/// Tag of the TBSCertificate's `extensions [3] EXPLICIT`.
+const EXTENSIONS_TAG: Tag = Tag::ContextSpecific {
+    constructed: true,
+    number: TagNumber::N3,
+};
 
 /// A certificate's embedded SCT list, and the TBS the logs signed.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -23,44 +27,47 @@ pub struct Embedded {
 }
 
 /// Why the embedded SCTs could not be taken out of a certificate.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum PrecertError {
-    /// The certificate's DER does not have the expected shape.
-    Der(DerError),
+    /// The certificate's DER does not have the expected shape (the `der`
+    /// crate's error, with the byte position where it has one).
+    #[error("the certificate's DER cannot be taken apart: {0}")]
+    Der(#[from] der::Error),
     /// The certificate carries the SCT-list extension more than once.
+    #[error("the certificate carries the SCT-list extension twice")]
     DuplicateExtension,
 }
 
-impl From<DerError> for PrecertError {
-    fn from(e: DerError) -> Self {
-        PrecertError::Der(e)
+/// The elements of a constructed value, each as encoded (tag, length and
+/// value), with their tags.
+fn elements(content: &[u8]) -> Result<Vec<(Tag, &[u8])>, der::Error> {
+    let mut reader = SliceReader::new(content)?;
+    let mut out = Vec::new();
+    while !reader.is_finished() {
+        let tag = reader.peek_tag()?;
+        out.push((tag, reader.tlv_bytes()?));
     }
+    Ok(out)
 }
 
-impl std::fmt::Display for PrecertError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            PrecertError::Der(e) => write!(f, "the certificate's DER cannot be taken apart: {e}"),
-            PrecertError::DuplicateExtension => {
-                f.write_str("the certificate carries the SCT-list extension twice")
-            }
-        }
-    }
+/// The value of a DER encoding of one `tag` that spans the whole input.
+fn value_of(encoded: &[u8], tag: Tag) -> Result<&[u8], der::Error> {
+    let any = AnyRef::from_der(encoded)?;
+    any.tag().assert_eq(tag)?;
+    Ok(any.value())
 }
 
-impl std::error::Error for PrecertError {}
+/// `value` encoded under `tag`, with the minimal (DER) length.
+fn encode(tag: Tag, value: &[u8]) -> Result<Vec<u8>, der::Error> {
+    AnyRef::new(tag, value)?.to_der()
+}
 
 /// The TBSCertificate of a DER certificate, as encoded.
-pub fn tbs(cert_der: &[u8]) -> Result<&[u8], DerError> {
-    let cert = der::read_only(cert_der, der::SEQUENCE)?;
-    let (tbs, _) = der::read(cert.content)?;
-    if tbs.tag != der::SEQUENCE {
-        return Err(DerError::UnexpectedTag {
-            expected: der::SEQUENCE,
-            found: tbs.tag,
-        });
-    }
-    Ok(tbs.raw)
+pub fn tbs(cert_der: &[u8]) -> Result<&[u8], der::Error> {
+    let mut fields = SliceReader::new(value_of(cert_der, Tag::Sequence)?)?;
+    fields.peek_tag()?.assert_eq(Tag::Sequence)?;
+    fields.tlv_bytes()
 }
 
 /// Takes the SCT-list extension out of a certificate. `Ok(None)` when the
@@ -69,30 +76,27 @@ pub fn embedded(cert_der: &[u8]) -> Result<Option<Embedded>, PrecertError> {
     split_tbs(tbs(cert_der)?)
 }
 
-/// Takes the SCT-list extension out of a TBSCertificate.
+/// Takes the SCT-list extension out of a TBSCertificate. Every field but
+/// the extensions is copied as encoded, so the result is byte-exact.
 pub(crate) fn split_tbs(tbs: &[u8]) -> Result<Option<Embedded>, PrecertError> {
-    let tbs = der::read_only(tbs, der::SEQUENCE)?;
-    let fields = der::children(tbs.content)?;
-    let Some(ext_field) = fields.iter().find(|f| f.tag == EXTENSIONS_TAG) else {
+    let fields = elements(value_of(tbs, Tag::Sequence)?)?;
+    let Some(&(_, ext_field)) = fields.iter().find(|(tag, _)| *tag == EXTENSIONS_TAG) else {
         return Ok(None);
     };
-    let extensions = der::read_only(ext_field.content, der::SEQUENCE)?;
+    let extensions = value_of(value_of(ext_field, EXTENSIONS_TAG)?, Tag::Sequence)?;
     let mut kept: Vec<u8> = Vec::new();
     let mut found: Option<Vec<u8>> = None;
-    for ext in der::children(extensions.content)? {
-        if ext.tag != der::SEQUENCE {
-            return Err(DerError::UnexpectedTag {
-                expected: der::SEQUENCE,
-                found: ext.tag,
+    for (tag, ext) in elements(extensions)? {
+        tag.assert_eq(Tag::Sequence)?;
+        let parts = elements(value_of(ext, Tag::Sequence)?)?;
+        let is_sct = match parts.first() {
+            Some(&(Tag::ObjectIdentifier, oid)) => {
+                value_of(oid, Tag::ObjectIdentifier)? == OID_SCT_LIST
             }
-            .into());
-        }
-        let parts = der::children(ext.content)?;
-        let is_sct = parts
-            .first()
-            .is_some_and(|oid| oid.tag == der::OID && oid.content == OID_SCT_LIST);
+            _ => false,
+        };
         if !is_sct {
-            kept.extend_from_slice(ext.raw);
+            kept.extend_from_slice(ext);
             continue;
         }
         if found.is_some() {
@@ -100,15 +104,13 @@ pub(crate) fn split_tbs(tbs: &[u8]) -> Result<Option<Embedded>, PrecertError> {
         }
         // extnID, optional critical BOOLEAN, extnValue OCTET STRING, whose
         // content is itself an OCTET STRING holding the TLS list.
-        let value = parts
-            .last()
-            .filter(|v| parts.len() >= 2 && v.tag == der::OCTET_STRING)
-            .ok_or(DerError::UnexpectedTag {
-                expected: der::OCTET_STRING,
-                found: parts.last().map_or(0, |v| v.tag),
-            })?;
-        let inner = der::read_only(value.content, der::OCTET_STRING)?;
-        found = Some(inner.content.to_vec());
+        let (value_tag, value) = match parts.as_slice() {
+            [_, .., last] => *last,
+            _ => (Tag::Null, &[][..]),
+        };
+        value_tag.assert_eq(Tag::OctetString)?;
+        let inner = OctetStringRef::from_der(value_of(value, Tag::OctetString)?)?;
+        found = Some(inner.as_bytes().to_vec());
     }
     let Some(sct_list) = found else {
         return Ok(None);
@@ -116,29 +118,26 @@ pub(crate) fn split_tbs(tbs: &[u8]) -> Result<Option<Embedded>, PrecertError> {
     // Re-encode: the other fields verbatim, then the remaining extensions
     // (an empty extensions field is left out, as Go's and OpenSSL's
     // encoders do).
-    let mut content = Vec::with_capacity(tbs.content.len());
-    for field in &fields {
-        if field.tag == EXTENSIONS_TAG {
+    let mut content = Vec::with_capacity(tbs.len());
+    for (tag, field) in &fields {
+        if *tag == EXTENSIONS_TAG {
             if !kept.is_empty() {
-                content.extend(der::encode(
-                    EXTENSIONS_TAG,
-                    &der::encode(der::SEQUENCE, &kept),
-                ));
+                content.extend(encode(EXTENSIONS_TAG, &encode(Tag::Sequence, &kept)?)?);
             }
         } else {
-            content.extend_from_slice(field.raw);
+            content.extend_from_slice(field);
         }
     }
     Ok(Some(Embedded {
         sct_list,
-        precert_tbs: der::encode(der::SEQUENCE, &content),
+        precert_tbs: encode(Tag::Sequence, &content)?,
     }))
 }
 
 /// The `extnValue` content of an SCT-list extension holding `sct_list`
 /// (the TLS list wrapped in an OCTET STRING), for building certificates.
-pub fn extension_value(sct_list: &[u8]) -> Vec<u8> {
-    der::encode(der::OCTET_STRING, sct_list)
+pub fn extension_value(sct_list: &[u8]) -> Result<Vec<u8>, der::Error> {
+    OctetStringRef::new(sct_list)?.to_der()
 }
 
 /// The data a log signs for an embedded SCT (RFC 6962 §3.2,
@@ -177,21 +176,28 @@ mod tests {
     use super::*;
 
     fn ext(oid: &[u8], value: &[u8]) -> Vec<u8> {
-        let mut body = der::encode(der::OID, oid);
-        body.extend(der::encode(der::OCTET_STRING, value));
-        der::encode(der::SEQUENCE, &body)
+        let mut body = encode(Tag::ObjectIdentifier, oid).unwrap();
+        body.extend(encode(Tag::OctetString, value).unwrap());
+        encode(Tag::Sequence, &body).unwrap()
     }
 
     fn tbs_with(exts: &[Vec<u8>]) -> Vec<u8> {
-        let mut content = der::encode(0xa0, &[0x02, 0x01, 0x02]);
-        content.extend(der::encode(0x02, &[0x01]));
+        let version = Tag::ContextSpecific {
+            constructed: true,
+            number: TagNumber::N0,
+        };
+        let mut content = encode(version, &[0x02, 0x01, 0x02]).unwrap();
+        content.extend(encode(Tag::Integer, &[0x01]).unwrap());
         if !exts.is_empty() {
-            content.extend(der::encode(
-                EXTENSIONS_TAG,
-                &der::encode(der::SEQUENCE, &exts.concat()),
-            ));
+            content.extend(
+                encode(
+                    EXTENSIONS_TAG,
+                    &encode(Tag::Sequence, &exts.concat()).unwrap(),
+                )
+                .unwrap(),
+            );
         }
-        der::encode(der::SEQUENCE, &content)
+        encode(Tag::Sequence, &content).unwrap()
     }
 
     #[test]
@@ -199,7 +205,7 @@ mod tests {
         let san = ext(&[0x55, 0x1d, 0x11], &[0x30, 0x00]);
         let big = ext(&[0x55, 0x1d, 0x0e], &[0x04; 300]);
         let list = vec![0u8; 200];
-        let sct = ext(OID_SCT_LIST, &extension_value(&list));
+        let sct = ext(OID_SCT_LIST, &extension_value(&list).unwrap());
         let precert = tbs_with(&[san.clone(), big.clone()]);
         let final_tbs = tbs_with(&[san.clone(), sct.clone(), big.clone()]);
         let got = split_tbs(&final_tbs).unwrap().unwrap();
@@ -224,11 +230,44 @@ mod tests {
         // extnValue not wrapping an OCTET STRING.
         let bad = ext(OID_SCT_LIST, &[0x05, 0x00]);
         assert!(split_tbs(&tbs_with(&[bad])).is_err());
-        let final_tbs = tbs_with(&[ext(OID_SCT_LIST, &extension_value(&[1, 2, 3]))]);
+        let final_tbs = tbs_with(&[ext(OID_SCT_LIST, &extension_value(&[1, 2, 3]).unwrap())]);
         for cut in 0..final_tbs.len() {
             assert!(split_tbs(&final_tbs[..cut]).is_err(), "cut at {cut}");
         }
         assert!(tbs(&[0x30, 0x00]).is_err());
+    }
+
+    #[test]
+    fn encodings_that_der_forbids_are_errors_not_panics() {
+        let good = tbs_with(&[ext(OID_SCT_LIST, &extension_value(&[1, 2, 3]).unwrap())]);
+        assert!(good[1] < 0x80, "a short-form length to rewrite");
+        assert!(split_tbs(&good).unwrap().is_some());
+        // The outer length in a long form although it has a short one.
+        let mut long = vec![0x30, 0x81, good[1]];
+        long.extend_from_slice(&good[2..]);
+        assert!(matches!(split_tbs(&long), Err(PrecertError::Der(_))));
+        // An indefinite length (BER, not DER).
+        let mut indefinite = vec![0x30, 0x80];
+        indefinite.extend_from_slice(&good[2..]);
+        indefinite.extend([0, 0]);
+        assert!(split_tbs(&indefinite).is_err());
+        // Bytes after the TBS, or after a certificate.
+        let mut trailing = good.clone();
+        trailing.push(0);
+        assert!(split_tbs(&trailing).is_err());
+        let cert = encode(Tag::Sequence, &good).unwrap();
+        assert_eq!(tbs(&cert).unwrap(), &good[..]);
+        let mut cert_trailing = cert.clone();
+        cert_trailing.push(0);
+        assert!(tbs(&cert_trailing).is_err());
+        // A multi-byte tag where a field should be.
+        let mut content = good[2..].to_vec();
+        content.extend([0x1f, 0x81, 0x00, 0x00]);
+        let odd = encode(Tag::Sequence, &content).unwrap();
+        assert!(split_tbs(&odd).is_err());
+        // A certificate whose first element is not a SEQUENCE.
+        let not_tbs = encode(Tag::Sequence, &[0x02, 0x01, 0x01]).unwrap();
+        assert!(tbs(&not_tbs).is_err());
     }
 
     #[test]

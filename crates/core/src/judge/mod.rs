@@ -1,5 +1,6 @@
 //! Judging a scan: the one way every subcommand turns observations into
-//! assessments (`analyze`, `report`, `evidence`, `check`, `scan --analyze`).
+//! assessments (`analyze`, `report`, `evidence`, `check`, `inspect`,
+//! `store --scan`, `probe`, `scan --analyze`).
 //!
 //! A [`Judge`] takes an [`Input`] (a mitmwatch observation file or stream,
 //! OONI measurements, a PEM directory, or observations in memory), the

@@ -3,6 +3,7 @@
 //! reports. All are serde types with documented, versioned JSON forms.
 
 mod assessment;
+mod check;
 mod comparison;
 mod data_used;
 mod evidence;
@@ -15,6 +16,7 @@ mod provenance;
 mod store_audit;
 
 pub use assessment::*;
+pub use check::*;
 pub use comparison::*;
 pub use data_used::*;
 pub use evidence::*;

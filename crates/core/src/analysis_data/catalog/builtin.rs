@@ -14,12 +14,24 @@ pub const PEMS: &[(&str, &[u8])] = &[
         include_bytes!("../../../../../certs/charles-proxy-ca-example-b2df483e380e18d7.pem"),
     ),
     (
+        "cybervillains-ca-8203964551b3a12d.pem",
+        include_bytes!("../../../../../certs/cybervillains-ca-8203964551b3a12d.pem"),
+    ),
+    (
         "dell-dsdtestprovider-0f912fd7be760be2.pem",
         include_bytes!("../../../../../certs/dell-dsdtestprovider-0f912fd7be760be2.pem"),
     ),
     (
         "fortinet-ca-ssl-example-5f23936f7901dbf8.pem",
         include_bytes!("../../../../../certs/fortinet-ca-ssl-example-5f23936f7901dbf8.pem"),
+    ),
+    (
+        "goproxy-ca-4ca2f57b4a9958bf.pem",
+        include_bytes!("../../../../../certs/goproxy-ca-4ca2f57b4a9958bf.pem"),
+    ),
+    (
+        "hudsucker-example-ca-db081516d081ec16.pem",
+        include_bytes!("../../../../../certs/hudsucker-example-ca-db081516d081ec16.pem"),
     ),
     (
         "isca-2020-0539-c530fadc9bfa265e.pem",
@@ -68,6 +80,10 @@ pub const PEMS: &[(&str, &[u8])] = &[
     (
         "qaznet-trust-network-00309c736dd661da.pem",
         include_bytes!("../../../../../certs/qaznet-trust-network-00309c736dd661da.pem"),
+    ),
+    (
+        "selenium-wire-ca-ad50effc88e7253c.pem",
+        include_bytes!("../../../../../certs/selenium-wire-ca-ad50effc88e7253c.pem"),
     ),
     (
         "superfish-b6fe9151402bad1c.pem",

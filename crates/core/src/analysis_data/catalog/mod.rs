@@ -110,17 +110,21 @@ impl CatalogEntry {
 }
 
 /// Whether a source identifies one certificate or key rather than a name:
-/// its path (the second word, after `owner/repository`) ends in a
-/// certificate extension, or it cites a list of keys or certificates.
+/// its path (the second word, after `owner/repository` or
+/// `registry:package@version`) ends in a certificate extension, it cites a
+/// certificate embedded in a source file (`PATH (certificate in NAME…`), or
+/// it cites a list of keys or certificates.
 fn identifies_certificate(source: &str) -> bool {
     const KEY_LISTS: [&str; 3] = ["kSPKIBlockList", "kKnownInterceptionList", "onecrl.json"];
-    let file = source.split_whitespace().nth(1).is_some_and(|path| {
+    let mut words = source.split_whitespace();
+    let file = words.nth(1).is_some_and(|path| {
         let path = path.to_ascii_lowercase();
         [".pem", ".crt", ".cer", ".der"]
             .iter()
             .any(|ext| path.ends_with(ext))
     });
-    file || KEY_LISTS.iter().any(|list| source.contains(list))
+    let embedded = words.next() == Some("(certificate") && words.next() == Some("in");
+    file || embedded || KEY_LISTS.iter().any(|list| source.contains(list))
 }
 
 /// A problem in catalog data.
