@@ -131,7 +131,9 @@ async fn size(
             // During the episode the box mints a fresh leaf every time.
             if during && assessments[k].verdict.as_str() == "intercepted" {
                 if let Some(leaf) = o.chain.first_mut() {
-                    leaf.sha256 = format!("{:064x}", i * 64 + k);
+                    leaf.sha256 = format!("{:064x}", i * 64 + k)
+                        .parse()
+                        .expect("64 hex digits");
                     leaf.der = format!("{}{:08}", &leaf.der[..leaf.der.len() - 8], i);
                 }
             }

@@ -12,6 +12,12 @@ mod cmd;
 use clap::Parser;
 use std::io::Write;
 
+/// mimalloc instead of the C library's allocator: judging allocates and
+/// frees many small objects, on several threads (one allocates what another
+/// frees); glibc's malloc spent 8 to 15% of the time there (bench/README.md).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// True when the error comes from writing to a reader that went away
 /// (`mitmwatch … | head`), however deep it was wrapped.
 fn is_broken_pipe(e: &anyhow::Error) -> bool {

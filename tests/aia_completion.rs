@@ -216,7 +216,10 @@ async fn a_fetched_issuer_in_der_pkcs7_or_pem_completes_the_chain() {
         assert_eq!(fetch.url, http.url(path));
         assert_eq!(fetch.for_cert, obs.chain[0].sha256);
         assert_eq!(fetch.certificates.len(), 1);
-        assert_eq!(fetch.certificates[0].sha256, sha256_hex(&pki.intermediate));
+        assert_eq!(
+            fetch.certificates[0].sha256.to_string(),
+            sha256_hex(&pki.intermediate)
+        );
         if path == "/moved" {
             assert!(
                 fetch.detail.as_deref().unwrap_or("").contains("/int.der"),
@@ -233,8 +236,8 @@ async fn a_fetched_issuer_in_der_pkcs7_or_pem_completes_the_chain() {
             note.explanation
         );
         assert_eq!(
-            note.evidence.sha256.as_deref(),
-            Some(sha256_hex(&pki.intermediate).as_str())
+            note.evidence.sha256.map(|f| f.to_string()),
+            Some(sha256_hex(&pki.intermediate))
         );
         assert_eq!(a.verdict, Verdict::Clean, "{path}: {:#?}", a.findings);
         assert!(!a
@@ -333,7 +336,7 @@ async fn hostile_aia_answers_are_recorded_and_bounded() {
     assert_eq!(obs.fetched_issuers.len(), 1);
     assert_eq!(obs.fetched_issuers[0].outcome, FetchOutcome::Ok);
     assert_eq!(
-        obs.fetched_issuers[0].certificates[0].sha256,
+        obs.fetched_issuers[0].certificates[0].sha256.to_string(),
         sha256_hex(&pki.impostor)
     );
     let a = analyzer(store.clone()).assess(&obs, ValidationTime::Observed);
@@ -527,7 +530,7 @@ fn the_shipped_set_completes_a_real_lets_encrypt_leaf() {
         note.explanation
     );
     assert_eq!(
-        note.evidence.sha256.as_deref(),
+        note.evidence.sha256.map(|f| f.to_string()).as_deref(),
         Some("d3b128216a843f8ef1321501f5df52a5df52939ee2c19297712cd3de4d419354")
     );
     assert!(!completed

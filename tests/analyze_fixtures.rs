@@ -82,10 +82,7 @@ fn a_root_that_is_not_sent_is_found_by_key_identifier() {
         .unwrap()
         .clone();
     assert_eq!(f.evidence.cert_index, None, "{f:?}");
-    assert_eq!(
-        f.evidence.spki_sha256.as_deref(),
-        Some(mitmwatch_core::encoding::hex(&entry.spki_sha256[0]).as_str())
-    );
+    assert_eq!(f.evidence.spki_sha256, Some(entry.spki_sha256[0]));
     assert!(
         f.evidence
             .detail

@@ -391,8 +391,8 @@ async fn a_bundle_for_the_simulated_box() {
         .get("kz-qaznet-trust-network")
         .unwrap()
         .spki_sha256[0];
-    assert!(!report.contains(&mitmwatch_core::encoding::base64_encode(&qaznet_spki)));
-    assert!(!report.contains(&hex(&qaznet_spki)));
+    assert!(!report.contains(&qaznet_spki.to_base64()));
+    assert!(!report.contains(&qaznet_spki.to_string()));
     assert!(report.contains("--control-sni example.com"));
     assert!(report.contains("mitmwatch scan "));
     assert!(report.contains("The reporter included no vantage information"));
@@ -662,7 +662,7 @@ fn key_and_name_attributions_are_told_apart() {
             .unwrap()
     };
     let qaznet = analyzer.catalog().get("kz-qaznet-trust-network").unwrap();
-    let qaznet_b64 = mitmwatch_core::encoding::base64_encode(&qaznet.spki_sha256[0]);
+    let qaznet_b64 = qaznet.spki_sha256[0].to_base64();
 
     let (_, key_dir) = ids[0];
     let e: Evidence = serde_json::from_slice(&file(key_dir, "evidence.json")).unwrap();

@@ -282,6 +282,6 @@ async fn fingerprints_match_openssl_for_openssl_s_server() {
             .unwrap()
             .replace(':', "")
             .to_lowercase();
-        assert_eq!(cert.sha256, hex, "{file}");
+        assert_eq!(cert.sha256.to_string(), hex, "{file}");
     }
 }

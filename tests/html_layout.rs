@@ -277,7 +277,7 @@ async fn the_report_lays_out_at_1400_and_400_px_and_prints_its_evidence() {
     let cas: std::collections::BTreeSet<(String, String)> = intercepted
         .iter()
         .flat_map(|o| o.chain[1..].iter())
-        .map(|c| (c.sha256.clone(), c.spki_sha256.clone().unwrap()))
+        .map(|c| (c.sha256.to_string(), c.spki_sha256.unwrap().to_string()))
         .collect();
     for (sha256, spki) in &cas {
         assert!(text.contains(sha256), "{sha256} not in the PDF");
@@ -287,7 +287,7 @@ async fn the_report_lays_out_at_1400_and_400_px_and_prints_its_evidence() {
     // (the groups' lists), and the findings' explanations.
     for o in &intercepted {
         assert!(
-            text.contains(&o.chain[0].sha256),
+            text.contains(&o.chain[0].sha256.to_string()),
             "{} not printed",
             o.target.host
         );

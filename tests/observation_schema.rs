@@ -265,7 +265,7 @@ fn fetched_issuers_match_the_documented_schema() {
         obs.fetched_issuers
             .push(mitmwatch_core::model::FetchedIssuer {
                 url: "http://ca.example/ca.der".into(),
-                for_cert: "00".repeat(32),
+                for_cert: mitmwatch_core::model::Fingerprint::default(),
                 outcome,
                 detail: Some("why".into()),
                 certificates: match outcome {

@@ -233,7 +233,7 @@ async fn every_protocol_upgrades_and_records_the_servers_chain() {
         assert_eq!(obs.status, Status::Ok, "{proto:?}: {:?}", obs.failure);
         assert_eq!(obs.starttls, Some(proto));
         assert_eq!(obs.chain.len(), 1, "{proto:?}");
-        assert_eq!(obs.chain[0].sha256, fingerprint, "{proto:?}");
+        assert_eq!(obs.chain[0].sha256.to_string(), fingerprint, "{proto:?}");
         let line = serde_json::to_string(&obs).unwrap();
         assert!(
             line.contains(&format!("\"starttls\":\"{}\"", proto.as_str())),

@@ -198,7 +198,8 @@ pub fn analyzer_and_data(
             data_dir.as_deref(),
         )?,
         ..builtin
-    });
+    })
+    .remember(!caches_disabled());
     Ok((analyzer, data))
 }
 
@@ -226,6 +227,13 @@ pub fn refuse_wrong_kind(path: &Path) -> Result<()> {
         Some(why) => anyhow::bail!("{why}"),
         None => Ok(()),
     }
+}
+
+/// `MITMWATCH_NO_CACHES=1` makes the analyzer remember nothing across
+/// observations (README, Performance): the output must be the same, only
+/// slower; the benchmark and `tests/cache_equivalence.rs` compare the two.
+fn caches_disabled() -> bool {
+    std::env::var_os("MITMWATCH_NO_CACHES").is_some_and(|v| v == "1")
 }
 
 /// Reads observations, one JSON object per line. Bad lines are reported on

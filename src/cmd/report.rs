@@ -149,7 +149,7 @@ fn write_html(judged: &mut JudgedScan, path: &Path, details: ReportDetails) -> R
     let index = judged.index();
     let mut order: Vec<usize> = (0..index.len()).collect();
     html::row_order(&mut order, |i| {
-        (index[*i].verdict, index[*i].host.to_string())
+        (index[*i].verdict, judged.host(*i).to_string())
     });
     let mut rows = html::Rows::new(&judged.summary);
     for i in order {

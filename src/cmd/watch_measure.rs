@@ -155,7 +155,7 @@ fn local_roots(options: &StoreOptions, analyzer: &Analyzer) -> Vec<LocalRoot> {
         .zip(&report.roots)
         .filter(|(r, _)| r.class == RootClass::Local && r.trusted() && r.added_locally())
         .map(|(_, m)| LocalRoot {
-            sha256: m.certificate.sha256.clone(),
+            sha256: m.certificate.sha256,
             label: m
                 .certificate
                 .subject
@@ -163,7 +163,7 @@ fn local_roots(options: &StoreOptions, analyzer: &Analyzer) -> Vec<LocalRoot> {
                 .unwrap_or_else(|| format!("root {}", m.certificate.sha256)),
         })
         .collect();
-    roots.sort_by(|a, b| a.sha256.cmp(&b.sha256));
+    roots.sort_by_key(|r| r.sha256);
     roots.dedup();
     roots
 }

@@ -41,7 +41,7 @@ pub(crate) fn public_root_pem() -> Vec<u8> {
         .iter()
         .find(|c| {
             let (_, x) = X509Certificate::from_der(c).unwrap();
-            mozilla.is_public_anchor(&sha256(x.public_key().raw))
+            mozilla.is_public_anchor(&mitmwatch_core::model::Fingerprint::of(x.public_key().raw))
         })
         .expect("a root both crates ship");
     to_pem(der)

@@ -118,7 +118,7 @@ impl AiaFetcher {
         for _ in 0..self.limits.max_depth {
             let mut next = Vec::new();
             for cert in &level {
-                let for_cert = mitmwatch_core::encoding::sha256_hex(cert);
+                let for_cert = mitmwatch_core::model::Fingerprint::of(cert);
                 for url in ca_issuer_urls(cert) {
                     if records.len() >= MAX_RECORDS {
                         return records;
@@ -128,7 +128,7 @@ impl AiaFetcher {
                     }
                     let mut record = FetchedIssuer {
                         url: url.clone(),
-                        for_cert: for_cert.clone(),
+                        for_cert,
                         outcome: FetchOutcome::Ok,
                         detail: None,
                         certificates: Vec::new(),

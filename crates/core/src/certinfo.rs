@@ -2,8 +2,8 @@
 //! fields an analyst reads first. Pure; never fails (a DER that does not
 //! parse still gets its fingerprint and a `parse_error`).
 
-use crate::encoding::{base64_encode, hex, sha256_hex};
-use crate::model::CertRecord;
+use crate::encoding::{base64_encode, hex};
+use crate::model::{CertRecord, Fingerprint};
 use x509_parser::der_parser::oid::Oid;
 use x509_parser::prelude::{FromDer, X509Certificate, X509Name};
 
@@ -11,7 +11,7 @@ use x509_parser::prelude::{FromDer, X509Certificate, X509Name};
 pub fn cert_record(der: &[u8]) -> CertRecord {
     let mut record = CertRecord {
         der: base64_encode(der),
-        sha256: sha256_hex(der),
+        sha256: Fingerprint::of(der),
         spki_sha256: None,
         subject: None,
         issuer: None,
@@ -22,7 +22,7 @@ pub fn cert_record(der: &[u8]) -> CertRecord {
     };
     match X509Certificate::from_der(der) {
         Ok((rest, cert)) => {
-            record.spki_sha256 = Some(sha256_hex(cert.public_key().raw));
+            record.spki_sha256 = Some(Fingerprint::of(cert.public_key().raw));
             record.subject = Some(name_to_string(cert.subject()));
             record.issuer = Some(name_to_string(cert.issuer()));
             record.serial = Some(serial_hex(cert.raw_serial()));
@@ -182,7 +182,7 @@ mod tests {
     #[test]
     fn garbage_gets_a_fingerprint_and_a_parse_error() {
         let r = cert_record(b"\x30\x03\x02\x01");
-        assert_eq!(r.sha256.len(), 64);
+        assert_eq!(r.sha256.to_string().len(), 64);
         assert!(r.parse_error.is_some());
         assert!(r.subject.is_none());
     }

@@ -49,7 +49,7 @@ mod tests {
             "example.com".into(),
             BaselineEntry {
                 issuers: ["CN=R11,O=Let's Encrypt\u{1b}[31m".to_string()].into(),
-                ca_spki_sha256: ["ab".to_string()].into(),
+                ca_spki_sha256: [mitmwatch_core::model::Fingerprint::from([0xab; 32])].into(),
                 ..Default::default()
             },
         );

@@ -66,11 +66,13 @@ pub fn row(a: &Assessment, cas: &ServedCas) -> String {
         top.map(|f| f.title.clone()).unwrap_or_default(),
         leaf.and_then(|l| l.subject.clone()).unwrap_or_default(),
         leaf.and_then(|l| l.issuer.clone()).unwrap_or_default(),
-        leaf.map(|l| l.sha256.clone()).unwrap_or_default(),
-        leaf.and_then(|l| l.spki_sha256.clone()).unwrap_or_default(),
+        leaf.map(|l| l.sha256.to_string()).unwrap_or_default(),
+        leaf.and_then(|l| l.spki_sha256.map(|k| k.to_string()))
+            .unwrap_or_default(),
         ca.and_then(|c| c.subject.clone()).unwrap_or_default(),
-        ca.map(|c| c.sha256.clone()).unwrap_or_default(),
-        ca.and_then(|c| c.spki_sha256.clone()).unwrap_or_default(),
+        ca.map(|c| c.sha256.to_string()).unwrap_or_default(),
+        ca.and_then(|c| c.spki_sha256.map(|k| k.to_string()))
+            .unwrap_or_default(),
         codes.join(";"),
     ]
     .iter()

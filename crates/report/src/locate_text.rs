@@ -11,10 +11,6 @@ fn hops(n: u8) -> String {
     mitmwatch_core::plural::count(usize::from(n), "hop", "hops")
 }
 
-fn short(hex: &str) -> &str {
-    hex.get(..16).unwrap_or(hex)
-}
-
 /// One TLS answer in one line.
 pub(crate) fn answer_line(answer: &TlsAnswer) -> String {
     match answer.status {
@@ -28,7 +24,7 @@ pub(crate) fn answer_line(answer: &TlsAnswer) -> String {
                     " '{}' issued by '{}', sha256 {}…",
                     escape(subject),
                     escape(issuer),
-                    short(&leaf.sha256)
+                    leaf.sha256.short(16)
                 );
             }
             line.push_str(match answer.verified {
@@ -168,14 +164,14 @@ pub fn render(record: &LocateRecord) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use mitmwatch_core::model::{CertRecord, Hop, LOCATE_SCHEMA};
+    use mitmwatch_core::model::{CertRecord, Fingerprint, Hop, LOCATE_SCHEMA};
 
     fn answer(subject: &str) -> TlsAnswer {
         TlsAnswer {
             status: TlsAnswerStatus::Certificate,
             leaf: Some(CertRecord {
                 der: String::new(),
-                sha256: "ab".repeat(32),
+                sha256: Fingerprint::from([0xab; 32]),
                 spki_sha256: None,
                 subject: Some(subject.into()),
                 issuer: Some("CN=Forged CA".into()),

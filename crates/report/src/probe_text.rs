@@ -22,7 +22,7 @@ pub fn outcome_label(o: SniOutcome) -> &'static str {
 pub(crate) fn ca_brief(ca: &CaBrief) -> String {
     let key = match (&ca.key_id, &ca.spki_sha256) {
         (Some(k), _) => format!(" (key id {})", short(k)),
-        (None, Some(s)) => format!(" (SPKI {})", short(s)),
+        (None, Some(s)) => format!(" (SPKI {})", short(&s.to_string())),
         (None, None) => String::new(),
     };
     format!("'{}'{key}", escape(&ca.name))

@@ -121,10 +121,7 @@ fn root_block(out: &mut String, root: &InstalledRoot) {
         }
         None => out.push_str(&format!("  {subject}\n")),
     }
-    out.push_str(&format!(
-        "      SHA-256: {}\n",
-        escape(&root.certificate.sha256)
-    ));
+    out.push_str(&format!("      SHA-256: {}\n", root.certificate.sha256));
     for l in &root.locations {
         let nick = l
             .nickname

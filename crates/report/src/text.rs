@@ -159,7 +159,7 @@ pub fn assessment_detail(a: &Assessment) -> String {
             ));
         }
         if let Some(spki) = &e.spki_sha256 {
-            out.push_str(&format!("      SPKI SHA-256: {}\n", escape(spki)));
+            out.push_str(&format!("      SPKI SHA-256: {spki}\n"));
         }
         if let Some(id) = &e.catalog_id {
             out.push_str(&format!("      catalog entry: {}\n", escape(id)));
@@ -243,9 +243,9 @@ pub fn chain_listing(obs: &Observation) -> String {
                 mitmwatch_core::certinfo::rfc3339(na)
             ));
         }
-        out.push_str(&format!("     SHA-256: {}\n", escape(&c.sha256)));
+        out.push_str(&format!("     SHA-256: {}\n", c.sha256));
         if let Some(spki) = &c.spki_sha256 {
-            out.push_str(&format!("     SPKI SHA-256: {}\n", escape(spki)));
+            out.push_str(&format!("     SPKI SHA-256: {spki}\n"));
         }
         if let Some(e) = &c.parse_error {
             out.push_str(&format!("     parse error: {}\n", escape(e)));

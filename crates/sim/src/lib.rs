@@ -148,7 +148,7 @@ impl SimNetwork {
     /// simulated public root (see `mitmwatch_core::analysis_data::static_pins::pins_json_for_simulation`).
     pub fn pins_json(&self) -> String {
         let spki = x509_parser::parse_x509_certificate(&self.public_root)
-            .map(|(_, c)| mitmwatch_core::encoding::sha256(c.public_key().raw))
+            .map(|(_, c)| mitmwatch_core::model::Fingerprint::of(c.public_key().raw))
             .expect("the simulated root parses");
         mitmwatch_core::analysis_data::static_pins::pins_json_for_simulation(
             "MitmwatchSimPublicRootR1",

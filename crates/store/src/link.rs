@@ -11,8 +11,8 @@
 use super::audit::{Audit, AuditedRoot};
 use mitmwatch_core::analyze::chain::{chain_facts, signed_by, CertFacts};
 use mitmwatch_core::model::{
-    Assessment, CheckReport, CheckStore, CheckVerdict, Interceptor, LinkMatch, LinkStatus,
-    Observation, RootClass, ScanLink, ScanLinks, Verdict, STORE_SCHEMA,
+    Assessment, CheckReport, CheckStore, CheckVerdict, Fingerprint, Interceptor, LinkMatch,
+    LinkStatus, Observation, RootClass, ScanLink, ScanLinks, Verdict, STORE_SCHEMA,
 };
 use std::collections::BTreeMap;
 
@@ -68,7 +68,7 @@ pub(crate) fn link(
     observations: &[Observation],
     assessments: &[Assessment],
 ) -> Vec<ScanLink> {
-    type Key = (LinkStatus, Option<String>, Option<String>);
+    type Key = (LinkStatus, Option<String>, Option<Fingerprint>);
     let mut groups: BTreeMap<Key, ScanLink> = BTreeMap::new();
     for (obs, a) in observations.iter().zip(assessments) {
         if !matches!(a.verdict, Verdict::Intercepted | Verdict::Suspicious) {
@@ -81,11 +81,11 @@ pub(crate) fn link(
             Some(_) => LinkStatus::SimilarInstalled,
             None => LinkStatus::NotInstalled,
         };
-        let root_sha256 = best.map(|(_, r)| r.record.sha256.clone());
+        let root_sha256 = best.map(|(_, r)| r.record.sha256);
         let key = (
             status,
             a.interceptor.as_ref().map(|i| i.id.clone()),
-            root_sha256.clone(),
+            root_sha256,
         );
         let entry = groups.entry(key).or_insert_with(|| ScanLink {
             domains: Vec::new(),

@@ -48,8 +48,8 @@ impl Outcome {
 /// A root added on this machine that it trusts (from the trust-store audit).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LocalRoot {
-    /// SHA-256 of the certificate, hex.
-    pub sha256: String,
+    /// SHA-256 of the certificate (hex in the database's JSON).
+    pub sha256: mitmwatch_core::model::Fingerprint,
     /// Its subject, for people.
     pub label: String,
 }

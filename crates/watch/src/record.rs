@@ -265,7 +265,7 @@ fn signals(tx: &Transaction<'_>, run: &RunInput<'_>) -> rusqlite::Result<Vec<Sig
                     if !known.iter().any(|k| k.sha256 == root.sha256) {
                         add(
                             EpisodeKind::LocalRoot,
-                            root.sha256.clone(),
+                            root.sha256.to_string(),
                             root.label.clone(),
                             None,
                         );

@@ -191,7 +191,7 @@ pub async fn locate(tls: &ProbeTls, options: &LocateOptions) -> Result<LocateRec
             break;
         }
     }
-    let leaf_of = |a: &mitmwatch_core::model::TlsAnswer| a.leaf.as_ref().map(|l| l.sha256.clone());
+    let leaf_of = |a: &mitmwatch_core::model::TlsAnswer| a.leaf.as_ref().map(|l| l.sha256);
     let same_as_reference = answer_hop
         .and_then(|a| hops.iter().find(|h| h.ttl == a))
         .and_then(|h| h.tls.as_ref())

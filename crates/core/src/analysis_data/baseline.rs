@@ -6,8 +6,8 @@
 //! Building a baseline is pure; reading and writing the file is the
 //! caller's job.
 
-use crate::encoding::{base64_decode, base64_encode, hex, sha256};
-use crate::model::Observation;
+use crate::encoding::{base64_decode, base64_encode, hex};
+use crate::model::{Fingerprint, Observation};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
 use time::OffsetDateTime;
@@ -29,7 +29,7 @@ pub struct BaselineCa {
     /// The subject's organisation (O), which names the CA's operator.
     pub organization: Option<String>,
     /// SPKI SHA-256, hex.
-    pub spki_sha256: String,
+    pub spki_sha256: Fingerprint,
     /// The SubjectPublicKeyInfo, DER, standard base64: the key that signs
     /// the domain's leaves.
     pub spki: String,
@@ -57,7 +57,7 @@ impl BaselineCa {
         Some(BaselineCa {
             subject: crate::certinfo::name_to_string(cert.subject()),
             organization,
-            spki_sha256: hex(&sha256(cert.public_key().raw)),
+            spki_sha256: Fingerprint::of(cert.public_key().raw),
             spki: base64_encode(cert.public_key().raw),
             key_id,
         })
@@ -76,7 +76,7 @@ pub struct BaselineEntry {
     /// Issuer DNs of the leaves seen.
     pub issuers: BTreeSet<String>,
     /// SPKI SHA-256 (hex) of the CA certificates served above the leaf.
-    pub ca_spki_sha256: BTreeSet<String>,
+    pub ca_spki_sha256: BTreeSet<Fingerprint>,
     /// The CA certificates served above the leaf, with their keys
     /// (schema 2; empty in schema 1 files).
     #[serde(default)]
@@ -133,7 +133,7 @@ impl Baseline {
         }
         for ca in obs.chain.iter().skip(1) {
             if let Some(spki) = &ca.spki_sha256 {
-                entry.ca_spki_sha256.insert(spki.clone());
+                entry.ca_spki_sha256.insert(*spki);
             }
             if let Some(parsed) = base64_decode(&ca.der)
                 .ok()

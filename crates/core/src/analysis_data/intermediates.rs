@@ -11,6 +11,7 @@
 //! an issuer in the chain.
 
 use crate::analysis_data::trust_store::{parse_pem_certs, TrustStoreError};
+use crate::model::Fingerprint;
 use serde::Deserialize;
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
@@ -214,7 +215,7 @@ pub(crate) struct PoolCert {
     /// The certificate, DER.
     pub(crate) der: Vec<u8>,
     /// SHA-256 of `der`.
-    pub(crate) sha256: [u8; 32],
+    pub(crate) sha256: Fingerprint,
     /// Issuer name, DER (to look up the next certificate up).
     pub(crate) issuer_raw: Vec<u8>,
     /// Where it came from, e.g. `shipped set of issuing CAs
@@ -226,7 +227,7 @@ pub(crate) struct PoolCert {
 #[derive(Clone, Debug, Default)]
 pub struct IntermediatePool {
     by_subject: HashMap<Vec<u8>, Vec<Arc<PoolCert>>>,
-    known: HashSet<[u8; 32]>,
+    known: HashSet<Fingerprint>,
     sources: Vec<String>,
 }
 
@@ -353,7 +354,7 @@ impl IntermediatePool {
                 })
             }
         };
-        let sha256 = crate::encoding::sha256(der);
+        let sha256 = Fingerprint::of(der);
         if !self.known.insert(sha256) {
             return Ok(false);
         }

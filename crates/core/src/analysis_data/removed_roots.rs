@@ -7,7 +7,7 @@
 //! the data is compiled in and its fingerprints are checked at load.
 
 use crate::analysis_data::trust_store::{parse_pem_certs, TrustStoreError};
-use crate::encoding::{hex, sha256};
+use crate::model::Fingerprint;
 use rustls_pki_types::TrustAnchor;
 use serde::Deserialize;
 use time::{Date, OffsetDateTime};
@@ -100,9 +100,9 @@ pub(crate) struct RemovedRoot {
     /// Subject DN, as the data file gives it (RFC 2253).
     pub(crate) subject: String,
     /// Certificate SHA-256.
-    pub(crate) sha256: [u8; 32],
+    pub(crate) sha256: Fingerprint,
     /// SPKI SHA-256 of its key.
-    pub(crate) spki_sha256: [u8; 32],
+    pub(crate) spki_sha256: Fingerprint,
     /// The day the root left webpki-roots (Mozilla's store, with the
     /// crate's delay of days to weeks).
     pub(crate) removed: Date,
@@ -126,7 +126,7 @@ impl RemovedRoots {
         Self::from_parts(METADATA, PEM)
     }
 
-    fn from_parts(metadata: &str, pem: &[u8]) -> Result<Self, RemovedRootsError> {
+    pub(crate) fn from_parts(metadata: &str, pem: &[u8]) -> Result<Self, RemovedRootsError> {
         let raw: RawFile = serde_json::from_str(metadata).map_err(RemovedRootsError::Metadata)?;
         if raw.schema != 1 {
             return Err(RemovedRootsError::Schema(raw.schema));
@@ -137,7 +137,7 @@ impl RemovedRoots {
         for entry in &raw.roots {
             let der = certs
                 .iter()
-                .find(|c| hex(&sha256(c.as_ref())) == entry.sha256)
+                .find(|c| Fingerprint::of(c.as_ref()).to_string() == entry.sha256)
                 .ok_or_else(|| RemovedRootsError::MissingCertificate {
                     sha256: entry.sha256.clone(),
                     subject: entry.subject.clone(),
@@ -159,8 +159,8 @@ impl RemovedRoots {
             pairs.push((
                 RemovedRoot {
                     subject: entry.subject.clone(),
-                    sha256: sha256(der.as_ref()),
-                    spki_sha256: sha256(spki.as_ref()),
+                    sha256: Fingerprint::of(der.as_ref()),
+                    spki_sha256: Fingerprint::of(spki.as_ref()),
                     removed,
                     removed_commit: entry.removed.commit.clone(),
                 },
@@ -196,7 +196,7 @@ impl RemovedRoots {
     }
 
     /// The removed root with this key, if any.
-    pub(crate) fn by_spki(&self, spki_sha256: &[u8; 32]) -> Option<&RemovedRoot> {
+    pub(crate) fn by_spki(&self, spki_sha256: &Fingerprint) -> Option<&RemovedRoot> {
         self.roots.iter().find(|r| &r.spki_sha256 == spki_sha256)
     }
 

@@ -4,6 +4,7 @@
 //! happens, so mitmwatch checks them itself.
 
 use crate::encoding::base64_decode;
+use crate::model::Fingerprint;
 use serde::Deserialize;
 use std::collections::HashMap;
 
@@ -64,7 +65,7 @@ struct RawEntry {
 #[derive(Clone, Debug)]
 pub(crate) struct Pin {
     /// SHA-256 of the SPKI.
-    pub(crate) sha256: [u8; 32],
+    pub(crate) sha256: Fingerprint,
 }
 
 /// A set of acceptable (and explicitly unacceptable) keys.
@@ -80,7 +81,7 @@ pub(crate) struct Pinset {
 
 impl Pinset {
     /// Whether a chain with these SPKI hashes satisfies the pinset.
-    pub(crate) fn accepts(&self, chain_spki: &[[u8; 32]]) -> bool {
+    pub(crate) fn accepts(&self, chain_spki: &[Fingerprint]) -> bool {
         let good = self.spki.iter().any(|p| chain_spki.contains(&p.sha256));
         let bad = self.bad_spki.iter().any(|p| chain_spki.contains(&p.sha256));
         good && !bad
@@ -175,7 +176,9 @@ impl PinStore {
             let bytes = base64_decode(&p.sha256).map_err(|e| bad(e.to_string()))?;
             let sha256 =
                 <[u8; 32]>::try_from(bytes.as_slice()).map_err(|_| bad("not a SHA-256".into()))?;
-            Ok(Pin { sha256 })
+            Ok(Pin {
+                sha256: sha256.into(),
+            })
         };
         let mut store = PinStore::default();
         for set in &raw.pinsets {
@@ -259,13 +262,13 @@ impl PinStore {
 /// every pinset's keys replaced by `spki_sha256` (named `name`). A
 /// simulation cannot hold the real pinned CAs' keys, so its public root
 /// plays their part.
-pub fn pins_json_for_simulation(name: &str, spki_sha256: &[u8; 32]) -> String {
+pub fn pins_json_for_simulation(name: &str, spki_sha256: &Fingerprint) -> String {
     let mut doc: serde_json::Value =
         serde_json::from_str(PINS_JSON).expect("the built-in pin data is JSON");
     doc["description"] = serde_json::Value::String(format!(
         "mitmwatch simulation: the built-in pinned hosts, pinned to the simulated public root {name}"
     ));
-    let pin = serde_json::json!([{ "name": name, "sha256": crate::encoding::base64_encode(spki_sha256) }]);
+    let pin = serde_json::json!([{ "name": name, "sha256": spki_sha256.to_base64() }]);
     if let Some(sets) = doc["pinsets"].as_array_mut() {
         for set in sets {
             set["spki"] = pin.clone();

@@ -3,6 +3,7 @@
 //! replaceable (`--roots`) or extendable (`--extra-roots`) with PEM files.
 //! Construction from bytes is pure; reading the files is the caller's job.
 
+use crate::model::Fingerprint;
 use rustls::RootCertStore;
 use rustls_pki_types::pem::PemObject;
 use rustls_pki_types::CertificateDer;
@@ -50,11 +51,11 @@ pub struct TrustStore {
     /// with `--roots`): the roots that play the part of the public web PKI.
     /// Anchors added with `--extra-roots` are local additions, like an
     /// installed interception root, and are not in this set.
-    public_spki: HashSet<[u8; 32]>,
+    public_spki: HashSet<Fingerprint>,
 }
 
-fn anchor_spki(anchor: &rustls_pki_types::TrustAnchor<'_>) -> [u8; 32] {
-    crate::encoding::sha256(webpki::spki_for_anchor(anchor).as_ref())
+fn anchor_spki(anchor: &rustls_pki_types::TrustAnchor<'_>) -> Fingerprint {
+    Fingerprint::of(webpki::spki_for_anchor(anchor).as_ref())
 }
 
 impl TrustStore {
@@ -163,7 +164,7 @@ impl TrustStore {
 
     /// Whether the anchor with this SPKI SHA-256 belongs to the base store
     /// (the stand-in for the public web PKI) rather than to local additions.
-    pub fn is_public_anchor(&self, spki_sha256: &[u8; 32]) -> bool {
+    pub fn is_public_anchor(&self, spki_sha256: &Fingerprint) -> bool {
         self.public_spki.contains(spki_sha256)
     }
 }

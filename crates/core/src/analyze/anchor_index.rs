@@ -9,6 +9,7 @@
 //! so look-ups take the length of the slice in use and ignore the anchors
 //! after it.
 
+use crate::model::Fingerprint;
 use der::asn1::AnyRef;
 use der::{Decode, Tag, Tagged};
 use rustls_pki_types::TrustAnchor;
@@ -31,7 +32,7 @@ pub(crate) struct IndexedAnchor {
     /// SHA-256 of the anchor's SubjectPublicKeyInfo (DER with its SEQUENCE
     /// header; a [`TrustAnchor`] keeps only the contents): the value pins
     /// and catalogs name keys by.
-    pub(crate) spki_sha256: [u8; 32],
+    pub(crate) spki_sha256: Fingerprint,
     /// The key, to check signatures with (`None` if it cannot be read).
     pub(crate) key: Option<super::signature::SpkiKey>,
 }
@@ -41,7 +42,7 @@ pub(crate) struct IndexedAnchor {
 pub(crate) struct AnchorIndex {
     entries: Vec<IndexedAnchor>,
     /// The first position of each key.
-    by_spki: HashMap<[u8; 32], usize>,
+    by_spki: HashMap<Fingerprint, usize>,
     /// The positions of each subject (the DER contents of the Name, as in
     /// [`TrustAnchor::subject`]), ascending.
     by_subject: HashMap<Vec<u8>, Vec<usize>>,
@@ -53,7 +54,7 @@ impl AnchorIndex {
         let mut index = AnchorIndex::default();
         for (position, anchor) in anchors.iter().enumerate() {
             let spki_der = webpki::spki_for_anchor(anchor);
-            let spki_sha256 = crate::encoding::sha256(spki_der.as_ref());
+            let spki_sha256 = Fingerprint::of(spki_der.as_ref());
             index.by_spki.entry(spki_sha256).or_insert(position);
             index
                 .by_subject
@@ -80,7 +81,7 @@ impl AnchorIndex {
     }
 
     /// Whether one of the first `prefix` anchors has this key.
-    pub(crate) fn has_key(&self, spki_sha256: &[u8; 32], prefix: usize) -> bool {
+    pub(crate) fn has_key(&self, spki_sha256: &Fingerprint, prefix: usize) -> bool {
         self.by_spki
             .get(spki_sha256)
             .is_some_and(|&position| position < prefix)
@@ -147,7 +148,7 @@ mod tests {
         let index = AnchorIndex::new(&anchors);
         assert_eq!(index.len(), 3);
 
-        let a_spki = crate::encoding::sha256(&spki_der(&a));
+        let a_spki = Fingerprint::of(&spki_der(&a));
         assert_eq!(index.entries[0].spki_sha256, a_spki);
         assert_eq!(
             index.entries[0].key.as_ref().map(|k| k.der()),
@@ -156,15 +157,15 @@ mod tests {
         assert!(index.has_key(&a_spki, 3));
         assert!(index.has_key(&a_spki, 1));
         assert!(!index.has_key(&a_spki, 0));
-        let b_spki = crate::encoding::sha256(&spki_der(&b));
+        let b_spki = Fingerprint::of(&spki_der(&b));
         assert_eq!(index.entries[1].spki_sha256, b_spki);
         assert!(index.has_key(&b_spki, 2));
         assert!(!index.has_key(&b_spki, 1));
-        assert!(!index.has_key(&[0u8; 32], 3));
+        assert!(!index.has_key(&Fingerprint::default(), 3));
 
         let name_a = anchors[0].subject.as_ref();
-        let found: Vec<[u8; 32]> = index.named(name_a, 3).map(|e| e.spki_sha256).collect();
-        assert_eq!(found, vec![a_spki, crate::encoding::sha256(&spki_der(&a2))]);
+        let found: Vec<Fingerprint> = index.named(name_a, 3).map(|e| e.spki_sha256).collect();
+        assert_eq!(found, vec![a_spki, Fingerprint::of(&spki_der(&a2))]);
         assert_eq!(index.named(name_a, 2).count(), 1);
         assert_eq!(index.named(name_a, 0).count(), 0);
         assert_eq!(index.named(b"not a name", 3).count(), 0);

@@ -19,7 +19,7 @@ use super::trust::TrustOutcome;
 use crate::analysis_data::baseline::{Baseline, BaselineCa, BaselineEntry};
 use crate::analysis_data::catalog::name_rule::DnAttr;
 use crate::encoding::hex;
-use crate::model::{Finding, FindingCode, Severity};
+use crate::model::{Finding, FindingCode, Fingerprint, Severity};
 
 /// The findings of holding the chain for `name` to the baseline.
 pub(crate) fn check(
@@ -35,11 +35,11 @@ pub(crate) fn check(
     let Some(expected) = baseline.get(name) else {
         return Vec::new();
     };
-    let served_ca_keys: Vec<String> = certs
+    let served_ca_keys: Vec<Fingerprint> = certs
         .iter()
         .skip(1)
         .filter(|c| c.ok())
-        .filter_map(|c| c.spki_hex())
+        .filter_map(|c| c.spki())
         .collect();
     if served_ca_keys
         .iter()
@@ -67,7 +67,11 @@ pub(crate) fn check(
         if served_ca_keys.is_empty() {
             "none".to_string()
         } else {
-            served_ca_keys.join(", ")
+            served_ca_keys
+                .iter()
+                .map(Fingerprint::to_string)
+                .collect::<Vec<_>>()
+                .join(", ")
         }
     );
     // A publicly trusted chain was signed by some public CA: whatever it

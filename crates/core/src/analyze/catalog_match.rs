@@ -6,7 +6,6 @@
 use super::chain::CertFacts;
 use super::finding::{cert_evidence, finding, with_detail, with_evidence};
 use crate::analysis_data::catalog::{Catalog, CatalogEntry, Kind};
-use crate::encoding::hex;
 use crate::model::{Attribution, Evidence, Finding, FindingCode, Interceptor, Severity};
 
 /// How an entry was matched, strongest first.
@@ -226,8 +225,8 @@ fn match_evidence(m: &CatalogMatch<'_>, certs: &[CertFacts]) -> Evidence {
     }
     let (sha256, spki_sha256) = match m.strength {
         MatchStrength::KeyId => (
-            m.entry.cert_sha256.first().map(|h| hex(h)),
-            m.entry.spki_sha256.first().map(|h| hex(h)),
+            m.entry.cert_sha256.first().copied(),
+            m.entry.spki_sha256.first().copied(),
         ),
         _ => (None, None),
     };

@@ -7,8 +7,8 @@ use super::signature::{PublicKey, SignatureCheck, SignatureMemo, Signed};
 use crate::analysis_data::catalog::dn_values;
 use crate::analysis_data::catalog::name_rule::DnValues;
 use crate::certinfo::{dotted_oid, name_to_string};
-use crate::encoding::{base64_decode, hex, sha256};
-use crate::model::CertRecord;
+use crate::encoding::base64_decode;
+use crate::model::{CertRecord, Fingerprint};
 use std::ops::Range;
 use std::sync::Arc;
 use time::OffsetDateTime;
@@ -57,11 +57,11 @@ pub struct ParsedCert {
     /// DER bytes (empty when the record's base64 was bad).
     pub(crate) der: Vec<u8>,
     /// SHA-256 of `der`.
-    pub(crate) sha256: [u8; 32],
+    pub(crate) sha256: Fingerprint,
     /// Why the certificate could not be parsed, if it could not.
     pub(crate) parse_error: Option<String>,
     /// The rest is meaningful only when `parse_error` is `None`.
-    pub spki_sha256: [u8; 32],
+    pub spki_sha256: Fingerprint,
     /// Subject as text.
     pub subject: String,
     /// Issuer as text.
@@ -189,14 +189,9 @@ impl ParsedCert {
         self.extension_oids.iter().any(|o| o == oid)
     }
 
-    /// Hex SHA-256.
-    pub(crate) fn sha256_hex(&self) -> String {
-        hex(&self.sha256)
-    }
-
-    /// Hex SPKI SHA-256 (None if unparsed).
-    pub(crate) fn spki_hex(&self) -> Option<String> {
-        self.ok().then(|| hex(&self.spki_sha256))
+    /// SPKI SHA-256 (None if unparsed).
+    pub(crate) fn spki(&self) -> Option<Fingerprint> {
+        self.ok().then_some(self.spki_sha256)
     }
 
     /// What was signed, how, and the signature (`None` when the DER is
@@ -248,9 +243,9 @@ impl ParsedCert {
     /// Extracts facts from DER.
     pub(crate) fn from_der(der: Vec<u8>) -> Self {
         let mut facts = ParsedCert {
-            sha256: sha256(&der),
+            sha256: Fingerprint::of(&der),
             parse_error: None,
-            spki_sha256: [0; 32],
+            spki_sha256: Fingerprint::default(),
             subject: String::new(),
             issuer: String::new(),
             subject_raw: Vec::new(),
@@ -279,7 +274,7 @@ impl ParsedCert {
         match X509Certificate::from_der(&der) {
             Err(e) => facts.parse_error = Some(format!("not a valid X.509 certificate: {e}")),
             Ok((_, x)) => {
-                facts.spki_sha256 = sha256(x.public_key().raw);
+                facts.spki_sha256 = Fingerprint::of(x.public_key().raw);
                 facts.subject = name_to_string(x.subject());
                 facts.issuer = name_to_string(x.issuer());
                 facts.subject_raw = x.subject().as_raw().to_vec();
@@ -467,17 +462,40 @@ pub fn chain_facts(chain: &[CertRecord]) -> Vec<CertFacts> {
 /// Facts of the certificates above the leaf, remembered by their encoded
 /// DER: a scan sees the same intermediates over and over, and decoding and
 /// parsing them again would be most of the work.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub(crate) struct FactsCache {
-    entries: std::sync::Mutex<std::collections::HashMap<String, Arc<ParsedCert>>>,
+    /// By base64 text (hashed with foldhash: a certificate's text is long,
+    /// and SipHash would cost a microsecond a lookup).
+    entries: std::sync::Mutex<
+        std::collections::HashMap<String, Arc<ParsedCert>, foldhash::quality::RandomState>,
+    >,
+    /// False: nothing is remembered.
+    enabled: bool,
+}
+
+impl Default for FactsCache {
+    fn default() -> Self {
+        FactsCache::new(true)
+    }
 }
 
 /// Most certificates a [`FactsCache`] remembers (it is cleared when full).
 const FACTS_CACHE_LIMIT: usize = 4096;
 
 impl FactsCache {
+    /// A cache; `enabled: false` remembers nothing.
+    pub(crate) fn new(enabled: bool) -> Self {
+        FactsCache {
+            entries: Default::default(),
+            enabled,
+        }
+    }
+
     /// Like [`chain_facts`], reusing the facts of repeated non-leaf certificates.
     pub(crate) fn chain_facts(&self, chain: &[CertRecord]) -> Vec<CertFacts> {
+        if !self.enabled {
+            return chain_facts(chain);
+        }
         chain
             .iter()
             .enumerate()

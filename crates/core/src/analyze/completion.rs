@@ -7,7 +7,7 @@
 
 use super::chain::CertFacts;
 use crate::analysis_data::intermediates::IntermediatePool;
-use crate::model::{FetchOutcome, Observation};
+use crate::model::{FetchOutcome, Fingerprint, Observation};
 
 /// Fetched certificates offered per observation.
 const MAX_FETCHED: usize = 8;
@@ -51,7 +51,7 @@ pub(crate) fn candidates(
     pool: &IntermediatePool,
 ) -> Vec<Candidate> {
     let mut out: Vec<Candidate> = Vec::new();
-    let is_new = |out: &[Candidate], sha: &[u8; 32]| {
+    let is_new = |out: &[Candidate], sha: &Fingerprint| {
         !certs.iter().any(|c| &c.sha256 == sha) && !out.iter().any(|c| &c.facts.sha256 == sha)
     };
     let fetched = obs

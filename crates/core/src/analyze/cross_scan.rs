@@ -12,20 +12,21 @@ use super::private_names::is_private_use;
 use super::verdict;
 use super::LeafNames;
 use crate::model::Finding;
-use crate::model::{Assessment, ChainTrust, FindingCode, Severity};
+use crate::model::{Assessment, ChainTrust, FindingCode, Fingerprint, Severity};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::Arc;
 
 /// One certificate seen as a leaf: its DNS names (sorted, joined by
 /// newlines: one allocation, since a large scan keeps one per certificate)
 /// and the observations (index and host) that saw it.
 struct LeafGroup {
     names: Box<str>,
-    first: (usize, Box<str>),
-    more: Vec<(usize, Box<str>)>,
+    first: (usize, u32),
+    more: Vec<(usize, u32)>,
 }
 
 impl LeafGroup {
-    fn observations(&self) -> impl Iterator<Item = &(usize, Box<str>)> {
+    fn observations(&self) -> impl Iterator<Item = &(usize, u32)> {
         std::iter::once(&self.first).chain(&self.more)
     }
 }
@@ -95,33 +96,63 @@ fn any_unrelated_within(certs: &[LeafGroup], max_pairs: usize) -> bool {
 #[derive(Default)]
 pub(crate) struct KeyReuse {
     /// (leaf SPKI SHA-256, leaf certificate SHA-256) -> that certificate.
-    leaves: HashMap<([u8; 32], [u8; 32]), LeafGroup>,
+    leaves: HashMap<(Fingerprint, Fingerprint), LeafGroup>,
+    /// Each name an observation expected, kept once: a scan meets a few
+    /// names many times, and a note per observation must stay small.
+    hosts: Interner,
 }
 
-fn fingerprint(hex: &str) -> Option<[u8; 32]> {
-    crate::encoding::parse_hex(hex)?.try_into().ok()
+/// Strings kept once, each known by a number (four bytes a note instead
+/// of a string: a scan of 10^6 observations keeps two notes each).
+#[derive(Default)]
+pub(crate) struct Interner {
+    ids: HashMap<Arc<str>, u32>,
+    texts: Vec<Arc<str>>,
+}
+
+impl Interner {
+    /// The number of `text`, the same as every earlier equal one's. Past
+    /// 2^32 distinct strings (memory runs out long before) the last number
+    /// is given again.
+    pub(crate) fn intern(&mut self, text: &str) -> u32 {
+        if let Some(&id) = self.ids.get(text) {
+            return id;
+        }
+        let id = u32::try_from(self.texts.len()).unwrap_or(u32::MAX);
+        let text: Arc<str> = text.into();
+        self.texts.push(Arc::clone(&text));
+        self.ids.insert(text, id);
+        id
+    }
+
+    /// The string numbered `id` (empty for a number never given).
+    pub(crate) fn text(&self, id: u32) -> &str {
+        self.texts.get(id as usize).map_or("", |t| t)
+    }
 }
 
 impl KeyReuse {
     /// Notes the leaf of assessment number `index`, whose DNS names are
     /// `names` (a leaf without DNS names is not noted).
     pub(crate) fn add(&mut self, index: usize, a: &Assessment, names: LeafNames) {
-        let domains = registrable_domains(&names);
-        let Some(leaf) = a.leaf.as_ref().filter(|_| !domains.is_empty()) else {
+        let Some(leaf) = a.leaf.as_ref() else {
             return;
         };
-        let (Some(spki), Some(cert)) = (
-            leaf.spki_sha256.as_deref().and_then(fingerprint),
-            fingerprint(&leaf.sha256),
-        ) else {
+        let (Some(spki), cert) = (leaf.spki_sha256, leaf.sha256) else {
             return;
         };
-        let seen = (index, a.target.expected_name().into());
+        let seen = (index, self.hosts.intern(a.target.expected_name()));
         match self.leaves.entry((spki, cert)) {
+            // The same certificate has the same names: its domains were
+            // found when it was first noted.
             std::collections::hash_map::Entry::Occupied(mut group) => {
                 group.get_mut().more.push(seen)
             }
             std::collections::hash_map::Entry::Vacant(slot) => {
+                let domains = registrable_domains(&names);
+                if domains.is_empty() {
+                    return;
+                }
                 let domains: Vec<&str> = domains.into_iter().collect();
                 slot.insert(LeafGroup {
                     names: domains.join("\n").into(),
@@ -134,13 +165,17 @@ impl KeyReuse {
 
     /// The `leaf-key-reuse` finding of every assessment that gets one, by index.
     pub(crate) fn findings(self) -> BTreeMap<usize, Finding> {
+        let KeyReuse {
+            leaves,
+            hosts: names,
+        } = self;
         // Only keys seen in two or more certificates matter.
-        let mut certs_per_key: HashMap<[u8; 32], usize> = HashMap::new();
-        for (spki, _) in self.leaves.keys() {
+        let mut certs_per_key: HashMap<Fingerprint, usize> = HashMap::new();
+        for (spki, _) in leaves.keys() {
             *certs_per_key.entry(*spki).or_insert(0) += 1;
         }
-        let mut by_key: BTreeMap<[u8; 32], Vec<LeafGroup>> = BTreeMap::new();
-        for ((spki, _), group) in self.leaves {
+        let mut by_key: BTreeMap<Fingerprint, Vec<LeafGroup>> = BTreeMap::new();
+        for ((spki, _), group) in leaves {
             if certs_per_key[&spki] >= 2 {
                 by_key.entry(spki).or_default().push(group);
             }
@@ -152,7 +187,7 @@ impl KeyReuse {
             }
             let hosts: BTreeSet<&str> = certs
                 .iter()
-                .flat_map(|g| g.observations().map(|(_, host)| &**host))
+                .flat_map(|g| g.observations().map(|&(_, host)| names.text(host)))
                 .collect();
             // Name at most ten hosts: the detail is repeated in every assessment.
             let mut shown: Vec<&str> = hosts.iter().take(10).copied().collect();
@@ -161,11 +196,7 @@ impl KeyReuse {
             if more > 0 {
                 shown.push(&more_text);
             }
-            let detail = format!(
-                "SPKI SHA-256 {}, hosts: {}",
-                crate::encoding::hex(&spki),
-                shown.join(", ")
-            );
+            let detail = format!("SPKI SHA-256 {spki}, hosts: {}", shown.join(", "));
             let found = with_detail(
                 finding(
                     FindingCode::LeafKeyReuse,
@@ -247,7 +278,7 @@ mod tests {
     fn group(names: &str) -> LeafGroup {
         LeafGroup {
             names: names.into(),
-            first: (0, "h".into()),
+            first: (0, 0),
             more: Vec::new(),
         }
     }

@@ -30,17 +30,19 @@
 //!   difference.
 
 use super::anchor_index::name_content;
-use super::chain::{signed_by, CertFacts};
+use super::chain::{signature_by, CertFacts};
+use super::chain_memo::ChainWork;
 use super::finding::{cert_evidence, finding, with_detail, with_evidence};
 use super::linkage::Path;
+use super::signature::{SignatureCheck, SignatureMemo};
 use super::trust::TrustOutcome;
 use crate::analysis_data::trust_store::TrustStore;
 use crate::ct::embedded::{self, CheckedSct, EmbeddedScts, SctStatus};
 use crate::ct::policy::{self, PolicyReport, VerifiedSct};
 use crate::ct::standing::{standing, Standing};
 use crate::ct::{LogHistory, LogList};
-use crate::encoding::{base64_encode, sha256};
-use crate::model::{Finding, FindingCode, Severity};
+use crate::encoding::base64_encode;
+use crate::model::{Finding, FindingCode, Fingerprint, Severity};
 use std::collections::HashSet;
 use time::{Duration, OffsetDateTime};
 
@@ -58,7 +60,7 @@ pub(crate) fn public_root_names(store: &TrustStore) -> HashSet<Vec<u8>> {
         .roots()
         .roots
         .iter()
-        .filter(|a| store.is_public_anchor(&sha256(webpki::spki_for_anchor(a).as_ref())))
+        .filter(|a| store.is_public_anchor(&Fingerprint::of(webpki::spki_for_anchor(a).as_ref())))
         .map(|a| a.subject.as_ref().to_vec())
         .collect()
 }
@@ -82,7 +84,11 @@ fn names_public_root(certs: &[CertFacts], path: &Path, public_names: &HashSet<Ve
 /// signed by the trust anchor itself. `None` when the issuer is not known:
 /// the SCTs are then not judged, since checking them with the key of a
 /// wrongly sent intermediate would call genuine SCTs invalid.
-fn issuer_key_hash(certs: &[CertFacts], trust: &TrustOutcome) -> Option<[u8; 32]> {
+fn issuer_key_hash(
+    certs: &[CertFacts],
+    trust: &TrustOutcome,
+    memo: &SignatureMemo,
+) -> Option<Fingerprint> {
     let leaf = certs.first().filter(|c| c.ok())?;
     let named: Vec<&CertFacts> = certs
         .iter()
@@ -91,7 +97,10 @@ fn issuer_key_hash(certs: &[CertFacts], trust: &TrustOutcome) -> Option<[u8; 32]
     if trust.trusted && named.len() == 1 {
         return Some(named[0].spki_sha256);
     }
-    if let Some(issuer) = named.iter().find(|c| signed_by(leaf, c)) {
+    if let Some(issuer) = named
+        .iter()
+        .find(|c| signature_by(leaf, c, memo) == SignatureCheck::Valid)
+    {
         return Some(issuer.spki_sha256);
     }
     // The leaf does not verify under any certificate of its issuer's name,
@@ -135,17 +144,32 @@ fn data_note(logs: &LogList, history: &LogHistory, at: OffsetDateTime) -> String
     )
 }
 
+/// The data CT findings are judged with.
+pub(crate) struct CtData<'a> {
+    /// The log list in use.
+    pub(crate) logs: &'a LogList,
+    /// The logs' states over time.
+    pub(crate) history: &'a LogHistory,
+    /// Subject names of the base store's anchors ([`public_root_names`]).
+    pub(crate) public_names: &'a HashSet<Vec<u8>>,
+}
+
 /// The CT findings for one chain, with the logs as they stood at `at` (the
 /// states of that time, from `history` and the list).
 pub(crate) fn check(
     certs: &[CertFacts],
     path: &Path,
     trust: &TrustOutcome,
-    logs: &LogList,
-    history: &LogHistory,
-    public_names: &HashSet<Vec<u8>>,
+    data: &CtData<'_>,
     at: OffsetDateTime,
+    memo: &SignatureMemo,
+    work: &ChainWork,
 ) -> Vec<Finding> {
+    let CtData {
+        logs,
+        history,
+        public_names,
+    } = *data;
     let mut out = Vec::new();
     let Some(leaf) = certs.first().filter(|c| c.ok()) else {
         return out;
@@ -153,7 +177,15 @@ pub(crate) fn check(
     let publicly_trusted = trust.trusted && trust.anchor_public;
     // Most leaves carry no SCT list: then there is nothing to read or verify.
     let scts = if leaf.has_extension(OID_SCT_LIST_DOTTED) {
-        embedded::check(&leaf.der, issuer_key_hash(certs, trust).as_ref(), logs)
+        let issuer = issuer_key_hash(certs, trust, memo);
+        work.scts(issuer, logs, || {
+            embedded::check_remembered(
+                &leaf.der,
+                issuer.as_ref().map(Fingerprint::as_bytes),
+                logs,
+                Some((memo, leaf.sha256.as_bytes())),
+            )
+        })
     } else {
         Ok(None)
     };

@@ -24,8 +24,8 @@ pub(crate) fn cert_evidence(cert: &CertFacts) -> Evidence {
     Evidence {
         cert_index: Some(cert.index),
         subject: cert.ok().then(|| cert.subject.clone()),
-        sha256: Some(cert.sha256_hex()),
-        spki_sha256: cert.spki_hex(),
+        sha256: Some(cert.sha256),
+        spki_sha256: cert.spki(),
         catalog_id: None,
         detail: None,
     }

@@ -9,13 +9,13 @@
 use super::chain::chain_facts;
 use super::linkage::name_path;
 use crate::encoding::hex;
-use crate::model::{CaBrief, CertRecord};
+use crate::model::{CaBrief, CertRecord, Fingerprint};
 
 /// The issuing CA of a chain and the root it leads to.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ChainIssuers {
-    /// SPKI SHA-256 (hex) of the leaf.
-    pub(crate) leaf_spki: String,
+    /// SPKI SHA-256 of the leaf.
+    pub(crate) leaf_spki: Fingerprint,
     /// The CA that signed the leaf: the leaf's issuer name and authority
     /// key identifier, plus the key of that CA's certificate when sent.
     pub issuer: CaBrief,
@@ -34,7 +34,7 @@ pub fn chain_issuers(chain: &[CertRecord]) -> Option<ChainIssuers> {
     let issuer = CaBrief {
         name: leaf.issuer.clone(),
         key_id: leaf.authority_key_id.as_deref().map(hex),
-        spki_sha256: issuer_cert.and_then(|c| c.spki_hex()),
+        spki_sha256: issuer_cert.and_then(|c| c.spki()),
     };
     let top = &certs[path.top().unwrap_or(0)];
     let root = if top.self_issued() && top.index != 0 {
@@ -45,14 +45,14 @@ pub fn chain_issuers(chain: &[CertRecord]) -> Option<ChainIssuers> {
                 .as_deref()
                 .or(top.authority_key_id.as_deref())
                 .map(hex),
-            spki_sha256: top.spki_hex(),
+            spki_sha256: top.spki(),
         }
     } else if top.self_issued() {
         // A self-signed leaf is its own root.
         CaBrief {
             name: top.subject.clone(),
             key_id: None,
-            spki_sha256: top.spki_hex(),
+            spki_sha256: top.spki(),
         }
     } else {
         CaBrief {
@@ -62,7 +62,7 @@ pub fn chain_issuers(chain: &[CertRecord]) -> Option<ChainIssuers> {
         }
     };
     Some(ChainIssuers {
-        leaf_spki: hex(&leaf.spki_sha256),
+        leaf_spki: leaf.spki_sha256,
         issuer,
         root,
     })
@@ -102,7 +102,7 @@ mod tests {
         CaBrief {
             name: name.into(),
             key_id: key_id.map(Into::into),
-            spki_sha256: spki.map(Into::into),
+            spki_sha256: spki.map(|s| Fingerprint::of(s.as_bytes())),
         }
     }
 

@@ -174,8 +174,7 @@ pub(crate) fn broken_link_finding(
         with_evidence(f, cert_evidence(child)),
         format!(
             "claimed issuer sent as certificate #{} (SHA-256 {})",
-            issuer.index,
-            issuer.sha256_hex()
+            issuer.index, issuer.sha256
         ),
     )
 }

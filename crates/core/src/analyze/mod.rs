@@ -17,6 +17,7 @@ pub(crate) mod anchor_index;
 pub(crate) mod baseline_check;
 pub mod catalog_match;
 pub mod chain;
+pub(crate) mod chain_memo;
 pub(crate) mod completion;
 pub(crate) mod constraints;
 pub(crate) mod cross_scan;
@@ -46,8 +47,8 @@ use crate::analysis_data::static_pins::PinStore;
 use crate::analysis_data::trust_store::TrustStore;
 use crate::ct::{LogHistory, LogList};
 use crate::model::{
-    Assessment, Attribution, ChainTrust, Finding, FindingCode, Interceptor, LeafBrief, Observation,
-    ScanSummary, Severity, Verdict, ASSESSMENT_SCHEMA, MAX_CHAIN_CERTS,
+    Assessment, Attribution, ChainTrust, Finding, FindingCode, Fingerprint, Interceptor, LeafBrief,
+    Observation, ScanSummary, Severity, Verdict, ASSESSMENT_SCHEMA, MAX_CHAIN_CERTS,
 };
 use chain::CertFacts;
 use finding::{cert_evidence, finding, with_evidence};
@@ -69,6 +70,8 @@ pub struct Analyzer {
     /// Signature verifications remembered across observations.
     signatures: Arc<signature::SignatureMemo>,
     facts_cache: std::sync::Arc<chain::FactsCache>,
+    /// What each distinct chain gives whatever the time.
+    chains: Arc<chain_memo::ChainMemo>,
     ct_logs: Arc<LogList>,
     ct_history: Arc<LogHistory>,
     removed_roots: Arc<RemovedRoots>,
@@ -76,8 +79,9 @@ pub struct Analyzer {
     intermediates: Arc<IntermediatePool>,
 }
 
-/// The DNS names of an observation's leaf.
-pub(crate) type LeafNames = std::collections::BTreeSet<String>;
+/// The DNS names of an observation's leaf, in the order of its SAN
+/// (shared: a chain met again hands over the same list).
+pub(crate) type LeafNames = Arc<[String]>;
 
 /// When to validate certificates.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -114,12 +118,27 @@ impl Analyzer {
             baseline,
             signatures: Default::default(),
             facts_cache: Default::default(),
+            chains: Default::default(),
             ct_logs,
             ct_history,
             removed_roots: Arc::new(removed_roots),
             public_root_names,
             intermediates: Arc::new(intermediates),
         }
+    }
+
+    /// Whether work is remembered across observations: signature
+    /// verifications (certificates' and SCTs'), the parsed facts of
+    /// certificates and what a distinct chain gives whatever the time. On
+    /// by default. Every cache holds the results of pure functions, keyed
+    /// by everything that decides them, so turning them off changes no
+    /// output, only the time taken: the benchmark and a test compare the
+    /// two (the binary turns them off when `MITMWATCH_NO_CACHES=1`).
+    pub fn remember(mut self, on: bool) -> Self {
+        self.signatures = Arc::new(signature::SignatureMemo::new(on));
+        self.facts_cache = Arc::new(chain::FactsCache::new(on));
+        self.chains = Arc::new(chain_memo::ChainMemo::new(on));
+        self
     }
 
     /// The catalog in use.
@@ -146,9 +165,11 @@ impl Analyzer {
             ValidationTime::At(t) => t,
             ValidationTime::Observed => obs.started_at,
         };
-        let certs = self
-            .facts_cache
-            .chain_facts(&obs.chain[..obs.chain.len().min(MAX_CHAIN_CERTS)]);
+        let chain = &obs.chain[..obs.chain.len().min(MAX_CHAIN_CERTS)];
+        let work = self
+            .chains
+            .chain(chain, || self.facts_cache.chain_facts(chain));
+        let certs = &work.certs;
         let name = obs.target.expected_name();
         let mut findings: Vec<Finding> = Vec::new();
         for cert in certs.iter().filter(|c| !c.ok()) {
@@ -166,23 +187,28 @@ impl Analyzer {
                 cert_evidence(cert),
             ));
         }
-        let leaf_only = recorder_gaps::leaf_only(obs, &certs);
+        let leaf_only = recorder_gaps::leaf_only(obs, certs);
         if leaf_only {
             findings.push(recorder_gaps::leaf_only_finding(obs, &certs[0]));
         }
-        let extra = completion::candidates(obs, &certs, &self.intermediates);
+        let extra = work.candidates(obs.fetched_issuers.is_empty(), || {
+            completion::candidates(obs, certs, &self.intermediates)
+        });
         let roots = self.trust.roots();
+        let past = self.removed_roots.anchors_at(at);
         let anchors = trust::Anchors {
             today: &roots.roots,
-            past: self.removed_roots.anchors_at(at),
+            past,
             today_index: &self.trust_index,
             past_index: &self.removed_index,
         };
-        let trust = trust::evaluate(&certs, anchors, &self.trust, at, &extra, &self.signatures);
+        let trust = work.trust(at, &extra, past.len(), || {
+            trust::evaluate(certs, anchors, &self.trust, at, &extra, &self.signatures)
+        });
         findings.extend(trust_findings::findings(
             &trust,
             &trust_findings::Context {
-                certs: &certs,
+                certs,
                 extra: &extra,
                 name,
                 leaf_only,
@@ -190,16 +216,18 @@ impl Analyzer {
                 removed: &self.removed_roots,
                 at,
                 memo: &self.signatures,
+                work: &work,
             },
         ));
-        findings.extend(trust_findings::validity(&certs, &trust, at));
+        findings.extend(trust_findings::validity(certs, &trust, at));
         let path = &trust.path;
-        let matches = catalog_match::find(&self.catalog, &certs);
-        findings.extend(catalog_match::findings(&matches, &certs));
+        let matches =
+            work.catalog_matches(&self.catalog, || catalog_match::find(&self.catalog, certs));
+        findings.extend(catalog_match::findings(&matches, certs));
         findings.extend(pin_check::check(
             &self.pins,
             name,
-            &certs,
+            certs,
             &trust,
             obs.started_at,
             at,
@@ -207,19 +235,24 @@ impl Analyzer {
         findings.extend(baseline_check::check(
             self.baseline.as_ref(),
             name,
-            &certs,
+            certs,
             &trust,
             &self.signatures,
         ));
-        findings.extend(leaf_traits::check(&certs, &trust, obs.started_at));
+        findings.extend(leaf_traits::check(certs, &trust, obs.started_at));
+        let ct_data = ct::CtData {
+            logs: &self.ct_logs,
+            history: &self.ct_history,
+            public_names: &self.public_root_names,
+        };
         findings.extend(ct::check(
-            &certs,
+            certs,
             path,
             &trust,
-            &self.ct_logs,
-            &self.ct_history,
-            &self.public_root_names,
+            &ct_data,
             at,
+            &self.signatures,
+            &work,
         ));
         // A chain with no parsable leaf got no further than that.
         let chain_trust = (!certs.is_empty()).then(|| trust.chain.unwrap_or(ChainTrust::Broken));
@@ -228,13 +261,10 @@ impl Analyzer {
         // a scan-level finding (leaf-key-reuse) can still make it intercepted.
         let interceptor = catalog_match::interceptor(&matches).or_else(|| {
             matches!(verdict, Verdict::Intercepted | Verdict::Suspicious)
-                .then(|| unknown_interceptor(&certs, path, &trust))
+                .then(|| unknown_interceptor(certs, path, &trust))
                 .flatten()
         });
-        let leaf_names = certs
-            .first()
-            .map(|c| c.san_dns.iter().cloned().collect())
-            .unwrap_or_default();
+        let leaf_names = Arc::clone(&work.leaf_names);
         let assessment = Assessment {
             record_type: "assessment".into(),
             schema: ASSESSMENT_SCHEMA,
@@ -251,8 +281,8 @@ impl Analyzer {
             leaf: certs.first().map(|leaf| LeafBrief {
                 subject: leaf.ok().then(|| leaf.subject.clone()),
                 issuer: leaf.ok().then(|| leaf.issuer.clone()),
-                sha256: leaf.sha256_hex(),
-                spki_sha256: leaf.spki_hex(),
+                sha256: leaf.sha256,
+                spki_sha256: leaf.spki(),
             }),
             findings,
         };
@@ -317,7 +347,7 @@ fn unknown_interceptor(
     trust: &trust::TrustOutcome,
 ) -> Option<Interceptor> {
     let top = certs.get(path.top()?)?;
-    let short = |spki: &[u8; 32]| format!("unknown:{}", &crate::encoding::hex(spki)[..16]);
+    let short = |spki: &Fingerprint| format!("unknown:{}", spki.short(16));
     let (id, name, matched_by) = match (trust.trusted, trust.anchor_spki) {
         (true, Some(anchor)) => (short(&anchor), certs[0].issuer.clone(), Attribution::Key),
         _ if top.index > 0 || top.self_issued() => (

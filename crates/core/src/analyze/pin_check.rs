@@ -12,7 +12,7 @@ use super::chain::CertFacts;
 use super::finding::{finding, with_detail};
 use super::trust::TrustOutcome;
 use crate::analysis_data::static_pins::PinStore;
-use crate::model::{Finding, FindingCode, Severity};
+use crate::model::{Finding, FindingCode, Fingerprint, Severity};
 use time::{Duration, OffsetDateTime};
 
 /// How long before the pin data's date an observation may be and still be
@@ -50,7 +50,7 @@ pub(crate) fn check(
     if applicable.is_empty() {
         return Vec::new();
     }
-    let mut keys: Vec<[u8; 32]> = certs
+    let mut keys: Vec<Fingerprint> = certs
         .iter()
         .filter(|c| c.ok())
         .map(|c| c.spki_sha256)

@@ -71,8 +71,10 @@ fn webpki_algorithms() -> &'static [&'static dyn SignatureVerificationAlgorithm]
 /// use: RSA with SHA-1, and RSA keys of 1024 to 2047 bits. They are used
 /// to tell an old genuine chain from a forged one, never to trust a chain.
 mod legacy {
-    use super::{alg_id, AlgorithmIdentifier, InvalidSignature, SignatureVerificationAlgorithm};
     use ring::signature;
+    use rustls_pki_types::{
+        alg_id, AlgorithmIdentifier, InvalidSignature, SignatureVerificationAlgorithm,
+    };
 
     /// sha1WithRSAEncryption with NULL parameters.
     const RSA_PKCS1_SHA1: AlgorithmIdentifier = AlgorithmIdentifier::from_slice(&[
@@ -162,12 +164,29 @@ pub(crate) const SIGNATURE_MEMO_LIMIT: usize = 65_536;
 
 /// Remembered signature verifications, keyed by the SHA-256 of the
 /// algorithm, the key, the signed bytes and the signature.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub(crate) struct SignatureMemo {
     entries: Mutex<HashMap<[u8; 32], bool>>,
+    /// False: every verification is done afresh (`MITMWATCH_NO_CACHES`,
+    /// to show that remembering changes nothing).
+    enabled: bool,
+}
+
+impl Default for SignatureMemo {
+    fn default() -> Self {
+        SignatureMemo::new(true)
+    }
 }
 
 impl SignatureMemo {
+    /// A memo; `enabled: false` remembers nothing.
+    pub(crate) fn new(enabled: bool) -> Self {
+        SignatureMemo {
+            entries: Mutex::default(),
+            enabled,
+        }
+    }
+
     /// Whether `inner` verifies `signature` over `message` under
     /// `public_key`, remembered.
     fn verify(
@@ -177,13 +196,35 @@ impl SignatureMemo {
         message: &[u8],
         signature: &[u8],
     ) -> bool {
-        let key = memo_key(inner, public_key, message, signature);
+        let (key_alg, sig_alg) = (inner.public_key_alg_id(), inner.signature_alg_id());
+        let parts = [
+            key_alg.as_ref(),
+            sig_alg.as_ref(),
+            public_key,
+            signature,
+            message,
+        ];
+        self.remembered(&parts, || {
+            inner
+                .verify_signature(public_key, message, signature)
+                .is_ok()
+        })
+    }
+
+    /// Whether the signature described by `parts` (everything that decides
+    /// the answer: algorithm, key, signature and signed bytes, each as its
+    /// own part) verifies, by `verify` or remembered. Callers outside
+    /// certificate signatures (SCTs) begin `parts` with a tag of their own,
+    /// so that their keys cannot meet a certificate's.
+    pub(crate) fn remembered(&self, parts: &[&[u8]], verify: impl FnOnce() -> bool) -> bool {
+        if !self.enabled {
+            return verify();
+        }
+        let key = memo_key(parts);
         if let Some(known) = self.entries.lock().ok().and_then(|m| m.get(&key).copied()) {
             return known;
         }
-        let valid = inner
-            .verify_signature(public_key, message, signature)
-            .is_ok();
+        let valid = verify();
         if let Ok(mut map) = self.entries.lock() {
             if map.len() >= SIGNATURE_MEMO_LIMIT {
                 map.clear();
@@ -224,20 +265,10 @@ impl SignatureMemo {
     }
 }
 
-fn memo_key(
-    inner: &dyn SignatureVerificationAlgorithm,
-    public_key: &[u8],
-    message: &[u8],
-    signature: &[u8],
-) -> [u8; 32] {
+/// SHA-256 of the parts, each preceded by its length.
+fn memo_key(parts: &[&[u8]]) -> [u8; 32] {
     let mut ctx = ring::digest::Context::new(&ring::digest::SHA256);
-    for part in [
-        inner.public_key_alg_id().as_ref(),
-        inner.signature_alg_id().as_ref(),
-        public_key,
-        signature,
-        message,
-    ] {
+    for part in parts {
         ctx.update(&(part.len() as u64).to_be_bytes());
         ctx.update(part);
     }

@@ -20,7 +20,7 @@ use super::constraints;
 use super::linkage::{self, BrokenLink, Path};
 use super::signature::{browsers_accept, SignatureCheck, SignatureMemo};
 use crate::analysis_data::trust_store::TrustStore;
-use crate::model::ChainTrust;
+use crate::model::{ChainTrust, Fingerprint};
 use rustls_pki_types::{CertificateDer, SignatureVerificationAlgorithm, TrustAnchor, UnixTime};
 use time::OffsetDateTime;
 use webpki::{EndEntityCert, KeyUsage};
@@ -91,7 +91,7 @@ pub(crate) struct TrustOutcome {
     /// time, or at a time when every certificate of the path is valid).
     pub(crate) trusted: bool,
     /// SPKI SHA-256 of the anchor the chain builds or links to.
-    pub(crate) anchor_spki: Option<[u8; 32]>,
+    pub(crate) anchor_spki: Option<Fingerprint>,
     /// That anchor belongs to the base trust store (Mozilla's roots, or
     /// `--roots`) or is a root Mozilla's store has dropped since the
     /// validation time, not to `--extra-roots` additions.
@@ -165,7 +165,7 @@ impl Anchors<'_> {
 
 /// A verified path's facts worth keeping.
 struct Verified {
-    anchor_spki: [u8; 32],
+    anchor_spki: Fingerprint,
     /// Positions in the completion candidates of the path's certificates
     /// that the server did not send.
     completed_by: Vec<usize>,
@@ -196,7 +196,7 @@ fn verify_at(
             .intermediate_certificates()
             .filter_map(|c| extra.iter().position(|e| e.facts.der == c.der().as_ref()))
             .collect(),
-        anchor_spki: crate::encoding::sha256(webpki::spki_for_anchor(path.anchor()).as_ref()),
+        anchor_spki: Fingerprint::of(webpki::spki_for_anchor(path.anchor()).as_ref()),
     })
 }
 
@@ -303,7 +303,7 @@ pub(crate) fn evaluate(
 /// it came from the removed roots, and whether the signature was checked
 /// ([`SignatureCheck::Valid`]) or cannot be ([`SignatureCheck::Unsupported`]).
 struct AnchorLink {
-    spki: [u8; 32],
+    spki: Fingerprint,
     removed: bool,
     check: SignatureCheck,
 }
@@ -362,7 +362,7 @@ pub(crate) fn anchor_above(
     start: usize,
     anchors: Anchors<'_>,
     memo: &SignatureMemo,
-) -> Option<[u8; 32]> {
+) -> Option<Fingerprint> {
     let mut seen = vec![start];
     let mut current = certs.get(start).filter(|c| c.ok())?;
     loop {

@@ -4,6 +4,7 @@
 //! file only words it.
 
 use super::chain::{CertFacts, OID_AIA};
+use super::chain_memo::ChainWork;
 use super::completion::Candidate;
 use super::finding::{cert_evidence, finding, with_detail, with_evidence};
 use super::linkage;
@@ -33,6 +34,8 @@ pub(crate) struct Context<'a> {
     pub(crate) at: OffsetDateTime,
     /// The signature memo.
     pub(crate) memo: &'a SignatureMemo,
+    /// The chain's remembered work (the name check).
+    pub(crate) work: &'a ChainWork,
 }
 
 /// Every finding that explains the trust outcome.
@@ -43,7 +46,7 @@ pub(crate) fn findings(trust: &TrustOutcome, cx: &Context<'_>) -> Vec<Finding> {
     };
     if trust.trusted {
         out.extend(completion_finding(&trust.completed_by, cx.extra));
-        name_check(leaf, cx.name, &mut out);
+        name_check(leaf, cx.name, cx.work, &mut out);
         if trust.chain == Some(ChainTrust::Local) {
             out.push(local_root(leaf, cx.name));
         }
@@ -76,7 +79,7 @@ pub(crate) fn findings(trust: &TrustOutcome, cx: &Context<'_>) -> Vec<Finding> {
     }
     if cx.leaf_only {
         // No chain to build, but the leaf's names can still be checked.
-        name_check(leaf, cx.name, &mut out);
+        name_check(leaf, cx.name, cx.work, &mut out);
     }
     out
 }
@@ -160,7 +163,7 @@ fn rejection_finding(
                     "certificate #{} signed by the end-entity certificate #{} (SHA-256 {}); {detail}",
                     child.index,
                     ca.index,
-                    ca.sha256_hex()
+                    ca.sha256
                 ),
             )
         }
@@ -417,7 +420,7 @@ fn completion_finding(completed_by: &[usize], extra: &[Candidate]) -> Option<Fin
         format!(
             "certificates not sent (SHA-256): {}",
             used.iter()
-                .map(|c| c.facts.sha256_hex())
+                .map(|c| c.facts.sha256.to_string())
                 .collect::<Vec<_>>()
                 .join(", ")
         ),
@@ -427,15 +430,23 @@ fn completion_finding(completed_by: &[usize], extra: &[Candidate]) -> Option<Fin
 /// `hostname-mismatch` for a leaf that does not cover the expected name
 /// (meaningful once the chain is trusted, or when only the leaf was
 /// recorded; untrusted chains are reported as such).
-fn name_check(leaf: &CertFacts, expected_name: &str, findings: &mut Vec<Finding>) {
-    let Ok(name) = ServerName::try_from(expected_name) else {
-        return;
+fn name_check(
+    leaf: &CertFacts,
+    expected_name: &str,
+    work: &ChainWork,
+    findings: &mut Vec<Finding>,
+) {
+    let covered = || {
+        let Ok(name) = ServerName::try_from(expected_name) else {
+            return true;
+        };
+        let der = CertificateDer::from(leaf.der.as_slice());
+        let Ok(parsed) = EndEntityCert::try_from(&der) else {
+            return true;
+        };
+        parsed.verify_is_valid_for_subject_name(&name).is_ok()
     };
-    let der = CertificateDer::from(leaf.der.as_slice());
-    let Ok(parsed) = EndEntityCert::try_from(&der) else {
-        return;
-    };
-    if parsed.verify_is_valid_for_subject_name(&name).is_ok() {
+    if work.covers(expected_name, covered) {
         return;
     }
     findings.push(with_detail(
@@ -495,8 +506,8 @@ fn removed_root_finding(
             at.date()
         ),
     );
-    f.evidence.sha256 = Some(crate::encoding::hex(&root.sha256));
-    f.evidence.spki_sha256 = Some(crate::encoding::hex(&root.spki_sha256));
+    f.evidence.sha256 = Some(root.sha256);
+    f.evidence.spki_sha256 = Some(root.spki_sha256);
     f.evidence.subject = Some(root.subject.clone());
     f.evidence.detail = Some(format!(
         "dropped from rustls/webpki-roots in commit {} ({})",

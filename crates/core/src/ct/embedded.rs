@@ -7,6 +7,7 @@ use super::log_list::{CtLog, LogList};
 use super::precert::{self, PrecertError};
 use super::sct::{self, ListEntry, Sct, SctListError};
 use super::signature::{self, SignatureError};
+use crate::analyze::signature::SignatureMemo;
 use std::fmt;
 
 /// What became of one SCT.
@@ -74,6 +75,17 @@ pub fn check<'a>(
     issuer_key_hash: Option<&[u8; 32]>,
     logs: &'a LogList,
 ) -> Result<Option<EmbeddedScts<'a>>, EmbeddedError> {
+    check_remembered(leaf_der, issuer_key_hash, logs, None)
+}
+
+/// [`check`], each SCT signature verified through `memo` when given, with
+/// the SHA-256 of `leaf_der` (which decides the precertificate TBS).
+pub(crate) fn check_remembered<'a>(
+    leaf_der: &[u8],
+    issuer_key_hash: Option<&[u8; 32]>,
+    logs: &'a LogList,
+    memo: Option<(&SignatureMemo, &[u8; 32])>,
+) -> Result<Option<EmbeddedScts<'a>>, EmbeddedError> {
     let Some(embedded) = precert::embedded(leaf_der).map_err(EmbeddedError::Extension)? else {
         return Ok(None);
     };
@@ -91,7 +103,9 @@ pub fn check<'a>(
         let status = match (log, issuer_key_hash) {
             (None, _) => SctStatus::UnknownLog,
             (Some(_), None) => SctStatus::NoIssuerKey,
-            (Some(log), Some(hash)) => verify_one(&sct, log, hash, &embedded.precert_tbs),
+            (Some(log), Some(hash)) => {
+                verify_remembered(&sct, log, hash, &embedded.precert_tbs, memo)
+            }
         };
         out.scts.push(CheckedSct { sct, log, status });
     }
@@ -105,6 +119,16 @@ pub fn verify_one(
     issuer_key_hash: &[u8; 32],
     precert_tbs: &[u8],
 ) -> SctStatus {
+    verify_remembered(sct, log, issuer_key_hash, precert_tbs, None)
+}
+
+fn verify_remembered(
+    sct: &Sct,
+    log: &CtLog,
+    issuer_key_hash: &[u8; 32],
+    precert_tbs: &[u8],
+    memo: Option<(&SignatureMemo, &[u8; 32])>,
+) -> SctStatus {
     let key = match &log.key {
         Ok(key) => key,
         Err(why) => return SctStatus::UnusableKey(why.to_string()),
@@ -117,7 +141,16 @@ pub fn verify_one(
     ) else {
         return SctStatus::Invalid(SignatureError::BadSignature);
     };
-    match signature::verify(sct, key, &data) {
+    // The signed data is decided by the leaf (its precertificate TBS),
+    // the issuer key, the SCT's timestamp and its extensions.
+    let timestamp = sct.timestamp_ms.to_be_bytes();
+    let decided_by: [&[u8]; 4] = [
+        memo.map_or(&[][..], |(_, leaf)| &leaf[..]),
+        issuer_key_hash,
+        &timestamp,
+        &sct.extensions,
+    ];
+    match signature::verify(sct, key, &data, memo.map(|(m, _)| (m, &decided_by[..]))) {
         Ok(()) => SctStatus::Valid,
         Err(e) => SctStatus::Invalid(e),
     }

@@ -3,7 +3,10 @@
 //! algorithms RFC 6962 §2.1.4 allows.
 
 use super::sct::{Sct, HASH_SHA256, SIG_ECDSA, SIG_RSA};
-use ring::signature::{UnparsedPublicKey, ECDSA_P256_SHA256_ASN1, RSA_PKCS1_2048_8192_SHA256};
+use crate::analyze::signature::SignatureMemo;
+use ring::signature::{
+    UnparsedPublicKey, VerificationAlgorithm, ECDSA_P256_SHA256_ASN1, RSA_PKCS1_2048_8192_SHA256,
+};
 use std::fmt;
 use x509_parser::prelude::FromDer;
 use x509_parser::x509::SubjectPublicKeyInfo;
@@ -126,26 +129,55 @@ impl fmt::Display for SignatureError {
 
 impl std::error::Error for SignatureError {}
 
-/// Verifies `sct`'s signature over `signed_data` with `key`.
-pub(crate) fn verify(sct: &Sct, key: &LogKey, signed_data: &[u8]) -> Result<(), SignatureError> {
+/// Verifies `sct`'s signature over `signed_data` with `key`; through
+/// `memo` when given (a scan meets the same certificates, and so the same
+/// SCTs, over and over), remembered under `decided_by`: parts that decide
+/// `signed_data` (see `super::embedded`), much shorter than it.
+pub(crate) fn verify(
+    sct: &Sct,
+    key: &LogKey,
+    signed_data: &[u8],
+    memo: Option<(&SignatureMemo, &[&[u8]])>,
+) -> Result<(), SignatureError> {
     if sct.hash_algorithm != HASH_SHA256 {
         return Err(SignatureError::UnsupportedHash(sct.hash_algorithm));
     }
-    let result = match (key, sct.signature_algorithm) {
-        (LogKey::EcdsaP256(point), SIG_ECDSA) => {
-            UnparsedPublicKey::new(&ECDSA_P256_SHA256_ASN1, point)
-                .verify(signed_data, &sct.signature)
-        }
-        (LogKey::Rsa(pkcs1), SIG_RSA) => UnparsedPublicKey::new(&RSA_PKCS1_2048_8192_SHA256, pkcs1)
-            .verify(signed_data, &sct.signature),
-        (key, sig) => {
-            return Err(SignatureError::AlgorithmMismatch {
-                sct: sig,
-                key: key.describe(),
-            })
-        }
+    let (algorithm, key_bytes): (&'static dyn VerificationAlgorithm, &[u8]) =
+        match (key, sct.signature_algorithm) {
+            (LogKey::EcdsaP256(point), SIG_ECDSA) => (&ECDSA_P256_SHA256_ASN1, point),
+            (LogKey::Rsa(pkcs1), SIG_RSA) => (&RSA_PKCS1_2048_8192_SHA256, pkcs1),
+            (key, sig) => {
+                return Err(SignatureError::AlgorithmMismatch {
+                    sct: sig,
+                    key: key.describe(),
+                })
+            }
+        };
+    let check = || {
+        UnparsedPublicKey::new(algorithm, key_bytes)
+            .verify(signed_data, &sct.signature)
+            .is_ok()
     };
-    result.map_err(|_| SignatureError::BadSignature)
+    let valid = match memo {
+        // The tag and the algorithm byte keep these apart from
+        // certificate signatures in the same memo.
+        Some((memo, decided_by)) => {
+            let mut parts: Vec<&[u8]> = vec![
+                b"sct",
+                std::slice::from_ref(&sct.signature_algorithm),
+                key_bytes,
+                &sct.signature,
+            ];
+            parts.extend_from_slice(decided_by);
+            memo.remembered(&parts, check)
+        }
+        None => check(),
+    };
+    if valid {
+        Ok(())
+    } else {
+        Err(SignatureError::BadSignature)
+    }
 }
 
 #[cfg(test)]
@@ -179,18 +211,18 @@ mod tests {
             signature: vec![0; 256],
         };
         assert!(matches!(
-            verify(&sct, &key, b"data"),
+            verify(&sct, &key, b"data", None),
             Err(SignatureError::AlgorithmMismatch { .. })
         ));
         sct.hash_algorithm = 2;
         assert_eq!(
-            verify(&sct, &key, b"data"),
+            verify(&sct, &key, b"data", None),
             Err(SignatureError::UnsupportedHash(2))
         );
         sct.hash_algorithm = HASH_SHA256;
         sct.signature_algorithm = SIG_ECDSA;
         assert_eq!(
-            verify(&sct, &key, b"data"),
+            verify(&sct, &key, b"data", None),
             Err(SignatureError::BadSignature)
         );
     }

@@ -24,29 +24,43 @@ fn trusted(kind: StateKind) -> bool {
     )
 }
 
-/// Every state known for the log, oldest first: the history's, then the
-/// list's own (which wins a tie).
-fn known_states(log: &CtLog, history: &LogHistory) -> Vec<StateSince> {
-    let mut states: Vec<StateSince> = history
+/// Every state known for the log: the history's, then the list's own.
+/// Ordered by the time each began, a later one in this sequence wins a tie
+/// (the list's own over the history's). Judged once per SCT and
+/// observation, so the states are walked, not collected and sorted.
+fn known_states<'a>(
+    log: &'a CtLog,
+    history: &'a LogHistory,
+) -> impl Iterator<Item = StateSince> + 'a {
+    history
         .states(&log.id)
         .iter()
         .map(|s| (s.kind, s.since))
-        .collect();
-    if let Some(state) = &log.state {
-        states.push((state.kind, state.since));
-    }
-    states.sort_by_key(|(_, since)| *since);
-    states
+        .chain(log.state.as_ref().map(|s| (s.kind, s.since)))
 }
 
 /// The log's state at `t`: the latest one entered at or before `t`. `None`
 /// when no state is known that early (the log was not in Chrome's list yet,
 /// as far as the data shows).
 pub(crate) fn state_at(log: &CtLog, history: &LogHistory, t: OffsetDateTime) -> Option<StateSince> {
+    // The latest start at or before `t`; of equal starts, the last met.
     known_states(log, history)
-        .into_iter()
-        .rev()
-        .find(|(_, since)| *since <= t)
+        .filter(|(_, since)| *since <= t)
+        .fold(None, |best: Option<StateSince>, s| match best {
+            Some(b) if s.1 < b.1 => Some(b),
+            _ => Some(s),
+        })
+}
+
+/// The first state the log entered after `t`; of equal starts, the first
+/// met.
+fn state_after(log: &CtLog, history: &LogHistory, t: OffsetDateTime) -> Option<StateSince> {
+    known_states(log, history)
+        .filter(|(_, since)| *since > t)
+        .fold(None, |best: Option<StateSince>, s| match best {
+            Some(b) if s.1 >= b.1 => Some(b),
+            _ => Some(s),
+        })
 }
 
 /// How an SCT's log stood, for counting the SCT.
@@ -113,9 +127,7 @@ pub(crate) fn standing(
             ))
         }
         None => {
-            let next = known_states(log, history)
-                .into_iter()
-                .find(|(_, s)| *s > made);
+            let next = state_after(log, history, made);
             if !next.is_some_and(|(k, _)| matches!(k, StateKind::ReadOnly | StateKind::Retired)) {
                 return Standing::Unknown(format!(
                     "no state is known for the log on {}, when it made this SCT (the log list and its \

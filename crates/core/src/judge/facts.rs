@@ -4,7 +4,7 @@
 //! first and last seen, the span of the observation times and the
 //! verdicts per day (for the timeline).
 
-use crate::model::{Assessment, FindingCode, Observation, Verdict};
+use crate::model::{Assessment, FindingCode, Fingerprint, Observation, Verdict};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
 use time::{Date, OffsetDateTime};
@@ -13,9 +13,9 @@ use time::{Date, OffsetDateTime};
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct ServedCa {
     /// Certificate SHA-256, hex.
-    pub sha256: String,
+    pub sha256: Fingerprint,
     /// SPKI SHA-256, hex (absent if the certificate did not parse).
-    pub spki_sha256: Option<String>,
+    pub spki_sha256: Option<Fingerprint>,
     /// Subject DN (untrusted text).
     pub subject: Option<String>,
 }
@@ -23,8 +23,8 @@ pub struct ServedCa {
 impl ServedCa {
     fn of(c: &crate::model::CertRecord) -> Self {
         ServedCa {
-            sha256: c.sha256.clone(),
-            spki_sha256: c.spki_sha256.clone(),
+            sha256: c.sha256,
+            spki_sha256: c.spki_sha256,
             subject: c.subject.clone(),
         }
     }

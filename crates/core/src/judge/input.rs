@@ -18,10 +18,15 @@ use std::path::Path;
 /// A reader that can go to a judging thread's caller.
 type Source = Box<dyn BufRead + Send>;
 
+/// Bytes read from an input at a time: a few dozen observations, so that
+/// the system calls and the digest's lock cost little per observation.
+const READ_BUFFER: usize = 1 << 18;
+
 /// Opens `path` (`-`: stdin) for reading, hashing what is read.
 fn open(path: &Path, digest: &InputDigest) -> Result<Source, JudgeError> {
     if path.as_os_str() == "-" {
-        return Ok(Box::new(std::io::BufReader::new(
+        return Ok(Box::new(std::io::BufReader::with_capacity(
+            READ_BUFFER,
             digest.reader(std::io::stdin()),
         )));
     }
@@ -29,7 +34,10 @@ fn open(path: &Path, digest: &InputDigest) -> Result<Source, JudgeError> {
         input: path.display().to_string(),
         source,
     })?;
-    Ok(Box::new(std::io::BufReader::new(digest.reader(file))))
+    Ok(Box::new(std::io::BufReader::with_capacity(
+        READ_BUFFER,
+        digest.reader(file),
+    )))
 }
 
 /// A mitmwatch observation file, open for reading line by line.

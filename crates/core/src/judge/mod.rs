@@ -318,6 +318,15 @@ impl<'a> Judge<'a> {
         };
         let name = name.as_str();
         let jobs = self.jobs.unwrap_or_else(default_jobs);
+        // With judging threads, the reading thread hands them lines and
+        // must not also hash: a thread of its own does.
+        if jobs > 1 {
+            match &input {
+                Input::Observations(file) => file.digest.in_background(),
+                Input::Ooni(file) => file.digest.in_background(),
+                _ => {}
+            }
+        }
         let digest = match input {
             Input::Observations(file) => {
                 let mut reader = file.reader;

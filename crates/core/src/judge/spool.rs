@@ -8,7 +8,7 @@
 
 use super::bad_lines::InputCounts;
 use super::JudgeError;
-use crate::analyze::cross_scan::{self, KeyReuse};
+use crate::analyze::cross_scan::{self, Interner, KeyReuse};
 use crate::analyze::summary::SummaryBuilder;
 use crate::analyze::LeafNames;
 use crate::judge::facts::{ReportFacts, ServedCas};
@@ -22,12 +22,14 @@ use std::io::{BufRead, BufReader, BufWriter, Read, Seek, SeekFrom, Write};
 /// Where one judged observation's record lies in the temporary file, and
 /// what a report sorts by.
 pub struct Entry {
+    /// Where its record begins; it ends, with a newline, where the next
+    /// one begins (the last where the file ends).
     offset: u64,
-    len: u32,
     /// The verdict, after scan-level findings.
     pub verdict: Verdict,
-    /// The target's host.
-    pub host: Box<str>,
+    /// The target's host, by its number in the scan's list of hosts
+    /// ([`JudgedScan::host`]).
+    host: u32,
 }
 
 /// One record read back: the assessment (with any scan-level finding
@@ -90,6 +92,7 @@ pub(super) struct Spool {
     summary: SummaryBuilder,
     reuse: KeyReuse,
     facts: ReportFacts,
+    hosts: Interner,
 }
 
 impl Spool {
@@ -103,6 +106,7 @@ impl Spool {
             summary: SummaryBuilder::default(),
             reuse: KeyReuse::default(),
             facts: ReportFacts::default(),
+            hosts: Interner::default(),
         })
     }
 
@@ -113,18 +117,17 @@ impl Spool {
         self.facts.add(a, &judged.cas);
         let written = judged.bytes.and_then(|record| {
             self.out.write_all(&record)?;
-            u32::try_from(record.len() - 1).map_err(std::io::Error::other)
+            u64::try_from(record.len()).map_err(std::io::Error::other)
         });
         match written {
             Ok(len) => {
                 self.reuse.add(self.index.len(), a, judged.leaf_names);
                 self.index.push(Entry {
                     offset: self.offset,
-                    len,
                     verdict: a.verdict,
-                    host: a.target.host.as_str().into(),
+                    host: self.hosts.intern(&a.target.host),
                 });
-                self.offset += u64::from(len) + 1;
+                self.offset += len;
             }
             Err(e) => {
                 self.write_error.get_or_insert(e);
@@ -157,6 +160,8 @@ impl Spool {
             counts,
             input,
             facts: self.facts,
+            hosts: self.hosts,
+            end: self.offset,
         };
         // Correct the counts for the amended assessments before anyone reads.
         let amended: Vec<usize> = scan.amendments.keys().copied().collect();
@@ -191,6 +196,10 @@ pub struct JudgedScan {
     pub(crate) input: Option<InputFile>,
     /// Fingerprints, first and last seen, time span, verdicts per day.
     pub facts: ReportFacts,
+    /// The hosts of the index's entries.
+    hosts: Interner,
+    /// Where the last record ends.
+    end: u64,
 }
 
 fn parse<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Result<T, JudgeError> {
@@ -207,6 +216,11 @@ fn split(record: &[u8]) -> (&[u8], &[u8], Option<&[u8]>) {
 }
 
 impl JudgedScan {
+    /// The target host of record `i` (see [`JudgedScan::index`]).
+    pub fn host(&self, i: usize) -> &str {
+        self.index.get(i).map_or("", |e| self.hosts.text(e.host))
+    }
+
     /// The records, in input order.
     pub fn index(&self) -> &[Entry] {
         &self.index
@@ -229,10 +243,13 @@ impl JudgedScan {
 
     /// Record `i`'s assessment, served CAs and observation JSON, as written.
     fn read_raw(&mut self, i: usize) -> Result<RawRecord, JudgeError> {
-        let record = &self.index[i];
-        let mut bytes = vec![0; record.len as usize];
+        let start = self.index[i].offset;
+        let end = self.index.get(i + 1).map_or(self.end, |next| next.offset);
+        let len = usize::try_from(end.saturating_sub(start + 1))
+            .map_err(|e| JudgeError::spool("reading back", std::io::Error::other(e)))?;
+        let mut bytes = vec![0; len];
         self.records
-            .seek(SeekFrom::Start(record.offset))
+            .seek(SeekFrom::Start(start))
             .and_then(|_| self.records.read_exact(&mut bytes))
             .map_err(|e| JudgeError::spool("reading back", e))?;
         let (a, cas, obs) = split(&bytes);

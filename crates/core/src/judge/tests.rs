@@ -184,7 +184,7 @@ fn kept_observations_come_back_with_their_assessments() {
     assert_eq!(j.observation.as_ref(), Some(&observations[1]));
     assert_eq!(j.assessment.target.host, "a.example");
     assert!(scan.read(0, false).unwrap().observation.is_none());
-    assert_eq!(scan.index()[1].host.as_ref(), "a.example");
+    assert_eq!(scan.host(1), "a.example");
 }
 
 #[test]

@@ -1,7 +1,7 @@
 //! What the analyzer concludes about one observation ([`Assessment`]) and
 //! about a whole scan ([`ScanSummary`]).
 
-use super::{Status, Target};
+use super::{Fingerprint, Status, Target};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::fmt;
@@ -497,9 +497,9 @@ pub struct Evidence {
     /// Subject of that certificate.
     pub subject: Option<String>,
     /// Its SHA-256, hex.
-    pub sha256: Option<String>,
+    pub sha256: Option<Fingerprint>,
     /// Its SPKI SHA-256, hex.
-    pub spki_sha256: Option<String>,
+    pub spki_sha256: Option<Fingerprint>,
     /// The catalog entry involved.
     pub catalog_id: Option<String>,
     /// Anything else: the verifier's error, the pinset, the baseline's CAs…
@@ -570,9 +570,9 @@ pub struct LeafBrief {
     /// Issuer DN.
     pub issuer: Option<String>,
     /// Certificate SHA-256.
-    pub sha256: String,
+    pub sha256: Fingerprint,
     /// SPKI SHA-256.
-    pub spki_sha256: Option<String>,
+    pub spki_sha256: Option<Fingerprint>,
 }
 
 /// The analyzer's judgement of one observation.

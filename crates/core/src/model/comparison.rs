@@ -3,7 +3,7 @@
 //! per domain, did both see the same leaf key, the same issuing CA, the
 //! same root? One JSON document, versioned by [`COMPARISON_SCHEMA`].
 
-use super::CaBrief;
+use super::{CaBrief, Fingerprint};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -68,7 +68,7 @@ pub struct SideView {
     /// Of those, how many returned a chain whose leaf parsed.
     pub chains: usize,
     /// Distinct leaf keys (SPKI SHA-256, hex).
-    pub leaf_spki_sha256: Vec<String>,
+    pub leaf_spki_sha256: Vec<Fingerprint>,
     /// Distinct issuing CAs.
     pub issuers: Vec<CaBrief>,
     /// Distinct roots the chains lead to.

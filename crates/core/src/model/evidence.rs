@@ -4,7 +4,7 @@
 //! [`InterceptionEvidence`]; `manifest.json` at the top is a [`Manifest`].
 //! Both are versioned by [`EVIDENCE_SCHEMA`].
 
-use super::{Attribution, Category, CertRecord, Interceptor, Severity};
+use super::{Attribution, Category, CertRecord, Fingerprint, Interceptor, Severity};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
@@ -144,9 +144,9 @@ pub struct BlockList {
     /// SPKI SHA-256 (base64) of the CA certificates served.
     pub ca_spki_sha256_base64: Vec<String>,
     /// SHA-256 (hex) of the CA certificates served.
-    pub ca_sha256: Vec<String>,
+    pub ca_sha256: Vec<Fingerprint>,
     /// SHA-256 (hex) of the leaves served (one per domain, usually).
-    pub leaf_sha256: Vec<String>,
+    pub leaf_sha256: Vec<Fingerprint>,
     /// CAs the chains name (a leaf's issuer, the root) but whose
     /// certificate was not sent or not recorded, as `NAME (key id HEX)`.
     pub unseen_issuers: Vec<String>,

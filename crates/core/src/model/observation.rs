@@ -7,6 +7,7 @@
 //! `tests/observation_schema.rs` re-declares the schema with
 //! `deny_unknown_fields` so that a change here cannot go unnoticed.
 
+use super::Fingerprint;
 use serde::{Deserialize, Serialize};
 use std::fmt;
 use time::OffsetDateTime;
@@ -166,10 +167,10 @@ pub struct CertRecord {
     pub der: String,
     /// SHA-256 of the DER certificate, lowercase hex (as `openssl x509
     /// -fingerprint -sha256`, without colons).
-    pub sha256: String,
+    pub sha256: Fingerprint,
     /// SHA-256 of the DER SubjectPublicKeyInfo, lowercase hex (the value
     /// browsers pin and block).
-    pub spki_sha256: Option<String>,
+    pub spki_sha256: Option<Fingerprint>,
     /// Subject DN as `CN=…, O=…` (raw text from the certificate: escape it
     /// before showing it on a terminal or in HTML).
     pub subject: Option<String>,
@@ -316,7 +317,7 @@ pub struct FetchedIssuer {
     /// The URL, as written in the certificate (untrusted text).
     pub url: String,
     /// SHA-256 (hex) of the certificate whose AIA extension named the URL.
-    pub for_cert: String,
+    pub for_cert: Fingerprint,
     /// How the attempt ended.
     pub outcome: FetchOutcome,
     /// Details for a human: the HTTP status, the error, the reason a URL

@@ -4,7 +4,7 @@
 //! method Censored Planet used to find the 2019 Kazakhstan interception.
 //! Written as JSON Lines, versioned by [`SNI_PROBE_SCHEMA`].
 
-use super::{Observation, Verdict};
+use super::{Fingerprint, Observation, Verdict};
 use serde::{Deserialize, Serialize};
 
 /// Version of the probe record format.
@@ -22,7 +22,7 @@ pub struct CaBrief {
     /// certificate it signed, or its own subject key identifier.
     pub key_id: Option<String>,
     /// SPKI SHA-256 (hex) of its certificate, when the server sent it.
-    pub spki_sha256: Option<String>,
+    pub spki_sha256: Option<Fingerprint>,
 }
 
 /// What the two handshakes of a probe show together.

@@ -2,7 +2,7 @@
 //! ([`StoreAudit`]), and how served chains are tied to installed roots
 //! ([`ScanLink`]). Documented in docs/formats.md ("Store audit format").
 
-use super::{Category, CertRecord, Interceptor};
+use super::{Category, CertRecord, Fingerprint, Interceptor};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
@@ -212,7 +212,7 @@ pub struct ScanLink {
     /// How the root was matched (null when not installed).
     pub matched_by: Option<LinkMatch>,
     /// SHA-256 of the installed root (null when not installed).
-    pub root_sha256: Option<String>,
+    pub root_sha256: Option<Fingerprint>,
     /// Subject of the installed root.
     pub root_subject: Option<String>,
     /// Where that root is installed.

@@ -7,11 +7,11 @@ use super::BundleOptions;
 use mitmwatch_core::analysis_data::catalog::{Catalog, CatalogEntry};
 use mitmwatch_core::analyze::issuers::chain_issuers;
 use mitmwatch_core::certinfo::cert_record;
-use mitmwatch_core::encoding::{base64_decode, base64_encode, parse_hex, pem_encode};
+use mitmwatch_core::encoding::{base64_decode, pem_encode};
 use mitmwatch_core::model::{
     Assessment, Attribution, BlockList, CatalogRef, CertRecord, CertRole, DomainSighting,
-    EvidenceCert, FindingCode, FindingTally, InterceptionEvidence, Interceptor, Observation,
-    TlsSighting, VantageNote, EVIDENCE_SCHEMA,
+    EvidenceCert, FindingCode, FindingTally, Fingerprint, InterceptionEvidence, Interceptor,
+    Observation, TlsSighting, VantageNote, EVIDENCE_SCHEMA,
 };
 use std::collections::BTreeMap;
 
@@ -28,12 +28,6 @@ pub(crate) struct Gathered {
 
 /// Text put in place of a field that may identify the user.
 pub(crate) const REDACTED: &str = "(redacted)";
-
-fn hex_to_base64(hex: &str) -> String {
-    parse_hex(hex)
-        .map(|b| base64_encode(&b))
-        .unwrap_or_default()
-}
 
 fn role(record: &CertRecord, index: usize) -> CertRole {
     match (index, &record.subject, &record.issuer) {
@@ -60,12 +54,13 @@ fn new_cert(record: &CertRecord, role: CertRole) -> (EvidenceCert, Option<String
         certificate.parse_error = Some("the record's DER is not valid base64".into());
     }
     let cert = EvidenceCert {
-        file: pem
-            .as_ref()
-            .map(|_| format!("certs/{}", cert_file(role.as_str(), &record.sha256, name))),
+        file: pem.as_ref().map(|_| {
+            let hex = record.sha256.to_string();
+            format!("certs/{}", cert_file(role.as_str(), &hex, name))
+        }),
         role,
-        sha256_base64: hex_to_base64(&record.sha256),
-        spki_sha256_base64: record.spki_sha256.as_deref().map(hex_to_base64),
+        sha256_base64: record.sha256.to_base64(),
+        spki_sha256_base64: record.spki_sha256.map(|k| k.to_base64()),
         certificate,
         crtsh,
         domains: Vec::new(),
@@ -113,7 +108,11 @@ fn catalog_ref(entry: &CatalogEntry, matched_by: Attribution) -> CatalogRef {
         category: entry.category,
         matched_by,
         spki_sha256_base64: if by_key {
-            entry.spki_sha256.iter().map(|k| base64_encode(k)).collect()
+            entry
+                .spki_sha256
+                .iter()
+                .map(Fingerprint::to_base64)
+                .collect()
         } else {
             Vec::new()
         },
@@ -309,11 +308,11 @@ pub(crate) fn gather(
                 }
                 v
             }),
-        ca_sha256: cas.map(|c| c.certificate.sha256.clone()).collect(),
+        ca_sha256: cas.map(|c| c.certificate.sha256).collect(),
         leaf_sha256: certs
             .iter()
             .filter(|c| c.role == CertRole::Leaf)
-            .map(|c| c.certificate.sha256.clone())
+            .map(|c| c.certificate.sha256)
             .collect(),
         unseen_issuers,
     };

@@ -302,7 +302,7 @@ fn write_block(out: &mut String, e: &InterceptionEvidence) -> std::fmt::Result {
                 c.role.as_str(),
                 or_dash(c.certificate.subject.as_deref()),
                 or_dash(c.spki_sha256_base64.as_deref()),
-                cell(&c.certificate.sha256)
+                cell(&c.certificate.sha256.to_string())
             )?;
         }
         writeln!(out)?;
@@ -330,7 +330,7 @@ fn write_block(out: &mut String, e: &InterceptionEvidence) -> std::fmt::Result {
             out,
             "| {} | {} |",
             cell(&c.domains.join(", ")),
-            cell(&c.certificate.sha256)
+            cell(&c.certificate.sha256.to_string())
         )?;
     }
     writeln!(out)
@@ -510,8 +510,8 @@ fn write_leaves(out: &mut String, e: &InterceptionEvidence) -> std::fmt::Result 
             or_dash(c.certificate.serial.as_deref()),
             time(c.certificate.not_before),
             time(c.certificate.not_after),
-            cell(&c.certificate.sha256),
-            or_dash(c.certificate.spki_sha256.as_deref()),
+            cell(&c.certificate.sha256.to_string()),
+            or_dash(c.certificate.spki_sha256.map(|k| k.to_string()).as_deref()),
             or_dash(c.file.as_deref()),
         )?;
     }
@@ -552,11 +552,16 @@ fn write_cert(out: &mut String, c: &EvidenceCert) -> std::fmt::Result {
     writeln!(
         out,
         "- certificate SHA-256: {} (base64 {})",
-        code(&c.certificate.sha256),
+        code(&c.certificate.sha256.to_string()),
         code(&c.sha256_base64)
     )?;
     if let (Some(hex), Some(b64)) = (&c.certificate.spki_sha256, &c.spki_sha256_base64) {
-        writeln!(out, "- SPKI SHA-256: {} (base64 {})", code(hex), code(b64))?;
+        writeln!(
+            out,
+            "- SPKI SHA-256: {} (base64 {})",
+            code(&hex.to_string()),
+            code(b64)
+        )?;
     }
     for link in &c.crtsh {
         // A link is made clickable only when its query is plain hex.

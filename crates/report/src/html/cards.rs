@@ -18,8 +18,8 @@ fn ca_lines(role: &str, cas: &BTreeSet<ServedCa>) -> Markup {
             dt { (role) }
             dd {
                 (visible(ca.subject.as_deref().unwrap_or("(unparsed)")))
-                br; span.muted { "SHA-256 " } code.fp { (visible(&ca.sha256)) }
-                br; span.muted { "SPKI SHA-256 " } code.fp { (visible(ca.spki_sha256.as_deref().unwrap_or("(unparsed)"))) }
+                br; span.muted { "SHA-256 " } code.fp { (ca.sha256.to_string()) }
+                br; span.muted { "SPKI SHA-256 " } code.fp { (ca.spki_sha256.map_or_else(|| "(unparsed)".to_owned(), |k| k.to_string())) }
             }
         }
     }

@@ -42,7 +42,7 @@ struct Member {
     target: String,
     address: Option<String>,
     observed_at: time::OffsetDateTime,
-    leaf_sha256: Option<String>,
+    leaf_sha256: Option<mitmwatch_core::model::Fingerprint>,
 }
 
 /// Targets that share a [`GroupKey`].
@@ -70,7 +70,7 @@ impl Group {
                 target: a.target.to_string(),
                 address: a.address.clone(),
                 observed_at: a.observed_at,
-                leaf_sha256: a.leaf.as_ref().map(|l| l.sha256.clone()),
+                leaf_sha256: a.leaf.as_ref().map(|l| l.sha256),
             });
         }
     }
@@ -170,7 +170,7 @@ impl Group {
                             td { (visible(&m.target)) }
                             td { (visible(m.address.as_deref().unwrap_or(""))) }
                             td { (when(Some(m.observed_at))) }
-                            td { code.fp { (visible(m.leaf_sha256.as_deref().unwrap_or(""))) } }
+                            td { code.fp { (m.leaf_sha256.map(|f| f.to_string()).unwrap_or_default()) } }
                         }
                     }
                 }

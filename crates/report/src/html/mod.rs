@@ -362,8 +362,8 @@ pub(crate) fn chain(obs: &Observation) -> Markup {
             div.cert {
                 b { "#" (i) } " " (visible(c.subject.as_deref().unwrap_or("(unparsed)")))
                 br; span.muted { "issuer " } (visible(c.issuer.as_deref().unwrap_or("(unparsed)")))
-                br; span.muted { "SHA-256 " } code.fp { (visible(&c.sha256)) }
-                br; span.muted { "SPKI SHA-256 " } code.fp { (visible(c.spki_sha256.as_deref().unwrap_or(""))) }
+                br; span.muted { "SHA-256 " } code.fp { (c.sha256.to_string()) }
+                br; span.muted { "SPKI SHA-256 " } code.fp { (c.spki_sha256.map(|k| k.to_string()).unwrap_or_default()) }
                 details.pem {
                     summary { "PEM" }
                     pre { (mitmwatch_core::encoding::base64_decode(&c.der)

@@ -9,7 +9,8 @@
 pub mod builtin;
 pub(crate) mod name_rule;
 
-use crate::encoding::{parse_hex, sha256};
+use crate::encoding::parse_hex;
+use crate::model::Fingerprint;
 use name_rule::{DnAttr, DnValues, NameRule};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap};
@@ -74,9 +75,9 @@ pub struct CatalogEntry {
     /// When it was seen in use.
     pub(crate) years: String,
     /// Certificate SHA-256 values.
-    pub(crate) cert_sha256: Vec<[u8; 32]>,
+    pub(crate) cert_sha256: Vec<Fingerprint>,
     /// SPKI SHA-256 values.
-    pub spki_sha256: Vec<[u8; 32]>,
+    pub spki_sha256: Vec<Fingerprint>,
     /// Name rules (any may match).
     pub(crate) names: Vec<NameRule>,
     /// Subject key identifier of the shipped certificate, if any: matched
@@ -142,8 +143,8 @@ pub struct CatalogError {
 #[derive(Clone, Debug, Default)]
 pub struct Catalog {
     entries: Vec<CatalogEntry>,
-    by_cert: HashMap<[u8; 32], usize>,
-    by_spki: HashMap<[u8; 32], usize>,
+    by_cert: HashMap<Fingerprint, usize>,
+    by_spki: HashMap<Fingerprint, usize>,
     by_key_id: HashMap<Vec<u8>, usize>,
     name_memo: NameMemo,
 }
@@ -178,9 +179,11 @@ impl NameMemo {
     }
 }
 
-fn hash32(text: &str) -> Option<[u8; 32]> {
+fn hash32(text: &str) -> Option<Fingerprint> {
     let bytes = parse_hex(text)?;
-    <[u8; 32]>::try_from(bytes.as_slice()).ok()
+    <[u8; 32]>::try_from(bytes.as_slice())
+        .ok()
+        .map(Fingerprint::from)
 }
 
 /// The DN attributes that name rules test, decoded.
@@ -286,18 +289,16 @@ impl Catalog {
                 .remove(0);
             let (_, x509) = X509Certificate::from_der(&cert)
                 .map_err(|e| fail(format!("{pem_name}: not a certificate: {e}")))?;
-            let actual_cert = sha256(&cert);
-            let actual_spki = sha256(x509.public_key().raw);
+            let actual_cert = Fingerprint::of(&cert);
+            let actual_spki = Fingerprint::of(x509.public_key().raw);
             if !cert_sha256.contains(&actual_cert) {
                 return Err(fail(format!(
-                    "{pem_name} has certificate SHA-256 {}, which cert_sha256 does not list",
-                    crate::encoding::hex(&actual_cert)
+                    "{pem_name} has certificate SHA-256 {actual_cert}, which cert_sha256 does not list",
                 )));
             }
             if !spki_sha256.contains(&actual_spki) {
                 return Err(fail(format!(
-                    "{pem_name} has SPKI SHA-256 {}, which spki_sha256 does not list",
-                    crate::encoding::hex(&actual_spki)
+                    "{pem_name} has SPKI SHA-256 {actual_spki}, which spki_sha256 does not list",
                 )));
             }
             for ext in x509.extensions() {
@@ -366,12 +367,12 @@ impl Catalog {
     }
 
     /// The entry listing this certificate SHA-256.
-    pub(crate) fn by_cert_sha256(&self, hash: &[u8; 32]) -> Option<&CatalogEntry> {
+    pub(crate) fn by_cert_sha256(&self, hash: &Fingerprint) -> Option<&CatalogEntry> {
         self.by_cert.get(hash).map(|i| &self.entries[*i])
     }
 
     /// The entry listing this SPKI SHA-256.
-    pub(crate) fn by_spki_sha256(&self, hash: &[u8; 32]) -> Option<&CatalogEntry> {
+    pub(crate) fn by_spki_sha256(&self, hash: &Fingerprint) -> Option<&CatalogEntry> {
         self.by_spki.get(hash).map(|i| &self.entries[*i])
     }
 
