@@ -657,4 +657,126 @@ fn the_library_default_is_the_command_lines() {
         "{:?}",
         judged.findings
     );
+    // Its SCTs are checked with the key of the shipped intermediate that
+    // signed it, not with the root's.
+    assert!(!judged.has(C::SctInvalid), "{:?}", judged.findings);
+    assert_eq!(judged.verdict, Verdict::Clean, "{:?}", judged.findings);
+}
+
+// ------------------------------------------- found in review, 2026-12-08
+
+/// A root installed on this machine minting leaves the verifier refuses
+/// (a CA certificate as the leaf, or one past its validity): the reason for
+/// the refusal must not make the chain benign, since no public CA issued it.
+#[test]
+fn a_refused_chain_under_a_local_root_is_never_clean() {
+    let public = root("Case Public Root");
+    let local = root("Corporate Inspection Root");
+    let mut store = store_of(&[&public]);
+    store.add_pem(local.pem.as_bytes(), "extra.pem").unwrap();
+    let analyzer = analyzer_with(store);
+    // A minted leaf that is itself a CA certificate: webpki refuses it as
+    // `CaUsedAsEndEntity`, which alone reads as the verifier's strictness.
+    let mut params = leaf_params("www.example.com", FIXTURE_TIME - Duration::hours(1), false);
+    params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    let ca_leaf = params
+        .signed_by(&fresh_key(), &local.issuer)
+        .unwrap()
+        .der()
+        .to_vec();
+    // A minted leaf that expired yesterday.
+    let expired = leaf_params("www.example.com", FIXTURE_TIME - Duration::days(400), false)
+        .signed_by(&fresh_key(), &local.issuer)
+        .unwrap()
+        .der()
+        .to_vec();
+    // The expired one is trusted at a time inside its validity, as
+    // `local`; the CA leaf is refused whatever the time.
+    for (chain, trust) in [
+        (&ca_leaf, ChainTrust::LocalRejected),
+        (&expired, ChainTrust::Local),
+    ] {
+        let a = judge(&analyzer, &[chain], "www.example.com");
+        assert_eq!(a.chain_trust, Some(trust), "{:?}", codes(&a));
+        assert_ne!(a.verdict, Verdict::Clean, "{:?}", a.findings);
+        assert_eq!(finding(&a, C::LocalRoot).severity, Severity::Medium);
+    }
+}
+
+/// A pinned name served by a chain under a local root, with the genuine
+/// pinned intermediate and root (public files) appended: only the keys of
+/// the chain that issued the leaf count, as in Chrome.
+#[test]
+fn appending_the_pinned_cas_does_not_satisfy_the_pins() {
+    let pem = std::fs::read(common::fixtures::fixture("real/public-2026/google.pem")).unwrap();
+    let genuine =
+        mitmwatch_core::analysis_data::trust_store::parse_pem_certs(&pem, "google.pem").unwrap();
+    let (wr2, gts_r1) = (genuine[1].to_vec(), genuine[2].to_vec());
+    let local = root("Corporate Inspection Root");
+    let mut store = store_of(&[&root("Case Public Root")]);
+    store.add_pem(local.pem.as_bytes(), "extra.pem").unwrap();
+    let local_ca = intermediate("Corporate Inspection CA", &local);
+    let forged = leaf(
+        "www.google.com",
+        FIXTURE_TIME - Duration::days(1),
+        true,
+        &local_ca,
+    );
+    let analyzer = analyzer_from(store, PinStore::builtin().unwrap(), None);
+    let a = judge(
+        &analyzer,
+        &[&forged, &local_ca.der, &wr2, &gts_r1],
+        "www.google.com",
+    );
+    assert_eq!(finding(&a, C::PinMismatch).severity, Severity::High);
+    assert_eq!(a.verdict, Verdict::Intercepted, "{:?}", a.findings);
+}
+
+/// The baseline kept the genuine CA's key; a forger under its own CA
+/// appends that genuine CA certificate (a public file) to its chain.
+#[test]
+fn appending_the_baseline_ca_does_not_hide_a_new_issuer() {
+    let r = root("Case Root");
+    let ca = intermediate("Case CA", &r);
+    let genuine = leaf("vk.example", FIXTURE_TIME - Duration::days(20), true, &ca);
+    let mut seen = observe(&[&genuine, &ca.der], "vk.example", FIXTURE_TIME);
+    seen.stock_verification = Some(StockVerification {
+        ok: true,
+        error: None,
+        trust_store: "test roots".into(),
+    });
+    let mut baseline = Baseline::new("test vantage", FIXTURE_TIME);
+    assert!(baseline.add(&seen));
+    let own = root("Security Certificate");
+    let forged = leaf("vk.example", FIXTURE_TIME - Duration::hours(2), true, &own);
+    let analyzer = analyzer_from(store_of(&[&r]), PinStore::empty(), Some(baseline));
+    let a = judge(&analyzer, &[&forged, &own.der, &ca.der], "vk.example");
+    assert_eq!(
+        finding(&a, C::IssuerMismatch).severity,
+        Severity::High,
+        "{:?}",
+        a.findings
+    );
+    assert_ne!(a.verdict, Verdict::Clean);
+}
+
+/// An observation whose time, read in UTC, is past the last instant the
+/// time library holds: judged like any other, never a panic that ends
+/// the run.
+#[test]
+fn a_time_at_the_end_of_time_does_not_end_the_run() {
+    let r = root("Case Root");
+    let ca = intermediate("Case CA", &r);
+    let g = leaf("a.example", FIXTURE_TIME - Duration::days(20), true, &ca);
+    let mut obs = observe(&[&g, &ca.der], "a.example", FIXTURE_TIME);
+    obs.started_at = time::macros::datetime!(9999-12-31 23:00 -1);
+    let at = mitmwatch_core::encoding::utc(obs.started_at);
+    assert_eq!(at.year(), 9999);
+    let analyzer = analyzer_with(store_of(&[&r]));
+    // Twice: the second sighting goes through the chain memo.
+    for _ in 0..2 {
+        let a = analyzer.assess(&obs, ValidationTime::Observed);
+        assert_ne!(a.verdict, Verdict::Intercepted, "{:?}", a.findings);
+    }
+    assert!(!mitmwatch_core::encoding::rfc3339(obs.started_at).is_empty());
 }

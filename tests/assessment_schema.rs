@@ -44,6 +44,7 @@ enum ChainTrust {
     Public,
     Local,
     AnchoredRejected,
+    LocalRejected,
     ServedUntrustedCa,
     UnknownIssuer,
     SelfSigned,

@@ -282,12 +282,16 @@ async fn analyze_skips_bad_lines_and_names_them() {
     let good = serde_json::to_string(&common::probe(&c, "facebook.com").await).unwrap();
     let mut future = serde_json::from_str::<Value>(&good).unwrap();
     future["schema"] = 99.into();
+    // Past the last instant the time library holds once read in UTC: a
+    // record like any other, never a panic that ends the run.
+    let mut end_of_time = serde_json::from_str::<Value>(&good).unwrap();
+    end_of_time["started_at"] = "9999-12-31T23:00:00-01:00".into();
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("obs.jsonl");
     let truncated = &good[..good.len() / 2];
     std::fs::write(
         &file,
-        format!("{good}\nnot json\n{future}\n\n{good}\n{truncated}"),
+        format!("{good}\nnot json\n{future}\n\n{good}\n{truncated}\n{end_of_time}"),
     )
     .unwrap();
     let out = Command::new(binary())
@@ -304,8 +308,9 @@ async fn analyze_skips_bad_lines_and_names_them() {
         "{stderr}"
     );
     assert!(stderr.contains("obs.jsonl:6: truncated JSON"), "{stderr}");
+    assert!(!stderr.contains("panic"), "{stderr}");
     let lines = json_lines(&out.stdout);
-    assert_eq!(lines.len(), 3, "two assessments and the summary");
+    assert_eq!(lines.len(), 4, "three assessments and the summary");
     assert_eq!(out.status.code(), Some(2));
 }
 

@@ -66,6 +66,21 @@ pub fn pem_encode(label: &str, der: &[u8]) -> String {
     out
 }
 
+/// `t` in UTC. A time whose UTC reading is past the last or before the
+/// first instant `time` can hold (`9999-12-31T23:00:00-01:00`, which parses
+/// without error) becomes that last or first instant: never a panic.
+pub fn utc(t: time::OffsetDateTime) -> time::OffsetDateTime {
+    use time::PrimitiveDateTime;
+    t.checked_to_offset(time::UtcOffset::UTC)
+        .unwrap_or_else(|| {
+            if t.offset().is_negative() {
+                PrimitiveDateTime::MAX.assume_utc()
+            } else {
+                PrimitiveDateTime::MIN.assume_utc()
+            }
+        })
+}
+
 /// RFC 3339 text of `t` in UTC (`2026-01-24T12:53:55Z`; fractional seconds
 /// only when `t` has them). Cannot fail: RFC 3339 writes four-digit years
 /// only, so an instant before year 0000 or after 9999 (which no parsed
@@ -74,7 +89,7 @@ pub fn pem_encode(label: &str, der: &[u8]) -> String {
 pub fn rfc3339(t: time::OffsetDateTime) -> String {
     use time::format_description::well_known::Rfc3339;
     use time::{Date, Month, PrimitiveDateTime, Time};
-    let utc = t.to_offset(time::UtcOffset::UTC);
+    let utc = utc(t);
     let clamped = match utc.year() {
         year if year < 0 => PrimitiveDateTime::new(
             Date::from_calendar_date(0, Month::January, 1).unwrap_or(Date::MIN),

@@ -15,7 +15,7 @@
 use super::chain::{signature_under, CertFacts};
 use super::finding::{cert_evidence, finding, with_detail, with_evidence};
 use super::signature::{SignatureCheck, SignatureMemo, SpkiKey};
-use super::trust::TrustOutcome;
+use super::trust::{ProvenKeys, TrustOutcome};
 use crate::analysis_data::baseline::{Baseline, BaselineCa, BaselineEntry};
 use crate::analysis_data::catalog::name_rule::DnAttr;
 use crate::encoding::hex;
@@ -27,6 +27,7 @@ pub(crate) fn check(
     name: &str,
     certs: &[CertFacts],
     trust: &TrustOutcome,
+    proven: &ProvenKeys,
     memo: &SignatureMemo,
 ) -> Vec<Finding> {
     let (Some(baseline), Some(leaf)) = (baseline, certs.first().filter(|c| c.ok())) else {
@@ -35,12 +36,9 @@ pub(crate) fn check(
     let Some(expected) = baseline.get(name) else {
         return Vec::new();
     };
-    let served_ca_keys: Vec<Fingerprint> = certs
-        .iter()
-        .skip(1)
-        .filter(|c| c.ok())
-        .filter_map(|c| c.spki())
-        .collect();
+    // The CAs shown to be above the leaf, not every certificate sent: a
+    // genuine intermediate appended to a forged chain is not its issuer.
+    let served_ca_keys: &[Fingerprint] = &proven.cas;
     if served_ca_keys
         .iter()
         .any(|k| expected.ca_spki_sha256.contains(k))
@@ -132,7 +130,7 @@ pub(crate) fn check(
         (
             Severity::Medium,
             format!(
-                "The certificate names '{}', the CA the trusted vantage saw for {name}, as its issuer,                  but it does not verify under any key the baseline kept for it. A CA that renewed its                  key under the same name looks like this; so does a certificate forged in that CA's                  name.",
+                "The certificate names '{}', the CA the trusted vantage saw for {name}, as its issuer, but it does not verify under any key the baseline kept for it. A CA that renewed its key under the same name looks like this; so does a certificate forged in that CA's name.",
                 leaf.issuer
             ),
         )

@@ -32,6 +32,7 @@
 use super::anchor_index::name_content;
 use super::chain::{signature_by, CertFacts};
 use super::chain_memo::ChainWork;
+use super::completion::Candidate;
 use super::finding::{cert_evidence, finding, with_detail, with_evidence};
 use super::linkage::Path;
 use super::signature::{SignatureCheck, SignatureMemo};
@@ -81,12 +82,14 @@ fn names_public_root(certs: &[CertFacts], path: &Path, public_names: &HashSet<Ve
 /// signed the leaf: when the chain is trusted and it is the only one with
 /// that name, chain building has checked that already; otherwise its
 /// signature is checked here. A trusted leaf whose issuer was not sent was
-/// signed by the trust anchor itself. `None` when the issuer is not known:
+/// signed by the certificate that completed the chain (shipped or fetched)
+/// or, without one, by the trust anchor itself. `None` when the issuer is not known:
 /// the SCTs are then not judged, since checking them with the key of a
 /// wrongly sent intermediate would call genuine SCTs invalid.
 fn issuer_key_hash(
     certs: &[CertFacts],
     trust: &TrustOutcome,
+    extra: &[Candidate],
     memo: &SignatureMemo,
 ) -> Option<Fingerprint> {
     let leaf = certs.first().filter(|c| c.ok())?;
@@ -117,7 +120,20 @@ fn issuer_key_hash(
         }
     }
     if trust.trusted && named.is_empty() && !leaf.self_issued() {
-        return trust.anchor_spki;
+        if trust.completed_by.is_empty() {
+            return trust.anchor_spki;
+        }
+        return trust
+            .completed_by
+            .iter()
+            .filter_map(|&i| extra.get(i))
+            .map(|c| &c.facts)
+            .find(|c| {
+                c.ok()
+                    && c.subject_raw == leaf.issuer_raw
+                    && signature_by(leaf, c, memo) == SignatureCheck::Valid
+            })
+            .map(|c| c.spki_sha256);
     }
     None
 }
@@ -158,13 +174,14 @@ pub(crate) struct CtData<'a> {
 /// states of that time, from `history` and the list).
 pub(crate) fn check(
     certs: &[CertFacts],
-    path: &Path,
     trust: &TrustOutcome,
+    extra: &[Candidate],
     data: &CtData<'_>,
     at: OffsetDateTime,
     memo: &SignatureMemo,
     work: &ChainWork,
 ) -> Vec<Finding> {
+    let path = &trust.path;
     let CtData {
         logs,
         history,
@@ -177,7 +194,7 @@ pub(crate) fn check(
     let publicly_trusted = trust.trusted && trust.anchor_public;
     // Most leaves carry no SCT list: then there is nothing to read or verify.
     let scts = if leaf.has_extension(OID_SCT_LIST_DOTTED) {
-        let issuer = issuer_key_hash(certs, trust, memo);
+        let issuer = issuer_key_hash(certs, trust, extra, memo);
         work.scts(issuer, logs, || {
             embedded::check_remembered(
                 &leaf.der,

@@ -122,7 +122,7 @@ fn product_tells(
         out.push(tell(
             FindingCode::LeafKeyIsCaKey,
             "The server's certificate carries its CA's own key",
-            "The certificate's public key is the key of the CA that issued it (by the CA's              certificate or by its key identifier). Interception software that signs every              certificate with one key does this. Some embedded devices and hand-made test setups              also reuse their CA's key for the server; a public CA never does."
+            "The certificate's public key is the key of the CA that issued it (by the CA's certificate or by its key identifier). Interception software that signs every certificate with one key does this. Some embedded devices and hand-made test setups also reuse their CA's key for the server; a public CA never does."
                 .to_string(),
         ));
     }
@@ -131,7 +131,7 @@ fn product_tells(
             FindingCode::LeafOutlivesIssuer,
             "The server's certificate outlives the CA that issued it",
             format!(
-                "It is valid until {}, after its CA '{}' expires ({}). Interception software mints                  certificates with a fixed lifetime whatever its CA's; some private CAs do the same                  by oversight. Public CAs do not issue past their own certificate's end.",
+                "It is valid until {}, after its CA '{}' expires ({}). Interception software mints certificates with a fixed lifetime whatever its CA's; some private CAs do the same by oversight. Public CAs do not issue past their own certificate's end.",
                 crate::certinfo::rfc3339(leaf.not_after),
                 ca.subject,
                 crate::certinfo::rfc3339(ca.not_after)
@@ -145,7 +145,7 @@ fn product_tells(
             FindingCode::InvalidSerial,
             "The server's certificate has an invalid serial number",
             format!(
-                "Its serial number is {}; RFC 5280 requires a positive one, and every public CA issues                  random positive serials. Home-made and old CA software (and some interception                  products) get this wrong; a private CA's certificate can look like this too.",
+                "Its serial number is {}; RFC 5280 requires a positive one, and every public CA issues random positive serials. Home-made and old CA software (and some interception products) get this wrong; a private CA's certificate can look like this too.",
                 if zero { "zero" } else { "negative" }
             ),
         ));
@@ -165,7 +165,7 @@ fn product_tells(
             FindingCode::MalformedCountry,
             "A country code in the certificate is malformed",
             format!(
-                "The certificate's names carry the country {}, which is not a two-letter ISO 3166                  code. CAs that follow the rules cannot issue this; a CA set up by hand (an                  interception box's, or a small private CA's) often writes the country out.",
+                "The certificate's names carry the country {}, which is not a two-letter ISO 3166 code. CAs that follow the rules cannot issue this; a CA set up by hand (an interception box's, or a small private CA's) often writes the country out.",
                 malformed
                     .iter()
                     .map(|v| format!("'{v}'"))

@@ -224,11 +224,15 @@ impl Analyzer {
         let matches =
             work.catalog_matches(&self.catalog, || catalog_match::find(&self.catalog, certs));
         findings.extend(catalog_match::findings(&matches, certs));
+        // The CA keys shown to be above the leaf, for the pins and the
+        // baseline (not every certificate that was sent).
+        let proven = trust.proven_ca_keys(certs, &extra, &self.signatures);
         findings.extend(pin_check::check(
             &self.pins,
             name,
             certs,
             &trust,
+            &proven,
             obs.started_at,
             at,
         ));
@@ -237,6 +241,7 @@ impl Analyzer {
             name,
             certs,
             &trust,
+            &proven,
             &self.signatures,
         ));
         findings.extend(leaf_traits::check(certs, &trust, obs.started_at));
@@ -247,8 +252,8 @@ impl Analyzer {
         };
         findings.extend(ct::check(
             certs,
-            path,
             &trust,
+            &extra,
             &ct_data,
             at,
             &self.signatures,

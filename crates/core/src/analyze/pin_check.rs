@@ -10,7 +10,7 @@
 
 use super::chain::CertFacts;
 use super::finding::{finding, with_detail};
-use super::trust::TrustOutcome;
+use super::trust::{ProvenKeys, TrustOutcome};
 use crate::analysis_data::static_pins::PinStore;
 use crate::model::{Finding, FindingCode, Fingerprint, Severity};
 use time::{Duration, OffsetDateTime};
@@ -39,6 +39,7 @@ pub(crate) fn check(
     name: &str,
     certs: &[CertFacts],
     trust: &TrustOutcome,
+    proven: &ProvenKeys,
     observed_at: OffsetDateTime,
     at: OffsetDateTime,
 ) -> Vec<Finding> {
@@ -50,12 +51,12 @@ pub(crate) fn check(
     if applicable.is_empty() {
         return Vec::new();
     }
-    let mut keys: Vec<Fingerprint> = certs
-        .iter()
-        .filter(|c| c.ok())
-        .map(|c| c.spki_sha256)
-        .collect();
-    keys.extend(trust.anchor_spki);
+    // Only keys of the chain that was shown to issue the leaf count, as in
+    // Chrome, which checks the verified chain: a pinned CA merely sent
+    // along proves nothing.
+    let mut keys: Vec<Fingerprint> = certs.first().and_then(|c| c.spki()).into_iter().collect();
+    keys.extend(&proven.cas);
+    keys.extend(proven.anchor);
     if applicable.iter().any(|p| p.pinset.accepts(&keys)) {
         return Vec::new();
     }

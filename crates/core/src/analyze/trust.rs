@@ -10,8 +10,11 @@
 //! for an unknown root.
 //!
 //! Nothing here depends on what was judged before: signatures are
-//! remembered by [`SignatureMemo`] (a cache of a pure function), never
-//! whole paths, so a verdict does not depend on the order of the input.
+//! remembered by [`SignatureMemo`] (a cache of a pure function), and a
+//! whole outcome only by [`super::chain_memo`], keyed by everything it is
+//! made from and used only at times well inside every certificate's
+//! validity, where the time cannot change it; so a verdict does not depend
+//! on the order of the input.
 
 use super::anchor_index::AnchorIndex;
 use super::chain::{signature_by, signature_under, CertFacts};
@@ -126,6 +129,58 @@ impl TrustOutcome {
     pub(crate) fn publicly_trusted(&self) -> bool {
         self.trusted && self.anchor_public
     }
+
+    /// The keys of the CAs shown to be above the leaf: each certificate of
+    /// the issuance path that verifiably signed the one below it (up to the
+    /// first link that does not verify), the certificates the server did
+    /// not send that the trusted path needed, and the anchor when every
+    /// link up to it is proven. A certificate that was merely sent (a
+    /// genuine intermediate appended to a forged chain) is not among them,
+    /// so pins and baselines cannot be satisfied by it.
+    pub(crate) fn proven_ca_keys(
+        &self,
+        certs: &[CertFacts],
+        extra: &[Candidate],
+        memo: &SignatureMemo,
+    ) -> ProvenKeys {
+        let mut cas = Vec::new();
+        let mut whole = true;
+        for pair in self.path.certs.windows(2) {
+            let (Some(child), Some(parent)) = (certs.get(pair[0]), certs.get(pair[1])) else {
+                whole = false;
+                break;
+            };
+            if signature_by(child, parent, memo) != SignatureCheck::Valid {
+                whole = false;
+                break;
+            }
+            cas.extend(parent.spki());
+        }
+        if self.trusted {
+            cas.extend(
+                self.completed_by
+                    .iter()
+                    .filter_map(|&i| extra.get(i))
+                    .filter_map(|c| c.facts.spki()),
+            );
+        }
+        let anchor_proven = self.trusted
+            || (whole && !matches!(self.rejection, Some(Rejection::Unverifiable { .. })));
+        ProvenKeys {
+            cas,
+            anchor: self.anchor_spki.filter(|_| anchor_proven),
+        }
+    }
+}
+
+/// What [`TrustOutcome::proven_ca_keys`] found.
+#[derive(Debug, Default)]
+pub(crate) struct ProvenKeys {
+    /// SPKI SHA-256 of the CAs proven to be above the leaf, below the
+    /// anchor.
+    pub(crate) cas: Vec<Fingerprint>,
+    /// The anchor's, when the whole path up to it is proven.
+    pub(crate) anchor: Option<Fingerprint>,
 }
 
 fn unix(t: OffsetDateTime) -> UnixTime {
@@ -405,7 +460,11 @@ fn untrusted(
                 out.anchor_public = link.removed || store.is_public_anchor(&link.spki);
                 out.removed_root = link.removed;
                 out.rejection = Some(rejection(certs, &path, &error, top, &link, anchors, memo));
-                ChainTrust::AnchoredRejected
+                if out.anchor_public {
+                    ChainTrust::AnchoredRejected
+                } else {
+                    ChainTrust::LocalRejected
+                }
             }
             None if top.index == 0
                 && top.self_issued()

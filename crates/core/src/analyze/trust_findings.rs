@@ -48,7 +48,7 @@ pub(crate) fn findings(trust: &TrustOutcome, cx: &Context<'_>) -> Vec<Finding> {
         out.extend(completion_finding(&trust.completed_by, cx.extra));
         name_check(leaf, cx.name, cx.work, &mut out);
         if trust.chain == Some(ChainTrust::Local) {
-            out.push(local_root(leaf, cx.name));
+            out.push(local_root(leaf, cx.name, true));
         }
         if trust.removed_root {
             out.extend(removed_root_finding(cx.removed, trust, cx.at));
@@ -59,6 +59,11 @@ pub(crate) fn findings(trust: &TrustOutcome, cx: &Context<'_>) -> Vec<Finding> {
         let genuine_issuer = link.copies_key_id(cx.certs)
             && anchor_above(cx.certs, link.claimed_issuer, cx.anchors, cx.memo).is_some();
         out.push(linkage::broken_link_finding(cx.certs, link, genuine_issuer));
+    }
+    // Refused, but linked to a root added on this machine: no public CA
+    // issued it, so the reason for the refusal does not make it benign.
+    if trust.chain == Some(ChainTrust::LocalRejected) {
+        out.push(local_root(leaf, cx.name, false));
     }
     match &trust.rejection {
         Some(rejection) => out.extend(rejection_finding(trust, rejection, cx)),
@@ -466,19 +471,33 @@ fn name_check(
 
 /// `local-root` for a chain trusted only through a root added on this
 /// machine.
-fn local_root(leaf: &CertFacts, name: &str) -> Finding {
+/// `local-root` for a chain that links to a root added on this machine;
+/// `accepted` says whether the verifier accepted the chain.
+fn local_root(leaf: &CertFacts, name: &str, accepted: bool) -> Finding {
+    let (title, how) = if accepted {
+        (
+            "Trusted only through a root added on this machine",
+            "Browsers accept it without a warning, which is how installed interception roots \
+             (corporate proxies, antivirus, state roots) stay silent.",
+        )
+    } else {
+        (
+            "Issued under a root added on this machine",
+            "The chain is refused (see the other findings), but no public CA issued it: \
+             installed interception roots (corporate proxies, antivirus, state roots) mint \
+             certificates like this.",
+        )
+    };
     with_evidence(
         finding(
             FindingCode::LocalRoot,
             Severity::Medium,
-            "Trusted only through a root added on this machine",
+            title,
             format!(
                 "The certificate for {name} chains to a root that was added locally (--extra-roots or \
-                 the system store), not to a public CA. Browsers accept it without a warning, which is \
-                 how installed interception roots (corporate proxies, antivirus, state roots) stay \
-                 silent. If {name} is a public site, whoever holds that root's key is reading this \
-                 connection; if it is an internal server of your organisation with its own CA, this \
-                 is expected."
+                 the system store), not to a public CA. {how} If {name} is a public site, whoever \
+                 holds that root's key can read this connection; if it is an internal server of your \
+                 organisation with its own CA, this is expected."
             ),
         ),
         cert_evidence(leaf),

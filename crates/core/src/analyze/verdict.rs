@@ -91,7 +91,8 @@ pub(crate) fn minting(findings: &[Finding], trust: ChainTrust, name: &str) -> Op
         .find(|f| f.code == FindingCode::KnownInterceptionRoot && f.severity < Severity::High)
         .filter(|_| !trust.publicly_anchored() && trust != ChainTrust::SelfSigned);
     // The CA minted the leaf only if it verifiably signed it.
-    let own_ca = matches!(trust, ChainTrust::ServedUntrustedCa | ChainTrust::Local)
+    let local = matches!(trust, ChainTrust::Local | ChainTrust::LocalRejected);
+    let own_ca = (local || trust == ChainTrust::ServedUntrustedCa)
         && !has(FindingCode::UnverifiableSignature);
     let (grounds, cause) = if let Some(named) = product.filter(|_| fresh || !strong.is_empty()) {
         (
@@ -102,13 +103,13 @@ pub(crate) fn minting(findings: &[Finding], trust: ChainTrust, name: &str) -> Op
             named,
         )
     } else if own_ca && !strong.is_empty() {
-        let code = if trust == ChainTrust::Local {
+        let code = if local {
             FindingCode::LocalRoot
         } else {
             FindingCode::UntrustedRoot
         };
         let cause = findings.iter().find(|f| f.code == code)?;
-        let who = if trust == ChainTrust::Local {
+        let who = if local {
             "a root added on this machine"
         } else {
             "a CA the server sent itself, which leads to no trusted root"

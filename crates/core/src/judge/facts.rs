@@ -102,7 +102,7 @@ impl ReportFacts {
         widen(&mut self.first, &mut self.last, t);
         *self
             .days
-            .entry(t.to_offset(time::UtcOffset::UTC).date())
+            .entry(crate::encoding::utc(t).date())
             .or_default()
             .entry(a.verdict)
             .or_default() += 1;
@@ -125,7 +125,7 @@ impl ReportFacts {
     /// current one, and notes its codes (a scan-level finding changed it).
     pub(crate) fn reverdict(&mut self, a: &Assessment, before: Verdict) {
         self.codes.extend(a.findings.iter().map(|f| f.code));
-        let day = a.observed_at.to_offset(time::UtcOffset::UTC).date();
+        let day = crate::encoding::utc(a.observed_at).date();
         if let Some(counts) = self.days.get_mut(&day) {
             if let Some(n) = counts.get_mut(&before).filter(|n| **n > 0) {
                 *n -= 1;

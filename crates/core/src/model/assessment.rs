@@ -22,6 +22,10 @@ pub enum ChainTrust {
     /// rejects it (expired, SHA-1, a constraint): a genuine chain in a bad
     /// state, not an unknown issuer.
     AnchoredRejected,
+    /// Links by signatures to a root added on this machine, but the verifier
+    /// rejects it. Whatever the reason, the root is not a public CA's: it
+    /// weighs as [`ChainTrust::Local`] does.
+    LocalRejected,
     /// The server sent a CA certificate that signed the leaf (a root or an
     /// intermediate) and that leads to no root of the trust store.
     ServedUntrustedCa,
