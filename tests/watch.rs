@@ -346,6 +346,22 @@ async fn under_a_baseline_a_new_issuing_ca_opens_an_episode_with_the_sites_obser
     assert_eq!(kept.lines().count(), 1);
     assert!(kept.contains("\"wikipedia.org\""));
     assert_eq!(events(&data), vec![("episode-opened".into(), 1)]);
+    // Runs without --baseline cannot see an issuing CA change: they leave
+    // the episode open (no false all-clear), however many there are.
+    drop(history);
+    ok(
+        &output(data.watch(
+            &origin,
+            &["--runs", "2", "--every", "100ms", "--close-after", "1"],
+        ))
+        .await,
+        "without the baseline",
+    );
+    let history = History::open(&data.db(), Access::ReadOnly).unwrap();
+    let episodes = history.episodes(None).unwrap();
+    assert_eq!(episodes.len(), 1, "{episodes:?}");
+    assert_eq!(episodes[0].closed_run, None, "{episodes:?}");
+    assert_eq!(events(&data), vec![("episode-opened".into(), 1)]);
 }
 
 #[test]

@@ -187,6 +187,7 @@ fn record_in(
     for signal in &step.opened {
         tx.prepare_cached(
             "INSERT INTO episodes (kind, key, label, opened_run, opened_at, last_seen_run, sites)
+        run.baseline,
              VALUES (?1, ?2, ?3, ?4, ?5, ?4, ?6)",
         )?
         .execute(params![
