@@ -17,9 +17,14 @@ async fn history_agrees_with_the_database_and_the_export_reanalyses_the_same() {
     let to = sim.interceptor.to_string();
     for on in [false, true, true, false] {
         switch.set(on);
-        ok(&output(data.watch(&to, &["--runs", "1"])).await, "run");
+        // A --keep longer than the calendar goes back prunes nothing.
+        ok(
+            &output(data.watch(&to, &["--runs", "1", "--keep", "5000000d"])).await,
+            "run",
+        );
     }
     let db = data.db();
+    assert_eq!(count(&db, "SELECT count(*) FROM runs"), 4);
     let mut c = Command::new(binary());
     c.args(["history", "--format", "json", "--db"]).arg(&db);
     let out = output(c).await;
@@ -90,6 +95,14 @@ async fn history_agrees_with_the_database_and_the_export_reanalyses_the_same() {
     assert!(String::from_utf8(output(c).await.stdout)
         .unwrap()
         .starts_with("No runs"));
+    // --since further back than the calendar goes: everything.
+    let mut c = Command::new(binary());
+    c.args(["history", "--format", "json", "--since", "5000000d", "--db"])
+        .arg(&db);
+    let out = output(c).await;
+    ok(&out, "history --since 5000000d");
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(doc["runs"].as_array().unwrap().len(), 4);
 
     // The export is ordinary observations: analyze gives the stored verdicts.
     let export = data.dir.path().join("export.jsonl");
