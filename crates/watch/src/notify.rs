@@ -162,10 +162,12 @@ fn shell(command: &str) -> Command {
 
 /// Shows `text` as a desktop notification where the system has a way
 /// (`notify-send` on Linux and BSD desktops, `osascript` on macOS).
-/// Returns whether one was shown.
+/// Returns whether one was shown. `text` may hold network text (issuer
+/// names): control characters are escaped as on a terminal, and for
+/// `notify-send`, whose body is markup, `&`, `<` and `>` as entities.
 pub fn desktop(title: &str, text: &str) -> bool {
     let mut command = if cfg!(target_os = "macos") {
-        let quote = |s: &str| s.replace('\\', "\\\\").replace('"', "\\\"");
+        let quote = |s: &str| plain(s).replace('\\', "\\\\").replace('"', "\\\"");
         let mut c = Command::new("osascript");
         c.arg("-e").arg(format!(
             "display notification \"{}\" with title \"{}\"",
@@ -175,7 +177,9 @@ pub fn desktop(title: &str, text: &str) -> bool {
         c
     } else {
         let mut c = Command::new("notify-send");
-        c.arg("--app-name=mitmwatch").arg(title).arg(text);
+        c.arg("--app-name=mitmwatch")
+            .arg(plain(title))
+            .arg(markup(text));
         c
     };
     command
@@ -184,6 +188,33 @@ pub fn desktop(title: &str, text: &str) -> bool {
         .stderr(Stdio::null())
         .status()
         .is_ok_and(|s| s.success())
+}
+
+/// `text` with control characters (C0, DEL, C1) and bidi controls
+/// escaped as `\u{…}` and backslashes doubled, as on a terminal.
+fn plain(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        let dangerous = c.is_control()
+            || matches!(c, '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}');
+        if c == '\\' {
+            out.push_str("\\\\");
+        } else if dangerous {
+            out.push_str(&format!("\\u{{{:x}}}", c as u32));
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// [`plain`] text made safe as the body of a notification that is read
+/// as markup (`notify-send`): `&`, `<` and `>` as entities.
+fn markup(text: &str) -> String {
+    plain(text)
+        .replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
 }
 
 #[cfg(test)]
@@ -249,5 +280,19 @@ mod tests {
             HookOutcome::TimedOut
         );
         assert!(started.elapsed() < Duration::from_secs(10));
+    }
+
+    #[test]
+    fn desktop_text_is_neither_markup_nor_terminal_controls() {
+        assert_eq!(
+            markup("interception by <b>Evil & Co</b> <a href=\"x\">"),
+            "interception by &lt;b&gt;Evil &amp; Co&lt;/b&gt; &lt;a href=\"x\"&gt;"
+        );
+        assert_eq!(
+            markup("CN=\x1b[31mred\u{202e}"),
+            "CN=\\u{1b}[31mred\\u{202e}"
+        );
+        assert_eq!(plain("a\\b\nc"), "a\\\\b\\u{a}c");
+        assert_eq!(markup("'Qaznet Trust Network'"), "'Qaznet Trust Network'");
     }
 }
