@@ -124,13 +124,25 @@ pub fn run_hook(command: &str, event: &Event<'_>, timeout: Duration) -> HookOutc
         Ok(c) => c,
         Err(e) => return HookOutcome::NotStarted(e.to_string()),
     };
-    if let Some(mut stdin) = child.stdin.take() {
-        // A command that does not read its input is fine.
-        let _ = stdin
-            .write_all(json.as_bytes())
-            .and_then(|_| stdin.write_all(b"\n"));
-    }
     let deadline = Instant::now() + timeout;
+    if let Some(mut stdin) = child.stdin.take() {
+        // On its own thread: a command that does not read its input is
+        // fine, and an event larger than the pipe holds must not block the
+        // watch past the timeout. The thread ends when the command exits or
+        // is killed (the write then fails), so it is not waited for.
+        let written = std::thread::Builder::new()
+            .name("on-change-stdin".into())
+            .spawn(move || {
+                let _ = stdin
+                    .write_all(json.as_bytes())
+                    .and_then(|_| stdin.write_all(b"\n"));
+            });
+        if let Err(e) = written {
+            let _ = child.kill();
+            let _ = child.wait();
+            return HookOutcome::NotStarted(e.to_string());
+        }
+    }
     loop {
         match child.try_wait() {
             Ok(Some(status)) if status.success() => return HookOutcome::Ok,
@@ -280,6 +292,30 @@ mod tests {
             HookOutcome::TimedOut
         );
         assert!(started.elapsed() < Duration::from_secs(10));
+    }
+
+    #[test]
+    #[cfg(unix)]
+    fn a_hook_that_does_not_read_a_large_event_still_times_out() {
+        let mut e = episode();
+        // Far more than a pipe holds (64 KiB on Linux).
+        e.sites = (0..20_000).map(|i| format!("site-{i}.example")).collect();
+        let event = Event::new(&e, false, Path::new("/db"));
+        assert!(serde_json::to_string(&event).unwrap().len() > 256 * 1024);
+        let started = Instant::now();
+        assert_eq!(
+            run_hook("sleep 30", &event, Duration::from_millis(300)),
+            HookOutcome::TimedOut
+        );
+        assert!(started.elapsed() < Duration::from_secs(10));
+        // One that reads it all gets it all.
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("out");
+        let command = format!("cat > '{}'", out.display());
+        assert_eq!(run_hook(&command, &event, HOOK_TIMEOUT), HookOutcome::Ok);
+        let v: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(&out).unwrap()).unwrap();
+        assert_eq!(v["episode"]["sites"].as_array().unwrap().len(), 20_000);
     }
 
     #[test]
