@@ -13,6 +13,11 @@
 //!              "evidence_dir": "/home/u/.local/share/mitmwatch/evidence/episode-1", …}}
 //! ```
 //!
+//! When the episode's evidence could not be written (an unwritable
+//! directory, a full disk), the opening event says why in
+//! `"evidence_error"` (absent otherwise); the evidence is tried again after
+//! the next run.
+//!
 //! Environment: `MITMWATCH_EVENT` (`episode-opened` or `episode-closed`),
 //! `MITMWATCH_EPISODE` (id), `MITMWATCH_KIND`, `MITMWATCH_LABEL`,
 //! `MITMWATCH_SITES` (count), `MITMWATCH_EVIDENCE` (directory, or empty)
@@ -43,6 +48,10 @@ pub struct Event<'a> {
     pub database: String,
     /// The episode.
     pub episode: &'a Episode,
+    /// Why its evidence could not be written, if it could not (it is
+    /// tried again after the next run).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub evidence_error: Option<String>,
 }
 
 impl<'a> Event<'a> {
@@ -57,6 +66,7 @@ impl<'a> Event<'a> {
             },
             database: database.display().to_string(),
             episode,
+            evidence_error: None,
         }
     }
 
