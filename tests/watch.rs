@@ -346,6 +346,66 @@ async fn under_a_baseline_a_new_issuing_ca_opens_an_episode_with_the_sites_obser
     assert_eq!(kept.lines().count(), 1);
     assert!(kept.contains("\"wikipedia.org\""));
     assert_eq!(events(&data), vec![("episode-opened".into(), 1)]);
+    // Runs without --baseline cannot see an issuing CA change: they leave
+    // the episode open (no false all-clear), however many there are.
+    drop(history);
+    ok(
+        &output(data.watch(
+            &origin,
+            &["--runs", "2", "--every", "100ms", "--close-after", "1"],
+        ))
+        .await,
+        "without the baseline",
+    );
+    let history = History::open(&data.db(), Access::ReadOnly).unwrap();
+    let episodes = history.episodes(None).unwrap();
+    assert_eq!(episodes.len(), 1, "{episodes:?}");
+    assert_eq!(episodes[0].closed_run, None, "{episodes:?}");
+    assert_eq!(events(&data), vec![("episode-opened".into(), 1)]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unwritable_evidence_directory_still_notifies_and_the_evidence_is_retried() {
+    let sim = sim(None).await;
+    let switch = sim.switch();
+    switch.set(true);
+    let data = Data::new(&sim);
+    let to = sim.interceptor.to_string();
+    // Under a file: no directory can be made there (even by root).
+    let file = data.dir.path().join("a-file");
+    std::fs::write(&file, "not a directory").unwrap();
+    let blocked = file.join("evidence").display().to_string();
+    let out = output(data.watch(&to, &["--runs", "1", "--evidence-dir", &blocked])).await;
+    ok(&out, "blocked evidence");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(stderr.matches("episode 1 opened").count(), 1, "{stderr}");
+    assert!(stderr.contains("could not be written"), "{stderr}");
+    assert_eq!(events(&data), vec![("episode-opened".into(), 1)]);
+    let event: serde_json::Value =
+        serde_json::from_str(std::fs::read_to_string(data.events()).unwrap().trim()).unwrap();
+    assert!(
+        event["evidence_error"]
+            .as_str()
+            .is_some_and(|e| !e.is_empty()),
+        "{event}"
+    );
+    let db = data.db();
+    assert_eq!(
+        count(
+            &db,
+            "SELECT count(*) FROM episodes WHERE evidence_written_at IS NULL"
+        ),
+        1
+    );
+    // The next watch writes the evidence, and does not alarm again.
+    ok(&output(data.watch(&to, &["--runs", "1"])).await, "retry");
+    let dirs = evidence_dirs(&data);
+    assert_eq!(dirs.len(), 1, "{dirs:?}");
+    let history = History::open(&db, Access::ReadOnly).unwrap();
+    let e = &history.episodes(None).unwrap()[0];
+    assert!(e.evidence_written);
+    assert_eq!(e.evidence_dir.as_deref(), Some(dirs[0].to_str().unwrap()));
+    assert_eq!(events(&data), vec![("episode-opened".into(), 1)]);
 }
 
 #[test]

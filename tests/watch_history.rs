@@ -17,9 +17,14 @@ async fn history_agrees_with_the_database_and_the_export_reanalyses_the_same() {
     let to = sim.interceptor.to_string();
     for on in [false, true, true, false] {
         switch.set(on);
-        ok(&output(data.watch(&to, &["--runs", "1"])).await, "run");
+        // A --keep longer than the calendar goes back prunes nothing.
+        ok(
+            &output(data.watch(&to, &["--runs", "1", "--keep", "5000000d"])).await,
+            "run",
+        );
     }
     let db = data.db();
+    assert_eq!(count(&db, "SELECT count(*) FROM runs"), 4);
     let mut c = Command::new(binary());
     c.args(["history", "--format", "json", "--db"]).arg(&db);
     let out = output(c).await;
@@ -90,6 +95,14 @@ async fn history_agrees_with_the_database_and_the_export_reanalyses_the_same() {
     assert!(String::from_utf8(output(c).await.stdout)
         .unwrap()
         .starts_with("No runs"));
+    // --since further back than the calendar goes: everything.
+    let mut c = Command::new(binary());
+    c.args(["history", "--format", "json", "--since", "5000000d", "--db"])
+        .arg(&db);
+    let out = output(c).await;
+    ok(&out, "history --since 5000000d");
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(doc["runs"].as_array().unwrap().len(), 4);
 
     // The export is ordinary observations: analyze gives the stored verdicts.
     let export = data.dir.path().join("export.jsonl");
@@ -145,6 +158,36 @@ async fn history_agrees_with_the_database_and_the_export_reanalyses_the_same() {
     );
     let html = std::fs::read_to_string(data.dir.path().join("r.html")).unwrap();
     assert!(html.contains("facebook.com") && html.contains("Qaznet"));
+
+    // A database from elsewhere: every stored word is escaped, on a
+    // terminal (kind, verdict, status) and in CSV (no formula).
+    rusqlite::Connection::open(&db)
+        .unwrap()
+        .execute_batch(
+            "UPDATE episodes SET kind = 'evil' || char(27) || '[2J';
+             UPDATE judgements SET verdict = '=HYPERLINK(1)' || char(27) WHERE verdict = 'intercepted';
+             UPDATE judgements SET verdict = 'error', status = '@SUM(1)' || char(27) || '[31m'
+                 WHERE verdict = 'clean';",
+        )
+        .unwrap();
+    let mut c = Command::new(binary());
+    c.args(["history", "--db"]).arg(&db);
+    let out = output(c).await;
+    ok(&out, "history of a foreign database");
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(!text.contains('\x1b'), "{text}");
+    assert!(text.contains("evil\\u{1b}[2J"), "{text}");
+    assert!(text.contains("=HYPERLINK(1)\\u{1b}"), "{text}");
+    assert!(text.contains("error (@SUM(1)\\u{1b}[31m)"), "{text}");
+    let mut c = Command::new(binary());
+    c.args(["history", "--format", "csv", "--db"]).arg(&db);
+    let out = output(c).await;
+    ok(&out, "csv of a foreign database");
+    let csv = String::from_utf8(out.stdout).unwrap();
+    assert!(!csv.contains('\x1b'), "{csv}");
+    assert!(!csv.contains(",=") && !csv.contains(",@"), "{csv}");
+    assert!(csv.contains(",'=HYPERLINK(1)\\u{1b},"), "{csv}");
+    assert!(csv.contains(",'@SUM(1)\\u{1b}[31m,"), "{csv}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -105,7 +105,15 @@ async fn damaged_foreign_and_non_databases_are_refused_and_left_untouched() {
         .unwrap()
         .execute_batch("CREATE TABLE contacts (name TEXT); INSERT INTO contacts VALUES ('a');")
         .unwrap();
+    // The right application id with a negative schema version.
+    let negative = data.dir.path().join("negative.sqlite");
+    drop(History::open(&negative, Access::ReadWrite).unwrap());
+    Connection::open(&negative)
+        .unwrap()
+        .pragma_update(None, "user_version", -1)
+        .unwrap();
     for (path, words) in [
+        (&negative, "schema version -1"),
         (&db, "damaged"),
         (&text, "not a mitmwatch history database"),
         (&foreign, "another program"),

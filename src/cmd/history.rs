@@ -67,8 +67,8 @@ pub fn run(args: HistoryArgs) -> Result<i32> {
                         t.port,
                         cell(t.sni.as_deref().unwrap_or("")),
                         cell(site.via.as_deref().unwrap_or("")),
-                        s.verdict,
-                        s.status,
+                        cell(&s.verdict),
+                        cell(&s.status),
                         cell(s.interceptor.as_deref().unwrap_or("")),
                         rfc3339(s.from),
                         rfc3339(s.to),
@@ -85,12 +85,13 @@ pub fn run(args: HistoryArgs) -> Result<i32> {
     Ok(super::exit::OK)
 }
 
-/// A segment's result: `clean`, `intercepted by X`, `error (dns-failed)`.
+/// A segment's result: `clean`, `intercepted by X`, `error (dns-failed)`
+/// (all of it read from the database, so escaped for a terminal).
 fn segment_name(seg: &mitmwatch_watch::timeline::Segment) -> String {
     match &seg.interceptor {
-        Some(by) => format!("{} by {}", seg.verdict, escape(by)),
-        None if seg.verdict == "error" => format!("error ({})", seg.status),
-        None => seg.verdict.clone(),
+        Some(by) => format!("{} by {}", escape(&seg.verdict), escape(by)),
+        None if seg.verdict == "error" => format!("error ({})", escape(&seg.status)),
+        None => escape(&seg.verdict),
     }
 }
 
@@ -133,7 +134,7 @@ fn text(
         s.push_str(&format!(
             "  #{} {} {}: opened {} (run {}), {closed}; {}\n",
             e.id,
-            e.kind,
+            escape(&e.kind),
             escape(&e.label),
             super::history_db::second(e.opened_at),
             e.opened_run,

@@ -31,5 +31,8 @@ pub fn parse_since(text: Option<&str>) -> Result<Option<OffsetDateTime>> {
     let ago = mitmwatch_watch::duration::parse(text).map_err(|e| {
         anyhow::anyhow!("--since {text:?}: expected RFC 3339 (2026-03-01T00:00:00Z) or a duration such as 7d ({e})")
     })?;
-    Ok(Some(OffsetDateTime::now_utc() - ago))
+    Ok(Some(mitmwatch_watch::duration::before(
+        OffsetDateTime::now_utc(),
+        ago,
+    )))
 }

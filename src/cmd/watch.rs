@@ -114,7 +114,7 @@ pub async fn run(args: WatchArgs) -> Result<i32> {
             escape(&network.brief())
         ));
         if let Some(keep) = args.keep {
-            let cut = time::OffsetDateTime::now_utc() - keep;
+            let cut = mitmwatch_watch::duration::before(time::OffsetDateTime::now_utc(), keep);
             let pruned = history.prune(cut)?;
             if pruned.runs > 0 {
                 super::verbosity::detail(&format!(

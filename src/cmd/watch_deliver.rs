@@ -28,41 +28,78 @@ pub struct Deliver {
 }
 
 impl Deliver {
-    /// Writes the evidence and sends the notifications still due.
+    /// Writes the evidence and sends the notifications still due, each
+    /// episode on its own: an episode whose evidence cannot be written
+    /// (an unwritable directory, a full disk) is still notified, with the
+    /// reason, and its evidence is left due, to be tried again after the
+    /// next run. The error returned names what is still due.
     pub fn settle(
         &self,
         history: &History,
         analyzer: &Analyzer,
         data_used: &DataUsed,
     ) -> Result<()> {
+        let mut undone = Vec::new();
         for episode in history.pending()? {
             let id = episode.id;
-            if !episode.evidence_written {
-                let dir = self.write_evidence(history, analyzer, data_used, &episode)?;
-                let shown = dir.as_ref().map(|d| d.display().to_string());
-                history.mark_evidence(id, shown.as_deref())?;
-            }
-            let Some(episode) = history.episode(id)? else {
-                continue;
-            };
-            if !episode.notified_open {
-                self.notify(history.path(), &episode, false);
-                history.mark_notified(id, false)?;
-            }
-            if episode.closed_run.is_some() && !episode.notified_close {
-                self.notify(history.path(), &episode, true);
-                history.mark_notified(id, true)?;
+            if let Err(e) = self.settle_one(history, analyzer, data_used, episode) {
+                undone.push(format!("episode {id}: {e:#}"));
             }
         }
-        Ok(())
+        match undone.is_empty() {
+            true => Ok(()),
+            false => Err(anyhow::anyhow!(undone.join("; "))),
+        }
+    }
+
+    /// [`Deliver::settle`] for one episode.
+    fn settle_one(
+        &self,
+        history: &History,
+        analyzer: &Analyzer,
+        data_used: &DataUsed,
+        episode: Episode,
+    ) -> Result<()> {
+        let id = episode.id;
+        let mut evidence_error = None;
+        if !episode.evidence_written {
+            match self.write_evidence(history, analyzer, data_used, &episode) {
+                Ok(dir) => {
+                    let shown = dir.as_ref().map(|d| d.display().to_string());
+                    history.mark_evidence(id, shown.as_deref())?;
+                }
+                // Left due (tried again after the next run); the alarm
+                // goes out regardless.
+                Err(e) => evidence_error = Some(format!("{e:#}")),
+            }
+        }
+        let Some(episode) = history.episode(id)? else {
+            return Ok(());
+        };
+        if !episode.notified_open {
+            self.notify(history.path(), &episode, false, evidence_error.clone());
+            history.mark_notified(id, false)?;
+        }
+        if episode.closed_run.is_some() && !episode.notified_close {
+            self.notify(history.path(), &episode, true, None);
+            history.mark_notified(id, true)?;
+        }
+        match evidence_error {
+            Some(e) => Err(anyhow::anyhow!("its evidence was not written: {e}")),
+            None => Ok(()),
+        }
     }
 
     /// The log line, the `--on-change` command and the desktop notification.
-    fn notify(&self, db: &Path, episode: &Episode, closing: bool) {
-        let event = Event::new(episode, closing, db);
+    fn notify(&self, db: &Path, episode: &Episode, closing: bool, evidence_error: Option<String>) {
+        let mut event = Event::new(episode, closing, db);
+        event.evidence_error = evidence_error;
         let sentence = event.sentence();
-        let evidence = match (&episode.evidence_dir, closing) {
-            (Some(dir), false) => format!("; evidence in {dir}"),
+        let evidence = match (&episode.evidence_dir, &event.evidence_error, closing) {
+            (Some(dir), _, false) => format!("; evidence in {dir}"),
+            (None, Some(why), false) => format!(
+                "; its evidence could not be written (tried again after the next run): {why}"
+            ),
             _ => String::new(),
         };
         // Always printed (not a note that -q silences): this is the alarm.

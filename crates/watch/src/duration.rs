@@ -2,6 +2,7 @@
 //! `2w`, or several added together (`1h30m`). A bare number is seconds.
 
 use std::time::Duration;
+use time::OffsetDateTime;
 
 /// Parses a duration such as `30m`, `1h30m`, `7d` or `45` (seconds).
 /// The error names the text and what was expected.
@@ -65,6 +66,18 @@ fn from_secs(secs: f64, text: &str) -> Result<Duration, String> {
     }
 }
 
+/// The time `ago` before `t`, but never before 1970, where the history's
+/// clock (milliseconds since 1970) starts: a `--keep` or `--since` of
+/// millions of days means "everything", not a panic of the time library.
+pub fn before(t: OffsetDateTime, ago: Duration) -> OffsetDateTime {
+    time::Duration::try_from(ago)
+        .ok()
+        .and_then(|d| t.checked_sub(d))
+        .map_or(OffsetDateTime::UNIX_EPOCH, |cut| {
+            cut.max(OffsetDateTime::UNIX_EPOCH)
+        })
+}
+
 /// A duration as people write it: `30m`, `1h30m`, `2d`, `1.5s`.
 pub fn display(d: Duration) -> String {
     let ms = d.as_millis();
@@ -108,6 +121,20 @@ mod tests {
         assert!(parse("0s").unwrap_err().contains("above zero"));
         assert!(parse("-5").unwrap_err().contains("above zero"));
         assert!(parse("1h5").unwrap_err().contains("a unit is needed"));
+    }
+
+    #[test]
+    fn a_duration_before_the_start_of_time_saturates() {
+        let now = OffsetDateTime::now_utc();
+        assert_eq!(
+            before(now, parse("1h").unwrap()),
+            now - Duration::from_secs(3600)
+        );
+        let earliest = OffsetDateTime::UNIX_EPOCH;
+        assert_eq!(before(now, parse("100000w").unwrap()), earliest);
+        assert_eq!(before(now, parse("5000000d").unwrap()), earliest);
+        assert_eq!(before(now, parse("999999999999").unwrap()), earliest);
+        assert_eq!(before(now, Duration::MAX), earliest);
     }
 
     #[test]

@@ -104,12 +104,16 @@ pub enum RunKind {
 
 /// The step of one run: which episodes open, go on and close.
 /// `audited` says whether the run looked at the trust stores (a run
-/// without an audit leaves local-root episodes as they are).
+/// without an audit leaves local-root episodes as they are); `baselined`
+/// whether it judged issuers against `--baseline` (a run without one
+/// cannot see a new issuing CA, so it leaves new-issuer episodes as they
+/// are rather than close them as no longer seen).
 pub fn step(
     open: &[OpenEpisode],
     run: RunKind,
     signals: &[Signal],
     audited: bool,
+    baselined: bool,
     close_after: u32,
 ) -> Step {
     let mut out = Step::default();
@@ -121,7 +125,11 @@ pub fn step(
         .map(|s| ((s.kind, s.key.as_str()), s))
         .collect();
     for episode in open {
-        let untouched = episode.kind == EpisodeKind::LocalRoot && !audited;
+        let untouched = match episode.kind {
+            EpisodeKind::LocalRoot => !audited,
+            EpisodeKind::NewIssuer => !baselined,
+            EpisodeKind::Interception => false,
+        };
         match by_key.get(&(episode.kind, episode.key.as_str())) {
             _ if untouched => {}
             Some(signal) => {
@@ -170,7 +178,7 @@ mod tests {
                 'C' => (RunKind::Conclusive, vec![]),
                 _ => (RunKind::Inconclusive, vec![]),
             };
-            let s = step(&open, kind, &signals, true, close_after);
+            let s = step(&open, kind, &signals, true, true, close_after);
             open.retain(|e| !s.closed.contains(&e.id));
             for (id, quiet, sites) in s.continued {
                 let e = open.iter_mut().find(|e| e.id == id).unwrap();
@@ -231,6 +239,7 @@ mod tests {
             RunKind::Conclusive,
             &[box_signal(), other.clone()],
             true,
+            true,
             3,
         );
         assert_eq!(s.opened, vec![other]);
@@ -246,9 +255,27 @@ mod tests {
             quiet_runs: 2,
             sites: BTreeSet::new(),
         }];
-        let s = step(&open, RunKind::Conclusive, &[], false, 3);
+        let s = step(&open, RunKind::Conclusive, &[], false, true, 3);
         assert!(s.closed.is_empty() && s.continued.is_empty());
-        let s = step(&open, RunKind::Conclusive, &[], true, 3);
+        let s = step(&open, RunKind::Conclusive, &[], true, true, 3);
         assert_eq!(s.closed, vec![7]);
+    }
+
+    #[test]
+    fn a_new_issuer_episode_waits_for_a_baseline() {
+        let open = vec![OpenEpisode {
+            id: 9,
+            kind: EpisodeKind::NewIssuer,
+            key: "C=US, O=Another CA".into(),
+            quiet_runs: 2,
+            sites: ["wikipedia.org".to_string()].into(),
+        }];
+        // Runs without --baseline cannot see the signal: no false all-clear.
+        for _ in 0..5 {
+            let s = step(&open, RunKind::Conclusive, &[], true, false, 3);
+            assert_eq!(s, Step::default());
+        }
+        let s = step(&open, RunKind::Conclusive, &[], true, true, 3);
+        assert_eq!(s.closed, vec![9]);
     }
 }

@@ -13,6 +13,11 @@
 //!              "evidence_dir": "/home/u/.local/share/mitmwatch/evidence/episode-1", …}}
 //! ```
 //!
+//! When the episode's evidence could not be written (an unwritable
+//! directory, a full disk), the opening event says why in
+//! `"evidence_error"` (absent otherwise); the evidence is tried again after
+//! the next run.
+//!
 //! Environment: `MITMWATCH_EVENT` (`episode-opened` or `episode-closed`),
 //! `MITMWATCH_EPISODE` (id), `MITMWATCH_KIND`, `MITMWATCH_LABEL`,
 //! `MITMWATCH_SITES` (count), `MITMWATCH_EVIDENCE` (directory, or empty)
@@ -43,6 +48,10 @@ pub struct Event<'a> {
     pub database: String,
     /// The episode.
     pub episode: &'a Episode,
+    /// Why its evidence could not be written, if it could not (it is
+    /// tried again after the next run).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub evidence_error: Option<String>,
 }
 
 impl<'a> Event<'a> {
@@ -57,6 +66,7 @@ impl<'a> Event<'a> {
             },
             database: database.display().to_string(),
             episode,
+            evidence_error: None,
         }
     }
 
@@ -124,13 +134,25 @@ pub fn run_hook(command: &str, event: &Event<'_>, timeout: Duration) -> HookOutc
         Ok(c) => c,
         Err(e) => return HookOutcome::NotStarted(e.to_string()),
     };
-    if let Some(mut stdin) = child.stdin.take() {
-        // A command that does not read its input is fine.
-        let _ = stdin
-            .write_all(json.as_bytes())
-            .and_then(|_| stdin.write_all(b"\n"));
-    }
     let deadline = Instant::now() + timeout;
+    if let Some(mut stdin) = child.stdin.take() {
+        // On its own thread: a command that does not read its input is
+        // fine, and an event larger than the pipe holds must not block the
+        // watch past the timeout. The thread ends when the command exits or
+        // is killed (the write then fails), so it is not waited for.
+        let written = std::thread::Builder::new()
+            .name("on-change-stdin".into())
+            .spawn(move || {
+                let _ = stdin
+                    .write_all(json.as_bytes())
+                    .and_then(|_| stdin.write_all(b"\n"));
+            });
+        if let Err(e) = written {
+            let _ = child.kill();
+            let _ = child.wait();
+            return HookOutcome::NotStarted(e.to_string());
+        }
+    }
     loop {
         match child.try_wait() {
             Ok(Some(status)) if status.success() => return HookOutcome::Ok,
@@ -162,10 +184,12 @@ fn shell(command: &str) -> Command {
 
 /// Shows `text` as a desktop notification where the system has a way
 /// (`notify-send` on Linux and BSD desktops, `osascript` on macOS).
-/// Returns whether one was shown.
+/// Returns whether one was shown. `text` may hold network text (issuer
+/// names): control characters are escaped as on a terminal, and for
+/// `notify-send`, whose body is markup, `&`, `<` and `>` as entities.
 pub fn desktop(title: &str, text: &str) -> bool {
     let mut command = if cfg!(target_os = "macos") {
-        let quote = |s: &str| s.replace('\\', "\\\\").replace('"', "\\\"");
+        let quote = |s: &str| plain(s).replace('\\', "\\\\").replace('"', "\\\"");
         let mut c = Command::new("osascript");
         c.arg("-e").arg(format!(
             "display notification \"{}\" with title \"{}\"",
@@ -175,7 +199,9 @@ pub fn desktop(title: &str, text: &str) -> bool {
         c
     } else {
         let mut c = Command::new("notify-send");
-        c.arg("--app-name=mitmwatch").arg(title).arg(text);
+        c.arg("--app-name=mitmwatch")
+            .arg(plain(title))
+            .arg(markup(text));
         c
     };
     command
@@ -184,6 +210,33 @@ pub fn desktop(title: &str, text: &str) -> bool {
         .stderr(Stdio::null())
         .status()
         .is_ok_and(|s| s.success())
+}
+
+/// `text` with control characters (C0, DEL, C1) and bidi controls
+/// escaped as `\u{…}` and backslashes doubled, as on a terminal.
+fn plain(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        let dangerous = c.is_control()
+            || matches!(c, '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}');
+        if c == '\\' {
+            out.push_str("\\\\");
+        } else if dangerous {
+            out.push_str(&format!("\\u{{{:x}}}", c as u32));
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// [`plain`] text made safe as the body of a notification that is read
+/// as markup (`notify-send`): `&`, `<` and `>` as entities.
+fn markup(text: &str) -> String {
+    plain(text)
+        .replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
 }
 
 #[cfg(test)]
@@ -249,5 +302,43 @@ mod tests {
             HookOutcome::TimedOut
         );
         assert!(started.elapsed() < Duration::from_secs(10));
+    }
+
+    #[test]
+    #[cfg(unix)]
+    fn a_hook_that_does_not_read_a_large_event_still_times_out() {
+        let mut e = episode();
+        // Far more than a pipe holds (64 KiB on Linux).
+        e.sites = (0..20_000).map(|i| format!("site-{i}.example")).collect();
+        let event = Event::new(&e, false, Path::new("/db"));
+        assert!(serde_json::to_string(&event).unwrap().len() > 256 * 1024);
+        let started = Instant::now();
+        assert_eq!(
+            run_hook("sleep 30", &event, Duration::from_millis(300)),
+            HookOutcome::TimedOut
+        );
+        assert!(started.elapsed() < Duration::from_secs(10));
+        // One that reads it all gets it all.
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("out");
+        let command = format!("cat > '{}'", out.display());
+        assert_eq!(run_hook(&command, &event, HOOK_TIMEOUT), HookOutcome::Ok);
+        let v: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(&out).unwrap()).unwrap();
+        assert_eq!(v["episode"]["sites"].as_array().unwrap().len(), 20_000);
+    }
+
+    #[test]
+    fn desktop_text_is_neither_markup_nor_terminal_controls() {
+        assert_eq!(
+            markup("interception by <b>Evil & Co</b> <a href=\"x\">"),
+            "interception by &lt;b&gt;Evil &amp; Co&lt;/b&gt; &lt;a href=\"x\"&gt;"
+        );
+        assert_eq!(
+            markup("CN=\x1b[31mred\u{202e}"),
+            "CN=\\u{1b}[31mred\\u{202e}"
+        );
+        assert_eq!(plain("a\\b\nc"), "a\\\\b\\u{a}c");
+        assert_eq!(markup("'Qaznet Trust Network'"), "'Qaznet Trust Network'");
     }
 }

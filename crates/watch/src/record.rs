@@ -81,9 +81,31 @@ impl History {
             .conn
             .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
             .map_err(&sql)?;
-        let recorded = record_in(&tx, run, close_after).map_err(&sql)?;
+        let recorded = record_in(&tx, run, close_after).map_err(|e| match e {
+            Failed::Sql(source) => sql(source),
+            Failed::Bad { what, reason } => WatchError::BadRecord {
+                path: self.path.clone(),
+                what,
+                reason,
+            },
+        })?;
         tx.commit().map_err(&sql)?;
         Ok(recorded)
+    }
+}
+
+/// Why recording a run failed: SQLite, or stored data that does not read
+/// back (never taken for something else: an unreadable list of first
+/// roots is not "no roots", an unknown episode kind not an interception).
+#[derive(Debug)]
+enum Failed {
+    Sql(rusqlite::Error),
+    Bad { what: &'static str, reason: String },
+}
+
+impl From<rusqlite::Error> for Failed {
+    fn from(e: rusqlite::Error) -> Self {
+        Failed::Sql(e)
     }
 }
 
@@ -91,7 +113,7 @@ fn record_in(
     tx: &Transaction<'_>,
     run: &RunInput<'_>,
     close_after: u32,
-) -> rusqlite::Result<Recorded> {
+) -> std::result::Result<Recorded, Failed> {
     let network = json_text(run.network);
     let network_id = intern(tx, "networks", "facts", &network)?;
     let reached = run
@@ -165,6 +187,7 @@ fn record_in(
         kind,
         &signals,
         run.local_roots.is_some(),
+        run.baseline,
         close_after,
     );
     let mut recorded = Recorded {
@@ -203,7 +226,7 @@ fn record_in(
 }
 
 /// The signals of a run (see [`crate::episodes`]).
-fn signals(tx: &Transaction<'_>, run: &RunInput<'_>) -> rusqlite::Result<Vec<Signal>> {
+fn signals(tx: &Transaction<'_>, run: &RunInput<'_>) -> std::result::Result<Vec<Signal>, Failed> {
     let mut out: Vec<Signal> = Vec::new();
     let mut add = |kind, key: String, label: String, site: Option<&str>| {
         let at = match out.iter().position(|s| s.kind == kind && s.key == key) {
@@ -260,7 +283,11 @@ fn signals(tx: &Transaction<'_>, run: &RunInput<'_>) -> rusqlite::Result<Vec<Sig
                 )?;
             }
             Some(text) => {
-                let known: Vec<LocalRoot> = serde_json::from_str(&text).unwrap_or_default();
+                let known: Vec<LocalRoot> =
+                    serde_json::from_str(&text).map_err(|e| Failed::Bad {
+                        what: "list of the first audit's local roots",
+                        reason: e.to_string(),
+                    })?;
                 for root in roots {
                     if !known.iter().any(|k| k.sha256 == root.sha256) {
                         add(
@@ -278,22 +305,40 @@ fn signals(tx: &Transaction<'_>, run: &RunInput<'_>) -> rusqlite::Result<Vec<Sig
 }
 
 /// The open episodes, as the step needs them.
-fn open_episodes(tx: &Transaction<'_>) -> rusqlite::Result<Vec<OpenEpisode>> {
+fn open_episodes(tx: &Transaction<'_>) -> std::result::Result<Vec<OpenEpisode>, Failed> {
     let mut stmt = tx.prepare_cached(
         "SELECT id, kind, key, quiet_runs, sites FROM episodes WHERE closed_run IS NULL ORDER BY id",
     )?;
-    let rows = stmt.query_map([], |r| {
-        let kind: String = r.get(1)?;
-        let sites: String = r.get(4)?;
-        Ok(OpenEpisode {
-            id: r.get(0)?,
-            kind: EpisodeKind::parse(&kind).unwrap_or(EpisodeKind::Interception),
-            key: r.get(2)?,
-            quiet_runs: r.get(3)?,
-            sites: serde_json::from_str(&sites).unwrap_or_default(),
+    let rows = stmt
+        .query_map([], |r| {
+            Ok((
+                r.get::<_, i64>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, String>(2)?,
+                r.get::<_, u32>(3)?,
+                r.get::<_, String>(4)?,
+            ))
+        })?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    rows.into_iter()
+        .map(|(id, kind, key, quiet_runs, sites)| {
+            let kind = EpisodeKind::parse(&kind).ok_or_else(|| Failed::Bad {
+                what: "episode",
+                reason: format!("episode {id} has an unknown kind {kind:?}"),
+            })?;
+            let sites = serde_json::from_str(&sites).map_err(|e| Failed::Bad {
+                what: "episode",
+                reason: format!("episode {id}'s sites: {e}"),
+            })?;
+            Ok(OpenEpisode {
+                id,
+                kind,
+                key,
+                quiet_runs,
+                sites,
+            })
         })
-    })?;
-    rows.collect()
+        .collect()
 }
 
 /// The id of a target's row (with the proxy it went through), added if new.
@@ -396,4 +441,69 @@ pub(crate) fn json_text<T: serde::Serialize + ?Sized>(value: &T) -> String {
     serde_json::to_value(value)
         .map(|v| v.to_string())
         .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::schema::Access;
+
+    fn run<'a>(network: &'a NetworkFacts, roots: Option<&'a [LocalRoot]>) -> RunInput<'a> {
+        RunInput {
+            started_at: OffsetDateTime::now_utc(),
+            finished_at: OffsetDateTime::now_utc(),
+            network,
+            observations: &[],
+            assessments: &[],
+            outcome: Outcome::Clean,
+            local_roots: roots,
+            baseline: false,
+            resumed: false,
+            tool: "mitmwatch test",
+        }
+    }
+
+    #[test]
+    fn stored_data_that_does_not_read_back_is_an_error_not_a_default() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("h.sqlite");
+        let network = NetworkFacts::default();
+        let mut history = History::open(&path, Access::ReadWrite).unwrap();
+        // The first audit stores the machine's roots; then they are damaged.
+        history.record_run(&run(&network, Some(&[])), 3).unwrap();
+        history
+            .conn
+            .execute(
+                "UPDATE meta SET value = 'not json' WHERE key = ?1",
+                [FIRST_ROOTS],
+            )
+            .unwrap();
+        let err = history
+            .record_run(&run(&network, Some(&[])), 3)
+            .unwrap_err();
+        assert!(
+            matches!(err, WatchError::BadRecord { what, .. } if what.contains("local roots")),
+            "{err}"
+        );
+        // Nothing of the failed run was kept.
+        assert_eq!(history.runs(None).unwrap().len(), 1);
+        // Without an audit the roots are not read; an unknown kind of an
+        // open episode is not taken for an interception.
+        history.record_run(&run(&network, None), 3).unwrap();
+        history
+            .conn
+            .execute(
+                "INSERT INTO episodes (kind, key, label, opened_run, opened_at, last_seen_run, sites)
+                 VALUES ('from-the-future', 'k', 'l', 1, 0, 1, '[]')",
+                [],
+            )
+            .unwrap();
+        let err = history.record_run(&run(&network, None), 3).unwrap_err();
+        assert!(
+            matches!(&err, WatchError::BadRecord { what: "episode", reason, .. }
+                if reason.contains("from-the-future")),
+            "{err}"
+        );
+        assert_eq!(history.runs(None).unwrap().len(), 2);
+    }
 }

@@ -264,6 +264,13 @@ fn check_contents(conn: &Connection, path: &Path) -> Result<()> {
             });
         }
     }
+    if version < 0 {
+        // No mitmwatch writes a negative version: a damaged or forged header.
+        return Err(WatchError::Corrupt {
+            path: path.to_path_buf(),
+            reason: format!("schema version {version}"),
+        });
+    }
     let check: Vec<String> = conn
         .prepare("PRAGMA quick_check(5)")
         .and_then(|mut s| {
@@ -298,15 +305,27 @@ fn migrate(conn: &Connection, path: &Path) -> Result<()> {
     loop {
         conn.execute_batch("BEGIN IMMEDIATE").map_err(sql)?;
         let step = (|| {
-            let version: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
+            let version: i64 = conn
+                .pragma_query_value(None, "user_version", |r| r.get(0))
+                .map_err(sql)?;
             if version >= SCHEMA_VERSION {
                 return Ok(false);
             }
-            conn.execute_batch(MIGRATIONS[version as usize])?;
+            let Some(migration) = usize::try_from(version)
+                .ok()
+                .and_then(|v| MIGRATIONS.get(v))
+            else {
+                return Err(WatchError::Corrupt {
+                    path: path.to_path_buf(),
+                    reason: format!("schema version {version}"),
+                });
+            };
+            conn.execute_batch(migration).map_err(sql)?;
             conn.execute_batch(&format!(
                 "PRAGMA application_id = {APPLICATION_ID}; PRAGMA user_version = {};",
                 version + 1
-            ))?;
+            ))
+            .map_err(sql)?;
             Ok(true)
         })();
         match step {
@@ -316,9 +335,9 @@ fn migrate(conn: &Connection, path: &Path) -> Result<()> {
                     return Ok(());
                 }
             }
-            Err(source) => {
+            Err(e) => {
                 let _ = conn.execute_batch("ROLLBACK");
-                return Err(sql(source));
+                return Err(e);
             }
         }
     }
@@ -388,6 +407,20 @@ mod tests {
             matches!(err, WatchError::NewerSchema { found: 99, .. }),
             "{err}"
         );
+
+        let negative = dir.path().join("negative.sqlite");
+        drop(open(&negative, Access::ReadWrite).unwrap());
+        Connection::open(&negative)
+            .unwrap()
+            .pragma_update(None, "user_version", -1)
+            .unwrap();
+        let before = std::fs::read(&negative).unwrap();
+        for access in [Access::ReadWrite, Access::ReadOnly] {
+            let err = open(&negative, access).unwrap_err();
+            assert!(matches!(err, WatchError::Corrupt { .. }), "{err}");
+            assert!(err.to_string().contains("schema version -1"), "{err}");
+        }
+        assert_eq!(std::fs::read(&negative).unwrap(), before);
 
         let missing = dir.path().join("missing.sqlite");
         let err = open(&missing, Access::ReadOnly).unwrap_err();
