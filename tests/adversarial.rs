@@ -780,3 +780,28 @@ fn a_time_at_the_end_of_time_does_not_end_the_run() {
     }
     assert!(!mitmwatch_core::encoding::rfc3339(obs.started_at).is_empty());
 }
+
+/// A leaf sent alone whose chain is completed from the shipped
+/// intermediates by one that has expired since: reported as expired, as a
+/// served one would be.
+#[test]
+fn an_expired_intermediate_that_completed_the_chain_is_reported() {
+    let r = root("Case Root");
+    let ca = intermediate_valid(
+        "Case Old CA",
+        &r,
+        FIXTURE_TIME - Duration::days(700),
+        FIXTURE_TIME - Duration::days(1),
+    );
+    let g = leaf("a.example", FIXTURE_TIME - Duration::days(20), true, &ca);
+    let mut data = mitmwatch_core::analyze::AnalysisData::with_trust(store_of(&[&r])).unwrap();
+    data.pins = PinStore::empty();
+    data.intermediates
+        .add_pem(ca.pem.as_bytes(), "old-ca.pem")
+        .unwrap();
+    let a = judge(&Analyzer::new(data), &[&g], "a.example");
+    assert!(a.has(C::IncompleteChain), "{:?}", codes(&a));
+    let expired = finding(&a, C::Expired);
+    assert!(expired.explanation.contains("Case Old CA"), "{expired:?}");
+    assert_ne!(a.verdict, Verdict::Intercepted);
+}

@@ -199,6 +199,23 @@ fn the_comparison_looks_at_issuing_cas_not_leaves() {
     // Another leaf from the same CA: same issuer.
     let same = with_verification(observation("public-wrong-name", "example.com"), true);
     assert_eq!(compare(&control, &same).outcome, SniOutcome::SameIssuer);
+    // A forged leaf can copy its issuer's name and key identifier: when the
+    // analyzer judges the target intercepted and the control not, the
+    // look-alike issuers do not make it "no interception".
+    let split = sni_diff::compare(
+        &control,
+        &same,
+        sni_diff::Verdicts {
+            control: Verdict::Clean,
+            target: Verdict::Intercepted,
+        },
+    );
+    assert_eq!(split.outcome, SniOutcome::SniTriggered);
+    assert!(
+        split.explanation.contains("forged certificate can copy"),
+        "{}",
+        split.explanation
+    );
     // The 2019 forgery: another CA, judged intercepted.
     let forged = with_verification(
         observation("kz-2019-forged-facebook", "facebook.com"),

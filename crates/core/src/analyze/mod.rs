@@ -219,7 +219,7 @@ impl Analyzer {
                 work: &work,
             },
         ));
-        findings.extend(trust_findings::validity(certs, &trust, at));
+        findings.extend(trust_findings::validity(certs, &trust, &extra, at));
         let path = &trust.path;
         let matches =
             work.catalog_matches(&self.catalog, || catalog_match::find(&self.catalog, certs));

@@ -78,7 +78,11 @@ pub fn compare(control: &Observation, target: &Observation, verdicts: Verdicts) 
                 "{target_name} was issued by '{}', the control name {control_name} by '{}'",
                 ti.issuer.name, ci.issuer.name
             );
-            if !differs {
+            // Names and key identifiers can be copied: the issuers look
+            // alike, but the analyzer's verdicts say which chain is forged.
+            let split =
+                verdicts.target == Verdict::Intercepted && verdicts.control != Verdict::Intercepted;
+            if !differs && !split {
                 (
                     SniOutcome::SameIssuer,
                     format!(
@@ -87,7 +91,7 @@ pub fn compare(control: &Observation, target: &Observation, verdicts: Verdicts) 
                         ti.issuer.name
                     ),
                 )
-            } else if verdicts.target == Verdict::Intercepted && verdicts.control != Verdict::Intercepted {
+            } else if split {
                 (
                     SniOutcome::SniTriggered,
                     format!(
@@ -139,6 +143,9 @@ pub fn compare(control: &Observation, target: &Observation, verdicts: Verdicts) 
 
 fn key_words(same_name: Option<bool>, same_key: Option<bool>) -> &'static str {
     match (same_name, same_key) {
+        (Some(true), Some(true)) | (Some(true), None) => {
+            "a CA of the same name and key identifier, which a forged certificate can copy"
+        }
         (Some(true), Some(false)) => "a CA of the same name but with another key (an imitation)",
         (_, Some(false)) => "a different CA with a different key",
         _ => "a different CA",

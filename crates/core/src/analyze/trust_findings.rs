@@ -539,12 +539,21 @@ fn removed_root_finding(
 pub(crate) fn validity(
     certs: &[CertFacts],
     trust: &TrustOutcome,
+    extra: &[Candidate],
     at: OffsetDateTime,
 ) -> Vec<Finding> {
     let mut findings = Vec::new();
-    for &i in &trust.path.certs {
-        let cert = &certs[i];
-        let role = if i == 0 {
+    // The path's served certificates, then those the server did not send
+    // that completed it (an expired shipped or fetched intermediate counts
+    // as much as a served one).
+    let served = trust.path.certs.iter().filter_map(|&i| certs.get(i));
+    let completing = trust
+        .completed_by
+        .iter()
+        .filter_map(|&i| extra.get(i))
+        .map(|c| &c.facts);
+    for cert in served.chain(completing) {
+        let role = if cert.index == 0 {
             "The server's certificate"
         } else {
             "A certificate in the chain"
