@@ -60,6 +60,20 @@ fn ca_with(cn: &str, parent: &Ca, change: impl FnOnce(&mut CertificateParams)) -
     }
 }
 
+/// The baseline a trusted vantage makes from `chain` served for `host`
+/// (verified there), at the fixture time.
+fn baseline_of(chain: &[&[u8]], host: &str) -> Baseline {
+    let mut seen = observe(chain, host, FIXTURE_TIME);
+    seen.stock_verification = Some(StockVerification {
+        ok: true,
+        error: None,
+        trust_store: "test roots".into(),
+    });
+    let mut baseline = Baseline::new("test vantage", FIXTURE_TIME);
+    assert!(baseline.add(&seen));
+    baseline
+}
+
 /// The signature algorithm OID of rcgen's ECDSA P-256 certificates
 /// (ecdsa-with-SHA256) and one *ring* cannot check (ecdsa-with-SHA512,
 /// which Microsoft's certificate services allow), DER-encoded: same length.
@@ -292,14 +306,7 @@ fn a_leaf_only_forgery_in_the_baseline_cas_name_is_a_forged_signature() {
     let r = root("Case Root");
     let ca = intermediate("Case CA", &r);
     let genuine = leaf("vk.example", FIXTURE_TIME - Duration::days(20), true, &ca);
-    let mut seen = observe(&[&genuine, &ca.der], "vk.example", FIXTURE_TIME);
-    seen.stock_verification = Some(StockVerification {
-        ok: true,
-        error: None,
-        trust_store: "test roots".into(),
-    });
-    let mut baseline = Baseline::new("test vantage", FIXTURE_TIME);
-    assert!(baseline.add(&seen));
+    let baseline = baseline_of(&[&genuine, &ca.der], "vk.example");
     // Same name and key identifier as the genuine CA, another key.
     let impostor = impostor_of(
         &ca.der,
@@ -442,14 +449,7 @@ fn a_ca_rotation_with_a_baseline_stays_clean() {
         true,
         &r10,
     );
-    let mut seen = observe(&[&first, &r10.der], "site.example", FIXTURE_TIME);
-    seen.stock_verification = Some(StockVerification {
-        ok: true,
-        error: None,
-        trust_store: "test roots".into(),
-    });
-    let mut baseline = Baseline::new("test vantage", FIXTURE_TIME);
-    assert!(baseline.add(&seen));
+    let baseline = baseline_of(&[&first, &r10.der], "site.example");
     let other_root = root("Case Other Root");
     let other_ca = ca_with("Case Other CA", &other_root, |p| {
         p.distinguished_name = rcgen::DistinguishedName::new();
@@ -739,14 +739,7 @@ fn appending_the_baseline_ca_does_not_hide_a_new_issuer() {
     let r = root("Case Root");
     let ca = intermediate("Case CA", &r);
     let genuine = leaf("vk.example", FIXTURE_TIME - Duration::days(20), true, &ca);
-    let mut seen = observe(&[&genuine, &ca.der], "vk.example", FIXTURE_TIME);
-    seen.stock_verification = Some(StockVerification {
-        ok: true,
-        error: None,
-        trust_store: "test roots".into(),
-    });
-    let mut baseline = Baseline::new("test vantage", FIXTURE_TIME);
-    assert!(baseline.add(&seen));
+    let baseline = baseline_of(&[&genuine, &ca.der], "vk.example");
     let own = root("Security Certificate");
     let forged = leaf("vk.example", FIXTURE_TIME - Duration::hours(2), true, &own);
     let analyzer = analyzer_from(store_of(&[&r]), PinStore::empty(), Some(baseline));

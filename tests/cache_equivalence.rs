@@ -15,7 +15,7 @@
 
 mod common;
 
-use common::fixtures::{ct_analyzer, observation, FIXTURE_TIME};
+use common::fixtures::{chain_corpus, ct_analyzer, FIXTURE_TIME};
 use common::limbo::read_gz;
 use common::limbo_judge::{cli_analyzer, shared};
 use common::pki::{analyzer_with, intermediate, intermediate_valid, leaf, observe, root, store_of};
@@ -106,44 +106,9 @@ fn real_chains_judge_the_same_with_and_without_caches() {
 
 #[test]
 fn fixture_chains_judge_the_same_with_and_without_caches() {
-    let names = [
-        "broken-linkage",
-        "ct-bad-signature",
-        "ct-compliant",
-        "ct-forged-copy",
-        "ct-impostor-no-sct",
-        "ct-long-lived",
-        "ct-malformed-list",
-        "ct-unknown-log",
-        "kz-2019-forged-facebook",
-        "kz-2019-forged-vk-1024",
-        "kz-keyid-only",
-        "malformed-second-cert",
-        "mitmproxy-a",
-        "mitmproxy-b",
-        "pinned-google-public-ca",
-        "public-cross-signed",
-        "public-expired",
-        "public-missing-intermediate",
-        "public-not-yet-valid",
-        "public-ok",
-        "public-out-of-order",
-        "public-with-sct",
-        "public-wrong-name",
-        "self-signed",
-        "unknown-ca-forged",
-        "unknown-ca-fresh",
-    ];
     let mut corpus = Vec::new();
     for days in [0, 365, -400, 0] {
-        for (i, name) in names.iter().enumerate() {
-            let host = match *name {
-                "pinned-google-public-ca" => "www.google.com".to_string(),
-                "kz-2019-forged-facebook" => "facebook.com".to_string(),
-                n if n.starts_with("ct-") => "ct-ok.example".to_string(),
-                _ => format!("site{i}.example"),
-            };
-            let mut obs = observation(name, &host);
+        for mut obs in chain_corpus() {
             obs.started_at = FIXTURE_TIME + Duration::days(days);
             corpus.push(obs);
         }

@@ -8,7 +8,7 @@
 
 mod common;
 
-use common::fixtures::{observation, FIXTURE_TIME};
+use common::fixtures::{chain_corpus, FIXTURE_TIME};
 use common::pki::*;
 use mitmwatch_core::analyze::{Analyzer, ValidationTime};
 use mitmwatch_core::judge::{Input, Judge};
@@ -32,49 +32,10 @@ fn shuffle<T>(items: &mut [T], seed: u64) {
 
 /// The corpus, and the roots (PEM) that an analyzer of it trusts.
 fn corpus() -> (Vec<Observation>, String) {
-    let fixtures = [
-        "baseline-vk-other-ca",
-        "baseline-vk-usual-ca",
-        "broken-linkage",
-        "ct-bad-signature",
-        "ct-compliant",
-        "ct-forged-copy",
-        "ct-impostor-no-sct",
-        "ct-long-lived",
-        "ct-malformed-list",
-        "ct-unknown-log",
-        "kz-2019-forged-facebook",
-        "kz-2019-forged-vk-1024",
-        "kz-keyid-only",
-        "malformed-second-cert",
-        "mitmproxy-a",
-        "mitmproxy-b",
-        "pinned-google-public-ca",
-        "public-cross-signed",
-        "public-expired",
-        "public-missing-intermediate",
-        "public-not-yet-valid",
-        "public-ok",
-        "public-out-of-order",
-        "public-with-sct",
-        "public-wrong-name",
-        "self-signed",
-        "unknown-ca-forged",
-        "unknown-ca-fresh",
-    ];
-    let mut observations: Vec<Observation> = fixtures
-        .iter()
+    let mut observations: Vec<Observation> = chain_corpus()
+        .into_iter()
         .enumerate()
-        .map(|(i, name)| {
-            let host = match *name {
-                "mitmproxy-a" => "a.example".to_string(),
-                "mitmproxy-b" => "b.example".to_string(),
-                "pinned-google-public-ca" => "www.google.com".to_string(),
-                "kz-2019-forged-facebook" => "facebook.com".to_string(),
-                n if n.starts_with("ct-") => "ct-ok.example".to_string(),
-                _ => format!("site{i}.example"),
-            };
-            let mut obs = observation(name, &host);
+        .map(|(i, mut obs)| {
             // One target per observation, so results can be matched.
             obs.target.port = 1000 + i as u16;
             obs

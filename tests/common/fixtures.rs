@@ -53,6 +53,59 @@ pub(crate) fn observation(name: &str, host: &str) -> Observation {
     file_observation(&certs, host.to_string(), FIXTURE_TIME)
 }
 
+/// Every chain of `fixtures/chains/` that the verdict tests use, in a fixed
+/// order.
+pub(crate) const CHAIN_FIXTURES: [&str; 28] = [
+    "baseline-vk-other-ca",
+    "baseline-vk-usual-ca",
+    "broken-linkage",
+    "ct-bad-signature",
+    "ct-compliant",
+    "ct-forged-copy",
+    "ct-impostor-no-sct",
+    "ct-long-lived",
+    "ct-malformed-list",
+    "ct-unknown-log",
+    "kz-2019-forged-facebook",
+    "kz-2019-forged-vk-1024",
+    "kz-keyid-only",
+    "malformed-second-cert",
+    "mitmproxy-a",
+    "mitmproxy-b",
+    "pinned-google-public-ca",
+    "public-cross-signed",
+    "public-expired",
+    "public-missing-intermediate",
+    "public-not-yet-valid",
+    "public-ok",
+    "public-out-of-order",
+    "public-with-sct",
+    "public-wrong-name",
+    "self-signed",
+    "unknown-ca-forged",
+    "unknown-ca-fresh",
+];
+
+/// [`CHAIN_FIXTURES`] as observations, each for the name it was made for
+/// (`site{i}.example` where any name will do), at [`FIXTURE_TIME`].
+pub(crate) fn chain_corpus() -> Vec<Observation> {
+    CHAIN_FIXTURES
+        .iter()
+        .enumerate()
+        .map(|(i, name)| {
+            let host = match *name {
+                "mitmproxy-a" => "a.example".to_string(),
+                "mitmproxy-b" => "b.example".to_string(),
+                "pinned-google-public-ca" => "www.google.com".to_string(),
+                "kz-2019-forged-facebook" => "facebook.com".to_string(),
+                n if n.starts_with("ct-") => "ct-ok.example".to_string(),
+                _ => format!("site{i}.example"),
+            };
+            observation(name, &host)
+        })
+        .collect()
+}
+
 /// A scan of `count` observations, `pick(i)` the i-th: the observations,
 /// and each as a line of JSON (without newline).
 pub(crate) fn scan(

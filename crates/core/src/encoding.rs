@@ -116,6 +116,31 @@ pub fn rfc3339_seconds(t: time::OffsetDateTime) -> String {
     rfc3339(t.replace_nanosecond(0).unwrap_or(t))
 }
 
+/// Whether a terminal could act on `c`: control characters (C0, DEL, C1)
+/// and bidi controls.
+fn is_dangerous(c: char) -> bool {
+    c.is_control()
+        || matches!(c, '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+}
+
+/// `text` (certificate text, anything from the network) with control
+/// characters (C0, DEL, C1) and bidi controls escaped as `\u{…}` and
+/// backslashes doubled, so that a terminal or a notification shows it and
+/// acts on none of it; printable text is left as it is.
+pub fn escape_controls(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if c == '\\' {
+            out.push_str("\\\\");
+        } else if is_dangerous(c) {
+            out.push_str(&format!("\\u{{{:x}}}", c as u32));
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -2,28 +2,11 @@
 //! attacker-controlled: everything shown on a terminal goes through
 //! [`escape`], so an ANSI escape in a subject never reaches the terminal raw.
 
-/// Whether a terminal could act on `c`: control characters (C0, DEL, C1)
-/// and bidi controls.
-pub(crate) fn is_dangerous(c: char) -> bool {
-    c.is_control()
-        || matches!(c, '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
-}
-
 /// Escapes control characters (C0, DEL, C1) and bidi overrides as `\u{…}`
-/// (and backslashes as `\\`), leaving printable text as it is.
+/// (and backslashes as `\\`), leaving printable text as it is
+/// ([`mitmwatch_core::encoding::escape_controls`]).
 pub fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        let dangerous = is_dangerous(c);
-        if c == '\\' {
-            out.push_str("\\\\");
-        } else if dangerous {
-            out.push_str(&format!("\\u{{{:x}}}", c as u32));
-        } else {
-            out.push(c);
-        }
-    }
-    out
+    mitmwatch_core::encoding::escape_controls(text)
 }
 
 /// The style of a verdict label: red and bold for `intercepted`, yellow

@@ -212,22 +212,10 @@ pub fn desktop(title: &str, text: &str) -> bool {
         .is_ok_and(|s| s.success())
 }
 
-/// `text` with control characters (C0, DEL, C1) and bidi controls
-/// escaped as `\u{…}` and backslashes doubled, as on a terminal.
+/// `text` with control characters and bidi controls escaped, as on a
+/// terminal.
 fn plain(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        let dangerous = c.is_control()
-            || matches!(c, '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}');
-        if c == '\\' {
-            out.push_str("\\\\");
-        } else if dangerous {
-            out.push_str(&format!("\\u{{{:x}}}", c as u32));
-        } else {
-            out.push(c);
-        }
-    }
-    out
+    mitmwatch_core::encoding::escape_controls(text)
 }
 
 /// [`plain`] text made safe as the body of a notification that is read
