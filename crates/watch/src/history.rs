@@ -169,7 +169,14 @@ impl History {
                     last_seen_run: r.get(6)?,
                     closed_run: r.get(7)?,
                     closed_at: r.get::<_, Option<i64>>(8)?.map(from_millis),
-                    sites: serde_json::from_str(&sites).unwrap_or_default(),
+                    // A list that does not read back is an error, not "no sites".
+                    sites: serde_json::from_str(&sites).map_err(|e| {
+                        rusqlite::Error::FromSqlConversionFailure(
+                            9,
+                            rusqlite::types::Type::Text,
+                            Box::new(e),
+                        )
+                    })?,
                     evidence_dir: r.get(10)?,
                     notified_open: r.get(11)?,
                     notified_close: r.get(12)?,

@@ -505,5 +505,12 @@ mod tests {
             "{err}"
         );
         assert_eq!(history.runs(None).unwrap().len(), 2);
+        // An episode whose list of sites does not read back: an error for
+        // `history`, not an episode without sites.
+        history
+            .conn
+            .execute("UPDATE episodes SET sites = 'not json'", [])
+            .unwrap();
+        assert!(history.episodes(None).is_err());
     }
 }
