@@ -798,3 +798,30 @@ fn an_expired_intermediate_that_completed_the_chain_is_reported() {
     assert!(expired.explanation.contains("Case Old CA"), "{expired:?}");
     assert_ne!(a.verdict, Verdict::Intercepted);
 }
+
+/// A baseline is made from the certificates themselves: the record's
+/// derived fields (SPKI hashes, names), which a hand-edited file could
+/// change, are not what it keeps.
+#[test]
+fn a_baseline_keeps_what_the_certificates_say_not_the_records_fields() {
+    let r = root("Case Root");
+    let ca = intermediate("Case CA", &r);
+    let genuine = leaf("vk.example", FIXTURE_TIME - Duration::days(20), true, &ca);
+    let mut seen = observe(&[&genuine, &ca.der], "vk.example", FIXTURE_TIME);
+    seen.stock_verification = Some(StockVerification {
+        ok: true,
+        error: None,
+        trust_store: "test roots".into(),
+    });
+    let fake: mitmwatch_core::model::Fingerprint = "ab".repeat(32).parse().unwrap();
+    let real = seen.chain[1].spki_sha256.unwrap();
+    seen.chain[1].spki_sha256 = Some(fake);
+    seen.chain[0].issuer = Some("CN=Edited".into());
+    seen.chain[1].issuer = Some("CN=Edited Root".into());
+    let mut baseline = Baseline::new("test vantage", FIXTURE_TIME);
+    assert!(baseline.add(&seen));
+    let text = serde_json::to_string(&baseline).unwrap();
+    assert!(text.contains(&real.to_string()), "{text}");
+    assert!(!text.contains(&fake.to_string()), "{text}");
+    assert!(!text.contains("Edited"), "{text}");
+}

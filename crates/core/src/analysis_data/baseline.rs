@@ -128,24 +128,24 @@ impl Baseline {
             .domains
             .entry(obs.target.expected_name().to_string())
             .or_default();
-        if let Some(issuer) = &leaf.issuer {
-            entry.issuers.insert(issuer.clone());
+        if let Some(issuer) = issuer_name(&leaf.der) {
+            entry.issuers.insert(issuer);
         }
+        // Keys from the certificates themselves (the DER), not from the
+        // record's derived fields, which a hand-edited file could change.
         for ca in obs.chain.iter().skip(1) {
-            if let Some(spki) = &ca.spki_sha256 {
-                entry.ca_spki_sha256.insert(*spki);
-            }
             if let Some(parsed) = base64_decode(&ca.der)
                 .ok()
                 .and_then(|der| BaselineCa::from_der(&der))
             {
+                entry.ca_spki_sha256.insert(parsed.spki_sha256);
                 entry.cas.insert(parsed);
             }
         }
         // The topmost certificate's issuer names the root (a root sent
         // along is its own issuer).
         if let Some(top) = obs.chain.last() {
-            entry.roots.extend(top.issuer.clone());
+            entry.roots.extend(issuer_name(&top.der));
         }
         true
     }
@@ -154,4 +154,12 @@ impl Baseline {
     pub(crate) fn get(&self, domain: &str) -> Option<&BaselineEntry> {
         self.domains.get(domain)
     }
+}
+
+/// The issuer name of a certificate given as base64 DER, as the analyzer
+/// writes names, read from the certificate itself.
+fn issuer_name(der_base64: &str) -> Option<String> {
+    let der = base64_decode(der_base64).ok()?;
+    let (_, cert) = X509Certificate::from_der(&der).ok()?;
+    Some(crate::certinfo::name_to_string(cert.issuer()))
 }
