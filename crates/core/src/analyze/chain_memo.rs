@@ -65,6 +65,10 @@ const SCTS_PER_CHAIN: usize = 4;
 /// or a few).
 const NAMES_PER_CHAIN: usize = 8;
 
+/// Issuance paths remembered per chain (a chain has one or two: by name
+/// when trusted, by signature when not).
+const PATHS_PER_CHAIN: usize = 4;
+
 /// How far inside every certificate's validity the validation time must
 /// be for a remembered trust outcome to be used: far more than any
 /// difference between two parsers' reading of a time (DER times are whole
@@ -129,6 +133,9 @@ pub(crate) struct ChainWork {
     trust: Mutex<Vec<(TrustKey, TrustOutcome)>>,
     scts: Mutex<Vec<(Option<Fingerprint>, SctResult)>>,
     names: Mutex<Vec<(Box<str>, bool)>>,
+    /// Per issuance path (certificate positions, leaf first): how many of
+    /// its links verify, from the leaf up.
+    links: Mutex<Vec<(Box<[usize]>, usize)>>,
     /// The catalog's matches: each entry by its place in the catalog.
     catalog: OnceLock<Vec<(usize, MatchStrength, usize, bool)>>,
 }
@@ -229,6 +236,7 @@ impl ChainWork {
             trust: Mutex::default(),
             scts: Mutex::default(),
             names: Mutex::default(),
+            links: Mutex::default(),
             catalog: OnceLock::new(),
         }
     }
@@ -294,6 +302,30 @@ impl ChainWork {
             kept.push((name.into(), covered));
         }
         covered
+    }
+
+    /// How many links of `path` verify from the leaf up (`count` says),
+    /// remembered per path: a signature does not depend on the time.
+    pub(crate) fn verified_links(&self, path: &[usize], count: impl FnOnce() -> usize) -> usize {
+        if !self.kept {
+            return count();
+        }
+        let known = self.links.lock().ok().and_then(|l| {
+            l.iter()
+                .find(|(p, _)| **p == *path)
+                .map(|(_, verified)| *verified)
+        });
+        if let Some(verified) = known {
+            return verified;
+        }
+        let verified = count();
+        if let Ok(mut kept) = self.links.lock() {
+            if kept.len() >= PATHS_PER_CHAIN {
+                kept.clear();
+            }
+            kept.push((path.into(), verified));
+        }
+        verified
     }
 
     /// The completion candidates: remembered when `fetched_nothing` (they

@@ -18,6 +18,7 @@
 
 use super::anchor_index::AnchorIndex;
 use super::chain::{signature_by, signature_under, CertFacts};
+use super::chain_memo::ChainWork;
 use super::completion::Candidate;
 use super::constraints;
 use super::linkage::{self, BrokenLink, Path};
@@ -142,20 +143,31 @@ impl TrustOutcome {
         certs: &[CertFacts],
         extra: &[Candidate],
         memo: &SignatureMemo,
+        work: &ChainWork,
     ) -> ProvenKeys {
-        let mut cas = Vec::new();
-        let mut whole = true;
-        for pair in self.path.certs.windows(2) {
-            let (Some(child), Some(parent)) = (certs.get(pair[0]), certs.get(pair[1])) else {
-                whole = false;
-                break;
-            };
-            if signature_by(child, parent, memo) != SignatureCheck::Valid {
-                whole = false;
-                break;
-            }
-            cas.extend(parent.spki());
-        }
+        let links = self.path.certs.len().saturating_sub(1);
+        let verified = work.verified_links(&self.path.certs, || {
+            self.path
+                .certs
+                .windows(2)
+                .take_while(|pair| {
+                    matches!(
+                        (certs.get(pair[0]), certs.get(pair[1])),
+                        (Some(child), Some(parent))
+                            if signature_by(child, parent, memo) == SignatureCheck::Valid
+                    )
+                })
+                .count()
+        });
+        let whole = verified == links;
+        let mut cas: Vec<Fingerprint> = self
+            .path
+            .certs
+            .iter()
+            .skip(1)
+            .take(verified)
+            .filter_map(|&i| certs.get(i).and_then(|c| c.spki()))
+            .collect();
         if self.trusted {
             cas.extend(
                 self.completed_by
