@@ -226,7 +226,10 @@ impl Analyzer {
         findings.extend(catalog_match::findings(&matches, certs));
         // The CA keys shown to be above the leaf, for the pins and the
         // baseline (not every certificate that was sent).
-        let proven = trust.proven_ca_keys(certs, &extra, &self.signatures, &work);
+        let verified = work.verified_links(&trust.path.certs, || {
+            trust::verified_links(certs, &trust.path, &self.signatures)
+        });
+        let proven = trust.proven_ca_keys(certs, &extra, verified);
         findings.extend(pin_check::check(
             &self.pins,
             name,

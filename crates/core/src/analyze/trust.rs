@@ -18,7 +18,6 @@
 
 use super::anchor_index::AnchorIndex;
 use super::chain::{signature_by, signature_under, CertFacts};
-use super::chain_memo::ChainWork;
 use super::completion::Candidate;
 use super::constraints;
 use super::linkage::{self, BrokenLink, Path};
@@ -138,28 +137,15 @@ impl TrustOutcome {
     /// link up to it is proven. A certificate that was merely sent (a
     /// genuine intermediate appended to a forged chain) is not among them,
     /// so pins and baselines cannot be satisfied by it.
+    /// `verified` is how many links of the path verify from the leaf up
+    /// ([`verified_links`], which the chain memo remembers).
     pub(crate) fn proven_ca_keys(
         &self,
         certs: &[CertFacts],
         extra: &[Candidate],
-        memo: &SignatureMemo,
-        work: &ChainWork,
+        verified: usize,
     ) -> ProvenKeys {
-        let links = self.path.certs.len().saturating_sub(1);
-        let verified = work.verified_links(&self.path.certs, || {
-            self.path
-                .certs
-                .windows(2)
-                .take_while(|pair| {
-                    matches!(
-                        (certs.get(pair[0]), certs.get(pair[1])),
-                        (Some(child), Some(parent))
-                            if signature_by(child, parent, memo) == SignatureCheck::Valid
-                    )
-                })
-                .count()
-        });
-        let whole = verified == links;
+        let whole = verified >= self.path.certs.len().saturating_sub(1);
         let mut cas: Vec<Fingerprint> = self
             .path
             .certs
@@ -183,6 +169,21 @@ impl TrustOutcome {
             anchor: self.anchor_spki.filter(|_| anchor_proven),
         }
     }
+}
+
+/// How many links of `path` verify from the leaf up: each certificate
+/// signed by the next, up to the first that is not.
+pub(crate) fn verified_links(certs: &[CertFacts], path: &Path, memo: &SignatureMemo) -> usize {
+    path.certs
+        .windows(2)
+        .take_while(|pair| {
+            matches!(
+                (certs.get(pair[0]), certs.get(pair[1])),
+                (Some(child), Some(parent))
+                    if signature_by(child, parent, memo) == SignatureCheck::Valid
+            )
+        })
+        .count()
 }
 
 /// What [`TrustOutcome::proven_ca_keys`] found.
