@@ -204,6 +204,36 @@ impl ChainMemo {
     }
 }
 
+/// The value kept for `key` in a small per-chain list, or `compute`'s,
+/// then kept (the list is emptied when it holds `cap`).
+fn remember<K, Q, V>(
+    list: &Mutex<Vec<(K, V)>>,
+    key: &Q,
+    cap: usize,
+    compute: impl FnOnce() -> V,
+) -> V
+where
+    K: std::borrow::Borrow<Q> + for<'q> From<&'q Q>,
+    Q: PartialEq + ?Sized,
+    V: Copy,
+{
+    let known = list
+        .lock()
+        .ok()
+        .and_then(|l| l.iter().find(|(k, _)| k.borrow() == key).map(|(_, v)| *v));
+    if let Some(value) = known {
+        return value;
+    }
+    let value = compute();
+    if let Ok(mut kept) = list.lock() {
+        if kept.len() >= cap {
+            kept.clear();
+        }
+        kept.push((K::from(key), value));
+    }
+    value
+}
+
 /// Whether `at` is inside the validity of every certificate, with
 /// [`VALIDITY_MARGIN`] to spare (see the module's description).
 fn inside_every_validity<'c>(
@@ -286,22 +316,7 @@ impl ChainWork {
         if !self.kept {
             return check();
         }
-        let known = self.names.lock().ok().and_then(|n| {
-            n.iter()
-                .find(|(k, _)| **k == *name)
-                .map(|(_, covered)| *covered)
-        });
-        if let Some(covered) = known {
-            return covered;
-        }
-        let covered = check();
-        if let Ok(mut kept) = self.names.lock() {
-            if kept.len() >= NAMES_PER_CHAIN {
-                kept.clear();
-            }
-            kept.push((name.into(), covered));
-        }
-        covered
+        remember(&self.names, name, NAMES_PER_CHAIN, check)
     }
 
     /// How many links of `path` verify from the leaf up (`count` says),
@@ -310,22 +325,7 @@ impl ChainWork {
         if !self.kept {
             return count();
         }
-        let known = self.links.lock().ok().and_then(|l| {
-            l.iter()
-                .find(|(p, _)| **p == *path)
-                .map(|(_, verified)| *verified)
-        });
-        if let Some(verified) = known {
-            return verified;
-        }
-        let verified = count();
-        if let Ok(mut kept) = self.links.lock() {
-            if kept.len() >= PATHS_PER_CHAIN {
-                kept.clear();
-            }
-            kept.push((path.into(), verified));
-        }
-        verified
+        remember(&self.links, path, PATHS_PER_CHAIN, count)
     }
 
     /// The completion candidates: remembered when `fetched_nothing` (they
