@@ -18,33 +18,13 @@
 mod common;
 
 use common::peers::{
-    brief, codes, json_lines, pem_certs, require, require_path, scan_via_proxy, sha256,
-    spki_sha256, Analysis, Peer,
+    brief, codes, json_lines, origin, path, pem_certs, require, require_path, scan_via_proxy,
+    sha256, spki_sha256, Analysis, Peer, NAMES,
 };
-use mitmwatch_sim::{SimConfig, SimNetwork};
 use serde_json::Value;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::Command;
-
-/// Names scanned through the interceptors: two with static pins, one without.
-const NAMES: [&str; 3] = ["facebook.com", "vk.com", "google.com"];
-
-/// The simulated origin (genuine certificates for any name) and its root as a PEM file.
-async fn origin(dir: &Path) -> (SimNetwork, PathBuf) {
-    let config = SimConfig {
-        intercepted: Default::default(),
-        ..SimConfig::default()
-    };
-    let sim = SimNetwork::start(config).await.unwrap();
-    let roots = dir.join("sim-root.pem");
-    std::fs::write(&roots, sim.public_root_pem()).unwrap();
-    (sim, roots)
-}
-
-fn path(p: &Path) -> &str {
-    p.to_str().unwrap()
-}
 
 /// The catalog's copy of a shipped CA (`certs/NAME`), as DER.
 fn catalog_ca(name: &str) -> Vec<u8> {
@@ -178,6 +158,44 @@ fn build_go(d: &Path, name: &str, main_go: &str) -> PathBuf {
     binary
 }
 
+/// Builds the Go proxy `main_go` (as `NAME-peer`), starts it on a free
+/// port (`-listen`, and `-origin` with the simulated origin's address when
+/// `with_origin`), and scans [`NAMES`] through it, checking that every
+/// chain is a forged leaf and the shipped CA `certs/CA_FILE`. Returns the
+/// scan file, the roots file, the CA (DER) and the observations; the files
+/// are in `d`.
+async fn scan_through_go_proxy(
+    d: &Path,
+    name: &str,
+    main_go: &str,
+    with_origin: bool,
+    ca_file: &str,
+) -> (PathBuf, PathBuf, Vec<u8>, Vec<Value>) {
+    let binary = build_go(d, &format!("{name}-peer"), main_go);
+    let (sim, roots) = origin(d).await;
+    let log = d.join(format!("{name}.log"));
+    let origin_addr = sim.origin.to_string();
+    let (peer, ports) = Peer::start_on_free_ports(name, 1, &log, |ports| {
+        let mut cmd = Command::new(&binary);
+        cmd.arg("-listen").arg(format!("127.0.0.1:{}", ports[0]));
+        if with_origin {
+            cmd.args(["-origin", &origin_addr]);
+        }
+        cmd
+    });
+    let ca = catalog_ca(ca_file);
+    let (scan, observations) = tokio::task::spawn_blocking({
+        let d = d.to_path_buf();
+        let roots = roots.clone();
+        let ca = ca.clone();
+        let origin = sim.origin;
+        move || scan_and_check_chains(&d, &peer, ports[0], origin, &roots, &ca)
+    })
+    .await
+    .unwrap();
+    (scan, roots, ca, observations)
+}
+
 /// goproxy 1.1 (Debian) intercepting with its built-in CA: `intercepted`,
 /// named by key as `goproxy-ca`, exit 2.
 ///
@@ -194,28 +212,14 @@ async fn goproxy_built_in_ca_is_named_by_key() {
         "apt-get install golang-github-elazarl-goproxy-dev",
     );
     let dir = tempfile::tempdir().unwrap();
-    let d = dir.path();
-    let binary = build_go(d, "goproxy-peer", GOPROXY_MAIN);
-    let (sim, roots) = origin(d).await;
-    let log = d.join("goproxy.log");
-    let origin_addr = sim.origin.to_string();
-    let (peer, ports) = Peer::start_on_free_ports("goproxy", 1, &log, |ports| {
-        let mut cmd = Command::new(&binary);
-        cmd.arg("-listen")
-            .arg(format!("127.0.0.1:{}", ports[0]))
-            .args(["-origin", &origin_addr]);
-        cmd
-    });
-    let ca = catalog_ca("goproxy-ca-4ca2f57b4a9958bf.pem");
-    let (scan, observations) = tokio::task::spawn_blocking({
-        let d = d.to_path_buf();
-        let roots = roots.clone();
-        let ca = ca.clone();
-        let origin = sim.origin;
-        move || scan_and_check_chains(&d, &peer, ports[0], origin, &roots, &ca)
-    })
-    .await
-    .unwrap();
+    let (scan, roots, ca, observations) = scan_through_go_proxy(
+        dir.path(),
+        "goproxy",
+        GOPROXY_MAIN,
+        true,
+        "goproxy-ca-4ca2f57b4a9958bf.pem",
+    )
+    .await;
     for o in &observations {
         let leaf = &o["chain"][0];
         assert_eq!(leaf["subject"], "O=GoProxy untrusted MITM proxy Inc", "{o}");
@@ -287,25 +291,14 @@ async fn martian_with_cybervillains_ca_is_named_by_key() {
         "apt-get install golang-github-google-martian-dev",
     );
     let dir = tempfile::tempdir().unwrap();
-    let d = dir.path();
-    let binary = build_go(d, "martian-peer", MARTIAN_MAIN);
-    let (sim, roots) = origin(d).await;
-    let log = d.join("martian.log");
-    let (peer, ports) = Peer::start_on_free_ports("martian", 1, &log, |ports| {
-        let mut cmd = Command::new(&binary);
-        cmd.arg("-listen").arg(format!("127.0.0.1:{}", ports[0]));
-        cmd
-    });
-    let ca = catalog_ca("cybervillains-ca-8203964551b3a12d.pem");
-    let (scan, observations) = tokio::task::spawn_blocking({
-        let d = d.to_path_buf();
-        let roots = roots.clone();
-        let ca = ca.clone();
-        let origin = sim.origin;
-        move || scan_and_check_chains(&d, &peer, ports[0], origin, &roots, &ca)
-    })
-    .await
-    .unwrap();
+    let (scan, roots, ca, observations) = scan_through_go_proxy(
+        dir.path(),
+        "martian",
+        MARTIAN_MAIN,
+        false,
+        "cybervillains-ca-8203964551b3a12d.pem",
+    )
+    .await;
     for o in &observations {
         let host = o["target"]["host"].as_str().unwrap();
         assert_eq!(

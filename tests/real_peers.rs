@@ -13,35 +13,15 @@
 mod common;
 
 use common::peers::{
-    brief, codes, json_lines, pem_certs, require, san_dns_names, scan_through, sha256, spki_sha256,
-    Analysis, Peer,
+    brief, codes, json_lines, origin, path, pem_certs, require, san_dns_names, scan_through,
+    sha256, spki_sha256, Analysis, Peer, NAMES,
 };
-use mitmwatch_sim::{SimConfig, SimNetwork};
 use rcgen::{
     BasicConstraints, CertificateParams, CustomExtension, DistinguishedName, DnType,
     ExtendedKeyUsagePurpose, IsCa, Issuer, KeyPair, KeyUsagePurpose,
 };
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
-
-/// Names scanned through the interceptors: two with static pins, one without.
-const NAMES: [&str; 3] = ["facebook.com", "vk.com", "google.com"];
-
-/// The simulated origin (genuine certificates for any name) and its root as a PEM file.
-async fn origin(dir: &Path) -> (SimNetwork, PathBuf) {
-    let config = SimConfig {
-        intercepted: Default::default(),
-        ..SimConfig::default()
-    };
-    let sim = SimNetwork::start(config).await.unwrap();
-    let roots = dir.join("sim-root.pem");
-    std::fs::write(&roots, sim.public_root_pem()).unwrap();
-    (sim, roots)
-}
-
-fn path(p: &Path) -> &str {
-    p.to_str().unwrap()
-}
 
 /// Starts `mitmdump` as a reverse proxy in front of `origin`, with a fresh
 /// CA in `confdir`, plus `extra` options.

@@ -3,12 +3,34 @@
 //! when the test ends; then scan through it and analyse with the
 //! `mitmwatch` binary.
 
+use mitmwatch_sim::{SimConfig, SimNetwork};
 use serde_json::Value;
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
+
+/// Names scanned through the interceptors: two with static pins, one without.
+pub(crate) const NAMES: [&str; 3] = ["facebook.com", "vk.com", "google.com"];
+
+/// The simulated origin (genuine certificates for any name) and its root
+/// as a PEM file in `dir`.
+pub(crate) async fn origin(dir: &Path) -> (SimNetwork, PathBuf) {
+    let config = SimConfig {
+        intercepted: Default::default(),
+        ..SimConfig::default()
+    };
+    let sim = SimNetwork::start(config).await.unwrap();
+    let roots = dir.join("sim-root.pem");
+    std::fs::write(&roots, sim.public_root_pem()).unwrap();
+    (sim, roots)
+}
+
+/// `p` as text, for command-line arguments.
+pub(crate) fn path(p: &Path) -> &str {
+    p.to_str().unwrap()
+}
 
 /// How long a peer may take to start listening.
 const START_TIMEOUT: Duration = Duration::from_secs(30);
