@@ -7,7 +7,7 @@ mod common;
 use common::binary;
 use mitmwatch_core::import::pem_dir::file_observation;
 use mitmwatch_core::model::Observation;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use tokio::process::Command;
 
@@ -62,23 +62,30 @@ fn chromium() -> Option<&'static str> {
     })
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn html_report_is_self_contained_and_escapes_everything() {
-    let dir = tempfile::tempdir().unwrap();
-    let input = observations_file(dir.path()).await;
-    let html = dir.path().join("report.html");
+/// `report --html` of the simulated scan in `dir` (exit 2: it finds the
+/// interception): the input's path, the page's path and its text.
+async fn html_report(dir: &Path) -> (PathBuf, PathBuf, String) {
+    let input = observations_file(dir).await;
+    let html = dir.join("report.html");
     let out = Command::new(binary())
         .arg("report")
         .arg(&input)
         .arg("--html")
         .arg(&html)
         .arg("--roots")
-        .arg(dir.path().join("root.pem"))
+        .arg(dir.join("root.pem"))
         .output()
         .await
         .unwrap();
     common::assert_exit(&out, 2);
     let page = std::fs::read_to_string(&html).unwrap();
+    (input, html, page)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn html_report_is_self_contained_and_escapes_everything() {
+    let dir = tempfile::tempdir().unwrap();
+    let (input, _, page) = html_report(dir.path()).await;
     // Self-contained: one script, ours, allowed by its hash; no external
     // reference; injected markup escaped.
     assert_eq!(
@@ -141,20 +148,7 @@ async fn html_report_is_self_contained_and_escapes_everything() {
 async fn html_report_runs_its_script_in_chromium_and_reads_without_it() {
     let browser = chromium().expect("chromium is not installed (apt-get install chromium)");
     let dir = tempfile::tempdir().unwrap();
-    let input = observations_file(dir.path()).await;
-    let html = dir.path().join("report.html");
-    let out = Command::new(binary())
-        .arg("report")
-        .arg(&input)
-        .arg("--html")
-        .arg(&html)
-        .arg("--roots")
-        .arg(dir.path().join("root.pem"))
-        .output()
-        .await
-        .unwrap();
-    common::assert_exit(&out, 2);
-    let page = std::fs::read_to_string(&html).unwrap();
+    let (_, html, page) = html_report(dir.path()).await;
     let dom = dump_dom(browser, dir.path(), &html, true).await;
     assert!(
         dom.contains("mitmwatch report"),
