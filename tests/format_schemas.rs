@@ -49,24 +49,9 @@ async fn every_output_matches_its_schema() {
     let sim = SimNetwork::start(SimConfig::default()).await.unwrap();
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    let write = |name: &str, text: String| -> String {
-        let path = d.join(name);
-        std::fs::write(&path, text).unwrap();
-        path.display().to_string()
-    };
-    let data = [
-        "--roots".to_string(),
-        write("root.pem", sim.public_root_pem()),
-        "--pins".to_string(),
-        write("pins.json", sim.pins_json()),
-        "--ct-log-list".to_string(),
-        write("ct.json", sim.ct_log_list_json()),
-    ];
+    let data = common::sim_data_args(&sim, d);
     let data: Vec<&str> = data.iter().map(String::as_str).collect();
-    let list = write(
-        "list.txt",
-        mitmwatch_core::analysis_data::domains::popular().join("\n"),
-    );
+    let list = common::popular_list(d);
     let empty = d.join("empty");
     std::fs::create_dir(&empty).unwrap();
     let empty = empty.display().to_string();

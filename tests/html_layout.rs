@@ -176,23 +176,8 @@ fn screenshot(dir: &Path, html: &Path, width: u32) -> PathBuf {
 /// report of it.
 async fn report(dir: &Path) -> (PathBuf, PathBuf) {
     let sim = SimNetwork::start(SimConfig::default()).await.unwrap();
-    let write = |name: &str, text: String| -> String {
-        let path = dir.join(name);
-        std::fs::write(&path, text).unwrap();
-        path.display().to_string()
-    };
-    let data = [
-        "--roots".to_string(),
-        write("root.pem", sim.public_root_pem()),
-        "--pins".to_string(),
-        write("pins.json", sim.pins_json()),
-        "--ct-log-list".to_string(),
-        write("ct.json", sim.ct_log_list_json()),
-    ];
-    let list = write(
-        "list.txt",
-        mitmwatch_core::analysis_data::domains::popular().join("\n"),
-    );
+    let data = common::sim_data_args(&sim, dir);
+    let list = common::popular_list(dir);
     let observations = dir.join("obs.jsonl");
     let status = tokio::process::Command::new(binary())
         .args(["scan", "-q", "-i", &list, "--timeout", "5", "--connect-to"])

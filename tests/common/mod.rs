@@ -166,3 +166,34 @@ pub(crate) fn assert_exit(out: &std::process::Output, code: i32) {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+/// The simulation's analysis data (its root, pins and CT log list)
+/// written into `dir`, as the flags that give them to mitmwatch:
+/// `--roots FILE --pins FILE --ct-log-list FILE`.
+pub(crate) fn sim_data_args(sim: &SimNetwork, dir: &std::path::Path) -> Vec<String> {
+    let write = |name: &str, text: String| {
+        let path = dir.join(name);
+        std::fs::write(&path, text).unwrap();
+        path.display().to_string()
+    };
+    vec![
+        "--roots".into(),
+        write("root.pem", sim.public_root_pem()),
+        "--pins".into(),
+        write("pins.json", sim.pins_json()),
+        "--ct-log-list".into(),
+        write("ct.json", sim.ct_log_list_json()),
+    ]
+}
+
+/// The popular domains (the sites `check` measures) as a target list in
+/// `dir`: its path.
+pub(crate) fn popular_list(dir: &std::path::Path) -> String {
+    let path = dir.join("list.txt");
+    std::fs::write(
+        &path,
+        mitmwatch_core::analysis_data::domains::popular().join("\n"),
+    )
+    .unwrap();
+    path.display().to_string()
+}

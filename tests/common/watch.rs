@@ -26,19 +26,7 @@ pub(crate) struct Data {
 impl Data {
     pub(crate) fn new(sim: &SimNetwork) -> Data {
         let dir = tempfile::tempdir().unwrap();
-        let write = |name: &str, text: String| {
-            let path = dir.path().join(name);
-            std::fs::write(&path, text).unwrap();
-            path.display().to_string()
-        };
-        let analysis = vec![
-            "--roots".into(),
-            write("root.pem", sim.public_root_pem()),
-            "--pins".into(),
-            write("pins.json", sim.pins_json()),
-            "--ct-log-list".into(),
-            write("ct.json", sim.ct_log_list_json()),
-        ];
+        let analysis = super::sim_data_args(sim, dir.path());
         Data { dir, analysis }
     }
 
