@@ -51,17 +51,7 @@ struct Scanned {
 async fn scanned(sim: &SimNetwork) -> Scanned {
     let dir = tempfile::tempdir().unwrap();
     let data = common::sim_data_args(sim, dir.path());
-    let list = common::popular_list(dir.path());
-    let observations = dir.path().join("obs.jsonl");
-    let status = tokio::process::Command::new(binary())
-        .args(["scan", "-q", "-i", &list, "--timeout", "5", "--connect-to"])
-        .arg(format!("::127.0.0.1:{}", sim.interceptor.port()))
-        .arg("-o")
-        .arg(&observations)
-        .status()
-        .await
-        .unwrap();
-    assert!(status.success());
+    let observations = common::scan_popular_via_box(sim, dir.path()).await;
     Scanned {
         observations,
         data,

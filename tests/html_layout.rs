@@ -177,17 +177,7 @@ fn screenshot(dir: &Path, html: &Path, width: u32) -> PathBuf {
 async fn report(dir: &Path) -> (PathBuf, PathBuf) {
     let sim = SimNetwork::start(SimConfig::default()).await.unwrap();
     let data = common::sim_data_args(&sim, dir);
-    let list = common::popular_list(dir);
-    let observations = dir.join("obs.jsonl");
-    let status = tokio::process::Command::new(binary())
-        .args(["scan", "-q", "-i", &list, "--timeout", "5", "--connect-to"])
-        .arg(format!("::127.0.0.1:{}", sim.interceptor.port()))
-        .arg("-o")
-        .arg(&observations)
-        .status()
-        .await
-        .unwrap();
-    assert!(status.success());
+    let observations = common::scan_popular_via_box(&sim, dir).await;
     let html = dir.join("report.html");
     let out = tokio::process::Command::new(binary())
         .arg("report")

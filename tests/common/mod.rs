@@ -197,3 +197,24 @@ pub(crate) fn popular_list(dir: &std::path::Path) -> String {
     .unwrap();
     path.display().to_string()
 }
+
+/// Scans the popular sites through the simulation's box (37 of the 63 are
+/// intercepted there) into `dir/obs.jsonl`, with `scan -q --timeout 5`:
+/// the observations' path.
+pub(crate) async fn scan_popular_via_box(
+    sim: &SimNetwork,
+    dir: &std::path::Path,
+) -> std::path::PathBuf {
+    let list = popular_list(dir);
+    let observations = dir.join("obs.jsonl");
+    let status = tokio::process::Command::new(binary())
+        .args(["scan", "-q", "-i", &list, "--timeout", "5", "--connect-to"])
+        .arg(format!("::127.0.0.1:{}", sim.interceptor.port()))
+        .arg("-o")
+        .arg(&observations)
+        .status()
+        .await
+        .unwrap();
+    assert!(status.success());
+    observations
+}
