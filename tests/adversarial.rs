@@ -14,7 +14,9 @@ use mitmwatch_core::analysis_data::baseline::Baseline;
 use mitmwatch_core::analysis_data::static_pins::PinStore;
 use mitmwatch_core::analysis_data::trust_store::TrustStore;
 use mitmwatch_core::analyze::{Analyzer, ValidationTime};
-use mitmwatch_core::model::{ChainTrust, FindingCode as C, Severity, StockVerification, Verdict};
+use mitmwatch_core::model::{
+    ChainTrust, FindingCode as C, Observation, Severity, StockVerification, Verdict,
+};
 use rcgen::{
     BasicConstraints, CertificateParams, DnType, ExtendedKeyUsagePurpose, GeneralSubtree, IsCa,
     Issuer, KeyPair, KeyUsagePurpose, NameConstraints, SanType, SerialNumber,
@@ -60,17 +62,22 @@ fn ca_with(cn: &str, parent: &Ca, change: impl FnOnce(&mut CertificateParams)) -
     }
 }
 
-/// The baseline a trusted vantage makes from `chain` served for `host`
-/// (verified there), at the fixture time.
-fn baseline_of(chain: &[&[u8]], host: &str) -> Baseline {
+/// `chain` served for `host` as a trusted vantage records it (verified
+/// there), at the fixture time.
+fn seen_from_trusted_vantage(chain: &[&[u8]], host: &str) -> Observation {
     let mut seen = observe(chain, host, FIXTURE_TIME);
     seen.stock_verification = Some(StockVerification {
         ok: true,
         error: None,
         trust_store: "test roots".into(),
     });
+    seen
+}
+
+/// The baseline a trusted vantage makes from `chain` served for `host`.
+fn baseline_of(chain: &[&[u8]], host: &str) -> Baseline {
     let mut baseline = Baseline::new("test vantage", FIXTURE_TIME);
-    assert!(baseline.add(&seen));
+    assert!(baseline.add(&seen_from_trusted_vantage(chain, host)));
     baseline
 }
 
@@ -807,12 +814,7 @@ fn a_baseline_keeps_what_the_certificates_say_not_the_records_fields() {
     let r = root("Case Root");
     let ca = intermediate("Case CA", &r);
     let genuine = leaf("vk.example", FIXTURE_TIME - Duration::days(20), true, &ca);
-    let mut seen = observe(&[&genuine, &ca.der], "vk.example", FIXTURE_TIME);
-    seen.stock_verification = Some(StockVerification {
-        ok: true,
-        error: None,
-        trust_store: "test roots".into(),
-    });
+    let mut seen = seen_from_trusted_vantage(&[&genuine, &ca.der], "vk.example");
     let fake: mitmwatch_core::model::Fingerprint = "ab".repeat(32).parse().unwrap();
     let real = seen.chain[1].spki_sha256.unwrap();
     seen.chain[1].spki_sha256 = Some(fake);
