@@ -217,14 +217,20 @@ pub(crate) fn mitmwatch(args: &[&str], timeout: Duration) -> Output {
 /// trusting `roots`; returns the observations file.
 pub(crate) fn scan_through(dir: &Path, names: &[&str], port: u16, roots: &Path) -> PathBuf {
     let out = dir.join(format!("scan-{port}.jsonl"));
-    let connect_to = format!("::127.0.0.1:{port}");
-    let mut args = vec!["scan", "-q", "--timeout", "10", "--connect-to", &connect_to];
+    scan_into(&out, &format!("::127.0.0.1:{port}"), &[], names, roots);
+    out
+}
+
+/// `scan -q --timeout 10` of `names` into `out`, with `--connect-to
+/// CONNECT_TO`, the flags `extra` and trusting `roots`; it must exit 0.
+fn scan_into(out: &Path, connect_to: &str, extra: &[&str], names: &[&str], roots: &Path) {
+    let mut args = vec!["scan", "-q", "--timeout", "10", "--connect-to", connect_to];
+    args.extend(extra);
     args.extend(["--roots", roots.to_str().unwrap()]);
     args.extend(["-o", out.to_str().unwrap()]);
     args.extend(names);
     let output = mitmwatch(&args, Duration::from_secs(60));
     super::assert_exit(&output, 0);
-    out
 }
 
 /// Scans `names` (port 443) through the explicit HTTP proxy on
@@ -239,15 +245,14 @@ pub(crate) fn scan_via_proxy(
     roots: &Path,
 ) -> PathBuf {
     let out = dir.join(format!("scan-via-{proxy_port}.jsonl"));
-    let connect_to = format!("::{origin}");
     let proxy = format!("http://127.0.0.1:{proxy_port}");
-    let mut args = vec!["scan", "-q", "--timeout", "10", "--connect-to", &connect_to];
-    args.extend(["--proxy", &proxy, "--no-proxy-env", "--no-aia"]);
-    args.extend(["--roots", roots.to_str().unwrap()]);
-    args.extend(["-o", out.to_str().unwrap()]);
-    args.extend(names);
-    let output = mitmwatch(&args, Duration::from_secs(60));
-    super::assert_exit(&output, 0);
+    scan_into(
+        &out,
+        &format!("::{origin}"),
+        &["--proxy", &proxy, "--no-proxy-env", "--no-aia"],
+        names,
+        roots,
+    );
     out
 }
 
