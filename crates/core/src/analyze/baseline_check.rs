@@ -20,6 +20,7 @@ use crate::analysis_data::baseline::{Baseline, BaselineCa, BaselineEntry};
 use crate::analysis_data::catalog::name_rule::DnAttr;
 use crate::encoding::hex;
 use crate::model::{Finding, FindingCode, Fingerprint, Severity};
+use std::cell::LazyCell;
 
 /// The findings of holding the chain for `name` to the baseline.
 pub(crate) fn check(
@@ -27,7 +28,7 @@ pub(crate) fn check(
     name: &str,
     certs: &[CertFacts],
     trust: &TrustOutcome,
-    proven: &ProvenKeys,
+    proven: &LazyCell<ProvenKeys, impl FnOnce() -> ProvenKeys>,
     memo: &SignatureMemo,
 ) -> Vec<Finding> {
     let (Some(baseline), Some(leaf)) = (baseline, certs.first().filter(|c| c.ok())) else {

@@ -225,11 +225,14 @@ impl Analyzer {
             work.catalog_matches(&self.catalog, || catalog_match::find(&self.catalog, certs));
         findings.extend(catalog_match::findings(&matches, certs));
         // The CA keys shown to be above the leaf, for the pins and the
-        // baseline (not every certificate that was sent).
-        let verified = work.verified_links(&trust.path.certs, || {
-            trust::verified_links(certs, &trust.path, &self.signatures)
+        // baseline (not every certificate that was sent): worked out only
+        // for a name that has pins or a baseline entry.
+        let proven = std::cell::LazyCell::new(|| {
+            let verified = work.verified_links(&trust.path.certs, || {
+                trust::verified_links(certs, &trust.path, &self.signatures)
+            });
+            trust.proven_ca_keys(certs, &extra, verified)
         });
-        let proven = trust.proven_ca_keys(certs, &extra, verified);
         findings.extend(pin_check::check(
             &self.pins,
             name,

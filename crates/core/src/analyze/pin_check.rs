@@ -13,6 +13,7 @@ use super::finding::{finding, with_detail};
 use super::trust::{ProvenKeys, TrustOutcome};
 use crate::analysis_data::static_pins::PinStore;
 use crate::model::{Finding, FindingCode, Fingerprint, Severity};
+use std::cell::LazyCell;
 use time::{Duration, OffsetDateTime};
 
 /// How long before the pin data's date an observation may be and still be
@@ -39,7 +40,7 @@ pub(crate) fn check(
     name: &str,
     certs: &[CertFacts],
     trust: &TrustOutcome,
-    proven: &ProvenKeys,
+    proven: &LazyCell<ProvenKeys, impl FnOnce() -> ProvenKeys>,
     observed_at: OffsetDateTime,
     at: OffsetDateTime,
 ) -> Vec<Finding> {
